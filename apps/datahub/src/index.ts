@@ -1,0 +1,1 @@
+export { AppLive } from "./App"

@@ -1,0 +1,46 @@
+import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { expect, layer } from "@effect/vitest"
+import { RegistryApi } from "@quasar/domain"
+import { SchemaState } from "@quasar/server"
+import { TestService } from "@quasar/server/testing"
+import { Effect } from "effect"
+import { AppLive } from "../src/App"
+
+layer(TestService.layer(AppLive), { timeout: 60_000 })("registry service", (it) => {
+  it.effect("answers /health with 200, the database status and the migration version", () =>
+    Effect.gen(function* () {
+      yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
+      const client = yield* HttpApiClient.make(RegistryApi)
+      const health = yield* client.health.health()
+      expect(health.service).toBe("registry")
+      expect(health.status).toBe("ok")
+      expect(health.database.status).toBe("up")
+      expect(["postgresql", "timescaledb"]).toContain(health.database.backend)
+      expect(health.migrations).toEqual({ version: 2, pending: 0 })
+    })
+  )
+
+  it.effect("serves the OpenAPI document and Swagger UI", () =>
+    Effect.gen(function* () {
+      const http = yield* HttpClient.HttpClient
+      const spec = yield* http.get("/openapi.json").pipe(Effect.flatMap((r) => r.json))
+      expect(spec).toMatchObject({ openapi: "3.1.0", info: { title: "Quasar Registry" } })
+      expect(Object.keys((spec as { paths: object }).paths)).toContain("/health")
+      const docs = yield* http.get("/docs")
+      expect(docs.status).toBe(200)
+      expect(yield* docs.text).toContain("swagger")
+    })
+  )
+
+  it.effect("answers unknown routes with a JSON 404", () =>
+    Effect.gen(function* () {
+      const http = yield* HttpClient.HttpClient
+      const res = yield* http.execute(HttpClientRequest.post("/no/such/route"))
+      expect(res.status).toBe(404)
+      expect(yield* res.json).toMatchObject({
+        _tag: "NotFound",
+        message: expect.stringContaining("/no/such/route")
+      })
+    })
+  )
+})

@@ -1,0 +1,25 @@
+import { Schema } from "effect"
+
+/** A provider or broker name: lower-case slug, as used in URLs and table keys. */
+export const ProviderName = Schema.String.pipe(
+  Schema.pattern(/^[a-z][a-z0-9_-]{0,63}$/),
+  Schema.brand("ProviderName")
+).annotations({
+  identifier: "ProviderName",
+  description: "lower-case letters, digits, '-' or '_', starting with a letter (e.g. kraken)"
+})
+export type ProviderName = typeof ProviderName.Type
+
+/** A symbol as a provider, broker or user writes it (`XBT/USD`, `AAPL.US`, `BTC/USD`). */
+export const MarketSymbol = Schema.String.pipe(
+  Schema.trimmed(),
+  Schema.minLength(1),
+  Schema.maxLength(64),
+  Schema.pattern(/^[^\s]+$/)
+).annotations({ identifier: "Symbol", description: "1–64 characters, no spaces (e.g. BTC/USD, AAPL.US)" })
+
+/** An instant on the wire: ISO 8601 in UTC. */
+export const Timestamp = Schema.DateTimeUtc.annotations({
+  identifier: "Timestamp",
+  description: "ISO 8601 instant, e.g. 2024-01-02T03:04:00Z"
+})

@@ -1,0 +1,8 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import { HealthGroup } from "./HealthApi"
+
+/** DataHub (port 8081): runs provider code, collects and serves bars. */
+export class DataHubApi extends HttpApi.make("datahub")
+  .add(HealthGroup)
+  .annotate(OpenApi.Title, "Quasar DataHub")
+  .annotate(OpenApi.Description, "Subscriptions, collection, live streams and bars") {}

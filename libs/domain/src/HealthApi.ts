@@ -1,0 +1,39 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+
+export const DatabaseBackend = Schema.Literal("timescaledb", "postgresql", "unknown")
+
+export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
+  service: Schema.Literal("registry", "datahub"),
+  status: Schema.Literal("ok", "unavailable"),
+  database: Schema.Struct({
+    status: Schema.Literal("up", "down"),
+    backend: DatabaseBackend,
+    embedded: Schema.Boolean,
+    latencyMs: Schema.NullOr(Schema.Number),
+    error: Schema.NullOr(Schema.String)
+  }),
+  migrations: Schema.Struct({
+    /** Id of the newest applied migration, 0 before the first. */
+    version: Schema.Int,
+    /** Migrations this build knows but the database has not applied yet. */
+    pending: Schema.Int
+  }),
+  uptimeSeconds: Schema.Number
+}) {}
+
+/** 503: the body still carries the whole report, so callers see what is down. */
+export class Unhealthy extends Schema.TaggedError<Unhealthy>()(
+  "Unhealthy",
+  { message: Schema.String, report: HealthReport },
+  HttpApiSchema.annotations({ status: 503 })
+) {}
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(
+    HttpApiEndpoint.get("health", "/health")
+      .addSuccess(HealthReport)
+      .addError(Unhealthy)
+      .annotate(OpenApi.Summary, "Service and database health")
+  )
+  .annotate(OpenApi.Description, "Liveness and readiness") {}

@@ -1,0 +1,82 @@
+/**
+ * Tells services about changes (a version activated, a subscription added) through the
+ * `change_events` table. It works identically on PostgreSQL, TimescaleDB and embedded PGlite,
+ * where LISTEN/NOTIFY does not cross pglite-socket. Readers poll a short recent window and
+ * de-duplicate by id, so an event committed late by a slow transaction is still seen.
+ */
+import { SqlClient } from "@effect/sql"
+import { Context, Duration, Effect, Layer, Schedule, Stream } from "effect"
+
+export interface Change {
+  readonly id: number
+  readonly channel: string
+  readonly payload: unknown
+}
+
+const POLL = Duration.millis(400)
+/** How far back each poll looks; longer than any transaction that publishes. */
+const WINDOW_SECONDS = 30
+
+export class ChangeFeed extends Context.Tag("@quasar/server/ChangeFeed")<
+  ChangeFeed,
+  {
+    readonly publish: (
+      channel: string,
+      payload: unknown
+    ) => Effect.Effect<void, import("@effect/sql").SqlError.SqlError>
+    /** Changes on `channel` published from now on, each once. */
+    readonly changes: (channel: string) => Stream.Stream<Change>
+  }
+>() {}
+
+export const layer = Layer.scoped(
+  ChangeFeed,
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    const publish = (channel: string, payload: unknown) =>
+      sql`INSERT INTO change_events (channel, payload) VALUES (${channel}, ${JSON.stringify(payload)}::jsonb)`.pipe(
+        Effect.asVoid,
+        Effect.withSpan("change.publish", { attributes: { channel } })
+      )
+
+    const recent = (channel: string) =>
+      sql<{ id: number; payload: unknown }>`
+        SELECT id, payload FROM change_events
+        WHERE channel = ${channel} AND created_at > now() - make_interval(secs => ${WINDOW_SECONDS})
+        ORDER BY id`
+
+    const changes = (channel: string): Stream.Stream<Change> =>
+      Stream.unwrap(
+        Effect.gen(function* () {
+          // Everything already in the window counts as seen: only later changes are delivered.
+          const seen = new Map<number, number>()
+          const initial = yield* recent(channel).pipe(Effect.orElseSucceed(() => []))
+          for (const r of initial) seen.set(r.id, Date.now())
+          const poll = recent(channel).pipe(
+            Effect.map((rows) => {
+              const now = Date.now()
+              for (const [id, at] of seen) if (now - at > 2 * WINDOW_SECONDS * 1000) seen.delete(id)
+              const fresh = rows.filter((r) => !seen.has(r.id))
+              for (const r of fresh) seen.set(r.id, now)
+              return fresh.map((r): Change => ({ id: r.id, channel, payload: r.payload }))
+            }),
+            Effect.tapError((e) =>
+              Effect.logWarning("change feed poll failed; retrying", { channel, error: e.message })
+            ),
+            Effect.orElseSucceed((): Array<Change> => [])
+          )
+          return Stream.repeatEffectWithSchedule(poll, Schedule.spaced(POLL)).pipe(Stream.flattenIterables)
+        })
+      )
+
+    // Old events are only history; prune them now and then so the table stays small.
+    yield* sql`DELETE FROM change_events WHERE created_at < now() - interval '1 day'`.pipe(
+      Effect.ignore,
+      Effect.repeat(Schedule.spaced("1 hour")),
+      Effect.forkScoped
+    )
+
+    return { publish, changes }
+  })
+)

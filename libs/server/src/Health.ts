@@ -1,0 +1,75 @@
+/** The health report both services answer on `GET /health`. */
+
+import { SqlClient } from "@effect/sql"
+import { HealthReport, Unhealthy } from "@quasar/domain"
+import { Clock, Context, Effect, Layer } from "effect"
+import { DatabaseUrl } from "./DatabaseUrl"
+import { SchemaState } from "./SchemaState"
+
+export class Health extends Context.Tag("@quasar/server/Health")<
+  Health,
+  {
+    readonly report: Effect.Effect<HealthReport>
+    /** The report as an HTTP answer: 200 when everything is up, else 503 with the same body. */
+    readonly respond: Effect.Effect<HealthReport, Unhealthy>
+  }
+>() {}
+
+export const layer = (service: HealthReport["service"]) =>
+  Layer.effect(
+    Health,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const schema = yield* SchemaState
+      const { embedded } = yield* DatabaseUrl
+      const startedAt = yield* Clock.currentTimeMillis
+
+      const report = Effect.gen(function* () {
+        const t0 = yield* Clock.currentTimeMillis
+        const ping = yield* sql`SELECT 1`.pipe(Effect.timeout("2 seconds"), Effect.either)
+        const t1 = yield* Clock.currentTimeMillis
+        const migrated = yield* schema.current
+        const up = ping._tag === "Right"
+        const pending = migrated ? 0 : schema.known
+        return new HealthReport({
+          service,
+          status: up && pending === 0 ? "ok" : "unavailable",
+          database: {
+            status: up ? "up" : "down",
+            backend: migrated ? (migrated.features.timescale ? "timescaledb" : "postgresql") : "unknown",
+            embedded,
+            latencyMs: up ? t1 - t0 : null,
+            error: ping._tag === "Left" ? describe(ping.left) : null
+          },
+          migrations: { version: migrated?.version ?? 0, pending },
+          uptimeSeconds: Math.round((t1 - startedAt) / 1000)
+        })
+      }).pipe(Effect.withSpan("health.report"))
+
+      const respond = Effect.flatMap(report, (r) =>
+        r.status === "ok"
+          ? Effect.succeed(r)
+          : Effect.fail(
+              new Unhealthy({
+                message:
+                  r.database.status === "down"
+                    ? `database unreachable: ${r.database.error}; the service recovers by itself when it returns`
+                    : `database schema not ready (${r.migrations.pending} migrations pending)`,
+                report: r
+              })
+            )
+      )
+      return { report, respond }
+    })
+  )
+
+/** The most specific message in an error chain (SqlError wraps the driver's error as `cause`). */
+const describe = (e: unknown): string => {
+  const messages: Array<string> = []
+  for (let cur: unknown = e; cur && typeof cur === "object" && messages.length < 3; ) {
+    const { message, cause } = cur as { message?: unknown; cause?: unknown }
+    if (typeof message === "string" && message !== "") messages.push(message)
+    cur = cause
+  }
+  return messages.join(": ") || String(e)
+}

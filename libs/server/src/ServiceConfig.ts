@@ -1,0 +1,62 @@
+/**
+ * Everything a service reads from the environment, read once at the edge. A bad value stops the
+ * service with one line naming the variable (see `node/runService.ts`).
+ */
+import { Config, type ConfigError, LogLevel, Option, Redacted } from "effect"
+
+export interface ServiceConfig {
+  readonly port: number
+  readonly host: string
+  readonly logLevel: LogLevel.LogLevel
+  /** Absent (or empty) → the embedded PGlite database. */
+  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  readonly poolSize: number
+  /** Where the embedded database keeps its files. */
+  readonly dataDir: string
+  /** Loopback port of the embedded database, shared by both services. */
+  readonly embeddedDbPort: number
+}
+
+export const serviceConfig = (portVariable: string, defaultPort: number): Config.Config<ServiceConfig> =>
+  Config.all({
+    port: Config.port(portVariable).pipe(Config.withDefault(defaultPort)),
+    host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+    logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+    // An empty DATABASE_URL counts as set for `pg`, which then silently uses localhost:5432.
+    databaseUrl: Config.string("DATABASE_URL").pipe(
+      Config.option,
+      Config.map((url) =>
+        url.pipe(
+          Option.filter((s) => s.trim() !== ""),
+          Option.map(Redacted.make)
+        )
+      )
+    ),
+    poolSize: Config.integer("DATABASE_POOL_SIZE").pipe(
+      Config.validate({ message: "must be between 1 and 100", validation: (n) => n >= 1 && n <= 100 }),
+      Config.withDefault(10)
+    ),
+    dataDir: Config.string("QUASAR_DATA_DIR").pipe(Config.withDefault(".quasar")),
+    embeddedDbPort: Config.port("QUASAR_EMBEDDED_DB_PORT").pipe(Config.withDefault(54329))
+  })
+
+/** One line for a config failure: which variable, and what is wrong with it. */
+export const describeConfigError = (error: ConfigError.ConfigError): string => {
+  const parts: Array<string> = []
+  const walk = (e: ConfigError.ConfigError): void => {
+    switch (e._op) {
+      case "And":
+      case "Or":
+        walk(e.left)
+        walk(e.right)
+        return
+      case "InvalidData":
+      case "MissingData":
+      case "SourceUnavailable":
+      case "Unsupported":
+        parts.push(`${e.path.join(".")}: ${e.message}`)
+    }
+  }
+  walk(error)
+  return parts.join("; ").replace(/\s+/g, " ")
+}

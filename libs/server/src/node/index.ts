@@ -1,0 +1,2 @@
+export * as EmbeddedPostgres from "./EmbeddedPostgres"
+export * from "./runService"

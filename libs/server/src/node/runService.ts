@@ -1,0 +1,61 @@
+/**
+ * The Node entry point shared by both services: read the configuration once (a bad value stops
+ * the process with one line naming the variable, exit code 1), pick the database (DATABASE_URL
+ * or the embedded one), start the HTTP server, and shut down cleanly on SIGTERM/SIGINT: the
+ * server stops accepting, in-flight requests finish, then the pool closes.
+ */
+import { createServer } from "node:http"
+import type { HttpRouter, HttpServer } from "@effect/platform"
+import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import type { SqlClient } from "@effect/sql"
+import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
+import * as Database from "../Database"
+import { DatabaseUrl } from "../DatabaseUrl"
+import * as Logging from "../Logging"
+import { describeConfigError, type ServiceConfig, serviceConfig } from "../ServiceConfig"
+import * as EmbeddedPostgres from "./EmbeddedPostgres"
+
+export interface ServiceDefinition<A, E> {
+  readonly name: "registry" | "datahub"
+  readonly portVariable: string
+  readonly defaultPort: number
+  /** Everything the service runs, given a server, a database and its configuration. */
+  readonly app: (
+    config: ServiceConfig
+  ) => Layer.Layer<
+    A,
+    E,
+    HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | SqlClient.SqlClient | DatabaseUrl
+  >
+}
+
+export const loadConfigOrExit = (name: string, portVariable: string, defaultPort: number): ServiceConfig => {
+  const result = Effect.runSync(
+    Effect.either(serviceConfig(portVariable, defaultPort)).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromEnv())
+    )
+  )
+  if (Either.isLeft(result)) {
+    process.stderr.write(`quasar-${name}: invalid configuration: ${describeConfigError(result.left)}\n`)
+    process.exit(1)
+  }
+  return result.right
+}
+
+export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
+  const config = loadConfigOrExit(service.name, service.portVariable, service.defaultPort)
+  const databaseUrl = Option.match(config.databaseUrl, {
+    onNone: () => EmbeddedPostgres.layer(config.dataDir, config.embeddedDbPort),
+    onSome: (url) => DatabaseUrl.layer(url)
+  })
+  const main = service
+    .app(config)
+    .pipe(
+      Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
+      Layer.provide(Database.layer({ poolSize: config.poolSize, applicationName: `quasar-${service.name}` })),
+      Layer.provideMerge(databaseUrl)
+    )
+  NodeRuntime.runMain(Layer.launch(main).pipe(Effect.provide(Logging.layer(service.name, config.logLevel))), {
+    disablePrettyLogger: true
+  })
+}

@@ -1,0 +1,3 @@
+export * as TcpProxy from "./TcpProxy"
+export * as TestDatabase from "./TestDatabase"
+export * as TestService from "./TestService"

@@ -1,0 +1,5 @@
+/** Every migration, in order. Add new ones at the end with the next id; never edit an applied one. */
+import { coreTables } from "./0001_core_tables"
+import { timeseries } from "./0002_timeseries"
+
+export const migrations = [coreTables, timeseries]
