@@ -1,0 +1,4 @@
+/** The provider SDK: everything a provider module imports. */
+export * from "./defineProvider"
+export * from "./errors"
+export type * from "./types"
