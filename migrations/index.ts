@@ -1,5 +1,6 @@
 /** Every migration, in order. Add new ones at the end with the next id; never edit an applied one. */
 import { coreTables } from "./0001_core_tables"
 import { timeseries } from "./0002_timeseries"
+import { registry } from "./0003_registry"
 
-export const migrations = [coreTables, timeseries]
+export const migrations = [coreTables, timeseries, registry]

@@ -5,8 +5,9 @@ import { migrations } from "@quasar/migrations"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Layer } from "effect"
 import { HealthApiLive } from "./HealthApi"
+import { SandboxApiLive } from "./SandboxApi"
 
-const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(Layer.provide(HealthApiLive))
+const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(Layer.provide([HealthApiLive, SandboxApiLive]))
 
 export const AppLive = HttpService.layer(ApiLive).pipe(
   Layer.provide(Health.layer("datahub")),

@@ -1,14 +1,23 @@
-/** Everything the registry runs, given an HTTP server and a database. */
+/** Everything the Registry runs, given an HTTP server, a database and its configuration. */
 import { HttpApiBuilder } from "@effect/platform"
 import { RegistryApi } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Layer } from "effect"
+import { AdminAuthLive } from "./AdminAuth"
+import { AssetsApiLive } from "./AssetsApi"
+import { CodeApiLive } from "./CodeApi"
+import * as DataHubClient from "./DataHubClient"
 import { HealthApiLive } from "./HealthApi"
+import { MappingsApiLive } from "./MappingsApi"
 
-const ApiLive = HttpApiBuilder.api(RegistryApi).pipe(Layer.provide(HealthApiLive))
+const ApiLive = HttpApiBuilder.api(RegistryApi).pipe(
+  Layer.provide([HealthApiLive, CodeApiLive, AssetsApiLive, MappingsApiLive]),
+  Layer.provide(AdminAuthLive)
+)
 
 export const AppLive = HttpService.layer(ApiLive).pipe(
+  Layer.provide(DataHubClient.layer),
   Layer.provide(Health.layer("registry")),
   Layer.provideMerge(ChangeFeed.layer),
   Layer.provideMerge(SchemaState.layer(migrations))

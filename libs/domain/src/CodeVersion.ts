@@ -21,6 +21,9 @@ export const SettingField = Schema.Struct({
 }).annotations({ identifier: "SettingField" })
 export type SettingField = typeof SettingField.Type
 
+export const CodeLanguage = Schema.Literal("javascript", "typescript")
+export type CodeLanguage = typeof CodeLanguage.Type
+
 export const Capability = Schema.Literal("assets", "history", "live")
 
 /** What a provider or broker module declares about itself. */
@@ -54,6 +57,7 @@ export type ValidationReport = typeof ValidationReport.Type
 export class CodeVersion extends Schema.Class<CodeVersion>("CodeVersion")({
   name: ProviderName,
   kind: CodeKind,
+  language: CodeLanguage,
   version: Schema.Int.pipe(Schema.positive()),
   sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/)),
   size: Schema.Int.pipe(Schema.nonNegative()),

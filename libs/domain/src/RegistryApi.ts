@@ -1,8 +1,14 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { AssetsGroup } from "./AssetsApi"
+import { CodeGroup } from "./CodeApi"
 import { HealthGroup } from "./HealthApi"
+import { MappingsGroup } from "./MappingsApi"
 
 /** Registry (port 8080): provider and broker code, assets, asset mappings. */
 export class RegistryApi extends HttpApi.make("registry")
   .add(HealthGroup)
+  .add(CodeGroup)
+  .add(AssetsGroup)
+  .add(MappingsGroup)
   .annotate(OpenApi.Title, "Quasar Registry")
   .annotate(OpenApi.Description, "Provider and broker code, assets and asset mappings") {}

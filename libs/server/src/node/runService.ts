@@ -12,7 +12,7 @@ import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
 import * as Database from "../Database"
 import { DatabaseUrl } from "../DatabaseUrl"
 import * as Logging from "../Logging"
-import { describeConfigError, type ServiceConfig, serviceConfig } from "../ServiceConfig"
+import { describeConfigError, ServiceConfig, type ServiceConfigValues, serviceConfig } from "../ServiceConfig"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 
 export interface ServiceDefinition<A, E> {
@@ -21,15 +21,23 @@ export interface ServiceDefinition<A, E> {
   readonly defaultPort: number
   /** Everything the service runs, given a server, a database and its configuration. */
   readonly app: (
-    config: ServiceConfig
+    config: ServiceConfigValues
   ) => Layer.Layer<
     A,
     E,
-    HttpServer.HttpServer | HttpRouter.HttpRouter.DefaultServices | SqlClient.SqlClient | DatabaseUrl
+    | HttpServer.HttpServer
+    | HttpRouter.HttpRouter.DefaultServices
+    | SqlClient.SqlClient
+    | DatabaseUrl
+    | ServiceConfig
   >
 }
 
-export const loadConfigOrExit = (name: string, portVariable: string, defaultPort: number): ServiceConfig => {
+export const loadConfigOrExit = (
+  name: string,
+  portVariable: string,
+  defaultPort: number
+): ServiceConfigValues => {
   const result = Effect.runSync(
     Effect.either(serviceConfig(portVariable, defaultPort)).pipe(
       Effect.withConfigProvider(ConfigProvider.fromEnv())
@@ -53,7 +61,8 @@ export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
     .pipe(
       Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
       Layer.provide(Database.layer({ poolSize: config.poolSize, applicationName: `quasar-${service.name}` })),
-      Layer.provideMerge(databaseUrl)
+      Layer.provideMerge(databaseUrl),
+      Layer.provide(ServiceConfig.layer(config))
     )
   NodeRuntime.runMain(Layer.launch(main).pipe(Effect.provide(Logging.layer(service.name, config.logLevel))), {
     disablePrettyLogger: true

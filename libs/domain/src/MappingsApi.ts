@@ -1,0 +1,77 @@
+/** Registry: common symbol ↔ provider/broker symbol. */
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { AssetMapping } from "./AssetMapping"
+import { AdminAuth } from "./Auth"
+import { MarketSymbol, ProviderName } from "./Common"
+import { Conflict, InvalidRequest, NotFound } from "./Errors"
+
+export const MappingInput = Schema.Struct({
+  commonSymbol: MarketSymbol,
+  source: ProviderName,
+  symbol: MarketSymbol
+}).annotations({ identifier: "MappingInput" })
+export type MappingInput = typeof MappingInput.Type
+
+export const MappingSuggestion = Schema.Struct({
+  commonSymbol: MarketSymbol,
+  source: ProviderName,
+  symbol: MarketSymbol,
+  reason: Schema.String
+}).annotations({ identifier: "MappingSuggestion" })
+
+export const BulkResult = Schema.Struct({
+  created: Schema.Int,
+  unchanged: Schema.Int,
+  conflicts: Schema.Array(Schema.Struct({ mapping: MappingInput, message: Schema.String }))
+}).annotations({ identifier: "BulkMappingResult" })
+
+const source = HttpApiSchema.param("source", ProviderName)
+const symbol = HttpApiSchema.param("symbol", MarketSymbol)
+
+export class MappingsGroup extends HttpApiGroup.make("mappings")
+  .add(
+    HttpApiEndpoint.get("list", "/mappings")
+      .setUrlParams(
+        Schema.Struct({ commonSymbol: Schema.optional(MarketSymbol), source: Schema.optional(ProviderName) })
+      )
+      .addSuccess(Schema.Array(AssetMapping))
+  )
+  .add(
+    HttpApiEndpoint.put("upsert", "/mappings")
+      .setPayload(MappingInput)
+      .addSuccess(AssetMapping)
+      .addError(NotFound)
+      .addError(Conflict)
+      .middleware(AdminAuth)
+      .annotate(OpenApi.Description, "Create or change the common symbol of (source, symbol)")
+  )
+  .add(
+    HttpApiEndpoint.del("remove")`/mappings/${source}/${symbol}`
+      .addSuccess(Schema.Void)
+      .addError(NotFound)
+      .middleware(AdminAuth)
+  )
+  .add(
+    HttpApiEndpoint.get("suggestions", "/mappings/suggestions").addSuccess(Schema.Array(MappingSuggestion))
+  )
+  .add(
+    HttpApiEndpoint.post("bulk", "/mappings/bulk")
+      .setPayload(Schema.Struct({ mappings: Schema.Array(MappingInput).pipe(Schema.maxItems(50_000)) }))
+      .addSuccess(BulkResult)
+      .middleware(AdminAuth)
+  )
+  .add(
+    HttpApiEndpoint.get("exportCsv", "/mappings.csv").addSuccess(
+      HttpApiSchema.Text({ contentType: "text/csv" })
+    )
+  )
+  .add(
+    HttpApiEndpoint.post("importCsv", "/mappings/import")
+      .setPayload(HttpApiSchema.Text({ contentType: "text/csv" }))
+      .addSuccess(BulkResult)
+      .addError(InvalidRequest)
+      .middleware(AdminAuth)
+      .annotate(OpenApi.Description, "CSV with header common_symbol,source,symbol")
+  )
+  .annotate(OpenApi.Description, "Asset mappings between common symbols and provider/broker symbols") {}
