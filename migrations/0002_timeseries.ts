@@ -33,13 +33,20 @@ const timescale = ({ exec, features }: MigrationContext) =>
     yield* exec(
       `SELECT add_compression_policy('historical_data', compress_after => INTERVAL '${COMPRESS_AFTER}', if_not_exists => TRUE)`
     )
-    for (const [view, bucket, start, end, every] of [
-      ["historical_1h", "1 hour", "3 days", "1 hour", "15 minutes"],
-      ["historical_1d", "1 day", "10 days", "1 day", "1 hour"]
+    // The refresh window starts at the beginning of time (start_offset NULL), not a few days
+    // back: DataHub backfills history and re-requests gaps long after the fact, and those bars
+    // land below the aggregate's watermark, where real-time aggregation no longer looks. A
+    // policy refreshing only [now - 3 days, now - 1 hour] never materialized them, so
+    // historical_1h/1d silently lacked every backfilled range (seen on TimescaleDB 2.23 with
+    // run_job; libs/server/test/migrations.timescale.test.ts). Refreshes only recompute buckets
+    // the invalidation log marks as changed, so each run costs what changed, not the whole table.
+    for (const [view, bucket, end, every] of [
+      ["historical_1h", "1 hour", "1 hour", "15 minutes"],
+      ["historical_1d", "1 day", "1 day", "1 hour"]
     ] as const) {
       yield* exec(ohlcAggregate(view, bucket))
       yield* exec(`ALTER MATERIALIZED VIEW ${view} SET (timescaledb.materialized_only = false)`)
-      yield* exec(`SELECT add_continuous_aggregate_policy('${view}', start_offset => INTERVAL '${start}',
+      yield* exec(`SELECT add_continuous_aggregate_policy('${view}', start_offset => NULL,
         end_offset => INTERVAL '${end}', schedule_interval => INTERVAL '${every}', if_not_exists => TRUE)`)
     }
   })

@@ -2,5 +2,6 @@
 import { coreTables } from "./0001_core_tables"
 import { timeseries } from "./0002_timeseries"
 import { registry } from "./0003_registry"
+import { assetSearch } from "./0004_asset_search"
 
-export const migrations = [coreTables, timeseries, registry]
+export const migrations = [coreTables, timeseries, registry, assetSearch]

@@ -6,11 +6,27 @@ import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Layer } from "effect"
 import { HealthApiLive } from "./HealthApi"
 import { SandboxApiLive } from "./SandboxApi"
+import { ProviderPool } from "./sandbox/ProviderPool"
+import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
+import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
+import { Validator } from "./sandbox/Validator"
 
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(Layer.provide([HealthApiLive, SandboxApiLive]))
 
-export const AppLive = HttpService.layer(ApiLive).pipe(
-  Layer.provide(Health.layer("datahub")),
-  Layer.provideMerge(ChangeFeed.layer),
-  Layer.provideMerge(SchemaState.layer(migrations))
-)
+/** Running uploaded code: the workspace (the runner is bundled at start), validation, the pool. */
+const SandboxLive = (limits: Partial<SandboxLimitValues>) =>
+  Layer.mergeAll(Validator.layer, ProviderPool.layer).pipe(
+    Layer.provideMerge(SandboxWorkspace.layer),
+    Layer.provideMerge(SandboxLimits.layer(limits))
+  )
+
+/** The app with other sandbox limits (tests shorten the timeouts). */
+export const appLayer = (sandboxLimits: Partial<SandboxLimitValues> = {}) =>
+  HttpService.layer(ApiLive).pipe(
+    Layer.provide(Health.layer("datahub")),
+    Layer.provideMerge(SandboxLive(sandboxLimits)),
+    Layer.provideMerge(ChangeFeed.layer),
+    Layer.provideMerge(SchemaState.layer(migrations))
+  )
+
+export const AppLive = appLayer()

@@ -1,10 +1,21 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { RegistryApi } from "@quasar/domain"
-import { Effect } from "effect"
-
-// Placeholder until the assets implementation lands.
-const todo = () => Effect.dieMessage("assets API not implemented yet")
+import { Effect, Layer } from "effect"
+import { refreshAssets } from "./AssetRefresh"
+import { AssetsRepo } from "./AssetsRepo"
 
 export const AssetsApiLive = HttpApiBuilder.group(RegistryApi, "assets", (handlers) =>
-  handlers.handle("search", todo).handle("refresh", todo)
-)
+  Effect.gen(function* () {
+    const repo = yield* AssetsRepo
+    const context = yield* Effect.context<Effect.Effect.Context<ReturnType<typeof refreshAssets>>>()
+    return handlers
+      .handle("search", ({ urlParams }) =>
+        Effect.map(repo.search(urlParams), (page) => ({
+          ...page,
+          limit: urlParams.limit,
+          offset: urlParams.offset
+        }))
+      )
+      .handle("refresh", ({ path }) => refreshAssets(path.provider).pipe(Effect.provide(context)))
+  })
+).pipe(Layer.provide(AssetsRepo.layer))

@@ -1,17 +1,21 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { RegistryApi } from "@quasar/domain"
-import { Effect } from "effect"
-
-// Placeholder until the mappings implementation lands.
-const todo = () => Effect.dieMessage("mappings API not implemented yet")
+import { Effect, Layer } from "effect"
+import { suggest } from "./MappingSuggestions"
+import * as MappingsCsv from "./MappingsCsv"
+import { MappingsRepo } from "./MappingsRepo"
 
 export const MappingsApiLive = HttpApiBuilder.group(RegistryApi, "mappings", (handlers) =>
-  handlers
-    .handle("list", todo)
-    .handle("upsert", todo)
-    .handle("remove", todo)
-    .handle("suggestions", todo)
-    .handle("bulk", todo)
-    .handle("exportCsv", todo)
-    .handle("importCsv", todo)
-)
+  Effect.map(MappingsRepo, (repo) =>
+    handlers
+      .handle("list", ({ urlParams }) => repo.list(urlParams))
+      .handle("upsert", ({ payload }) => repo.upsert(payload))
+      .handle("remove", ({ path }) => repo.remove(path.source, path.symbol))
+      .handle("suggestions", () =>
+        Effect.map(repo.suggestionInputs, ({ assets, mappings }) => suggest(assets, mappings))
+      )
+      .handle("bulk", ({ payload }) => repo.bulk(payload.mappings))
+      .handle("exportCsv", () => Effect.map(repo.all, MappingsCsv.format))
+      .handle("importCsv", ({ payload }) => Effect.flatMap(MappingsCsv.parse(payload), repo.bulk))
+  )
+).pipe(Layer.provide(MappingsRepo.layer))

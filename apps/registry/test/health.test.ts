@@ -16,7 +16,7 @@ layer(TestService.layer(AppLive), { timeout: 60_000 })("registry service", (it) 
       expect(health.status).toBe("ok")
       expect(health.database.status).toBe("up")
       expect(["postgresql", "timescaledb"]).toContain(health.database.backend)
-      expect(health.migrations).toEqual({ version: 3, pending: 0 })
+      expect(health.migrations).toEqual({ version: 4, pending: 0 })
     })
   )
 

@@ -64,5 +64,7 @@ export class CodeVersion extends Schema.Class<CodeVersion>("CodeVersion")({
   manifest: Schema.NullOr(Manifest),
   status: CodeStatus,
   validation: Schema.NullOr(ValidationReport),
+  /** Shipped with Quasar and registered on first start. */
+  builtIn: Schema.Boolean,
   createdAt: Timestamp
 }) {}

@@ -56,7 +56,11 @@ const aliases: Record<string, Timeframe> = {
 /** Parses a timeframe, accepting the canonical names case-insensitively plus common aliases. */
 export const parse = (input: string): Either.Either<Timeframe, string> => {
   const key = input.trim().toLowerCase()
-  const found = (timeframes as ReadonlyArray<string>).includes(key) ? (key as Timeframe) : aliases[key]
+  const found = (timeframes as ReadonlyArray<string>).includes(key)
+    ? (key as Timeframe)
+    : Object.hasOwn(aliases, key)
+      ? aliases[key]
+      : undefined
   return found
     ? Either.right(found)
     : Either.left(`unknown timeframe "${input}": use one of ${timeframes.join(", ")}`)

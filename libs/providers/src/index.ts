@@ -1,1 +1,2 @@
 export * from "./sdk"
+export * from "./builtins"

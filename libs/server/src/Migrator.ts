@@ -50,11 +50,22 @@ export interface MigrationResult {
 
 const LOCK_KEY = 7_461_982_301
 
+/**
+ * The messages along an error's cause chain: `SqlError` only says "Failed to execute statement"
+ * and keeps the server's reason (e.g. `relation "x" does not exist`) in its `cause`.
+ */
+const reason = (cause: unknown): string => {
+  const messages: Array<string> = []
+  for (let cur: unknown = cause; cur !== undefined && cur !== null && messages.length < 3; ) {
+    const message = cur instanceof Error ? cur.message : String(cur)
+    if (message !== "" && !messages.includes(message)) messages.push(message)
+    cur = cur instanceof Error ? cur.cause : undefined
+  }
+  return messages.join(": ") || String(cause)
+}
+
 const fail = (statement: string) => (cause: unknown) =>
-  new MigrationError({
-    message: `${cause instanceof Error ? cause.message : String(cause)} (in: ${statement.trim().slice(0, 120)})`,
-    cause
-  })
+  new MigrationError({ message: `${reason(cause)} (in: ${statement.trim().slice(0, 120)})`, cause })
 
 /** The migrator's view of the service's `SqlClient` (statements run in the caller's transaction). */
 export const sqlClientDb = Effect.map(
@@ -63,7 +74,11 @@ export const sqlClientDb = Effect.map(
     exec: (statement) => sql.unsafe(statement).pipe(Effect.asVoid, Effect.mapError(fail(statement))),
     query: <A extends object>(statement: string) =>
       sql.unsafe<A>(statement).pipe(Effect.mapError(fail(statement))),
-    transaction: (effect) => sql.withTransaction(effect).pipe(Effect.catchTag("SqlError", fail("COMMIT")))
+    // Statements map their own errors; what remains is connecting, BEGIN or COMMIT.
+    transaction: (effect) =>
+      sql
+        .withTransaction(effect)
+        .pipe(Effect.catchTag("SqlError", fail("transaction (connect, BEGIN or COMMIT)")))
   })
 )
 

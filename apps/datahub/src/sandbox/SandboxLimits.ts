@@ -1,0 +1,62 @@
+/** How much a sandbox child may use and how long DataHub waits for it. */
+import { Context, Duration, Layer } from "effect"
+
+export interface SandboxLimitValues {
+  /** V8 old-space cap (`--max-old-space-size`), MB; past it V8 aborts the child. */
+  readonly heapMb: number
+  /**
+   * Resident memory cap, MB. ArrayBuffers live outside the V8 heap, so the heap cap alone does
+   * not bound a child; DataHub samples /proc/<pid>/statm and kills past this.
+   */
+  readonly rssMb: number
+  readonly loadTimeout: Duration.Duration
+  /** One `listAssets` call. */
+  readonly callTimeout: Duration.Duration
+  /** One history page (live events may be quiet for long: they rely on the heartbeat). */
+  readonly pullTimeout: Duration.Duration
+  /** How long a cancelled call may take to acknowledge before the child is killed. */
+  readonly cancelGrace: Duration.Duration
+  /** Long-running children are pinged this often and killed if a ping goes unanswered as long. */
+  readonly heartbeat: Duration.Duration
+  /** stdout + stderr + log messages allowed per `outputWindow`; more is a flood. */
+  readonly outputBytes: number
+  readonly outputWindow: Duration.Duration
+  /** First restart delay after a crash; doubles per consecutive crash up to `maxRestartDelay`. */
+  readonly restartDelay: Duration.Duration
+  readonly maxRestartDelay: Duration.Duration
+  /** A call waits this long at most for a pending restart; past it, it fails with `retryAfterMs`. */
+  readonly maxRestartWait: Duration.Duration
+  /** A provider sandbox with no call for this long is stopped (it restarts on the next call). */
+  readonly idleTimeout: Duration.Duration
+}
+
+export const defaults: SandboxLimitValues = {
+  heapMb: 96,
+  rssMb: 256,
+  loadTimeout: Duration.seconds(5),
+  callTimeout: Duration.seconds(30),
+  pullTimeout: Duration.seconds(60),
+  cancelGrace: Duration.seconds(2),
+  heartbeat: Duration.seconds(10),
+  outputBytes: 1024 * 1024,
+  outputWindow: Duration.seconds(10),
+  restartDelay: Duration.millis(500),
+  maxRestartDelay: Duration.minutes(1),
+  maxRestartWait: Duration.seconds(5),
+  idleTimeout: Duration.minutes(10)
+}
+
+export class SandboxLimits extends Context.Tag("@quasar/datahub/SandboxLimits")<
+  SandboxLimits,
+  SandboxLimitValues
+>() {
+  static readonly layer = (overrides: Partial<SandboxLimitValues> = {}) =>
+    Layer.succeed(SandboxLimits, { ...defaults, ...overrides })
+}
+
+/** "5 s", "96 MB", as reasons and reports show them. */
+export const seconds = (d: Duration.Duration): string => {
+  const s = Duration.toMillis(d) / 1000
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`
+}
+export const megabytes = (bytes: number): string => `${Math.round(bytes / (1024 * 1024))} MB`

@@ -1,0 +1,274 @@
+/**
+ * One sandbox child as Effects. The child is Node itself under the permission model, with a
+ * heap cap and nothing of DataHub's environment; every call has a timeout, a span and annotated
+ * logs; a caller that stops waiting sends `Cancel`, and a child too busy to acknowledge it (or a
+ * ping) within the grace period is killed. Closing the scope kills the child.
+ */
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
+import { Deferred, type Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { openChannel } from "./childChannel"
+import { residentBytes } from "./childWatch"
+import { SandboxLoadError } from "./errors"
+import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
+import { failFromProvider, providerLogger } from "./providerHost"
+import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
+import { MODULE_FILE, RUNNER_FILE } from "./SandboxWorkspace"
+
+export interface SandboxOptions {
+  /** The provider name errors and logs carry. */
+  readonly provider: string
+  /** Says which sandbox in logs and reasons ("kraken v3", "validation of kraken"). */
+  readonly label: string
+  /** Holds the runner and the bundled module (see SandboxWorkspace); the child reads only this. */
+  readonly directory: string
+  /** Ping the child while it lives (long-running sandboxes), killing it if it stops answering. */
+  readonly heartbeat: boolean
+}
+
+export interface Sandbox {
+  readonly pid: number
+  /** The export's data fields as the child described them (untrusted: decode before use). */
+  readonly manifest: unknown
+  readonly functions: ReadonlyArray<Capability>
+  readonly listAssets: (settings: CallSettings) => Effect.Effect<unknown, ProviderError>
+  /** A pull-based stream of the raw items the provider yields. */
+  readonly stream: (
+    method: StreamMethod,
+    settings: CallSettings,
+    request: unknown
+  ) => Stream.Stream<unknown, ProviderError>
+  /** Waits until the child is gone; gives the reason. */
+  readonly exited: Effect.Effect<string>
+  readonly kill: (reason: string) => Effect.Effect<void>
+}
+
+const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
+  // Node 20 permission model (nodejs.org/docs/latest-v20.x/api/permissions.html): reads outside
+  // the directory, any write, child_process, worker_threads and native addons throw
+  // ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
+  "--experimental-permission",
+  `--allow-fs-read=${directory}`,
+  `--max-old-space-size=${limits.heapMb}`,
+  // Node 20's global WebSocket (for ctx.connect) is behind this flag.
+  "--experimental-websocket",
+  "--disable-warning=ExperimentalWarning",
+  join(directory, RUNNER_FILE),
+  join(directory, MODULE_FILE)
+]
+
+/** An error the provider threw, rebuilt so the host's classifier can read its `name`. */
+const revive = (thrown: ThrownError): Error => {
+  const error = thrown.name === "TypeError" ? new TypeError(thrown.message) : new Error(thrown.message)
+  Object.defineProperty(error, "name", { value: thrown.name })
+  if (thrown.retryAfterMs !== undefined) Object.assign(error, { retryAfterMs: thrown.retryAfterMs })
+  return error
+}
+
+const MB = 1024 * 1024
+
+export const start = (
+  options: SandboxOptions
+): Effect.Effect<Sandbox, SandboxLoadError, Scope.Scope | SandboxLimits> =>
+  Effect.gen(function* () {
+    const limits = yield* SandboxLimits
+    const { provider, label } = options
+    const logger = yield* providerLogger(provider)
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const channel = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const child = spawn(process.execPath, nodeFlags(options.directory, limits), {
+          cwd: options.directory,
+          // Nothing of DataHub's environment (DATABASE_URL, QUASAR_SECRET_KEY…) reaches provider code.
+          env: {},
+          stdio: ["ignore", "pipe", "pipe", "ipc"],
+          serialization: "advanced"
+        })
+        const channel = openChannel(
+          child,
+          limits,
+          (log) => logger[log.level](log.message, { ...log.fields, sandbox: label }),
+          (stream, text) =>
+            runFork(
+              Effect.logDebug(`sandbox ${stream}`).pipe(
+                Effect.annotateLogs({ provider, sandbox: label, text })
+              )
+            )
+        )
+        return { child, channel }
+      }),
+      ({ channel }) =>
+        Effect.sync(() => channel.kill("stopped")).pipe(
+          Effect.zipRight(Deferred.await(channel.exited).pipe(Effect.timeoutOption("3 seconds")))
+        )
+    ).pipe(Effect.map(({ child, channel }) => ({ ...channel, pid: child.pid ?? -1 })))
+
+    yield* Effect.gen(function* () {
+      while (channel.gone() === undefined) {
+        const rss = yield* Effect.promise(() => residentBytes(channel.pid))
+        if (rss === undefined) return
+        if (rss > limits.rssMb * MB) return channel.kill(`used more than ${limits.rssMb} MB of memory`)
+        yield* Effect.sleep("500 millis")
+      }
+    }).pipe(Effect.forkScoped)
+
+    const loaded = yield* Deferred.await(channel.loaded).pipe(
+      Effect.timeoutOption(limits.loadTimeout),
+      Effect.flatMap(
+        Option.match({
+          onSome: Effect.succeed,
+          onNone: () => {
+            const reason = `did not finish loading within ${seconds(limits.loadTimeout)}`
+            channel.kill(reason)
+            return Effect.fail(new SandboxLoadError({ problems: [`the module ${reason}`] }))
+          }
+        })
+      ),
+      Effect.withSpan("sandbox.load", { attributes: { provider, sandbox: label, pid: channel.pid } })
+    )
+
+    let nextId = 0
+    const stopped = (reason: string) =>
+      new ProviderRetryableError({ provider, message: `the sandbox running ${label} stopped: ${reason}` })
+
+    /** True when the child answers a ping within `within`: its event loop is not blocked. */
+    const responsive = (within: Duration.DurationInput) =>
+      Effect.suspend(() => {
+        const id = nextId++
+        return channel.exchange(id, { _tag: "Ping", id }).pipe(
+          Effect.timeoutOption(within),
+          Effect.map(Option.isSome),
+          Effect.orElseSucceed(() => false)
+        )
+      })
+
+    const cancel = (id: number, what: string) =>
+      Effect.suspend(() =>
+        channel.gone() !== undefined
+          ? Effect.void
+          : channel.exchange(id, { _tag: "Cancel", id }).pipe(
+              Effect.timeoutOption(limits.cancelGrace),
+              Effect.flatMap((acked) =>
+                Effect.sync(() => {
+                  if (Option.isNone(acked))
+                    channel.kill(
+                      `did not stop ${what} within ${seconds(limits.cancelGrace)} of being cancelled`
+                    )
+                })
+              ),
+              Effect.ignore
+            )
+      )
+
+    /** The reply to `id`; past `timeout`, a live child gets `Cancel`, a blocked one is killed. */
+    const answer = (
+      id: number,
+      what: string,
+      timeout: Duration.Duration | undefined,
+      wait: Effect.Effect<Reply, string>
+    ) =>
+      (timeout === undefined ? Effect.map(wait, Option.some) : Effect.timeoutOption(wait, timeout)).pipe(
+        Effect.mapError(stopped),
+        Effect.flatMap(
+          Option.match({
+            onSome: (reply) => Effect.succeed<Reply>(reply),
+            onNone: () =>
+              Effect.gen(function* () {
+                const reason = `call ${what} did not answer within ${seconds(timeout!)}`
+                if (!(yield* responsive(limits.cancelGrace))) {
+                  channel.kill(reason)
+                  return yield* Effect.fail(stopped(reason))
+                }
+                yield* cancel(id, what)
+                return yield* Effect.fail(
+                  new ProviderRetryableError({ provider, message: `${reason}; DataHub cancelled it` })
+                )
+              })
+          })
+        )
+      )
+
+    const unexpected = (what: string, reply: Reply) => {
+      const reason = `sent a malformed message: answered ${what} with ${reply._tag}`
+      channel.kill(reason)
+      return Effect.fail(stopped(reason))
+    }
+
+    const annotations = { provider, sandbox: label, pid: channel.pid }
+
+    const listAssets = (settings: CallSettings) =>
+      Effect.suspend(() => {
+        const id = nextId++
+        return answer(
+          id,
+          "listAssets",
+          limits.callTimeout,
+          channel.exchange(id, { _tag: "Call", id, method: "listAssets", settings })
+        ).pipe(
+          Effect.onInterrupt(() => cancel(id, "listAssets")),
+          Effect.flatMap(
+            (reply): Effect.Effect<unknown, ProviderError> =>
+              reply._tag === "Result"
+                ? Effect.succeed(reply.value)
+                : reply._tag === "Failed"
+                  ? failFromProvider(provider)(revive(reply.error))
+                  : unexpected("listAssets", reply)
+          )
+        )
+      }).pipe(
+        Effect.withSpan("sandbox.listAssets", { attributes: annotations }),
+        Effect.annotateLogs(annotations)
+      )
+
+    const stream = (method: StreamMethod, settings: CallSettings, request: unknown) =>
+      Stream.unwrapScoped(
+        Effect.gen(function* () {
+          const id = nextId++
+          let open = true
+          yield* Effect.acquireRelease(
+            Effect.sync(() => channel.send({ _tag: "Open", id, method, settings, request })),
+            () => (open ? cancel(id, method) : Effect.void)
+          )
+          // Live feeds may be quiet for long; the heartbeat watches those children instead.
+          const timeout = method === "history" ? limits.pullTimeout : undefined
+          const pull = Effect.suspend(() =>
+            answer(id, method, timeout, channel.exchange(id, { _tag: "Pull", id }))
+          )
+          return Stream.repeatEffectOption(
+            pull.pipe(
+              Effect.mapError(Option.some),
+              Effect.flatMap((reply): Effect.Effect<unknown, Option.Option<ProviderError>> => {
+                if (reply._tag === "Item") return Effect.succeed(reply.value)
+                open = false
+                if (reply._tag === "Done") return Effect.fail(Option.none())
+                if (reply._tag === "Failed")
+                  return failFromProvider(provider)(revive(reply.error)).pipe(Effect.mapError(Option.some))
+                return unexpected(method, reply).pipe(Effect.mapError(Option.some))
+              })
+            )
+          )
+        })
+      ).pipe(Stream.withSpan(`sandbox.${method}`, { attributes: annotations }))
+
+    if (options.heartbeat)
+      yield* Effect.gen(function* () {
+        while (channel.gone() === undefined) {
+          yield* Effect.sleep(limits.heartbeat)
+          if (!(yield* responsive(limits.heartbeat)))
+            return channel.kill(
+              `stopped answering for ${seconds(limits.heartbeat)} (its event loop is blocked)`
+            )
+        }
+      }).pipe(Effect.forkScoped)
+
+    return {
+      pid: channel.pid,
+      manifest: loaded.manifest,
+      functions: loaded.functions,
+      listAssets,
+      stream,
+      exited: Deferred.await(channel.exited),
+      kill: (reason: string) => Effect.sync(() => channel.kill(reason))
+    } satisfies Sandbox
+  }).pipe(Effect.annotateLogs({ sandbox: options.label }))

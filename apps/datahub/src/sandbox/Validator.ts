@@ -1,0 +1,128 @@
+/**
+ * Validates an upload the way it will run: size, type-check (TypeScript), bundle, then load in a
+ * fresh sandbox that checks the SDK contract and describes the export, whose manifest must
+ * decode and match the name and kind it was uploaded as. The sandbox is always killed after.
+ */
+import type { CodeKind, CodeLanguage, Manifest, ValidationIssue, ValidationReport } from "@quasar/domain"
+import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
+import { bundleUpload } from "./bundle"
+import type { SandboxSetupError } from "./errors"
+import { toManifest } from "./manifest"
+import { SandboxLimits } from "./SandboxLimits"
+import { start } from "./SandboxProcess"
+import { SandboxWorkspace } from "./SandboxWorkspace"
+import { typecheck } from "./typecheck"
+
+type Issue = typeof ValidationIssue.Type
+
+export interface ValidationResult {
+  readonly report: ValidationReport
+  /** Present only when the report is ok. */
+  readonly manifest: Manifest | null
+}
+
+export const MAX_SOURCE_BYTES = 1024 * 1024
+/** Each validation starts a Node process; a burst of uploads must not start dozens at once. */
+const CONCURRENT_VALIDATIONS = 2
+
+const error = (message: string): Issue => ({ severity: "error", message })
+
+const mismatch = (manifest: Manifest, name: string, kind: CodeKind): Array<Issue> => [
+  ...(manifest.name === name
+    ? []
+    : [
+        error(
+          `the module is named "${manifest.name}" but was uploaded as "${name}": upload it as "${manifest.name}" or change its name to "${name}"`
+        )
+      ]),
+  ...(manifest.kind === kind
+    ? []
+    : [
+        error(
+          `the module is a ${manifest.kind} but was uploaded as a ${kind}: build it with ${
+            kind === "provider" ? "defineProvider" : "defineBroker"
+          } or upload it as a ${manifest.kind}`
+        )
+      ])
+]
+
+const make = Effect.gen(function* () {
+  const workspace = yield* SandboxWorkspace
+  const limits = yield* SandboxLimits
+  const slots = yield* Effect.makeSemaphore(CONCURRENT_VALIDATIONS)
+
+  /** Loads the bundle in a fresh sandbox: the manifest issues, or the manifest. */
+  const load = (name: string, code: string) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const directory = yield* workspace.prepare(`validate-${name}`, code)
+        const sandbox = yield* start({
+          provider: name,
+          label: `validation of ${name}`,
+          directory,
+          heartbeat: false
+        })
+        return toManifest(sandbox.manifest, sandbox.functions)
+      })
+    ).pipe(
+      Effect.catchTag("SandboxLoadError", (e) => Effect.succeed(Either.left(e.problems.map(error)))),
+      Effect.provideService(SandboxLimits, limits)
+    )
+
+  const check = (name: string, kind: CodeKind, language: CodeLanguage, source: string) =>
+    Effect.gen(function* () {
+      const bytes = new TextEncoder().encode(source).length
+      if (bytes > MAX_SOURCE_BYTES)
+        return {
+          issues: [error(`the source is ${bytes} bytes; the limit is 1 MiB: remove dead code or data`)]
+        }
+      const typeIssues = language === "typescript" ? yield* typecheck(source) : []
+      const bundled = yield* Effect.either(bundleUpload(source, language))
+      if (Either.isLeft(bundled)) return { issues: [...typeIssues, ...bundled.left] }
+      const { code, warnings } = bundled.right
+      // Code that does not type-check is rejected anyway; running it would only add noise.
+      if (typeIssues.length > 0) return { issues: [...typeIssues, ...warnings] }
+      const loaded = yield* slots.withPermits(1)(load(name, code))
+      if (Either.isLeft(loaded)) return { issues: [...warnings, ...loaded.left] }
+      const issues = [...warnings, ...mismatch(loaded.right, name, kind)]
+      return { issues, manifest: loaded.right }
+    })
+
+  const validate = (
+    name: string,
+    kind: CodeKind,
+    language: CodeLanguage,
+    source: string
+  ): Effect.Effect<ValidationResult, SandboxSetupError> =>
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const { issues, manifest } = yield* check(name, kind, language, source)
+      const ok = !issues.some((i) => i.severity === "error")
+      const report: ValidationReport = {
+        ok,
+        issues,
+        durationMs: (yield* Clock.currentTimeMillis) - started,
+        checkedAt: yield* DateTime.now
+      }
+      yield* Effect.logInfo(ok ? "upload validated" : "upload rejected").pipe(
+        Effect.annotateLogs({
+          issues: issues.length,
+          durationMs: report.durationMs,
+          first: issues[0]?.message
+        })
+      )
+      return { report, manifest: ok && manifest ? manifest : null }
+    }).pipe(
+      Effect.annotateLogs({ name, kind, language }),
+      Effect.withSpan("Validator.validate", { attributes: { name, kind, language, bytes: source.length } })
+    )
+
+  return { validate } as const
+})
+
+export class Validator extends Context.Tag("@quasar/datahub/Validator")<
+  Validator,
+  Effect.Effect.Success<typeof make>
+>() {
+  static readonly layer = Layer.effect(Validator, make)
+}

@@ -1,0 +1,141 @@
+/**
+ * esbuild at both ends of the sandbox: an upload becomes one self-contained ES module (the SDK
+ * inlined, nothing else importable), and the child's runner becomes one small file that the
+ * permission model lets the child read from its own directory.
+ */
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { CodeLanguage, ValidationIssue } from "@quasar/domain"
+import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
+import { Effect } from "effect"
+import { build, type Message, type Plugin } from "esbuild"
+import { SandboxSetupError } from "./errors"
+
+type Issue = typeof ValidationIssue.Type
+
+const sdkDir = fileURLToPath(sdkDirectory)
+const sdkEntry = join(sdkDir, "index.ts")
+
+/** An esbuild message as a report issue, pointing into the upload (1-based line and column). */
+const toIssue = (severity: Issue["severity"], message: Message): Issue => ({
+  severity,
+  message: message.text,
+  ...(message.location ? { line: message.location.line, column: message.location.column + 1 } : {})
+})
+
+/**
+ * Resolves `@quasar/providers/sdk` to the SDK sources (which esbuild then inlines) and refuses
+ * every other import — `node:*`, packages, relative files — naming it, so that an upload runs
+ * with exactly what it was validated with and reaches nothing but the SDK.
+ */
+const sdkOnly: Plugin = {
+  name: "sdk-only",
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.path === SDK_SPECIFIER) return { path: sdkEntry }
+      if (args.importer.startsWith(sdkDir)) return undefined
+      return {
+        errors: [
+          {
+            text: `import of "${args.path}" is not allowed: provider code may import only "${SDK_SPECIFIER}" (bundle anything else into the upload)`
+          }
+        ]
+      }
+    })
+  }
+}
+
+const isBuildFailure = (e: unknown): e is { readonly errors: ReadonlyArray<Message> } =>
+  typeof e === "object" && e !== null && Array.isArray((e as { errors?: unknown }).errors)
+
+export interface Bundled {
+  readonly code: string
+  readonly warnings: ReadonlyArray<Issue>
+}
+
+/** The upload as one ES module, or the issues that stop it (syntax errors, forbidden imports). */
+export const bundleUpload = (
+  source: string,
+  language: CodeLanguage
+): Effect.Effect<Bundled, ReadonlyArray<Issue>> =>
+  Effect.tryPromise({
+    try: () =>
+      build({
+        stdin: {
+          contents: source,
+          loader: language === "typescript" ? "ts" : "js",
+          sourcefile: language === "typescript" ? "provider.ts" : "provider.js",
+          // A directory that holds nothing: relative imports must fail, and they do (see sdkOnly).
+          resolveDir: "/nonexistent-upload-dir"
+        },
+        bundle: true,
+        format: "esm",
+        platform: "neutral",
+        target: "es2022",
+        charset: "utf8",
+        legalComments: "none",
+        write: false,
+        logLevel: "silent",
+        plugins: [sdkOnly]
+      }),
+    catch: (e): ReadonlyArray<Issue> =>
+      isBuildFailure(e) && e.errors.length > 0
+        ? e.errors.map((m) => toIssue("error", m))
+        : [{ severity: "error", message: `bundling failed: ${e instanceof Error ? e.message : String(e)}` }]
+  }).pipe(
+    Effect.flatMap((result) => {
+      const file = result.outputFiles[0]
+      return file
+        ? Effect.succeed({ code: file.text, warnings: result.warnings.map((m) => toIssue("warning", m)) })
+        : Effect.fail([{ severity: "error" as const, message: "bundling produced no output" }])
+    }),
+    Effect.withSpan("sandbox.bundleUpload", { attributes: { language, bytes: source.length } })
+  )
+
+/**
+ * `@quasar/domain` declares no `sideEffects`, so esbuild would keep all of it (and Effect's
+ * Schema, ~1 MB) for the one error class that `host/context.ts` imports and the runner never
+ * uses. Marking it side-effect free lets tree-shaking drop it: the runner stays a few KB.
+ */
+const domainTreeShaken: Plugin = {
+  name: "domain-tree-shaken",
+  setup(b) {
+    b.onResolve({ filter: /^@quasar\/domain$/ }, async (args) => {
+      if (args.pluginData === "inner") return undefined
+      const resolved = await b.resolve(args.path, {
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+        importer: args.importer,
+        pluginData: "inner"
+      })
+      return { ...resolved, sideEffects: false }
+    })
+  }
+}
+
+const runnerEntry = fileURLToPath(new URL("./runner.ts", import.meta.url))
+
+/** Bundles the child's program into `outFile`; returns its size in bytes. */
+export const bundleRunner = (outFile: string): Effect.Effect<number, SandboxSetupError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const result = await build({
+        entryPoints: [runnerEntry],
+        outfile: outFile,
+        absWorkingDir: dirname(runnerEntry),
+        bundle: true,
+        format: "esm",
+        platform: "node",
+        target: "node20",
+        legalComments: "none",
+        logLevel: "silent",
+        metafile: true,
+        plugins: [domainTreeShaken]
+      })
+      return Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
+    },
+    catch: (e) =>
+      new SandboxSetupError({
+        message: `cannot bundle the sandbox runner (${e instanceof Error ? e.message : String(e)}): check that esbuild is installed`
+      })
+  }).pipe(Effect.withSpan("sandbox.bundleRunner"))

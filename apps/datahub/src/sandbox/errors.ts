@@ -1,0 +1,19 @@
+/** The sandbox's own failures; provider failures use the domain's ProviderError classes. */
+import { Schema } from "effect"
+
+/** DataHub could not prepare the sandbox (temp directory, runner bundle): a deployment problem. */
+export class SandboxSetupError extends Schema.TaggedError<SandboxSetupError>()("SandboxSetupError", {
+  message: Schema.String
+}) {}
+
+/**
+ * A module did not reach `Loaded` in a fresh child: it threw, broke the contract, exited, ran out
+ * of memory, or took too long. `problems` say which, in words fit for a validation report.
+ */
+export class SandboxLoadError extends Schema.TaggedError<SandboxLoadError>()("SandboxLoadError", {
+  problems: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return this.problems.join("; ")
+  }
+}

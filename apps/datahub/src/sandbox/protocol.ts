@@ -1,0 +1,86 @@
+/**
+ * The messages DataHub and a sandbox child exchange over Node's IPC channel (`serialization:
+ * "advanced"`, i.e. structured clone). The host decodes **every** child message with these
+ * schemas: the child runs untrusted code that can call `process.send` itself, so a message that
+ * does not decode gets the child killed. Host messages are only typed (the runner is bundled
+ * without Effect to stay small, see bundle.ts).
+ *
+ * Streams are pull-based: after `Open` the child produces nothing until the host sends `Pull`,
+ * and answers each `Pull` with exactly one `Item`, `Done` or `Failed`, so a slow consumer holds
+ * the provider's generator still (backpressure).
+ */
+import { Schema } from "effect"
+
+const CallId = Schema.Int.pipe(Schema.nonNegative())
+
+export type SettingValue = string | number | boolean
+export type CallSettings = Readonly<Record<string, SettingValue>>
+
+export type StreamMethod = "history" | "live"
+
+/** Host → child. */
+export type HostMessage =
+  | {
+      readonly _tag: "Call"
+      readonly id: number
+      readonly method: "listAssets"
+      readonly settings: CallSettings
+    }
+  | {
+      readonly _tag: "Open"
+      readonly id: number
+      readonly method: StreamMethod
+      readonly settings: CallSettings
+      readonly request: unknown
+    }
+  | { readonly _tag: "Pull"; readonly id: number }
+  /** Aborts the call's signal; the child answers `Cancelled` (which also proves it is responsive). */
+  | { readonly _tag: "Cancel"; readonly id: number }
+  | { readonly _tag: "Ping"; readonly id: number }
+
+/** An error the provider threw, as plain data; the host classifies it by `name`. */
+export const ThrownError = Schema.Struct({
+  name: Schema.String,
+  message: Schema.String,
+  retryAfterMs: Schema.optional(Schema.Number)
+})
+export type ThrownError = typeof ThrownError.Type
+
+export const Capability = Schema.Literal("listAssets", "history", "live")
+export type Capability = typeof Capability.Type
+
+/** The module loaded and its default export passed the runner's contract check. */
+export const Loaded = Schema.TaggedStruct("Loaded", {
+  /** The export's data fields, decoded into the domain `Manifest` by the host (see manifest.ts). */
+  manifest: Schema.Unknown,
+  functions: Schema.Array(Capability)
+})
+
+/** The module threw while loading, or its default export breaks the SDK contract. */
+export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
+  problems: Schema.Array(Schema.String)
+})
+
+export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
+export const Item = Schema.TaggedStruct("Item", { id: CallId, value: Schema.Unknown })
+export const Done = Schema.TaggedStruct("Done", { id: CallId })
+export const Failed = Schema.TaggedStruct("Failed", { id: CallId, error: ThrownError })
+export const Cancelled = Schema.TaggedStruct("Cancelled", { id: CallId })
+export const Pong = Schema.TaggedStruct("Pong", { id: CallId })
+
+export const LogLevel = Schema.Literal("debug", "info", "warn", "error")
+
+export const Log = Schema.TaggedStruct("Log", {
+  level: LogLevel,
+  message: Schema.String,
+  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+})
+
+/** Child → host. */
+export const ChildMessage = Schema.Union(Loaded, LoadFailed, Result, Item, Done, Failed, Cancelled, Pong, Log)
+export type ChildMessage = typeof ChildMessage.Type
+
+/** What answers one call id. */
+export type Reply = Extract<ChildMessage, { readonly id: number }>
+
+export const decodeChildMessage = Schema.decodeUnknownEither(ChildMessage)

@@ -1,0 +1,253 @@
+/**
+ * The program inside a sandbox child: `node <flags> runner.mjs provider.mjs`. It loads the
+ * bundled provider, checks its default export, says `Loaded` (or `LoadFailed`), then answers the
+ * host's calls. Bundled by esbuild without Effect (see bundle.ts) so each child stays small.
+ *
+ * The child is started with Node's permission model: it may read its own directory only, and
+ * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED). Network
+ * access is not restricted by Node 20, which providers need anyway.
+ */
+import { pathToFileURL } from "node:url"
+import { withCallSignal } from "../../../../libs/providers/src/host/context"
+import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
+import type {
+  Logger,
+  ProviderContext,
+  SettingsSpec,
+  SettingsValues
+} from "../../../../libs/providers/src/sdk/types"
+import { checkExport, type RunnableModule } from "./contract"
+import type { CallSettings, ChildMessage, HostMessage, ThrownError } from "./protocol"
+import { connectWebSocket } from "./webSocketConnection"
+
+/** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
+const REQUEST_TIMEOUT_MS = 30_000
+
+const ipcSend = process.send?.bind(process)
+if (!ipcSend) {
+  console.error("the sandbox runner must be started with an IPC channel")
+  process.exit(2)
+}
+const post = (message: ChildMessage): boolean => {
+  try {
+    // A value that cannot be structured-cloned throws here, synchronously.
+    ipcSend(message)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// The permission model does not cover signals: without this a provider could kill DataHub
+// (`process.kill(process.ppid)`), since both run as the same user.
+for (const key of ["kill", "_kill"])
+  Object.defineProperty(process, key, {
+    value: () => {
+      throw new Error("process.kill is not available in the sandbox")
+    },
+    writable: false,
+    configurable: false
+  })
+// If DataHub goes away, so does every child it started.
+process.on("disconnect", () => process.exit(0))
+
+const describeError = (e: unknown): string => {
+  try {
+    if (typeof e !== "object" || e === null) return String(e)
+    const { code, permission, resource, message, cause } = e as Record<string, unknown>
+    if (code === "ERR_ACCESS_DENIED")
+      return `the sandbox denied ${typeof permission === "string" ? permission : "this operation"}${
+        typeof resource === "string" ? ` access to ${resource}` : ""
+      }: provider code may only use what the SDK context offers (fetch, connect, log)`
+    const text = typeof message === "string" ? message : String(e)
+    const why = cause instanceof Error ? ` (${cause.message})` : ""
+    return text + why
+  } catch {
+    return "an error that cannot be described"
+  }
+}
+
+const thrown = (e: unknown): ThrownError => {
+  try {
+    const name = e instanceof Error ? e.name : "Error"
+    const hint = (e as { retryAfterMs?: unknown } | null)?.retryAfterMs
+    return {
+      name: typeof name === "string" ? name : "Error",
+      message: describeError(e),
+      ...(typeof hint === "number" && Number.isFinite(hint) ? { retryAfterMs: hint } : {})
+    }
+  } catch {
+    return { name: "Error", message: "an error that cannot be described" }
+  }
+}
+
+const plainFields = (fields: unknown): Record<string, unknown> | undefined => {
+  try {
+    return fields === undefined ? undefined : JSON.parse(JSON.stringify(fields))
+  } catch {
+    return { fields: "(not serialisable)" }
+  }
+}
+
+const log: Logger = {
+  debug: (message, fields) =>
+    post({ _tag: "Log", level: "debug", message: String(message), fields: plainFields(fields) }),
+  info: (message, fields) =>
+    post({ _tag: "Log", level: "info", message: String(message), fields: plainFields(fields) }),
+  warn: (message, fields) =>
+    post({ _tag: "Log", level: "warn", message: String(message), fields: plainFields(fields) }),
+  error: (message, fields) =>
+    post({ _tag: "Log", level: "error", message: String(message), fields: plainFields(fields) })
+}
+
+// A stray rejected promise in provider code should not take down a sandbox shared by many calls.
+process.on("unhandledRejection", (e) =>
+  log.error("unhandled promise rejection in provider code", { error: describeError(e) })
+)
+
+/** Runs `f`, turning a synchronous throw into a rejection. */
+const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((resolve) => resolve(f()))
+
+const load = async (): Promise<RunnableModule | undefined> => {
+  let namespace: Record<string, unknown>
+  try {
+    const path = process.argv[2]
+    if (!path) throw new Error("the runner was started without a module path")
+    namespace = await import(pathToFileURL(path).href)
+  } catch (e) {
+    post({ _tag: "LoadFailed", problems: [`the module threw while loading: ${describeError(e)}`] })
+    return undefined
+  }
+  const checked = checkExport(namespace)
+  if (!checked.ok) {
+    post({ _tag: "LoadFailed", problems: checked.problems })
+    return undefined
+  }
+  post({ _tag: "Loaded", manifest: checked.manifest, functions: checked.functions })
+  return checked.module
+}
+
+const serve = (provider: RunnableModule) => {
+  const lifetime = new AbortController()
+  const bucket = provider.rateLimit ? makeTokenBucket(provider.rateLimit) : undefined
+
+  const contextFor = (settings: CallSettings, signal: AbortSignal): ProviderContext =>
+    withCallSignal(
+      {
+        // The host resolved these against the provider's own settings spec (host/settings.ts).
+        settings: settings as SettingsValues<SettingsSpec>,
+        fetch: async (input, init) => {
+          const cancel = init?.signal ?? undefined
+          await bucket?.take(cancel)
+          // The timeout starts once the request may go: waiting for a token is not the API's fault.
+          const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
+          return fetch(input, { ...init, signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout })
+        },
+        connect: (url) => connectWebSocket(url, lifetime.signal),
+        log,
+        signal: lifetime.signal,
+        now: Date.now
+      },
+      signal
+    )
+
+  const calls = new Map<number, AbortController>()
+  const streams = new Map<number, { controller: AbortController; iterator: AsyncIterator<unknown> }>()
+
+  /** A result that cannot cross the channel is the provider's bug, reported as a failure. */
+  const answer = (message: Extract<ChildMessage, { _tag: "Result" | "Item" }>) => {
+    if (!post(message))
+      post({
+        _tag: "Failed",
+        id: message.id,
+        error: {
+          name: "Error",
+          message: "the provider returned a value that cannot be sent (functions, symbols…)"
+        }
+      })
+  }
+
+  const open = (id: number, method: "history" | "live", settings: CallSettings, request: unknown) => {
+    const controller = new AbortController()
+    try {
+      const fn = method === "history" ? provider.history : provider.live
+      if (!fn) throw new Error(`this module has no ${method} function`)
+      const iterator = fn(contextFor(settings, controller.signal), request)[Symbol.asyncIterator]()
+      streams.set(id, { controller, iterator })
+    } catch (e) {
+      // Opening failed: the first Pull reports it, like any later failure.
+      streams.set(id, { controller, iterator: { next: () => Promise.reject(e) } })
+    }
+  }
+
+  const pull = (id: number) => {
+    const stream = streams.get(id)
+    if (!stream)
+      return post({ _tag: "Failed", id, error: { name: "Error", message: `no open stream ${id}` } })
+    const finish = () => {
+      streams.delete(id)
+      stream.controller.abort()
+    }
+    attempt(() => stream.iterator.next()).then(
+      (result) => {
+        if (streams.get(id) !== stream) return
+        if (typeof result !== "object" || result === null) {
+          finish()
+          post({
+            _tag: "Failed",
+            id,
+            error: { name: "Error", message: "the iterator returned a non-object" }
+          })
+        } else if (result.done) {
+          finish()
+          post({ _tag: "Done", id })
+        } else answer({ _tag: "Item", id, value: result.value })
+      },
+      (e) => {
+        if (streams.get(id) !== stream) return
+        finish()
+        post({ _tag: "Failed", id, error: thrown(e) })
+      }
+    )
+  }
+
+  const cancel = (id: number) => {
+    calls.get(id)?.abort()
+    calls.delete(id)
+    const stream = streams.get(id)
+    if (stream) {
+      streams.delete(id)
+      stream.controller.abort()
+      // Lets the generator run its `finally` blocks; not awaited, it may be parked in an await.
+      attempt(() => stream.iterator.return?.()).catch(() => undefined)
+    }
+    post({ _tag: "Cancelled", id })
+  }
+
+  process.on("message", (raw) => {
+    const message = raw as HostMessage
+    switch (message._tag) {
+      case "Call": {
+        const controller = new AbortController()
+        calls.set(message.id, controller)
+        attempt(() => provider.listAssets(contextFor(message.settings, controller.signal))).then(
+          (value) => calls.delete(message.id) && answer({ _tag: "Result", id: message.id, value }),
+          (e) => calls.delete(message.id) && post({ _tag: "Failed", id: message.id, error: thrown(e) })
+        )
+        return
+      }
+      case "Open":
+        return open(message.id, message.method, message.settings, message.request)
+      case "Pull":
+        return pull(message.id)
+      case "Cancel":
+        return cancel(message.id)
+      case "Ping":
+        return post({ _tag: "Pong", id: message.id })
+    }
+  })
+}
+
+// After LoadFailed the host kills the child; it answers nothing meanwhile.
+const provider = await load()
+if (provider) serve(provider)

@@ -1,0 +1,86 @@
+/**
+ * Hostile uploads: each is contained and reported with a reason that says what it did, and
+ * DataHub answers /health with 200 after every one of them.
+ */
+import { existsSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { hostile } from "./fixtures/modules"
+import { expectHealthy, messages, testApp, validate } from "./support"
+
+const rejected = (source: string) =>
+  Effect.gen(function* () {
+    const { report, manifest } = yield* validate("hostile", source)
+    expect(report.ok).toBe(false)
+    expect(manifest).toBeNull()
+    yield* expectHealthy
+    return messages(report)
+  })
+
+layer(testApp, { timeout: 90_000 })("hostile uploads", (it) => {
+  it.effect("a loop at import is killed at the load timeout", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.loopAtImport)).toBe("the module did not finish loading within 5 s")
+    })
+  )
+
+  it.effect("unbounded allocation hits the heap cap", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.allocate)).toBe("the module ran out of memory (heap cap 96 MB)")
+    })
+  )
+
+  it.effect("process.exit(3) is reported with its code", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.exit3)).toBe("the module exited with code 3 while loading")
+    })
+  )
+
+  it.effect("reading /etc/passwd is denied", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.readPasswd)).toMatch(
+        /^the module threw while loading: the sandbox denied FileSystemRead access to \/etc\/passwd/
+      )
+    })
+  )
+
+  it.effect("writing a file is denied and nothing is written", () =>
+    Effect.gen(function* () {
+      const target = join(tmpdir(), `quasar-sandbox-pwned-${process.pid}`)
+      expect(yield* rejected(hostile.writeFile(target))).toContain("the sandbox denied FileSystemWrite access")
+      expect(existsSync(target)).toBe(false)
+    })
+  )
+
+  it.effect("spawning a process is denied", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.spawn)).toContain("the sandbox denied ChildProcess")
+    })
+  )
+
+  it.effect("starting a worker is denied", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.worker)).toContain("the sandbox denied WorkerThreads")
+    })
+  )
+
+  it.effect("flooding stdout gets the child killed", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.floodStdout)).toBe("the module flooded stdout (more than 1 MB within 10 s)")
+    })
+  )
+
+  it.effect("a malformed message to the host gets the child killed", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.malformedMessage)).toMatch(/^the module sent a malformed message: .*not a number/)
+    })
+  )
+
+  it.effect("signalling DataHub is not possible", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.killParent)).toContain("process.kill is not available in the sandbox")
+    })
+  )
+})

@@ -1,0 +1,43 @@
+/** What the sandbox tests share: the app under test, the derived client, and the health check. */
+import { HttpApiClient } from "@effect/platform"
+import { type CodeKind, type CodeLanguage, DataHubApi, ProviderName } from "@quasar/domain"
+import { SchemaState } from "@quasar/server"
+import { TestService } from "@quasar/server/testing"
+import { Duration, Effect } from "effect"
+import { expect } from "vitest"
+import { appLayer } from "../../src/App"
+
+/** The app with short call timeouts and restart delays, so hostile cases finish quickly. */
+export const testApp = TestService.layer(
+  appLayer({
+    callTimeout: Duration.seconds(2),
+    cancelGrace: Duration.seconds(1),
+    restartDelay: Duration.millis(100),
+    heartbeat: Duration.seconds(3)
+  })
+)
+
+export const client = Effect.zipRight(
+  Effect.flatMap(SchemaState.SchemaState, (s) => s.ready),
+  HttpApiClient.make(DataHubApi)
+)
+
+export const validate = (
+  name: string,
+  source: string,
+  language: CodeLanguage = "javascript",
+  kind: CodeKind = "provider"
+) =>
+  Effect.flatMap(client, (c) =>
+    c.sandbox.validate({ payload: { name: ProviderName.make(name), kind, language, source } })
+  )
+
+/** DataHub keeps serving whatever a provider did. */
+export const expectHealthy = Effect.gen(function* () {
+  const health = yield* Effect.flatMap(client, (c) => c.health.health())
+  expect(health.status).toBe("ok")
+})
+
+/** All issue messages of a report, one string, for `toContain`/`toMatch`. */
+export const messages = (report: { readonly issues: ReadonlyArray<{ readonly message: string }> }) =>
+  report.issues.map((i) => i.message).join("\n")

@@ -1,0 +1,192 @@
+/**
+ * Refreshing a provider's assets: DataHub runs the active version's `listAssets`, the Registry
+ * stores the listing. Runs on demand (`POST /assets/refresh/{provider}`, and after activation)
+ * and daily for every active provider.
+ */
+import type { HttpApiError, HttpClientError } from "@effect/platform"
+import type { SqlError } from "@effect/sql"
+import {
+  type AssetRefresh as AssetRefreshSchema,
+  Conflict,
+  NotFound,
+  type ProviderAsset,
+  ProviderName,
+  ServiceUnavailable
+} from "@quasar/domain"
+import { SchemaState, ServiceConfig } from "@quasar/server"
+import type { Cause, ParseResult } from "effect"
+import { DateTime, Duration, Effect, FiberMap, Layer, Option, Schedule, Schema } from "effect"
+import { AssetsRepo } from "./AssetsRepo"
+import { DataHubClient } from "./DataHubClient"
+
+/** A large provider (EODHD lists 50k+ symbols over several exchanges) takes minutes, not hours. */
+const LIST_TIMEOUT = Duration.minutes(5)
+const DAILY = Duration.hours(24)
+/** Rows written by one refresh beyond which search indexes and statistics are brought up to date. */
+const SETTLE_AFTER = 1_000
+const RETRY_AFTER_FAILURE = Duration.hours(1)
+/** Lets DataHub, started alongside, load provider code before the first scheduled refresh. */
+const STARTUP_DELAY = Duration.seconds(30)
+/** How often the set of active providers is re-read (activation also refreshes directly). */
+const RECONCILE_EVERY = Duration.minutes(10)
+
+/** One asset per symbol: a provider listing a symbol twice keeps the last, the others count as rejected. */
+const uniqueBySymbol = (assets: ReadonlyArray<ProviderAsset>) => {
+  const bySymbol = new Map<string, ProviderAsset>()
+  for (const asset of assets) bySymbol.set(asset.symbol, asset)
+  return { unique: [...bySymbol.values()], duplicates: assets.length - bySymbol.size }
+}
+
+const databaseDown = (e: SqlError.SqlError) =>
+  new ServiceUnavailable({ message: `the database is unavailable (${e.message}); retry when it is back` })
+
+/** What the caller can do about each way DataHub can fail. */
+const fromDataHub =
+  (provider: string, datahubUrl: string) =>
+  (
+    e:
+      | HttpClientError.HttpClientError
+      | HttpApiError.HttpApiDecodeError
+      | ParseResult.ParseError
+      | NotFound
+      | ServiceUnavailable
+      | Cause.TimeoutException
+  ): ServiceUnavailable => {
+    switch (e._tag) {
+      case "RequestError":
+        return new ServiceUnavailable({
+          message: `DataHub is unreachable at ${datahubUrl} (${e.message}): start DataHub or set DATAHUB_URL to where it runs, then retry`
+        })
+      case "ResponseError":
+        return new ServiceUnavailable({
+          message: `DataHub at ${datahubUrl} (DATAHUB_URL) failed to list ${provider}'s assets (HTTP ${e.response.status}); see DataHub's log, then retry`
+        })
+      case "HttpApiDecodeError":
+        return new ServiceUnavailable({
+          message: `DataHub rejected the request to list ${provider}'s assets (${e.message}); check that DataHub and the Registry run the same version`
+        })
+      case "ParseError":
+        return new ServiceUnavailable({
+          message: `DataHub's asset list for ${provider} does not match the API contract; check that DataHub and the Registry run the same version`
+        })
+      case "NotFound":
+        return new ServiceUnavailable({
+          message: `DataHub does not know ${provider}'s active version yet (${e.message}); retry in a few seconds`
+        })
+      case "ServiceUnavailable":
+        return new ServiceUnavailable({
+          message: `DataHub could not list ${provider}'s assets: ${e.message}`
+        })
+      case "TimeoutException":
+        return new ServiceUnavailable({
+          message: `DataHub took longer than ${Duration.format(LIST_TIMEOUT)} to list ${provider}'s assets; retry later`
+        })
+    }
+  }
+
+/**
+ * Lists `provider`'s assets through DataHub and stores them: 404 when no code has that name,
+ * 409 when none of its versions is active (or it cannot list assets), 503 when DataHub or the
+ * database is down.
+ */
+export const refreshAssets = (
+  provider: ProviderName
+): Effect.Effect<
+  typeof AssetRefreshSchema.Type,
+  NotFound | Conflict | ServiceUnavailable,
+  AssetsRepo | DataHubClient | ServiceConfig
+> =>
+  Effect.gen(function* () {
+    const repo = yield* AssetsRepo
+    const datahub = yield* DataHubClient
+    const { datahubUrl } = yield* ServiceConfig
+    const code = yield* repo.codeState(provider).pipe(Effect.mapError(databaseDown))
+    if (Option.isNone(code))
+      return yield* new NotFound({
+        message: `no provider code named ${provider}: upload it with POST /code/${provider} and activate a version first`
+      })
+    if (code.value.status !== "active")
+      return yield* new Conflict({
+        message:
+          code.value.status === "disabled"
+            ? `${provider} is disabled: activate a version (POST /code/${provider}/versions/{version}/activate) to refresh its assets`
+            : `${provider} has no active version: activate one with POST /code/${provider}/versions/{version}/activate first`
+      })
+    if (code.value.capabilities !== null && !code.value.capabilities.includes("assets"))
+      return yield* new Conflict({
+        message: `the active version of ${provider} does not list assets (its manifest lacks the "assets" capability)`
+      })
+    const listing = yield* datahub.sandbox
+      .listAssets({ path: { name: provider } })
+      .pipe(Effect.timeout(LIST_TIMEOUT), Effect.mapError(fromDataHub(provider, datahubUrl)))
+    const { unique, duplicates } = uniqueBySymbol(listing.assets)
+    const stored = yield* repo.storeListing(provider, unique).pipe(Effect.mapError(databaseDown))
+    if (stored.upserted + stored.delisted >= SETTLE_AFTER) yield* repo.settle
+    return {
+      provider,
+      listed: listing.assets.length,
+      upserted: stored.upserted,
+      delisted: stored.delisted,
+      rejected: listing.rejected + duplicates
+    }
+  }).pipe(Effect.withSpan("AssetRefresh.refreshAssets", { attributes: { provider } }))
+
+/** Refreshes one provider now if its last refresh is a day old (or never happened), then daily. */
+const daily = (provider: ProviderName) =>
+  Effect.gen(function* () {
+    const repo = yield* AssetsRepo
+    const last = yield* repo.lastRefreshed(provider).pipe(Effect.orElseSucceed(() => Option.none<Date>()))
+    const now = yield* DateTime.now
+    const wait = Option.match(last, {
+      onNone: () => Duration.zero,
+      onSome: (at) =>
+        Duration.max(
+          Duration.zero,
+          Duration.millis(at.getTime() + Duration.toMillis(DAILY) - now.epochMillis)
+        )
+    })
+    yield* Effect.sleep(wait)
+    while (true) {
+      const ok = yield* refreshAssets(provider).pipe(
+        Effect.tap((result) => Effect.logInfo("assets refreshed").pipe(Effect.annotateLogs({ ...result }))),
+        Effect.as(true),
+        Effect.catchAll((e) =>
+          Effect.logWarning("scheduled asset refresh failed; retrying in an hour").pipe(
+            Effect.annotateLogs({ provider, error: e.message }),
+            Effect.as(false)
+          )
+        )
+      )
+      yield* Effect.sleep(ok ? DAILY : RETRY_AFTER_FAILURE)
+    }
+  })
+
+/**
+ * One daily-refresh fiber per active provider, kept in step with `code_registry`: a provider
+ * that becomes active gets a fiber, one that stops being active loses it. The schedule lives
+ * in the data (`refreshed_at`), so a restart does not refresh everything again.
+ */
+const scheduler = Effect.gen(function* () {
+  const repo = yield* AssetsRepo
+  const schema = yield* SchemaState.SchemaState
+  const fibers = yield* FiberMap.make<ProviderName>()
+  const reconcile = Effect.gen(function* () {
+    const active = new Set((yield* repo.activeProviders).filter(Schema.is(ProviderName)))
+    for (const [name] of fibers) if (!active.has(name)) yield* FiberMap.remove(fibers, name)
+    for (const name of active) yield* FiberMap.run(fibers, name, { onlyIfMissing: true })(daily(name))
+  }).pipe(
+    Effect.catchAll((e) =>
+      Effect.logWarning("could not read the active providers; retrying").pipe(
+        Effect.annotateLogs({ error: e.message })
+      )
+    )
+  )
+  yield* schema.ready.pipe(
+    Effect.zipRight(Effect.sleep(STARTUP_DELAY)),
+    Effect.zipRight(Effect.repeat(reconcile, { schedule: Schedule.spaced(RECONCILE_EVERY) })),
+    Effect.forkScoped
+  )
+})
+
+/** The daily refresh, plus `AssetsRepo` for everything that calls `refreshAssets`. */
+export const layer = Layer.scopedDiscard(scheduler).pipe(Layer.provideMerge(AssetsRepo.layer))

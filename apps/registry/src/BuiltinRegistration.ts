@@ -1,0 +1,56 @@
+/**
+ * Registers the built-in providers on start, through the same upload-and-validate path as any
+ * user's code. A new built-in version is activated when the provider has no current version or
+ * its current one is an older built-in; a user's own activated upload is left alone. DataHub
+ * may start later than the Registry, so this retries until it answers.
+ */
+import { type CodeVersion, ServiceUnavailable } from "@quasar/domain"
+import { SchemaState } from "@quasar/server"
+import { Effect, Layer, Option, Schedule } from "effect"
+import { BuiltinSources } from "./BuiltinSources"
+import { CodeRegistry } from "./CodeRegistry"
+import { CodeRepo } from "./CodeRepo"
+
+export const BuiltinRegistration = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const sources = yield* BuiltinSources
+    const registry = yield* CodeRegistry
+    const repo = yield* CodeRepo
+    const schema = yield* SchemaState.SchemaState
+
+    const registerOne = (name: CodeVersion["name"], source: string) =>
+      Effect.gen(function* () {
+        const { version, created } = yield* registry.upload(name, { kind: "provider", language: "javascript", source }, true)
+        if (version.status !== "valid") {
+          if (created)
+            yield* Effect.logError("built-in provider failed validation").pipe(
+              Effect.annotateLogs({ name, version: version.version, issues: version.validation?.issues ?? [] })
+            )
+          return
+        }
+        const current = yield* repo.current(name)
+        const replace = Option.match(current, {
+          onNone: () => true,
+          onSome: (c) => c.builtIn && c.status === "active" && c.version < version.version
+        })
+        if (replace) yield* registry.activate(name, version.version)
+      }).pipe(Effect.annotateLogs({ provider: name }))
+
+    yield* Effect.gen(function* () {
+      yield* schema.ready
+      const list = yield* sources.load.pipe(
+        Effect.mapError((message) => new ServiceUnavailable({ message: `built-in providers: ${message}` }))
+      )
+      yield* Effect.forEach(list, (b) => registerOne(b.name as CodeVersion["name"], b.source), { discard: true })
+      yield* Effect.logInfo("built-in providers registered").pipe(
+        Effect.annotateLogs({ providers: list.map((b) => b.name) })
+      )
+    }).pipe(
+      Effect.tapError((e) => Effect.logWarning("cannot register built-in providers yet; retrying", { error: e.message })),
+      Effect.retry(Schedule.spaced("2 seconds").pipe(Schedule.whileInput((e: { _tag: string }) => e._tag === "ServiceUnavailable"))),
+      Effect.catchAllCause((cause) => Effect.logError("built-in providers not registered", cause)),
+      Effect.withSpan("BuiltinRegistration"),
+      Effect.forkScoped
+    )
+  })
+)

@@ -1,0 +1,115 @@
+/**
+ * Mappings as CSV (RFC 4180): header `common_symbol,source,symbol`, CRLF line ends, a field
+ * quoted when it holds a comma, a quote or a line break (symbols may contain commas: `A,B` is a
+ * valid symbol). Import accepts LF line ends too, and reports the first problem with its line.
+ */
+import { InvalidRequest, MappingInput } from "@quasar/domain"
+import { Either, ParseResult, Schema } from "effect"
+
+export const HEADER = ["common_symbol", "source", "symbol"] as const
+/** The same cap as `POST /mappings/bulk`. */
+export const MAX_ROWS = 50_000
+
+const quote = (field: string) => (/[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)
+
+export const format = (
+  mappings: ReadonlyArray<{ readonly commonSymbol: string; readonly source: string; readonly symbol: string }>
+) =>
+  [HEADER.join(","), ...mappings.map((m) => [m.commonSymbol, m.source, m.symbol].map(quote).join(","))]
+    .map((line) => `${line}\r\n`)
+    .join("")
+
+interface Record {
+  /** 1-based line the record starts on. */
+  readonly line: number
+  readonly fields: ReadonlyArray<string>
+}
+
+const invalid = (line: number, message: string) =>
+  new InvalidRequest({ message: `line ${line}: ${message}`, field: "body" })
+
+/** Splits CSV text into records; fails on a quote in an unquoted field or an unclosed quote. */
+export const records = (text: string): Either.Either<Array<Record>, InvalidRequest> => {
+  const out: Array<Record> = []
+  const src = text.startsWith("\uFEFF") ? text.slice(1) : text
+  let line = 1
+  let i = 0
+  while (i < src.length) {
+    const start = line
+    const fields: Array<string> = []
+    let field = ""
+    for (;;) {
+      if (src[i] === '"') {
+        i++
+        for (;;) {
+          if (i >= src.length) return Either.left(invalid(start, "a quoted field is never closed"))
+          if (src[i] === '"' && src[i + 1] === '"') {
+            field += '"'
+            i += 2
+          } else if (src[i] === '"') {
+            i++
+            break
+          } else {
+            if (src[i] === "\n") line++
+            field += src[i++]
+          }
+        }
+        if (i < src.length && src[i] !== "," && src[i] !== "\r" && src[i] !== "\n")
+          return Either.left(
+            invalid(line, "a closing quote must be followed by a comma or the end of the line")
+          )
+      } else {
+        while (i < src.length && src[i] !== "," && src[i] !== "\r" && src[i] !== "\n") {
+          if (src[i] === '"')
+            return Either.left(
+              invalid(line, 'a field containing " must be quoted, with the quote doubled ("")')
+            )
+          field += src[i++]
+        }
+      }
+      fields.push(field)
+      field = ""
+      if (src[i] !== ",") break
+      i++
+    }
+    if (src[i] === "\r") i++
+    if (i < src.length && src[i] !== "\n")
+      return Either.left(invalid(line, "a carriage return must end the line"))
+    i++
+    line++
+    // A blank line carries no record; a trailing one is what most editors write.
+    if (!(fields.length === 1 && fields[0] === "")) out.push({ line: start, fields })
+  }
+  return Either.right(out)
+}
+
+const decodeInput = Schema.decodeUnknownEither(MappingInput, { errors: "first" })
+
+/** Mapping inputs from CSV text; the first bad line fails the whole import, naming the line. */
+export const parse = (text: string): Either.Either<Array<MappingInput>, InvalidRequest> =>
+  Either.flatMap(records(text), ([header, ...rows]) => {
+    if (header === undefined)
+      return Either.left(invalid(1, `the file is empty; it must start with the header ${HEADER.join(",")}`))
+    if (header.fields.length !== 3 || header.fields.some((f, n) => f.trim().toLowerCase() !== HEADER[n]))
+      return Either.left(
+        invalid(
+          header.line,
+          `the header must be ${HEADER.join(",")}, found ${header.fields.join(",").slice(0, 100)}`
+        )
+      )
+    if (rows.length > MAX_ROWS)
+      return Either.left(invalid(rows[MAX_ROWS]!.line, `more than ${MAX_ROWS} rows; split the file`))
+    const inputs: Array<MappingInput> = []
+    for (const row of rows) {
+      if (row.fields.length !== 3)
+        return Either.left(
+          invalid(row.line, `expected 3 fields (${HEADER.join(",")}), found ${row.fields.length}`)
+        )
+      const [commonSymbol, source, symbol] = row.fields
+      const decoded = decodeInput({ commonSymbol, source, symbol })
+      if (Either.isLeft(decoded))
+        return Either.left(invalid(row.line, ParseResult.TreeFormatter.formatErrorSync(decoded.left)))
+      inputs.push(decoded.right)
+    }
+    return Either.right(inputs)
+  })

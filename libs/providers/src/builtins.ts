@@ -1,0 +1,22 @@
+/**
+ * The providers that ship with Quasar. They are registered on first start through the same
+ * upload-and-validate path as any user's code: each entry module is bundled into one ES module
+ * that imports only the SDK.
+ */
+export interface BuiltinProvider {
+  readonly name: string
+  /** The module whose default export is the provider. */
+  readonly entry: URL
+}
+
+export const builtinProviders: ReadonlyArray<BuiltinProvider> = [
+  { name: "synthetic", entry: new URL("./synthetic/provider.ts", import.meta.url) },
+  { name: "kraken", entry: new URL("./kraken/provider.ts", import.meta.url) },
+  { name: "eodhd", entry: new URL("./eodhd/provider.ts", import.meta.url) }
+]
+
+/** Where the SDK lives, so bundlers can keep it as the one external import. */
+export const sdkDirectory = new URL("./sdk/", import.meta.url)
+
+/** The import specifier provider modules use for the SDK. */
+export const SDK_SPECIFIER = "@quasar/providers/sdk"

@@ -1,0 +1,2 @@
+/** The EODHD provider module: its default export is the provider. */
+export { default } from "./provider"

@@ -1,0 +1,60 @@
+/** What the fake's REST and WS halves share: clock, market, configuration, faults, counters. */
+import type { FakeMarket } from "./market"
+
+export interface FakeConfig {
+  /** Rows Kraken keeps per interval, the unfinished one included (protocols.md §1.6). */
+  readonly maxRows: number
+  /** Committed rows per OHLC response (Kraken: all of them; lower it to make tests page). */
+  readonly pageRows: number
+  /** Past bars with trades in an `ohlc` snapshot, besides the forming one. */
+  readonly snapshotBars: number
+}
+
+export interface FakeFaults {
+  /** WS v2 symbols whose subscriptions are refused. */
+  readonly rejected: Set<string>
+  /** Served one per REST request, in order, before any normal answer. */
+  readonly restFailures: Array<{ readonly error: string } | { readonly status: number }>
+  slowMs: number
+  heartbeatsStopped: boolean
+  /** Nothing at all is sent on any socket (updates, heartbeats, acks, pongs). */
+  frozen: boolean
+}
+
+export interface FakeStats {
+  connections: number
+  subscribeRequests: number
+  unsubscribeRequests: number
+  pings: number
+  restRequests: number
+}
+
+export interface FakeState {
+  readonly now: () => number
+  readonly market: FakeMarket
+  readonly config: FakeConfig
+  readonly faults: FakeFaults
+  readonly stats: FakeStats
+}
+
+export const noFaults = (): FakeFaults => ({
+  rejected: new Set(),
+  restFailures: [],
+  slowMs: 0,
+  heartbeatsStopped: false,
+  frozen: false
+})
+
+export const zeroStats = (): FakeStats => ({
+  connections: 0,
+  subscribeRequests: 0,
+  unsubscribeRequests: 0,
+  pings: 0,
+  restRequests: 0
+})
+
+export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** RFC 3339 with `digits` fractional digits, as Kraken prints them (µs in acks, ns in `interval_begin`). */
+export const rfc3339 = (ms: number, digits: 6 | 9): string =>
+  new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_, frac: string) => `.${frac.padEnd(digits, "0")}Z`)

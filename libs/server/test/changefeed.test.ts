@@ -1,0 +1,150 @@
+/**
+ * Two `ChangeFeed` instances with pools of their own on one database, as the Registry and the
+ * DataHub have: what one publishes, the other sees, once, on that channel only.
+ */
+import { expect, layer } from "@effect/vitest"
+import { migrations } from "@quasar/migrations"
+import { ChangeFeed, Database, DatabaseUrl, migrate, sqlClientDb } from "@quasar/server"
+import { TestDatabase } from "@quasar/server/testing"
+import { Chunk, Context, Duration, Effect, Layer, Ref, Schedule, Stream } from "effect"
+
+type Change = ChangeFeed.Change
+type Feed = Context.Tag.Service<ChangeFeed.ChangeFeed>
+
+class Feeds extends Context.Tag("test/Feeds")<
+  Feeds,
+  { readonly publisher: Feed; readonly subscriber: Feed }
+>() {}
+
+/** One service's view: its own pool and its own ChangeFeed layer instance. */
+const instance = (url: Context.Tag.Service<DatabaseUrl>, name: string) =>
+  Effect.map(
+    Layer.build(
+      ChangeFeed.layer.pipe(
+        Layer.provide(Database.layer({ poolSize: 3, applicationName: name })),
+        Layer.provide(Layer.succeed(DatabaseUrl, url))
+      )
+    ),
+    (context) => Context.get(context, ChangeFeed.ChangeFeed)
+  )
+
+const FeedsLive = Layer.scoped(
+  Feeds,
+  Effect.gen(function* () {
+    const url = yield* DatabaseUrl
+    // The change_events table comes from the migrations.
+    yield* Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations)).pipe(
+      Effect.provide(Database.layer({ poolSize: 1, applicationName: "quasar-test-migrate" })),
+      Effect.provide(Layer.succeed(DatabaseUrl, url))
+    )
+    return {
+      publisher: yield* instance(url, "quasar-test-publisher"),
+      subscriber: yield* instance(url, "quasar-test-subscriber")
+    }
+  })
+).pipe(Layer.provide(TestDatabase.layer))
+
+/**
+ * Subscribes to `channel`, collecting into a Ref, and waits until the subscription has taken its
+ * starting point (its first query), so that later publishes count as "after subscribing".
+ */
+const collect = (feed: Feed, channel: string) =>
+  Effect.gen(function* () {
+    const received = yield* Ref.make(Chunk.empty<Change>())
+    const fiber = yield* feed.changes(channel).pipe(
+      Stream.runForEach((c) => Ref.update(received, Chunk.append(c))),
+      Effect.forkScoped
+    )
+    // The stream takes its starting point on its first query; give it time to run.
+    yield* Effect.sleep("600 millis")
+    return { received: Ref.get(received).pipe(Effect.map(Chunk.toReadonlyArray)), fiber }
+  })
+
+/** Waits until `received` holds at least `n` changes, failing after `within`. */
+const awaitCount = (
+  received: Effect.Effect<ReadonlyArray<Change>>,
+  n: number,
+  within: Duration.DurationInput
+) =>
+  received.pipe(
+    Effect.filterOrFail(
+      (xs) => xs.length >= n,
+      () => "not yet"
+    ),
+    Effect.retry(Schedule.spaced("25 millis")),
+    Effect.timeoutFail({
+      duration: within,
+      onTimeout: () => new Error(`fewer than ${n} changes within ${Duration.format(within)}`)
+    })
+  )
+
+layer(FeedsLive, { timeout: 60_000, excludeTestServices: true })("ChangeFeed across instances", (it) => {
+  it.scoped("a change published by one instance arrives on the other within 2 s, once", () =>
+    Effect.gen(function* () {
+      const { publisher, subscriber } = yield* Feeds
+      const { received } = yield* collect(subscriber, "code.activated")
+      const start = Date.now()
+      yield* publisher.publish("code.activated", { name: "kraken", version: 3 })
+      const got = yield* awaitCount(received, 1, "2 seconds")
+      expect(Date.now() - start).toBeLessThan(2_000)
+      expect(got).toEqual([
+        { id: expect.any(Number), channel: "code.activated", payload: { name: "kraken", version: 3 } }
+      ])
+      // Several more polls later it has still arrived only once.
+      yield* Effect.sleep("1200 millis")
+      expect(yield* received).toEqual(got)
+    })
+  )
+
+  it.scoped("delivers several changes in publication order, each once, to every subscriber", () =>
+    Effect.gen(function* () {
+      const { publisher, subscriber } = yield* Feeds
+      const first = yield* collect(subscriber, "subscription.added")
+      const second = yield* collect(publisher, "subscription.added") // the publisher may listen too
+      for (const n of [1, 2, 3]) yield* publisher.publish("subscription.added", { n })
+      const payloads = (xs: ReadonlyArray<Change>) => xs.map((c) => c.payload)
+      expect(payloads(yield* awaitCount(first.received, 3, "2 seconds"))).toEqual([
+        { n: 1 },
+        { n: 2 },
+        { n: 3 }
+      ])
+      expect(payloads(yield* awaitCount(second.received, 3, "2 seconds"))).toEqual([
+        { n: 1 },
+        { n: 2 },
+        { n: 3 }
+      ])
+      yield* Effect.sleep("1 second")
+      expect((yield* first.received).length).toBe(3)
+      expect((yield* second.received).length).toBe(3)
+    })
+  )
+
+  it.scoped("does not deliver changes on other channels", () =>
+    Effect.gen(function* () {
+      const { publisher, subscriber } = yield* Feeds
+      const mine = yield* collect(subscriber, "assets.refreshed")
+      const other = yield* collect(subscriber, "assets.refreshed.other")
+      yield* publisher.publish("assets.refreshed.other", { provider: "eodhd" })
+      yield* publisher.publish("ASSETS.REFRESHED", { provider: "eodhd" })
+      expect((yield* awaitCount(other.received, 1, "2 seconds")).map((c) => c.channel)).toEqual([
+        "assets.refreshed.other"
+      ])
+      yield* Effect.sleep("1 second")
+      expect(yield* mine.received).toEqual([])
+    })
+  )
+
+  it.scoped("does not deliver changes published before subscribing", () =>
+    Effect.gen(function* () {
+      const { publisher, subscriber } = yield* Feeds
+      yield* publisher.publish("version.disabled", { version: 1 })
+      yield* publisher.publish("version.disabled", { version: 2 })
+      const { received } = yield* collect(subscriber, "version.disabled")
+      yield* publisher.publish("version.disabled", { version: 3 })
+      const got = yield* awaitCount(received, 1, "2 seconds")
+      yield* Effect.sleep("1 second")
+      expect(got.map((c) => c.payload)).toEqual([{ version: 3 }])
+      expect((yield* received).map((c) => c.payload)).toEqual([{ version: 3 }])
+    })
+  )
+})

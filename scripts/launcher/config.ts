@@ -1,0 +1,82 @@
+/**
+ * What the launcher reads from the environment, with the same defaults and the same one-line
+ * errors as the services (REGISTRY_PORT, DATAHUB_PORT, QUASAR_DATA_DIR, ...), plus WEB_PORT for
+ * the UI/proxy and QUASAR_ADMIN_TOKEN. The services re-read the variables they care about.
+ */
+import { isAbsolute, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { describeConfigError } from "@quasar/server"
+import { Config, ConfigProvider, Effect, Option } from "effect"
+import { LauncherError } from "./LauncherError"
+
+export interface LauncherConfig {
+  /** The repository root: children run from here so `apps/<svc>/src/main.ts` and `tsx` resolve. */
+  readonly repoRoot: string
+  readonly watch: boolean
+  /** The address every server binds; the proxy and the health checks dial loopback instead. */
+  readonly host: string
+  readonly webPort: number
+  readonly registryPort: number
+  readonly datahubPort: number
+  /** Absolute, so that both children (and the launcher) agree whatever their cwd. */
+  readonly dataDir: string
+  readonly embeddedDbPort: number
+  /** None (DATABASE_URL unset or blank): the launcher hosts the embedded database. */
+  readonly databaseUrl: Option.Option<string>
+  readonly adminToken: Option.Option<string>
+  readonly secretKey: Option.Option<string>
+}
+
+export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)))
+
+const nonBlank = (name: string) =>
+  Config.string(name).pipe(Config.option, Config.map(Option.filter((s) => s.trim() !== "")))
+
+const launcherConfig = (watch: boolean) =>
+  Config.all({
+    host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+    webPort: Config.port("WEB_PORT").pipe(Config.withDefault(3000)),
+    registryPort: Config.port("REGISTRY_PORT").pipe(Config.withDefault(8080)),
+    datahubPort: Config.port("DATAHUB_PORT").pipe(Config.withDefault(8081)),
+    dataDir: nonBlank("QUASAR_DATA_DIR"),
+    embeddedDbPort: Config.port("QUASAR_EMBEDDED_DB_PORT").pipe(Config.withDefault(54329)),
+    databaseUrl: nonBlank("DATABASE_URL"),
+    adminToken: nonBlank("QUASAR_ADMIN_TOKEN"),
+    secretKey: nonBlank("QUASAR_SECRET_KEY")
+  }).pipe(
+    Config.map(
+      ({ dataDir, ...rest }): LauncherConfig => ({
+        ...rest,
+        repoRoot,
+        watch,
+        // The default lives next to the code whatever the cwd; an explicit value is the user's path.
+        dataDir: Option.match(dataDir, {
+          onNone: () => resolve(repoRoot, ".quasar"),
+          onSome: (dir) => (isAbsolute(dir) ? dir : resolve(process.cwd(), dir))
+        })
+      })
+    )
+  )
+
+export const load = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const unknown = argv.filter((a) => a !== "--watch")
+    if (unknown.length > 0) {
+      return yield* new LauncherError({
+        message: `unknown argument ${unknown.join(" ")}; usage: start.ts [--watch]`
+      })
+    }
+    return yield* launcherConfig(argv.includes("--watch")).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromEnv()),
+      Effect.mapError(
+        (e) => new LauncherError({ message: `invalid configuration: ${describeConfigError(e)}` })
+      )
+    )
+  })
+
+/** The address to dial for a server bound to `host`: loopback when it listens everywhere. */
+export const dialHost = (host: string): string =>
+  host === "0.0.0.0" || host === "::" || host === "" ? "127.0.0.1" : host
+
+/** The host to show in printed URLs. */
+export const displayHost = (host: string): string => (dialHost(host) === "127.0.0.1" ? "localhost" : host)

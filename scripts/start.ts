@@ -1,0 +1,176 @@
+/**
+ * `npm start` (and `npm run dev` = `--watch`): the whole platform on one machine with nothing
+ * installed. Hosts the embedded database unless DATABASE_URL is set, keeps a write token, runs
+ * Registry and DataHub as child processes, and serves port 3000 the way Nginx does in production
+ * (UI + `/api/registry/*` + `/api/datahub/*`). Ctrl-C or SIGTERM stops everything in order
+ * (services, then the proxy, then the database) and exits 0; a service dying on its own stops
+ * everything too, with exit code 1.
+ */
+import { Cause, Effect, Exit, Option } from "effect"
+import * as Config from "./launcher/config"
+import * as Database from "./launcher/database"
+import { waitHealthy } from "./launcher/health"
+import { LauncherError } from "./launcher/LauncherError"
+import { sinkFor } from "./launcher/output"
+import * as PersistedSecret from "./launcher/persistedSecret"
+import { placeholderPage } from "./launcher/placeholder"
+import type { ProxyRoute } from "./launcher/proxy"
+import { firstExit, killAllNow, type ServiceSpec, spawnAll } from "./launcher/services"
+import { defaultDistDir, serveWeb } from "./launcher/web"
+
+const say = (line: string) => process.stdout.write(`${line}\n`)
+const complain = (line: string) => process.stderr.write(`quasar: ${line}\n`)
+// Whoever reads our output may go away first (a closed pipe, `| head`): that must not crash
+// the launcher halfway through stopping the services.
+process.stdout.on("error", () => undefined)
+process.stderr.on("error", () => undefined)
+
+const HEALTH_TIMEOUT = "60 seconds"
+const MiB = 1024 * 1024
+
+const program = Effect.gen(function* () {
+  const config = yield* Config.load(process.argv.slice(2))
+  const dial = Config.dialHost(config.host)
+  const shown = Config.displayHost(config.host)
+  const token = yield* PersistedSecret.resolve(config.dataDir, "admin-token", config.adminToken)
+  const secretKey = yield* PersistedSecret.resolve(config.dataDir, "secret-key", config.secretKey)
+
+  const database = yield* Option.match(config.databaseUrl, {
+    onNone: () =>
+      Effect.map(
+        Database.hostEmbedded(config.dataDir, config.embeddedDbPort),
+        ({ directory, port, opened }) => ({
+          description: `embedded PostgreSQL (PGlite) on 127.0.0.1:${port}, data in ${directory}`,
+          opened
+        })
+      ),
+    onSome: (url) =>
+      Effect.succeed({
+        description: `PostgreSQL at ${Database.describeUrl(url)} (DATABASE_URL)`,
+        opened: Effect.void
+      })
+  })
+  say(`quasar: database: ${database.description}`)
+
+  const url = (port: number) => `http://${shown}:${port}`
+  // The same locations as ops' Nginx: the `/` after the prefix makes proxy_pass strip it.
+  const routes: ReadonlyArray<ProxyRoute> = [
+    route("/api/registry/", dial, config.registryPort, true, 5 * MiB, 60_000),
+    route("/api/datahub/", dial, config.datahubPort, true, 1 * MiB, 60_000),
+    route("/ws/", dial, config.datahubPort, false, 1 * MiB, 3_600_000)
+  ]
+  yield* serveWeb(
+    {
+      routes,
+      distDir: defaultDistDir(config.repoRoot),
+      placeholder: (hostName) =>
+        placeholderPage({
+          registry: `http://${hostName}:${config.registryPort}`,
+          datahub: `http://${hostName}:${config.datahubPort}`
+        })
+    },
+    config.host,
+    config.webPort
+  )
+
+  const specs: ReadonlyArray<ServiceSpec> = [
+    { name: "registry", port: config.registryPort },
+    { name: "datahub", port: config.datahubPort }
+  ]
+  const services = yield* spawnAll(
+    specs,
+    {
+      cwd: config.repoRoot,
+      watch: config.watch,
+      env: {
+        ...process.env,
+        REGISTRY_PORT: String(config.registryPort),
+        DATAHUB_PORT: String(config.datahubPort),
+        REGISTRY_URL: process.env.REGISTRY_URL || `http://${dial}:${config.registryPort}`,
+        DATAHUB_URL: process.env.DATAHUB_URL || `http://${dial}:${config.datahubPort}`,
+        QUASAR_DATA_DIR: config.dataDir,
+        QUASAR_EMBEDDED_DB_PORT: String(config.embeddedDbPort),
+        QUASAR_ADMIN_TOKEN: token.value,
+        QUASAR_SECRET_KEY: secretKey.value
+      },
+      stdout: sinkFor(process.stdout),
+      stderr: sinkFor(process.stderr)
+    },
+    say
+  )
+  say(`quasar: started ${services.map((s) => `${s.name} (pid ${s.pid ?? "?"})`).join(" and ")}`)
+
+  const healthy = waitHealthy(
+    specs.map((s) => ({ name: s.name, url: `http://${dial}:${s.port}/health` })),
+    HEALTH_TIMEOUT
+  )
+  // The database may still be opening; the services wait for it, and so do we.
+  const opened = database.opened.pipe(
+    Effect.timeoutFail({
+      duration: HEALTH_TIMEOUT,
+      onTimeout: () => new LauncherError({ message: `the database did not open within ${HEALTH_TIMEOUT}` })
+    })
+  )
+  yield* Effect.raceFirst(Effect.zipRight(opened, healthy), firstExit(services))
+  say(
+    [
+      "",
+      `Quasar is up${config.watch ? " (watching for changes)" : ""}`,
+      `  UI         ${url(config.webPort)}/`,
+      `  Registry   ${url(config.registryPort)}   docs ${url(config.registryPort)}/docs   via UI ${url(config.webPort)}/api/registry/`,
+      `  DataHub    ${url(config.datahubPort)}   docs ${url(config.datahubPort)}/docs   via UI ${url(config.webPort)}/api/datahub/`,
+      `  database   ${database.description}`,
+      token.source === "environment"
+        ? "  write token: from QUASAR_ADMIN_TOKEN"
+        : `  write token: ${token.value}   (kept in ${token.file})`,
+      "Ctrl-C stops everything.",
+      ""
+    ].join("\n")
+  )
+  return yield* firstExit(services)
+})
+
+function route(
+  prefix: string,
+  host: string,
+  port: number,
+  stripPrefix: boolean,
+  maxBodyBytes: number,
+  readTimeoutMs: number
+): ProxyRoute {
+  return { prefix, host, port, stripPrefix, maxBodyBytes, readTimeoutMs }
+}
+
+const fiber = Effect.runFork(Effect.scoped(program))
+
+let stopping = false
+const onSignal = (signal: NodeJS.Signals) => {
+  if (stopping) {
+    // A second Ctrl-C means "now": no grace period, but still no orphans.
+    complain(`${signal} again: killing the services now`)
+    killAllNow()
+    process.exit(1)
+  }
+  stopping = true
+  say(`quasar: ${signal} received, stopping (services, then the proxy, then the database)`)
+  fiber.unsafeInterruptAsFork(fiber.id())
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+// Last resort if the launcher dies some other way: never leave a service running.
+process.on("exit", killAllNow)
+
+fiber.addObserver((exit) => {
+  if (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause)) {
+    say("quasar: stopped")
+    process.exit(0)
+  }
+  const failure = Cause.failureOption(exit.cause)
+  complain(
+    Option.match(failure, {
+      onSome: (e: LauncherError) => e.message,
+      onNone: () => Cause.pretty(exit.cause)
+    })
+  )
+  process.exit(1)
+})
