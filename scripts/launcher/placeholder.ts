@@ -21,7 +21,7 @@ export const placeholderPage = ({ registry, datahub }: PlaceholderLinks): string
 <body>
   <h1>Quasar</h1>
   <p class="tag">Open market-data platform: clean, gap-free OHLCV bars from many sources in one database.</p>
-  <p>Both services are running. The UI comes in a later issue; until then, here are the APIs.</p>
+  <p>Both services are running; the UI comes in a later issue. Until then, here are the APIs.</p>
   <table>
     <tr><td>Registry</td>
       <td><a href="${registry}/health">health</a></td>

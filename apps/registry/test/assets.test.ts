@@ -89,7 +89,9 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
         delisted: 0,
         rejected: 3
       })
-      const btc = yield* client.assets.search({ urlParams: params({ q: "xbt", provider: provider("kraken") }) })
+      const btc = yield* client.assets.search({
+        urlParams: params({ q: "xbt", provider: provider("kraken") })
+      })
       expect(btc.items.map((a) => [a.symbol, a.name, a.status])).toEqual([
         ["XBT/USD", "Bitcoin / US dollar", "active"]
       ])
@@ -154,7 +156,9 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
       expect(yield* search({ assetClass: "crypto", provider: provider("eodhd") })).toEqual(["BTC-USD.CC"])
       expect(yield* search({ assetClass: "crypto", q: "usd" })).toEqual(["BTC-USD.CC", "ETH/USD", "XBT/USD"])
 
-      const first = yield* client.assets.search({ urlParams: params({ provider: provider("eodhd"), limit: 2 }) })
+      const first = yield* client.assets.search({
+        urlParams: params({ provider: provider("eodhd"), limit: 2 })
+      })
       const second = yield* client.assets.search({
         urlParams: { provider: provider("eodhd"), limit: 2, offset: 2 }
       })
@@ -231,7 +235,10 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
         yield* expectSearch("qzq", matches("qzq"), "QZQ"),
         yield* expectSearch("zebra", matches("zebra")),
         // Two letters match by prefix, of the symbol or of the name.
-        yield* expectSearch("QZ", bulk.filter((a) => a.symbol.startsWith("QZ") || a.name?.startsWith("Qz"))),
+        yield* expectSearch(
+          "QZ",
+          bulk.filter((a) => a.symbol.startsWith("QZ") || a.name?.startsWith("Qz"))
+        ),
         yield* expectSearch("12345", matches("12345")),
         yield* expectSearch("falcon labs", matches("falcon labs"))
       ]

@@ -51,8 +51,10 @@ export const layer = Layer.scoped(
         Effect.gen(function* () {
           // Everything already in the window counts as seen: only later changes are delivered.
           const seen = new Map<number, number>()
-          const initial = yield* recent(channel).pipe(Effect.orElseSucceed(() => []))
+          // Until the first read succeeds nothing is known to be old, so wait for it (database down).
+          const initial = yield* recent(channel).pipe(Effect.retry(Schedule.spaced(POLL)), Effect.orDie)
           for (const r of initial) seen.set(r.id, Date.now())
+          let failing = false
           const poll = recent(channel).pipe(
             Effect.map((rows) => {
               const now = Date.now()
@@ -61,8 +63,18 @@ export const layer = Layer.scoped(
               for (const r of fresh) seen.set(r.id, now)
               return fresh.map((r): Change => ({ id: r.id, channel, payload: r.payload }))
             }),
+            Effect.tap(() => {
+              failing = false
+            }),
+            // One warning per outage, not one per poll.
             Effect.tapError((e) =>
-              Effect.logWarning("change feed poll failed; retrying", { channel, error: e.message })
+              failing
+                ? Effect.void
+                : Effect.sync(() => {
+                    failing = true
+                  }).pipe(
+                    Effect.zipRight(Effect.logWarning("change feed poll failed; retrying", { channel, error: e.message }))
+                  )
             ),
             Effect.orElseSucceed((): Array<Change> => [])
           )
