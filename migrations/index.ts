@@ -3,5 +3,6 @@ import { coreTables } from "./0001_core_tables"
 import { timeseries } from "./0002_timeseries"
 import { registry } from "./0003_registry"
 import { assetSearch } from "./0004_asset_search"
+import { collection } from "./0005_collection"
 
-export const migrations = [coreTables, timeseries, registry, assetSearch]
+export const migrations = [coreTables, timeseries, registry, assetSearch, collection]

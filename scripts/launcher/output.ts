@@ -55,15 +55,17 @@ export const formatLine = (name: string, line: string, pretty: boolean): string 
   const log = parseLog(line)
   if (log !== null && !pretty) return line
   const prefix = pretty ? (name === "registry" ? colours.cyan : colours.magenta)(`[${name}]`) : `[${name}]`
-  if (log === null || typeof log.level !== "string" || typeof log.message !== "string") {
-    return `${prefix} ${line}`
-  }
-  const fields = Object.entries(log)
+  if (log === null || typeof log.level !== "string") return `${prefix} ${line}`
+  // `Effect.log("text", { key: value })` logs an array: text parts first, objects as fields.
+  const parts: ReadonlyArray<unknown> = Array.isArray(log.message) ? log.message : [log.message]
+  const text = parts.filter((p) => typeof p !== "object" || p === null).map(String)
+  const objects = parts.filter((p): p is object => typeof p === "object" && p !== null)
+  const fields = [...objects.flatMap((o) => Object.entries(o)), ...Object.entries(log)]
     .filter(([key]) => !hidden.has(key))
     .map(([key, value]) => `${key}=${show(value)}`)
     .join(" ")
   const level = levelColour(log.level)(log.level.padEnd(5))
-  return `${prefix} ${level} ${log.message}${fields === "" ? "" : ` ${dim(fields)}`}`
+  return `${prefix} ${level} ${text.join(" ")}${fields === "" ? "" : ` ${dim(fields)}`}`
 }
 
 /** Forwards `input` line by line; resolves when the stream ends. */

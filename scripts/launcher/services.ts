@@ -106,11 +106,7 @@ export const spawnAll = (specs: ReadonlyArray<ServiceSpec>, options: Options, sa
 
 /** Fails when the first service exits, naming it and how it ended. */
 export const firstExit = (services: ReadonlyArray<RunningService>) =>
-  Effect.raceAll(
-    services.map((s) =>
-      Effect.flatMap(
-        Effect.promise(() => s.exited),
-        (how) => Effect.fail(new LauncherError({ message: `${s.name} ${how}; stopping everything` }))
-      )
-    )
+  // `raceAll` settles on the first *success*, so each exit is a success until the race is won.
+  Effect.raceAll(services.map((s) => Effect.promise(() => s.exited.then((how) => `${s.name} ${how}`)))).pipe(
+    Effect.flatMap((what) => Effect.fail(new LauncherError({ message: `${what}; stopping everything` })))
   )

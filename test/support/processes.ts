@@ -133,7 +133,9 @@ export const waitFor200 = async (url: string, timeoutMs: number, process?: Spawn
   let last = "no answer"
   while (Date.now() - started < timeoutMs) {
     if (process && process.child.exitCode !== null) {
-      throw new Error(`exited with ${process.child.exitCode} before ${url} answered:\n${process.stderr()}`)
+      throw new Error(
+        `exited with ${process.child.exitCode} before ${url} answered:\n${process.stderr()}\n${process.stdout().slice(-4000)}`
+      )
     }
     try {
       const answer = await get(url, 2_000)

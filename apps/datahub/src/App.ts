@@ -2,16 +2,22 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { DataHubApi } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
-import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
+import { AdminAuthLive, ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Layer } from "effect"
+import { BarsApiLive } from "./BarsApi"
+import { CollectionLive } from "./collect/Collection"
 import { HealthApiLive } from "./HealthApi"
 import { SandboxApiLive } from "./SandboxApi"
+import { SubscriptionsApiLive } from "./SubscriptionsApi"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
 import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
 import { Validator } from "./sandbox/Validator"
 
-const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(Layer.provide([HealthApiLive, SandboxApiLive]))
+const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
+  Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive]),
+  Layer.provide(AdminAuthLive)
+)
 
 /** Running uploaded code: the workspace (the runner is bundled at start), validation, the pool. */
 const SandboxLive = (limits: Partial<SandboxLimitValues>) =>
@@ -24,6 +30,7 @@ const SandboxLive = (limits: Partial<SandboxLimitValues>) =>
 export const appLayer = (sandboxLimits: Partial<SandboxLimitValues> = {}) =>
   HttpService.layer(ApiLive).pipe(
     Layer.provide(Health.layer("datahub")),
+    Layer.provideMerge(CollectionLive),
     Layer.provideMerge(SandboxLive(sandboxLimits)),
     Layer.provideMerge(ChangeFeed.layer),
     Layer.provideMerge(SchemaState.layer(migrations))

@@ -16,8 +16,10 @@ export const SandboxApiLive = HttpApiBuilder.group(DataHubApi, "sandbox", (handl
     return handlers
       .handle("validate", ({ payload }) =>
         validator.validate(payload.name, payload.kind, payload.language, payload.source).pipe(
-          // The upload is not at fault when DataHub cannot prepare a sandbox: no report, a 500.
-          Effect.catchTag("SandboxSetupError", (e) => Effect.dieMessage(e.message))
+          // The upload is not at fault when DataHub cannot prepare a sandbox: no report, a 503.
+          Effect.catchTag("SandboxSetupError", (e) =>
+            Effect.fail(new ServiceUnavailable({ message: `DataHub cannot prepare a sandbox: ${e.message}` }))
+          )
         )
       )
       .handle("listAssets", ({ path }) =>

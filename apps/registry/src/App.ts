@@ -2,31 +2,39 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { RegistryApi } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
-import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
+import { AdminAuthLive, ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Layer } from "effect"
-import { AdminAuthLive } from "./AdminAuth"
 import * as AssetRefresh from "./AssetRefresh"
 import { AssetsApiLive } from "./AssetsApi"
+import { BuiltinRegistration } from "./BuiltinRegistration"
+import { BuiltinSources } from "./BuiltinSources"
 import { CodeApiLive } from "./CodeApi"
 import { CodeRegistry } from "./CodeRegistry"
 import { CodeRepo } from "./CodeRepo"
-import { ProviderSettings } from "./ProviderSettings"
 import * as DataHubClient from "./DataHubClient"
 import { HealthApiLive } from "./HealthApi"
 import { MappingsApiLive } from "./MappingsApi"
+import { ProviderSettings } from "./ProviderSettings"
+import { RefreshOnActivation } from "./RefreshOnActivation"
 
 const ApiLive = HttpApiBuilder.api(RegistryApi).pipe(
   Layer.provide([HealthApiLive, CodeApiLive, AssetsApiLive, MappingsApiLive]),
   Layer.provide(AdminAuthLive)
 )
 
-export const AppLive = HttpService.layer(ApiLive).pipe(
-  Layer.provide([CodeRegistry.layer, ProviderSettings.layer]),
-  Layer.provide(CodeRepo.layer),
-  // Daily asset refresh fibers; also provides AssetsRepo to whatever calls refreshAssets.
-  Layer.provide(AssetRefresh.layer),
-  Layer.provide(DataHubClient.layer),
-  Layer.provide(Health.layer("registry")),
-  Layer.provideMerge(ChangeFeed.layer),
-  Layer.provideMerge(SchemaState.layer(migrations))
-)
+/** The Registry with the given built-in provider sources (see node/bundleBuiltins.ts). */
+export const makeApp = (builtins: Layer.Layer<BuiltinSources>) =>
+  Layer.mergeAll(HttpService.layer(ApiLive), BuiltinRegistration, RefreshOnActivation).pipe(
+    Layer.provide(builtins),
+    Layer.provide([CodeRegistry.layer, ProviderSettings.layer]),
+    Layer.provide(CodeRepo.layer),
+    // Daily asset refresh fibers; also provides AssetsRepo to whatever calls refreshAssets.
+    Layer.provide(AssetRefresh.layer),
+    Layer.provide(DataHubClient.layer),
+    Layer.provide(Health.layer("registry")),
+    Layer.provideMerge(ChangeFeed.layer),
+    Layer.provideMerge(SchemaState.layer(migrations))
+  )
+
+/** Without built-in providers: tests start from an empty registry. */
+export const AppLive = makeApp(BuiltinSources.none)

@@ -166,27 +166,38 @@ const daily = (provider: ProviderName) =>
  * that becomes active gets a fiber, one that stops being active loses it. The schedule lives
  * in the data (`refreshed_at`), so a restart does not refresh everything again.
  */
-const scheduler = Effect.gen(function* () {
-  const repo = yield* AssetsRepo
-  const schema = yield* SchemaState.SchemaState
-  const fibers = yield* FiberMap.make<ProviderName>()
-  const reconcile = Effect.gen(function* () {
-    const active = new Set((yield* repo.activeProviders).filter(Schema.is(ProviderName)))
-    for (const [name] of fibers) if (!active.has(name)) yield* FiberMap.remove(fibers, name)
-    for (const name of active) yield* FiberMap.run(fibers, name, { onlyIfMissing: true })(daily(name))
-  }).pipe(
-    Effect.catchAll((e) =>
-      Effect.logWarning("could not read the active providers; retrying").pipe(
-        Effect.annotateLogs({ error: e.message })
+const scheduler = (timing: SchedulerTiming) =>
+  Effect.gen(function* () {
+    const repo = yield* AssetsRepo
+    const schema = yield* SchemaState.SchemaState
+    const fibers = yield* FiberMap.make<ProviderName>()
+    const reconcile = Effect.gen(function* () {
+      const active = new Set((yield* repo.activeProviders).filter(Schema.is(ProviderName)))
+      for (const [name] of fibers) if (!active.has(name)) yield* FiberMap.remove(fibers, name)
+      for (const name of active) yield* FiberMap.run(fibers, name, { onlyIfMissing: true })(daily(name))
+    }).pipe(
+      Effect.catchAll((e) =>
+        Effect.logWarning("could not read the active providers; retrying").pipe(
+          Effect.annotateLogs({ error: e.message })
+        )
       )
     )
-  )
-  yield* schema.ready.pipe(
-    Effect.zipRight(Effect.sleep(STARTUP_DELAY)),
-    Effect.zipRight(Effect.repeat(reconcile, { schedule: Schedule.spaced(RECONCILE_EVERY) })),
-    Effect.forkScoped
-  )
-})
+    yield* schema.ready.pipe(
+      Effect.zipRight(Effect.sleep(timing.startupDelay)),
+      Effect.zipRight(Effect.repeat(reconcile, { schedule: Schedule.spaced(timing.reconcileEvery) })),
+      Effect.forkScoped
+    )
+  })
+
+export interface SchedulerTiming {
+  readonly startupDelay: Duration.DurationInput
+  readonly reconcileEvery: Duration.DurationInput
+}
+
+/** The daily refresh fibers alone, with their timing (tests shorten it). */
+export const scheduled = (timing: SchedulerTiming) => Layer.scopedDiscard(scheduler(timing))
 
 /** The daily refresh, plus `AssetsRepo` for everything that calls `refreshAssets`. */
-export const layer = Layer.scopedDiscard(scheduler).pipe(Layer.provideMerge(AssetsRepo.layer))
+export const layer = scheduled({ startupDelay: STARTUP_DELAY, reconcileEvery: RECONCILE_EVERY }).pipe(
+  Layer.provideMerge(AssetsRepo.layer)
+)

@@ -39,21 +39,28 @@ const make = Effect.gen(function* () {
 
   const where = (p: SearchParams) => {
     const clauses: Array<Statement.Fragment> = []
-    Option.map(normalisedQ(p), (q) => clauses.push(textMatch(q)))
+    // Stored text never contains NUL (PostgreSQL refuses it, even as a parameter): no match.
+    if ([p.q, p.exchange].some((s) => s?.includes("\u0000"))) clauses.push(sql`FALSE`)
+    else {
+      Option.map(normalisedQ(p), (q) => clauses.push(textMatch(q)))
+      if (p.exchange !== undefined) clauses.push(sql`lower(exchange) = ${p.exchange.toLowerCase()}`)
+    }
     if (p.provider !== undefined) clauses.push(sql`provider = ${p.provider}`)
     if (p.assetClass !== undefined) clauses.push(sql`asset_class = ${p.assetClass}`)
-    if (p.exchange !== undefined) clauses.push(sql`lower(exchange) = ${p.exchange.toLowerCase()}`)
     if (p.status !== undefined) clauses.push(sql`status = ${p.status}`)
     return clauses.length === 0 ? sql.literal("") : sql`WHERE ${sql.and(clauses)}`
   }
 
   /** Exact symbol first, then symbols starting with `q`, then by symbol. */
   const order = (p: SearchParams) =>
-    Option.match(normalisedQ(p), {
-      onNone: () => sql`ORDER BY symbol, provider`,
-      onSome: (q) =>
-        sql`ORDER BY (lower(symbol) = ${q}) DESC, (lower(symbol) LIKE ${`${likeLiteral(q)}%`}) DESC, symbol, provider`
-    })
+    Option.match(
+      Option.filter(normalisedQ(p), (q) => !q.includes("\u0000")),
+      {
+        onNone: () => sql`ORDER BY symbol, provider`,
+        onSome: (q) =>
+          sql`ORDER BY (lower(symbol) = ${q}) DESC, (lower(symbol) LIKE ${`${likeLiteral(q)}%`}) DESC, symbol, provider`
+      }
+    )
 
   const pageQuery = (p: SearchParams) => sql<object>`
     SELECT provider, symbol, name, asset_class AS "assetClass", base, quote, exchange, currency, isin,

@@ -20,11 +20,19 @@ export const BuiltinRegistration = Layer.scopedDiscard(
 
     const registerOne = (name: CodeVersion["name"], source: string) =>
       Effect.gen(function* () {
-        const { version, created } = yield* registry.upload(name, { kind: "provider", language: "javascript", source }, true)
+        const { version, created } = yield* registry.upload(
+          name,
+          { kind: "provider", language: "javascript", source },
+          true
+        )
         if (version.status !== "valid") {
           if (created)
             yield* Effect.logError("built-in provider failed validation").pipe(
-              Effect.annotateLogs({ name, version: version.version, issues: version.validation?.issues ?? [] })
+              Effect.annotateLogs({
+                name,
+                version: version.version,
+                issues: version.validation?.issues ?? []
+              })
             )
           return
         }
@@ -41,13 +49,21 @@ export const BuiltinRegistration = Layer.scopedDiscard(
       const list = yield* sources.load.pipe(
         Effect.mapError((message) => new ServiceUnavailable({ message: `built-in providers: ${message}` }))
       )
-      yield* Effect.forEach(list, (b) => registerOne(b.name as CodeVersion["name"], b.source), { discard: true })
+      yield* Effect.forEach(list, (b) => registerOne(b.name as CodeVersion["name"], b.source), {
+        discard: true
+      })
       yield* Effect.logInfo("built-in providers registered").pipe(
         Effect.annotateLogs({ providers: list.map((b) => b.name) })
       )
     }).pipe(
-      Effect.tapError((e) => Effect.logWarning("cannot register built-in providers yet; retrying", { error: e.message })),
-      Effect.retry(Schedule.spaced("2 seconds").pipe(Schedule.whileInput((e: { _tag: string }) => e._tag === "ServiceUnavailable"))),
+      Effect.tapError((e) =>
+        Effect.logWarning("cannot register built-in providers yet; retrying", { error: e.message })
+      ),
+      Effect.retry(
+        Schedule.spaced("2 seconds").pipe(
+          Schedule.whileInput((e: { _tag: string }) => e._tag === "ServiceUnavailable")
+        )
+      ),
       Effect.catchAllCause((cause) => Effect.logError("built-in providers not registered", cause)),
       Effect.withSpan("BuiltinRegistration"),
       Effect.forkScoped

@@ -30,7 +30,10 @@ export const CodeApiLive = HttpApiBuilder.group(RegistryApi, "code", (handlers) 
         db(repo.source(path.name, path.version)).pipe(
           Effect.flatMap(
             Option.match({
-              onNone: () => Effect.fail(new NotFound({ message: `version ${path.version} of "${path.name}" does not exist` })),
+              onNone: () =>
+                Effect.fail(
+                  new NotFound({ message: `version ${path.version} of "${path.name}" does not exist` })
+                ),
               onSome: Effect.succeed
             })
           )

@@ -48,11 +48,13 @@ const make = Effect.gen(function* () {
   const feed = yield* ChangeFeed.ChangeFeed
   const config = yield* ServiceConfig
 
-  const mustExist = <A>(what: string) => (o: Option.Option<A>) =>
-    Option.match(o, {
-      onNone: () => Effect.fail(new NotFound({ message: `${what} does not exist` })),
-      onSome: Effect.succeed
-    })
+  const mustExist =
+    <A>(what: string) =>
+    (o: Option.Option<A>) =>
+      Option.match(o, {
+        onNone: () => Effect.fail(new NotFound({ message: `${what} does not exist` })),
+        onSome: Effect.succeed
+      })
 
   const versionOf = (name: Name, v: number) =>
     Effect.flatMap(repo.version(name, v), mustExist(`version ${v} of "${name}"`))
@@ -78,7 +80,9 @@ const make = Effect.gen(function* () {
       const other = yield* repo.summary(name)
       if (Option.isSome(other) && other.value.kind !== input.kind)
         return yield* Effect.fail(
-          new Conflict({ message: `"${name}" is a ${other.value.kind}; upload ${input.kind} code under another name` })
+          new Conflict({
+            message: `"${name}" is a ${other.value.kind}; upload ${input.kind} code under another name`
+          })
         )
       const { report, manifest } = yield* validate(name, input)
       const result = yield* repo.insert({
@@ -126,10 +130,13 @@ const make = Effect.gen(function* () {
   const rollback = (name: Name) =>
     Effect.gen(function* () {
       const versions = yield* repo.versions(name)
-      if (versions.length === 0) return yield* Effect.fail(new NotFound({ message: `"${name}" does not exist` }))
+      if (versions.length === 0)
+        return yield* Effect.fail(new NotFound({ message: `"${name}" does not exist` }))
       const current = versions.find((x) => x.status === "active" || x.status === "disabled")
       if (!current)
-        return yield* Effect.fail(new Conflict({ message: `"${name}" has no active version to roll back from` }))
+        return yield* Effect.fail(
+          new Conflict({ message: `"${name}" has no active version to roll back from` })
+        )
       const previous = versions.find((x) => x.version < current.version && x.status === "valid")
       if (!previous)
         return yield* Effect.fail(

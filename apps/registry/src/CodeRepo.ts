@@ -1,14 +1,14 @@
 /** SQL for `code_registry`: versions of provider and broker code. */
 import { SqlClient, type SqlError } from "@effect/sql"
 import {
-  CodeVersion,
   type CodeKind,
   type CodeLanguage,
   type CodeStatus,
+  CodeVersion,
   type Manifest,
   type ValidationReport
 } from "@quasar/domain"
-import { Context, DateTime, Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 
 interface VersionRow {
   readonly name: string
@@ -17,9 +17,9 @@ interface VersionRow {
   readonly version: number
   readonly sha256: string
   readonly size: number
-  readonly manifest: Manifest | null
+  readonly manifest: unknown
   readonly status: CodeStatus
-  readonly validation: ValidationReport | null
+  readonly validation: unknown
   readonly built_in: boolean
   readonly created_at: Date
 }
@@ -46,9 +46,12 @@ export interface NewVersion {
   readonly builtIn: boolean
 }
 
-const toVersion = (r: VersionRow) =>
-  new CodeVersion({
-    name: r.name as CodeVersion["name"],
+/** Rows hold the JSON (encoded) forms of manifest and report, so decode rather than construct. */
+const decodeVersion = Schema.decodeUnknownSync(CodeVersion)
+
+const toVersion = (r: VersionRow): CodeVersion =>
+  decodeVersion({
+    name: r.name,
     kind: r.kind,
     language: r.language,
     version: r.version,
@@ -58,7 +61,7 @@ const toVersion = (r: VersionRow) =>
     status: r.status,
     validation: r.validation,
     builtIn: r.built_in,
-    createdAt: DateTime.unsafeFromDate(r.created_at)
+    createdAt: r.created_at.toISOString()
   })
 
 const make = Effect.gen(function* () {
@@ -107,7 +110,9 @@ const make = Effect.gen(function* () {
       WHERE name = ${name} AND status IN ('active', 'disabled')`.pipe(Effect.map(one))
 
   /** Inserts version n+1 under a per-name lock; an identical upload racing in returns the first. */
-  const insert = (v: NewVersion): Effect.Effect<{ version: CodeVersion; created: boolean }, SqlError.SqlError> =>
+  const insert = (
+    v: NewVersion
+  ): Effect.Effect<{ version: CodeVersion; created: boolean }, SqlError.SqlError> =>
     Effect.gen(function* () {
       yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`code:${v.name}`}))`
       const existing = yield* bySha(v.name, v.sha256)
@@ -158,6 +163,9 @@ const make = Effect.gen(function* () {
   } as const
 })
 
-export class CodeRepo extends Context.Tag("@quasar/registry/CodeRepo")<CodeRepo, Effect.Effect.Success<typeof make>>() {
+export class CodeRepo extends Context.Tag("@quasar/registry/CodeRepo")<
+  CodeRepo,
+  Effect.Effect.Success<typeof make>
+>() {
   static readonly layer = Layer.effect(CodeRepo, make)
 }

@@ -36,7 +36,8 @@ const make = Effect.gen(function* () {
   const fieldsOf = (name: Name) =>
     Effect.gen(function* () {
       const versions = yield* code.versions(name)
-      if (versions.length === 0) return yield* Effect.fail(new NotFound({ message: `"${name}" does not exist` }))
+      if (versions.length === 0)
+        return yield* Effect.fail(new NotFound({ message: `"${name}" does not exist` }))
       const source =
         versions.find((v) => v.status === "active" || v.status === "disabled") ??
         versions.find((v) => v.status === "valid")
@@ -71,7 +72,10 @@ const make = Effect.gen(function* () {
           continue
         }
         const problem = checkValue(field, value)
-        if (problem) return yield* Effect.fail(new InvalidRequest({ field: key, message: `setting "${key}" ${problem}` }))
+        if (problem)
+          return yield* Effect.fail(
+            new InvalidRequest({ field: key, message: `setting "${key}" ${problem}` })
+          )
         if (!field.secret) {
           values[key] = value
           continue

@@ -1,4 +1,10 @@
 import { runService } from "@quasar/server/node"
-import { AppLive } from "./App"
+import { makeApp } from "./App"
+import * as BundledBuiltins from "./node/bundleBuiltins"
 
-runService({ name: "registry", portVariable: "REGISTRY_PORT", defaultPort: 8080, app: () => AppLive })
+runService({
+  name: "registry",
+  portVariable: "REGISTRY_PORT",
+  defaultPort: 8080,
+  app: () => makeApp(BundledBuiltins.layer)
+})

@@ -1,8 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import type { ProviderAsset, ProviderName } from "@quasar/domain"
 import { SchemaState } from "@quasar/server"
-import { Effect } from "effect"
+import { Effect, Layer, Schedule, TestServices } from "effect"
+import * as AssetRefresh from "../src/AssetRefresh"
 import { AssetsRepo } from "../src/AssetsRepo"
+import * as DataHubClient from "../src/DataHubClient"
 import { FakeDataHub, registryClient, registryLayer, seedCode } from "./fakeDataHub"
 
 const provider = (name: string) => name as ProviderName
@@ -170,6 +172,34 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
         "AAPL.US"
       ])
     })
+  )
+
+  it.effect("a daily-refresh fiber refreshes each active provider that was never refreshed", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const client = yield* registryClient()
+      const fake = yield* FakeDataHub
+      yield* seedCode("dailyco")
+      yield* fake.setListing("dailyco", [{ symbol: "DAILY1", assetClass: "fx" }])
+      const listed = client.assets
+        .search({ urlParams: params({ provider: provider("dailyco") }) })
+        .pipe(Effect.map((page) => page.total))
+      expect(yield* listed).toBe(0)
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(
+            AssetRefresh.scheduled({ startupDelay: 0, reconcileEvery: "1 hour" }).pipe(
+              Layer.provide([DataHubClient.layer, AssetsRepo.layer])
+            )
+          )
+          yield* listed.pipe(
+            Effect.repeat({ until: (n) => n === 1, schedule: Schedule.spaced("100 millis") }),
+            Effect.timeout("10 seconds")
+          )
+        })
+      )
+      // Real time: the fiber sleeps and the poll waits on the live clock, not the test clock.
+    }).pipe(TestServices.provideLive)
   )
 
   it.effect("search stays fast and index-backed on 50,000 assets", () =>

@@ -1,21 +1,29 @@
 /**
- * A fake DataHub for Registry tests: a real HTTP server built from the same `DataHubApi`
- * definition, answering `health` and `sandbox` with canned data on a random port, behind a TCP
+ * A fake DataHub for Registry tests: a real HTTP server built from the same group definitions
+ * as `DataHubApi`, answering `health` and `sandbox` with canned data on a random port, behind a TCP
  * proxy a test can cut to play "DataHub is down". Also the Registry's test environment wired to
  * it, and helpers that seed `code_registry` rows directly (the code API is not needed for that).
  */
 import { createServer } from "node:http"
-import { HttpApiBuilder, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import {
+  HttpApi,
+  HttpApiBuilder,
+  HttpApiClient,
+  HttpClient,
+  HttpClientRequest,
+  HttpServer
+} from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import {
   type CodeKind,
   type CodeStatus,
-  DataHubApi,
+  HealthGroup,
   HealthReport,
   NotFound,
   type ProviderAsset,
-  RegistryApi
+  RegistryApi,
+  SandboxGroup
 } from "@quasar/domain"
 import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
 import { Context, DateTime, Effect, Layer } from "effect"
@@ -45,7 +53,13 @@ export class FakeDataHub extends Context.Tag("test/FakeDataHub")<
   }
 >() {}
 
-const HealthLive = HttpApiBuilder.group(DataHubApi, "health", (handlers) =>
+/**
+ * The part of DataHub's API the Registry calls, from the very group definitions DataHubApi is
+ * made of; the other groups (subscriptions, bars) are DataHub's business and stay out of the fake.
+ */
+const FakeApi = HttpApi.make("datahub").add(HealthGroup).add(SandboxGroup)
+
+const HealthLive = HttpApiBuilder.group(FakeApi, "health", (handlers) =>
   handlers.handle("health", () =>
     Effect.succeed(
       new HealthReport({
@@ -59,12 +73,18 @@ const HealthLive = HttpApiBuilder.group(DataHubApi, "health", (handlers) =>
   )
 )
 
-const SandboxLive = HttpApiBuilder.group(DataHubApi, "sandbox", (handlers) =>
+const SandboxLive = HttpApiBuilder.group(FakeApi, "sandbox", (handlers) =>
   Effect.map(Listings, (listings) =>
     handlers
       .handle("validate", () =>
         Effect.map(DateTime.now, (checkedAt) => ({
-          report: { ok: true, issues: [], durationMs: 1, checkedAt },
+          // The fake runs no code, so it never vouches for any: every upload comes back invalid.
+          report: {
+            ok: false,
+            issues: [{ severity: "error" as const, message: "the fake DataHub does not run code" }],
+            durationMs: 1,
+            checkedAt
+          },
           manifest: null
         }))
       )
@@ -79,7 +99,7 @@ const SandboxLive = HttpApiBuilder.group(DataHubApi, "sandbox", (handlers) =>
 
 const serverLayer = (listings: Map<string, Listing>) =>
   HttpApiBuilder.serve().pipe(
-    Layer.provide(HttpApiBuilder.api(DataHubApi).pipe(Layer.provide([HealthLive, SandboxLive]))),
+    Layer.provide(HttpApiBuilder.api(FakeApi).pipe(Layer.provide([HealthLive, SandboxLive]))),
     Layer.provide(Layer.succeed(Listings, listings)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
   )

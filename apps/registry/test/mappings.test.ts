@@ -196,6 +196,22 @@ layer(registryLayer, { timeout: 120_000 })("mappings", (it) => {
       })
   )
 
+  it.effect("bulk and CSV import take 50,000 rows in one request", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const client = yield* registryClient()
+      const rows = Array.from({ length: 50_000 }, (_, i) => m(`C${i}`, "ibkr", `S${i}`))
+      const t0 = performance.now()
+      const first = yield* client.mappings.bulk({ payload: { mappings: rows } })
+      const t1 = performance.now()
+      expect([first.created, first.unchanged, first.conflicts.length]).toEqual([50_000, 0, 0])
+      const again = yield* client.mappings.importCsv({ payload: MappingsCsv.format(rows) })
+      const t2 = performance.now()
+      expect([again.created, again.unchanged]).toEqual([0, 50_000])
+      console.log(`50k mappings: bulk ${Math.round(t1 - t0)} ms, CSV import ${Math.round(t2 - t1)} ms`)
+    })
+  )
+
   it.effect("suggests common symbols for unmapped assets that several providers list", () =>
     Effect.gen(function* () {
       yield* ready

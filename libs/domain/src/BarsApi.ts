@@ -60,7 +60,10 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/csv" }))
       .addError(InvalidRequest)
       .addError(NotFound)
-      .annotate(OpenApi.Description, "Bars in [from, to), oldest first, paged by cursor; resample= and format=csv")
+      .annotate(
+        OpenApi.Description,
+        "Bars in [from, to), oldest first, paged by cursor; resample= and format=csv"
+      )
   )
   .add(
     HttpApiEndpoint.get("latest", "/bars/latest")
@@ -69,4 +72,3 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .addError(NotFound)
   )
   .annotate(OpenApi.Description, "Stored OHLCV bars") {}
-

@@ -49,7 +49,10 @@ export const SettingsInput = Schema.Struct({
 }).annotations({ description: "null clears a setting (a secret included)" })
 
 const name = HttpApiSchema.param("name", ProviderName)
-const version = HttpApiSchema.param("version", Schema.NumberFromString.pipe(Schema.int(), Schema.positive()))
+const version = HttpApiSchema.param(
+  "version",
+  Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 2_147_483_647))
+)
 
 export class CodeGroup extends HttpApiGroup.make("code")
   .add(HttpApiEndpoint.get("list", "/code").addSuccess(Schema.Array(CodeSummary)))

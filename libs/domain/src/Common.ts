@@ -15,8 +15,13 @@ export const MarketSymbol = Schema.String.pipe(
   Schema.trimmed(),
   Schema.minLength(1),
   Schema.maxLength(64),
-  Schema.pattern(/^[^\s]+$/)
-).annotations({ identifier: "Symbol", description: "1–64 characters, no spaces (e.g. BTC/USD, AAPL.US)" })
+  Schema.pattern(/^[^\s]+$/),
+  // No symbol has control characters, and PostgreSQL text cannot store NUL at all.
+  Schema.filter((s) => ![...s].some((c) => c < " " || c === "\u007f") || "control characters are not allowed")
+).annotations({
+  identifier: "Symbol",
+  description: "1–64 characters, no spaces or control characters (e.g. BTC/USD, AAPL.US)"
+})
 
 /** An instant on the wire: ISO 8601 in UTC. */
 export const Timestamp = Schema.DateTimeUtc.annotations({

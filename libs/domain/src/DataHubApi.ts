@@ -1,10 +1,14 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { BarsGroup } from "./BarsApi"
 import { HealthGroup } from "./HealthApi"
 import { SandboxGroup } from "./SandboxApi"
+import { SubscriptionsGroup } from "./SubscriptionsApi"
 
 /** DataHub (port 8081): runs provider code, collects and serves bars. */
 export class DataHubApi extends HttpApi.make("datahub")
   .add(HealthGroup)
   .add(SandboxGroup)
+  .add(SubscriptionsGroup)
+  .add(BarsGroup)
   .annotate(OpenApi.Title, "Quasar DataHub")
   .annotate(OpenApi.Description, "Subscriptions, collection, live streams and bars") {}

@@ -30,6 +30,7 @@ export class SandboxGroup extends HttpApiGroup.make("sandbox")
       .setPayload(ValidateRequest)
       .addSuccess(ValidateResponse)
       .addError(InvalidRequest)
+      .addError(ServiceUnavailable)
       .annotate(OpenApi.Description, "Load a module in the sandbox and check it against the SDK contract")
   )
   .add(

@@ -40,12 +40,18 @@ export class SubscriptionsGroup extends HttpApiGroup.make("subscriptions")
       .addError(NotFound)
       .addError(Conflict)
       .middleware(AdminAuth)
-      .annotate(OpenApi.Description, "Subscribe one symbol in one or more timeframes; existing ones are returned as they are")
+      .annotate(
+        OpenApi.Description,
+        "Subscribe one symbol in one or more timeframes; existing ones are returned as they are"
+      )
   )
   .add(
     HttpApiEndpoint.get("list", "/subscriptions")
       .setUrlParams(
-        Schema.Struct({ provider: Schema.optional(ProviderName), status: Schema.optional(SubscriptionStatus) })
+        Schema.Struct({
+          provider: Schema.optional(ProviderName),
+          status: Schema.optional(SubscriptionStatus)
+        })
       )
       .addSuccess(Schema.Array(Subscription))
   )

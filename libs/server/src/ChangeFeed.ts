@@ -73,7 +73,9 @@ export const layer = Layer.scoped(
                 : Effect.sync(() => {
                     failing = true
                   }).pipe(
-                    Effect.zipRight(Effect.logWarning("change feed poll failed; retrying", { channel, error: e.message }))
+                    Effect.zipRight(
+                      Effect.logWarning("change feed poll failed; retrying", { channel, error: e.message })
+                    )
                   )
             ),
             Effect.orElseSucceed((): Array<Change> => [])

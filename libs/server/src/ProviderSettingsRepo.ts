@@ -28,7 +28,9 @@ const make = Effect.gen(function* () {
   const read = (name: string) =>
     sql<{ values: Record<string, SettingValue>; secrets: Record<string, string> }>`
       SELECT "values", secrets FROM provider_settings WHERE name = ${name}`.pipe(
-      Effect.map((rows) => Option.getOrElse(Option.fromNullable(rows[0] as StoredSettings | undefined), () => empty)),
+      Effect.map((rows) =>
+        Option.getOrElse(Option.fromNullable(rows[0] as StoredSettings | undefined), () => empty)
+      ),
       Effect.withSpan("ProviderSettingsRepo.read", { attributes: { name } })
     )
 
@@ -41,7 +43,11 @@ const make = Effect.gen(function* () {
     )
 
   /** Plain values for running the provider: defaults, then stored values, then decrypted secrets. */
-  const resolve = (name: string, spec: ReadonlyArray<SettingSpecLike>, box: Option.Option<SecretBox.SecretBox>) =>
+  const resolve = (
+    name: string,
+    spec: ReadonlyArray<SettingSpecLike>,
+    box: Option.Option<SecretBox.SecretBox>
+  ) =>
     Effect.gen(function* () {
       const stored = yield* read(name)
       const out: Record<string, SettingValue> = {}

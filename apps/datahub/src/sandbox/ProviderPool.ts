@@ -11,9 +11,9 @@ import {
   ProviderFatalError,
   type ServiceUnavailable
 } from "@quasar/domain"
+import type { HistoryRequest, LiveEvent, LiveRequest } from "@quasar/providers/sdk"
 import { ChangeFeed } from "@quasar/server"
 import { Context, Duration, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
-import type { HistoryRequest, LiveEvent, LiveRequest } from "../../../../libs/providers/src/sdk/types"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
 import type { CallSettings } from "./protocol"
 import {

@@ -5,6 +5,7 @@
  * ping) within the grace period is killed. Closing the scope kills the child.
  */
 import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Deferred, type Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
@@ -44,7 +45,7 @@ export interface Sandbox {
   readonly kill: (reason: string) => Effect.Effect<void>
 }
 
-const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
+const nodeFlags = (directory: string, limits: SandboxLimitValues, token: string) => [
   // Node 20 permission model (nodejs.org/docs/latest-v20.x/api/permissions.html): reads outside
   // the directory, any write, child_process, worker_threads and native addons throw
   // ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
@@ -55,7 +56,8 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   "--experimental-websocket",
   "--disable-warning=ExperimentalWarning",
   join(directory, RUNNER_FILE),
-  join(directory, MODULE_FILE)
+  join(directory, MODULE_FILE),
+  token
 ]
 
 /** An error the provider threw, rebuilt so the host's classifier can read its `name`. */
@@ -78,7 +80,8 @@ export const start = (
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const channel = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const child = spawn(process.execPath, nodeFlags(options.directory, limits), {
+        const token = randomUUID()
+        const child = spawn(process.execPath, nodeFlags(options.directory, limits, token), {
           cwd: options.directory,
           // Nothing of DataHub's environment (DATABASE_URL, QUASAR_SECRET_KEY…) reaches provider code.
           env: {},
@@ -87,6 +90,7 @@ export const start = (
         })
         const channel = openChannel(
           child,
+          token,
           limits,
           (log) => logger[log.level](log.message, { ...log.fields, sandbox: label }),
           (stream, text) =>

@@ -11,7 +11,7 @@ import { toManifest } from "./manifest"
 import { SandboxLimits } from "./SandboxLimits"
 import { start } from "./SandboxProcess"
 import { SandboxWorkspace } from "./SandboxWorkspace"
-import { typecheck } from "./typecheck"
+import { TypeChecker } from "./TypeChecker"
 
 type Issue = typeof ValidationIssue.Type
 
@@ -48,6 +48,7 @@ const mismatch = (manifest: Manifest, name: string, kind: CodeKind): Array<Issue
 
 const make = Effect.gen(function* () {
   const workspace = yield* SandboxWorkspace
+  const typeChecker = yield* TypeChecker
   const limits = yield* SandboxLimits
   const slots = yield* Effect.makeSemaphore(CONCURRENT_VALIDATIONS)
 
@@ -76,7 +77,7 @@ const make = Effect.gen(function* () {
         return {
           issues: [error(`the source is ${bytes} bytes; the limit is 1 MiB: remove dead code or data`)]
         }
-      const typeIssues = language === "typescript" ? yield* typecheck(source) : []
+      const typeIssues = language === "typescript" ? yield* typeChecker.check(source) : []
       const bundled = yield* Effect.either(bundleUpload(source, language))
       if (Either.isLeft(bundled)) return { issues: [...typeIssues, ...bundled.left] }
       const { code, warnings } = bundled.right
@@ -124,5 +125,5 @@ export class Validator extends Context.Tag("@quasar/datahub/Validator")<
   Validator,
   Effect.Effect.Success<typeof make>
 >() {
-  static readonly layer = Layer.effect(Validator, make)
+  static readonly layer = Layer.effect(Validator, make).pipe(Layer.provide(TypeChecker.layer))
 }

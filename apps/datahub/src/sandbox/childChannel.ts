@@ -48,6 +48,7 @@ const logSize = (log: Log): number => {
 
 export const openChannel = (
   child: ChildProcess,
+  token: string,
   limits: SandboxLimitValues,
   onLog: (log: Log) => void,
   onOutput: (stream: "stdout" | "stderr", text: string) => void
@@ -101,6 +102,7 @@ export const openChannel = (
       case "Loaded":
       case "LoadFailed":
         if (!loading) return kill(`sent a malformed message: a second ${message._tag}`)
+        if (message.token !== token) return kill(`sent a malformed message: a forged ${message._tag}`)
         loading = false
         if (message._tag === "Loaded") Deferred.unsafeDone(loaded, Exit.succeed(message))
         else {

@@ -4,12 +4,7 @@
  * decodes the data fields with the domain `Manifest` schema, since the child is not trusted.
  * Reading the export can run author code (getters, proxies), so every access is guarded.
  */
-import type {
-  AssetInfo,
-  HistoryPage,
-  LiveEvent,
-  ProviderContext
-} from "../../../../libs/providers/src/sdk/types"
+import type { AssetInfo, HistoryPage, LiveEvent, ProviderContext } from "@quasar/providers/sdk"
 
 export type Capability = "listAssets" | "history" | "live"
 

@@ -49,8 +49,13 @@ export type ThrownError = typeof ThrownError.Type
 export const Capability = Schema.Literal("listAssets", "history", "live")
 export type Capability = typeof Capability.Type
 
-/** The module loaded and its default export passed the runner's contract check. */
+/**
+ * The module loaded and its default export passed the runner's contract check. `token` is the
+ * one DataHub passed on the command line, which the runner removes from `process.argv` before
+ * importing provider code: a verdict sent by provider code itself cannot carry it.
+ */
 export const Loaded = Schema.TaggedStruct("Loaded", {
+  token: Schema.String,
   /** The export's data fields, decoded into the domain `Manifest` by the host (see manifest.ts). */
   manifest: Schema.Unknown,
   functions: Schema.Array(Capability)
@@ -58,6 +63,7 @@ export const Loaded = Schema.TaggedStruct("Loaded", {
 
 /** The module threw while loading, or its default export breaks the SDK contract. */
 export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
+  token: Schema.String,
   problems: Schema.Array(Schema.String)
 })
 

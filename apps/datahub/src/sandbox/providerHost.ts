@@ -3,4 +3,4 @@
  * does not export `./host` yet, so this one file reaches into the sources; when the package
  * gains that export, only this line changes.
  */
-export * from "../../../../libs/providers/src/host/index"
+export * from "@quasar/providers/host"

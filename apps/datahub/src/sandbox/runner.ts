@@ -1,5 +1,5 @@
 /**
- * The program inside a sandbox child: `node <flags> runner.mjs provider.mjs`. It loads the
+ * The program inside a sandbox child: `node <flags> runner.mjs provider.mjs <token>`. It loads the
  * bundled provider, checks its default export, says `Loaded` (or `LoadFailed`), then answers the
  * host's calls. Bundled by esbuild without Effect (see bundle.ts) so each child stays small.
  *
@@ -8,14 +8,11 @@
  * access is not restricted by Node 20, which providers need anyway.
  */
 import { pathToFileURL } from "node:url"
+import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
+// The two host modules the child needs, imported file by file: the host's index would drag in
+// the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
-import type {
-  Logger,
-  ProviderContext,
-  SettingsSpec,
-  SettingsValues
-} from "../../../../libs/providers/src/sdk/types"
 import { checkExport, type RunnableModule } from "./contract"
 import type { CallSettings, ChildMessage, HostMessage, ThrownError } from "./protocol"
 import { connectWebSocket } from "./webSocketConnection"
@@ -23,6 +20,8 @@ import { connectWebSocket } from "./webSocketConnection"
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
 const REQUEST_TIMEOUT_MS = 30_000
 
+// Taken out of argv before any provider code runs (see protocol.ts, Loaded).
+const token = process.argv.splice(3, 1)[0] ?? ""
 const ipcSend = process.send?.bind(process)
 if (!ipcSend) {
   console.error("the sandbox runner must be started with an IPC channel")
@@ -115,15 +114,15 @@ const load = async (): Promise<RunnableModule | undefined> => {
     if (!path) throw new Error("the runner was started without a module path")
     namespace = await import(pathToFileURL(path).href)
   } catch (e) {
-    post({ _tag: "LoadFailed", problems: [`the module threw while loading: ${describeError(e)}`] })
+    post({ _tag: "LoadFailed", token, problems: [`the module threw while loading: ${describeError(e)}`] })
     return undefined
   }
   const checked = checkExport(namespace)
   if (!checked.ok) {
-    post({ _tag: "LoadFailed", problems: checked.problems })
+    post({ _tag: "LoadFailed", token, problems: checked.problems })
     return undefined
   }
-  post({ _tag: "Loaded", manifest: checked.manifest, functions: checked.functions })
+  post({ _tag: "Loaded", token, manifest: checked.manifest, functions: checked.functions })
   return checked.module
 }
 

@@ -3,7 +3,7 @@
  * `--experimental-websocket`; the `ws` package cannot be used because the child may read only
  * its own directory) adapted to the SDK's `SocketConnection`. Runs in the child.
  */
-import type { SocketConnection } from "../../../../libs/providers/src/sdk/types"
+import type { SocketConnection } from "@quasar/providers/sdk"
 
 const HANDSHAKE_TIMEOUT_MS = 10_000
 

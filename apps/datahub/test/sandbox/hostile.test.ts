@@ -19,7 +19,7 @@ const rejected = (source: string) =>
     return messages(report)
   })
 
-layer(testApp, { timeout: 90_000 })("hostile uploads", (it) => {
+layer(testApp, { timeout: 90_000, excludeTestServices: true })("hostile uploads", (it) => {
   it.effect("a loop at import is killed at the load timeout", () =>
     Effect.gen(function* () {
       expect(yield* rejected(hostile.loopAtImport)).toBe("the module did not finish loading within 5 s")
@@ -49,7 +49,9 @@ layer(testApp, { timeout: 90_000 })("hostile uploads", (it) => {
   it.effect("writing a file is denied and nothing is written", () =>
     Effect.gen(function* () {
       const target = join(tmpdir(), `quasar-sandbox-pwned-${process.pid}`)
-      expect(yield* rejected(hostile.writeFile(target))).toContain("the sandbox denied FileSystemWrite access")
+      expect(yield* rejected(hostile.writeFile(target))).toContain(
+        "the sandbox denied FileSystemWrite access"
+      )
       expect(existsSync(target)).toBe(false)
     })
   )
@@ -68,13 +70,25 @@ layer(testApp, { timeout: 90_000 })("hostile uploads", (it) => {
 
   it.effect("flooding stdout gets the child killed", () =>
     Effect.gen(function* () {
-      expect(yield* rejected(hostile.floodStdout)).toBe("the module flooded stdout (more than 1 MB within 10 s)")
+      expect(yield* rejected(hostile.floodStdout)).toBe(
+        "the module flooded stdout (more than 1 MB within 10 s)"
+      )
     })
   )
 
   it.effect("a malformed message to the host gets the child killed", () =>
     Effect.gen(function* () {
-      expect(yield* rejected(hostile.malformedMessage)).toMatch(/^the module sent a malformed message: .*not a number/)
+      expect(yield* rejected(hostile.malformedMessage)).toMatch(
+        /^the module sent a malformed message: .*not a number/
+      )
+    })
+  )
+
+  it.effect("provider code cannot forge the runner's verdict", () =>
+    Effect.gen(function* () {
+      expect(yield* rejected(hostile.forgedLoaded)).toBe(
+        "the module sent a malformed message: a forged Loaded"
+      )
     })
   )
 

@@ -3,11 +3,14 @@ import { HttpApiClient } from "@effect/platform"
 import { type CodeKind, type CodeLanguage, DataHubApi, ProviderName } from "@quasar/domain"
 import { SchemaState } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { expect } from "vitest"
 import { appLayer } from "../../src/App"
 
-/** The app with short call timeouts and restart delays, so hostile cases finish quickly. */
+/**
+ * The app with short call timeouts and restart delays, so hostile cases finish quickly; only
+ * warnings are logged (each hostile case logs its rejection at info).
+ */
 export const testApp = TestService.layer(
   appLayer({
     callTimeout: Duration.seconds(2),
@@ -15,7 +18,7 @@ export const testApp = TestService.layer(
     restartDelay: Duration.millis(100),
     heartbeat: Duration.seconds(3)
   })
-)
+).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
 
 export const client = Effect.zipRight(
   Effect.flatMap(SchemaState.SchemaState, (s) => s.ready),

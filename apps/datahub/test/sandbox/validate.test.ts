@@ -5,13 +5,14 @@ import {
   syntaxErrorJs,
   TYPE_ERROR_LINE,
   typeErrorTs,
+  validBroker,
   validJs,
   validTs,
   wrongExport
 } from "./fixtures/modules"
 import { expectHealthy, messages, testApp, validate } from "./support"
 
-layer(testApp, { timeout: 90_000 })("sandbox validation", (it) => {
+layer(testApp, { timeout: 90_000, excludeTestServices: true })("sandbox validation", (it) => {
   it.effect("accepts a valid JavaScript provider and decodes its manifest", () =>
     Effect.gen(function* () {
       const { report, manifest } = yield* validate("fixture-js", validJs("fixture-js"))
@@ -42,6 +43,14 @@ layer(testApp, { timeout: 90_000 })("sandbox validation", (it) => {
         timeframes: ["1m", "5m", "1d"],
         settings: [{ key: "depth", type: "number", default: 10 }]
       })
+    })
+  )
+
+  it.effect("accepts a broker against the broker contract (manifest and listAssets only)", () =>
+    Effect.gen(function* () {
+      const { report, manifest } = yield* validate("fixture-broker", validBroker, "javascript", "broker")
+      expect(messages(report)).toBe("")
+      expect(manifest).toMatchObject({ kind: "broker", capabilities: ["assets"], timeframes: [] })
     })
   )
 
@@ -90,7 +99,9 @@ layer(testApp, { timeout: 90_000 })("sandbox validation", (it) => {
       const { report, manifest } = yield* validate("fixture-name", validJs("other-name"))
       expect(report.ok).toBe(false)
       expect(manifest).toBeNull()
-      expect(messages(report)).toContain(`the module is named "other-name" but was uploaded as "fixture-name"`)
+      expect(messages(report)).toContain(
+        `the module is named "other-name" but was uploaded as "fixture-name"`
+      )
     })
   )
 

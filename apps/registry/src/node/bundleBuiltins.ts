@@ -5,8 +5,8 @@
 import { resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { builtinProviders, SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
-import { build } from "esbuild"
 import { Effect, Layer } from "effect"
+import { build } from "esbuild"
 import { BuiltinSources } from "../BuiltinSources"
 
 const sdkDir = fileURLToPath(sdkDirectory)
@@ -44,5 +44,7 @@ const bundle = (entry: URL) =>
   })
 
 export const layer = Layer.succeed(BuiltinSources, {
-  load: Effect.forEach(builtinProviders, (p) => Effect.map(bundle(p.entry), (source) => ({ name: p.name, source })))
+  load: Effect.forEach(builtinProviders, (p) =>
+    Effect.map(bundle(p.entry), (source) => ({ name: p.name, source }))
+  )
 })

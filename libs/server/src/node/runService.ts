@@ -4,7 +4,6 @@
  * or the embedded one), start the HTTP server, and shut down cleanly on SIGTERM/SIGINT: the
  * server stops accepting, in-flight requests finish, then the pool closes.
  */
-import { createServer } from "node:http"
 import type { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
@@ -14,6 +13,7 @@ import { DatabaseUrl } from "../DatabaseUrl"
 import * as Logging from "../Logging"
 import { describeConfigError, ServiceConfig, type ServiceConfigValues, serviceConfig } from "../ServiceConfig"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
+import * as GracefulHttpServer from "./GracefulHttpServer"
 
 export interface ServiceDefinition<A, E> {
   readonly name: "registry" | "datahub"
@@ -56,15 +56,22 @@ export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
     onNone: () => EmbeddedPostgres.layer(config.dataDir, config.embeddedDbPort),
     onSome: (url) => DatabaseUrl.layer(url)
   })
+  const http = GracefulHttpServer.make()
   const main = service
     .app(config)
     .pipe(
-      Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
+      Layer.provide(NodeHttpServer.layer(() => http.server, { port: config.port, host: config.host })),
       Layer.provide(Database.layer({ poolSize: config.poolSize, applicationName: `quasar-${service.name}` })),
       Layer.provideMerge(databaseUrl),
       Layer.provide(ServiceConfig.layer(config))
     )
-  NodeRuntime.runMain(Layer.launch(main).pipe(Effect.provide(Logging.layer(service.name, config.logLevel))), {
-    disablePrettyLogger: true
-  })
+  // Built after everything else, so released first: in-flight requests finish while the app's
+  // handler and the database pool are still there.
+  const drainFirst = Layer.scopedDiscard(Effect.addFinalizer(() => http.drain)).pipe(Layer.provide(main))
+  NodeRuntime.runMain(
+    Layer.launch(drainFirst).pipe(Effect.provide(Logging.layer(service.name, config.logLevel))),
+    {
+      disablePrettyLogger: true
+    }
+  )
 }

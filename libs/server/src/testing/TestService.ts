@@ -2,10 +2,11 @@
  * Runs a service's app layer for a test: a real HTTP server on a random port, an `HttpClient`
  * pointed at it (for the derived `HttpApiClient`), a fresh database, and a test configuration.
  */
-import type { HttpRouter, HttpServer } from "@effect/platform"
+import { createServer } from "node:http"
+import { type HttpRouter, type HttpServer, HttpServer as HttpServerTag } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
-import { Layer, LogLevel, Option, Redacted } from "effect"
+import { Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 import * as Database from "../Database"
 import type { DatabaseUrl } from "../DatabaseUrl"
 import { ServiceConfig, type ServiceConfigValues } from "../ServiceConfig"
@@ -47,3 +48,34 @@ export const layer = <A, E>(
     Layer.provideMerge(database),
     Layer.provideMerge(ServiceConfig.layer(config))
   )
+
+/**
+ * Starts `app` as a second service in the same test (its own HTTP server on a random port and
+ * its own memo map — HttpApiBuilder's router is a global layer that two services in one memo
+ * map would share) and yields its base URL, e.g. DataHub for a Registry test.
+ */
+export const start = <A, E>(
+  app: Layer.Layer<
+    A,
+    E,
+    | HttpServer.HttpServer
+    | HttpRouter.HttpRouter.DefaultServices
+    | SqlClient.SqlClient
+    | DatabaseUrl
+    | ServiceConfig
+  >,
+  database: Layer.Layer<DatabaseUrl>,
+  config: ServiceConfigValues = testConfig()
+) =>
+  Effect.gen(function* () {
+    const context = yield* Layer.build(
+      app.pipe(
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-test" })),
+        Layer.provideMerge(database),
+        Layer.provideMerge(ServiceConfig.layer(config))
+      )
+    )
+    const { address } = Context.get(context, HttpServerTag.HttpServer)
+    return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
+  })

@@ -1,6 +1,6 @@
 import { AdminAuth, Forbidden, Unauthorized } from "@quasar/domain"
-import { ServiceConfig } from "@quasar/server"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { ServiceConfig } from "./ServiceConfig"
 
 /** Constant-time comparison, so a wrong token's timing says nothing about the right one. */
 const same = (a: string, b: string) => {

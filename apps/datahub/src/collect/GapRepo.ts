@@ -1,0 +1,86 @@
+/**
+ * SQL for holes in stored bars and for ranges a provider answered with nothing. A hole is found
+ * with `lead(ts) OVER (ORDER BY ts)` over one series (served by the primary key's index order);
+ * known-empty ranges are kept per series, not per subscription, so re-subscribing keeps them.
+ */
+import { SqlClient } from "@effect/sql"
+import { Timeframe } from "@quasar/domain"
+import { Context, Effect, Layer } from "effect"
+import type { Range } from "./Plan"
+import type { Series } from "./SubscriptionRepo"
+
+/** Which holes a known-empty record hides: none (coverage), all (exchange hours), or 24/7 rechecks. */
+export type EmptyFilter =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "All" }
+  | { readonly _tag: "Recheck"; readonly afterMs: number; readonly maxAttempts: number }
+
+const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const ms = (column: string) => sql.literal(`(extract(epoch FROM ${column}) * 1000)::float8`)
+  const where = (s: Series, alias = "") => {
+    const a = sql.literal(alias)
+    return sql`${a}provider = ${s.provider} AND ${a}symbol = ${s.symbol} AND ${a}timeframe = ${s.timeframe}`
+  }
+
+  const hidden = (filter: EmptyFilter) =>
+    filter._tag === "None"
+      ? sql.literal("false")
+      : filter._tag === "All"
+        ? sql.literal("true")
+        : sql`(e.attempts >= ${filter.maxAttempts}
+            OR e.checked_at > now() - make_interval(secs => ${filter.afterMs / 1000}))`
+
+  /** Holes between the first and last stored bar, oldest first, without those `filter` hides. */
+  const holes = (s: Series, filter: EmptyFilter, limit: number) => {
+    const step = sql`make_interval(secs => ${Timeframe.durationMs(s.timeframe) / 1000})`
+    return sql<Range>`
+      WITH h AS (
+        SELECT ts + ${step} AS hole_from, next_ts AS hole_to FROM (
+          SELECT ts, lead(ts) OVER (ORDER BY ts) AS next_ts FROM historical_data WHERE ${where(s)}
+        ) pairs WHERE next_ts > ts + ${step})
+      SELECT ${ms("hole_from")} AS "from", ${ms("hole_to")} AS "to" FROM h
+      WHERE NOT EXISTS (
+        SELECT 1 FROM collection_empty_ranges e
+        WHERE ${where(s, "e.")} AND e.range_from <= h.hole_from AND e.range_to >= h.hole_to AND ${hidden(filter)})
+      ORDER BY hole_from LIMIT ${limit}`.pipe(
+      Effect.withSpan("GapRepo.holes", { attributes: { ...s, filter: filter._tag } })
+    )
+  }
+
+  /** Ranges asked for that came back empty; asking again and getting nothing counts an attempt. */
+  const recordEmpty = (s: Series, ranges: ReadonlyArray<Range>) =>
+    ranges.length === 0
+      ? Effect.void
+      : sql`
+      INSERT INTO collection_empty_ranges (provider, symbol, timeframe, range_from, range_to)
+      SELECT ${s.provider}, ${s.symbol}, ${s.timeframe}, to_timestamp(f / 1000), to_timestamp(t / 1000)
+      FROM unnest(${ranges.map((r) => r.from)}::float8[], ${ranges.map((r) => r.to)}::float8[]) AS u(f, t)
+      ON CONFLICT (provider, symbol, timeframe, range_from) DO UPDATE SET
+        range_to = GREATEST(collection_empty_ranges.range_to, EXCLUDED.range_to),
+        attempts = collection_empty_ranges.attempts + 1, checked_at = now()`.pipe(
+          Effect.asVoid,
+          Effect.withSpan("GapRepo.recordEmpty", { attributes: { ...s, ranges: ranges.length } })
+        )
+
+  /**
+   * Whether the market trades around the clock, so every missing interval is a real gap. Only
+   * crypto is; for anything else (or an asset the Registry has not listed) holes are expected
+   * (nights, weekends, holidays) and only the provider can say which ones hold bars.
+   */
+  const isContinuous = (provider: string, symbol: string) =>
+    sql<{ assetClass: string }>`SELECT asset_class AS "assetClass" FROM assets
+      WHERE provider = ${provider} AND symbol = ${symbol}`.pipe(
+      Effect.map(([row]) => row?.assetClass === "crypto"),
+      Effect.withSpan("GapRepo.isContinuous", { attributes: { provider, symbol } })
+    )
+
+  return { holes, recordEmpty, isContinuous }
+})
+
+export class GapRepo extends Context.Tag("@quasar/datahub/collect/GapRepo")<
+  GapRepo,
+  Effect.Effect.Success<typeof make>
+>() {
+  static readonly layer = Layer.effect(GapRepo, make)
+}

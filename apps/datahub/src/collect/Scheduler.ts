@@ -1,0 +1,130 @@
+/**
+ * Runs the history collection of every active subscription.
+ *
+ * Design: one supervised fiber per subscription (a `FiberMap` keyed by id) rather than one loop
+ * over all of them. Each subscription has its own clock (bar-aligned runs of different
+ * timeframes and publish delays) and its own failure state; a fiber that sleeps until its next
+ * run costs nothing, a slow provider never delays another's runs, and pausing or deleting is
+ * interrupting one fiber — effective at once, with no shared loop to re-plan. What must be
+ * shared is shared explicitly: a semaphore per provider (ProviderLimits) bounds parallel runs,
+ * and the provider's token bucket its request rate. All state is in the database, so a fiber can
+ * be stopped and started at any time.
+ *
+ * Changes reach it three ways: the API calls `refresh` in-process right after its write; other
+ * DataHubs' writes arrive on the ChangeFeed channel `subscriptions` (≈0.4 s); and a periodic
+ * re-read catches anything missed. (Several DataHubs would each run every subscription: sharing
+ * the load is the later `@effect/cluster` step; runs are idempotent meanwhile.)
+ */
+import { ChangeFeed, SchemaState } from "@quasar/server"
+import { Cause, Context, Duration, Effect, FiberMap, Layer, Option, Schedule, Stream } from "effect"
+import { CollectionConfig } from "./CollectionConfig"
+import { CollectionRunRepo } from "./CollectionRunRepo"
+import { GapRepo } from "./GapRepo"
+import { ProviderLimits } from "./ProviderLimits"
+import { subscriptionLoop } from "./SubscriptionLoop"
+import { isRunnable, SubscriptionRepo } from "./SubscriptionRepo"
+
+export const SUBSCRIPTIONS_CHANNEL = "subscriptions"
+
+export interface SchedulerService {
+  /** Starts or stops the subscription's fiber to match its row (after any change to it). */
+  readonly refresh: (id: number) => Effect.Effect<void>
+  /** Stops the subscription's fiber and waits until it has stopped (before deleting it). */
+  readonly stop: (id: number) => Effect.Effect<void>
+  /** Ids of the subscriptions with a running fiber. */
+  readonly running: Effect.Effect<ReadonlyArray<number>>
+}
+
+const RESTART_AFTER_CRASH = Duration.seconds(5)
+
+const idOf = (payload: unknown): number | undefined => {
+  const id = (payload as { readonly id?: unknown } | null)?.id
+  return typeof id === "number" ? id : undefined
+}
+
+const make = Effect.gen(function* () {
+  const subscriptions = yield* SubscriptionRepo
+  const runs = yield* CollectionRunRepo
+  const feed = yield* ChangeFeed.ChangeFeed
+  const schema = yield* SchemaState.SchemaState
+  const config = yield* CollectionConfig
+  const fibers = yield* FiberMap.make<number>()
+  const fork = yield* FiberMap.runtime(fibers)<
+    Effect.Effect.Context<ReturnType<typeof subscriptionLoop>>
+  >()
+
+  /** A loop that crashes (a defect) is logged and restarted; it never dies silently. */
+  const supervised = (id: number): Effect.Effect<void, never, Effect.Effect.Context<ReturnType<typeof subscriptionLoop>>> =>
+    subscriptionLoop(id).pipe(
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.interrupt
+          : Effect.logError("collection loop crashed; restarting it", cause).pipe(
+              Effect.annotateLogs({ subscription: id }),
+              Effect.zipRight(Effect.sleep(RESTART_AFTER_CRASH)),
+              Effect.zipRight(Effect.suspend(() => supervised(id)))
+            )
+      )
+    )
+
+  const timed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    config.clock === undefined ? self : Effect.withClock(self, config.clock)
+  const start = (id: number) => Effect.sync(() => fork(id, timed(supervised(id)), { onlyIfMissing: true }))
+  const stop = (id: number) => FiberMap.remove(fibers, id)
+
+  const refresh = (id: number) =>
+    subscriptions.get(id).pipe(
+      Effect.flatMap((row) => (Option.isSome(row) && isRunnable(row.value) ? start(id) : stop(id))),
+      Effect.catchAll((e) =>
+        Effect.logWarning("could not re-read a changed subscription; the periodic re-read will").pipe(
+          Effect.annotateLogs({ subscription: id, error: e.message })
+        )
+      )
+    )
+
+  /** Makes the set of fibers match the set of active rows. */
+  const reconcile = Effect.gen(function* () {
+    const wanted = new Set(yield* subscriptions.runnableIds)
+    for (const id of wanted) yield* start(id)
+    for (const [id] of yield* Effect.sync(() => [...fibers])) if (!wanted.has(id)) yield* stop(id)
+  })
+
+  const forever = (name: string, effect: Effect.Effect<void, unknown>, every: Duration.DurationInput) =>
+    effect.pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning(`${name} failed; trying again later`, Cause.squash(cause))
+      ),
+      Effect.repeat(Schedule.spaced(every)),
+      Effect.forkScoped
+    )
+
+  yield* Effect.gen(function* () {
+    // Tables may not exist before the migrations ran.
+    yield* schema.ready
+    yield* forever("subscription re-read", reconcile, config.reconcileEvery)
+    yield* forever(
+      "collection run housekeeping",
+      Effect.zipRight(runs.interruptStale(Duration.times(config.runTimeout, 2)), runs.prune),
+      Duration.hours(1)
+    )
+    yield* feed.changes(SUBSCRIPTIONS_CHANNEL).pipe(
+      Stream.runForEach((change) => {
+        const id = idOf(change.payload)
+        return id === undefined ? reconcile.pipe(Effect.ignore) : refresh(id)
+      }),
+      Effect.forkScoped
+    )
+  }).pipe(Effect.forkScoped)
+
+  return {
+    refresh,
+    stop,
+    running: Effect.sync(() => [...fibers].map(([id]) => id))
+  } satisfies SchedulerService
+})
+
+export class Scheduler extends Context.Tag("@quasar/datahub/collect/Scheduler")<Scheduler, SchedulerService>() {
+  static readonly layer = Layer.scoped(Scheduler, make).pipe(
+    Layer.provide([ProviderLimits.layer, GapRepo.layer, CollectionRunRepo.layer])
+  )
+}

@@ -1,0 +1,153 @@
+/**
+ * The life of one subscription, as one fiber: read its state from the database, run what is due
+ * (backfill pages, then a bar-aligned update after each close, then gap re-requests), record the
+ * next run and sleep until then. Every decision starts from the database row, so a restart, a
+ * pause from another DataHub or a crash in between loses nothing and repeats nothing.
+ */
+import { Clock, Duration, Effect, Either, Option } from "effect"
+import { BarSource } from "./BarSource"
+import { CollectionConfig } from "./CollectionConfig"
+import { collectRange, type RunError } from "./CollectionRun"
+import { GapRepo } from "./GapRepo"
+import * as Plan from "./Plan"
+import { ProviderLimits } from "./ProviderLimits"
+import { isRunnable, type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
+
+type Step =
+  | { readonly _tag: "Stop" }
+  | { readonly _tag: "Again" }
+  | { readonly _tag: "SleepUntil"; readonly at: number }
+  | { readonly _tag: "StoreDown"; readonly reason: string }
+
+const stop: Step = { _tag: "Stop" }
+const again: Step = { _tag: "Again" }
+
+interface LoopState {
+  /** Consecutive runs that spent all their retries. */
+  failures: number
+  /** Consecutive steps that could not reach the database. */
+  storeFailures: number
+  nextGapScan: number
+}
+
+export const subscriptionLoop = (id: number) =>
+  Effect.gen(function* () {
+    const subscriptions = yield* SubscriptionRepo
+    const gaps = yield* GapRepo
+    const source = yield* BarSource
+    const limits = yield* ProviderLimits
+    const config = yield* CollectionConfig
+    const state: LoopState = { failures: 0, storeFailures: 0, nextGapScan: 0 }
+
+    /** What a failed run means for the subscription, and when to look at it again. */
+    const afterFailure = (sub: SubscriptionRecord, error: RunError, now: number) =>
+      Effect.gen(function* () {
+        if (error._tag === "StoreUnavailable") return { _tag: "StoreDown", reason: error.message } as const
+        if (error._tag === "ProviderFatalError") {
+          yield* subscriptions.recordFatal(sub.id, error.message)
+          yield* Effect.logError("subscription stopped: the provider refused it").pipe(
+            Effect.annotateLogs({ error: error.message })
+          )
+          return stop
+        }
+        state.failures++
+        const delay = Plan.failureDelayMs(
+          Duration.toMillis(config.failureDelay.base),
+          state.failures,
+          Duration.toMillis(config.failureDelay.max)
+        )
+        yield* subscriptions.recordFailure(sub.id, error.message, now + delay)
+        return { _tag: "SleepUntil", at: now + delay } as const
+      })
+
+    const run = (plan: Parameters<typeof collectRange>[0]) =>
+      limits.withPermit(plan.subscription.provider)(collectRange(plan)).pipe(Effect.either)
+
+    /** Re-requests holes in what is stored (only once the backfill is done). */
+    const scanGaps = (sub: SubscriptionRecord, now: number) =>
+      Effect.gen(function* () {
+        state.nextGapScan = now + Duration.toMillis(config.gapScanEvery)
+        const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
+        const holes = yield* gaps.holes(
+          sub,
+          continuous
+            ? {
+                _tag: "Recheck",
+                afterMs: Duration.toMillis(config.emptyRecheckAfter),
+                maxAttempts: config.maxEmptyAttempts
+              }
+            : { _tag: "All" },
+          config.gapsPerScan
+        )
+        for (const hole of holes) {
+          const result = yield* run({ subscription: sub, kind: "gap", ...hole, until: hole.to })
+          if (Either.isLeft(result)) return yield* afterFailure(sub, result.left, now)
+        }
+        return undefined
+      })
+
+    const step = Effect.gen(function* () {
+      const found = yield* subscriptions.get(id)
+      if (Option.isNone(found) || !isRunnable(found.value)) return stop
+      const sub = found.value
+      const described = yield* Effect.either(source.describe(sub.provider))
+      if (Either.isLeft(described)) {
+        if (described.left._tag === "ServiceUnavailable")
+          return { _tag: "StoreDown", reason: described.left.message } as const
+        yield* subscriptions.recordFatal(id, described.left.message)
+        return stop
+      }
+      const { publishDelayMs } = described.right
+      const now = yield* Clock.currentTimeMillis
+      const until = Plan.availableUntil(sub.timeframe, now, publishDelayMs, config.marginMs)
+      const cursor =
+        sub.collectedUntil ??
+        Plan.alignUp(sub.timeframe, sub.backfillFrom ?? Plan.defaultBackfillFrom(sub.timeframe, sub.createdAt))
+
+      if (cursor < until) {
+        const range = Plan.runRange(sub.timeframe, cursor, until, config.maxBarsPerRun)
+        const kind = sub.status === "current" ? "update" : "backfill"
+        const result = yield* run({ subscription: sub, kind, ...range, until })
+        if (Either.isLeft(result)) return yield* afterFailure(sub, result.left, now)
+        state.failures = 0
+        return again
+      }
+      if (sub.status === "backfilling")
+        yield* subscriptions.recordProgress(id, { collectedUntil: cursor, lastBarAt: null, progress: 100, status: "current" })
+      if (sub.status === "current" && now >= state.nextGapScan) {
+        const failed = yield* scanGaps(sub, now)
+        if (failed) return failed
+      }
+      const next = Plan.nextRunAt(sub.timeframe, until, publishDelayMs, config.marginMs)
+      yield* subscriptions.recordNextRun(id, next)
+      return { _tag: "SleepUntil", at: next } as const
+    }).pipe(
+      // A database outage pauses this subscription; the step is simply taken again later.
+      Effect.catchTag("SqlError", (e) => Effect.succeed<Step>({ _tag: "StoreDown", reason: e.message }))
+    )
+
+    while (true) {
+      const next: Step = yield* step
+      if (next._tag === "Stop") return
+      if (next._tag === "StoreDown") {
+        state.storeFailures++
+        if (state.storeFailures === 1)
+          yield* Effect.logWarning("database unreachable: collection paused until it answers").pipe(
+            Effect.annotateLogs({ error: next.reason })
+          )
+        yield* Effect.sleep(
+          Duration.min(
+            Duration.times(config.databaseRetry.base, 2 ** Math.min(state.storeFailures - 1, 10)),
+            config.databaseRetry.max
+          )
+        )
+        continue
+      }
+      if (state.storeFailures > 0) yield* Effect.logInfo("database reachable again: collection resumes")
+      state.storeFailures = 0
+      if (next._tag === "SleepUntil") {
+        const now = yield* Clock.currentTimeMillis
+        yield* Effect.sleep(Duration.millis(Math.max(0, next.at - now)))
+      }
+    }
+  }).pipe(Effect.annotateLogs({ subscription: id }))

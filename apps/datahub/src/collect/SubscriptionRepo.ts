@@ -1,0 +1,232 @@
+/**
+ * SQL for `provider_subscription` (and the `asset_mapping` lookup that resolves a common symbol).
+ * Times cross this boundary as epoch milliseconds. The collector's own updates never undo an
+ * operator's decision: a status change from a run only applies while the row is still active
+ * (backfilling or current), so a pause that lands during a run's commit stays a pause.
+ */
+import { SqlClient, type SqlError } from "@effect/sql"
+import { SubscriptionMode, SubscriptionStatus, Timeframe } from "@quasar/domain"
+import { Context, Effect, Layer, Option, Schema } from "effect"
+
+export interface Series {
+  readonly provider: string
+  readonly symbol: string
+  readonly timeframe: Timeframe.Timeframe
+}
+
+const Ms = Schema.Number
+const Row = Schema.Struct({
+  id: Schema.Number,
+  provider: Schema.String,
+  symbol: Schema.String,
+  timeframe: Timeframe.Timeframe,
+  mode: SubscriptionMode,
+  backfillFrom: Schema.NullOr(Ms),
+  status: SubscriptionStatus,
+  lastBarAt: Schema.NullOr(Ms),
+  nextRunAt: Schema.NullOr(Ms),
+  lastError: Schema.NullOr(Schema.String),
+  backfillProgress: Schema.Number,
+  collectedUntil: Schema.NullOr(Ms),
+  createdAt: Ms
+})
+export type SubscriptionRecord = typeof Row.Type
+const decodeRecords = Schema.decodeUnknown(Schema.Array(Row))
+
+/** Rows the scheduler runs: history is collected for `history` and `both` (live is the LiveSupervisor's). */
+export const isRunnable = (r: SubscriptionRecord): boolean =>
+  r.mode !== "live" && (r.status === "backfilling" || r.status === "current")
+
+export interface NewSubscriptions {
+  readonly provider: string
+  readonly symbol: string
+  readonly timeframes: ReadonlyArray<Timeframe.Timeframe>
+  readonly mode: SubscriptionMode
+  /** Per timeframe (defaults differ by timeframe). */
+  readonly backfillFrom: (tf: Timeframe.Timeframe) => number
+}
+
+export interface Progress {
+  readonly collectedUntil: number
+  readonly lastBarAt: number | null
+  readonly progress: number
+  readonly status: "backfilling" | "current"
+}
+
+const make = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const ms = (column: string) => sql.literal(`(extract(epoch FROM ${column}) * 1000)::float8`)
+  const at = (epochMs: number) => sql`to_timestamp(${epochMs}::float8 / 1000)`
+  const columns = sql`id, provider, symbol, timeframe, mode, ${ms("backfill_from")} AS "backfillFrom", status,
+    ${ms("last_bar_at")} AS "lastBarAt", ${ms("next_run_at")} AS "nextRunAt", last_error AS "lastError",
+    backfill_progress AS "backfillProgress", ${ms("collected_until")} AS "collectedUntil",
+    ${ms("created_at")} AS "createdAt"`
+  const records = (rows: ReadonlyArray<unknown>) => Effect.orDie(decodeRecords(rows))
+  const first = (rows: ReadonlyArray<SubscriptionRecord>) => Option.fromNullable(rows[0])
+  const traced =
+    (name: string, attributes: Readonly<Record<string, unknown>> = {}) =>
+    <A, E, R>(self: Effect.Effect<A, E, R>) =>
+      Effect.withSpan(self, `SubscriptionRepo.${name}`, { attributes })
+
+  /** Inserts what is missing (one row per timeframe) and returns every requested row, old or new. */
+  const create = (input: NewSubscriptions) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          const inserted = yield* Effect.forEach(
+            input.timeframes,
+            (tf) =>
+              sql<{ id: number }>`
+            INSERT INTO provider_subscription (provider, symbol, timeframe, mode, backfill_from)
+            VALUES (${input.provider}, ${input.symbol}, ${tf}, ${input.mode}, ${at(input.backfillFrom(tf))})
+            ON CONFLICT (provider, symbol, timeframe) DO NOTHING RETURNING id`
+          )
+          const all = yield* sql`SELECT ${columns} FROM provider_subscription
+          WHERE provider = ${input.provider} AND symbol = ${input.symbol}
+            AND timeframe = ANY(${input.timeframes}::text[]) ORDER BY id`.pipe(Effect.flatMap(records))
+          return { all, created: inserted.flat().map((r) => r.id) }
+        })
+      )
+      .pipe(traced("create", { provider: input.provider, symbol: input.symbol }))
+
+  const mappedSymbol = (commonSymbol: string, provider: string) =>
+    sql<{ symbol: string }>`SELECT symbol FROM asset_mapping
+      WHERE common_symbol = ${commonSymbol} AND source = ${provider}`.pipe(
+      Effect.map((rows) => Option.fromNullable(rows[0]?.symbol)),
+      traced("mappedSymbol", { commonSymbol, provider })
+    )
+
+  const list = (filter: { readonly provider?: string | undefined; readonly status?: string | undefined }) => {
+    const clauses = [
+      ...(filter.provider === undefined ? [] : [sql`provider = ${filter.provider}`]),
+      ...(filter.status === undefined ? [] : [sql`status = ${filter.status}`])
+    ]
+    return sql`SELECT ${columns} FROM provider_subscription
+      ${clauses.length > 0 ? sql`WHERE ${sql.and(clauses)}` : sql.literal("")} ORDER BY id`.pipe(
+      Effect.flatMap(records),
+      traced("list", { ...filter })
+    )
+  }
+
+  const get = (id: number) =>
+    sql`SELECT ${columns} FROM provider_subscription WHERE id = ${id}`.pipe(
+      Effect.flatMap(records),
+      Effect.map(first),
+      traced("get", { id })
+    )
+
+  const runnableIds = sql<{ id: number }>`SELECT id FROM provider_subscription
+    WHERE mode <> 'live' AND status IN ('backfilling', 'current') ORDER BY id`.pipe(
+    Effect.map((rows) => rows.map((r) => r.id)),
+    traced("runnableIds")
+  )
+
+  const pause = (id: number) =>
+    sql`UPDATE provider_subscription SET status = 'paused', next_run_at = NULL, updated_at = now()
+      WHERE id = ${id} RETURNING ${columns}`.pipe(
+      Effect.flatMap(records),
+      Effect.map(first),
+      traced("pause", { id })
+    )
+
+  /** Clears the error too; the scheduler sets `current` again once it has caught up. */
+  const resume = (id: number) =>
+    sql`UPDATE provider_subscription
+      SET status = CASE WHEN status IN ('paused', 'error') THEN 'backfilling' ELSE status END,
+          last_error = NULL, updated_at = now()
+      WHERE id = ${id} RETURNING ${columns}`.pipe(
+      Effect.flatMap(records),
+      Effect.map(first),
+      traced("resume", { id })
+    )
+
+  /** Deletes the subscription; with `purge` also its stored bars and empty-range records. */
+  const remove = (id: number, purge: boolean) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          const [row] = yield* sql<{ provider: string; symbol: string; timeframe: string }>`
+          DELETE FROM provider_subscription WHERE id = ${id} RETURNING provider, symbol, timeframe`
+          if (!row) return false
+          if (purge)
+            for (const table of ["historical_data", "live_data", "collection_empty_ranges"])
+              yield* sql`DELETE FROM ${sql(table)}
+              WHERE provider = ${row.provider} AND symbol = ${row.symbol} AND timeframe = ${row.timeframe}`
+          return true
+        })
+      )
+      .pipe(traced("remove", { id, purge }))
+
+  const recordProgress = (id: number, p: Progress) =>
+    sql`UPDATE provider_subscription SET
+        collected_until = GREATEST(collected_until, ${at(p.collectedUntil)}),
+        last_bar_at = ${p.lastBarAt === null ? sql`last_bar_at` : sql`GREATEST(last_bar_at, ${at(p.lastBarAt)})`},
+        backfill_progress = ${p.progress},
+        status = CASE WHEN status IN ('backfilling', 'current') THEN ${p.status} ELSE status END,
+        last_error = NULL, updated_at = now()
+      WHERE id = ${id}`.pipe(Effect.asVoid, traced("recordProgress", { id }))
+
+  /** A bar older than the newest (a filled gap) still counts for `last_bar_at` only if newer. */
+  const recordLastBar = (id: number, lastBarAt: number) =>
+    sql`UPDATE provider_subscription SET last_bar_at = GREATEST(last_bar_at, ${at(lastBarAt)}), updated_at = now()
+      WHERE id = ${id}`.pipe(Effect.asVoid, traced("recordLastBar", { id }))
+
+  const recordNextRun = (id: number, nextRunAt: number) =>
+    sql`UPDATE provider_subscription SET next_run_at = ${at(nextRunAt)}, updated_at = now()
+      WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
+      Effect.asVoid,
+      traced("recordNextRun", { id })
+    )
+
+  /** A run failed with its retries spent: the reason is kept, the subscription stays active. */
+  const recordFailure = (id: number, message: string, nextRunAt: number) =>
+    sql`UPDATE provider_subscription SET last_error = ${message}, next_run_at = ${at(nextRunAt)}, updated_at = now()
+      WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
+      Effect.asVoid,
+      traced("recordFailure", { id })
+    )
+
+  /** Retrying cannot help (bad token, unknown symbol): stop until an operator resumes it. */
+  const recordFatal = (id: number, message: string) =>
+    sql`UPDATE provider_subscription SET status = 'error', last_error = ${message}, next_run_at = NULL,
+        updated_at = now()
+      WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
+      Effect.asVoid,
+      traced("recordFatal", { id })
+    )
+
+  const seriesStats = (s: Series) =>
+    sql<{ first: number | null; last: number | null; count: number }>`
+      SELECT ${ms("min(ts)")} AS first, ${ms("max(ts)")} AS last, count(*)::int AS count FROM historical_data
+      WHERE provider = ${s.provider} AND symbol = ${s.symbol} AND timeframe = ${s.timeframe}`.pipe(
+      Effect.map(([row]) => row ?? { first: null, last: null, count: 0 }),
+      traced("seriesStats", { ...s })
+    )
+
+  return {
+    create,
+    mappedSymbol,
+    list,
+    get,
+    runnableIds,
+    pause,
+    resume,
+    remove,
+    recordProgress,
+    recordLastBar,
+    recordNextRun,
+    recordFailure,
+    recordFatal,
+    seriesStats
+  }
+})
+
+type Service = Effect.Effect.Success<typeof make>
+export type SubscriptionRepoError = SqlError.SqlError
+
+export class SubscriptionRepo extends Context.Tag("@quasar/datahub/collect/SubscriptionRepo")<
+  SubscriptionRepo,
+  Service
+>() {
+  static readonly layer = Layer.effect(SubscriptionRepo, make)
+}

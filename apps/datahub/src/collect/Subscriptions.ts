@@ -1,0 +1,165 @@
+/**
+ * What the subscriptions API does: checks a request against the provider (timeframes) and the
+ * mapping table (common symbols), writes through SubscriptionRepo, and makes every change take
+ * effect at once — in this DataHub through the Scheduler, in the others through the ChangeFeed.
+ */
+import type { SqlError } from "@effect/sql"
+import {
+  type CreateSubscription,
+  InvalidRequest,
+  NotFound,
+  ProviderName,
+  Subscription,
+  SubscriptionId,
+  Timeframe
+} from "@quasar/domain"
+import { ChangeFeed } from "@quasar/server"
+import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
+import { BarSource } from "./BarSource"
+import { GapRepo } from "./GapRepo"
+import * as Plan from "./Plan"
+import { SUBSCRIPTIONS_CHANNEL, Scheduler } from "./Scheduler"
+import { type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
+
+/** Coverage gaps listed at most (a series with more holes needs a closer look than a list). */
+const MAX_GAPS = 1_000
+
+const time = (ms: number) => DateTime.unsafeMake(ms)
+const timeOrNull = (ms: number | null) => (ms === null ? null : time(ms))
+
+export const toSubscription = (r: SubscriptionRecord): Subscription =>
+  Subscription.make({
+    id: SubscriptionId.make(r.id),
+    provider: ProviderName.make(r.provider),
+    symbol: r.symbol,
+    timeframe: r.timeframe,
+    mode: r.mode,
+    backfillFrom: timeOrNull(r.backfillFrom),
+    state: {
+      status: r.status,
+      lastBarAt: timeOrNull(r.lastBarAt),
+      nextRunAt: timeOrNull(r.nextRunAt),
+      lastError: r.lastError,
+      backfillProgress: r.backfillProgress
+    },
+    createdAt: time(r.createdAt)
+  })
+
+const noSubscription = (id: number) =>
+  new NotFound({ message: `no subscription ${id}: list them with GET /subscriptions` })
+
+const make = Effect.gen(function* () {
+  const repo = yield* SubscriptionRepo
+  const gaps = yield* GapRepo
+  const scheduler = yield* Scheduler
+  const feed = yield* ChangeFeed.ChangeFeed
+
+  /** Here at once; in other DataHubs within a ChangeFeed poll. */
+  const changed = (id: number) =>
+    Effect.zipRight(feed.publish(SUBSCRIPTIONS_CHANNEL, { id }), scheduler.refresh(id))
+
+  const found = <A>(id: number) => (row: Option.Option<A>) =>
+    Option.match(row, { onNone: () => Effect.fail(noSubscription(id)), onSome: Effect.succeed })
+
+  const symbolOf = (input: CreateSubscription) =>
+    Effect.gen(function* () {
+      if (input.symbol !== undefined && input.commonSymbol !== undefined)
+        return yield* new InvalidRequest({
+          message: "give either symbol (the provider's own) or commonSymbol, not both",
+          field: "commonSymbol"
+        })
+      if (input.symbol !== undefined) return input.symbol
+      if (input.commonSymbol === undefined)
+        return yield* new InvalidRequest({
+          message: "give symbol (the provider's own, e.g. XBT/USD) or commonSymbol (resolved through the mappings)",
+          field: "symbol"
+        })
+      const mapped = yield* repo.mappedSymbol(input.commonSymbol, input.provider)
+      return yield* Option.match(mapped, {
+        onSome: Effect.succeed,
+        onNone: () =>
+          Effect.fail(
+            new NotFound({
+              message: `no mapping of common symbol ${input.commonSymbol} to provider ${input.provider} in asset_mapping: add one in the Registry (PUT /mappings) or subscribe by the provider's symbol`
+            })
+          )
+      })
+    })
+
+  const create = (input: CreateSubscription) =>
+    Effect.gen(function* () {
+      const source = yield* BarSource
+      const provider = yield* source.describe(input.provider)
+      const unsupported = input.timeframes.filter((tf) => !provider.timeframes.includes(tf))
+      if (unsupported.length > 0)
+        return yield* new InvalidRequest({
+          message: `${input.provider} has no ${unsupported.join(", ")} bars: it serves ${provider.timeframes.join(", ")}`,
+          field: "timeframes"
+        })
+      const symbol = yield* symbolOf(input)
+      const now = yield* Clock.currentTimeMillis
+      const from = input.backfillFrom === undefined ? undefined : DateTime.toEpochMillis(input.backfillFrom)
+      if (from !== undefined && from >= now)
+        return yield* new InvalidRequest({ message: "backfillFrom must be in the past", field: "backfillFrom" })
+      const { all, created } = yield* repo.create({
+        provider: input.provider,
+        symbol,
+        timeframes: [...new Set(input.timeframes)],
+        mode: input.mode,
+        backfillFrom: (tf) =>
+          from === undefined ? Plan.defaultBackfillFrom(tf, now) : Timeframe.barOpen(tf, from)
+      })
+      yield* Effect.forEach(created, changed, { discard: true })
+      return all.map(toSubscription)
+    }).pipe(
+      Effect.catchTag("ServiceUnavailable", (e) => Effect.die(e)),
+      Effect.withSpan("Subscriptions.create", { attributes: { provider: input.provider } })
+    )
+
+  const get = (id: number) => repo.get(id).pipe(Effect.flatMap(found(id)))
+
+  const setState = (id: number, update: (id: number) => Effect.Effect<Option.Option<SubscriptionRecord>, SqlError.SqlError>) =>
+    update(id).pipe(Effect.flatMap(found(id)), Effect.tap(() => changed(id)), Effect.map(toSubscription))
+
+  /** Stops collection here first, so no in-flight page lands after a purge. */
+  const remove = (id: number, purge: boolean) =>
+    Effect.gen(function* () {
+      yield* scheduler.stop(id)
+      if (!(yield* repo.remove(id, purge))) return yield* noSubscription(id)
+      yield* changed(id)
+    })
+
+  const coverage = (id: number) =>
+    Effect.gen(function* () {
+      const sub = yield* get(id)
+      const stats = yield* repo.seriesStats(sub)
+      const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
+      const d = Timeframe.durationMs(sub.timeframe)
+      const holes = continuous ? yield* gaps.holes(sub, { _tag: "None" }, MAX_GAPS) : []
+      return {
+        subscription: SubscriptionId.make(id),
+        first: timeOrNull(stats.first),
+        last: timeOrNull(stats.last),
+        count: stats.count,
+        gaps: holes.map((h) => ({ from: time(h.from), to: time(h.to), missing: Math.round((h.to - h.from) / d) }))
+      }
+    })
+
+  return {
+    create,
+    list: (filter: { readonly provider?: string | undefined; readonly status?: string | undefined }) =>
+      Effect.map(repo.list(filter), (rows) => rows.map(toSubscription)),
+    get: (id: number) => Effect.map(get(id), toSubscription),
+    pause: (id: number) => setState(id, repo.pause),
+    resume: (id: number) => setState(id, repo.resume),
+    remove,
+    coverage
+  }
+})
+
+export class Subscriptions extends Context.Tag("@quasar/datahub/collect/Subscriptions")<
+  Subscriptions,
+  Effect.Effect.Success<typeof make>
+>() {
+  static readonly layer = Layer.effect(Subscriptions, make)
+}

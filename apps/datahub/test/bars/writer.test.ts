@@ -1,0 +1,198 @@
+import { expect, layer } from "@effect/vitest"
+import { DatabaseUrl, SchemaState } from "@quasar/server"
+import { TcpProxy, TestDatabase } from "@quasar/server/testing"
+import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, Scope } from "effect"
+import Pg from "pg"
+import { BarWriter } from "../../src/store/BarWriter"
+import { bars, countOf, direct, T0, writerLayer, writerServices } from "./support"
+
+const ready = Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
+
+layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter", (it) => {
+  it.effect("writing the same rows twice stores them once; a changed bar is updated", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const rows = bars("IDEM", 100)
+      yield* writer.write("historical", rows)
+      yield* writer.write("historical", rows)
+      expect(yield* countOf("IDEM")).toBe(100)
+      yield* writer.write("historical", [{ ...rows[10]!, close: 555, high: 600, vwap: null, trades: null }])
+      const [bar] = yield* direct(
+        "SELECT close, high, vwap, trades FROM historical_data WHERE symbol = 'IDEM' AND ts = $1",
+        [new Date(rows[10]!.ts)]
+      )
+      expect(bar).toEqual({ close: 555, high: 600, vwap: null, trades: null })
+      expect(yield* countOf("IDEM")).toBe(100)
+    })
+  )
+
+  it.effect("stores 50,000 rows and counts them", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const before = yield* writer.stats
+      const rows = bars("MANY", 50_000)
+      // As collectors do: several series paged concurrently.
+      yield* Effect.forEach(
+        Array.from({ length: 50 }, (_, i) => rows.slice(i * 1_000, (i + 1) * 1_000)),
+        (page) => writer.write("historical", page),
+        { concurrency: 8, discard: true }
+      )
+      expect(yield* countOf("MANY")).toBe(50_000)
+      const after = yield* writer.stats
+      expect(after.rowsWritten - before.rowsWritten).toBe(50_000)
+      expect(after.batches).toBeGreaterThan(before.batches + 9)
+      expect(after.lastBatchRows).toBeLessThanOrEqual(10_000)
+      expect(after.queuedRows).toBe(0)
+      expect(after.inFlightRows).toBe(0)
+      const [sums] = yield* direct<{ v: number; first: Date; last: Date }>(
+        "SELECT sum(volume)::float8 AS v, min(ts) AS first, max(ts) AS last FROM historical_data WHERE symbol = 'MANY'"
+      )
+      expect(sums?.v).toBe(rows.reduce((s, r) => s + r.volume, 0))
+      expect(sums?.first.getTime()).toBe(T0)
+      expect(sums?.last.getTime()).toBe(rows.at(-1)!.ts)
+    })
+  )
+
+  it.effect("keeps the last of duplicate keys within one write and across writes of one batch", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const [a, b] = bars("DUP", 2)
+      yield* writer.write("historical", [a!, b!, { ...a!, close: 1 }, { ...a!, close: 2 }])
+      // Concurrent writes of the same key land in one batch: the one queued last wins.
+      yield* Effect.all(
+        [
+          writer.write("historical", [{ ...b!, close: 3 }]),
+          writer.write("historical", [{ ...b!, close: 4 }])
+        ],
+        { concurrency: "unbounded" }
+      )
+      expect(
+        yield* direct("SELECT close FROM historical_data WHERE symbol = 'DUP' ORDER BY ts")
+      ).toEqual([{ close: 2 }, { close: 4 }])
+    })
+  )
+
+  it.effect("writes forming bars to live_data and closed bars to historical_data", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      yield* Effect.all([writer.write("live", bars("LIVE", 3)), writer.write("historical", bars("LIVE", 2))], {
+        concurrency: "unbounded"
+      })
+      expect(yield* countOf("LIVE", "live_data")).toBe(3)
+      expect(yield* countOf("LIVE", "historical_data")).toBe(2)
+    })
+  )
+
+  it.effect("write returns only once its rows are committed (seen from another connection)", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const { url } = yield* DatabaseUrl
+      const locker = new Pg.Client({ connectionString: Redacted.value(url) })
+      yield* Effect.promise(() => locker.connect())
+      // SHARE mode lets others read but blocks every insert until the lock goes.
+      yield* Effect.promise(() => locker.query("BEGIN; LOCK TABLE historical_data IN SHARE MODE"))
+      const fiber = yield* Effect.fork(writer.write("historical", bars("COMMIT", 10)))
+      yield* Effect.sleep("500 millis")
+      expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
+      expect(yield* countOf("COMMIT")).toBe(0)
+      yield* Effect.promise(() => locker.query("COMMIT").then(() => locker.end()))
+      yield* Fiber.join(fiber)
+      expect(yield* countOf("COMMIT")).toBe(10)
+    })
+  )
+
+  it.effect("fails only the write the database refuses; the rest of its batch is stored", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const [good, bad, other] = [bars("OK1", 5), bars("BAD", 1), bars("OK2", 5)]
+      const results = yield* Effect.all(
+        [
+          writer.write("historical", good!),
+          // trades is an integer column: 1.5 is a data error no retry can fix.
+          writer.write("historical", [{ ...bad[0]!, trades: 1.5 }]),
+          writer.write("historical", other!)
+        ].map(Effect.either),
+        { concurrency: "unbounded" }
+      )
+      expect(results.map((r) => r._tag)).toEqual(["Right", "Left", "Right"])
+      const rejected = results[1]
+      if (rejected?._tag === "Left") {
+        expect(rejected.left._tag).toBe("BarsRejected")
+        expect(rejected.left.message).toMatch(/refused 1 bars for historical_data: .*22P02/)
+      }
+      expect([yield* countOf("OK1"), yield* countOf("BAD"), yield* countOf("OK2")]).toEqual([5, 0, 5])
+      expect((yield* writer.stats).rejectedRows).toBeGreaterThanOrEqual(1)
+    })
+  )
+})
+
+/** The writer's pool reaches a fresh database through a proxy the test cuts and restores. */
+class Proxied extends Context.Tag("test/Proxied")<Proxied, { readonly proxy: TcpProxy.TcpProxy }>() {}
+
+layer(
+  Layer.unwrapScoped(
+    Effect.gen(function* () {
+      const direct = new URL(yield* TestDatabase.fresh)
+      const proxy = yield* TcpProxy.make(direct.hostname, Number(direct.port || 5432))
+      const viaProxy = new URL(direct)
+      viaProxy.hostname = "127.0.0.1"
+      viaProxy.port = String(proxy.port)
+      // The service's pool goes through the proxy; `DatabaseUrl` (for `direct`) does not.
+      return Layer.mergeAll(
+        writerServices({ retryDelay: "50 millis", maxRetryDelay: "300 millis" }).pipe(
+          Layer.provide(DatabaseUrl.layer(Redacted.make(viaProxy.toString())))
+        ),
+        DatabaseUrl.layer(Redacted.make(direct.toString())),
+        Layer.succeed(Proxied, { proxy })
+      )
+    })
+  ),
+  { timeout: 120_000, excludeTestServices: true }
+)("BarWriter when the database goes away", (it) => {
+  it.effect("pauses writes while the database is unreachable and stores everything once it returns", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const { proxy } = yield* Proxied
+      yield* ready
+      const rows = bars("OUTAGE", 3_000)
+      yield* writer.write("historical", rows.slice(0, 1_000))
+      yield* proxy.cut
+      const pending = yield* Effect.fork(writer.write("historical", rows.slice(1_000)))
+      yield* Effect.sleep("1500 millis")
+      expect(Option.isNone(yield* Fiber.poll(pending))).toBe(true)
+      expect((yield* writer.stats).retries).toBeGreaterThan(0)
+      expect(yield* countOf("OUTAGE")).toBe(1_000)
+      yield* proxy.restore
+      yield* Fiber.join(pending).pipe(Effect.timeout("20 seconds"))
+      expect(yield* countOf("OUTAGE")).toBe(3_000)
+      const [sum] = yield* direct<{ v: number }>(
+        "SELECT sum(open)::float8 AS v FROM historical_data WHERE symbol = 'OUTAGE'"
+      )
+      expect(sum?.v).toBe(rows.reduce((s, r) => s + r.open, 0))
+    })
+  )
+})
+
+layer(TestDatabase.layer, { timeout: 120_000, excludeTestServices: true })("BarWriter on shutdown", (it) => {
+  it.effect("commits every queued row when its scope closes", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(
+        writerServices({ queueCapacity: 64 }),
+        scope
+      )
+      const writer = Context.get(context, BarWriter)
+      yield* Context.get(context, SchemaState.SchemaState).ready
+      const pages = Array.from({ length: 40 }, (_, i) => bars(`SHUT${i % 4}`, 2_500, { start: T0 + i * 1e9 }))
+      const writes = yield* Effect.forEach(pages, (page) => Effect.fork(writer.write("historical", page)))
+      yield* Effect.yieldNow()
+      expect((yield* writer.stats).queuedRows).toBeGreaterThan(0)
+      yield* Scope.close(scope, Exit.void)
+      const [{ n }] = (yield* direct<{ n: number }>(
+        "SELECT count(*)::int AS n FROM historical_data WHERE symbol LIKE 'SHUT%'"
+      )) as [{ n: number }]
+      expect(n).toBe(100_000)
+      expect((yield* Effect.forEach(writes, Fiber.await)).every(Exit.isSuccess)).toBe(true)
+    })
+  )
+})

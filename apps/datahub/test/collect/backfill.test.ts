@@ -1,0 +1,99 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ProviderName, Timeframe } from "@quasar/domain"
+import { TestDatabase } from "@quasar/server/testing"
+import { DateTime, Effect, Layer } from "effect"
+import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
+import synthetic from "../../../../libs/providers/src/synthetic/provider"
+import { BarSource } from "../../src/collect/BarSource"
+import {
+  acceleratedClock,
+  adminClient,
+  collectingApp,
+  collectionRuns,
+  eventually,
+  MINUTE,
+  storedBars,
+  WriteLog
+} from "./support"
+
+const ms = (t: DateTime.Utc | null) => (t === null ? null : DateTime.toEpochMillis(t))
+
+describe("history backfill with the synthetic provider", () => {
+  it.live(
+    "a backfill over many pages stores every bar once, then runs after each bar closes",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          // 1m bars close every 2 s of wall time.
+          const { clock, now } = acceleratedClock(30)
+          const log = new WriteLog()
+          const app = collectingApp({
+            databaseUrl: yield* TestDatabase.fresh,
+            source: BarSource.inProcess([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } }, now),
+            log,
+            config: { clock, maxBarsPerRun: 3_000, marginMs: 1_000 }
+          })
+          const ctx = yield* Layer.build(app)
+          const client = yield* Effect.provide(adminClient, ctx)
+          const from = Timeframe.barOpen("1m", now() - 5 * 1_440 * MINUTE)
+
+          const [created] = yield* client.subscriptions.create({
+            payload: {
+              provider: ProviderName.make("synthetic"),
+              symbol: "SYN/USD",
+              timeframes: ["1m"],
+              mode: "history",
+              backfillFrom: DateTime.unsafeMake(from)
+            }
+          })
+          expect(created?.state.status).toBe("backfilling")
+          const id = created!.id
+
+          const current = yield* eventually(
+            "the backfill is done",
+            client.subscriptions.get({ path: { id } }),
+            (s) => s.state.status === "current",
+            "30 seconds"
+          )
+          expect(current.state.backfillProgress).toBe(100)
+          expect(current.state.lastError).toBeNull()
+          const lastBar = ms(current.state.lastBarAt)!
+          const truth = barsBetween({ seed: 42 }, "SYN/USD", "1m", from, lastBar + MINUTE)
+          expect(truth.length).toBeGreaterThan(7_200)
+          const stored = yield* Effect.provide(storedBars("synthetic", "SYN/USD", "1m"), ctx)
+          expect(stored.map((b) => b.ts)).toEqual(truth.map((b) => b.ts).slice(0, stored.length))
+          expect(stored.map((b) => b.close).slice(0, truth.length)).toEqual(truth.map((b) => b.close))
+          expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
+
+          // Several bounded runs, each starting where the previous one ended, none retried.
+          const runs = yield* Effect.provide(collectionRuns(id), ctx)
+          const backfills = runs.filter((r) => r.kind === "backfill")
+          expect(backfills.length).toBeGreaterThanOrEqual(3)
+          expect(backfills[0]?.from).toBe(from)
+          for (let i = 1; i < backfills.length; i++) expect(backfills[i]?.from).toBe(backfills[i - 1]?.to)
+          expect(runs.every((r) => r.status === "ok" || r.status === "empty")).toBe(true)
+          expect(runs.every((r) => r.retries === 0 && r.error === null)).toBe(true)
+
+          // Bar-aligned updates: each new bar arrives once, shortly after it closes.
+          const later = yield* eventually(
+            "two more bars closed and were collected",
+            client.subscriptions.get({ path: { id } }),
+            (s) => (ms(s.state.lastBarAt) ?? 0) >= lastBar + 2 * MINUTE,
+            "15 seconds"
+          )
+          const nextRun = ms(later.state.nextRunAt)!
+          expect(nextRun).toBeGreaterThan(ms(later.state.lastBarAt)! + MINUTE)
+          expect(nextRun).toBeLessThanOrEqual(ms(later.state.lastBarAt)! + 3 * MINUTE + 1_000)
+          const after = yield* Effect.provide(storedBars("synthetic", "SYN/USD", "1m"), ctx)
+          const newest = after.at(-1)!.ts
+          expect(after.map((b) => b.close)).toEqual(
+            barsBetween({ seed: 42 }, "SYN/USD", "1m", from, newest + MINUTE).map((b) => b.close)
+          )
+          expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
+          const updates = (yield* Effect.provide(collectionRuns(id), ctx)).filter((r) => r.kind === "update")
+          expect(updates.length).toBeGreaterThanOrEqual(2)
+        })
+      ),
+    60_000
+  )
+})

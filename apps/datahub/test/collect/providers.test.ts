@@ -1,0 +1,152 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ProviderName, Timeframe } from "@quasar/domain"
+import { type FakeEodhd, type FakeKraken, startFakeEodhd, startFakeKraken } from "@quasar/providers/testing"
+import { TestDatabase } from "@quasar/server/testing"
+import { DateTime, Effect, Layer } from "effect"
+import eodhd from "../../../../libs/providers/src/eodhd/provider"
+import kraken from "../../../../libs/providers/src/kraken/provider"
+import { BarSource } from "../../src/collect/BarSource"
+import {
+  adminClient,
+  collectingApp,
+  collectionRuns,
+  eventually,
+  MINUTE,
+  seriesState,
+  storedBars,
+  WriteLog
+} from "./support"
+
+const HOUR = 60 * MINUTE
+
+const fakeKraken = Effect.acquireRelease(
+  Effect.promise(() => startFakeKraken({ pageRows: 240 })),
+  (fake) => Effect.promise(() => fake.close())
+)
+const fakeEodhd = Effect.acquireRelease(
+  Effect.promise(() => startFakeEodhd({ validTokens: ["good-token"] })),
+  (fake) => Effect.promise(() => fake.close())
+)
+
+const krakenApp = (fake: FakeKraken) =>
+  Effect.flatMap(TestDatabase.fresh, (databaseUrl) =>
+    Layer.build(
+      collectingApp({
+        databaseUrl,
+        source: BarSource.inProcess([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } }),
+        log: new WriteLog()
+      })
+    )
+  )
+
+const eodhdApp = (fake: FakeEodhd, apiToken: string) =>
+  Effect.flatMap(TestDatabase.fresh, (databaseUrl) =>
+    Layer.build(
+      collectingApp({
+        databaseUrl,
+        source: BarSource.inProcess([eodhd], { eodhd: { apiToken, baseUrl: fake.baseUrl } }),
+        log: new WriteLog()
+      })
+    )
+  )
+
+const subscribe = (provider: string, symbol: string, timeframe: Timeframe.Timeframe, from: number) =>
+  Effect.flatMap(adminClient, (client) =>
+    client.subscriptions.create({
+      payload: {
+        provider: ProviderName.make(provider),
+        symbol,
+        timeframes: [timeframe],
+        mode: "history",
+        backfillFrom: DateTime.unsafeMake(from)
+      }
+    })
+  ).pipe(Effect.map(([sub]) => sub!.id))
+
+describe("collection against the fake Kraken and EODHD", () => {
+  it.live(
+    "Kraken rate limits (EAPI:Rate limit exceeded) are retried and the backfill completes",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const fake = yield* fakeKraken
+          const app = yield* krakenApp(fake)
+          const from = Timeframe.barOpen("1m", Date.now() - 600 * MINUTE)
+          fake.restError("EAPI:Rate limit exceeded", 2)
+          const id = yield* Effect.provide(subscribe("kraken", "XBT/USD", "1m", from), app)
+          const done = yield* Effect.provide(
+            eventually("the backfill is done", seriesState(id), (s) => s.status === "current", "30 seconds"),
+            app
+          )
+          const stored = yield* Effect.provide(storedBars("kraken", "XBT/USD", "1m"), app)
+          const truth = fake.closedBars("XBT/USD", "1m", from, done.lastBarAt! + MINUTE)
+          expect(truth.length).toBeGreaterThanOrEqual(595)
+          expect(stored.map((b) => b.ts)).toEqual(truth.map((b) => b.ts))
+          expect(stored.map((b) => b.close)).toEqual(truth.map((b) => b.close))
+          const [first] = yield* Effect.provide(collectionRuns(id), app)
+          expect(first).toMatchObject({ kind: "backfill", status: "ok", retries: 2, error: null })
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "an unknown Kraken pair puts the subscription in error with the reason, without retrying",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const fake = yield* fakeKraken
+          const app = yield* krakenApp(fake)
+          const id = yield* Effect.provide(subscribe("kraken", "NOPE/USD", "1h", Date.now() - 24 * HOUR), app)
+          const failed = yield* Effect.provide(
+            eventually("the subscription is in error", seriesState(id), (s) => s.status === "error"),
+            app
+          )
+          expect(failed.lastError).toContain("NOPE/USD")
+          const requests = fake.stats.restRequests
+          yield* Effect.sleep("1500 millis")
+          expect(fake.stats.restRequests).toBe(requests)
+          const runs = yield* Effect.provide(collectionRuns(id), app)
+          expect(runs).toHaveLength(1)
+          expect(runs[0]).toMatchObject({ status: "failed", retries: 0 })
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "a bad EODHD token is fatal after one request; EODHD 429s are retried after Retry-After",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const fake = yield* fakeEodhd
+          const from = Timeframe.barOpen("1h", Date.now() - 5 * 24 * HOUR)
+
+          const bad = yield* eodhdApp(fake, "wrong-token")
+          const refused = yield* Effect.provide(subscribe("eodhd", "AAPL.US", "1h", from), bad)
+          const failed = yield* Effect.provide(
+            eventually("the subscription is in error", seriesState(refused), (s) => s.status === "error"),
+            bad
+          )
+          expect(failed.lastError).toContain("API token")
+          expect(fake.requestCount("intraday")).toBe(1)
+
+          fake.reset()
+          fake.rateLimit(2, 1)
+          const good = yield* eodhdApp(fake, "good-token")
+          const id = yield* Effect.provide(subscribe("eodhd", "AAPL.US", "1h", from), good)
+          const done = yield* Effect.provide(
+            eventually("the backfill is done", seriesState(id), (s) => s.status === "current", "30 seconds"),
+            good
+          )
+          const stored = yield* Effect.provide(storedBars("eodhd", "AAPL.US", "1h"), good)
+          const truth = fake.bars("AAPL.US", "1h", from, done.collectedUntil!)
+          expect(truth.length).toBeGreaterThan(0)
+          expect(stored.map((b) => b.ts)).toEqual(truth.map((b) => b.ts))
+          const [first] = yield* Effect.provide(collectionRuns(id), good)
+          expect(first).toMatchObject({ status: "ok", retries: 2 })
+        })
+      ),
+    60_000
+  )
+})

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ProviderName, Timeframe } from "@quasar/domain"
+import { TcpProxy, TestDatabase } from "@quasar/server/testing"
+import { DateTime, Effect, Exit, Layer, Scope } from "effect"
+import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
+import synthetic from "../../../../libs/providers/src/synthetic/provider"
+import { BarSource } from "../../src/collect/BarSource"
+import {
+  adminClient,
+  collectingApp,
+  collectionRuns,
+  eventually,
+  MINUTE,
+  probe,
+  seriesState,
+  storedBars,
+  WriteLog
+} from "./support"
+
+const source = BarSource.inProcess([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } })
+const truthTs = (from: number, to: number) => barsBetween({ seed: 42 }, "SYN/USD", "1m", from, to).map((b) => b.ts)
+
+/** Subscribes SYN/USD 1m from ten days back (14,400 bars: 15 synthetic pages). */
+const subscribe = Effect.gen(function* () {
+  const client = yield* adminClient
+  const from = Timeframe.barOpen("1m", Date.now() - 10 * 1_440 * MINUTE)
+  const [sub] = yield* client.subscriptions.create({
+    payload: {
+      provider: ProviderName.make("synthetic"),
+      symbol: "SYN/USD",
+      timeframes: ["1m"],
+      mode: "history",
+      backfillFrom: DateTime.unsafeMake(from)
+    }
+  })
+  return { id: sub!.id, from }
+})
+
+const untilCurrent = (id: number) =>
+  eventually("the backfill is done", seriesState(id), (s) => s.status === "current", "40 seconds")
+
+describe("collection survives DataHub and database failures", () => {
+  it.live(
+    "killing DataHub mid-backfill and starting it again stores every bar once, resuming where it stopped",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const databaseUrl = yield* TestDatabase.fresh
+          const db = yield* Layer.build(probe(databaseUrl))
+          const log = new WriteLog()
+          log.delayMs = 150 // a busy database: the backfill takes a few seconds
+
+          const firstLife = yield* Scope.make()
+          const first = yield* Layer.buildWithScope(collectingApp({ databaseUrl, source, log }), firstLife)
+          const { id, from } = yield* Effect.provide(subscribe, first)
+          yield* Effect.provide(
+            eventually("a few pages are committed", seriesState(id), (s) => s.count >= 3_000),
+            db
+          )
+          yield* Scope.close(firstLife, Exit.void)
+
+          const atKill = yield* Effect.provide(seriesState(id), db)
+          expect(atKill.status).toBe("backfilling")
+          expect(atKill.collectedUntil).toBe(atKill.lastBarAt! + MINUTE)
+          // Everything before the recorded progress is stored, without a hole.
+          const storedAtKill = yield* Effect.provide(storedBars("synthetic", "SYN/USD", "1m"), db)
+          expect(storedAtKill.map((b) => b.ts).filter((ts) => ts < atKill.collectedUntil!)).toEqual(
+            truthTs(from, atKill.collectedUntil!)
+          )
+          const runsAtKill = yield* Effect.provide(collectionRuns(id), db)
+          expect(runsAtKill.at(-1)).toMatchObject({ status: "interrupted", kind: "backfill" })
+
+          const second = yield* Layer.build(collectingApp({ databaseUrl, source, log }))
+          const done = yield* Effect.provide(untilCurrent(id), second)
+          const stored = yield* Effect.provide(storedBars("synthetic", "SYN/USD", "1m"), db)
+          expect(stored.map((b) => b.ts)).toEqual(truthTs(from, done.lastBarAt! + MINUTE))
+          expect(done.count).toBe(stored.length)
+          // The new DataHub asked only for what was not committed...
+          const resumed = (yield* Effect.provide(collectionRuns(id), db)).slice(runsAtKill.length)
+          expect(resumed[0]?.from).toBe(atKill.collectedUntil)
+          expect(resumed.every((r) => r.from >= atKill.collectedUntil!)).toBe(true)
+          // ...and no bar was written twice (the write cut short by the kill was never confirmed).
+          expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
+        })
+      ),
+    90_000
+  )
+
+  it.live(
+    "a database outage pauses collection, which resumes when it is back and loses nothing",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const direct = new URL(yield* TestDatabase.fresh)
+          const proxy = yield* TcpProxy.make(direct.hostname, Number(direct.port || 5432))
+          const proxied = new URL(direct)
+          proxied.hostname = "127.0.0.1"
+          proxied.port = String(proxy.port)
+          const db = yield* Layer.build(probe(direct.toString()))
+          const log = new WriteLog()
+          log.delayMs = 100
+
+          const app = yield* Layer.build(collectingApp({ databaseUrl: proxied.toString(), source, log }))
+          const { id, from } = yield* Effect.provide(subscribe, app)
+          yield* Effect.provide(
+            eventually("a few pages are committed", seriesState(id), (s) => s.count >= 2_000),
+            db
+          )
+          yield* proxy.cut
+          yield* Effect.sleep("300 millis")
+          const during = yield* Effect.provide(seriesState(id), db)
+          yield* Effect.sleep("2 seconds")
+          const later = yield* Effect.provide(seriesState(id), db)
+          // Nothing moves while DataHub cannot reach the database, and nothing is marked failed.
+          expect(later).toEqual(during)
+          expect(later.status).toBe("backfilling")
+          yield* proxy.restore
+
+          const done = yield* Effect.provide(untilCurrent(id), db)
+          expect(done.lastError).toBeNull()
+          const stored = yield* Effect.provide(storedBars("synthetic", "SYN/USD", "1m"), db)
+          expect(stored.map((b) => b.ts)).toEqual(truthTs(from, done.lastBarAt! + MINUTE))
+          expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
+          // The run the outage broke is on record with the reason.
+          const runs = yield* Effect.provide(collectionRuns(id), db)
+          expect(runs.some((r) => r.status === "failed" && /database/.test(r.error ?? ""))).toBe(true)
+        })
+      ),
+    90_000
+  )
+})

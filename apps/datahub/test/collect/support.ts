@@ -1,0 +1,170 @@
+/**
+ * What the collection tests share: the DataHub app on a given database with providers running
+ * in-process, a bar sink that uses the store's upsert and logs every write, an accelerated clock
+ * for the scheduler and the providers, and small polling helpers.
+ */
+import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { DataHubApi } from "@quasar/domain"
+import { Database, DatabaseUrl, SchemaState } from "@quasar/server"
+import { TestService } from "@quasar/server/testing"
+import { Clock, Duration, Effect, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
+import { appLayer } from "../../src/App"
+import { BarSink, type BarRow } from "../../src/collect/BarSink"
+import type { BarSource } from "../../src/collect/BarSource"
+import {
+  CollectionConfig,
+  type CollectionConfigValues,
+  defaultCollectionConfig
+} from "../../src/collect/CollectionConfig"
+import { upsertStatement } from "../../src/store/barBatch"
+
+export const MINUTE = 60_000
+
+/** Time running `factor` times faster than the wall clock from `origin` on (the real now by default). */
+export const acceleratedClock = (factor: number, origin = Date.now()) => {
+  const now = () => origin + (Date.now() - origin) * factor
+  const clock: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: now,
+    unsafeCurrentTimeNanos: () => BigInt(Math.floor(now())) * 1_000_000n,
+    currentTimeMillis: Effect.sync(now),
+    currentTimeNanos: Effect.sync(() => BigInt(Math.floor(now())) * 1_000_000n),
+    sleep: (duration) =>
+      Effect.async<void>((resume) => {
+        const timer = setTimeout(() => resume(Effect.void), Duration.toMillis(duration) / factor)
+        return Effect.sync(() => clearTimeout(timer))
+      })
+  }
+  return { clock, now }
+}
+
+/** Every write the sink committed, in order; `delayMs` slows each write down (a busy database). */
+export class WriteLog {
+  readonly writes: Array<ReadonlyArray<number>> = []
+  delayMs = 0
+  /** How often each bar open time was written. */
+  timesWritten(): Map<number, number> {
+    const counts = new Map<number, number>()
+    for (const w of this.writes) for (const ts of w) counts.set(ts, (counts.get(ts) ?? 0) + 1)
+    return counts
+  }
+  get rows(): number {
+    return this.writes.reduce((n, w) => n + w.length, 0)
+  }
+}
+
+/** The store's idempotent upsert, one statement per write, logged once committed. */
+const recordingSink = (log: WriteLog) =>
+  Layer.effect(
+    BarSink,
+    Effect.map(SqlClient.SqlClient, (sql) => ({
+      write: (target: "historical" | "live", rows: ReadonlyArray<BarRow>) => {
+        const statement = upsertStatement(target, rows)
+        return Effect.sleep(Duration.millis(log.delayMs)).pipe(
+          Effect.zipRight(sql.unsafe(statement.text, statement.params)),
+          Effect.tap(() => Effect.sync(() => log.writes.push(rows.map((r) => r.ts))))
+        )
+      }
+    }))
+  )
+
+/** Short delays everywhere, so failures and retries play out in seconds. */
+export const testConfig = (overrides: Partial<CollectionConfigValues> = {}): CollectionConfigValues => ({
+  ...defaultCollectionConfig,
+  retry: { maxAttempts: 4, baseDelay: Duration.millis(100), maxDelay: Duration.seconds(2) },
+  failureDelay: { base: Duration.seconds(1), max: Duration.seconds(5) },
+  databaseRetry: { base: Duration.millis(100), max: Duration.millis(500) },
+  runTimeout: Duration.seconds(60),
+  ...overrides
+})
+
+export interface AppOptions {
+  readonly databaseUrl: string
+  readonly source: Layer.Layer<BarSource>
+  readonly log: WriteLog
+  readonly config?: Partial<CollectionConfigValues>
+}
+
+/** The whole DataHub (HTTP API, scheduler) on `databaseUrl`, with the given bar source. */
+export const collectingApp = (options: AppOptions) =>
+  TestService.layer(
+    appLayer().pipe(
+      Layer.provideMerge(recordingSink(options.log)),
+      Layer.provide(options.source),
+      Layer.provide(Layer.succeed(CollectionConfig, testConfig(options.config)))
+    ),
+    Layer.succeed(DatabaseUrl, { url: Redacted.make(options.databaseUrl), embedded: false })
+  ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
+
+/** The derived client, with the admin token on every request. */
+export const adminClient = Effect.zipRight(
+  Effect.flatMap(SchemaState.SchemaState, (s) => s.ready),
+  HttpApiClient.make(DataHubApi, {
+    transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(TestService.ADMIN_TOKEN))
+  })
+)
+
+/** Polls `check` every 100 ms until it holds, failing with `what` after `within`. */
+export const eventually = <A, E, R>(
+  what: string,
+  probe: Effect.Effect<A, E, R>,
+  check: (a: A) => boolean,
+  within: Duration.DurationInput = "20 seconds"
+) =>
+  probe.pipe(
+    Effect.filterOrFail(check, () => `not yet: ${what}`),
+    Effect.retry(Schedule.spaced("100 millis")),
+    Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`timed out waiting until ${what}`) })
+  )
+
+/** Stored bars of one series, ascending. */
+export const storedBars = (provider: string, symbol: string, timeframe: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ ts: number; close: number }>`
+      SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, close FROM historical_data
+      WHERE provider = ${provider} AND symbol = ${symbol} AND timeframe = ${timeframe} ORDER BY ts`
+  )
+
+export interface RunRow {
+  readonly kind: string
+  readonly status: string
+  readonly from: number
+  readonly to: number
+  readonly rows: number
+  readonly retries: number
+  readonly error: string | null
+}
+
+export const collectionRuns = (subscriptionId: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<RunRow>`
+      SELECT kind, status, (extract(epoch FROM range_from) * 1000)::float8 AS "from",
+             (extract(epoch FROM range_to) * 1000)::float8 AS "to", rows_written AS rows, retries, error
+      FROM collection_runs WHERE subscription_id = ${subscriptionId} ORDER BY id`
+  )
+
+/** A SQL client of the test's own on `url`, to look at the database while DataHub is down. */
+export const probe = (url: string) =>
+  Database.layer({ poolSize: 2, applicationName: "quasar-test-probe" }).pipe(
+    Layer.provide(Layer.succeed(DatabaseUrl, { url: Redacted.make(url), embedded: false }))
+  )
+
+export interface SeriesState {
+  readonly status: string
+  readonly collectedUntil: number | null
+  readonly lastBarAt: number | null
+  readonly lastError: string | null
+  readonly count: number
+}
+
+/** The subscription's row and how many bars its series holds. */
+export const seriesState = (id: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<SeriesState>`
+      SELECT s.status, (extract(epoch FROM s.collected_until) * 1000)::float8 AS "collectedUntil",
+             (extract(epoch FROM s.last_bar_at) * 1000)::float8 AS "lastBarAt", s.last_error AS "lastError",
+             (SELECT count(*)::int FROM historical_data h
+               WHERE h.provider = s.provider AND h.symbol = s.symbol AND h.timeframe = s.timeframe) AS count
+      FROM provider_subscription s WHERE s.id = ${id}`
+  ).pipe(Effect.map((rows) => rows[0]!))

@@ -1,0 +1,191 @@
+/**
+ * The provider pool on a small scale: active versions inserted straight into code_registry (as
+ * the Registry would leave them), served through DataHub's API and the pool's Effect API.
+ */
+import { createHash } from "node:crypto"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { type Manifest, ProviderName } from "@quasar/domain"
+import { ChangeFeed, SecretBox, ServiceConfig } from "@quasar/server"
+import { Chunk, Effect, Option, Schedule, Stream } from "effect"
+import { WebSocketServer } from "ws"
+import { ProviderPool } from "../../src/sandbox/ProviderPool"
+import { hostile, networkJs, validJs } from "./fixtures/modules"
+import { syntheticSource } from "./fixtures/synthetic"
+import { client, expectHealthy, testApp, validate } from "./support"
+
+const MINUTE = 60_000
+
+/** Validates `source` through the API, then stores it as the given version of `name`. */
+const store = (name: string, source: string, version: number, status: "active" | "valid") =>
+  Effect.gen(function* () {
+    const { report, manifest } = yield* validate(name, source)
+    expect(report.issues).toEqual([])
+    const sql = yield* SqlClient.SqlClient
+    const sha = createHash("sha256").update(`${version}:${source}`).digest("hex")
+    yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
+      VALUES (${name}, 'provider', 'javascript', ${version}, ${sha}, ${source}, ${source.length},
+              ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, ${status})`
+  })
+
+const settings = (name: string, values: Record<string, unknown>, secrets: Record<string, string> = {}) =>
+  Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const config = yield* ServiceConfig
+    const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
+    const sealed: Record<string, string> = {}
+    for (const [key, value] of Object.entries(secrets)) sealed[key] = yield* box.seal(value)
+    yield* sql`INSERT INTO provider_settings (name, "values", secrets)
+      VALUES (${name}, ${JSON.stringify(values)}::jsonb, ${JSON.stringify(sealed)}::jsonb)
+      ON CONFLICT (name) DO UPDATE SET "values" = excluded."values", secrets = excluded.secrets`
+  })
+
+const listAssets = (name: string) =>
+  Effect.flatMap(client, (c) => c.sandbox.listAssets({ path: { name: ProviderName.make(name) } }))
+
+/** An HTTP server answering "HTTP-OK" and a WebSocket server answering "hello" with "WS-OK". */
+const localServers = Effect.acquireRelease(
+  Effect.async<{ httpUrl: string; wsUrl: string; close: () => void }>((resume) => {
+    const http = createServer((_, res) => res.end("HTTP-OK"))
+    const ws = new WebSocketServer({ server: http })
+    ws.on("connection", (socket) => socket.on("message", () => socket.send("WS-OK")))
+    http.listen(0, "127.0.0.1", () => {
+      const { port } = http.address() as AddressInfo
+      const close = () => {
+        ws.close()
+        http.close()
+      }
+      resume(
+        Effect.succeed({ httpUrl: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}/`, close })
+      )
+    })
+  }),
+  ({ close }) => Effect.sync(close)
+)
+
+const pidOf = (name: string) =>
+  Effect.map(ProviderPool, (pool) => pool.sandboxes).pipe(
+    Effect.flatten,
+    Effect.map((all) => all.find((s) => s.name === name))
+  )
+
+layer(testApp, { timeout: 90_000, excludeTestServices: true })("provider pool", (it) => {
+  it.effect("lists the active version's assets with its settings and decrypted secrets", () =>
+    Effect.gen(function* () {
+      yield* store("fixture-js", validJs("fixture-js"), 1, "active")
+      yield* settings("fixture-js", { region: "us" }, { apiKey: "s3cret" })
+      const listing = yield* listAssets("fixture-js")
+      expect(listing).toEqual({ assets: [{ symbol: "AAA", name: "us, key ok" }], rejected: 1 })
+    })
+  )
+
+  it.effect("gives provider code fetch and WebSocket access through its context", () =>
+    Effect.gen(function* () {
+      const { httpUrl, wsUrl } = yield* localServers
+      yield* store("fixture-net", networkJs, 1, "active")
+      yield* settings("fixture-net", { httpUrl, wsUrl })
+      const listing = yield* listAssets("fixture-net")
+      expect(listing.assets.map((a) => a.symbol)).toEqual(["HTTP-OK", "WS-OK"])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("answers 404 for an unknown provider and for one without an active version", () =>
+    Effect.gen(function* () {
+      const unknown = yield* Effect.flip(listAssets("nobody"))
+      expect(unknown).toMatchObject({ _tag: "NotFound", message: expect.stringContaining("upload it") })
+      yield* store("fixture-inactive", validJs("fixture-inactive"), 1, "valid")
+      const inactive = yield* Effect.flip(listAssets("fixture-inactive"))
+      expect(inactive).toMatchObject({
+        _tag: "NotFound",
+        message: expect.stringContaining("no active version")
+      })
+    })
+  )
+
+  it.effect("a listAssets that never returns is killed and answered with 503, settings checked first", () =>
+    Effect.gen(function* () {
+      yield* store("hostile-loop", hostile.loopInListAssets, 1, "active")
+      const noSettings = yield* Effect.flip(listAssets("hostile-loop"))
+      expect(noSettings).toMatchObject({
+        _tag: "ServiceUnavailable",
+        message: expect.stringContaining("invalid settings: apiKey is required")
+      })
+      yield* settings("hostile-loop", {}, { apiKey: "s3cret" })
+      const looped = yield* Effect.flip(listAssets("hostile-loop"))
+      expect(looped._tag).toBe("ServiceUnavailable")
+      expect(looped.message).toContain("stopped: call listAssets did not answer within 2 s")
+      yield* expectHealthy
+    })
+  )
+
+  it.effect("serves history as validated pages and a live feed from the synthetic provider", () =>
+    Effect.gen(function* () {
+      yield* store("synthetic", syntheticSource, 1, "active")
+      yield* settings("synthetic", { symbols: "AAA/USD,BBB", seed: 7 })
+      expect((yield* listAssets("synthetic")).assets.map((a) => a.symbol)).toEqual(["AAA/USD", "BBB"])
+      const pool = yield* ProviderPool
+      const to = Math.floor(Date.now() / MINUTE) * MINUTE
+      const from = to - 2_500 * MINUTE
+      const pages = Chunk.toArray(
+        yield* Stream.runCollect(pool.history("synthetic", { symbol: "AAA/USD", timeframe: "1m", from, to }))
+      )
+      expect(pages.length).toBe(3)
+      const bars = pages.flatMap((p) => p.bars)
+      expect(pages.flatMap((p) => p.rejected)).toEqual([])
+      expect(bars.length).toBe(2_500)
+      expect(bars[0]?.ts).toBe(from)
+      expect(bars.every((b, i) => i === 0 || b.ts === (bars[i - 1]?.ts ?? 0) + MINUTE)).toBe(true)
+      const events = yield* Stream.runCollect(
+        pool.live("synthetic", { symbols: ["AAA/USD", "ZZZ"], timeframe: "1m" }).pipe(Stream.take(4))
+      )
+      expect(Chunk.toArray(events).map((e) => e.type)).toEqual(["subscribed", "rejected", "bar", "heartbeat"])
+    })
+  )
+
+  it.effect(
+    "a child killed mid-stream fails the call as retryable; a restarted sandbox serves the next",
+    () =>
+      Effect.gen(function* () {
+        const pool = yield* ProviderPool
+        const to = Math.floor(Date.now() / MINUTE) * MINUTE
+        const pull = yield* Stream.toPull(
+          pool.history("synthetic", { symbol: "BBB", timeframe: "1m", from: to - 3_000 * MINUTE, to })
+        )
+        expect(Chunk.size(yield* pull)).toBe(1)
+        const before = yield* pidOf("synthetic")
+        process.kill(before?.pid ?? 0, "SIGKILL")
+        const failure = yield* Effect.flip(pull)
+        expect(Option.getOrThrow(failure)).toMatchObject({
+          _tag: "ProviderRetryableError",
+          message: expect.stringContaining("stopped: was killed by SIGKILL")
+        })
+        expect((yield* listAssets("synthetic")).assets).toHaveLength(2)
+        const after = yield* pidOf("synthetic")
+        expect(after).toMatchObject({ crashes: 1, lastReason: "was killed by SIGKILL" })
+        expect(after?.pid).not.toBe(before?.pid)
+      }).pipe(Effect.scoped)
+  )
+
+  it.effect("activating another version retires the running one", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const old = yield* pidOf("synthetic")
+      yield* sql`UPDATE code_registry SET status = 'valid' WHERE name = 'synthetic'`
+      yield* store("synthetic", `${syntheticSource}\n// v2\n`, 2, "active")
+      yield* Effect.flatMap(ChangeFeed.ChangeFeed, (f) =>
+        f.publish("code", { event: "activated", name: "synthetic", version: 2 })
+      )
+      // The feed is polled (400 ms); the retired sandbox is gone within a few polls.
+      yield* pidOf("synthetic").pipe(
+        Effect.repeat({ until: (s) => s === undefined, schedule: Schedule.spaced("200 millis") }),
+        Effect.timeout("5 seconds")
+      )
+      expect(() => process.kill(old?.pid ?? 0, 0)).toThrow()
+      yield* listAssets("synthetic")
+      expect(yield* pidOf("synthetic")).toMatchObject({ version: 2 })
+      yield* expectHealthy
+    })
+  )
+})
