@@ -16,7 +16,7 @@ import * as PersistedSecret from "./launcher/persistedSecret"
 import { placeholderPage } from "./launcher/placeholder"
 import type { ProxyRoute } from "./launcher/proxy"
 import { firstExit, killAllNow, type ServiceSpec, spawnAll } from "./launcher/services"
-import { defaultDistDir, serveWeb } from "./launcher/web"
+import { serveWeb } from "./launcher/web"
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
 const complain = (line: string) => process.stderr.write(`quasar: ${line}\n`)
@@ -62,7 +62,7 @@ const program = Effect.gen(function* () {
   yield* serveWeb(
     {
       routes,
-      distDir: defaultDistDir(config.repoRoot),
+      distDir: config.webDist,
       placeholder: (hostName) =>
         placeholderPage({
           registry: `http://${hostName}:${config.registryPort}`,
@@ -123,6 +123,9 @@ const program = Effect.gen(function* () {
       token.source === "environment"
         ? "  write token: from QUASAR_ADMIN_TOKEN"
         : `  write token: ${token.value}   (kept in ${token.file})`,
+      secretKey.source === "environment"
+        ? "  secrets key: from QUASAR_SECRET_KEY"
+        : `  secrets key: kept in ${secretKey.file} (provider secrets are encrypted with it: back it up with the database)`,
       "Ctrl-C stops everything.",
       ""
     ].join("\n")

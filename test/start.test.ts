@@ -42,6 +42,8 @@ const launch = (): Spawned =>
     DATAHUB_PORT: String(ports.datahub),
     QUASAR_EMBEDDED_DB_PORT: String(ports.db),
     QUASAR_DATA_DIR: dataDir,
+    // No UI build here, whatever apps/web holds: `/` is the placeholder.
+    QUASAR_WEB_DIST: join(dataDir, "no-web-build"),
     HOST: "127.0.0.1",
     LOG_LEVEL: "Info",
     // Empty counts as unset: the embedded database, a generated token, URLs derived from ports.

@@ -25,6 +25,8 @@ export interface LauncherConfig {
   readonly databaseUrl: Option.Option<string>
   readonly adminToken: Option.Option<string>
   readonly secretKey: Option.Option<string>
+  /** The built UI served on the web port (QUASAR_WEB_DIST, default `apps/web/dist`). */
+  readonly webDist: string
 }
 
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)))
@@ -42,13 +44,18 @@ const launcherConfig = (watch: boolean) =>
     embeddedDbPort: Config.port("QUASAR_EMBEDDED_DB_PORT").pipe(Config.withDefault(54329)),
     databaseUrl: nonBlank("DATABASE_URL"),
     adminToken: nonBlank("QUASAR_ADMIN_TOKEN"),
-    secretKey: nonBlank("QUASAR_SECRET_KEY")
+    secretKey: nonBlank("QUASAR_SECRET_KEY"),
+    webDist: nonBlank("QUASAR_WEB_DIST")
   }).pipe(
     Config.map(
-      ({ dataDir, ...rest }): LauncherConfig => ({
+      ({ dataDir, webDist, ...rest }): LauncherConfig => ({
         ...rest,
         repoRoot,
         watch,
+        webDist: Option.match(webDist, {
+          onNone: () => resolve(repoRoot, "apps", "web", "dist"),
+          onSome: (dir) => resolve(process.cwd(), dir)
+        }),
         // The default lives next to the code whatever the cwd; an explicit value is the user's path.
         dataDir: Option.match(dataDir, {
           onNone: () => resolve(repoRoot, ".quasar"),

@@ -107,5 +107,3 @@ export const serveWeb = (options: WebOptions, host: string, port: number) =>
         server.closeAllConnections()
       })
   )
-
-export const defaultDistDir = (repoRoot: string) => join(repoRoot, "apps", "web", "dist")

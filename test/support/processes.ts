@@ -128,13 +128,13 @@ export const get = (url: string, timeoutMs = 10_000): Promise<Answer> =>
   })
 
 /** Polls `url` until it answers 200; fails after `timeoutMs` with the last answer or error. */
-export const waitFor200 = async (url: string, timeoutMs: number, process?: Spawned): Promise<number> => {
+export const waitFor200 = async (url: string, timeoutMs: number, owner?: Spawned): Promise<number> => {
   const started = Date.now()
   let last = "no answer"
   while (Date.now() - started < timeoutMs) {
-    if (process && process.child.exitCode !== null) {
+    if (owner && owner.child.exitCode !== null) {
       throw new Error(
-        `exited with ${process.child.exitCode} before ${url} answered:\n${process.stderr()}\n${process.stdout().slice(-4000)}`
+        `exited with ${owner.child.exitCode} before ${url} answered:\n${owner.stderr()}\n${owner.stdout().slice(-4000)}`
       )
     }
     try {

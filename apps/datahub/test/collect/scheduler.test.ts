@@ -1,0 +1,209 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
+import { TestDatabase } from "@quasar/server/testing"
+import { SqlClient } from "@effect/sql"
+import { DateTime, Effect, Layer } from "effect"
+import { BarSource } from "../../src/collect/BarSource"
+import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
+import { Script, scriptedProvider } from "./scripted"
+import {
+  adminClient,
+  collectingApp,
+  collectionRuns,
+  eventually,
+  MINUTE,
+  probe,
+  seriesState,
+  storedBars,
+  WriteLog
+} from "./support"
+
+const DAY = 1_440 * MINUTE
+
+const start = (script: Script, config: Partial<CollectionConfigValues> = {}, more: Array<[string, Script]> = []) =>
+  Effect.gen(function* () {
+    const databaseUrl = yield* TestDatabase.fresh
+    const log = new WriteLog()
+    const providers = [scriptedProvider("scripted", script), ...more.map(([n, s]) => scriptedProvider(n, s))]
+    const app = yield* Layer.build(collectingApp({ databaseUrl, source: BarSource.inProcess(providers), log, config }))
+    const db = yield* Layer.build(probe(databaseUrl))
+    return { app, db, log, client: yield* Effect.provide(adminClient, app) }
+  })
+
+const subscribe = (symbol: string, from: number, provider = "scripted") =>
+  Effect.flatMap(adminClient, (client) =>
+    client.subscriptions.create({
+      payload: {
+        provider: ProviderName.make(provider),
+        symbol,
+        timeframes: ["1m"],
+        mode: "history",
+        backfillFrom: DateTime.unsafeMake(from)
+      }
+    })
+  ).pipe(Effect.map(([sub]) => sub!.id))
+
+const current = (id: number) =>
+  eventually("the backfill is done", seriesState(id), (s) => s.status === "current", "30 seconds")
+
+const expectTruth = (script: Script, symbol: string, from: number, lastBarAt: number, provider = "scripted") =>
+  Effect.gen(function* () {
+    const stored = yield* storedBars(provider, symbol, "1m")
+    const truth = script.truth(symbol, "1m", from, lastBarAt + MINUTE)
+    expect(stored.map((b) => b.ts)).toEqual(truth.map((b) => b.ts))
+    expect(stored.map((b) => b.close)).toEqual(truth.map((b) => b.close))
+  })
+
+describe("the collection scheduler", () => {
+  it.live(
+    "pause stops collection within 2 s (from this DataHub or another), resume continues; every bar once",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const script = new Script()
+          script.pageBars = 200
+          script.pageDelayMs = 150
+          const { app, db, log, client } = yield* start(script)
+          const from = Timeframe.barOpen("1m", Date.now() - 3 * DAY)
+          const id = yield* Effect.provide(subscribe("PAUSE", from), app)
+          const path = { id: SubscriptionId.make(id) }
+          yield* Effect.provide(eventually("pages are coming in", seriesState(id), (s) => s.count >= 600), db)
+
+          const paused = yield* client.subscriptions.pause({ path })
+          expect(paused.state.status).toBe("paused")
+          const rows = log.rows
+          const requests = script.requests.length
+          yield* Effect.sleep("2 seconds")
+          expect(log.rows).toBe(rows)
+          expect(script.requests.length).toBe(requests)
+          expect((yield* Effect.provide(collectionRuns(id), db)).at(-1)?.status).toBe("interrupted")
+
+          yield* client.subscriptions.resume({ path })
+          yield* Effect.provide(eventually("collection continues", seriesState(id), (s) => s.count >= rows + 600), db)
+          // Another DataHub pauses it: the change arrives through the `subscriptions` change feed.
+          yield* Effect.provide(
+            Effect.flatMap(SqlClient.SqlClient, (sql) =>
+              sql.withTransaction(
+                Effect.zipRight(
+                  sql`UPDATE provider_subscription SET status = 'paused' WHERE id = ${id}`,
+                  sql`INSERT INTO change_events (channel, payload) VALUES ('subscriptions', ${JSON.stringify({ id })}::jsonb)`
+                )
+              )
+            ),
+            db
+          )
+          yield* Effect.sleep("2 seconds")
+          const stopped = log.rows
+          yield* Effect.sleep("1 second")
+          expect(log.rows).toBe(stopped)
+
+          const resumed = yield* client.subscriptions.resume({ path })
+          expect(resumed.state).toMatchObject({ status: "backfilling", lastError: null })
+          const done = yield* Effect.provide(current(id), db)
+          yield* Effect.provide(expectTruth(script, "PAUSE", from, done.lastBarAt!), db)
+          expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "subscriptions of one provider share its concurrency limit; another provider has its own",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const limited = new Script()
+          const other = new Script()
+          for (const s of [limited, other]) {
+            s.pageBars = 200
+            s.pageDelayMs = 60
+          }
+          const { db, app } = yield* start(
+            limited,
+            { maxBarsPerRun: 600, concurrency: { perProvider: 2, byProvider: { scripted: 1 } } },
+            [["other", other]]
+          )
+          const from = Timeframe.barOpen("1m", Date.now() - DAY)
+          const ids = yield* Effect.provide(
+            Effect.all([
+              subscribe("A", from),
+              subscribe("B", from),
+              subscribe("C", from, "other"),
+              subscribe("D", from, "other")
+            ]),
+            app
+          )
+          const done = yield* Effect.provide(Effect.forEach(ids, current), db)
+          expect(limited.maxActive).toBe(1)
+          expect(other.maxActive).toBe(2)
+          yield* Effect.provide(expectTruth(limited, "A", from, done[0]!.lastBarAt!), db)
+          yield* Effect.provide(expectTruth(limited, "B", from, done[1]!.lastBarAt!), db)
+          yield* Effect.provide(expectTruth(other, "C", from, done[2]!.lastBarAt!, "other"), db)
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "a garbage page fails as a whole and is asked for again: never a partial write",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const script = new Script()
+          script.garbagePages = 1
+          const { db, app, log } = yield* start(script)
+          const from = Timeframe.barOpen("1m", Date.now() - DAY)
+          const id = yield* Effect.provide(subscribe("GARBAGE", from), app)
+          const done = yield* Effect.provide(current(id), db)
+          yield* Effect.provide(expectTruth(script, "GARBAGE", from, done.lastBarAt!), db)
+          // The corrupted page was written once, whole, on the retry.
+          expect(log.writes[0]?.slice(0, 2)).toEqual([from, from + MINUTE])
+          expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
+          const [run] = yield* Effect.provide(collectionRuns(id), db)
+          expect(run).toMatchObject({ status: "ok", retries: 1 })
+
+          // A provider that keeps sending garbage gets nothing written and says why.
+          script.garbagePages = 1_000
+          const stuck = yield* Effect.provide(subscribe("ALWAYS-BAD", from), app)
+          const failed = yield* Effect.provide(
+            eventually("the failure is recorded", seriesState(stuck), (s) => s.lastError !== null),
+            db
+          )
+          expect(failed).toMatchObject({ status: "backfilling", count: 0 })
+          expect(failed.lastError).toContain("unsound bar")
+          const [failedRun] = yield* Effect.provide(collectionRuns(stuck), db)
+          expect(failedRun).toMatchObject({ status: "failed", rows: 0, retries: 3 })
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "a fatal error stops the subscription at once with the reason; resume clears it and collection goes on",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const script = new Script()
+          script.failures = ["fatal"]
+          const { db, app, client } = yield* start(script)
+          const from = Timeframe.barOpen("1m", Date.now() - DAY)
+          const id = yield* Effect.provide(subscribe("FATAL", from), app)
+          const failed = yield* Effect.provide(
+            eventually("the subscription is in error", seriesState(id), (s) => s.status === "error"),
+            db
+          )
+          expect(failed.lastError).toContain("unknown symbol FATAL")
+          yield* Effect.sleep("1 second")
+          expect(script.requests).toHaveLength(1)
+          const shown = yield* client.subscriptions.get({ path: { id: SubscriptionId.make(id) } })
+          expect(shown.state).toMatchObject({ status: "error", lastError: expect.stringContaining("FATAL") })
+
+          yield* client.subscriptions.resume({ path: { id: SubscriptionId.make(id) } })
+          const done = yield* Effect.provide(current(id), db)
+          expect(done.lastError).toBeNull()
+          yield* Effect.provide(expectTruth(script, "FATAL", from, done.lastBarAt!), db)
+        })
+      ),
+    60_000
+  )
+})
