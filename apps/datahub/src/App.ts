@@ -3,8 +3,9 @@ import { HttpApiBuilder } from "@effect/platform"
 import { DataHubApi } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
 import { AdminAuthLive, ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
-import { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
+import { BarSink } from "./collect/BarSink"
 import { CollectionLive } from "./collect/Collection"
 import { HealthApiLive } from "./HealthApi"
 import { SandboxApiLive } from "./SandboxApi"
@@ -13,6 +14,7 @@ import { ProviderPool } from "./sandbox/ProviderPool"
 import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
 import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
 import { Validator } from "./sandbox/Validator"
+import { BarWriter } from "./store/BarWriter"
 
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
   Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive]),
@@ -26,11 +28,18 @@ const SandboxLive = (limits: Partial<SandboxLimitValues>) =>
     Layer.provideMerge(SandboxLimits.layer(limits))
   )
 
+/** Collected bars go through the one writer (queue, batches, commit before `write` returns). */
+const BarSinkLive = Layer.effect(
+  BarSink,
+  Effect.map(BarWriter, (writer) => ({ write: writer.write }))
+).pipe(Layer.provideMerge(BarWriter.layer))
+
 /** The app with other sandbox limits (tests shorten the timeouts). */
 export const appLayer = (sandboxLimits: Partial<SandboxLimitValues> = {}) =>
   HttpService.layer(ApiLive).pipe(
     Layer.provide(Health.layer("datahub")),
     Layer.provideMerge(CollectionLive),
+    Layer.provideMerge(BarSinkLive),
     Layer.provideMerge(SandboxLive(sandboxLimits)),
     Layer.provideMerge(ChangeFeed.layer),
     Layer.provideMerge(SchemaState.layer(migrations))

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { RegistryApi } from "@quasar/domain"
+import { DEFAULT_ASSET_PAGE, RegistryApi } from "@quasar/domain"
 import { Effect, Layer } from "effect"
 import { refreshAssets } from "./AssetRefresh"
 import { AssetsRepo } from "./AssetsRepo"
@@ -12,8 +12,8 @@ export const AssetsApiLive = HttpApiBuilder.group(RegistryApi, "assets", (handle
       .handle("search", ({ urlParams }) =>
         Effect.map(repo.search(urlParams), (page) => ({
           ...page,
-          limit: urlParams.limit,
-          offset: urlParams.offset
+          limit: urlParams.limit ?? DEFAULT_ASSET_PAGE,
+          offset: urlParams.offset ?? 0
         }))
       )
       .handle("refresh", ({ path }) => refreshAssets(path.provider).pipe(Effect.provide(context)))

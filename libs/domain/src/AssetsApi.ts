@@ -6,18 +6,18 @@ import { AdminAuth } from "./Auth"
 import { ProviderName } from "./Common"
 import { Conflict, NotFound, ServiceUnavailable } from "./Errors"
 
+export const DEFAULT_ASSET_PAGE = 50
+
 export const AssetSearch = Schema.Struct({
   q: Schema.optional(Schema.String.pipe(Schema.maxLength(100))),
   provider: Schema.optional(ProviderName),
   assetClass: Schema.optional(AssetClass),
   exchange: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
   status: Schema.optional(AssetStatus),
-  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)), {
-    default: () => 50
-  }),
-  offset: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 10_000_000)), {
-    default: () => 0
-  })
+  /** Page size, 1–500 (default 50). */
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500))),
+  /** Rows to skip (default 0). */
+  offset: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 10_000_000)))
 })
 
 export const AssetPage = Schema.Struct({
