@@ -8,6 +8,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     pool: "forks",
-    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "Warning" }
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN" }
   }
 })

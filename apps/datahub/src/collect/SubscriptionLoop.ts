@@ -120,7 +120,8 @@ export const subscriptionLoop = (id: number) =>
       }
       const next = Plan.nextRunAt(sub.timeframe, until, publishDelayMs, config.marginMs)
       yield* subscriptions.recordNextRun(id, next)
-      return { _tag: "SleepUntil", at: next } as const
+      // Wake for the next gap scan too when it comes first (daily bars, hourly scans).
+      return { _tag: "SleepUntil", at: sub.status === "current" ? Math.min(next, state.nextGapScan) : next } as const
     }).pipe(
       // A database outage pauses this subscription; the step is simply taken again later.
       Effect.catchTag("SqlError", (e) => Effect.succeed<Step>({ _tag: "StoreDown", reason: e.message }))
