@@ -1,8 +1,10 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { RegistryApi } from "@quasar/domain"
-import { Health } from "@quasar/server"
+import { Health, Metrics } from "@quasar/server"
 import { Effect } from "effect"
 
 export const HealthApiLive = HttpApiBuilder.group(RegistryApi, "health", (handlers) =>
-  Effect.map(Health.Health, (health) => handlers.handle("health", () => health.respond))
+  Effect.map(Health.Health, (health) =>
+    handlers.handle("health", () => health.respond).handle("metrics", () => Metrics.prometheusText)
+  )
 )

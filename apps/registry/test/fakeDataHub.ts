@@ -60,17 +60,19 @@ export class FakeDataHub extends Context.Tag("test/FakeDataHub")<
 const FakeApi = HttpApi.make("datahub").add(HealthGroup).add(SandboxGroup)
 
 const HealthLive = HttpApiBuilder.group(FakeApi, "health", (handlers) =>
-  handlers.handle("health", () =>
-    Effect.succeed(
-      new HealthReport({
-        service: "datahub",
-        status: "ok",
-        database: { status: "up", backend: "postgresql", embedded: false, latencyMs: 1, error: null },
-        migrations: { version: 4, pending: 0 },
-        uptimeSeconds: 1
-      })
+  handlers
+    .handle("health", () =>
+      Effect.succeed(
+        new HealthReport({
+          service: "datahub",
+          status: "ok",
+          database: { status: "up", backend: "postgresql", embedded: false, latencyMs: 1, error: null },
+          migrations: { version: 4, pending: 0 },
+          uptimeSeconds: 1
+        })
+      )
     )
-  )
+    .handle("metrics", () => Effect.succeed(""))
 )
 
 const SandboxLive = HttpApiBuilder.group(FakeApi, "sandbox", (handlers) =>

@@ -47,4 +47,15 @@ layer(TestService.layer(AppLive), { timeout: 60_000 })("registry service", (it) 
       })
     })
   )
+
+  it.effect("exports Prometheus metrics, counting the requests it answered", () =>
+    Effect.gen(function* () {
+      const http = yield* HttpClient.HttpClient
+      yield* http.get("/health")
+      const text = yield* http.get("/metrics").pipe(Effect.flatMap((r) => r.text))
+      expect(text).toContain("# TYPE quasar_http_requests_total counter")
+      expect(text).toMatch(/quasar_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/)
+      expect(text).toContain("quasar_http_request_duration_seconds_bucket")
+    })
+  )
 })

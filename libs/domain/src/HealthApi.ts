@@ -36,4 +36,9 @@ export class HealthGroup extends HttpApiGroup.make("health")
       .addError(Unhealthy)
       .annotate(OpenApi.Summary, "Service and database health")
   )
+  .add(
+    HttpApiEndpoint.get("metrics", "/metrics")
+      .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }))
+      .annotate(OpenApi.Summary, "Prometheus metrics")
+  )
   .annotate(OpenApi.Description, "Liveness and readiness") {}

@@ -14,7 +14,13 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Metric, MetricLabel } from "effect"
+import * as Metrics from "./Metrics"
+
+/** Numeric path segments (ids, versions) folded so routes keep a small label cardinality. */
+const routeOf = (path: string) => path.replace(/\/\d+(?=\/|$)/g, "/:n")
+const labelsOf = (tags: Record<string, string>) =>
+  Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
 
 const requestLog = HttpMiddleware.make((app) =>
   Effect.gen(function* () {
@@ -35,9 +41,13 @@ const requestLog = HttpMiddleware.make((app) =>
     )
     const exit = yield* Effect.exit(app)
     const status = Exit.isSuccess(exit) ? exit.value.status : HttpServerError.exitResponse(exit).status
+    const durationMs = Date.now() - started
+    const tags = { method: request.method, route: routeOf(path), status: String(status) }
+    yield* Metric.increment(Metric.taggedWithLabels(Metrics.httpRequests, labelsOf(tags)))
+    yield* Metric.update(Metric.taggedWithLabels(Metrics.httpDuration, labelsOf(tags)), durationMs / 1000)
     const log = status >= 500 ? Effect.logError : Effect.logInfo
     yield* log("http request").pipe(
-      Effect.annotateLogs({ method: request.method, path, status, durationMs: Date.now() - started }),
+      Effect.annotateLogs({ method: request.method, path, status, durationMs }),
       Effect.annotateLogs(Exit.isFailure(exit) ? { error: String(exit.cause) } : {})
     )
     return yield* exit

@@ -22,6 +22,8 @@ export interface ServiceConfigValues {
   /** Where each service finds the other. */
   readonly registryUrl: string
   readonly datahubUrl: string
+  /** OTLP/HTTP collector base URL; absent → traces only in the JSON logs. */
+  readonly otlpEndpoint: Option.Option<string>
 }
 
 /** The configuration the running service was started with. */
@@ -72,7 +74,15 @@ export const serviceConfig = (
     adminToken: optionalSecret("QUASAR_ADMIN_TOKEN"),
     secretKey: optionalSecret("QUASAR_SECRET_KEY"),
     registryUrl: httpUrl("REGISTRY_URL", "http://127.0.0.1:8080"),
-    datahubUrl: httpUrl("DATAHUB_URL", "http://127.0.0.1:8081")
+    datahubUrl: httpUrl("DATAHUB_URL", "http://127.0.0.1:8081"),
+    otlpEndpoint: Config.string("OTEL_EXPORTER_OTLP_ENDPOINT").pipe(
+      Config.option,
+      Config.map(Option.filter((s) => s.trim() !== "")),
+      Config.validate({
+        message: "must be an http(s) URL such as http://otel-collector:4318",
+        validation: (url) => Option.isNone(url) || /^https?:\/\/[^\s]+$/.test(url.value)
+      })
+    )
   })
 
 /** One line for a config failure: which variable, and what is wrong with it. */

@@ -12,7 +12,7 @@ import { HttpApi, HttpApiBuilder, HttpClient, type HttpClientResponse } from "@e
 import { expect, layer } from "@effect/vitest"
 import { HealthGroup, HealthReport, Unhealthy } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
-import { ChangeFeed, DatabaseUrl, Health, HttpService, SchemaState } from "@quasar/server"
+import { ChangeFeed, DatabaseUrl, Health, HttpService, Metrics, SchemaState } from "@quasar/server"
 import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
 import { Context, Duration, Effect, Layer, Logger, Redacted, Schedule, Schema } from "effect"
 
@@ -24,7 +24,9 @@ const AppLive = HttpService.layer(
   HttpApiBuilder.api(TestApi).pipe(
     Layer.provide(
       HttpApiBuilder.group(TestApi, "health", (handlers) =>
-        Effect.map(Health.Health, (health) => handlers.handle("health", () => health.respond))
+        Effect.map(Health.Health, (health) =>
+          handlers.handle("health", () => health.respond).handle("metrics", () => Metrics.prometheusText)
+        )
       )
     )
   )

@@ -123,6 +123,7 @@ describe("collection survives DataHub and database failures", () => {
           expect([...log.timesWritten().values()].every((n) => n === 1)).toBe(true)
           // The run the outage broke is on record with the reason.
           const runs = yield* Effect.provide(collectionRuns(id), db)
+          console.log("OUTAGE DEBUG", JSON.stringify(runs))
           expect(runs.some((r) => r.status === "failed" && /database/.test(r.error ?? ""))).toBe(true)
         })
       ),

@@ -155,6 +155,7 @@ describe("the collection scheduler", () => {
           const from = Timeframe.barOpen("1m", Date.now() - DAY)
           const id = yield* Effect.provide(subscribe("GARBAGE", from), app)
           const done = yield* Effect.provide(current(id), db)
+          console.log("GARBAGE DEBUG", JSON.stringify(done), JSON.stringify(yield* Effect.provide(collectionRuns(id), db)), JSON.stringify(script.requests), log.writes.length)
           yield* Effect.provide(expectTruth(script, "GARBAGE", from, done.lastBarAt!), db)
           // The corrupted page was written once, whole, on the retry.
           expect(log.writes[0]?.slice(0, 2)).toEqual([from, from + MINUTE])

@@ -12,6 +12,7 @@ import * as Database from "../Database"
 import { DatabaseUrl } from "../DatabaseUrl"
 import * as Logging from "../Logging"
 import { describeConfigError, ServiceConfig, type ServiceConfigValues, serviceConfig } from "../ServiceConfig"
+import * as Telemetry from "../Telemetry"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 import * as GracefulHttpServer from "./GracefulHttpServer"
 
@@ -69,7 +70,10 @@ export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
   // handler and the database pool are still there.
   const drainFirst = Layer.scopedDiscard(Effect.addFinalizer(() => http.drain)).pipe(Layer.provide(main))
   NodeRuntime.runMain(
-    Layer.launch(drainFirst).pipe(Effect.provide(Logging.layer(service.name, config.logLevel))),
+    Layer.launch(drainFirst).pipe(
+      Effect.provide(Telemetry.layer(service.name, config.otlpEndpoint)),
+      Effect.provide(Logging.layer(service.name, config.logLevel))
+    ),
     {
       disablePrettyLogger: true
     }

@@ -26,6 +26,7 @@ export const testConfig = (overrides: Partial<ServiceConfigValues> = {}): Servic
   secretKey: Option.some(Redacted.make("test-secret-key-0123456789abcdef")),
   registryUrl: "http://127.0.0.1:8080",
   datahubUrl: "http://127.0.0.1:8081",
+  otlpEndpoint: Option.none(),
   ...overrides
 })
 
