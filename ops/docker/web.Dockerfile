@@ -1,0 +1,13 @@
+# Nginx with the built UI: `docker build -f ops/docker/web.Dockerfile .`
+FROM node:20.20-bookworm-slim AS build
+WORKDIR /app
+COPY . .
+RUN npm ci --no-audit --no-fund && npm run build
+
+# The unprivileged image runs nginx as user nginx (uid 101) and listens on 8080.
+FROM nginxinc/nginx-unprivileged:1.27.5-alpine AS runtime
+COPY ops/nginx/ /etc/nginx/quasar/
+COPY --from=build /app/apps/web/dist /usr/share/nginx/html
+COPY ops/nginx/compose.conf /etc/nginx/conf.d/default.conf
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD wget -qO /dev/null http://127.0.0.1:8080/ || exit 1

@@ -1,0 +1,98 @@
+/**
+ * No Docker engine runs here, so the compose file and Dockerfiles are checked by reading them:
+ * the services, what is published, health checks, restart policies, the database volume,
+ * secrets from the env file, pinned images, multi-stage builds and non-root runtime users.
+ */
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+import { parse } from "yaml"
+
+interface Service {
+  readonly image?: string
+  readonly build?: { readonly context: string; readonly dockerfile: string }
+  readonly ports?: ReadonlyArray<string>
+  readonly healthcheck?: { readonly test: ReadonlyArray<string> | string }
+  readonly restart?: string
+  readonly depends_on?: Record<string, { readonly condition: string }>
+  readonly env_file?: string
+  readonly environment?: Record<string, string>
+  readonly volumes?: ReadonlyArray<string>
+}
+
+const root = join(import.meta.dirname, "..")
+const compose = parse(readFileSync(join(root, "ops/compose.yaml"), "utf8")) as {
+  services: Record<string, Service>
+  volumes: Record<string, unknown>
+}
+const { services } = compose
+
+describe("ops/compose.yaml", () => {
+  it("runs TimescaleDB, Registry, DataHub and Nginx with the UI", () => {
+    expect(Object.keys(services).sort()).toEqual(["datahub", "db", "registry", "web"])
+    expect(services.db?.image).toMatch(/^timescale\/timescaledb:\d+\.\d+\.\d+-pg\d+$/)
+  })
+
+  it("publishes only Nginx", () => {
+    const published = Object.entries(services).filter(([, s]) => (s.ports ?? []).length > 0)
+    expect(published.map(([name]) => name)).toEqual(["web"])
+  })
+
+  it("gives every service a health check and a restart policy, and starts in health order", () => {
+    for (const [name, s] of Object.entries(services)) {
+      expect(s.healthcheck?.test, name).toBeDefined()
+      expect(s.restart, name).toBe("unless-stopped")
+    }
+    expect(services.registry?.depends_on?.db?.condition).toBe("service_healthy")
+    expect(services.datahub?.depends_on?.db?.condition).toBe("service_healthy")
+    expect(services.web?.depends_on?.registry?.condition).toBe("service_healthy")
+    expect(services.web?.depends_on?.datahub?.condition).toBe("service_healthy")
+  })
+
+  it("keeps the database in a named volume and secrets in the env file", () => {
+    expect(compose.volumes).toHaveProperty("pgdata")
+    expect(services.db?.volumes).toContain("pgdata:/var/lib/postgresql/data")
+    for (const name of ["registry", "datahub"]) {
+      expect(services[name]?.env_file).toBe(".env")
+      const env = JSON.stringify(services[name]?.environment ?? {})
+      expect(env).not.toMatch(/QUASAR_ADMIN_TOKEN|QUASAR_SECRET_KEY/)
+    }
+    expect(services.registry?.environment?.DATAHUB_URL).toBe("http://datahub:8081")
+    expect(services.datahub?.environment?.REGISTRY_URL).toBe("http://registry:8080")
+    const example = readFileSync(join(root, "ops/.env.example"), "utf8")
+    for (const key of ["POSTGRES_PASSWORD", "QUASAR_ADMIN_TOKEN", "QUASAR_SECRET_KEY"])
+      expect(example).toContain(key)
+  })
+
+  it("builds from multi-stage Dockerfiles with pinned bases and non-root runtime users", () => {
+    for (const [name, s] of Object.entries(services)) {
+      if (!s.build) continue
+      const path = join(root, "ops", s.build.context, s.build.dockerfile)
+      expect(existsSync(path), `${name}: ${path}`).toBe(true)
+      const text = readFileSync(path, "utf8")
+      const froms = [...text.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1] ?? "")
+      expect(froms.length, name).toBeGreaterThanOrEqual(2)
+      for (const image of froms) expect(image, name).toMatch(/:\d+(\.\d+)+(-[a-z0-9.-]+)?$/)
+      const runtime = text.slice(text.lastIndexOf("FROM "))
+      expect(runtime.includes("USER quasar") || runtime.includes("nginx-unprivileged"), name).toBe(true)
+    }
+  })
+
+  it("copies every workspace manifest before npm ci, so the install layer caches", () => {
+    const text = readFileSync(join(root, "ops/docker/service.Dockerfile"), "utf8")
+    const workspaces = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      workspaces: Array<string>
+    }
+    expect(workspaces.workspaces.length).toBeGreaterThan(0)
+    for (const dir of [
+      "apps/registry",
+      "apps/datahub",
+      "apps/web",
+      "libs/domain",
+      "libs/providers",
+      "libs/server",
+      "migrations"
+    ])
+      expect(text).toContain(`COPY ${dir}/package.json ${dir}/`)
+  })
+})
