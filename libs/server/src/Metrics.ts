@@ -40,13 +40,13 @@ export const liveReconnects = Metric.counter("quasar_live_reconnects_total", {
   incremental: true
 })
 
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
 
 const labels = (tags: ReadonlyArray<{ key: string; value: string }>, extra?: [string, string]) => {
   const all = extra
     ? [...tags.map((t) => [t.key, t.value] as const), extra]
     : tags.map((t) => [t.key, t.value] as const)
-  return all.length === 0 ? "" : `{${all.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}`
+  return all.length === 0 ? "" : `{${all.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`
 }
 
 /** Every registered metric in the Prometheus text exposition format (version 0.0.4). */
