@@ -7,6 +7,7 @@ import { Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
 import { BarSink } from "./collect/BarSink"
 import { CollectionLive } from "./collect/Collection"
+import { PoolBarSource } from "./collect/PoolBarSource"
 import { HealthApiLive } from "./HealthApi"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
@@ -34,11 +35,18 @@ const BarSinkLive = Layer.effect(
   Effect.map(BarWriter, (writer) => ({ write: writer.write }))
 ).pipe(Layer.provideMerge(BarWriter.layer))
 
-/** The app with other sandbox limits (tests shorten the timeouts). */
-export const appLayer = (sandboxLimits: Partial<SandboxLimitValues> = {}) =>
+/**
+ * The app with other sandbox limits (tests shorten the timeouts) and, for tests that run
+ * providers in-process, another bar source (`BarSource.inProcess`); by default the sandboxes.
+ */
+export const appLayer = (
+  sandboxLimits: Partial<SandboxLimitValues> = {},
+  barSource: "pool" | "external" = "pool"
+) =>
   HttpService.layer(ApiLive).pipe(
     Layer.provide(Health.layer("datahub")),
     Layer.provideMerge(CollectionLive),
+    Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),
     Layer.provideMerge(BarSinkLive),
     Layer.provideMerge(SandboxLive(sandboxLimits)),
     Layer.provideMerge(ChangeFeed.layer),

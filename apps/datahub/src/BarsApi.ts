@@ -60,7 +60,10 @@ const make = Effect.gen(function* () {
         return { provider: q.provider, symbol: q.symbol, timeframe } satisfies Series
       }
       if (q.commonSymbol === undefined)
-        return yield* invalid("symbol", "name the series: provider and symbol, or commonSymbol (and optionally provider)")
+        return yield* invalid(
+          "symbol",
+          "name the series: provider and symbol, or commonSymbol (and optionally provider)"
+        )
       const mapped = yield* repo.mapped(q.commonSymbol, q.provider)
       const [only] = mapped
       if (only === undefined)
@@ -132,7 +135,10 @@ const make = Effect.gen(function* () {
         )
       }
       const page = yield* firstPage("json", request)
-      const cursor = Option.match(nextAfter(page), { onNone: () => "null", onSome: (ms) => `"${encodeCursor(ms)}"` })
+      const cursor = Option.match(nextAfter(page), {
+        onNone: () => "null",
+        onSome: (ms) => `"${encodeCursor(ms)}"`
+      })
       const body =
         `{"provider":${JSON.stringify(series.provider)},"symbol":${JSON.stringify(series.symbol)},` +
         `"timeframe":"${q.resample ?? q.timeframe}","bars":${page.text},"nextCursor":${cursor}}`

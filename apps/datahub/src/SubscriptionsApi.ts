@@ -14,7 +14,9 @@ export const SubscriptionsApiLive = HttpApiBuilder.group(DataHubApi, "subscripti
       .handle("get", ({ path }) => orDieOnSql(subscriptions.get(path.id)))
       .handle("pause", ({ path }) => orDieOnSql(subscriptions.pause(path.id)))
       .handle("resume", ({ path }) => orDieOnSql(subscriptions.resume(path.id)))
-      .handle("remove", ({ path, urlParams }) => orDieOnSql(subscriptions.remove(path.id, urlParams.purge ?? false)))
+      .handle("remove", ({ path, urlParams }) =>
+        orDieOnSql(subscriptions.remove(path.id, urlParams.purge ?? false))
+      )
       .handle("coverage", ({ path }) => orDieOnSql(subscriptions.coverage(path.id)))
   })
 )

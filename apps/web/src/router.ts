@@ -4,14 +4,24 @@ import { createRouter, createWebHistory } from "vue-router"
 export const router = createRouter({
   history: createWebHistory(),
   routes: [
-    { path: "/", name: "overview", component: () => import("./pages/OverviewPage.vue"), meta: { title: "Overview" } },
+    {
+      path: "/",
+      name: "overview",
+      component: () => import("./pages/OverviewPage.vue"),
+      meta: { title: "Overview" }
+    },
     {
       path: "/providers/:name?",
       name: "providers",
       component: () => import("./pages/ProvidersPage.vue"),
       meta: { title: "Providers" }
     },
-    { path: "/assets", name: "assets", component: () => import("./pages/AssetsPage.vue"), meta: { title: "Assets" } },
+    {
+      path: "/assets",
+      name: "assets",
+      component: () => import("./pages/AssetsPage.vue"),
+      meta: { title: "Assets" }
+    },
     {
       path: "/mappings",
       name: "mappings",

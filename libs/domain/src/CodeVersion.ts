@@ -34,7 +34,9 @@ export const Manifest = Schema.Struct({
   kind: CodeKind,
   capabilities: Schema.Array(Capability),
   timeframes: Schema.Array(Timeframe),
-  settings: Schema.Array(SettingField)
+  settings: Schema.Array(SettingField),
+  /** How long after a bar closes the provider has it, ms (EODHD daily: hours). */
+  publishDelayMs: Schema.optional(Schema.Number.pipe(Schema.between(0, 7 * 86_400_000)))
 }).annotations({ identifier: "Manifest" })
 export type Manifest = typeof Manifest.Type
 

@@ -1,22 +1,18 @@
 /**
- * Where collected bars go. The store's BarWriter (apps/datahub/src/store/BarWriter.ts) provides
- * it: `write` completes only once the rows are committed and pushes back while its queue is full,
- * which is what lets the scheduler record progress only after a commit.
+ * Where collected bars go: the collector's view of the store's BarWriter (App.ts adapts it).
+ * `write` completes only once the rows are committed and suspends while the writer's queue is
+ * full, which is what lets a run record progress right after it. While the database is down the
+ * writer keeps retrying, so a write simply takes longer; `BarsRejected` means the database refused
+ * these rows for good (bad data), which no retry fixes.
  */
-import { Context, Effect } from "effect"
-import type { BarRow, BarTarget } from "../store/barBatch"
+import { Context, type Effect } from "effect"
+import type { BarRow, BarsRejected, BarTarget } from "../store/BarWriter"
 
-export type { BarRow, BarTarget } from "../store/barBatch"
+export type { BarRow, BarTarget } from "../store/BarWriter"
 
-export interface BarSinkService {
-  readonly write: (target: BarTarget, rows: ReadonlyArray<BarRow>) => Effect.Effect<void, unknown>
-}
-
-/** Until the app wires the store's writer, a write is a defect that says so (the loop logs it). */
-const unwired: BarSinkService = {
-  write: () => Effect.dieMessage("no BarWriter is wired into this DataHub: provide BarSink from the store's BarWriter")
-}
-
-export class BarSink extends Context.Reference<BarSink>()("@quasar/datahub/collect/BarSink", {
-  defaultValue: () => unwired
-}) {}
+export class BarSink extends Context.Tag("@quasar/datahub/collect/BarSink")<
+  BarSink,
+  {
+    readonly write: (target: BarTarget, rows: ReadonlyArray<BarRow>) => Effect.Effect<void, BarsRejected>
+  }
+>() {}

@@ -6,7 +6,13 @@
  * A `Context.Reference` whose default refuses every call with a message saying what is missing,
  * so the app builds before a real source is wired, and a test can provide its own from outside.
  */
-import { NotFound, type ProviderError, ProviderFatalError, type ServiceUnavailable } from "@quasar/domain"
+import {
+  NotFound,
+  type ProviderError,
+  ProviderFatalError,
+  ProviderRetryableError,
+  ServiceUnavailable
+} from "@quasar/domain"
 import { Context, Effect, Either, Layer, Stream } from "effect"
 // The Node WebSocket connector is not part of the host's runtime-neutral index.
 import { connectWebSocket } from "../../../../libs/providers/src/host/node/index"
@@ -40,11 +46,13 @@ export interface BarSourceService {
   readonly describe: (provider: string) => Effect.Effect<ProviderDescription, NotFound | ServiceUnavailable>
 }
 
-const UNWIRED = "no bar source is wired into this DataHub: provide a BarSource layer (ProviderPool-backed)"
+const UNWIRED =
+  "no bar source is wired into this DataHub (provide a ProviderPool-backed BarSource layer); collection waits"
 
+/** Unavailable rather than "not found": an unwired build must not put every subscription in error. */
 const unwired: BarSourceService = {
-  history: (provider) => Stream.fail(new ProviderFatalError({ provider, message: UNWIRED })),
-  describe: () => Effect.fail(new NotFound({ message: UNWIRED }))
+  history: (provider) => Stream.fail(new ProviderRetryableError({ provider, message: UNWIRED })),
+  describe: () => Effect.fail(new ServiceUnavailable({ message: UNWIRED }))
 }
 
 const unknownProvider = (name: string) =>

@@ -1,7 +1,8 @@
 /**
  * Historical collection as one layer: the subscriptions service the API uses and the scheduler
- * behind it. Needs the SQL client, ChangeFeed, SchemaState and a BarSink (the store's writer);
- * the BarSource is a reference the app or a test provides.
+ * behind it. Needs the SQL client, ChangeFeed, SchemaState and a BarSink (the store's writer,
+ * adapted in App.ts). BarSource and CollectionConfig are references: the app or a test provides
+ * them, otherwise their defaults apply.
  */
 import { Layer } from "effect"
 import { GapRepo } from "./GapRepo"

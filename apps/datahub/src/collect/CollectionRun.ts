@@ -8,11 +8,11 @@
 import { type ProviderError, ProviderRetryableError, Timeframe } from "@quasar/domain"
 import { Cause, Clock, Duration, Effect, Exit, Option, Schedule, Stream } from "effect"
 import { retryProviderStream } from "../sandbox/providerHost"
-import { BarSink, type BarRow } from "./BarSink"
+import { type BarRow, BarSink } from "./BarSink"
 import { BarSource, type HistoryChunk } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
 import { CollectionRunRepo, type RunKind, type RunStatus } from "./CollectionRunRepo"
-import { type StoreUnavailable, storeUnavailable } from "./errors"
+import { PageRefused, type StoreUnavailable, storeUnavailable } from "./errors"
 import { GapRepo } from "./GapRepo"
 import { holesBefore, progressPercent } from "./Plan"
 import { type Series, type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
@@ -32,7 +32,7 @@ export interface RunResult {
   readonly retries: number
 }
 
-export type RunError = ProviderError | StoreUnavailable
+export type RunError = ProviderError | StoreUnavailable | PageRefused
 
 /** Screen verdicts that are not the provider's fault: a repeated boundary bar, a still-forming bar. */
 const HARMLESS = new Set(["bar has not closed yet", "outside the requested range", "duplicate bar"])
@@ -54,7 +54,9 @@ const iso = (ms: number) => new Date(ms).toISOString()
 
 const messageOf = (cause: Cause.Cause<RunError>): string => {
   const failure = Cause.failureOption(cause)
-  return Option.isSome(failure) ? failure.value.message : (Cause.pretty(cause).split("\n")[0] ?? "unexpected failure")
+  return Option.isSome(failure)
+    ? failure.value.message
+    : (Cause.pretty(cause).split("\n")[0] ?? "unexpected failure")
 }
 
 export const collectRange = (plan: RunPlan) =>
@@ -79,7 +81,8 @@ export const collectRange = (plan: RunPlan) =>
     let cursor = plan.from
     // The last bar known to be stored before `cursor`: a hole after it that the provider skips
     // while answering a later bar is known-empty (see Plan.holesBefore).
-    let lastSeen = sub.lastBarAt !== null && sub.lastBarAt < plan.from && forward ? sub.lastBarAt : plan.from - d
+    let lastSeen =
+      sub.lastBarAt !== null && sub.lastBarAt < plan.from && forward ? sub.lastBarAt : plan.from - d
     let rows = 0
     let pages = 0
     let attempts = 0
@@ -91,8 +94,19 @@ export const collectRange = (plan: RunPlan) =>
         const bars = chunk.bars.filter((b) => b.ts >= cursor)
         const last = bars.at(-1)
         if (last === undefined) return
-        yield* sink.write("historical", bars.map(toRow)).pipe(Effect.mapError(storeUnavailable))
-        yield* store(gaps.recordEmpty(series, holesBefore(sub.timeframe, lastSeen, bars.map((b) => b.ts))))
+        yield* sink
+          .write("historical", bars.map(toRow))
+          .pipe(Effect.mapError((rejected) => new PageRefused({ message: rejected.message })))
+        yield* store(
+          gaps.recordEmpty(
+            series,
+            holesBefore(
+              sub.timeframe,
+              lastSeen,
+              bars.map((b) => b.ts)
+            )
+          )
+        )
         lastSeen = last.ts
         cursor = last.ts + d
         rows += bars.length
@@ -111,7 +125,12 @@ export const collectRange = (plan: RunPlan) =>
     // Each (re)start asks only for what is not committed yet.
     const pagesFromCursor = Stream.suspend(() => {
       attempts++
-      return source.history(sub.provider, { symbol: sub.symbol, timeframe: sub.timeframe, from: cursor, to: plan.to })
+      return source.history(sub.provider, {
+        symbol: sub.symbol,
+        timeframe: sub.timeframe,
+        from: cursor,
+        to: plan.to
+      })
     }).pipe(Stream.mapEffect(wholePage(sub.provider)), retryProviderStream(config.retry))
 
     const retries = () => Math.max(0, attempts - 1)
@@ -183,4 +202,3 @@ export const collectRange = (plan: RunPlan) =>
       }
     })
   )
-

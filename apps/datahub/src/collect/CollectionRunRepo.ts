@@ -2,7 +2,9 @@
  * SQL for `collection_runs`: one row per run, written when it starts (so a run killed with its
  * process still shows up) and completed when it ends. This table is how an operator answers
  * "why are bars missing for X between t1 and t2": which runs covered the range, what they wrote,
- * how often they retried and what failed.
+ * how often they retried and what failed —
+ *   SELECT * FROM collection_runs WHERE provider = 'kraken' AND symbol = 'XBT/USD'
+ *     AND timeframe = '1m' AND range_from < t2 AND range_to > t1 ORDER BY id
  */
 import { SqlClient } from "@effect/sql"
 import { Context, Duration, Effect, Layer } from "effect"
@@ -27,15 +29,8 @@ export interface RunEnd {
   readonly durationMs: number
 }
 
-export interface RunRecord extends RunStart, Omit<RunEnd, "status" | "durationMs"> {
-  readonly id: number
-  readonly status: RunStatus | "running"
-  readonly durationMs: number | null
-}
-
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  const ms = (column: string) => sql.literal(`(extract(epoch FROM ${column}) * 1000)::float8`)
   const at = (epochMs: number) => sql`to_timestamp(${epochMs}::float8 / 1000)`
 
   const start = (run: RunStart) =>
@@ -71,17 +66,7 @@ const make = Effect.gen(function* () {
     WHERE (status IN ('ok', 'empty') AND started_at < now() - interval '7 days')
        OR started_at < now() - interval '90 days'`.pipe(Effect.asVoid)
 
-  /** Runs of a series overlapping [from, to), oldest first. */
-  const overlapping = (s: Series, from: number, to: number) =>
-    sql<RunRecord>`SELECT id, subscription_id AS "subscriptionId", provider, symbol, timeframe, kind,
-        ${ms("range_from")} AS "from", ${ms("range_to")} AS "to", status, rows_written AS rows, pages, retries,
-        error, duration_ms AS "durationMs"
-      FROM collection_runs
-      WHERE provider = ${s.provider} AND symbol = ${s.symbol} AND timeframe = ${s.timeframe}
-        AND range_from < ${at(to)} AND range_to > ${at(from)}
-      ORDER BY id`
-
-  return { start, finish, interruptStale, prune, overlapping }
+  return { start, finish, interruptStale, prune }
 })
 
 export class CollectionRunRepo extends Context.Tag("@quasar/datahub/collect/CollectionRunRepo")<

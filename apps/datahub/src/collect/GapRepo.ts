@@ -75,7 +75,30 @@ const make = Effect.gen(function* () {
       Effect.withSpan("GapRepo.isContinuous", { attributes: { provider, symbol } })
     )
 
-  return { holes, recordEmpty, isContinuous }
+  /**
+   * First, last and count of the stored bars, and (with `gaps`) the holes between them, read in
+   * one snapshot so that they agree while collection goes on.
+   */
+  const coverage = (s: Series, gaps: boolean, limit: number) =>
+    sql
+      .withTransaction(
+        Effect.gen(function* () {
+          yield* sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`
+          const [stats] = yield* sql<{ first: number | null; last: number | null; count: number }>`
+          SELECT ${ms("min(ts)")} AS first, ${ms("max(ts)")} AS last, count(*)::int AS count
+          FROM historical_data WHERE ${where(s)}`
+          const holesFound = gaps ? yield* holes(s, { _tag: "None" }, limit) : []
+          return {
+            first: stats?.first ?? null,
+            last: stats?.last ?? null,
+            count: stats?.count ?? 0,
+            holes: holesFound
+          }
+        })
+      )
+      .pipe(Effect.withSpan("GapRepo.coverage", { attributes: { ...s, gaps } }))
+
+  return { holes, recordEmpty, isContinuous, coverage }
 })
 
 export class GapRepo extends Context.Tag("@quasar/datahub/collect/GapRepo")<

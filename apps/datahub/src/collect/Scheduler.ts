@@ -37,6 +37,9 @@ export interface SchedulerService {
 
 const RESTART_AFTER_CRASH = Duration.seconds(5)
 
+/** What a subscription's loop needs from its environment. */
+type LoopContext = Effect.Effect.Context<ReturnType<typeof subscriptionLoop>>
+
 const idOf = (payload: unknown): number | undefined => {
   const id = (payload as { readonly id?: unknown } | null)?.id
   return typeof id === "number" ? id : undefined
@@ -49,12 +52,10 @@ const make = Effect.gen(function* () {
   const schema = yield* SchemaState.SchemaState
   const config = yield* CollectionConfig
   const fibers = yield* FiberMap.make<number>()
-  const fork = yield* FiberMap.runtime(fibers)<
-    Effect.Effect.Context<ReturnType<typeof subscriptionLoop>>
-  >()
+  const fork = yield* FiberMap.runtime(fibers)<LoopContext>()
 
   /** A loop that crashes (a defect) is logged and restarted; it never dies silently. */
-  const supervised = (id: number): Effect.Effect<void, never, Effect.Effect.Context<ReturnType<typeof subscriptionLoop>>> =>
+  const supervised = (id: number): Effect.Effect<void, never, LoopContext> =>
     subscriptionLoop(id).pipe(
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause)
@@ -107,12 +108,15 @@ const make = Effect.gen(function* () {
       Effect.zipRight(runs.interruptStale(Duration.times(config.runTimeout, 2)), runs.prune),
       Duration.hours(1)
     )
-    yield* feed.changes(SUBSCRIPTIONS_CHANNEL).pipe(
-      Stream.runForEach((change) => {
-        const id = idOf(change.payload)
-        return id === undefined ? reconcile.pipe(Effect.ignore) : refresh(id)
-      }),
-      Effect.forkScoped
+    yield* forever(
+      "subscription change feed",
+      feed.changes(SUBSCRIPTIONS_CHANNEL).pipe(
+        Stream.runForEach((change) => {
+          const id = idOf(change.payload)
+          return id === undefined ? Effect.ignore(reconcile) : refresh(id)
+        })
+      ),
+      Duration.seconds(1)
     )
   }).pipe(Effect.forkScoped)
 
@@ -123,7 +127,10 @@ const make = Effect.gen(function* () {
   } satisfies SchedulerService
 })
 
-export class Scheduler extends Context.Tag("@quasar/datahub/collect/Scheduler")<Scheduler, SchedulerService>() {
+export class Scheduler extends Context.Tag("@quasar/datahub/collect/Scheduler")<
+  Scheduler,
+  SchedulerService
+>() {
   static readonly layer = Layer.scoped(Scheduler, make).pipe(
     Layer.provide([ProviderLimits.layer, GapRepo.layer, CollectionRunRepo.layer])
   )

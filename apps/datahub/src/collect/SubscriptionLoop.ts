@@ -7,7 +7,7 @@
 import { Clock, Duration, Effect, Either, Option } from "effect"
 import { BarSource } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
-import { collectRange, type RunError } from "./CollectionRun"
+import { collectRange, type RunError, type RunPlan } from "./CollectionRun"
 import { GapRepo } from "./GapRepo"
 import * as Plan from "./Plan"
 import { ProviderLimits } from "./ProviderLimits"
@@ -17,7 +17,7 @@ type Step =
   | { readonly _tag: "Stop" }
   | { readonly _tag: "Again" }
   | { readonly _tag: "SleepUntil"; readonly at: number }
-  | { readonly _tag: "StoreDown"; readonly reason: string }
+  | { readonly _tag: "Unavailable"; readonly reason: string }
 
 const stop: Step = { _tag: "Stop" }
 const again: Step = { _tag: "Again" }
@@ -25,8 +25,8 @@ const again: Step = { _tag: "Again" }
 interface LoopState {
   /** Consecutive runs that spent all their retries. */
   failures: number
-  /** Consecutive steps that could not reach the database. */
-  storeFailures: number
+  /** Consecutive steps that could not reach the database (or the bar source). */
+  unavailableSteps: number
   nextGapScan: number
 }
 
@@ -37,12 +37,12 @@ export const subscriptionLoop = (id: number) =>
     const source = yield* BarSource
     const limits = yield* ProviderLimits
     const config = yield* CollectionConfig
-    const state: LoopState = { failures: 0, storeFailures: 0, nextGapScan: 0 }
+    const state: LoopState = { failures: 0, unavailableSteps: 0, nextGapScan: 0 }
 
     /** What a failed run means for the subscription, and when to look at it again. */
     const afterFailure = (sub: SubscriptionRecord, error: RunError, now: number) =>
       Effect.gen(function* () {
-        if (error._tag === "StoreUnavailable") return { _tag: "StoreDown", reason: error.message } as const
+        if (error._tag === "StoreUnavailable") return { _tag: "Unavailable", reason: error.message } as const
         if (error._tag === "ProviderFatalError") {
           yield* subscriptions.recordFatal(sub.id, error.message)
           yield* Effect.logError("subscription stopped: the provider refused it").pipe(
@@ -50,6 +50,7 @@ export const subscriptionLoop = (id: number) =>
           )
           return stop
         }
+        // Retries spent, or the database refused the page: keep the reason, try again later.
         state.failures++
         const delay = Plan.failureDelayMs(
           Duration.toMillis(config.failureDelay.base),
@@ -60,7 +61,7 @@ export const subscriptionLoop = (id: number) =>
         return { _tag: "SleepUntil", at: now + delay } as const
       })
 
-    const run = (plan: Parameters<typeof collectRange>[0]) =>
+    const run = (plan: RunPlan) =>
       limits.withPermit(plan.subscription.provider)(collectRange(plan)).pipe(Effect.either)
 
     /** Re-requests holes in what is stored (only once the backfill is done). */
@@ -93,7 +94,7 @@ export const subscriptionLoop = (id: number) =>
       const described = yield* Effect.either(source.describe(sub.provider))
       if (Either.isLeft(described)) {
         if (described.left._tag === "ServiceUnavailable")
-          return { _tag: "StoreDown", reason: described.left.message } as const
+          return { _tag: "Unavailable", reason: described.left.message } as const
         yield* subscriptions.recordFatal(id, described.left.message)
         return stop
       }
@@ -102,7 +103,10 @@ export const subscriptionLoop = (id: number) =>
       const until = Plan.availableUntil(sub.timeframe, now, publishDelayMs, config.marginMs)
       const cursor =
         sub.collectedUntil ??
-        Plan.alignUp(sub.timeframe, sub.backfillFrom ?? Plan.defaultBackfillFrom(sub.timeframe, sub.createdAt))
+        Plan.alignUp(
+          sub.timeframe,
+          sub.backfillFrom ?? Plan.defaultBackfillFrom(sub.timeframe, sub.createdAt)
+        )
 
       if (cursor < until) {
         const range = Plan.runRange(sub.timeframe, cursor, until, config.maxBarsPerRun)
@@ -113,7 +117,12 @@ export const subscriptionLoop = (id: number) =>
         return again
       }
       if (sub.status === "backfilling")
-        yield* subscriptions.recordProgress(id, { collectedUntil: cursor, lastBarAt: null, progress: 100, status: "current" })
+        yield* subscriptions.recordProgress(id, {
+          collectedUntil: cursor,
+          lastBarAt: null,
+          progress: 100,
+          status: "current"
+        })
       if (sub.status === "current" && now >= state.nextGapScan) {
         const failed = yield* scanGaps(sub, now)
         if (failed) return failed
@@ -121,31 +130,34 @@ export const subscriptionLoop = (id: number) =>
       const next = Plan.nextRunAt(sub.timeframe, until, publishDelayMs, config.marginMs)
       yield* subscriptions.recordNextRun(id, next)
       // Wake for the next gap scan too when it comes first (daily bars, hourly scans).
-      return { _tag: "SleepUntil", at: sub.status === "current" ? Math.min(next, state.nextGapScan) : next } as const
+      return {
+        _tag: "SleepUntil",
+        at: sub.status === "current" ? Math.min(next, state.nextGapScan) : next
+      } as const
     }).pipe(
       // A database outage pauses this subscription; the step is simply taken again later.
-      Effect.catchTag("SqlError", (e) => Effect.succeed<Step>({ _tag: "StoreDown", reason: e.message }))
+      Effect.catchTag("SqlError", (e) => Effect.succeed<Step>({ _tag: "Unavailable", reason: e.message }))
     )
 
     while (true) {
       const next: Step = yield* step
       if (next._tag === "Stop") return
-      if (next._tag === "StoreDown") {
-        state.storeFailures++
-        if (state.storeFailures === 1)
-          yield* Effect.logWarning("database unreachable: collection paused until it answers").pipe(
+      if (next._tag === "Unavailable") {
+        state.unavailableSteps++
+        if (state.unavailableSteps === 1)
+          yield* Effect.logWarning("collection paused until the database (or bar source) answers again").pipe(
             Effect.annotateLogs({ error: next.reason })
           )
         yield* Effect.sleep(
           Duration.min(
-            Duration.times(config.databaseRetry.base, 2 ** Math.min(state.storeFailures - 1, 10)),
+            Duration.times(config.databaseRetry.base, 2 ** Math.min(state.unavailableSteps - 1, 10)),
             config.databaseRetry.max
           )
         )
         continue
       }
-      if (state.storeFailures > 0) yield* Effect.logInfo("database reachable again: collection resumes")
-      state.storeFailures = 0
+      if (state.unavailableSteps > 0) yield* Effect.logInfo("collection resumes")
+      state.unavailableSteps = 0
       if (next._tag === "SleepUntil") {
         const now = yield* Clock.currentTimeMillis
         yield* Effect.sleep(Duration.millis(Math.max(0, next.at - now)))

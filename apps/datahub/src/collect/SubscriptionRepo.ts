@@ -195,14 +195,6 @@ const make = Effect.gen(function* () {
       traced("recordFatal", { id })
     )
 
-  const seriesStats = (s: Series) =>
-    sql<{ first: number | null; last: number | null; count: number }>`
-      SELECT ${ms("min(ts)")} AS first, ${ms("max(ts)")} AS last, count(*)::int AS count FROM historical_data
-      WHERE provider = ${s.provider} AND symbol = ${s.symbol} AND timeframe = ${s.timeframe}`.pipe(
-      Effect.map(([row]) => row ?? { first: null, last: null, count: 0 }),
-      traced("seriesStats", { ...s })
-    )
-
   return {
     create,
     mappedSymbol,
@@ -216,8 +208,7 @@ const make = Effect.gen(function* () {
     recordLastBar,
     recordNextRun,
     recordFailure,
-    recordFatal,
-    seriesStats
+    recordFatal
   }
 })
 

@@ -18,7 +18,7 @@ import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { BarSource } from "./BarSource"
 import { GapRepo } from "./GapRepo"
 import * as Plan from "./Plan"
-import { SUBSCRIPTIONS_CHANNEL, Scheduler } from "./Scheduler"
+import { Scheduler, SUBSCRIPTIONS_CHANNEL } from "./Scheduler"
 import { type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
 
 /** Coverage gaps listed at most (a series with more holes needs a closer look than a list). */
@@ -58,8 +58,10 @@ const make = Effect.gen(function* () {
   const changed = (id: number) =>
     Effect.zipRight(feed.publish(SUBSCRIPTIONS_CHANNEL, { id }), scheduler.refresh(id))
 
-  const found = <A>(id: number) => (row: Option.Option<A>) =>
-    Option.match(row, { onNone: () => Effect.fail(noSubscription(id)), onSome: Effect.succeed })
+  const found =
+    <A>(id: number) =>
+    (row: Option.Option<A>) =>
+      Option.match(row, { onNone: () => Effect.fail(noSubscription(id)), onSome: Effect.succeed })
 
   const symbolOf = (input: CreateSubscription) =>
     Effect.gen(function* () {
@@ -71,7 +73,8 @@ const make = Effect.gen(function* () {
       if (input.symbol !== undefined) return input.symbol
       if (input.commonSymbol === undefined)
         return yield* new InvalidRequest({
-          message: "give symbol (the provider's own, e.g. XBT/USD) or commonSymbol (resolved through the mappings)",
+          message:
+            "give symbol (the provider's own, e.g. XBT/USD) or commonSymbol (resolved through the mappings)",
           field: "symbol"
         })
       const mapped = yield* repo.mappedSymbol(input.commonSymbol, input.provider)
@@ -100,7 +103,10 @@ const make = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
       const from = input.backfillFrom === undefined ? undefined : DateTime.toEpochMillis(input.backfillFrom)
       if (from !== undefined && from >= now)
-        return yield* new InvalidRequest({ message: "backfillFrom must be in the past", field: "backfillFrom" })
+        return yield* new InvalidRequest({
+          message: "backfillFrom must be in the past",
+          field: "backfillFrom"
+        })
       const { all, created } = yield* repo.create({
         provider: input.provider,
         symbol,
@@ -118,8 +124,15 @@ const make = Effect.gen(function* () {
 
   const get = (id: number) => repo.get(id).pipe(Effect.flatMap(found(id)))
 
-  const setState = (id: number, update: (id: number) => Effect.Effect<Option.Option<SubscriptionRecord>, SqlError.SqlError>) =>
-    update(id).pipe(Effect.flatMap(found(id)), Effect.tap(() => changed(id)), Effect.map(toSubscription))
+  const setState = (
+    id: number,
+    update: (id: number) => Effect.Effect<Option.Option<SubscriptionRecord>, SqlError.SqlError>
+  ) =>
+    update(id).pipe(
+      Effect.flatMap(found(id)),
+      Effect.tap(() => changed(id)),
+      Effect.map(toSubscription)
+    )
 
   /** Stops collection here first, so no in-flight page lands after a purge. */
   const remove = (id: number, purge: boolean) =>
@@ -132,16 +145,19 @@ const make = Effect.gen(function* () {
   const coverage = (id: number) =>
     Effect.gen(function* () {
       const sub = yield* get(id)
-      const stats = yield* repo.seriesStats(sub)
       const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
+      const stored = yield* gaps.coverage(sub, continuous, MAX_GAPS)
       const d = Timeframe.durationMs(sub.timeframe)
-      const holes = continuous ? yield* gaps.holes(sub, { _tag: "None" }, MAX_GAPS) : []
       return {
         subscription: SubscriptionId.make(id),
-        first: timeOrNull(stats.first),
-        last: timeOrNull(stats.last),
-        count: stats.count,
-        gaps: holes.map((h) => ({ from: time(h.from), to: time(h.to), missing: Math.round((h.to - h.from) / d) }))
+        first: timeOrNull(stored.first),
+        last: timeOrNull(stored.last),
+        count: stored.count,
+        gaps: stored.holes.map((h) => ({
+          from: time(h.from),
+          to: time(h.to),
+          missing: Math.round((h.to - h.from) / d)
+        }))
       }
     })
 

@@ -1,11 +1,16 @@
 import { Schema } from "effect"
 
 /**
- * The database (or the writer in front of it) did not take a page or a progress update. Nothing
- * is lost: progress is recorded only after a commit, so collection resumes from the last
- * committed page once the database answers again.
+ * The database did not take a progress update (or the writer could not reach it). Nothing is
+ * lost: progress is recorded only after a commit, so collection resumes from the last committed
+ * page once the database answers again.
  */
 export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  message: Schema.String
+}) {}
+
+/** The database refused a page for good (e.g. a value out of range); the run fails with the reason. */
+export class PageRefused extends Schema.TaggedError<PageRefused>()("PageRefused", {
   message: Schema.String
 }) {}
 

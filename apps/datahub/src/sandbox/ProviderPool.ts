@@ -11,7 +11,7 @@ import {
   ProviderFatalError,
   type ServiceUnavailable
 } from "@quasar/domain"
-import type { HistoryRequest, LiveEvent, LiveRequest } from "@quasar/providers/sdk"
+import type { HistoryRequest, LiveEvent, LiveRequest, Timeframe } from "@quasar/providers/sdk"
 import { ChangeFeed } from "@quasar/server"
 import { Context, Duration, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
@@ -36,6 +36,13 @@ export interface ProviderPoolService {
   readonly history: (name: string, request: HistoryRequest) => Stream.Stream<HistoryChunk, PoolError>
   /** One connection's live events, screened; ends or fails when the provider's connection does. */
   readonly live: (name: string, request: LiveRequest) => Stream.Stream<LiveEvent, PoolError>
+  /** The active version's timeframes and publish delay. */
+  readonly describe: (
+    name: string
+  ) => Effect.Effect<
+    { readonly name: string; readonly timeframes: ReadonlyArray<Timeframe>; readonly publishDelayMs: number },
+    NotFound | ServiceUnavailable
+  >
   /** The sandboxes the pool holds, for status pages and tests. */
   readonly sandboxes: Effect.Effect<ReadonlyArray<SandboxStatus>>
 }
@@ -181,7 +188,15 @@ const make = Effect.gen(function* () {
     yield* slots.stopIdle
   }).pipe(Effect.repeat(Schedule.spaced(RECONCILE_EVERY)), Effect.forkScoped)
 
-  return { listAssets, history, live, sandboxes: slots.status } satisfies ProviderPoolService
+  /** What the scheduler needs before asking for bars, from the active version's manifest. */
+  const describe = (name: string) =>
+    Effect.map(code.current(name), ({ manifest }) => ({
+      name,
+      timeframes: manifest.timeframes,
+      publishDelayMs: manifest.publishDelayMs ?? 0
+    }))
+
+  return { listAssets, history, live, describe, sandboxes: slots.status } satisfies ProviderPoolService
 })
 
 export class ProviderPool extends Context.Tag("@quasar/datahub/ProviderPool")<

@@ -24,7 +24,8 @@ const SdkManifest = Schema.Struct({
   version: Schema.String,
   kind: Schema.Literal("provider", "broker"),
   timeframes: Schema.Array(Schema.Unknown),
-  settings: Schema.Record({ key: Schema.String, value: SdkSetting })
+  settings: Schema.Record({ key: Schema.String, value: SdkSetting }),
+  publishDelayMs: Schema.optional(Schema.Unknown)
 })
 
 const capabilityOf: Record<Capability, Manifest["capabilities"][number]> = {
@@ -68,7 +69,8 @@ export const toManifest = (
     kind: sdk.right.kind,
     capabilities: functions.map((f) => capabilityOf[f]),
     timeframes: sdk.right.timeframes,
-    settings: keys.map((key) => ({ key, ...sdk.right.settings[key] }))
+    settings: keys.map((key) => ({ key, ...sdk.right.settings[key] })),
+    ...(sdk.right.publishDelayMs === undefined ? {} : { publishDelayMs: sdk.right.publishDelayMs })
   }
   const manifest = Schema.decodeUnknownEither(Manifest)(candidate, { errors: "all" })
   if (Either.isLeft(manifest)) return error(describe(manifest.left, keys))

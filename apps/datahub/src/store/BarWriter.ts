@@ -1,50 +1,40 @@
 /**
- * The one writer of bars. Collectors `write` rows; a bounded queue holds them and one fiber drains
- * it in batches, each one idempotent upsert per target (see `barBatch.ts`). `write` returns only
- * once its rows are committed, so a caller may record progress right after it; while the queue is
- * full `write` suspends, so collectors slow down to the database's pace.
+ * The one writer of bars. Collectors `write` rows; bounded queues hold them and each is drained in
+ * batches, one idempotent statement per target per batch (`writerLane.ts`): an upsert, or a plain
+ * INSERT for bars newer than any stored in their series (`statementWriter.ts`, `barBatch.ts`).
+ * `write` returns only once its rows are committed, so a caller may record progress right after
+ * it; while a queue is full `write` suspends, so collectors slow down to the database's pace.
  *
- * Batching is "natural": a batch takes what is queued (up to `maxBatchRows`) the moment the
- * previous one commits. Under load rows pile up during each statement and batches fill; when idle
- * a single bar goes out at once. Callers wait for the commit, so lingering for more rows would
- * only add latency; `linger` exists for callers that write many tiny batches concurrently.
+ * Lanes: an upsert inserts row by row (unlike COPY's multi-insert), so one statement at a time
+ * keeps one PostgreSQL backend busy and leaves the other cores idle; two statements in flight
+ * commit ~1.75× the rows (measured: 300k rows in 3.7 s against 2.1 s on PG 15). Each series is
+ * pinned to one lane, and a lane runs its statements one at a time in queue order, so writes of
+ * one bar are applied in the order they were made, and lanes never touch the same rows (no
+ * deadlocks between them). `lanes: 1` is a single queue drained by a single fiber.
  *
- * A failed batch is retried with backoff for as long as the failure may pass (connection lost,
- * server restarting, deadlock): writes pause, callers keep waiting, nothing is lost. A failure a
- * retry cannot fix (bad data) is narrowed to the writes that caused it, which fail with
- * `BarsRejected`; the others in the batch are stored. On shutdown the queue is drained first.
+ * On shutdown (the layer's scope closing, e.g. SIGTERM) everything queued is committed first.
  */
-import { SqlClient, type SqlError } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { SchemaState } from "@quasar/server"
-import { Context, Deferred, Duration, Effect, Exit, Layer, Metric, Option, Queue, Schedule, Schema } from "effect"
-import { type BarRow, type BarTarget, tableOf, upsertStatement } from "./barBatch"
+import { Context, Deferred, Duration, Effect, Layer, Option } from "effect"
+import { type BarRow, type BarTarget, seriesKey } from "./barBatch"
+import { BarsRejected, type LaneOptions, makeLane, type WriterCounters } from "./writerLane"
 
 export type { BarRow, BarTarget } from "./barBatch"
+export { BarsRejected } from "./writerLane"
 
-/** The database refused these rows for a reason retrying cannot fix; they are not stored. */
-export class BarsRejected extends Schema.TaggedError<BarsRejected>()("BarsRejected", {
-  target: Schema.Literal("historical", "live"),
-  rows: Schema.Number,
-  message: Schema.String
-}) {}
-
-export interface BarWriterOptions {
-  /** A batch closes once it holds this many rows; larger writes are split into pieces this big. */
-  readonly maxBatchRows: number
-  /** Writes (pieces of at most `maxBatchRows`) that may wait in the queue before `write` suspends. */
-  readonly queueCapacity: number
-  /** How long a batch smaller than `maxBatchRows` waits for more rows (0: go at once). */
-  readonly linger: Duration.DurationInput
-  /** First retry delay of a failed batch; it doubles up to `maxRetryDelay`, with jitter. */
-  readonly retryDelay: Duration.DurationInput
-  readonly maxRetryDelay: Duration.DurationInput
+export interface BarWriterOptions extends LaneOptions {
+  /** Statements in flight at once, each on its own connection (at most the pool size). */
+  readonly lanes: number
   /** How long shutdown waits for queued rows to be committed before giving up on them. */
   readonly shutdownTimeout: Duration.DurationInput
 }
 
 export const defaults: BarWriterOptions = {
+  lanes: 2,
   maxBatchRows: 5_000,
-  queueCapacity: 32,
+  // At most 16 pieces of 5,000 rows wait per lane before `write` suspends.
+  queueCapacity: 16,
   linger: Duration.zero,
   retryDelay: Duration.millis(100),
   maxRetryDelay: Duration.seconds(5),
@@ -52,62 +42,57 @@ export const defaults: BarWriterOptions = {
 }
 
 export interface BarWriterStats {
-  /** Rows committed (after de-duplication inside each batch). */
+  /** Rows committed (after de-duplication inside each batch) and statements that committed them. */
   readonly rowsWritten: number
   readonly batches: number
-  /** Rows waiting in the queue, and rows of the batch being written. */
+  /** Rows waiting in the queues, and rows of the batches being written. */
   readonly queuedRows: number
   readonly inFlightRows: number
   readonly lastBatchRows: number
-  /** Duration of the last committed statement, and of the whole last batch including retries. */
+  /** Duration of the last committed statement, and of the last whole batch including retries. */
   readonly lastWriteMs: number
   readonly lastBatchMs: number
+  /** Failed attempts that were retried, and rows refused for good (`BarsRejected`). */
   readonly retries: number
   readonly rejectedRows: number
+  /** Appends (plain INSERTs of bars newer than any stored) that met stored rows and were upserted. */
+  readonly appendConflicts: number
 }
 
-interface Pending {
-  /** "flush" marks a point in the queue: done once everything before it is committed. */
-  readonly target: BarTarget | "flush"
-  readonly rows: ReadonlyArray<BarRow>
-  readonly done: Deferred.Deferred<void, BarsRejected>
+/** `rows` split by series, keeping their order; one write usually holds a single series. */
+const bySeries = (rows: ReadonlyArray<BarRow>): ReadonlyArray<readonly [string, ReadonlyArray<BarRow>]> => {
+  const first = seriesKey(rows[0]!)
+  if (rows.every((r) => seriesKey(r) === first)) return [[first, rows]]
+  const groups = new Map<string, Array<BarRow>>()
+  for (const r of rows) {
+    const key = seriesKey(r)
+    const group = groups.get(key)
+    if (group) group.push(r)
+    else groups.set(key, [r])
+  }
+  return [...groups]
 }
 
-/** SQLSTATE classes no retry can fix: data exception (22), integrity violation (23), syntax or undefined object (42). */
-const PERMANENT = /^(22|23|42)/
-
-const sqlState = (e: SqlError.SqlError): string | undefined => {
-  const cause: unknown = e.cause
-  return typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : undefined
+/**
+ * Why a write must not reach the database, if it must not. PostgreSQL stores NaN and ±Infinity in
+ * double precision columns, but they have no JSON form and would break every page served later.
+ */
+const problemOf = (rows: ReadonlyArray<BarRow>): string | undefined => {
+  for (const r of rows) {
+    if (!Number.isSafeInteger(r.ts))
+      return `open time ${r.ts} of ${r.symbol} is not an epoch-millisecond integer`
+    const values = [r.open, r.high, r.low, r.close, r.volume, r.vwap ?? 0, r.trades ?? 0]
+    if (!values.every(Number.isFinite))
+      return `the bar of ${r.symbol} at ${new Date(r.ts).toISOString()} has a value that is not a finite number`
+  }
+  return undefined
 }
-
-/** Connection errors carry no SQLSTATE (or a Node code such as ECONNREFUSED): they may pass. */
-const isPermanent = (e: SqlError.SqlError) => PERMANENT.test(sqlState(e) ?? "")
-
-const describe = (e: SqlError.SqlError) => {
-  const cause: unknown = e.cause
-  const reason = cause instanceof Error ? cause.message : e.message
-  const state = sqlState(e)
-  return state ? `${reason} (SQLSTATE ${state})` : reason
-}
-
-const rowsMetric = Metric.counter("quasar_bar_writer_rows_total", { description: "bars committed" })
-const batchesMetric = Metric.counter("quasar_bar_writer_batches_total", { description: "statements committed" })
-const retriesMetric = Metric.counter("quasar_bar_writer_retries_total", { description: "failed attempts retried" })
-const queueMetric = Metric.gauge("quasar_bar_writer_queued_rows", { description: "rows waiting to be written" })
-const latencyMetric = Metric.gauge("quasar_bar_writer_write_ms", { description: "last statement duration" })
 
 const make = (options: BarWriterOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const schema = yield* SchemaState.SchemaState
-    const queue = yield* Queue.bounded<Pending>(options.queueCapacity)
-    const max = options.maxBatchRows
-    const linger = Duration.decode(options.linger)
-    // Plain counters: every fiber runs on one thread, and reading them must cost nothing.
-    const stats = {
+    const stats: WriterCounters = {
       rowsWritten: 0,
       batches: 0,
       queuedRows: 0,
@@ -116,173 +101,72 @@ const make = (options: BarWriterOptions) =>
       lastWriteMs: 0,
       lastBatchMs: 0,
       retries: 0,
-      rejectedRows: 0
+      rejectedRows: 0,
+      appendConflicts: 0
     }
-    const retry = Schedule.exponential(options.retryDelay, 2).pipe(
-      Schedule.union(Schedule.spaced(options.maxRetryDelay)),
-      Schedule.jittered
+    const lanes = yield* Effect.forEach(Array.from({ length: Math.max(1, options.lanes) }), () =>
+      makeLane(sql, options, stats, schema.ready)
     )
-
-    const execute = (target: BarTarget, rows: ReadonlyArray<BarRow>, writes: number) => {
-      const statement = upsertStatement(target, rows)
-      let started = 0
-      const attempt = Effect.suspend(() => {
-        started = performance.now()
-        return sql.unsafe(statement.text, statement.params)
-      })
-      return attempt.pipe(
-        Effect.tapError((e) =>
-          isPermanent(e)
-            ? Effect.void
-            : Effect.zipRight(
-                Effect.sync(() => stats.retries++),
-                Effect.logWarning("bar batch failed; retrying").pipe(
-                  Effect.annotateLogs({ error: describe(e) }),
-                  Effect.zipRight(Metric.increment(retriesMetric))
-                )
-              )
-        ),
-        Effect.retry({ schedule: retry, while: (e) => !isPermanent(e) }),
-        Effect.tap(() =>
-          Effect.gen(function* () {
-            const ms = Math.round(performance.now() - started)
-            stats.rowsWritten += statement.rows
-            stats.batches++
-            stats.lastBatchRows = statement.rows
-            stats.lastWriteMs = ms
-            yield* Metric.incrementBy(Metric.tagged(rowsMetric, "target", target), statement.rows)
-            yield* Metric.increment(Metric.tagged(batchesMetric, "target", target))
-            yield* Metric.set(latencyMetric, ms)
-            yield* Effect.logDebug("bars written").pipe(Effect.annotateLogs({ rows: statement.rows, ms }))
-          })
-        ),
-        Effect.annotateLogs({ table: tableOf[target], rows: statement.rows, writes }),
-        Effect.withSpan("BarWriter.batch", { attributes: { table: tableOf[target], rows: statement.rows, writes } })
-      )
-    }
-
-    /** Writes `items` (all for `target`); on a permanent failure, retries them one by one to isolate it. */
-    const writeGroup = (target: BarTarget, items: ReadonlyArray<Pending>): Effect.Effect<void> => {
-      const rows = items.length === 1 ? items[0]!.rows : items.flatMap((p) => p.rows)
-      return Effect.matchEffect(execute(target, rows, items.length), {
-        onSuccess: () => Effect.sync(() => items.forEach((p) => Deferred.unsafeDone(p.done, Exit.void))),
-        onFailure: (e) => {
-          if (items.length > 1) return Effect.forEach(items, (p) => writeGroup(target, [p]), { discard: true })
-          stats.rejectedRows += rows.length
-          const rejected = new BarsRejected({
-            target,
-            rows: rows.length,
-            message: `the database refused ${rows.length} bars for ${tableOf[target]}: ${describe(e)}; they are not stored — fix or drop them (other writes are unaffected)`
-          })
-          return Effect.zipRight(
-            Effect.logError("bars rejected").pipe(Effect.annotateLogs({ error: rejected.message })),
-            Deferred.fail(items[0]!.done, rejected)
-          )
-        }
-      })
-    }
-
-    const writeBatch = (batch: ReadonlyArray<Pending>, rows: number) =>
-      Effect.gen(function* () {
-        const started = performance.now()
-        stats.inFlightRows = rows
-        for (const target of ["historical", "live"] as const) {
-          const items = batch.filter((p) => p.target === target)
-          if (items.length > 0) yield* writeGroup(target, items)
-        }
-        // Markers complete last: every row queued before them is now committed.
-        for (const p of batch) Deferred.unsafeDone(p.done, Exit.void)
-        stats.inFlightRows = 0
-        stats.lastBatchMs = Math.round(performance.now() - started)
-      }).pipe(
-        // Whatever ends this batch early (interruption at shutdown, a defect) ends its writes too,
-        // instead of leaving their callers waiting forever.
-        Effect.onExit((exit) =>
-          Exit.isSuccess(exit)
-            ? Effect.void
-            : Effect.sync(() => batch.forEach((p) => Deferred.unsafeDone(p.done, exit)))
-        ),
-        Effect.catchAllCause((cause) => Effect.logError("bar batch failed unexpectedly", cause))
-      )
-
-    /** Moves already-queued writes into `batch` until it holds `maxBatchRows` rows; returns its rows. */
-    const pollInto = (batch: Array<Pending>, rows: number) =>
-      Effect.gen(function* () {
-        let n = rows
-        while (n < max) {
-          const next = yield* Queue.poll(queue)
-          if (Option.isNone(next)) break
-          batch.push(next.value)
-          n += next.value.rows.length
-        }
-        return n
-      })
-
-    /** The next batch: the oldest write plus whatever queued behind it, up to `maxBatchRows`. */
-    const collect = Effect.gen(function* () {
-      const batch = [yield* Queue.take(queue)]
-      let rows = yield* pollInto(batch, batch[0]!.rows.length)
-      if (rows < max && Duration.toMillis(linger) > 0) {
-        yield* Effect.sleep(linger)
-        rows = yield* pollInto(batch, rows)
+    // A series keeps its lane for the life of the process; new series go to the least used lane.
+    const laneOf = new Map<string, number>()
+    const seriesPerLane = lanes.map(() => 0)
+    const lane = (key: string) => {
+      let n = laneOf.get(key)
+      if (n === undefined) {
+        n = seriesPerLane.indexOf(Math.min(...seriesPerLane))
+        seriesPerLane[n]!++
+        laneOf.set(key, n)
       }
-      stats.queuedRows -= rows
-      yield* Metric.set(queueMetric, stats.queuedRows)
-      return [batch, rows] as const
-    })
-
-    yield* schema.ready.pipe(
-      Effect.zipRight(Effect.forever(Effect.flatMap(collect, ([batch, rows]) => writeBatch(batch, rows)))),
-      Effect.forkScoped
-    )
-
-    const enqueue = (target: BarTarget | "flush", rows: ReadonlyArray<BarRow>) =>
-      Effect.flatMap(Deferred.make<void, BarsRejected>(), (done) =>
-        Queue.offer(queue, { target, rows, done }).pipe(
-          Effect.tap(() => {
-            stats.queuedRows += rows.length
-          }),
-          Effect.as(done)
-        )
-      )
+      return lanes[n]!
+    }
 
     const write = (target: BarTarget, rows: ReadonlyArray<BarRow>): Effect.Effect<void, BarsRejected> =>
       Effect.gen(function* () {
         if (rows.length === 0) return
+        const problem = problemOf(rows)
+        if (problem !== undefined)
+          return yield* new BarsRejected({
+            target,
+            rows: rows.length,
+            message: `${problem}: these ${rows.length} bars are not stored; validate bars (ValidBar) before writing`
+          })
         const pieces: Array<Deferred.Deferred<void, BarsRejected>> = []
-        for (let i = 0; i < rows.length; i += max)
-          pieces.push(yield* enqueue(target, rows.length <= max ? rows : rows.slice(i, i + max)))
+        for (const [key, series] of bySeries(rows)) {
+          const to = lane(key)
+          for (let i = 0; i < series.length; i += options.maxBatchRows)
+            pieces.push(
+              yield* to.enqueue(
+                target,
+                series.length <= options.maxBatchRows ? series : series.slice(i, i + options.maxBatchRows)
+              )
+            )
+        }
         yield* Effect.forEach(pieces, Deferred.await, { discard: true })
       })
 
-    const flush: Effect.Effect<void> = Effect.flatMap(enqueue("flush", []), Deferred.await).pipe(
+    const flush: Effect.Effect<void> = Effect.forEach(lanes, (l) => l.enqueue("flush", [])).pipe(
+      Effect.flatMap((markers) => Effect.forEach(markers, Deferred.await, { discard: true })),
       Effect.orDie,
       Effect.withSpan("BarWriter.flush")
     )
 
-    // Runs before the drain fiber is interrupted (finalizers run in reverse order of addition).
+    // Runs before the lanes' drain fibers are interrupted (finalizers run in reverse order).
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
         const queued = stats.queuedRows + stats.inFlightRows
         const flushed = yield* Effect.timeoutOption(flush, options.shutdownTimeout)
-        if (Option.isSome(flushed)) {
-          if (queued > 0) yield* Effect.logInfo("bar writer drained").pipe(Effect.annotateLogs({ rows: queued }))
-        } else {
+        if (Option.isNone(flushed))
           yield* Effect.logError("bar writer could not commit every queued row before shutdown").pipe(
             Effect.annotateLogs({ rows: stats.queuedRows + stats.inFlightRows })
           )
-        }
-        const left = yield* Queue.takeAll(queue)
-        for (const p of left) Deferred.unsafeDone(p.done, Effect.interrupt)
-        yield* Queue.shutdown(queue)
+        else if (queued > 0)
+          yield* Effect.logInfo("bar writer drained").pipe(Effect.annotateLogs({ rows: queued }))
+        // Whatever could not be committed ends interrupted rather than leaving its caller waiting.
+        yield* Effect.forEach(lanes, (l) => l.abandon, { discard: true })
       })
     )
 
-    return {
-      write,
-      flush,
-      stats: Effect.sync((): BarWriterStats => ({ ...stats }))
-    } as const
+    return { write, flush, stats: Effect.sync((): BarWriterStats => ({ ...stats })) } as const
   })
 
 export class BarWriter extends Context.Tag("@quasar/datahub/BarWriter")<

@@ -66,8 +66,13 @@ const moreAfter = `
   SELECT EXISTS (SELECT 1 FROM historical_data
                  WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts > $4 AND ts < $5) AS more`
 
+/** Years 1 to 9999: outside them `toISOString` writes a form PostgreSQL does not read. */
+const FIRST_MS = Date.UTC(1, 0, 1) - 1_900 * 365.2425 * 86_400_000
+const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+
+/** A bound as a timestamptz literal; an open or out-of-range bound is infinite. */
 const toTimestamp = (ms: number | undefined, infinity: "-infinity" | "infinity") =>
-  ms === undefined ? infinity : new Date(ms).toISOString()
+  ms === undefined || ms < FIRST_MS || ms > LAST_MS ? infinity : new Date(ms).toISOString()
 
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -129,12 +134,19 @@ const make = Effect.gen(function* () {
       const { series } = r
       const empty: Page = { text: format === "json" ? "[]" : "", count: 0, lastMs: null, more: false }
       // The cursor is the open of the last bucket served: continue with the next bucket.
-      const lo = Math.max(r.from ?? -Infinity, r.after === undefined ? -Infinity : r.after + Timeframe.durationMs(resample))
+      const lo = Math.max(
+        r.from ?? -Infinity,
+        r.after === undefined ? -Infinity : r.after + Timeframe.durationMs(resample)
+      )
       const key = [series.provider, series.symbol, series.timeframe] as const
       const [first] = yield* sql.unsafe<{ ms: number }>(
         `SELECT (extract(epoch FROM ts) * 1000)::int8 AS ms FROM historical_data
          WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5 ORDER BY ts LIMIT 1`,
-        [...key, toTimestamp(Number.isFinite(lo) ? lo : undefined, "-infinity"), toTimestamp(r.to, "infinity")]
+        [
+          ...key,
+          toTimestamp(Number.isFinite(lo) ? lo : undefined, "-infinity"),
+          toTimestamp(r.to, "infinity")
+        ]
       )
       if (first === undefined) return empty
       const hi = pageWindow(resample, first.ms, r.limit, r.to)
@@ -143,8 +155,7 @@ const make = Effect.gen(function* () {
         [...key, new Date(first.ms).toISOString(), new Date(hi).toISOString(), bucketParam(resample)]
       )
       const lastMs = row?.last_ms ?? null
-      const hasMore =
-        hi !== r.to && lastMs !== null && (yield* more(series, hi - 1, r.to)) // bars at or after hi
+      const hasMore = hi !== r.to && lastMs !== null && (yield* more(series, hi - 1, r.to)) // bars at or after hi
       return { text: row?.text ?? empty.text, count: row?.count ?? 0, lastMs, more: hasMore } satisfies Page
     })
 

@@ -1,6 +1,8 @@
 /**
  * One writer batch as one statement: rows are de-duplicated on the primary key (the last write
- * wins) and sent as eleven array parameters to `INSERT … SELECT FROM unnest(…) ON CONFLICT`.
+ * wins) and sent column by column as array parameters to `INSERT … SELECT FROM unnest(…) ON
+ * CONFLICT DO UPDATE`, or, for rows newer than anything stored, to the same INSERT without
+ * ON CONFLICT (see `append` below).
  *
  * Why this shape: a multi-row `VALUES` list costs a parameter per value (PostgreSQL allows 65,535)
  * and a parse per statement size; unnest takes any number of rows in one plan. The array literals
@@ -30,59 +32,92 @@ export interface BarRow {
   readonly trades?: number | null | undefined
 }
 
-export interface UpsertStatement {
-  readonly text: string
-  readonly params: ReadonlyArray<string>
-  /** Rows after de-duplication. */
-  readonly rows: number
+/** The open times a statement covers for one series. */
+export interface SeriesExtent {
+  readonly key: string
+  readonly first: number
+  readonly last: number
 }
 
-const keyOf = (r: BarRow) => `${r.provider}\u0000${r.symbol}\u0000${r.timeframe}\u0000${r.ts}`
+export interface UpsertStatement {
+  /** The idempotent upsert. */
+  readonly text: string
+  /**
+   * The same rows as a plain INSERT, which fails (unique_violation, 23505) if any of them is
+   * already stored. An upsert pays for speculative insertion on every row, a plain INSERT does
+   * not: 5,000-row batches took 6.1 s against 9.8 s for 600k rows on PG 15. The writer uses it
+   * for rows newer than any it stored in the series and falls back to `text` on a conflict.
+   */
+  readonly append: string
+  readonly params: ReadonlyArray<string>
+  /** Rows after de-duplication, and the range of open times of each series. */
+  readonly rows: number
+  readonly series: ReadonlyArray<SeriesExtent>
+}
+
+export const seriesKey = (r: BarRow): string => `${r.provider}\u0000${r.symbol}\u0000${r.timeframe}`
 
 /**
- * The rows to store, in order, keeping only the last row of each key: `ON CONFLICT DO UPDATE`
+ * The batch's series (few: a batch holds pages of a handful of series) and, for each row kept, the
+ * 1-based index of its series. Only the last row of each key is kept: `ON CONFLICT DO UPDATE`
  * refuses to touch the same row twice in one statement ("command cannot affect row a second time").
  */
-export const lastPerKey = (rows: ReadonlyArray<BarRow>): ReadonlyArray<BarRow> => {
-  const last = new Map<string, number>()
-  for (let i = 0; i < rows.length; i++) last.set(keyOf(rows[i]!), i)
-  if (last.size === rows.length) return rows
-  const out: Array<BarRow> = []
-  for (let i = 0; i < rows.length; i++) if (last.get(keyOf(rows[i]!)) === i) out.push(rows[i]!)
-  return out
+const indexRows = (rows: ReadonlyArray<BarRow>) => {
+  const seriesOf = new Map<string, number>()
+  const series: Array<BarRow> = []
+  const extents: Array<{ key: string; first: number; last: number }> = []
+  const lastAt: Array<Map<number, number>> = []
+  const index = new Int32Array(rows.length)
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!
+    const key = seriesKey(r)
+    let n = seriesOf.get(key)
+    if (n === undefined) {
+      n = series.push(r)
+      seriesOf.set(key, n)
+      extents.push({ key, first: r.ts, last: r.ts })
+      lastAt.push(new Map())
+    }
+    index[i] = n
+    lastAt[n - 1]!.set(r.ts, i)
+    const extent = extents[n - 1]!
+    if (r.ts < extent.first) extent.first = r.ts
+    if (r.ts > extent.last) extent.last = r.ts
+  }
+  const unique = lastAt.reduce((sum, m) => sum + m.size, 0)
+  const keep: Array<number> = []
+  for (let i = 0; i < rows.length; i++)
+    if (unique === rows.length || lastAt[index[i]! - 1]!.get(rows[i]!.ts) === i) keep.push(i)
+  return { series, extents, index, keep }
 }
 
 /** `{1.5,2,NULL}`: String(n) is what float8in/int8in read back exactly (NaN and ±Infinity too). */
-const numbers = (rows: ReadonlyArray<BarRow>, pick: (r: BarRow) => number | null | undefined) => {
+const numbers = (keep: ReadonlyArray<number>, value: (i: number) => number | null | undefined) => {
   let out = "{"
-  for (let i = 0; i < rows.length; i++) {
-    const v = pick(rows[i]!)
-    out += (i === 0 ? "" : ",") + (v === null || v === undefined ? "NULL" : String(v))
+  for (let k = 0; k < keep.length; k++) {
+    const v = value(keep[k]!)
+    out += (k === 0 ? "" : ",") + (v === null || v === undefined ? "NULL" : String(v))
   }
   return `${out}}`
 }
 
-/** `{"a","b"}` with `\` and `"` escaped; a batch repeats few distinct names, so each is quoted once. */
-const texts = (rows: ReadonlyArray<BarRow>, pick: (r: BarRow) => string) => {
-  const quoted = new Map<string, string>()
-  let out = "{"
-  for (let i = 0; i < rows.length; i++) {
-    const s = pick(rows[i]!)
-    let q = quoted.get(s)
-    if (q === undefined) {
-      q = `"${s.replace(/[\\"]/g, "\\$&")}"`
-      quoted.set(s, q)
-    }
-    out += (i === 0 ? "" : ",") + q
-  }
-  return `${out}}`
-}
+/** `{"a","b"}`, with `\` and `"` escaped. */
+const texts = (values: ReadonlyArray<string>) =>
+  `{${values.map((s) => `"${s.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`
 
-const statementText = (table: string) => `
+/**
+ * Series names go once per series, each row carries its series' index: parsing three text arrays
+ * of a batch's length cost ~7% of the statement. ts arrives as epoch ms; `to_timestamp(float8)`
+ * rounds to the microsecond, exact for any millisecond value, and costs half of
+ * `'epoch' + ms * interval '1 millisecond'`.
+ */
+const insertText = (table: string) => `
   INSERT INTO ${table} AS t (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
-  SELECT p, s, tf, timestamptz 'epoch' + ms * interval '1 millisecond', o, h, l, c, v, w, n
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::float8[], $6::float8[], $7::float8[],
-              $8::float8[], $9::float8[], $10::float8[], $11::int4[]) AS u(p, s, tf, ms, o, h, l, c, v, w, n)
+  SELECT ($1::text[])[i], ($2::text[])[i], ($3::text[])[i], to_timestamp(ms::float8 / 1000), o, h, l, c, v, w, n
+  FROM unnest($4::int4[], $5::int8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[],
+              $11::float8[], $12::int4[]) AS u(i, ms, o, h, l, c, v, w, n)`
+
+const upsertText = (table: string) => `${insertText(table)}
   ON CONFLICT (provider, symbol, timeframe, ts) DO UPDATE SET
     open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close,
     volume = EXCLUDED.volume, vwap = EXCLUDED.vwap, trades = EXCLUDED.trades, ingested_at = now()
@@ -93,29 +128,37 @@ const statementText = (table: string) => `
     IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume,
                       EXCLUDED.vwap, EXCLUDED.trades)`
 
-const statements: Record<BarTarget, string> = {
-  historical: statementText(tableOf.historical),
-  live: statementText(tableOf.live)
+const upserts: Record<BarTarget, string> = {
+  historical: upsertText(tableOf.historical),
+  live: upsertText(tableOf.live)
+}
+const appends: Record<BarTarget, string> = {
+  historical: insertText(tableOf.historical),
+  live: insertText(tableOf.live)
 }
 
-/** The idempotent upsert of `rows` (any number, duplicates allowed) into `target`. */
+/** The idempotent upsert of `rows` (any number, duplicate keys allowed) into `target`. */
 export const upsertStatement = (target: BarTarget, rows: ReadonlyArray<BarRow>): UpsertStatement => {
-  const unique = lastPerKey(rows)
+  const { series, extents, index, keep } = indexRows(rows)
+  const column = (pick: (r: BarRow) => number | null | undefined) => numbers(keep, (i) => pick(rows[i]!))
   return {
-    text: statements[target],
+    text: upserts[target],
+    append: appends[target],
     params: [
-      texts(unique, (r) => r.provider),
-      texts(unique, (r) => r.symbol),
-      texts(unique, (r) => r.timeframe),
-      numbers(unique, (r) => r.ts),
-      numbers(unique, (r) => r.open),
-      numbers(unique, (r) => r.high),
-      numbers(unique, (r) => r.low),
-      numbers(unique, (r) => r.close),
-      numbers(unique, (r) => r.volume),
-      numbers(unique, (r) => r.vwap),
-      numbers(unique, (r) => r.trades)
+      texts(series.map((r) => r.provider)),
+      texts(series.map((r) => r.symbol)),
+      texts(series.map((r) => r.timeframe)),
+      numbers(keep, (i) => index[i]),
+      column((r) => r.ts),
+      column((r) => r.open),
+      column((r) => r.high),
+      column((r) => r.low),
+      column((r) => r.close),
+      column((r) => r.volume),
+      column((r) => r.vwap),
+      column((r) => r.trades)
     ],
-    rows: unique.length
+    rows: keep.length,
+    series: extents
   }
 }

@@ -41,20 +41,22 @@ const TimescaleLive = Layer.scoped(
   )
 )
 
-const MINUTE = 60_000
 // Thursday 2023-12-28 21:00 UTC, so weekly buckets straddle a Monday and the year's end.
 const START = Date.UTC(2023, 11, 28, 21)
 
 /** Bars with uneven prices, a gap and some missing vwap/trades, as a provider would leave them. */
 const seed = Effect.gen(function* () {
-  yield* query(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
+  yield* query(
+    `INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
     SELECT 'p', 'S', '1m', $1::timestamptz + i * interval '1 minute',
            100 + sin(i / 37.0) * 5, 106 + sin(i / 37.0) * 5 + (i % 3), 94 + sin(i / 37.0) * 5 - (i % 5),
            100 + cos(i / 41.0) * 5, (i % 17) * 0.37,
            CASE WHEN i % 997 = 0 THEN NULL ELSE 100 + sin(i / 29.0) * 4 END,
            CASE WHEN i % 1009 = 0 THEN NULL ELSE i % 23 END
     FROM generate_series(0, 12 * 1440 - 1) AS i
-    WHERE i NOT BETWEEN 2000 AND 2300`, [new Date(START).toISOString()])
+    WHERE i NOT BETWEEN 2000 AND 2300`,
+    [new Date(START).toISOString()]
+  )
   yield* query(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
     SELECT 'p', 'S', '1d', timestamptz '2023-11-01 00:00:00+00' + i * interval '1 day',
            50 + i, 60 + i, 40 + i, 55 + i, 1000 + i, 52 + i, 10 * i
@@ -62,14 +64,7 @@ const seed = Effect.gen(function* () {
 })
 
 const resample = (fn: BucketFunction, timeframe: Timeframe.Timeframe, to: Timeframe.Timeframe) =>
-  query<{ ts: Date }>(resampledRows(fn), [
-    "p",
-    "S",
-    timeframe,
-    "-infinity",
-    "infinity",
-    bucketParam(to)
-  ])
+  query<{ ts: Date }>(resampledRows(fn), ["p", "S", timeframe, "-infinity", "infinity", bucketParam(to)])
 
 layer(TimescaleLive, { timeout: 180_000 })("resampling on TimescaleDB (PGlite)", (it) => {
   it.effect("time_bucket and date_bin give identical bars on the Timeframe grid", () =>

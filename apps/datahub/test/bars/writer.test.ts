@@ -4,7 +4,7 @@ import { TcpProxy, TestDatabase } from "@quasar/server/testing"
 import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, Scope } from "effect"
 import Pg from "pg"
 import { BarWriter } from "../../src/store/BarWriter"
-import { bars, countOf, direct, T0, writerLayer, writerServices } from "./support"
+import { bars, countOf, direct, MINUTE, T0, writerLayer, writerServices } from "./support"
 
 const ready = Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
 
@@ -23,6 +23,30 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       )
       expect(bar).toEqual({ close: 555, high: 600, vwap: null, trades: null })
       expect(yield* countOf("IDEM")).toBe(100)
+    })
+  )
+
+  it.effect("updates bars stored before it started (an append that meets them becomes an upsert)", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const rows = bars("BEFORE", 20)
+      // Stored by someone else: this writer has never seen the series, so it tries a plain append.
+      yield* direct(
+        `INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+         SELECT 'test', 'BEFORE', '1m', to_timestamp(ms / 1000.0), 1, 1, 1, 1, 1 FROM unnest($1::int8[]) AS ms`,
+        [rows.slice(5, 10).map((r) => r.ts)]
+      )
+      const before = (yield* writer.stats).appendConflicts
+      yield* writer.write("historical", rows)
+      expect((yield* writer.stats).appendConflicts).toBe(before + 1)
+      expect(yield* countOf("BEFORE")).toBe(20)
+      expect(
+        yield* direct("SELECT open FROM historical_data WHERE symbol = 'BEFORE' ORDER BY ts LIMIT 1 OFFSET 7")
+      ).toEqual([{ open: rows[7]!.open }])
+      // Newer bars of a series it now knows go out as a plain append again.
+      yield* writer.write("historical", bars("BEFORE", 5, { start: rows.at(-1)!.ts + MINUTE }))
+      expect((yield* writer.stats).appendConflicts).toBe(before + 1)
+      expect(yield* countOf("BEFORE")).toBe(25)
     })
   )
 
@@ -66,18 +90,63 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
         ],
         { concurrency: "unbounded" }
       )
-      expect(
-        yield* direct("SELECT close FROM historical_data WHERE symbol = 'DUP' ORDER BY ts")
-      ).toEqual([{ close: 2 }, { close: 4 }])
+      expect(yield* direct("SELECT close FROM historical_data WHERE symbol = 'DUP' ORDER BY ts")).toEqual([
+        { close: 2 },
+        { close: 4 }
+      ])
+    })
+  )
+
+  it.effect("stores open times exactly to the millisecond", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const times = [
+        0,
+        1,
+        999,
+        1_000_000_000_001,
+        T0 + 59_999,
+        Date.UTC(2099, 11, 31, 23, 59, 59, 999),
+        -86_400_001
+      ]
+      yield* writer.write(
+        "historical",
+        times.map((ts) => ({ ...bars("MS", 1)[0]!, ts }))
+      )
+      const stored = yield* direct<{ ms: string }>(
+        "SELECT (extract(epoch FROM ts) * 1000)::int8::text AS ms FROM historical_data WHERE symbol = 'MS' ORDER BY ts"
+      )
+      expect(stored.map((r) => Number(r.ms))).toEqual([...times].sort((a, b) => a - b))
+    })
+  )
+
+  it.effect("refuses non-finite values before they reach the database", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const [bar] = bars("NAN", 1)
+      for (const bad of [
+        { ...bar!, close: Number.NaN },
+        { ...bar!, volume: Infinity },
+        { ...bar!, ts: 1.5 }
+      ]) {
+        const result = yield* Effect.either(writer.write("historical", [bar!, bad]))
+        expect(result._tag).toBe("Left")
+        if (result._tag === "Left")
+          expect(result.left.message).toMatch(/not (a finite number|an epoch-millisecond)/)
+      }
+      expect(yield* countOf("NAN")).toBe(0)
     })
   )
 
   it.effect("writes forming bars to live_data and closed bars to historical_data", () =>
     Effect.gen(function* () {
       const writer = yield* BarWriter
-      yield* Effect.all([writer.write("live", bars("LIVE", 3)), writer.write("historical", bars("LIVE", 2))], {
-        concurrency: "unbounded"
-      })
+      yield* Effect.all(
+        [writer.write("live", bars("LIVE", 3)), writer.write("historical", bars("LIVE", 2))],
+        {
+          concurrency: "unbounded"
+        }
+      )
       expect(yield* countOf("LIVE", "live_data")).toBe(3)
       expect(yield* countOf("LIVE", "historical_data")).toBe(2)
     })
@@ -177,10 +246,7 @@ layer(TestDatabase.layer, { timeout: 120_000, excludeTestServices: true })("BarW
   it.effect("commits every queued row when its scope closes", () =>
     Effect.gen(function* () {
       const scope = yield* Scope.make()
-      const context = yield* Layer.buildWithScope(
-        writerServices({ queueCapacity: 64 }),
-        scope
-      )
+      const context = yield* Layer.buildWithScope(writerServices({ queueCapacity: 64 }), scope)
       const writer = Context.get(context, BarWriter)
       yield* Context.get(context, SchemaState.SchemaState).ready
       const pages = Array.from({ length: 40 }, (_, i) => bars(`SHUT${i % 4}`, 2_500, { start: T0 + i * 1e9 }))

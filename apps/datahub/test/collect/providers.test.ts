@@ -13,8 +13,7 @@ import {
   eventually,
   MINUTE,
   seriesState,
-  storedBars,
-  WriteLog
+  storedBars
 } from "./support"
 
 const HOUR = 60 * MINUTE
@@ -33,8 +32,7 @@ const krakenApp = (fake: FakeKraken) =>
     Layer.build(
       collectingApp({
         databaseUrl,
-        source: BarSource.inProcess([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } }),
-        log: new WriteLog()
+        source: BarSource.inProcess([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } })
       })
     )
   )
@@ -44,8 +42,7 @@ const eodhdApp = (fake: FakeEodhd, apiToken: string) =>
     Layer.build(
       collectingApp({
         databaseUrl,
-        source: BarSource.inProcess([eodhd], { eodhd: { apiToken, baseUrl: fake.baseUrl } }),
-        log: new WriteLog()
+        source: BarSource.inProcess([eodhd], { eodhd: { apiToken, baseUrl: fake.baseUrl } })
       })
     )
   )

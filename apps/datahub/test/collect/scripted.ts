@@ -64,9 +64,13 @@ export const scriptedProvider = (name: string, script: Script) =>
         const end = Math.min(to, Timeframe.barOpen(timeframe, ctx.now()))
         for (let start = from; start < end && !ctx.signal.aborted; start += script.pageBars * d) {
           await sleep(script.pageDelayMs, ctx.signal)
-          const bars = barsBetween(WALK, symbol, timeframe, start, Math.min(end, start + script.pageBars * d)).filter(
-            (b) => !script.closed(b.ts) && (script.lateServed || !script.late(b.ts))
-          )
+          const bars = barsBetween(
+            WALK,
+            symbol,
+            timeframe,
+            start,
+            Math.min(end, start + script.pageBars * d)
+          ).filter((b) => !script.closed(b.ts) && (script.lateServed || !script.late(b.ts)))
           if (script.garbagePages > 0 && bars.length > 2) {
             script.garbagePages--
             yield { bars: bars.map((b, i) => (i === 1 ? { ...b, high: Number.NaN } : b)) }

@@ -3,7 +3,7 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { DataHubApi, ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Layer } from "effect"
 import { BarSource } from "../../src/collect/BarSource"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
 import { Script, scriptedProvider } from "./scripted"
@@ -15,8 +15,7 @@ import {
   MINUTE,
   probe,
   seriesState,
-  storedBars,
-  WriteLog
+  storedBars
 } from "./support"
 
 const DAY = 1_440 * MINUTE
@@ -29,7 +28,6 @@ const start = (script: Script, config: Partial<CollectionConfigValues> = {}) =>
       collectingApp({
         databaseUrl,
         source: BarSource.inProcess([scriptedProvider("scripted", script)]),
-        log: new WriteLog(),
         config
       })
     )
@@ -49,7 +47,13 @@ describe("the subscriptions API", () => {
           const { db, client } = yield* start(new Script())
           const from = DateTime.unsafeMake(Timeframe.barOpen("1d", Date.now() - 3 * DAY))
           const created = yield* client.subscriptions.create({
-            payload: { provider: scripted, symbol: "ACME", timeframes: ["1h", "1d"], mode: "history", backfillFrom: from }
+            payload: {
+              provider: scripted,
+              symbol: "ACME",
+              timeframes: ["1h", "1d"],
+              mode: "history",
+              backfillFrom: from
+            }
           })
           expect(created.map((s) => s.timeframe)).toEqual(["1h", "1d"])
           expect(created.every((s) => s.symbol === "ACME" && s.state.status === "backfilling")).toBe(true)
@@ -67,8 +71,9 @@ describe("the subscriptions API", () => {
           expect(DateTime.toEpochMillis(minute.backfillFrom!)).toBeCloseTo(Date.now() - 30 * DAY, -6)
 
           yield* Effect.provide(
-            exec((sql) =>
-              sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
+            exec(
+              (sql) =>
+                sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
                   VALUES ('ACME-COMMON', 'scripted', 'provider', 'ACME')`
             ),
             db
@@ -80,7 +85,9 @@ describe("the subscriptions API", () => {
 
           const all = yield* client.subscriptions.list({ urlParams: {} })
           expect(all).toHaveLength(3)
-          const byStatus = yield* client.subscriptions.list({ urlParams: { provider: scripted, status: "paused" } })
+          const byStatus = yield* client.subscriptions.list({
+            urlParams: { provider: scripted, status: "paused" }
+          })
           expect(byStatus).toHaveLength(0)
           const one = yield* client.subscriptions.get({ path: { id: created[0]!.id } })
           expect(one).toMatchObject({ provider: "scripted", symbol: "ACME", timeframe: "1h" })
@@ -99,9 +106,14 @@ describe("the subscriptions API", () => {
           const unsupported = yield* Effect.flip(
             client.subscriptions.create({ payload: { ...payload, timeframes: ["1h", "4h", "1w"] } })
           )
-          expect(unsupported).toMatchObject({ _tag: "InvalidRequest", message: expect.stringContaining("4h, 1w") })
+          expect(unsupported).toMatchObject({
+            _tag: "InvalidRequest",
+            message: expect.stringContaining("4h, 1w")
+          })
           const unknown = yield* Effect.flip(
-            client.subscriptions.create({ payload: { ...payload, provider: ProviderName.make("nosuch"), timeframes: ["1h"] } })
+            client.subscriptions.create({
+              payload: { ...payload, provider: ProviderName.make("nosuch"), timeframes: ["1h"] }
+            })
           )
           expect(unknown).toMatchObject({ _tag: "NotFound", message: expect.stringContaining('"nosuch"') })
           const unmapped = yield* Effect.flip(
@@ -111,11 +123,15 @@ describe("the subscriptions API", () => {
           )
           expect(unmapped).toMatchObject({ _tag: "NotFound", message: expect.stringContaining("NOWHERE") })
           expect(unmapped.message).toContain("asset_mapping")
-          const missing = yield* Effect.flip(client.subscriptions.get({ path: { id: SubscriptionId.make(999) } }))
+          const missing = yield* Effect.flip(
+            client.subscriptions.get({ path: { id: SubscriptionId.make(999) } })
+          )
           expect(missing).toMatchObject({ _tag: "NotFound" })
 
           const anonymous = yield* Effect.provide(HttpApiClient.make(DataHubApi), app)
-          const refused = yield* Effect.flip(anonymous.subscriptions.create({ payload: { ...payload, timeframes: ["1h"] } }))
+          const refused = yield* Effect.flip(
+            anonymous.subscriptions.create({ payload: { ...payload, timeframes: ["1h"] } })
+          )
           expect(refused).toMatchObject({ _tag: "Unauthorized" })
           expect(yield* client.subscriptions.list({ urlParams: {} })).toHaveLength(0)
         })
@@ -131,23 +147,39 @@ describe("the subscriptions API", () => {
           const script = new Script()
           script.late = (ts) => (ts / MINUTE) % 97 === 5
           const { db, client } = yield* start(script, {
-            gapScanEvery: "300 millis",
-            emptyRecheckAfter: "1 second"
+            gapScanEvery: Duration.millis(300),
+            emptyRecheckAfter: Duration.seconds(1)
           })
           yield* Effect.provide(
-            exec((sql) => sql`INSERT INTO assets (provider, symbol, asset_class) VALUES ('scripted', 'COIN/USD', 'crypto')`),
+            exec(
+              (sql) =>
+                sql`INSERT INTO assets (provider, symbol, asset_class) VALUES ('scripted', 'COIN/USD', 'crypto')`
+            ),
             db
           )
           const from = Timeframe.barOpen("1m", Date.now() - DAY)
           const [sub] = yield* client.subscriptions.create({
-            payload: { provider: scripted, symbol: "COIN/USD", timeframes: ["1m"], mode: "history", backfillFrom: DateTime.unsafeMake(from) }
+            payload: {
+              provider: scripted,
+              symbol: "COIN/USD",
+              timeframes: ["1m"],
+              mode: "history",
+              backfillFrom: DateTime.unsafeMake(from)
+            }
           })
           const id = sub!.id
-          yield* Effect.provide(eventually("backfilled", seriesState(id), (s) => s.status === "current"), db)
+          yield* Effect.provide(
+            eventually("backfilled", seriesState(id), (s) => s.status === "current"),
+            db
+          )
           const holed = yield* client.subscriptions.coverage({ path: { id } })
-          const missing = script.truth("COIN/USD", "1m", from, DateTime.toEpochMillis(holed.last!)).filter((b) => script.late(b.ts))
+          const missing = script
+            .truth("COIN/USD", "1m", from, DateTime.toEpochMillis(holed.last!))
+            .filter((b) => script.late(b.ts))
           expect(missing.length).toBeGreaterThan(10)
-          expect(holed.gaps.map((g) => [DateTime.toEpochMillis(g.from), g.missing])).toEqual(missing.map((b) => [b.ts, 1]))
+          expect(holed.gaps.map((g) => [DateTime.toEpochMillis(g.from), g.missing])).toEqual(
+            missing.map((b) => [b.ts, 1])
+          )
           expect(holed.first && DateTime.toEpochMillis(holed.first)).toBe(from)
 
           script.lateServed = true
@@ -174,7 +206,10 @@ describe("the subscriptions API", () => {
           const script = new Script()
           // Open 00:00–08:00 UTC only; runs of 500 bars often end (and start) in closed hours.
           script.closed = (ts) => (ts / MINUTE) % 1_440 >= 480
-          const { db, client } = yield* start(script, { gapScanEvery: "300 millis", maxBarsPerRun: 500 })
+          const { db, client } = yield* start(script, {
+            gapScanEvery: Duration.millis(300),
+            maxBarsPerRun: 500
+          })
           const from = Timeframe.barOpen("1d", Date.now() - 4 * DAY)
           const [sub] = yield* client.subscriptions.create({
             payload: {
@@ -226,13 +261,18 @@ describe("the subscriptions API", () => {
             })
           )
           for (const [sub] of [kept!, purged!])
-            yield* Effect.provide(eventually("backfilled", seriesState(sub!.id), (s) => s.status === "current"), db)
+            yield* Effect.provide(
+              eventually("backfilled", seriesState(sub!.id), (s) => s.status === "current"),
+              db
+            )
           yield* client.subscriptions.remove({ path: { id: kept![0]!.id }, urlParams: {} })
           yield* client.subscriptions.remove({ path: { id: purged![0]!.id }, urlParams: { purge: true } })
           expect(yield* client.subscriptions.list({ urlParams: {} })).toHaveLength(0)
           expect((yield* Effect.provide(storedBars("scripted", "KEEP", "1h"), db)).length).toBeGreaterThan(40)
           expect(yield* Effect.provide(storedBars("scripted", "PURGE", "1h"), db)).toHaveLength(0)
-          const again = yield* Effect.flip(client.subscriptions.remove({ path: { id: kept![0]!.id }, urlParams: {} }))
+          const again = yield* Effect.flip(
+            client.subscriptions.remove({ path: { id: kept![0]!.id }, urlParams: {} })
+          )
           expect(again).toMatchObject({ _tag: "NotFound" })
         })
       ),

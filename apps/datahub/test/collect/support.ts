@@ -1,23 +1,21 @@
 /**
  * What the collection tests share: the DataHub app on a given database with providers running
- * in-process, a bar sink that uses the store's upsert and logs every write, an accelerated clock
- * for the scheduler and the providers, and small polling helpers.
+ * in-process (every request and page logged), an accelerated clock for the scheduler and the
+ * providers, a SQL client of the test's own, and small polling helpers.
  */
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { DataHubApi } from "@quasar/domain"
 import { Database, DatabaseUrl, SchemaState } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
-import { Clock, Duration, Effect, Layer, Logger, LogLevel, Redacted, Schedule } from "effect"
+import { Clock, Duration, Effect, Layer, Logger, LogLevel, Redacted, Schedule, Stream } from "effect"
 import { appLayer } from "../../src/App"
-import { BarSink, type BarRow } from "../../src/collect/BarSink"
-import type { BarSource } from "../../src/collect/BarSource"
+import { BarSource, type HistoryRequest } from "../../src/collect/BarSource"
 import {
   CollectionConfig,
   type CollectionConfigValues,
   defaultCollectionConfig
 } from "../../src/collect/CollectionConfig"
-import { upsertStatement } from "../../src/store/barBatch"
 
 export const MINUTE = 60_000
 
@@ -39,35 +37,46 @@ export const acceleratedClock = (factor: number, origin = Date.now()) => {
   return { clock, now }
 }
 
-/** Every write the sink committed, in order; `delayMs` slows each write down (a busy database). */
-export class WriteLog {
-  readonly writes: Array<ReadonlyArray<number>> = []
-  delayMs = 0
-  /** How often each bar open time was written. */
-  timesWritten(): Map<number, number> {
+/**
+ * What the bar source delivered: every request and every page's bar open times, in order. The
+ * sink is the real BarWriter, so "downloaded once" is observed here; `pageDelayMs` makes every
+ * page slow (a slow provider), so a test can act in the middle of a backfill.
+ */
+export class SourceLog {
+  readonly requests: Array<{ readonly symbol: string; readonly from: number; readonly to: number }> = []
+  readonly pages: Array<ReadonlyArray<number>> = []
+  pageDelayMs = 0
+  /** How often each bar open time was delivered. */
+  timesDelivered(): Map<number, number> {
     const counts = new Map<number, number>()
-    for (const w of this.writes) for (const ts of w) counts.set(ts, (counts.get(ts) ?? 0) + 1)
+    for (const page of this.pages) for (const ts of page) counts.set(ts, (counts.get(ts) ?? 0) + 1)
     return counts
   }
-  get rows(): number {
-    return this.writes.reduce((n, w) => n + w.length, 0)
+  /** Bars delivered more than once. */
+  repeated(): number {
+    return [...this.timesDelivered().values()].filter((n) => n > 1).length
   }
 }
 
-/** The store's idempotent upsert, one statement per write, logged once committed. */
-const recordingSink = (log: WriteLog) =>
+/** `inner`, with every request and page logged (and slowed down by `log.pageDelayMs`). */
+const recordingSource = (inner: Layer.Layer<BarSource>, log: SourceLog) =>
   Layer.effect(
-    BarSink,
-    Effect.map(SqlClient.SqlClient, (sql) => ({
-      write: (target: "historical" | "live", rows: ReadonlyArray<BarRow>) => {
-        const statement = upsertStatement(target, rows)
-        return Effect.sleep(Duration.millis(log.delayMs)).pipe(
-          Effect.zipRight(sql.unsafe(statement.text, statement.params)),
-          Effect.tap(() => Effect.sync(() => log.writes.push(rows.map((r) => r.ts))))
+    BarSource,
+    Effect.map(BarSource, (source) => ({
+      describe: source.describe,
+      history: (provider: string, request: HistoryRequest) =>
+        Stream.suspend(() => {
+          log.requests.push({ symbol: request.symbol, from: request.from, to: request.to })
+          return source.history(provider, request)
+        }).pipe(
+          Stream.tap((chunk) =>
+            Effect.sleep(Duration.millis(log.pageDelayMs)).pipe(
+              Effect.zipRight(Effect.sync(() => log.pages.push(chunk.bars.map((b) => b.ts))))
+            )
+          )
         )
-      }
     }))
-  )
+  ).pipe(Layer.provide(inner))
 
 /** Short delays everywhere, so failures and retries play out in seconds. */
 export const testConfig = (overrides: Partial<CollectionConfigValues> = {}): CollectionConfigValues => ({
@@ -82,16 +91,15 @@ export const testConfig = (overrides: Partial<CollectionConfigValues> = {}): Col
 export interface AppOptions {
   readonly databaseUrl: string
   readonly source: Layer.Layer<BarSource>
-  readonly log: WriteLog
+  readonly log?: SourceLog
   readonly config?: Partial<CollectionConfigValues>
 }
 
 /** The whole DataHub (HTTP API, scheduler) on `databaseUrl`, with the given bar source. */
 export const collectingApp = (options: AppOptions) =>
   TestService.layer(
-    appLayer().pipe(
-      Layer.provideMerge(recordingSink(options.log)),
-      Layer.provide(options.source),
+    appLayer({}, "external").pipe(
+      Layer.provide(recordingSource(options.source, options.log ?? new SourceLog())),
       Layer.provide(Layer.succeed(CollectionConfig, testConfig(options.config)))
     ),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(options.databaseUrl), embedded: false })
@@ -120,8 +128,10 @@ export const eventually = <A, E, R>(
 
 /** Stored bars of one series, ascending. */
 export const storedBars = (provider: string, symbol: string, timeframe: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ ts: number; close: number }>`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<{ ts: number; close: number }>`
       SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, close FROM historical_data
       WHERE provider = ${provider} AND symbol = ${symbol} AND timeframe = ${timeframe} ORDER BY ts`
   )
@@ -137,8 +147,10 @@ export interface RunRow {
 }
 
 export const collectionRuns = (subscriptionId: number) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<RunRow>`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<RunRow>`
       SELECT kind, status, (extract(epoch FROM range_from) * 1000)::float8 AS "from",
              (extract(epoch FROM range_to) * 1000)::float8 AS "to", rows_written AS rows, retries, error
       FROM collection_runs WHERE subscription_id = ${subscriptionId} ORDER BY id`
@@ -160,8 +172,10 @@ export interface SeriesState {
 
 /** The subscription's row and how many bars its series holds. */
 export const seriesState = (id: number) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<SeriesState>`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<SeriesState>`
       SELECT s.status, (extract(epoch FROM s.collected_until) * 1000)::float8 AS "collectedUntil",
              (extract(epoch FROM s.last_bar_at) * 1000)::float8 AS "lastBarAt", s.last_error AS "lastError",
              (SELECT count(*)::int FROM historical_data h

@@ -11,7 +11,10 @@ export const useAction = () => {
   const done = ref<string | null>(null)
 
   /** Runs `call`; yields its value, or undefined after recording the failure. */
-  const run = async <A>(call: () => Promise<Outcome<A>>, success?: (a: A) => string): Promise<A | undefined> => {
+  const run = async <A>(
+    call: () => Promise<Outcome<A>>,
+    success?: (a: A) => string
+  ): Promise<A | undefined> => {
     busy.value = true
     error.value = null
     done.value = null

@@ -4,7 +4,13 @@
  * failure carries the server's own message. A write refused for lack of a valid token opens the
  * token dialog and is retried once the user gives one.
  */
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import {
+  FetchHttpClient,
+  HttpApiClient,
+  HttpClient,
+  HttpClientError,
+  HttpClientRequest
+} from "@effect/platform"
 import { DataHubApi, RegistryApi } from "@quasar/domain"
 import { Cause, Effect, Exit, Option } from "effect"
 import { useAdminToken } from "./useAdminToken"
@@ -53,8 +59,28 @@ export const describeFailure = (error: unknown): ApiFailure => {
   return { tag, error, message: typeof message === "string" && message !== "" ? message : String(error) }
 }
 
+const isResponseError = (e: unknown): e is HttpClientError.ResponseError =>
+  HttpClientError.isHttpClientError(e) && e._tag === "ResponseError"
+
+/**
+ * An answer the contract does not declare for this endpoint (a 503 while a dependency is down, a
+ * gateway error) still usually carries `{ _tag, message }`: surface that message, not the status.
+ */
+const withServerMessage = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, unknown, R> =>
+  Effect.catchIf(effect, isResponseError, (error) =>
+    Effect.flatMap(Effect.option(error.response.json), (body): Effect.Effect<never, unknown> => {
+      const message = Option.getOrUndefined(Option.map(body, (b) => field(b, "message")))
+      const tag = Option.getOrUndefined(Option.map(body, (b) => field(b, "_tag")))
+      return typeof message === "string" && message !== ""
+        ? Effect.fail({ _tag: typeof tag === "string" ? tag : "ResponseError", message, error })
+        : Effect.fail(error)
+    })
+  )
+
 const run = async <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>): Promise<Outcome<A>> => {
-  const exit = await Effect.runPromiseExit(effect.pipe(Effect.provide(FetchHttpClient.layer)))
+  const exit = await Effect.runPromiseExit(
+    withServerMessage(effect).pipe(Effect.provide(FetchHttpClient.layer))
+  )
   if (Exit.isSuccess(exit)) return { ok: true, value: exit.value }
   const failure = Cause.failureOption(exit.cause)
   return {

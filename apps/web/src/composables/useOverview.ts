@@ -6,7 +6,7 @@
 import { HealthReport, type Subscription } from "@quasar/domain"
 import { DateTime } from "effect"
 import { computed, onMounted, ref } from "vue"
-import { type Outcome, datahub, registry } from "./useApi"
+import { datahub, type Outcome, registry } from "./useApi"
 import { usePolling } from "./usePolling"
 
 export interface ServiceHealth {
@@ -65,10 +65,27 @@ export const useOverview = () => {
     for (const s of subscriptions.value) by[s.state.status]++
     return by
   })
-  const liveStreams = computed(() => subscriptions.value.filter((s) => s.mode !== "history" && s.state.status !== "paused"))
+  const liveStreams = computed(() =>
+    subscriptions.value.filter((s) => s.mode !== "history" && s.state.status !== "paused")
+  )
 
   onMounted(refresh)
-  usePolling(refresh, () => 10_000, () => true)
+  usePolling(
+    refresh,
+    () => 10_000,
+    () => true
+  )
 
-  return { services, subscriptions, subscriptionsError, loading, checkedAt, inError, recentFailures, counts, liveStreams, refresh }
+  return {
+    services,
+    subscriptions,
+    subscriptionsError,
+    loading,
+    checkedAt,
+    inError,
+    recentFailures,
+    counts,
+    liveStreams,
+    refresh
+  }
 }

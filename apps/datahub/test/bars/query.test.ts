@@ -1,0 +1,108 @@
+import { HttpApiClient } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { DataHubApi } from "@quasar/domain"
+import { TestService } from "@quasar/server/testing"
+import { Effect } from "effect"
+import { AppLive } from "../../src/App"
+import { allPages, failure, get, iso, page, point, ready, seed, series } from "./http"
+import { bars, MINUTE, T0 } from "./support"
+
+const DAY = 1_440 * MINUTE
+
+layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true })("GET /bars", (it) => {
+  it.effect("pages with the cursor return every bar exactly once, oldest first", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const rows = bars("PAGE", 2_500)
+      yield* seed("historical", rows)
+      const all = yield* allPages({ ...series, symbol: "PAGE", limit: "1000" })
+      expect(all.pages).toBe(3)
+      expect(all.bars).toEqual(rows.map(point))
+      // A range that ends exactly on a page boundary has no further page.
+      const exact = yield* allPages({ ...series, symbol: "PAGE", limit: "500", to: iso(T0 + 1_000 * MINUTE) })
+      expect(exact.pages).toBe(2)
+      expect(exact.bars).toHaveLength(1_000)
+    })
+  )
+
+  it.effect("honours from (inclusive), to (exclusive) and limit", () =>
+    Effect.gen(function* () {
+      yield* seed("historical", bars("RANGE", 100))
+      const p = yield* page({
+        ...series,
+        symbol: "RANGE",
+        from: iso(T0 + 10 * MINUTE),
+        to: iso(T0 + 20 * MINUTE)
+      })
+      expect(p.bars.map((b) => b.ts)).toEqual(
+        Array.from({ length: 10 }, (_, i) => iso(T0 + (10 + i) * MINUTE))
+      )
+      expect(p.nextCursor).toBeNull()
+      const limited = yield* page({ ...series, symbol: "RANGE", limit: "7" })
+      expect(limited.bars).toHaveLength(7)
+      expect(limited.nextCursor).not.toBeNull()
+      const none = yield* page({ ...series, symbol: "RANGE", from: iso(T0 - DAY), to: iso(T0) })
+      expect(none).toEqual({ provider: "test", symbol: "RANGE", timeframe: "1m", bars: [], nextCursor: null })
+    })
+  )
+
+  it.effect("decodes through the derived client as a BarsPage", () =>
+    Effect.gen(function* () {
+      const rows = bars("CLIENT", 3).map((r, i) => (i === 1 ? { ...r, vwap: null, trades: null } : r))
+      yield* seed("historical", rows)
+      const client = yield* HttpApiClient.make(DataHubApi)
+      const result = yield* client.bars.query({
+        urlParams: { provider: "test" as never, symbol: "CLIENT", timeframe: "1m", limit: 2, format: "json" }
+      })
+      expect(typeof result).toBe("object")
+      expect(result).toMatchObject({ provider: "test", symbol: "CLIENT", timeframe: "1m" })
+      if (typeof result === "object") {
+        expect(result.bars).toEqual(rows.slice(0, 2).map(point))
+        expect(result.nextCursor).toEqual(expect.any(String))
+      }
+    })
+  )
+
+  it.effect("streams CSV: a header, then every bar of the range across internal pages", () =>
+    Effect.gen(function* () {
+      const rows = bars("CSV", 25_000).map((r, i) => (i === 0 ? { ...r, vwap: null, trades: null } : r))
+      yield* seed("historical", rows)
+      const res = yield* get({ ...series, symbol: "CSV", format: "csv" })
+      expect(res.status).toBe(200)
+      expect(res.headers["content-type"]).toMatch(/^text\/csv/)
+      const lines = (yield* res.text).split("\n")
+      expect(lines[0]).toBe("ts,open,high,low,close,volume,vwap,trades")
+      expect(lines.at(-1)).toBe("")
+      expect(lines).toHaveLength(25_002)
+      expect(lines[1]).toBe(`${iso(T0)},100,101,99,100.5,10,,`)
+      expect(lines[2]).toBe(`${iso(T0 + MINUTE)},101,102,100,101.5,11,101.25,1`)
+      expect(lines[25_000]).toBe(
+        `${iso(rows.at(-1)!.ts)},25099,25100,25098,25099.5,${rows.at(-1)!.volume},25099.25,49`
+      )
+    })
+  )
+
+  it.effect("resolves commonSymbol through asset_mapping", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      yield* seed("historical", bars("XBT/USD", 5))
+      yield* seed("historical", bars("BTCUSD", 3, { provider: "other" }))
+      yield* sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
+                 VALUES ('BTC-USD', 'test', 'provider', 'XBT/USD')`
+      const p = yield* page({ commonSymbol: "BTC-USD", timeframe: "1m" })
+      expect(p).toMatchObject({ provider: "test", symbol: "XBT/USD" })
+      expect(p.bars).toHaveLength(5)
+      yield* sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
+                 VALUES ('BTC-USD', 'other', 'provider', 'BTCUSD')`
+      const ambiguous = yield* failure({ commonSymbol: "BTC-USD", timeframe: "1m" })
+      expect(ambiguous).toMatchObject({
+        status: 400,
+        body: { field: "provider", message: expect.stringContaining("other, test") }
+      })
+      const other = yield* page({ commonSymbol: "BTC-USD", provider: "other", timeframe: "1m" })
+      expect(other).toMatchObject({ provider: "other", symbol: "BTCUSD" })
+      expect(other.bars).toHaveLength(3)
+    })
+  )
+})

@@ -1,0 +1,43 @@
+/**
+ * Waiting on what the page shows. playwright-core has no auto-retrying `expect`, so this polls a
+ * probe until its value passes, and fails with the last value seen (and what was expected).
+ */
+import type { Locator } from "playwright-core"
+
+export const eventually = async <A>(
+  what: string,
+  probe: () => Promise<A>,
+  ok: (a: A) => boolean,
+  timeoutMs = 20_000,
+  intervalMs = 250
+): Promise<A> => {
+  const started = Date.now()
+  let last: A | string = "nothing yet"
+  for (;;) {
+    try {
+      const value = await probe()
+      last = value
+      if (ok(value)) return value
+    } catch (e) {
+      last = `error: ${e instanceof Error ? e.message : String(e)}`
+    }
+    if (Date.now() - started > timeoutMs)
+      throw new Error(
+        `${what}: not within ${timeoutMs} ms (last seen: ${JSON.stringify(last)?.slice(0, 500)})`
+      )
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
+}
+
+/** What the user reads: the rendered text, with line breaks between blocks (unlike `textContent`). */
+// biome-ignore lint/performance/useDomNodeTextContent: a playwright locator, where rendered text is the point
+export const visibleText = (locator: Locator) => locator.innerText({ timeout: 2_000 })
+
+/** The element's visible text once it matches `pattern`. */
+export const textMatching = (locator: Locator, pattern: RegExp, timeoutMs = 20_000) =>
+  eventually(
+    `text matching ${pattern}`,
+    () => visibleText(locator),
+    (t) => pattern.test(t),
+    timeoutMs
+  )

@@ -1,0 +1,71 @@
+/**
+ * Registry and DataHub as their own processes (`apps/<svc>/src/main.ts`, as `npm start` runs
+ * them) on random loopback ports, sharing a fresh database on the test PostgreSQL (see
+ * test/globalSetup.ts). Registry registers the built-in providers, synthetic included.
+ */
+import { randomBytes } from "node:crypto"
+import { TestDatabase } from "@quasar/server/testing"
+import { Effect, Exit, Scope } from "effect"
+import { freePort, type Spawned, spawnTsx, waitFor200, within } from "../../support/processes"
+
+export interface Services {
+  readonly registryPort: number
+  readonly datahubPort: number
+  readonly registryUrl: string
+  readonly datahubUrl: string
+  readonly adminToken: string
+  readonly logs: () => string
+  readonly stop: () => Promise<void>
+}
+
+const stopGracefully = async (service: Spawned) => {
+  if (service.child.exitCode !== null) return
+  service.child.kill("SIGTERM")
+  await within(15_000, "service stop", service.exited).catch(() => {
+    service.child.kill("SIGKILL")
+    return service.exited
+  })
+}
+
+export const startServices = async (dataDir: string): Promise<Services> => {
+  const scope = Effect.runSync(Scope.make())
+  // A uniquely named database, dropped when the scope closes (in-memory PGlite when no server).
+  const databaseUrl = await Effect.runPromise(Scope.extend(TestDatabase.fresh, scope))
+  const [registryPort, datahubPort] = [await freePort(), await freePort()]
+  const registryUrl = `http://127.0.0.1:${registryPort}`
+  const datahubUrl = `http://127.0.0.1:${datahubPort}`
+  const adminToken = randomBytes(18).toString("base64url")
+  const env = {
+    HOST: "127.0.0.1",
+    REGISTRY_PORT: String(registryPort),
+    DATAHUB_PORT: String(datahubPort),
+    REGISTRY_URL: registryUrl,
+    DATAHUB_URL: datahubUrl,
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: "5",
+    QUASAR_DATA_DIR: dataDir,
+    QUASAR_ADMIN_TOKEN: adminToken,
+    QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
+    LOG_LEVEL: "Warn"
+  }
+  const datahub = spawnTsx("apps/datahub/src/main.ts", env)
+  const registry = spawnTsx("apps/registry/src/main.ts", env)
+  const logs = () =>
+    [registry, datahub]
+      .map((s, i) => `--- ${i === 0 ? "registry" : "datahub"}\n${`${s.stdout()}${s.stderr()}`.slice(-2_500)}`)
+      .join("\n")
+  const stop = async () => {
+    await Promise.all([stopGracefully(registry), stopGracefully(datahub)])
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+  }
+  try {
+    await Promise.all([
+      waitFor200(`${registryUrl}/health`, 90_000, registry),
+      waitFor200(`${datahubUrl}/health`, 90_000, datahub)
+    ])
+  } catch (e) {
+    await stop()
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs()}`)
+  }
+  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, logs, stop }
+}
