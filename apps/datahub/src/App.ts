@@ -9,6 +9,10 @@ import { BarSink } from "./collect/BarSink"
 import { CollectionLive } from "./collect/Collection"
 import { PoolBarSource } from "./collect/PoolBarSource"
 import { HealthApiLive } from "./HealthApi"
+import { LiveApiLive } from "./LiveApi"
+import { LiveFeedRoute } from "./live/LiveFeedServer"
+import { LiveLive } from "./live/LiveLayer"
+import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
 import { ProviderPool } from "./sandbox/ProviderPool"
@@ -19,6 +23,7 @@ import { BarWriter } from "./store/BarWriter"
 
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
   Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive]),
+  Layer.provide([LiveApiLive, LiveFeedRoute]),
   Layer.provide(AdminAuthLive)
 )
 
@@ -46,7 +51,9 @@ export const appLayer = (
   HttpService.layer(ApiLive).pipe(
     Layer.provide(Health.layer("datahub")),
     Layer.provideMerge(CollectionLive),
+    Layer.provideMerge(LiveLive),
     Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),
+    Layer.provideMerge(barSource === "pool" ? LiveSource.pool : Layer.empty),
     Layer.provideMerge(BarSinkLive),
     Layer.provideMerge(SandboxLive(sandboxLimits)),
     Layer.provideMerge(ChangeFeed.layer),

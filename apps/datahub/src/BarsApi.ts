@@ -22,7 +22,9 @@ const CSV_PAGE_ROWS = 10_000
 const encodeCursor = (ms: number) => Buffer.from(`t${ms}`).toString("base64url")
 const decodeCursor = (cursor: string): number | undefined => {
   const match = /^t(-?\d{1,16})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"))
-  return match ? Number(match[1]) : undefined
+  const ms = match ? Number(match[1]) : Number.NaN
+  // Only instants a Date can hold: the cursor becomes a bound of the next query.
+  return Math.abs(ms) <= 8.64e15 ? ms : undefined
 }
 
 const invalid = (field: string, message: string) => Effect.fail(new InvalidRequest({ field, message }))

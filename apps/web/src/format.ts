@@ -41,3 +41,8 @@ export const fromLocalInput = (value: string): number | null => {
   const ms = new Date(value).getTime()
   return Number.isFinite(ms) ? ms : null
 }
+
+const price = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 8 })
+
+/** A price as traders read it: up to 8 significant digits, no float noise. */
+export const formatPrice = (n: number): string => price.format(n)

@@ -1,6 +1,7 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { BarsGroup } from "./BarsApi"
 import { HealthGroup } from "./HealthApi"
+import { LiveGroup } from "./LiveApi"
 import { SandboxGroup } from "./SandboxApi"
 import { SubscriptionsGroup } from "./SubscriptionsApi"
 
@@ -10,5 +11,6 @@ export class DataHubApi extends HttpApi.make("datahub")
   .add(SandboxGroup)
   .add(SubscriptionsGroup)
   .add(BarsGroup)
+  .add(LiveGroup)
   .annotate(OpenApi.Title, "Quasar DataHub")
   .annotate(OpenApi.Description, "Subscriptions, collection, live streams and bars") {}

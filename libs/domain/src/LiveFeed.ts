@@ -31,7 +31,9 @@ export const LiveServerMessage = Schema.Union(
   Schema.TaggedStruct("bar", { ...Key, bar: BarPoint, closed: Schema.Boolean }),
   Schema.TaggedStruct("pong", { id: Schema.optional(Schema.Number) }),
   /** A message the server could not accept; the connection stays open. */
-  Schema.TaggedStruct("error", { message: Schema.String })
+  Schema.TaggedStruct("error", { message: Schema.String }),
+  /** Sent when the connection was otherwise quiet, so that proxies (idle timeout 60 s) keep it open. */
+  Schema.TaggedStruct("heartbeat", {})
 ).annotations({ identifier: "LiveServerMessage" })
 export type LiveServerMessage = typeof LiveServerMessage.Type
 

@@ -34,7 +34,13 @@ export const chartShowsStoredBars = async (stack: Stack) => {
 }
 
 export const liveBarAppears = async (stack: Stack) => {
-  const { page } = stack
+  const { page, url } = stack
+  await page.goto(`${url}/explorer?${new URLSearchParams(SERIES)}`)
+  await eventually(
+    "stored bars on the chart",
+    async () => Number(await chart(stack).getAttribute("data-bars")),
+    (n) => n > 0
+  )
   const before = (await chart(stack).getAttribute("data-last-ts")) ?? ""
   expect(before).not.toBe("")
   await page.getByLabel("Live updates").check()

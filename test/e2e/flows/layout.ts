@@ -3,32 +3,32 @@ import { expect } from "vitest"
 import { screenshot } from "../support/browser"
 import type { Stack } from "../support/stack"
 
-export const phoneLayoutAndKeyboard = async ({ browser, url }: Stack) => {
-  const phone = await browser.newPage({
-    viewport: { width: 390, height: 844 },
-    isMobile: true,
-    hasTouch: true
-  })
+export const phoneLayoutAndKeyboard = async ({ page, url }: Stack) => {
+  // The same tab at phone size (headless chromium only paints the tab in front, so no second one).
+  const desktop = page.viewportSize() ?? { width: 1280, height: 900 }
+  await page.setViewportSize({ width: 390, height: 844 })
   try {
-    await phone.goto(`${url}/subscriptions`)
-    const nav = phone.getByRole("navigation", { name: "Main" })
+    await page.goto(`${url}/subscriptions`)
+    const nav = page.getByRole("navigation", { name: "Main" })
     expect(await nav.isVisible()).toBe(false)
-    const menu = phone.getByRole("button", { name: "Menu" })
+    const menu = page.getByRole("button", { name: "Menu" })
     await menu.click()
     expect(await menu.getAttribute("aria-expanded")).toBe("true")
     await nav.getByRole("link", { name: "Data explorer" }).click()
-    await phone.waitForURL(/\/explorer$/)
+    await page.waitForURL(/\/explorer$/)
     expect(await nav.isVisible()).toBe(false)
-    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
     expect(overflow).toBeLessThanOrEqual(0)
-    await screenshot(phone, "phone-explorer")
+    await screenshot(page, "phone-explorer")
 
-    // Keyboard: the skip link comes first, then the navigation.
-    await phone.goto(`${url}/`)
-    await phone.keyboard.press("Tab")
-    expect(await phone.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content")
-    await screenshot(phone, "phone-overview")
+    // Keyboard: the skip link comes first and moves focus to the page's content.
+    await page.goto(`${url}/`)
+    await page.keyboard.press("Tab")
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe("Skip to content")
+    await page.keyboard.press("Enter")
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("main")
+    await screenshot(page, "phone-overview")
   } finally {
-    await phone.close()
+    await page.setViewportSize(desktop)
   }
 }

@@ -1,4 +1,6 @@
 /** Overview page: both services, the database and migrations, the subscriptions summary. */
+import { CreateSubscription } from "@quasar/domain"
+import { Effect, Schema } from "effect"
 import { expect } from "vitest"
 import { screenshot } from "../support/browser"
 import { textMatching } from "../support/eventually"
@@ -15,4 +17,27 @@ export const overviewShowsHealth = async ({ page, url }: Stack) => {
   await page.getByRole("region", { name: "Subscriptions summary" }).waitFor()
   await textMatching(page.getByRole("main"), /No subscription is in error\./)
   await screenshot(page, "overview")
+}
+
+/** A subscription whose provider rejects the symbol for good ends in error, with the provider's words. */
+export const failingSubscriptionShowsOnOverview = async ({ page, url, api }: Stack) => {
+  await api.run(
+    Effect.flatMap(api.datahub, (c) =>
+      Effect.flatMap(
+        Schema.decodeUnknown(CreateSubscription)({
+          provider: "synthetic",
+          symbol: "NOPE/USD",
+          timeframes: ["1h"],
+          mode: "history"
+        }),
+        (payload) => c.subscriptions.create({ payload })
+      )
+    )
+  )
+  await page.goto(`${url}/`)
+  const inError = page.getByRole("table", { name: "Subscriptions in error" })
+  // The overview refreshes every 10 s by itself.
+  const text = await textMatching(inError, /synthetic · NOPE\/USD · 1h[\s\S]*error[\s\S]*NOPE\/USD/, 90_000)
+  expect(text).toMatch(/unknown symbol NOPE\/USD/)
+  await screenshot(page, "overview-with-error")
 }

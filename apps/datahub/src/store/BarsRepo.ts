@@ -67,12 +67,18 @@ const moreAfter = `
                  WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts > $4 AND ts < $5) AS more`
 
 /** Years 1 to 9999: outside them `toISOString` writes a form PostgreSQL does not read. */
-const FIRST_MS = Date.UTC(1, 0, 1) - 1_900 * 365.2425 * 86_400_000
-const LAST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
+const FIRST_MS = -62_135_596_800_000 // 0001-01-01T00:00:00Z
+const LAST_MS = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
 
-/** A bound as a timestamptz literal; an open or out-of-range bound is infinite. */
-const toTimestamp = (ms: number | undefined, infinity: "-infinity" | "infinity") =>
-  ms === undefined || ms < FIRST_MS || ms > LAST_MS ? infinity : new Date(ms).toISOString()
+/** A bound as a timestamptz literal; an open bound is `open`, one beyond the years 1–9999 infinite. */
+const toTimestamp = (ms: number | undefined, open: "-infinity" | "infinity") =>
+  ms === undefined
+    ? open
+    : ms < FIRST_MS
+      ? "-infinity"
+      : ms > LAST_MS
+        ? "infinity"
+        : new Date(ms).toISOString()
 
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
@@ -99,7 +105,7 @@ const make = Effect.gen(function* () {
             series.provider,
             series.symbol,
             series.timeframe,
-            new Date(last).toISOString(),
+            toTimestamp(last, "-infinity"),
             toTimestamp(to, "infinity")
           ])
           .pipe(Effect.map(([row]) => row?.more === true))
@@ -152,7 +158,7 @@ const make = Effect.gen(function* () {
       const hi = pageWindow(resample, first.ms, r.limit, r.to)
       const [row] = yield* sql.unsafe<{ text: string; count: number; last_ms: number | null }>(
         renderPage(format, resampledRows(yield* bucketFunction)),
-        [...key, new Date(first.ms).toISOString(), new Date(hi).toISOString(), bucketParam(resample)]
+        [...key, toTimestamp(first.ms, "-infinity"), toTimestamp(hi, "infinity"), bucketParam(resample)]
       )
       const lastMs = row?.last_ms ?? null
       const hasMore = hi !== r.to && lastMs !== null && (yield* more(series, hi - 1, r.to)) // bars at or after hi

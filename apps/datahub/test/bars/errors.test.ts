@@ -28,7 +28,13 @@ layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true 
           [{ timeframe: "1m" }, "symbol", /provider and symbol, or commonSymbol/],
           [{ ...series, symbol: "RANGE", commonSymbol: "BTC-USD" }, "commonSymbol", /not both/],
           [{ timeframe: "1m", symbol: "RANGE" }, "provider", /symbol needs provider/],
-          [{ ...series, symbol: "RANGE", cursor: "bm90LWEtY3Vyc29y" }, "cursor", /nextCursor unchanged/]
+          [{ ...series, symbol: "RANGE", cursor: "bm90LWEtY3Vyc29y" }, "cursor", /nextCursor unchanged/],
+          // A well-formed cursor beyond any instant a Date can hold.
+          [
+            { ...series, symbol: "RANGE", cursor: Buffer.from("t9999999999999999").toString("base64url") },
+            "cursor",
+            /nextCursor unchanged/
+          ]
         ]
         for (const [params, field, message] of cases) {
           const res = yield* failure(params)

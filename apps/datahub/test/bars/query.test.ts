@@ -44,6 +44,21 @@ layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true 
       expect(limited.nextCursor).not.toBeNull()
       const none = yield* page({ ...series, symbol: "RANGE", from: iso(T0 - DAY), to: iso(T0) })
       expect(none).toEqual({ provider: "test", symbol: "RANGE", timeframe: "1m", bars: [], nextCursor: null })
+      const widest = yield* page({
+        ...series,
+        symbol: "RANGE",
+        from: "0001-01-01T00:00:00Z",
+        to: "9999-12-31T23:59:59Z",
+        limit: "100000"
+      })
+      expect(widest.bars).toHaveLength(100)
+      const resampled = yield* page({
+        ...series,
+        symbol: "RANGE",
+        from: "0001-01-01T00:00:00Z",
+        resample: "1w"
+      })
+      expect(resampled.bars).toHaveLength(1)
     })
   )
 

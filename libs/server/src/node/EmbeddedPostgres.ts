@@ -12,8 +12,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { join, resolve } from "node:path"
-import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Duration, Effect, ExecutionStrategy, Exit, Layer, Redacted, Schedule, Schema, Scope } from "effect"
 import { DatabaseUrl } from "../DatabaseUrl"
 
@@ -115,6 +113,12 @@ export const serve = (dataDir: string, port: number) =>
       try: async () => {
         const dir = resolve(dataDir, "pgdata")
         mkdirSync(dir, { recursive: true })
+        // Loaded only by the process that hosts the database: a service on DATABASE_URL (or one
+        // that joins) never pays PGlite's memory.
+        const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+          import("@electric-sql/pglite"),
+          import("@electric-sql/pglite-socket")
+        ])
         const db = await PGlite.create(dir)
         // Each service holds a small pool plus one connection for its own use; leave headroom.
         const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port, maxConnections: 64 })

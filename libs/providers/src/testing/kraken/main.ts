@@ -1,6 +1,8 @@
 /**
  * Runs the fake Kraken on its own: `npm run fake:kraken -- --port 8090 [--seed 42] [--speed 60]`.
- * `--speed` runs the fake's clock that many times faster than real time, from now.
+ * `--speed` runs the fake's clock that many times faster than real time, from now. Load options
+ * (bench/live.bench.ts): `--pairs N` generated pairs, `--update-ms` push period, `--batch` one
+ * update frame per tick, `--stamp` send times in forming bars' `trades`.
  */
 import { parseArgs } from "node:util"
 import { startFakeKraken } from "./server"
@@ -10,7 +12,11 @@ const { values } = parseArgs({
     port: { type: "string", default: "0" },
     seed: { type: "string", default: "42" },
     speed: { type: "string", default: "1" },
-    "page-rows": { type: "string", default: "720" }
+    "page-rows": { type: "string", default: "720" },
+    pairs: { type: "string", default: "0" },
+    "update-ms": { type: "string", default: "1000" },
+    batch: { type: "boolean", default: false },
+    stamp: { type: "boolean", default: false }
   }
 })
 
@@ -29,6 +35,10 @@ const fake = await startFakeKraken({
   port: number("port", values.port),
   seed: number("seed", values.seed),
   pageRows: number("page-rows", values["page-rows"]),
+  syntheticPairs: number("pairs", values.pairs),
+  updateEveryMs: number("update-ms", values["update-ms"]),
+  batchUpdates: values.batch,
+  stampSentAt: values.stamp,
   now: speed === 1 ? Date.now : () => start + (Date.now() - start) * speed
 })
 

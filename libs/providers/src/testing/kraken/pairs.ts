@@ -121,13 +121,62 @@ export const fakePairs: ReadonlyArray<FakePair> = [
   }
 ]
 
+/**
+ * `count` generated pairs (`S0001/USD`, …) after the real ones, for load tests that need more
+ * symbols than Kraken's dozen here. Plain names (no X/Z prefixes), each with its own price level.
+ */
+export const syntheticPairs = (count: number): Array<FakePair> =>
+  Array.from({ length: count }, (_, i) => {
+    const base = `S${String(i + 1).padStart(4, "0")}`
+    return {
+      key: `${base}USD`,
+      v2: `${base}/USD`,
+      basePrice: 1 + ((i * 37) % 997),
+      row: row(`${base}USD`, `${base}/USD`, base, "ZUSD", "online")
+    }
+  })
+
+/** The pairs one fake serves, indexed by every name (a linear search per frame is too slow for thousands). */
+export class FakePairs {
+  private readonly byRest = new Map<string, FakePair>()
+  private readonly byWs = new Map<string, FakePair>()
+  private readonly byAny = new Map<string, FakePair>()
+
+  constructor(readonly all: ReadonlyArray<FakePair>) {
+    // The first pair of a name wins, as `find` over the list did.
+    const add = (map: Map<string, FakePair>, name: unknown, pair: FakePair) => {
+      if (typeof name === "string" && !map.has(name)) map.set(name, pair)
+    }
+    for (const p of all) {
+      for (const name of [p.key, p.row.altname]) add(this.byRest, name, p)
+      add(this.byWs, p.v2, p)
+      for (const name of [p.key, p.v2, p.row.altname, p.row.wsname]) add(this.byAny, name, p)
+    }
+  }
+
+  /** The pair REST answers for `pair=`: Kraken accepts the altname or the result key. */
+  rest(name: string): FakePair | undefined {
+    return this.byRest.get(name)
+  }
+
+  /** The pair WS v2 serves for a symbol: only v2 names (`XBT/USD` is unknown on v2, §1.7). */
+  ws(symbol: string): FakePair | undefined {
+    return this.byWs.get(symbol)
+  }
+
+  /** Any name of a pair (key, altname, wsname, v2): for ground-truth lookups in tests. */
+  any(name: string): FakePair | undefined {
+    return this.byAny.get(name)
+  }
+}
+
+const defaultPairs = new FakePairs(fakePairs)
+
 /** The pair REST answers for `pair=`: Kraken accepts the altname or the result key. */
-export const restPair = (name: string): FakePair | undefined =>
-  fakePairs.find((p) => p.key === name || p.row.altname === name)
+export const restPair = (name: string): FakePair | undefined => defaultPairs.rest(name)
 
 /** The pair WS v2 serves for a symbol: only v2 names (`XBT/USD` is unknown on v2, §1.7). */
-export const wsPair = (symbol: string): FakePair | undefined => fakePairs.find((p) => p.v2 === symbol)
+export const wsPair = (symbol: string): FakePair | undefined => defaultPairs.ws(symbol)
 
 /** Any name of a pair (key, altname, wsname, v2): for ground-truth lookups in tests. */
-export const anyPair = (name: string): FakePair | undefined =>
-  fakePairs.find((p) => p.key === name || p.v2 === name || p.row.altname === name || p.row.wsname === name)
+export const anyPair = (name: string): FakePair | undefined => defaultPairs.any(name)

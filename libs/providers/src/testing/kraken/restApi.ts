@@ -8,7 +8,6 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import type { ProviderBar, Timeframe } from "../../sdk/types"
 import { timeframeMs } from "../../synthetic/randomWalk"
 import { barOpen } from "./market"
-import { fakePairs, restPair } from "./pairs"
 import { delay, type FakeState } from "./state"
 
 const TIMEFRAME_OF_INTERVAL: Readonly<Record<string, Timeframe>> = {
@@ -38,10 +37,10 @@ const row = (bar: ProviderBar): ReadonlyArray<string | number> => [
   bar.trades ?? 0
 ]
 
-const assetPairs = (query: URLSearchParams): Body => {
+const assetPairs = (state: FakeState, query: URLSearchParams): Body => {
   const wanted = query.get("pair")
   const names = wanted ? wanted.split(",").map((s) => s.trim()) : undefined
-  const pairs = names === undefined ? fakePairs : names.map(restPair)
+  const pairs = names === undefined ? state.pairs.all : names.map((name) => state.pairs.rest(name))
   if (pairs.some((p) => p === undefined)) return failure("EQuery:Unknown asset pair")
   return { error: [], result: Object.fromEntries(pairs.flatMap((p) => (p ? [[p.key, p.row]] : []))) }
 }
@@ -49,7 +48,7 @@ const assetPairs = (query: URLSearchParams): Body => {
 const ohlc = (state: FakeState, query: URLSearchParams): Body => {
   const name = query.get("pair")
   if (!name) return failure("EGeneral:Invalid arguments")
-  const pair = restPair(name)
+  const pair = state.pairs.rest(name)
   if (pair === undefined || pair.v2 === undefined) return failure("EQuery:Unknown asset pair")
   const tf = TIMEFRAME_OF_INTERVAL[query.get("interval") ?? "1"]
   if (tf === undefined) return failure("EGeneral:Invalid arguments")
@@ -97,7 +96,7 @@ export const handleRest = async (
     return send(res, 405, JSON.stringify(failure("EGeneral:Invalid arguments")))
   switch (url.pathname) {
     case "/0/public/AssetPairs":
-      return send(res, 200, JSON.stringify(assetPairs(url.searchParams)))
+      return send(res, 200, JSON.stringify(assetPairs(state, url.searchParams)))
     case "/0/public/OHLC":
       return send(res, 200, JSON.stringify(ohlc(state, url.searchParams)))
     case "/0/public/Time":

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net"
 import { type WebSocket, WebSocketServer } from "ws"
 import type { ProviderBar, Timeframe } from "../../sdk/types"
 import { FakeMarket } from "./market"
-import { anyPair, type FakePair } from "./pairs"
+import { type FakePair, FakePairs, fakePairs, syntheticPairs } from "./pairs"
 import { handleRest } from "./restApi"
 import { type FakeConfig, type FakeState, type FakeStats, noFaults, zeroStats } from "./state"
 import { FakeWsSession } from "./wsSession"
@@ -23,6 +23,8 @@ export interface FakeKrakenOptions extends Partial<FakeConfig> {
   readonly updateEveryMs?: number
   /** Real-time heartbeat period when a subscribed socket is idle (default 1000). */
   readonly heartbeatEveryMs?: number
+  /** Extra generated pairs `S0001/USD`, `S0002/USD`, … served like the real ones (default 0). */
+  readonly syntheticPairs?: number
 }
 
 export interface FakeKraken {
@@ -63,21 +65,24 @@ export interface FakeKraken {
 const MALFORMED =
   '{"channel":"ohlc","type":"update","data":[{"symbol":"BTC/USD","interval":1,"interval_begin":"yesterday","open":"n/a"}]}'
 
-const pairNamed = (symbol: string): FakePair => {
-  const pair = anyPair(symbol)
-  if (pair === undefined) throw new Error(`fake Kraken has no pair named ${symbol}`)
-  return pair
-}
-
 export const startFakeKraken = async (options: FakeKrakenOptions = {}): Promise<FakeKraken> => {
   const now = options.now ?? Date.now
+  const pairs = new FakePairs([...fakePairs, ...syntheticPairs(options.syntheticPairs ?? 0)])
+  const pairNamed = (symbol: string): FakePair => {
+    const pair = pairs.any(symbol)
+    if (pair === undefined) throw new Error(`fake Kraken has no pair named ${symbol}`)
+    return pair
+  }
   const state: FakeState = {
     now,
     market: new FakeMarket(options.seed ?? 42),
+    pairs,
     config: {
       maxRows: options.maxRows ?? 720,
       pageRows: options.pageRows ?? 720,
-      snapshotBars: options.snapshotBars ?? 10
+      snapshotBars: options.snapshotBars ?? 10,
+      batchUpdates: options.batchUpdates ?? false,
+      stampSentAt: options.stampSentAt ?? false
     },
     faults: noFaults(),
     stats: zeroStats()

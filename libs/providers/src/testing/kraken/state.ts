@@ -1,5 +1,6 @@
 /** What the fake's REST and WS halves share: clock, market, configuration, faults, counters. */
 import type { FakeMarket } from "./market"
+import type { FakePairs } from "./pairs"
 
 export interface FakeConfig {
   /** Rows Kraken keeps per interval, the unfinished one included (protocols.md §1.6). */
@@ -8,6 +9,13 @@ export interface FakeConfig {
   readonly pageRows: number
   /** Past bars with trades in an `ohlc` snapshot, besides the forming one. */
   readonly snapshotBars: number
+  /** One `update` frame per tick with every subscription's entries, instead of one per subscription. */
+  readonly batchUpdates: boolean
+  /**
+   * Forming bars in updates carry the real time they were sent (`Date.now() % 1e9`) as `trades`,
+   * so a benchmark can tell how long an update took to reach the database. Closed values are untouched.
+   */
+  readonly stampSentAt: boolean
 }
 
 export interface FakeFaults {
@@ -32,6 +40,7 @@ export interface FakeStats {
 export interface FakeState {
   readonly now: () => number
   readonly market: FakeMarket
+  readonly pairs: FakePairs
   readonly config: FakeConfig
   readonly faults: FakeFaults
   readonly stats: FakeStats

@@ -9,7 +9,7 @@ import type WebSocket from "ws"
 import type { ProviderBar, Timeframe } from "../../sdk/types"
 import { timeframeMs } from "../../synthetic/randomWalk"
 import { barOpen } from "./market"
-import { type FakePair, wsPair } from "./pairs"
+import type { FakePair } from "./pairs"
 import { type FakeState, rfc3339 } from "./state"
 
 const TIMEFRAMES: ReadonlyArray<readonly [number, Timeframe]> = [
@@ -100,7 +100,7 @@ export class FakeWsSession {
         refuse(`Channel not supported by the fake: ${String(params.channel)}`)
         continue
       }
-      const pair = wsPair(symbol)
+      const pair = this.state.pairs.ws(symbol)
       if (pair === undefined || this.state.faults.rejected.has(symbol)) {
         refuse(`Currency pair not supported ${symbol}`)
         continue
@@ -167,19 +167,24 @@ export class FakeWsSession {
   /** Pushes what changed since the last tick: final values of intervals that ended, then the forming bar. */
   tick(now: number): void {
     if (this.state.faults.frozen) return
+    const { batchUpdates, stampSentAt } = this.state.config
+    const batch: Array<Fields> = []
     for (const subscription of this.subscriptions.values()) {
       const { pair, tf } = subscription
       const d = timeframeMs(tf)
       const current = barOpen(tf, now)
-      const data: Array<Fields> = []
+      const data: Array<Fields> = batchUpdates ? batch : []
       for (let ts = Math.max(subscription.formingBegin, current - 720 * d); ts < current; ts += d)
         if (this.state.market.hasTrades(pair, tf, ts))
           data.push(this.entry(subscription, this.state.market.closedBar(pair, tf, ts)))
-      if (this.state.market.hasTrades(pair, tf, current))
-        data.push(this.entry(subscription, this.state.market.formingBar(pair, tf, current, now)))
+      if (this.state.market.hasTrades(pair, tf, current)) {
+        const forming = this.state.market.formingBar(pair, tf, current, now)
+        data.push(this.entry(subscription, stampSentAt ? { ...forming, trades: Date.now() % 1e9 } : forming))
+      }
       subscription.formingBegin = Math.max(subscription.formingBegin, current)
-      if (data.length > 0) this.send({ channel: "ohlc", type: "update", data })
+      if (!batchUpdates && data.length > 0) this.send({ channel: "ohlc", type: "update", data })
     }
+    if (batch.length > 0) this.send({ channel: "ohlc", type: "update", data: batch })
   }
 
   /** "approximately once every second in the absence of any other channel updates", only once subscribed (§1.4). */

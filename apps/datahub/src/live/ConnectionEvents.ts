@@ -1,0 +1,193 @@
+/**
+ * What a provider connection does with each event of its streams. Events never wait for the
+ * database: bars go to the connection's LiveWrites, and a series answered after a (re)connect
+ * starts its gap fill on a fiber of its own (a few at a time), holding its closed bars until the
+ * fill is written (SeriesState), so a slow history request delays nothing else.
+ */
+import { Timeframe } from "@quasar/domain"
+import { Effect, FiberMap } from "effect"
+import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
+import { BarSource } from "../collect/BarSource"
+import { providerRetrySchedule } from "../sandbox/providerHost"
+import type { BarWriter } from "../store/BarWriter"
+import { fillGap, type GapRange } from "./GapFill"
+import { answer, type Generation } from "./Generation"
+import { LiveConfig } from "./LiveConfig"
+import { LiveRepo } from "./LiveRepo"
+import type { LiveWrites } from "./LiveWrites"
+import { type ConnectionStatus, releasable, type SeriesState } from "./SeriesState"
+
+export interface EventsOptions {
+  readonly provider: string
+  readonly timeframe: Timeframe.Timeframe
+  readonly status: ConnectionStatus
+  readonly series: Map<string, SeriesState>
+  readonly writes: LiveWrites
+  /** Whether `gen` is the connection's current generation (its events drive the status). */
+  readonly isPrimary: (gen: Generation) => boolean
+  readonly setState: (state: ConnectionStatus["state"]) => Effect.Effect<void>
+}
+
+export const makeConnectionEvents = (options: EventsOptions) =>
+  Effect.gen(function* () {
+    const { provider, timeframe, status, series, writes } = options
+    const config = yield* LiveConfig
+    const repo = yield* LiveRepo
+    const fillContext = yield* Effect.context<BarWriter>()
+    const bars = yield* BarSource
+    const fills = yield* FiberMap.make<string>()
+    const fillPermits = yield* Effect.makeSemaphore(config.fillConcurrency)
+    const barMs = Timeframe.durationMs(timeframe)
+    const reconnectSchedule = providerRetrySchedule({
+      ...config.reconnect,
+      maxAttempts: Number.MAX_SAFE_INTEGER
+    })
+
+    /** Writes history over [last stored + 1 bar, the forming bar's open), retrying until it can. */
+    const fillUntilDone = (gap: GapRange) =>
+      fillGap(gap, config.fillRetry).pipe(
+        Effect.tapError((e) =>
+          Effect.logWarning("gap fill failed; trying again after a backoff").pipe(
+            Effect.annotateLogs({ symbol: gap.symbol, error: e.message })
+          )
+        ),
+        Effect.retry(reconnectSchedule),
+        Effect.catchAll((e) =>
+          Effect.logError("history refused the gap fill: closed bars in this range may be missing").pipe(
+            Effect.annotateLogs({
+              symbol: gap.symbol,
+              from: new Date(gap.from).toISOString(),
+              to: new Date(gap.to).toISOString(),
+              error: e.message
+            }),
+            Effect.as<ReadonlySet<number>>(new Set())
+          )
+        )
+      )
+
+    /** The gap is filled: held bars history did not deliver are written, and the stream is trusted. */
+    const trust = (state: SeriesState, storedUntil: number | undefined, written: ReadonlySet<number>) => {
+      if (series.get(state.symbol) !== state || state.phase !== "filling") return
+      const release = releasable(state.held, storedUntil, written)
+      let last = state.lastClosed ?? Number.NEGATIVE_INFINITY
+      for (const ts of written) last = Math.max(last, ts)
+      for (const bar of release) last = Math.max(last, bar.ts)
+      state.held = []
+      state.lastClosed = Number.isFinite(last) ? last : undefined
+      state.phase = "trusted"
+      writes.closed(state, release)
+      writes.streaming(state)
+    }
+
+    const startFill = (state: SeriesState) =>
+      Effect.suspend(() => {
+        state.phase = "filling"
+        const storedUntil = state.lastClosed
+        const to = Timeframe.barOpen(timeframe, config.now())
+        const from = storedUntil === undefined ? to : storedUntil + barMs
+        const fill =
+          from >= to
+            ? Effect.succeed<ReadonlySet<number>>(new Set())
+            : fillPermits.withPermits(1)(
+                fillUntilDone({ provider, symbol: state.symbol, timeframe, from, to })
+              )
+        return FiberMap.run(
+          fills,
+          state.symbol,
+          fill.pipe(
+            Effect.flatMap((written) => Effect.sync(() => trust(state, storedUntil, written))),
+            Effect.provide(fillContext),
+            Effect.provideService(BarSource, bars)
+          )
+        )
+      })
+
+    const answered = (gen: Generation, symbol: string) =>
+      Effect.suspend(() => {
+        answer(gen, symbol)
+        const state = series.get(symbol)
+        return state?.phase === "waiting" ? Effect.asVoid(startFill(state)) : Effect.void
+      })
+
+    const onBar = (symbol: string, bar: ProviderBar, closed: boolean) => {
+      const state = series.get(symbol)
+      if (state === undefined || (state.lastClosed !== undefined && bar.ts <= state.lastClosed)) return
+      if (!closed) writes.forming(state, bar)
+      else if (state.phase !== "trusted") state.held.push(bar)
+      else {
+        state.lastClosed = bar.ts
+        writes.closed(state, [bar])
+      }
+    }
+
+    /** Takes `state` out of this connection and puts its subscription in error with `message`. */
+    const refuse = (state: SeriesState, message: string) =>
+      Effect.gen(function* () {
+        if (series.get(state.symbol) === state) series.delete(state.symbol)
+        yield* FiberMap.remove(fills, state.symbol)
+        yield* Effect.logError("live subscription refused by the provider").pipe(
+          Effect.annotateLogs({ subscription: state.id, symbol: state.symbol, error: message })
+        )
+        yield* repo
+          .recordRejected(state.id, message)
+          .pipe(
+            Effect.catchAll((e) =>
+              Effect.logWarning("could not record the refusal").pipe(
+                Effect.annotateLogs({ error: e.message })
+              )
+            )
+          )
+      })
+
+    const refusal = (symbol: string, reason: string) =>
+      `${provider} refused live ${timeframe} bars of ${symbol}: ${reason}; check the symbol at the provider, then resume the subscription`
+
+    const handle = (gen: Generation, event: LiveEvent): Effect.Effect<void> => {
+      const primary = options.isPrimary(gen)
+      const stateChange =
+        primary && status.state !== "connected" ? options.setState("connected") : Effect.void
+      if (primary) status.lastMessageAt = config.now()
+      switch (event.type) {
+        case "heartbeat":
+          return stateChange
+        case "subscribed":
+          return Effect.zipRight(stateChange, answered(gen, event.symbol))
+        case "rejected": {
+          answer(gen, event.symbol)
+          const state = series.get(event.symbol)
+          return state === undefined
+            ? stateChange
+            : Effect.zipRight(stateChange, refuse(state, refusal(event.symbol, event.reason)))
+        }
+        case "bar":
+          return Effect.zipRight(stateChange, answered(gen, event.symbol)).pipe(
+            Effect.zipRight(Effect.sync(() => onBar(event.symbol, event.bar, event.closed)))
+          )
+      }
+    }
+
+    /** Series the connection `gen` has not answered for wait for a fresh gap fill. */
+    const waitUnlessAnswered = (gen: Generation | undefined) =>
+      Effect.forEach(
+        [...series.values()].filter((s) => s.phase !== "waiting" && !gen?.answered.has(s.symbol)),
+        (state) =>
+          Effect.zipRight(
+            Effect.sync(() => {
+              state.phase = "waiting"
+            }),
+            FiberMap.remove(fills, state.symbol)
+          ),
+        { discard: true }
+      )
+
+    /** Stops following `symbol` (removed): its fill, if any, is interrupted. */
+    const forget = (symbol: string) =>
+      Effect.zipRight(
+        Effect.sync(() => series.delete(symbol)),
+        FiberMap.remove(fills, symbol)
+      )
+
+    return { handle, waitUnlessAnswered, refuse, refusal, forget }
+  })
+
+export type ConnectionEvents = Effect.Effect.Success<ReturnType<typeof makeConnectionEvents>>

@@ -1,0 +1,75 @@
+/**
+ * Fan-out of committed live bars to the `/live` clients. Connections publish a batch after the
+ * writer committed it, so a client never sees a bar the database does not have. The PubSub is
+ * unbounded so a publisher never waits for a client; each client drains its subscription at once
+ * into a bounded buffer of its own (LiveClient), which is where a slow client is caught.
+ *
+ * The newest bar of every series is kept, so that a client subscribing gets the current state at
+ * once instead of waiting for the next update.
+ */
+import type { Timeframe } from "@quasar/domain"
+import { Context, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
+import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
+
+export interface LiveUpdate {
+  readonly provider: string
+  readonly symbol: string
+  readonly timeframe: Timeframe.Timeframe
+  readonly bar: ProviderBar
+  readonly closed: boolean
+}
+
+export const seriesKey = (s: {
+  readonly provider: string
+  readonly symbol: string
+  readonly timeframe: string
+}): string => `${s.provider}\u0000${s.symbol}\u0000${s.timeframe}`
+
+export interface LiveHubService {
+  /** Hands committed bars to every client watching their series. */
+  readonly publish: (updates: ReadonlyArray<LiveUpdate>) => Effect.Effect<void>
+  /** Every update published from now on, until the scope closes. */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<LiveUpdate>, never, Scope.Scope>
+  /** The newest update of a series, if any was published. */
+  readonly latest: (key: string) => LiveUpdate | undefined
+  /** Counts a `/live` client for as long as the scope lasts. */
+  readonly connected: Effect.Effect<void, never, Scope.Scope>
+  readonly clients: Effect.Effect<number>
+}
+
+const make = Effect.gen(function* () {
+  const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<LiveUpdate>(), PubSub.shutdown)
+  const newest = new Map<string, LiveUpdate>()
+  let clients = 0
+
+  const publish = (updates: ReadonlyArray<LiveUpdate>) =>
+    Effect.suspend(() => {
+      for (const u of updates) {
+        const key = seriesKey(u)
+        const known = newest.get(key)
+        // A closed bar arriving after the next forming one (a gap fill) does not replace it.
+        if (known === undefined || u.bar.ts >= known.bar.ts) newest.set(key, u)
+      }
+      return PubSub.publishAll(pubsub, updates)
+    }).pipe(Effect.asVoid)
+
+  return {
+    publish,
+    subscribe: PubSub.subscribe(pubsub),
+    latest: (key) => newest.get(key),
+    connected: Effect.acquireRelease(
+      Effect.sync(() => {
+        clients++
+      }),
+      () =>
+        Effect.sync(() => {
+          clients--
+        })
+    ),
+    clients: Effect.sync(() => clients)
+  } satisfies LiveHubService
+})
+
+export class LiveHub extends Context.Tag("@quasar/datahub/live/LiveHub")<LiveHub, LiveHubService>() {
+  static readonly layer = Layer.scoped(LiveHub, make)
+}

@@ -1,0 +1,103 @@
+/**
+ * Starts Registry and DataHub as real child processes on one database, from the production
+ * bundles (as the Docker images run them), so a benchmark measures the service as deployed —
+ * including its peak RSS, read from /proc — and not a test harness.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
+
+export const ADMIN_TOKEN = "bench-admin-token"
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+const waitHealthy = async (url: string, timeoutMs = 120_000) => {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false
+    )
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 250))
+  }
+  throw new Error(`${url} did not become healthy within ${timeoutMs / 1000} s`)
+}
+
+/** Resident and peak resident memory of a process, MB (Linux /proc). */
+export const rssOf = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0)
+  return { rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) }
+}
+
+export interface Services {
+  readonly registryUrl: string
+  readonly datahubUrl: string
+  readonly datahub: ChildProcess
+  readonly stop: () => Promise<void>
+}
+
+/** The production bundles (`npm run build:services`), built once per benchmark process. */
+let built: Promise<void> | undefined
+const buildServices = () => {
+  built ??= new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/build-services.ts"], {
+      stdio: "inherit"
+    })
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`build-services exited ${code}`))
+    )
+  })
+  return built
+}
+
+export const startServices = async (databaseUrl: string): Promise<Services> => {
+  await buildServices()
+  const [registryPort, datahubPort] = [await freePort(), await freePort()]
+  const registryUrl = `http://127.0.0.1:${registryPort}`
+  const datahubUrl = `http://127.0.0.1:${datahubPort}`
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REGISTRY_PORT: String(registryPort),
+    DATAHUB_PORT: String(datahubPort),
+    REGISTRY_URL: registryUrl,
+    DATAHUB_URL: datahubUrl,
+    HOST: "127.0.0.1",
+    QUASAR_ADMIN_TOKEN: ADMIN_TOKEN,
+    QUASAR_SECRET_KEY: "bench-secret-key",
+    LOG_LEVEL: "WARN",
+    // The heap flags the production image runs with (ops/docker/service.Dockerfile).
+    NODE_OPTIONS: "--max-old-space-size=192 --max-semi-space-size=8"
+  }
+  // BENCH_DATAHUB_NODE_ARGS: extra Node flags for DataHub only (e.g. --cpu-prof when profiling).
+  const extra = (service: string) =>
+    service === "datahub" ? (process.env.BENCH_DATAHUB_NODE_ARGS ?? "").split(" ").filter(Boolean) : []
+  const start = (service: string) =>
+    spawn(process.execPath, [...extra(service), `dist/${service}.mjs`], {
+      env,
+      stdio: ["ignore", "ignore", "inherit"]
+    })
+  const datahub = start("datahub")
+  const registry = start("registry")
+  await Promise.all([waitHealthy(registryUrl), waitHealthy(datahubUrl)])
+  const stop = async () => {
+    for (const child of [registry, datahub]) child.kill("SIGTERM")
+    await Promise.all(
+      [registry, datahub].map((c) =>
+        c.exitCode === null ? new Promise((r) => c.once("exit", r)) : undefined
+      )
+    )
+  }
+  return { registryUrl, datahubUrl, datahub, stop }
+}
