@@ -3,7 +3,9 @@
  * the services, what is published, health checks, restart policies, the database volume,
  * secrets from the env file, pinned images, multi-stage builds and non-root runtime users.
  */
-import { existsSync, readFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
@@ -94,5 +96,32 @@ describe("ops/compose.yaml", () => {
       "migrations"
     ])
       expect(text).toContain(`COPY ${dir}/package.json ${dir}/`)
+  })
+})
+
+describe("ops/docker/web.Dockerfile's nginx layout", () => {
+  const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p))
+  it.skipIf(nginx === undefined && !process.env.CI)("passes `nginx -t` as the image assembles it", () => {
+    // The image's layout under a temporary prefix; compose's upstream host names do not resolve
+    // here, so only they are swapped for loopback — every other file is the one the image copies.
+    const prefix = mkdtempSync(join(tmpdir(), "quasar-nginx-"))
+    const quasarDir = join(prefix, "quasar")
+    cpSync(join(root, "ops/nginx"), quasarDir, { recursive: true })
+    cpSync(join(root, "ops/docker/nginx/listen.conf"), join(quasarDir, "listen.conf"))
+    const upstreams = readFileSync(join(root, "ops/docker/nginx/upstreams.conf"), "utf8")
+    expect(upstreams).toMatch(/server registry:8080;/)
+    expect(upstreams).toMatch(/server datahub:8081;/)
+    writeFileSync(join(quasarDir, "upstreams.conf"), upstreams.replace(/(registry|datahub):/g, "127.0.0.1:"))
+    mkdirSync(join(prefix, "conf.d"))
+    cpSync(join(root, "ops/docker/nginx/default.conf"), join(prefix, "conf.d/default.conf"))
+    writeFileSync(
+      join(prefix, "nginx.conf"),
+      `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/error.log;\nevents {}\nhttp { include /etc/nginx/mime.types; include conf.d/*.conf; }\n`
+    )
+    const out = spawnSync(nginx ?? "nginx", ["-t", "-p", prefix, "-c", join(prefix, "nginx.conf")], {
+      encoding: "utf8"
+    })
+    expect(out.stderr).toContain("syntax is ok")
+    expect(out.status).toBe(0)
   })
 })

@@ -76,7 +76,7 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
     120_000
   )
   step("the phone layout folds the navigation into a menu; the skip link comes first", phoneLayoutAndKeyboard)
-  // Needs DataHub's /live (being built separately): these two fail until it answers.
+  // DataHub's live feed (/live), first at the protocol level, then as the user sees it.
   step(
     "live feed: the WebSocket upgrade through nginx answers ping, subscribe and bars",
     liveFeedAnswersThroughNginx

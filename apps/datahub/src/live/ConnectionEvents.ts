@@ -5,7 +5,7 @@
  * fill is written (SeriesState), so a slow history request delays nothing else.
  */
 import { Timeframe } from "@quasar/domain"
-import { Effect, FiberMap } from "effect"
+import { Duration, Effect, FiberMap } from "effect"
 import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { providerRetrySchedule } from "../sandbox/providerHost"
@@ -66,7 +66,12 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       )
 
     /** The gap is filled: held bars history did not deliver are written, and the stream is trusted. */
-    const trust = (state: SeriesState, storedUntil: number | undefined, written: ReadonlySet<number>) => {
+    const trust = (
+      state: SeriesState,
+      storedUntil: number | undefined,
+      to: number,
+      written: ReadonlySet<number>
+    ) => {
       if (series.get(state.symbol) !== state || state.phase !== "filling") return
       const release = releasable(state.held, storedUntil, written)
       let last = state.lastClosed ?? Number.NEGATIVE_INFINITY
@@ -74,17 +79,23 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       for (const bar of release) last = Math.max(last, bar.ts)
       state.held = []
       state.lastClosed = Number.isFinite(last) ? last : undefined
+      if (state.suspectFrom !== undefined && state.suspectFrom < to) state.suspectFrom = undefined
       state.phase = "trusted"
       writes.closed(state, release)
       writes.streaming(state)
     }
 
+    /**
+     * Asks history for [the bar after the last stored one (or the first suspect one), the forming
+     * bar's open) on a fiber of the series' own, holding its stream's closed bars meanwhile.
+     */
     const startFill = (state: SeriesState) =>
       Effect.suspend(() => {
         state.phase = "filling"
         const storedUntil = state.lastClosed
         const to = Timeframe.barOpen(timeframe, config.now())
-        const from = storedUntil === undefined ? to : storedUntil + barMs
+        const after = storedUntil === undefined ? to : storedUntil + barMs
+        const from = Math.min(after, state.suspectFrom ?? after)
         const fill =
           from >= to
             ? Effect.succeed<ReadonlySet<number>>(new Set())
@@ -95,7 +106,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
           fills,
           state.symbol,
           fill.pipe(
-            Effect.flatMap((written) => Effect.sync(() => trust(state, storedUntil, written))),
+            Effect.flatMap((written) => Effect.sync(() => trust(state, storedUntil, to, written))),
             Effect.provide(fillContext),
             Effect.provideService(BarSource, bars)
           )
@@ -109,15 +120,37 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         return state?.phase === "waiting" ? Effect.asVoid(startFill(state)) : Effect.void
       })
 
-    const onBar = (symbol: string, bar: ProviderBar, closed: boolean) => {
+    const suspectMs = Duration.toMillis(config.suspectAfter)
+
+    /**
+     * A closed bar that arrives while the connection has shown no other sign of life (no update,
+     * heartbeat or ack for `suspectAfter`) was closed by the provider's own timer on stale values
+     * (Kraken: end + grace during a silence), so history is asked for it again once the series'
+     * stream is alive — or at the reconnect — and its version, written later, wins.
+     */
+    const onBar = (
+      gen: Generation,
+      symbol: string,
+      bar: ProviderBar,
+      closed: boolean
+    ): Effect.Effect<void> => {
       const state = series.get(symbol)
-      if (state === undefined || (state.lastClosed !== undefined && bar.ts <= state.lastClosed)) return
-      if (!closed) writes.forming(state, bar)
-      else if (state.phase !== "trusted") state.held.push(bar)
+      if (state === undefined || (state.lastClosed !== undefined && bar.ts <= state.lastClosed))
+        return Effect.void
+      if (!closed) {
+        writes.forming(state, bar)
+        return state.suspectFrom !== undefined && state.phase === "trusted"
+          ? Effect.asVoid(startFill(state))
+          : Effect.void
+      }
+      if (Date.now() - gen.lastLiveAt > suspectMs)
+        state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
+      if (state.phase !== "trusted") state.held.push(bar)
       else {
         state.lastClosed = bar.ts
         writes.closed(state, [bar])
       }
+      return Effect.void
     }
 
     /** Takes `state` out of this connection and puts its subscription in error with `message`. */
@@ -147,6 +180,8 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       const stateChange =
         primary && status.state !== "connected" ? options.setState("connected") : Effect.void
       if (primary) status.lastMessageAt = config.now()
+      // Anything but a closed bar (which the provider may make up on a timer) shows the connection alive.
+      if (event.type !== "bar" || !event.closed) gen.lastLiveAt = Date.now()
       switch (event.type) {
         case "heartbeat":
           return stateChange
@@ -161,7 +196,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         }
         case "bar":
           return Effect.zipRight(stateChange, answered(gen, event.symbol)).pipe(
-            Effect.zipRight(Effect.sync(() => onBar(event.symbol, event.bar, event.closed)))
+            Effect.zipRight(onBar(gen, event.symbol, event.bar, event.closed))
           )
       }
     }

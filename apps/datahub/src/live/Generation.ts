@@ -17,6 +17,8 @@ export interface Generation {
   /** Real time (ms) it was opened and of its last event. */
   readonly openedAt: number
   lastEventAt: number
+  /** Real time of the last event other than a closed bar (those a provider may make up on a timer). */
+  lastLiveAt: number
   /** Completes once every symbol is answered, or after the handover timeout. */
   readonly ready: Deferred.Deferred<void>
   /** Completes when the stream ended, with why. */
@@ -55,6 +57,7 @@ export const openGeneration = (options: OpenOptions): Effect.Effect<Generation> 
       answered: new Set(),
       openedAt: now,
       lastEventAt: now,
+      lastLiveAt: now,
       ready: yield* Deferred.make<void>(),
       ended: yield* Deferred.make<ProviderError>(),
       scope

@@ -19,6 +19,11 @@ export interface LiveFeedLimits {
 export interface LiveConfigValues {
   /** No event at all (bar, heartbeat, ack) for this long: the connection is stale and reopened. */
   readonly staleAfter: Duration.Duration
+  /**
+   * A closed bar arriving after this long without any other event was closed by the provider's
+   * timer on possibly stale values; history is asked for it again.
+   */
+  readonly suspectAfter: Duration.Duration
   /** Reconnect backoff, through the host's one provider retry policy (attempts are unlimited). */
   readonly reconnect: Pick<RetryOptions, "baseDelay" | "maxDelay">
   /** A connection that lived this long starts its next backoff from the first delay again. */
@@ -43,6 +48,7 @@ export interface LiveConfigValues {
 
 export const defaultLiveConfig: LiveConfigValues = {
   staleAfter: Duration.seconds(15),
+  suspectAfter: Duration.seconds(3),
   reconnect: { baseDelay: Duration.seconds(1), maxDelay: Duration.minutes(1) },
   healthyAfter: Duration.seconds(30),
   fillRetry: { maxAttempts: 5, baseDelay: Duration.seconds(1), maxDelay: Duration.seconds(30) },

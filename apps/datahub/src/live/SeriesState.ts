@@ -22,6 +22,8 @@ export interface SeriesState {
   phase: Phase
   /** Closed bars from the stream held while the series is not trusted, in arrival order. */
   held: Array<ProviderBar>
+  /** The oldest closed bar that arrived while the connection was silent: to be asked from history again. */
+  suspectFrom: number | undefined
 }
 
 export const newSeries = (
@@ -29,7 +31,15 @@ export const newSeries = (
   symbol: string,
   mode: "live" | "both",
   lastStored: number | undefined
-): SeriesState => ({ id, symbol, mode, lastClosed: lastStored, phase: "waiting", held: [] })
+): SeriesState => ({
+  id,
+  symbol,
+  mode,
+  lastClosed: lastStored,
+  phase: "waiting",
+  held: [],
+  suspectFrom: undefined
+})
 
 export type ConnectionState = "connecting" | "connected" | "backoff" | "stopped"
 

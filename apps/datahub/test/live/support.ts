@@ -35,10 +35,14 @@ export const fakeKraken = (now: () => number, options: { readonly snapshotBars?:
     (fake) => Effect.promise(() => fake.close())
   )
 
-/** Short delays: stale after 1.5 s real, reconnects from 200 ms, changes applied after 100 ms. */
-export const testLiveConfig = (now: () => number, overrides: Partial<LiveConfigValues> = {}): LiveConfigValues => ({
+/** Short delays: stale after 1.5 s real (suspect after 0.5 s), reconnects from 200 ms, changes after 100 ms. */
+export const testLiveConfig = (
+  now: () => number,
+  overrides: Partial<LiveConfigValues> = {}
+): LiveConfigValues => ({
   ...defaultLiveConfig,
   staleAfter: Duration.millis(1_500),
+  suspectAfter: Duration.millis(500),
   reconnect: { baseDelay: Duration.millis(200), maxDelay: Duration.seconds(1) },
   healthyAfter: Duration.seconds(5),
   fillRetry: { maxAttempts: 3, baseDelay: Duration.millis(100), maxDelay: Duration.seconds(1) },
@@ -86,17 +90,19 @@ export const subscribeLive = (symbols: ReadonlyArray<string>, mode: "live" | "bo
 
 /** The stored closed bars of a Kraken 1m series, ascending. */
 export const storedBars = (symbol: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{
-      ts: number
-      open: number
-      high: number
-      low: number
-      close: number
-      volume: number
-      vwap: number | null
-      trades: number | null
-    }>`SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume, vwap, trades
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<{
+        ts: number
+        open: number
+        high: number
+        low: number
+        close: number
+        volume: number
+        vwap: number | null
+        trades: number | null
+      }>`SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume, vwap, trades
       FROM historical_data WHERE provider = 'kraken' AND symbol = ${symbol} AND timeframe = '1m' ORDER BY ts`
   )
 

@@ -1,7 +1,9 @@
 /**
  * Live bars for one series over DataHub's WebSocket (`/api/datahub/live`), every frame encoded
  * and decoded with the `LiveClientMessage`/`LiveServerMessage` schemas. Reconnects with backoff
- * and subscribes again; pings every 25 s so idle proxies keep the connection.
+ * and subscribes again; pings every 25 s so idle proxies keep the connection. Bars that closed
+ * while the connection was down are not replayed by the feed: `onResubscribed` lets the page
+ * reload them from history.
  */
 import { type BarPoint, LIVE_PATH, LiveClientMessage, LiveServerMessage } from "@quasar/domain"
 import { Either, Schema } from "effect"
@@ -20,7 +22,8 @@ const liveUrl = () =>
 export const useLiveBars = (
   key: () => SeriesKey | null,
   enabled: () => boolean,
-  onBar: (bar: BarPoint, closed: boolean) => void
+  onBar: (bar: BarPoint, closed: boolean) => void,
+  onResubscribed: () => void = () => undefined
 ) => {
   const status = ref<LiveStatus>("off")
   const problem = ref<string | null>(null)
@@ -68,6 +71,7 @@ export const useLiveBars = (
     if (m._tag === "subscribed" && same(m, subscribedTo)) {
       status.value = "subscribed"
       problem.value = null
+      if (attempts > 0) onResubscribed()
       attempts = 0
     } else if (m._tag === "error") problem.value = m.message
     else if (m._tag === "bar" && same(m, subscribedTo)) {

@@ -94,8 +94,13 @@ export const syntheticProvider = defineProvider({
   listAssets: async (ctx) => parseSymbols(ctx.settings.symbols).map(assetOf),
 
   async *history(ctx, { symbol, timeframe, from, to }): AsyncIterable<HistoryPage> {
-    if (!parseSymbols(ctx.settings.symbols).includes(symbol))
-      throw new FatalError(`unknown symbol ${symbol}: this provider serves ${ctx.settings.symbols}`)
+    const served = parseSymbols(ctx.settings.symbols)
+    if (!served.includes(symbol))
+      throw new FatalError(
+        `unknown symbol ${symbol}: this provider serves ${served.slice(0, 10).join(", ")}${
+          served.length > 10 ? ` and ${served.length - 10} more (see its assets)` : ""
+        }; add it to the "symbols" setting`
+      )
     const walk: WalkOptions = { seed: ctx.settings.seed }
     const d = timeframeMs(timeframe)
     // Closed bars only: the last one opens a full bar before the current one.

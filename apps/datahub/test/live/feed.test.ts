@@ -1,0 +1,230 @@
+/**
+ * The `/live` WebSocket against a DataHub streaming the fake Kraken (accelerated clock): what a
+ * client subscribes to it receives, forming and closed, and nothing else; unreadable messages get
+ * an `error` frame and the connection stays; idle connections get heartbeats; a client that stops
+ * reading is closed with 4008 and a reason while the others carry on.
+ */
+import { HttpServer } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import {
+  CLOSE_TOO_SLOW,
+  type LiveServerMessage,
+  ProviderName,
+  LiveServerMessage as ServerMessage
+} from "@quasar/domain"
+import { TestDatabase } from "@quasar/server/testing"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
+import WebSocket from "ws"
+import { LiveHub } from "../../src/live/LiveHub"
+import { acceleratedNow, fakeKraken, liveApp, liveStatus, MINUTE, subscribeLive } from "./support"
+
+const T0 = Date.UTC(2024, 0, 15, 12, 0) + 5_000
+const decode = Schema.decodeUnknownSync(Schema.parseJson(ServerMessage))
+const XBT = { provider: ProviderName.make("kraken"), symbol: "XBT/USD", timeframe: "1m" } as const
+const ETH = { ...XBT, symbol: "ETH/USD" } as const
+
+interface Client {
+  readonly ws: WebSocket
+  readonly received: Array<LiveServerMessage>
+  readonly send: (message: unknown) => void
+  readonly closed: Promise<{ readonly code: number; readonly reason: string }>
+  readonly waitFor: (
+    what: string,
+    test: (received: ReadonlyArray<LiveServerMessage>) => boolean
+  ) => Effect.Effect<void, Error>
+}
+
+const connect = (url: string) =>
+  Effect.acquireRelease(
+    Effect.promise(
+      () =>
+        new Promise<Client>((resolve, reject) => {
+          const ws = new WebSocket(url)
+          const received: Array<LiveServerMessage> = []
+          const closed = new Promise<{ code: number; reason: string }>((done) =>
+            ws.on("close", (code, reason) => done({ code, reason: reason.toString() }))
+          )
+          ws.on("message", (data) => received.push(decode(String(data))))
+          ws.once("error", reject)
+          ws.once("open", () =>
+            resolve({
+              ws,
+              received,
+              closed,
+              send: (m) => ws.send(typeof m === "string" ? m : JSON.stringify(m)),
+              waitFor: (what, test) =>
+                Effect.promise(async () => {
+                  for (let i = 0; i < 300 && !test(received); i++) await new Promise((r) => setTimeout(r, 50))
+                  return test(received)
+                }).pipe(
+                  Effect.filterOrFail(
+                    (ok) => ok,
+                    () => new Error(`no ${what} in ${JSON.stringify(received.slice(-5)).slice(0, 600)}`)
+                  ),
+                  Effect.asVoid
+                )
+            })
+          )
+        })
+    ),
+    (client) => Effect.sync(() => client.ws.terminate())
+  )
+
+const setUp = Effect.gen(function* () {
+  const now = acceleratedNow(T0)
+  const fake = yield* fakeKraken(now)
+  const app = yield* Layer.build(
+    liveApp(yield* TestDatabase.fresh, fake, now, {
+      feed: {
+        heartbeatEvery: Duration.millis(400),
+        clientBuffer: 64,
+        socketBufferBytes: 32 * 1024,
+        maxSeriesPerClient: 3
+      }
+    })
+  )
+  yield* Effect.provide(subscribeLive(["XBT/USD", "ETH/USD"]), app)
+  const { address } = Context.get(app, HttpServer.HttpServer)
+  const port = address._tag === "TcpAddress" ? address.port : 0
+  return { now, fake, app, url: `ws://127.0.0.1:${port}/live`, http: `http://127.0.0.1:${port}/live` }
+})
+
+const bars = (received: ReadonlyArray<LiveServerMessage>, symbol: string, closed: boolean) =>
+  received.flatMap((m) => (m._tag === "bar" && m.symbol === symbol && m.closed === closed ? [m] : []))
+
+describe("the /live WebSocket", () => {
+  it.live(
+    "streams the subscribed series' forming and closed bars, and nothing of the others",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { fake, url } = yield* setUp
+          const client = yield* connect(url)
+          client.send({ _tag: "ping", id: 7 })
+          client.send({ _tag: "subscribe", ...XBT })
+          yield* client.waitFor(
+            "pong and subscribed",
+            (r) => r.some((m) => m._tag === "pong" && m.id === 7) && r.some((m) => m._tag === "subscribed")
+          )
+          expect(client.received.find((m) => m._tag === "subscribed")).toEqual({ _tag: "subscribed", ...XBT })
+          yield* client.waitFor(
+            "forming and closed bars",
+            (r) => bars(r, "XBT/USD", false).length >= 3 && bars(r, "XBT/USD", true).length >= 3
+          )
+          for (const m of bars(client.received, "XBT/USD", true)) {
+            const truth = fake.bar("XBT/USD", "1m", Date.parse(m.bar.ts))
+            expect(m.bar).toMatchObject({
+              open: truth.open,
+              high: truth.high,
+              low: truth.low,
+              close: truth.close
+            })
+          }
+          expect(client.received.some((m) => m._tag === "bar" && m.symbol !== "XBT/USD")).toBe(false)
+          // Unsubscribed: no more bars of it.
+          client.send({ _tag: "unsubscribe", ...XBT })
+          yield* client.waitFor("unsubscribed", (r) => r.some((m) => m._tag === "unsubscribed"))
+          const count = client.received.length
+          yield* Effect.sleep(1_500)
+          expect(client.received.slice(count).filter((m) => m._tag === "bar")).toEqual([])
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "answers malformed messages with an error frame and keeps the connection; refuses a plain GET",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { url, http, app } = yield* setUp
+          const client = yield* connect(url)
+          const malformed = [
+            "not json",
+            '{"_tag":"subscribe"}',
+            '{"_tag":"dance","provider":"kraken"}',
+            JSON.stringify({ _tag: "subscribe", ...XBT, timeframe: "7m" }),
+            "x".repeat(5_000)
+          ]
+          for (const m of malformed) client.send(m)
+          yield* client.waitFor(
+            "an error per message",
+            (r) => r.filter((m) => m._tag === "error").length === 5
+          )
+          const errors = client.received.flatMap((m) => (m._tag === "error" ? [m.message] : []))
+          expect(errors[0]).toContain("unreadable message")
+          expect(errors[0]).toContain('{"_tag":"subscribe"')
+          expect(errors[4]).toContain("longer than")
+          // Still open and answering; the limit of series per connection is said, not silently applied.
+          for (const symbol of ["A/USD", "B/USD", "C/USD", "D/USD"])
+            client.send({ _tag: "subscribe", ...XBT, symbol })
+          client.send({ _tag: "ping", id: 1 })
+          yield* client.waitFor("pong", (r) => r.some((m) => m._tag === "pong"))
+          expect(client.received.filter((m) => m._tag === "subscribed")).toHaveLength(3)
+          expect(client.received.filter((m) => m._tag === "error").at(-1)).toMatchObject({
+            message: expect.stringContaining("at most 3 series")
+          })
+          expect((yield* Effect.provide(liveStatus, app)).clients).toBe(1)
+          const plain = yield* Effect.promise(() => fetch(http))
+          expect(plain.status).toBe(426)
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "sends heartbeats on an idle connection",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { url } = yield* setUp
+          const client = yield* connect(url)
+          yield* Effect.sleep(2_000)
+          const heartbeats = client.received.filter((m) => m._tag === "heartbeat")
+          expect(heartbeats.length).toBeGreaterThanOrEqual(3)
+          expect(heartbeats[0]).toEqual({ _tag: "heartbeat" })
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "closes a client that stops reading with 4008 and a reason; another client carries on",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { url, app } = yield* setUp
+          const slow = yield* connect(url)
+          const other = yield* connect(url)
+          slow.send({ _tag: "subscribe", ...XBT })
+          other.send({ _tag: "subscribe", ...ETH })
+          yield* slow.waitFor("subscribed", (r) => r.some((m) => m._tag === "subscribed"))
+          yield* other.waitFor("subscribed", (r) => r.some((m) => m._tag === "subscribed"))
+          slow.ws.pause()
+          // Far more than the socket buffers hold: published straight into the hub, as a busy feed would.
+          const hub = Context.get(app, LiveHub)
+          const bar = { ts: T0 - MINUTE, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }
+          for (let i = 0; i < 60; i++) {
+            yield* hub.publish(
+              Array.from({ length: 500 }, (_, j) => ({
+                ...XBT,
+                bar: { ...bar, volume: i * 500 + j },
+                closed: false
+              }))
+            )
+            yield* Effect.sleep(5)
+          }
+          yield* Effect.sleep(500)
+          slow.ws.resume()
+          const closed = yield* Effect.promise(() => slow.closed).pipe(Effect.timeout("20 seconds"))
+          expect(closed.code).toBe(CLOSE_TOO_SLOW)
+          expect(closed.reason).toContain("too slow")
+          other.send({ _tag: "ping", id: 2 })
+          yield* other.waitFor("pong", (r) => r.some((m) => m._tag === "pong" && m.id === 2))
+          expect(other.ws.readyState).toBe(WebSocket.OPEN)
+          expect(other.received.some((m) => m._tag === "bar" && m.symbol === "XBT/USD")).toBe(false)
+        })
+      ),
+    60_000
+  )
+})
