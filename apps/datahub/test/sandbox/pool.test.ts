@@ -182,7 +182,21 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("provider pool", 
         Effect.repeat({ until: (s) => s === undefined, schedule: Schedule.spaced("200 millis") }),
         Effect.timeout("5 seconds")
       )
-      expect(() => process.kill(old?.pid ?? 0, 0)).toThrow()
+      // The pool forgets the slot before the kill has reaped the child: wait for the process too.
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0)
+          return true
+        } catch {
+          return false
+        }
+      }
+      const gone = yield* Effect.sync(() => !alive(old?.pid ?? 0)).pipe(
+        Effect.repeat({ until: (dead) => dead, schedule: Schedule.spaced("100 millis") }),
+        Effect.timeout("5 seconds"),
+        Effect.orElseSucceed(() => false)
+      )
+      expect(gone).toBe(true)
       yield* listAssets("synthetic")
       expect(yield* pidOf("synthetic")).toMatchObject({ version: 2 })
       yield* expectHealthy
