@@ -1,175 +1,104 @@
 /**
- * 2,000 live Kraken symbols on one DataHub. The fake Kraken runs in a child process (so its CPU
- * and memory are not DataHub's) with 2,000 generated pairs, pushing every pair's forming bar every
- * `UPDATE_MS` in one frame per tick, each forming bar stamped with its send time (`trades` =
- * Date.now() % 1e9). DataHub — the whole app, Kraken run in-process — streams them into
- * `live_data`/`historical_data` through the BarWriter; an in-process hub subscriber sees each batch
- * once committed and takes its latency from the stamp.
+ * 2,000 live Kraken symbols on one DataHub, measured as deployed: DataHub and Registry run from
+ * the production bundles in processes of their own (bench/services.ts), Kraken is the built-in
+ * provider registered by the Registry and run in its sandbox, pointed at a fake Kraken in this
+ * process with 2,000 generated pairs that pushes every pair's forming bar every `UPDATE_MS` (one
+ * frame per tick), each stamped with its send time (`trades` = Date.now() % 1e9).
  *
- * Figures over a `MEASURE_S` window after a warm-up: provider updates/s received, rows/s committed
- * by the writer, p50/p99 update→commit latency (of the updates that were written: superseded
- * forming bars are coalesced away), and DataHub's peak RSS. The baseline is raw `COPY … FROM STDIN`
- * (bench/copyIn.ts) of 200,000 rows into a table shaped like `live_data`, run afterwards on the
- * quiet machine. Targets: committed rows/s ≥ 0.5 × COPY's, p99 ≤ 250 ms, RSS ≤ 300 MB.
+ * Two `/live` WebSocket clients watch all 2,000 series (1,000 each, the per-connection limit).
+ * DataHub pushes a bar only after the writer committed it, so a pushed forming bar's latency
+ * (receipt − stamp) bounds "fake sent the update → row committed" from above; superseded forming
+ * bars are coalesced away and not measured. Over a `MEASURE_S` window after a warm-up: updates/s
+ * the fake sent, rows/s the writer committed (DataHub's /metrics), p50/p99 latency, DataHub's
+ * peak RSS (/proc VmHWM). Baseline: raw `COPY … FROM STDIN` (bench/copyIn.ts) of 200,000 rows
+ * into a table shaped like `live_data`, run after DataHub stopped.
+ * Targets: committed rows/s ≥ 0.5 × COPY's, p99 ≤ 250 ms, RSS ≤ 300 MB.
  */
-import { spawn } from "node:child_process"
-import { createServer } from "node:http"
-import { fileURLToPath } from "node:url"
-import { NodeHttpServer } from "@effect/platform-node"
-import { SqlClient } from "@effect/sql"
-import { Database, DatabaseUrl, SchemaState, ServiceConfig } from "@quasar/server"
-import { Duration, Effect, Layer, Logger, LogLevel, Option, Queue, Redacted, Stream } from "effect"
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { LiveServerMessage, ProviderName, RegistryApi } from "@quasar/domain"
+import { Effect, Schedule, Schema } from "effect"
 import Pg from "pg"
-import { appLayer } from "../apps/datahub/src/App"
-import { BarSource } from "../apps/datahub/src/collect/BarSource"
-import { LiveHub } from "../apps/datahub/src/live/LiveHub"
-import { LiveSource } from "../apps/datahub/src/live/LiveSource"
-import { LiveSupervisor } from "../apps/datahub/src/live/LiveSupervisor"
-import { BarWriter } from "../apps/datahub/src/store/BarWriter"
-import kraken from "../libs/providers/src/kraken/provider"
+import WebSocket from "ws"
+// The server module itself: the testing index also exports the vitest contract suite.
+import { startFakeKraken } from "../libs/providers/src/testing/kraken/server"
 import { copyIn } from "./copyIn"
+import { ADMIN_TOKEN, rssOf, startServices } from "./services"
 import { median, note, report, withFreshDatabase } from "./support"
 
 const SYMBOLS = Number(process.env.LIVE_BENCH_SYMBOLS ?? 2_000)
-const UPDATE_MS = Number(process.env.LIVE_BENCH_UPDATE_MS ?? 100)
-const WARMUP_S = 10
+const UPDATE_MS = Number(process.env.LIVE_BENCH_UPDATE_MS ?? 500)
+const WARMUP_S = 15
 const MEASURE_S = 30
+const PER_CLIENT = 1_000
 const COPY_SERIES = 2_000
 const COPY_PER_SERIES = 100
 
-interface Fake {
-  readonly restUrl: string
-  readonly wsUrl: string
-  readonly stop: () => void
-}
+const symbolOf = (i: number) => `S${String(i + 1).padStart(4, "0")}/USD`
+const decode = Schema.decodeUnknownSync(Schema.parseJson(LiveServerMessage))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const startFake = () =>
-  new Promise<Fake>((resolve, reject) => {
-    const main = fileURLToPath(new URL("../libs/providers/src/testing/kraken/main.ts", import.meta.url))
-    const args = ["--pairs", String(SYMBOLS), "--update-ms", String(UPDATE_MS), "--batch", "--stamp"]
-    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
-      stdio: ["ignore", "pipe", "inherit"]
+/** Points the registered Kraken provider at the fake (retried until the Registry has registered it). */
+const configureKraken = (registryUrl: string, restUrl: string, wsUrl: string) =>
+  Effect.gen(function* () {
+    const api = yield* HttpApiClient.make(RegistryApi, {
+      baseUrl: registryUrl,
+      transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(ADMIN_TOKEN))
     })
-    let out = ""
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString()
-      const settings = /provider settings: (\{.*\})/.exec(out)?.[1]
-      if (settings !== undefined) {
-        const { restUrl, wsUrl } = JSON.parse(settings) as { restUrl: string; wsUrl: string }
-        resolve({ restUrl, wsUrl, stop: () => child.kill("SIGTERM") })
-      }
+    yield* api.code.updateSettings({
+      path: { name: ProviderName.make("kraken") },
+      payload: { values: { restUrl, wsUrl } }
     })
-    child.once("exit", (code) => reject(new Error(`the fake Kraken exited with code ${code}`)))
-  })
-
-const serviceConfig = (url: string) =>
-  ServiceConfig.layer({
-    port: 0,
-    host: "127.0.0.1",
-    logLevel: LogLevel.Warning,
-    databaseUrl: Option.some(Redacted.make(url)),
-    poolSize: 10,
-    dataDir: ".quasar-bench",
-    embeddedDbPort: 0,
-    adminToken: Option.none(),
-    secretKey: Option.none(),
-    registryUrl: "http://127.0.0.1:8080",
-    datahubUrl: "http://127.0.0.1:8081",
-    otlpEndpoint: Option.none()
-  })
-
-/** Provider events DataHub received (counted per chunk, not per event, to stay off the hot path). */
-const received = { events: 0 }
-
-const dataHub = (url: string, fake: Fake) => {
-  const settings = { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } }
-  const counting = Layer.effect(
-    LiveSource,
-    Effect.map(LiveSource, (source) => ({
-      live: (provider: string, request: Parameters<typeof source.live>[1]) =>
-        source.live(provider, request).pipe(
-          Stream.mapChunks((chunk) => {
-            received.events += chunk.length
-            return chunk
-          })
-        )
-    }))
-  ).pipe(Layer.provide(LiveSource.inProcess([kraken], settings)))
-  return appLayer({}, "external").pipe(
-    Layer.provide(counting),
-    Layer.provide(BarSource.inProcess([kraken], settings)),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-    Layer.provideMerge(Database.layer({ poolSize: 10, applicationName: "quasar-bench-live" })),
-    Layer.provideMerge(DatabaseUrl.layer(Redacted.make(url))),
-    Layer.provideMerge(serviceConfig(url)),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  }).pipe(
+    Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.intersect(Schedule.recurs(240)))),
+    Effect.provide(FetchHttpClient.layer),
+    Effect.runPromise
   )
+
+/** A `/live` client watching `symbols`; records the latency of every forming bar pushed. */
+const watch = (
+  datahubUrl: string,
+  symbols: ReadonlyArray<string>,
+  sink: { on: boolean; latencies: Array<number>; bars: number }
+) =>
+  new Promise<WebSocket>((resolve, reject) => {
+    const ws = new WebSocket(`${datahubUrl.replace(/^http/, "ws")}/live`)
+    ws.once("error", reject)
+    ws.once("open", () => {
+      for (const symbol of symbols)
+        ws.send(JSON.stringify({ _tag: "subscribe", provider: "kraken", symbol, timeframe: "1m" }))
+      resolve(ws)
+    })
+    ws.on("message", (data) => {
+      if (!sink.on) return
+      const m = decode(String(data))
+      if (m._tag !== "bar") return
+      sink.bars++
+      if (!m.closed && m.bar.trades !== null)
+        sink.latencies.push(((Date.now() % 1e9) - m.bar.trades + 1e9) % 1e9)
+    })
+  })
+
+/** Rows the writer committed so far, from DataHub's Prometheus metrics. */
+const committedRows = async (datahubUrl: string) => {
+  const text = await (await fetch(`${datahubUrl}/metrics`)).text()
+  let rows = 0
+  for (const line of text.split("\n"))
+    if (line.startsWith("quasar_bar_writer_rows_total")) rows += Number(line.split(" ").at(-1))
+  return rows
 }
 
 const percentile = (xs: Array<number>, p: number) => {
-  if (xs.length === 0) return Number.NaN
   xs.sort((a, b) => a - b)
-  return xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
-}
-
-/** Streams for WARMUP_S + MEASURE_S and returns the window's figures. */
-const measureLive = (url: string, fake: Fake) =>
-  Effect.gen(function* () {
-    yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
-    note(`DataHub started, RSS ${Math.round(process.memoryUsage().rss / 1024 / 1024)} MB before streaming`)
-    const sql = yield* SqlClient.SqlClient
-    yield* sql`INSERT INTO provider_subscription (provider, symbol, timeframe, mode)
-      SELECT 'kraken', 'S' || lpad(i::text, 4, '0') || '/USD', '1m', 'live' FROM generate_series(1, ${SYMBOLS}) AS i`
-    yield* Effect.flatMap(LiveSupervisor, (s) => s.refresh)
-    const hub = yield* LiveHub
-    const writer = yield* BarWriter
-    const latencies: Array<number> = []
-    let measuring = false
-    const committed = yield* hub.subscribe
-    yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.map(Queue.takeAll(committed), (updates) => {
-          if (!measuring) return
-          const now = Date.now() % 1e9
-          for (const u of updates) if (!u.closed) latencies.push((now - (u.bar.trades ?? 0) + 1e9) % 1e9)
-        })
-      )
-    )
-    yield* Effect.sleep(Duration.seconds(WARMUP_S))
-    const first = { events: received.events, rows: (yield* writer.stats).rowsWritten, at: performance.now() }
-    measuring = true
-    let peakRss = 0
-    for (let i = 0; i < MEASURE_S * 4; i++) {
-      yield* Effect.sleep(Duration.millis(250))
-      peakRss = Math.max(peakRss, process.memoryUsage().rss)
-    }
-    measuring = false
-    const seconds = (performance.now() - first.at) / 1000
-    const stats = yield* writer.stats
-    const status = yield* Effect.flatMap(LiveSupervisor, (s) => s.status)
-    return {
-      updatesPerSec: Math.round((received.events - first.events) / seconds),
-      rowsPerSec: Math.round((stats.rowsWritten - first.rows) / seconds),
-      p50: Math.round(median(latencies)),
-      p99: Math.round(percentile(latencies, 99)),
-      measured: latencies.length,
-      rssMb: Math.round(peakRss / 1024 / 1024),
-      batches: stats.batches,
-      connections: status.connections.map((c) => `${c.state}/${c.symbols.length}`).join(",")
-    }
-  }).pipe(Effect.scoped, Effect.provide(dataHub(url, fake)), Effect.runPromise)
-
-const copyLine = (s: number, i: number) => {
-  const ts = new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString()
-  const p = 100 + s + (i % 17) * 0.25
-  return `kraken\tS${s}/USD\t1m\t${ts}\t${p}\t${p + 1}\t${p - 1}\t${p + 0.5}\t${1 + (i % 7)}\t${p}\t${i % 97}\n`
+  return xs.length === 0 ? Number.NaN : xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
 }
 
 function* copyLines(): Iterable<string> {
   let chunk = ""
   for (let s = 0; s < COPY_SERIES; s++)
     for (let i = 0; i < COPY_PER_SERIES; i++) {
-      chunk += copyLine(s, i)
+      const p = 100 + s + (i % 17) * 0.25
+      const ts = new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString()
+      chunk += `kraken\tS${s}/USD\t1m\t${ts}\t${p}\t${p + 1}\t${p - 1}\t${p + 0.5}\t${1 + (i % 7)}\t${p}\t${i % 97}\n`
       if (chunk.length >= 1 << 16) {
         yield chunk
         chunk = ""
@@ -179,60 +108,101 @@ function* copyLines(): Iterable<string> {
 }
 
 /** Raw COPY into a table like live_data (same columns and primary key), best of two rounds. */
-const copyRowsPerSec = async (url: string) => {
-  const client = new Pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const times: Array<number> = []
-    for (let round = 0; round < 2; round++) {
-      await client.query("DROP TABLE IF EXISTS copy_baseline")
-      await client.query("CREATE TABLE copy_baseline (LIKE live_data INCLUDING DEFAULTS INCLUDING INDEXES)")
-      await client.query("CHECKPOINT")
-      const started = performance.now()
-      await copyIn(
-        client,
-        "copy_baseline (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)",
-        copyLines
-      )
-      times.push(performance.now() - started)
-    }
-    const rows = Number(
-      (await client.query<{ n: string }>("SELECT count(*) AS n FROM copy_baseline")).rows[0]?.n
-    )
-    if (rows !== COPY_SERIES * COPY_PER_SERIES) throw new Error(`COPY stored ${rows} rows`)
-    return Math.round(rows / (Math.min(...times) / 1000))
-  } finally {
-    await client.end()
+const copyRowsPerSec = async (client: Pg.Client) => {
+  const times: Array<number> = []
+  for (let round = 0; round < 2; round++) {
+    await client.query("DROP TABLE IF EXISTS copy_baseline")
+    await client.query("CREATE TABLE copy_baseline (LIKE live_data INCLUDING DEFAULTS INCLUDING INDEXES)")
+    await client.query("CHECKPOINT")
+    const started = performance.now()
+    const columns = "(provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)"
+    await copyIn(client, `copy_baseline ${columns}`, copyLines)
+    times.push(performance.now() - started)
   }
+  const rows = Number(
+    (await client.query<{ n: string }>("SELECT count(*) AS n FROM copy_baseline")).rows[0]?.n
+  )
+  if (rows !== COPY_SERIES * COPY_PER_SERIES) throw new Error(`COPY stored ${rows} rows`)
+  return Math.round(rows / (Math.min(...times) / 1000))
 }
 
 await withFreshDatabase("live", async (url) => {
-  const fake = await startFake()
-  note(`fake Kraken with ${SYMBOLS} pairs, one frame every ${UPDATE_MS} ms, at ${fake.wsUrl}`)
-  let live: Awaited<ReturnType<typeof measureLive>>
-  try {
-    live = await measureLive(url, fake)
-  } finally {
-    fake.stop()
-  }
-  const baseline = await copyRowsPerSec(url)
-  const ratio = Math.round((live.rowsPerSec / baseline) * 100) / 100
-  process.stdout.write(`symbols: ${SYMBOLS}, connections: ${live.connections}\n`)
-  process.stdout.write(`provider updates received: ${live.updatesPerSec}/s\n`)
-  process.stdout.write(`rows committed: ${live.rowsPerSec}/s (COPY: ${baseline}/s, ratio ${ratio})\n`)
-  process.stdout.write(
-    `update→commit latency: p50 ${live.p50} ms, p99 ${live.p99} ms (${live.measured} updates)\n`
-  )
-  process.stdout.write(`DataHub peak RSS: ${live.rssMb} MB\n`)
-  const pass = ratio >= 0.5 && live.p99 <= 250 && live.rssMb <= 300
-  report({
-    bench: "live",
-    value: live.rowsPerSec,
-    unit: "rows/s",
-    baseline,
-    ratio,
-    target: ">= 0.5 x COPY, p99 <= 250 ms, RSS <= 300 MB",
-    pass,
-    ...{ p99Ms: live.p99, p50Ms: live.p50, rssMb: live.rssMb, updatesPerSec: live.updatesPerSec }
+  const fake = await startFakeKraken({
+    syntheticPairs: SYMBOLS,
+    updateEveryMs: UPDATE_MS,
+    batchUpdates: true,
+    stampSentAt: true
   })
+  const services = await startServices(url)
+  const client = new Pg.Client({ connectionString: url })
+  await client.connect()
+  const sockets: Array<WebSocket> = []
+  try {
+    await configureKraken(services.registryUrl, fake.restUrl, fake.wsUrl)
+    await client.query(
+      `INSERT INTO provider_subscription (provider, symbol, timeframe, mode)
+       SELECT 'kraken', 'S' || lpad(i::text, 4, '0') || '/USD', '1m', 'live' FROM generate_series(1, $1::int) AS i`,
+      [SYMBOLS]
+    )
+    // Tells DataHub (ChangeFeed channel `subscriptions`) to re-read its live subscriptions.
+    await client.query(`INSERT INTO change_events (channel, payload) VALUES ('subscriptions', '{}'::jsonb)`)
+    const sink = { on: false, latencies: [] as Array<number>, bars: 0 }
+    const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolOf(i))
+    for (let i = 0; i < SYMBOLS; i += PER_CLIENT)
+      sockets.push(await watch(services.datahubUrl, symbols.slice(i, i + PER_CLIENT), sink))
+    note(`fake Kraken: ${SYMBOLS} pairs, a frame every ${UPDATE_MS} ms; warming up ${WARMUP_S} s`)
+    await sleep(WARMUP_S * 1000)
+    const pid = services.datahub.pid ?? 0
+    const first = {
+      sent: fake.stats.updatesSent,
+      rows: await committedRows(services.datahubUrl),
+      at: performance.now()
+    }
+    sink.on = true
+    let peakMb = rssOf(pid).peakMb
+    for (let i = 0; i < MEASURE_S * 4; i++) {
+      await sleep(250)
+      peakMb = Math.max(peakMb, rssOf(pid).peakMb)
+    }
+    sink.on = false
+    const seconds = (performance.now() - first.at) / 1000
+    const updatesPerSec = Math.round((fake.stats.updatesSent - first.sent) / seconds)
+    const rowsPerSec = Math.round(((await committedRows(services.datahubUrl)) - first.rows) / seconds)
+    const status = (await (await fetch(`${services.datahubUrl}/live/status`)).json()) as {
+      connections: ReadonlyArray<{ state: string; reconnects: number; symbols: ReadonlyArray<string> }>
+    }
+    for (const ws of sockets) ws.terminate()
+    await services.stop()
+    const baseline = await copyRowsPerSec(client)
+    const p50 = Math.round(median(sink.latencies))
+    const p99 = Math.round(percentile(sink.latencies, 99))
+    const ratio = Math.round((rowsPerSec / baseline) * 100) / 100
+    const connections = status.connections.map(
+      (c) => `${c.state} (${c.symbols.length} symbols, ${c.reconnects} reconnects)`
+    )
+    process.stdout.write(`connections: ${connections.join(", ")}\n`)
+    process.stdout.write(
+      `updates sent by the fake: ${updatesPerSec}/s; bars pushed to /live: ${Math.round(sink.bars / seconds)}/s\n`
+    )
+    process.stdout.write(`rows committed: ${rowsPerSec}/s (COPY: ${baseline}/s, ratio ${ratio})\n`)
+    process.stdout.write(
+      `update→commit latency: p50 ${p50} ms, p99 ${p99} ms (${sink.latencies.length} updates)\n`
+    )
+    process.stdout.write(`DataHub peak RSS: ${peakMb} MB\n`)
+    report({
+      bench: "live",
+      value: rowsPerSec,
+      unit: "rows/s",
+      baseline,
+      ratio,
+      target: ">= 0.5 x COPY, p99 <= 250 ms, RSS <= 300 MB",
+      pass: ratio >= 0.5 && p99 <= 250 && peakMb <= 300,
+      ...{ p99Ms: p99, p50Ms: p50, rssMb: peakMb, updatesPerSec }
+    })
+  } finally {
+    for (const ws of sockets) ws.terminate()
+    await services.stop()
+    await client.end()
+    await fake.close()
+  }
 })

@@ -5,8 +5,10 @@ import { migrations } from "@quasar/migrations"
 import { AdminAuthLive, ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
+import { CollectionApiLive } from "./CollectionApi"
 import { BarSink } from "./collect/BarSink"
 import { CollectionLive } from "./collect/Collection"
+import { CollectionHistoryRepo } from "./collect/CollectionHistoryRepo"
 import { PoolBarSource } from "./collect/PoolBarSource"
 import { HealthApiLive } from "./HealthApi"
 import { LiveApiLive } from "./LiveApi"
@@ -22,7 +24,8 @@ import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
 
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
-  Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive]),
+  Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive, CollectionApiLive]),
+  Layer.provide(CollectionHistoryRepo.layer),
   Layer.provide([LiveApiLive, LiveFeedRoute]),
   Layer.provide(AdminAuthLive)
 )

@@ -8,7 +8,14 @@
  * keyset pages of 10,000 rows, so memory stays flat whatever the range; `limit` does not apply.
  */
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
-import { type BarsQuery, DataHubApi, InvalidRequest, NotFound, Timeframe } from "@quasar/domain"
+import {
+  type BarsQuery,
+  DataHubApi,
+  DEFAULT_BARS_LIMIT,
+  InvalidRequest,
+  NotFound,
+  Timeframe
+} from "@quasar/domain"
 import { orDieOnSql } from "@quasar/server"
 import { DateTime, Effect, Layer, Option, Stream } from "effect"
 import { BarsRepo, type Page, type PageRequest, type Series } from "./store/BarsRepo"
@@ -117,7 +124,7 @@ const make = Effect.gen(function* () {
         from: q.from && DateTime.toEpochMillis(q.from),
         to: q.to && DateTime.toEpochMillis(q.to),
         after: q.cursor === undefined ? undefined : decodeCursor(q.cursor),
-        limit: q.format === "csv" ? CSV_PAGE_ROWS : q.limit,
+        limit: q.format === "csv" ? CSV_PAGE_ROWS : (q.limit ?? DEFAULT_BARS_LIMIT),
         resample: q.resample
       }
       if (q.format === "csv") {

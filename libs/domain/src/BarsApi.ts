@@ -6,6 +6,7 @@ import { InvalidRequest, NotFound } from "./Errors"
 import { TimeframeFromString } from "./Timeframe"
 
 export const MAX_BARS = 100_000
+export const DEFAULT_BARS_LIMIT = 1_000
 
 /** One bar as served: open time plus OHLCV, compact because responses can hold 100,000 of them. */
 export const BarPoint = Schema.Struct({
@@ -28,14 +29,14 @@ export const BarsQuery = Schema.Struct({
   timeframe: TimeframeFromString,
   from: Schema.optional(Timestamp),
   to: Schema.optional(Timestamp),
-  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, MAX_BARS)), {
-    default: () => 1_000
-  }),
+  /** Bars per page, 1–100,000 (default 1,000). */
+  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, MAX_BARS))),
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
   /** Serve bars of this larger timeframe, aggregated from stored `timeframe` bars. */
   resample: Schema.optional(TimeframeFromString),
-  format: Schema.optionalWith(Schema.Literal("json", "csv"), { default: () => "json" as const })
+  /** `json` (default) or `csv`. */
+  format: Schema.optional(Schema.Literal("json", "csv"))
 })
 
 export const BarsPage = Schema.Struct({

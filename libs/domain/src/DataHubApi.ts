@@ -1,5 +1,6 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { BarsGroup } from "./BarsApi"
+import { CollectionGroup } from "./CollectionApi"
 import { HealthGroup } from "./HealthApi"
 import { LiveGroup } from "./LiveApi"
 import { SandboxGroup } from "./SandboxApi"
@@ -12,5 +13,6 @@ export class DataHubApi extends HttpApi.make("datahub")
   .add(SubscriptionsGroup)
   .add(BarsGroup)
   .add(LiveGroup)
+  .add(CollectionGroup)
   .annotate(OpenApi.Title, "Quasar DataHub")
   .annotate(OpenApi.Description, "Subscriptions, collection, live streams and bars") {}

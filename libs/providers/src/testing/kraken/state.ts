@@ -35,6 +35,8 @@ export interface FakeStats {
   unsubscribeRequests: number
   pings: number
   restRequests: number
+  /** `ohlc` entries pushed in updates (forming and final), for load tests' updates/s. */
+  updatesSent: number
 }
 
 export interface FakeState {
@@ -59,7 +61,8 @@ export const zeroStats = (): FakeStats => ({
   subscribeRequests: 0,
   unsubscribeRequests: 0,
   pings: 0,
-  restRequests: 0
+  restRequests: 0,
+  updatesSent: 0
 })
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

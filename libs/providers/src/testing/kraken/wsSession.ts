@@ -182,9 +182,14 @@ export class FakeWsSession {
         data.push(this.entry(subscription, stampSentAt ? { ...forming, trades: Date.now() % 1e9 } : forming))
       }
       subscription.formingBegin = Math.max(subscription.formingBegin, current)
-      if (!batchUpdates && data.length > 0) this.send({ channel: "ohlc", type: "update", data })
+      if (!batchUpdates && data.length > 0) this.sendUpdate(data)
     }
-    if (batch.length > 0) this.send({ channel: "ohlc", type: "update", data: batch })
+    if (batch.length > 0) this.sendUpdate(batch)
+  }
+
+  private sendUpdate(data: ReadonlyArray<Fields>): void {
+    this.state.stats.updatesSent += data.length
+    this.send({ channel: "ohlc", type: "update", data })
   }
 
   /** "approximately once every second in the absence of any other channel updates", only once subscribed (§1.4). */
