@@ -26,6 +26,10 @@ export const chartShowsStoredBars = async (stack: Stack) => {
   const coverage = page.getByRole("region", { name: "Coverage" })
   const text = await textMatching(coverage, /Bars stored\s*\d+/)
   expect(text).toMatch(/Gaps\s*none/)
+  // How the range was collected: at least one backfill run that wrote bars.
+  const runs = page.getByRole("table", { name: "Collection runs" })
+  const runsText = await textMatching(runs, /backfill/)
+  expect(runsText).toMatch(/ok/)
   const href = await page.getByRole("link", { name: "Download CSV" }).getAttribute("href")
   const csv = await (await page.request.get(`${url}${href}`)).text()
   expect(csv.split("\n")[0]).toBe("ts,open,high,low,close,volume,vwap,trades")

@@ -67,5 +67,5 @@ export const useExplorer = () => {
   )
 
   if (ready.value) void show()
-  return { form, preset, shown, ready, csv, show, usePreset, ...bars }
+  return { form, preset, shown, fromMs, toMs, ready, csv, show, usePreset, ...bars }
 }
