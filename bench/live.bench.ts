@@ -179,7 +179,12 @@ await withFreshDatabase("live", async (url) => {
     const updatesPerSec = Math.round((fake.stats.updatesSent - first.sent) / seconds)
     const rowsPerSec = Math.round(((await committedRows(services.datahubUrl)) - first.rows) / seconds)
     const status = (await (await fetch(`${services.datahubUrl}/live/status`)).json()) as {
-      connections: ReadonlyArray<{ state: string; reconnects: number; symbols: ReadonlyArray<string> }>
+      connections: ReadonlyArray<{
+        state: string
+        reconnects: number
+        lastError: string | null
+        symbols: ReadonlyArray<string>
+      }>
     }
     for (const ws of sockets) ws.terminate()
     await services.stop()
@@ -188,7 +193,8 @@ await withFreshDatabase("live", async (url) => {
     const p99 = Math.round(percentile(sink.latencies, 99))
     const ratio = Math.round((rowsPerSec / baseline) * 100) / 100
     const connections = status.connections.map(
-      (c) => `${c.state} (${c.symbols.length} symbols, ${c.reconnects} reconnects)`
+      (c) =>
+        `${c.state} (${c.symbols.length} symbols, ${c.reconnects} reconnects${c.lastError ? `, last error: ${c.lastError}` : ""})`
     )
     process.stdout.write(`connections: ${connections.join(", ")}\n`)
     process.stdout.write(
