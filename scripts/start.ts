@@ -17,6 +17,7 @@ import { placeholderPage } from "./launcher/placeholder"
 import type { ProxyRoute } from "./launcher/proxy"
 import { firstExit, killAllNow, type ServiceSpec, spawnAll } from "./launcher/services"
 import { serveWeb } from "./launcher/web"
+import { ensureWebBuild } from "./launcher/webBuild"
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
 const complain = (line: string) => process.stderr.write(`quasar: ${line}\n`)
@@ -59,6 +60,7 @@ const program = Effect.gen(function* () {
     route("/api/datahub/", dial, config.datahubPort, true, 1 * MiB, 60_000),
     route("/ws/", dial, config.datahubPort, false, 1 * MiB, 3_600_000)
   ]
+  yield* ensureWebBuild(config.repoRoot, config.webDist, say)
   yield* serveWeb(
     {
       routes,

@@ -45,7 +45,9 @@ const requestLog = HttpMiddleware.make((app) =>
     const tags = { method: request.method, route: routeOf(path), status: String(status) }
     yield* Metric.increment(Metric.taggedWithLabels(Metrics.httpRequests, labelsOf(tags)))
     yield* Metric.update(Metric.taggedWithLabels(Metrics.httpDuration, labelsOf(tags)), durationMs / 1000)
-    const log = status >= 500 ? Effect.logError : Effect.logInfo
+    // 503 is an answer with a reason (a dependency is down), not a failure of this service.
+    const log =
+      status >= 500 && status !== 503 ? Effect.logError : status >= 400 ? Effect.logWarning : Effect.logInfo
     yield* log("http request").pipe(
       Effect.annotateLogs({ method: request.method, path, status, durationMs }),
       Effect.annotateLogs(Exit.isFailure(exit) ? { error: String(exit.cause) } : {})

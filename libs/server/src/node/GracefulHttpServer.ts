@@ -44,7 +44,12 @@ export const make = (): GracefulHttpServer => {
     if (draining) res.setHeader("connection", "close")
     if (server.listenerCount("request") === 1) {
       res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" })
-      res.end(JSON.stringify({ _tag: "Unavailable", message: "the service is shutting down; retry" }))
+      res.end(
+        JSON.stringify({
+          _tag: "ServiceUnavailable",
+          message: "the service is starting or shutting down; retry"
+        })
+      )
     }
   })
   const drain = Effect.async<void>((resume) => {
