@@ -211,19 +211,19 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
     /** A crash (a defect) is logged and the loop restarted; the connection never dies silently. */
     const supervised: Effect.Effect<never> = control.pipe(
       Effect.catchAllCause((cause) =>
-        Effect.logError("live connection crashed; restarting it", cause).pipe(
-          Effect.zipRight(Effect.suspend(() => (primary ? closeGeneration(primary) : Effect.void))),
-          Effect.zipRight(
-            Effect.sync(() => {
-              primary = undefined
-            })
-          ),
-          Effect.zipRight(events.waitUnlessAnswered(undefined)),
-          Effect.zipRight(Effect.sleep(RESTART_AFTER_CRASH)),
-          Effect.zipRight(
-            Effect.suspend(() => (Cause.isInterruptedOnly(cause) ? Effect.interrupt : supervised))
-          )
-        )
+        Cause.isInterruptedOnly(cause)
+          ? Effect.interrupt
+          : Effect.logError("live connection crashed; restarting it", cause).pipe(
+              Effect.zipRight(Effect.suspend(() => (primary ? closeGeneration(primary) : Effect.void))),
+              Effect.zipRight(
+                Effect.sync(() => {
+                  primary = undefined
+                })
+              ),
+              Effect.zipRight(events.waitUnlessAnswered(undefined)),
+              Effect.zipRight(Effect.sleep(RESTART_AFTER_CRASH)),
+              Effect.zipRight(Effect.suspend(() => supervised))
+            )
       )
     )
 

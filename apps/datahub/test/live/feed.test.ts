@@ -67,7 +67,12 @@ const connect = (url: string) =>
           )
         })
     ),
-    (client) => Effect.sync(() => client.ws.terminate())
+    // A clean close before the app stops, so the server's handler ends normally.
+    (client) =>
+      Effect.promise(() => {
+        client.ws.close()
+        return Promise.race([client.closed, new Promise((r) => setTimeout(r, 1_000))])
+      }).pipe(Effect.zipRight(Effect.sync(() => client.ws.terminate())))
   )
 
 const setUp = Effect.gen(function* () {
