@@ -6,7 +6,20 @@
  * asked for again: a page is written completely or not at all.
  */
 import { type ProviderError, ProviderRetryableError, Timeframe } from "@quasar/domain"
-import { Cause, Chunk, Clock, Duration, Effect, Exit, Option, Schedule, Stream } from "effect"
+import { Metrics } from "@quasar/server"
+import {
+  Cause,
+  Chunk,
+  Clock,
+  Duration,
+  Effect,
+  Exit,
+  Metric,
+  MetricLabel,
+  Option,
+  Schedule,
+  Stream
+} from "effect"
 import { retryProviderStream } from "../sandbox/providerHost"
 import { type BarRow, BarSink } from "./BarSink"
 import { BarSource, type HistoryChunk } from "./BarSource"
@@ -164,9 +177,20 @@ export const collectRange = (plan: RunPlan) =>
     // A run that failed because the database went away is recorded once it is back (within a
     // while), so the table says so; a stopped run must not hold up a shutdown for long.
     const finish = (status: RunStatus, error: string | null, patience: Duration.DurationInput) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        runs.finish(runId, { status, rows, pages, retries: retries(), error, durationMs: now - startedAt })
-      ).pipe(Effect.retry(Schedule.spaced("500 millis")), Effect.timeout(patience), Effect.ignore)
+      Metric.increment(
+        Metric.taggedWithLabels(Metrics.collectionRuns, [
+          MetricLabel.make("provider", sub.provider),
+          MetricLabel.make("outcome", status === "failed" ? "failed" : retries() > 0 ? "retried" : status)
+        ])
+      ).pipe(
+        Effect.zipRight(Clock.currentTimeMillis),
+        Effect.flatMap((now) =>
+          runs.finish(runId, { status, rows, pages, retries: retries(), error, durationMs: now - startedAt })
+        ),
+        Effect.retry(Schedule.spaced("500 millis")),
+        Effect.timeout(patience),
+        Effect.ignore
+      )
 
     const completed = forward
       ? subscriptions.recordProgress(sub.id, {

@@ -6,19 +6,21 @@
  * backoff for as long as it lasts; one no retry can fix is returned to the lane.
  */
 import type { SqlClient, SqlError } from "@effect/sql"
+import { Metrics } from "@quasar/server"
 import { Effect, Metric, Schedule } from "effect"
 import { type BarTarget, tableOf, type UpsertStatement } from "./barBatch"
 import { describe, isPermanent, isUniqueViolation } from "./writeFailure"
 import type { LaneOptions, WriterCounters } from "./writerLane"
 
-const rowsMetric = Metric.counter("quasar_bar_writer_rows_total", { description: "bars committed" })
+// Bars written and write latency are the service-wide metrics (libs/server/src/Metrics.ts).
 const batchesMetric = Metric.counter("quasar_bar_writer_batches_total", {
-  description: "statements committed"
+  description: "statements committed",
+  incremental: true
 })
 const retriesMetric = Metric.counter("quasar_bar_writer_retries_total", {
-  description: "failed attempts retried"
+  description: "failed attempts retried",
+  incremental: true
 })
-const latencyMetric = Metric.gauge("quasar_bar_writer_write_ms", { description: "last statement duration" })
 
 export const statementWriter = (sql: SqlClient.SqlClient, options: LaneOptions, stats: WriterCounters) => {
   const retry = Schedule.exponential(options.retryDelay, 2).pipe(
@@ -43,9 +45,9 @@ export const statementWriter = (sql: SqlClient.SqlClient, options: LaneOptions, 
       stats.batches++
       stats.lastBatchRows = statement.rows
       stats.lastWriteMs = ms
-      yield* Metric.incrementBy(Metric.tagged(rowsMetric, "target", target), statement.rows)
+      yield* Metric.incrementBy(Metric.tagged(Metrics.barsWritten, "target", target), statement.rows)
       yield* Metric.increment(Metric.tagged(batchesMetric, "target", target))
-      yield* Metric.set(latencyMetric, ms)
+      yield* Metric.update(Metrics.writeLatency, ms / 1000)
       yield* Effect.logDebug("bars written").pipe(Effect.annotateLogs({ ms }))
     })
 

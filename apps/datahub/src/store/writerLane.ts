@@ -12,7 +12,9 @@
  * nothing is lost. A failure no retry can fix (bad data) is narrowed to the writes that caused
  * it, which fail with `BarsRejected`; the other writes of the batch are stored.
  */
+
 import type { SqlClient } from "@effect/sql"
+import { Metrics } from "@quasar/server"
 import { Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Queue, Schema, type Scope } from "effect"
 import { type BarRow, type BarTarget, tableOf, type UpsertStatement, upsertStatement } from "./barBatch"
 import { statementWriter } from "./statementWriter"
@@ -64,10 +66,6 @@ interface Prepared {
   readonly rows: number
   readonly groups: ReadonlyArray<readonly [BarTarget, ReadonlyArray<Pending>, UpsertStatement]>
 }
-
-const queueMetric = Metric.gauge("quasar_bar_writer_queued_rows", {
-  description: "rows waiting to be written"
-})
 
 export const makeLane = (
   sql: SqlClient.SqlClient,
@@ -174,7 +172,7 @@ export const makeLane = (
         }
         stats.queuedRows -= rows
         stats.inFlightRows += rows
-        yield* Metric.set(queueMetric, stats.queuedRows)
+        yield* Metric.set(Metrics.writerQueueDepth, stats.queuedRows)
         return prepare(batch, rows)
       })
     )

@@ -71,6 +71,10 @@ describe("why are bars missing", () => {
           expect(DateTime.toEpochMillis(failed!.from)).toBeLessThanOrEqual(from + 60 * MINUTE)
           expect(DateTime.toEpochMillis(failed!.to)).toBeGreaterThanOrEqual(from + 120 * MINUTE)
 
+          // Operators see the same on /metrics.
+          const metrics = yield* client.health.metrics()
+          expect(metrics).toMatch(/quasar_collection_runs_total\{[^}]*outcome="failed"[^}]*\} [1-9]/)
+
           // The outage ends: the next run fills the range, and the history shows that too.
           fake.reset()
           yield* Effect.provide(
@@ -90,6 +94,9 @@ describe("why are bars missing", () => {
             fake.closedBars("XBT/USD", "1m", from + 60 * MINUTE, from + 120 * MINUTE).length
           )
           expect(after.runs.some((r) => r.status === "ok" && r.rows > 0)).toBe(true)
+          expect(yield* client.health.metrics()).toMatch(
+            /quasar_bars_written_total\{target="historical"\} [1-9]/
+          )
         })
       ),
     120_000
