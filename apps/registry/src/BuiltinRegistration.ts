@@ -1,6 +1,6 @@
 /**
- * Registers the built-in providers on start, through the same upload-and-validate path as any
- * user's code. A new built-in version is activated when the provider has no current version or
+ * Registers the built-in providers on start, through the same upload-and-validate path that
+ * uploaded code takes. A new built-in version is activated when the provider has no current version or
  * its current one is an older built-in; a user's own activated upload is left alone. DataHub
  * may start later than the Registry, so this retries until it answers.
  */

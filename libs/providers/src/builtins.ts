@@ -1,6 +1,6 @@
 /**
  * The providers that ship with Quasar. They are registered on first start through the same
- * upload-and-validate path as any user's code: each entry module is bundled into one ES module
+ * upload-and-validate path that uploaded code takes: each entry module is bundled into one ES module
  * that imports only the SDK.
  */
 export interface BuiltinProvider {

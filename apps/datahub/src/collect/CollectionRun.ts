@@ -117,15 +117,32 @@ export const collectRange = (plan: RunPlan) =>
       vwap: b.vwap,
       trades: b.trades
     })
-    const commit = (chunk: HistoryChunk) =>
+    // Writing and recording are two steps so that two writes can be in flight (the writer's
+    // lanes stay busy) while progress is still recorded strictly in order, each step only once
+    // its rows are committed. A failed write fails the stream; the retry restarts from `cursor`,
+    // the last recorded page, and rewrites whatever was in flight (upserts: no duplicates).
+    let queuedFrom = cursor
+    const toWrite = (chunk: HistoryChunk): ReadonlyArray<HistoryChunk["bars"][number]> => {
+      pages++
+      const bars = chunk.bars.filter((b) => b.ts >= queuedFrom)
+      const last = bars.at(-1)
+      if (last !== undefined) queuedFrom = last.ts + d
+      return bars
+    }
+    const write = (bars: ReadonlyArray<HistoryChunk["bars"][number]>) =>
+      bars.length === 0
+        ? Effect.succeed(bars)
+        : sink.write("historical", bars.map(toRow)).pipe(
+            Effect.mapError((rejected) => new PageRefused({ message: rejected.message })),
+            Effect.as(bars)
+          )
+    const record = (written: ReadonlyArray<HistoryChunk["bars"][number]>) =>
       Effect.gen(function* () {
-        pages++
-        const bars = chunk.bars.filter((b) => b.ts >= cursor)
+        // After a provider retry, pages already recorded may be written again: never step back.
+        const bars =
+          written[0] !== undefined && written[0].ts < cursor ? written.filter((b) => b.ts >= cursor) : written
         const last = bars.at(-1)
         if (last === undefined) return
-        yield* sink
-          .write("historical", bars.map(toRow))
-          .pipe(Effect.mapError((rejected) => new PageRefused({ message: rejected.message })))
         yield* store(
           gaps.recordEmpty(
             series,
@@ -154,6 +171,7 @@ export const collectRange = (plan: RunPlan) =>
     // Each (re)start asks only for what is not committed yet.
     const pagesFromCursor = Stream.suspend(() => {
       attempts++
+      queuedFrom = cursor
       return source.history(sub.provider, {
         symbol: sub.symbol,
         timeframe: sub.timeframe,
@@ -203,7 +221,9 @@ export const collectRange = (plan: RunPlan) =>
         gaps.recordEmpty(series, cursor < plan.to ? [{ from: cursor, to: plan.to }] : [])
 
     return yield* pagesFromCursor.pipe(
-      Stream.runForEach(commit),
+      Stream.map(toWrite),
+      Stream.mapEffect(write, { concurrency: 2 }),
+      Stream.runForEach(record),
       Effect.timeoutFail({
         duration: config.runTimeout,
         onTimeout: () =>

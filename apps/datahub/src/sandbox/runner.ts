@@ -151,7 +151,23 @@ const serve = (provider: RunnableModule) => {
     )
 
   const calls = new Map<number, AbortController>()
-  const streams = new Map<number, { controller: AbortController; iterator: AsyncIterator<unknown> }>()
+  interface OpenStream {
+    readonly controller: AbortController
+    readonly iterator: AsyncIterator<unknown>
+    /**
+     * The next item, already asked for: while the host handles one page the provider produces
+     * the following one, so a backfill is not one IPC round trip slower per page.
+     */
+    ahead?: Promise<IteratorResult<unknown>> | undefined
+  }
+  const streams = new Map<number, OpenStream>()
+
+  const askNext = (stream: OpenStream): Promise<IteratorResult<unknown>> => {
+    const next = attempt(() => stream.iterator.next())
+    // Reported by the Pull that takes it; until then it must not count as unhandled.
+    next.catch(() => undefined)
+    return next
+  }
 
   /** A result that cannot cross the channel is the provider's bug, reported as a failure. */
   const answer = (message: Extract<ChildMessage, { _tag: "Result" | "Item" }>) => {
@@ -187,7 +203,9 @@ const serve = (provider: RunnableModule) => {
       streams.delete(id)
       stream.controller.abort()
     }
-    attempt(() => stream.iterator.next()).then(
+    const next = stream.ahead ?? askNext(stream)
+    stream.ahead = undefined
+    next.then(
       (result) => {
         if (streams.get(id) !== stream) return
         if (typeof result !== "object" || result === null) {
@@ -200,7 +218,10 @@ const serve = (provider: RunnableModule) => {
         } else if (result.done) {
           finish()
           post({ _tag: "Done", id })
-        } else answer({ _tag: "Item", id, value: result.value })
+        } else {
+          stream.ahead = askNext(stream)
+          answer({ _tag: "Item", id, value: result.value })
+        }
       },
       (e) => {
         if (streams.get(id) !== stream) return

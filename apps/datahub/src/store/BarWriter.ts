@@ -127,7 +127,7 @@ const make = (options: BarWriterOptions) =>
     const lanes = yield* Effect.forEach(Array.from({ length: Math.max(1, options.lanes) }), () =>
       makeLane(sql, options, stats, schema.ready)
     )
-    const lane = (key: string) => lanes[hash(key) % lanes.length]!
+    const laneIndex = (key: string) => hash(key) % lanes.length
 
     const write = (target: BarTarget, rows: ReadonlyArray<BarRow>): Effect.Effect<void, BarsRejected> =>
       Effect.gen(function* () {
@@ -140,16 +140,25 @@ const make = (options: BarWriterOptions) =>
             message: `${problem}: these ${rows.length} bars are not stored; validate bars (ValidBar) before writing`
           })
         const pieces: Array<Deferred.Deferred<void, BarsRejected>> = []
+        // One piece per lane (cut at the batch size), not per series: a live write touching
+        // 2,000 series would otherwise queue 2,000 tiny statements.
+        const perLane = new Map<number, Array<BarRow>>()
         for (const [key, block] of byBlock(rows)) {
-          const to = lane(key)
-          for (let i = 0; i < block.length; i += options.maxBatchRows)
+          const n = laneIndex(key)
+          const bucket = perLane.get(n)
+          if (bucket) for (const r of block) bucket.push(r)
+          else perLane.set(n, [...block])
+        }
+        for (const [n, laneRows] of perLane)
+          for (let i = 0; i < laneRows.length; i += options.maxBatchRows)
             pieces.push(
-              yield* to.enqueue(
+              yield* lanes[n]!.enqueue(
                 target,
-                block.length <= options.maxBatchRows ? block : block.slice(i, i + options.maxBatchRows)
+                laneRows.length <= options.maxBatchRows
+                  ? laneRows
+                  : laneRows.slice(i, i + options.maxBatchRows)
               )
             )
-        }
         yield* Effect.forEach(pieces, Deferred.await, { discard: true })
       })
 

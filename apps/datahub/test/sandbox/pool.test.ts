@@ -192,8 +192,8 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("provider pool", 
         }
       }
       const gone = yield* Effect.sync(() => !alive(old?.pid ?? 0)).pipe(
-        Effect.repeat({ until: (dead) => dead, schedule: Schedule.spaced("100 millis") }),
-        Effect.timeout("5 seconds"),
+        Effect.filterOrFail((dead) => dead),
+        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("5 seconds"))),
         Effect.orElseSucceed(() => false)
       )
       expect(gone).toBe(true)
