@@ -8,6 +8,16 @@ import { Effect, Layer, Stream } from "effect"
 import { ProviderPool } from "../sandbox/ProviderPool"
 import { BarSource } from "./BarSource"
 
+/** The pool's errors in the provider's two classes (shared with the live source). */
+export const providerErrorOf =
+  (provider: string) =>
+  <E extends { readonly _tag: string; readonly message: string }>(e: E) =>
+    e._tag === "NotFound"
+      ? new ProviderFatalError({ provider, message: e.message })
+      : e._tag === "ServiceUnavailable"
+        ? new ProviderRetryableError({ provider, message: e.message })
+        : (e as Exclude<E, { readonly _tag: "NotFound" | "ServiceUnavailable" }>)
+
 export const PoolBarSource = Layer.effect(
   BarSource,
   Effect.map(ProviderPool, (pool) => ({

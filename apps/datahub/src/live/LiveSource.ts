@@ -11,6 +11,7 @@ import { type ProviderError, ProviderFatalError, ProviderRetryableError } from "
 import { Context, Effect, Either, Layer, Stream } from "effect"
 import { connectWebSocket } from "../../../../libs/providers/src/host/node/index"
 import type { LiveEvent, LiveRequest, Provider } from "../../../../libs/providers/src/sdk/types"
+import { providerErrorOf } from "../collect/PoolBarSource"
 import { ProviderPool } from "../sandbox/ProviderPool"
 import {
   type Connector,
@@ -93,17 +94,7 @@ export class LiveSource extends Context.Reference<LiveSource>()("@quasar/datahub
     LiveSource,
     Effect.map(ProviderPool, (pool) => ({
       live: (provider, request) =>
-        pool
-          .live(provider, request)
-          .pipe(
-            Stream.mapError((e) =>
-              e._tag === "NotFound"
-                ? new ProviderFatalError({ provider, message: e.message })
-                : e._tag === "ServiceUnavailable"
-                  ? new ProviderRetryableError({ provider, message: e.message })
-                  : e
-            )
-          )
+        pool.live(provider, request).pipe(Stream.mapError(providerErrorOf(provider)))
     }))
   )
 }
