@@ -14,16 +14,9 @@ import {
   ServiceUnavailable
 } from "@quasar/domain"
 import { Context, Effect, Either, Layer, Stream } from "effect"
-// The Node WebSocket connector is not part of the host's runtime-neutral index.
-import { connectWebSocket } from "../../../../libs/providers/src/host/node/index"
 import type { HistoryRequest, Provider, Timeframe } from "../../../../libs/providers/src/sdk/types"
-import {
-  type HistoryChunk,
-  history,
-  makeProviderContext,
-  providerLogger,
-  type RawSettings
-} from "../sandbox/providerHost"
+import { type HistoryChunk, history, type RawSettings } from "../sandbox/providerHost"
+import { inProcessProviders, unknownProvider } from "./InProcessProviders"
 
 export type { HistoryRequest } from "../../../../libs/providers/src/sdk/types"
 export type { HistoryChunk } from "../sandbox/providerHost"
@@ -55,9 +48,6 @@ const unwired: BarSourceService = {
   describe: () => Effect.fail(new ServiceUnavailable({ message: UNWIRED }))
 }
 
-const unknownProvider = (name: string) =>
-  `no provider named "${name}": upload and activate it in the Registry first`
-
 export class BarSource extends Context.Reference<BarSource>()("@quasar/datahub/collect/BarSource", {
   defaultValue: (): BarSourceService => unwired
 }) {
@@ -74,39 +64,17 @@ export class BarSource extends Context.Reference<BarSource>()("@quasar/datahub/c
     Layer.scoped(
       BarSource,
       Effect.gen(function* () {
-        const lifetime = new AbortController()
-        yield* Effect.addFinalizer(() => Effect.sync(() => lifetime.abort()))
-        const entries = yield* Effect.forEach(providers, (provider) =>
-          Effect.map(providerLogger(provider.name), (logger) => {
-            const ctx = makeProviderContext({
-              provider,
-              settings: settingsByProvider[provider.name] ?? {},
-              connect: connectWebSocket,
-              logger,
-              signal: lifetime.signal,
-              ...(now ? { now } : {})
-            })
-            return [provider.name, { provider, ctx }] as const
-          })
-        )
-        const byName = new Map(entries)
+        const running = yield* inProcessProviders(providers, settingsByProvider, now ? { now } : {})
         return {
-          history: (name, request) => {
-            const entry = byName.get(name)
-            if (!entry)
-              return Stream.fail(new ProviderFatalError({ provider: name, message: unknownProvider(name) }))
-            return Either.match(entry.ctx, {
-              onLeft: (error) => Stream.fail(error),
-              onRight: (ctx) => history(entry.provider, ctx, request)
-            })
-          },
+          history: (name, request) =>
+            running.stream(name, (provider, ctx) => history(provider, ctx, request)),
           describe: (name) => {
-            const entry = byName.get(name)
-            return entry
+            const provider = running.get(name)
+            return provider
               ? Effect.succeed({
                   name,
-                  timeframes: entry.provider.timeframes,
-                  publishDelayMs: entry.provider.publishDelayMs ?? 0
+                  timeframes: provider.timeframes,
+                  publishDelayMs: provider.publishDelayMs ?? 0
                 })
               : Effect.fail(new NotFound({ message: unknownProvider(name) }))
           }

@@ -9,17 +9,11 @@
  */
 import { type ProviderError, ProviderFatalError, ProviderRetryableError } from "@quasar/domain"
 import { Context, Effect, Either, Layer, Stream } from "effect"
-import { connectWebSocket } from "../../../../libs/providers/src/host/node/index"
 import type { LiveEvent, LiveRequest, Provider } from "../../../../libs/providers/src/sdk/types"
+import { type InProcessOptions, inProcessProviders } from "../collect/InProcessProviders"
 import { providerErrorOf } from "../collect/PoolBarSource"
 import { ProviderPool } from "../sandbox/ProviderPool"
-import {
-  type Connector,
-  live,
-  makeProviderContext,
-  providerLogger,
-  type RawSettings
-} from "../sandbox/providerHost"
+import { live, type RawSettings } from "../sandbox/providerHost"
 
 export interface LiveSourceService {
   /**
@@ -32,15 +26,7 @@ export interface LiveSourceService {
 const UNWIRED =
   "no live source is wired into this DataHub (provide a ProviderPool-backed LiveSource layer); live streams wait"
 
-const unknownProvider = (name: string) =>
-  `no provider named "${name}": upload and activate it in the Registry first`
-
-export interface InProcessOptions {
-  /** The providers' clock (tests: accelerated, shared with the fake exchange). */
-  readonly now?: () => number
-  /** Opens sockets (default: Node's `ws`); a benchmark wraps it to look at raw frames. */
-  readonly connect?: Connector
-}
+export type { InProcessOptions } from "../collect/InProcessProviders"
 
 export class LiveSource extends Context.Reference<LiveSource>()("@quasar/datahub/live/LiveSource", {
   defaultValue: (): LiveSourceService => ({
@@ -56,32 +42,9 @@ export class LiveSource extends Context.Reference<LiveSource>()("@quasar/datahub
     Layer.scoped(
       LiveSource,
       Effect.gen(function* () {
-        const lifetime = new AbortController()
-        yield* Effect.addFinalizer(() => Effect.sync(() => lifetime.abort()))
-        const entries = yield* Effect.forEach(providers, (provider) =>
-          Effect.map(providerLogger(provider.name), (logger) => {
-            const ctx = makeProviderContext({
-              provider,
-              settings: settingsByProvider[provider.name] ?? {},
-              connect: options.connect ?? connectWebSocket,
-              logger,
-              signal: lifetime.signal,
-              ...(options.now ? { now: options.now } : {})
-            })
-            return [provider.name, { provider, ctx }] as const
-          })
-        )
-        const byName = new Map(entries)
+        const running = yield* inProcessProviders(providers, settingsByProvider, options)
         return {
-          live: (name, request) => {
-            const entry = byName.get(name)
-            if (!entry)
-              return Stream.fail(new ProviderFatalError({ provider: name, message: unknownProvider(name) }))
-            return Either.match(entry.ctx, {
-              onLeft: (error) => Stream.fail(error),
-              onRight: (ctx) => live(entry.provider, ctx, request)
-            })
-          }
+          live: (name, request) => running.stream(name, (provider, ctx) => live(provider, ctx, request))
         } satisfies LiveSourceService
       })
     )
