@@ -6,14 +6,8 @@
  * A `Context.Reference` whose default refuses every call with a message saying what is missing,
  * so the app builds before a real source is wired, and a test can provide its own from outside.
  */
-import {
-  NotFound,
-  type ProviderError,
-  ProviderFatalError,
-  ProviderRetryableError,
-  ServiceUnavailable
-} from "@quasar/domain"
-import { Context, Effect, Either, Layer, Stream } from "effect"
+import { NotFound, type ProviderError, ProviderRetryableError, ServiceUnavailable } from "@quasar/domain"
+import { Context, Effect, Layer, Stream } from "effect"
 import type { HistoryRequest, Provider, Timeframe } from "../../../../libs/providers/src/sdk/types"
 import { type HistoryChunk, history, type RawSettings } from "../sandbox/providerHost"
 import { inProcessProviders, unknownProvider } from "./InProcessProviders"

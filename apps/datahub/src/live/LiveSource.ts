@@ -7,8 +7,8 @@
  * A `Context.Reference` whose default refuses with a retryable error naming what is missing, so
  * an unwired build keeps its connections in backoff instead of putting subscriptions in error.
  */
-import { type ProviderError, ProviderFatalError, ProviderRetryableError } from "@quasar/domain"
-import { Context, Effect, Either, Layer, Stream } from "effect"
+import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
+import { Context, Effect, Layer, Stream } from "effect"
 import type { LiveEvent, LiveRequest, Provider } from "../../../../libs/providers/src/sdk/types"
 import { type InProcessOptions, inProcessProviders } from "../collect/InProcessProviders"
 import { providerErrorOf } from "../collect/PoolBarSource"
