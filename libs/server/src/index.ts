@@ -1,4 +1,5 @@
 export * from "./AdminAuth"
+export * as Background from "./Background"
 export * as ChangeFeed from "./ChangeFeed"
 export * as Database from "./Database"
 export { DatabaseUrl } from "./DatabaseUrl"

@@ -15,8 +15,8 @@
  * re-read catches anything missed. (Several DataHubs would each run every subscription: sharing
  * the load is the later `@effect/cluster` step; runs are idempotent meanwhile.)
  */
-import { ChangeFeed, SchemaState } from "@quasar/server"
-import { Cause, Context, Duration, Effect, FiberMap, Layer, Option, Schedule, Stream } from "effect"
+import { Background, ChangeFeed, SchemaState } from "@quasar/server"
+import { Cause, Context, Duration, Effect, FiberMap, Layer, Option, Stream } from "effect"
 import { CollectionConfig } from "./CollectionConfig"
 import { CollectionRunRepo } from "./CollectionRunRepo"
 import { GapRepo } from "./GapRepo"
@@ -90,14 +90,7 @@ const make = Effect.gen(function* () {
     for (const [id] of yield* Effect.sync(() => [...fibers])) if (!wanted.has(id)) yield* stop(id)
   })
 
-  const forever = (name: string, effect: Effect.Effect<void, unknown>, every: Duration.DurationInput) =>
-    effect.pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.logWarning(`${name} failed; trying again later`, Cause.squash(cause))
-      ),
-      Effect.repeat(Schedule.spaced(every)),
-      Effect.forkScoped
-    )
+  const { forever } = Background
 
   yield* Effect.gen(function* () {
     // Tables may not exist before the migrations ran.

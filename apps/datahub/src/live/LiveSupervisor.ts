@@ -9,19 +9,8 @@
  * and each connection is handed its current members (it adds and drops symbols itself, without
  * disturbing the others).
  */
-import { ChangeFeed, SchemaState } from "@quasar/server"
-import {
-  Cause,
-  Context,
-  Duration,
-  Effect,
-  ExecutionStrategy,
-  Exit,
-  Layer,
-  Schedule,
-  Scope,
-  Stream
-} from "effect"
+import { Background, ChangeFeed, SchemaState } from "@quasar/server"
+import { Context, Duration, Effect, ExecutionStrategy, Exit, Layer, Scope, Stream } from "effect"
 import { SUBSCRIPTIONS_CHANNEL } from "../collect/Scheduler"
 import type { BarWriter } from "../store/BarWriter"
 import { LiveConfig } from "./LiveConfig"
@@ -104,14 +93,7 @@ const make = Effect.gen(function* () {
     )
   )
 
-  const forever = (name: string, effect: Effect.Effect<void, unknown>, every: Duration.DurationInput) =>
-    effect.pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.logWarning(`${name} failed; trying again later`, Cause.squash(cause))
-      ),
-      Effect.repeat(Schedule.spaced(every)),
-      Effect.forkScoped
-    )
+  const { forever } = Background
 
   yield* Effect.gen(function* () {
     // Tables may not exist before the migrations ran.
