@@ -1,5 +1,6 @@
 export * from "./AdminAuth"
 export * as Background from "./Background"
+export * as BulkCopy from "./BulkCopy"
 export * as ChangeFeed from "./ChangeFeed"
 export * as Database from "./Database"
 export { DatabaseUrl } from "./DatabaseUrl"

@@ -15,7 +15,7 @@
  * On shutdown (the layer's scope closing, e.g. SIGTERM) everything queued is committed first.
  */
 import { SqlClient } from "@effect/sql"
-import { SchemaState } from "@quasar/server"
+import { BulkCopy, SchemaState } from "@quasar/server"
 import { Context, Deferred, Duration, Effect, Layer, Option } from "effect"
 import { type BarRow, type BarTarget, seriesKey } from "./barBatch"
 import { BarsRejected, type LaneOptions, makeLane, type WriterCounters } from "./writerLane"
@@ -57,6 +57,8 @@ export interface BarWriterStats {
   readonly rejectedRows: number
   /** Appends (plain INSERTs of bars newer than any stored) that met stored rows and were upserted. */
   readonly appendConflicts: number
+  /** Rows appended through binary COPY (the rest of the appends went as INSERTs). */
+  readonly copiedRows: number
 }
 
 /** `rows` split by series, keeping their order; one write usually holds a single series. */
@@ -66,15 +68,30 @@ export interface BarWriterStats {
  */
 const BLOCK_MS = 86_400_000
 
-const blockKey = (r: BarRow) => `${seriesKey(r)}\u0000${Math.floor(r.ts / BLOCK_MS)}`
-
 const byBlock = (rows: ReadonlyArray<BarRow>): ReadonlyArray<readonly [string, ReadonlyArray<BarRow>]> => {
   const groups = new Map<string, Array<BarRow>>()
+  // Rows of a write mostly share one series and run in time order: the key is rebuilt only when
+  // the series or the day changes, not for every row.
+  let previous: BarRow | undefined
+  let day = Number.NaN
+  let group: Array<BarRow> = []
   for (const r of rows) {
-    const key = blockKey(r)
-    const group = groups.get(key)
-    if (group) group.push(r)
-    else groups.set(key, [r])
+    const rowDay = Math.floor(r.ts / BLOCK_MS)
+    if (
+      previous === undefined ||
+      rowDay !== day ||
+      r.symbol !== previous.symbol ||
+      r.provider !== previous.provider ||
+      r.timeframe !== previous.timeframe
+    ) {
+      const key = `${seriesKey(r)}\u0000${rowDay}`
+      const known = groups.get(key)
+      group = known ?? []
+      if (known === undefined) groups.set(key, group)
+      day = rowDay
+    }
+    group.push(r)
+    previous = r
   }
   return [...groups]
 }
@@ -112,6 +129,7 @@ const make = (options: BarWriterOptions) =>
   Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const schema = yield* SchemaState.SchemaState
+    const bulk = yield* BulkCopy.BulkCopy
     const stats: WriterCounters = {
       rowsWritten: 0,
       batches: 0,
@@ -122,10 +140,11 @@ const make = (options: BarWriterOptions) =>
       lastBatchMs: 0,
       retries: 0,
       rejectedRows: 0,
-      appendConflicts: 0
+      appendConflicts: 0,
+      copiedRows: 0
     }
     const lanes = yield* Effect.forEach(Array.from({ length: Math.max(1, options.lanes) }), () =>
-      makeLane(sql, options, stats, schema.ready)
+      makeLane(sql, bulk, options, stats, schema.ready)
     )
     const laneIndex = (key: string) => hash(key) % lanes.length
 

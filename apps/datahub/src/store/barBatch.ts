@@ -11,6 +11,7 @@
  * and 43k rows/s for one `json_to_recordset` parameter instead.
  */
 import type { Timeframe } from "@quasar/domain"
+import { COPY_COLUMNS, encodeBinaryCopy } from "./binaryCopy"
 
 /** Where a bar goes: closed bars are history, the forming bar of a series is live. */
 export type BarTarget = "historical" | "live"
@@ -49,7 +50,14 @@ export interface UpsertStatement {
    * for rows newer than any it stored in the series and falls back to `text` on a conflict.
    */
   readonly append: string
+  /** The parameters of `text` and `append`, encoded on first use. */
   readonly params: ReadonlyArray<string>
+  /**
+   * The same rows as a binary `COPY` (on first use; undefined if a value has no binary form
+   * here), the fastest way to append them: `copyText` fails like `append` on a stored row.
+   */
+  readonly copy: Uint8Array | undefined
+  readonly copyText: string
   /** Rows after de-duplication, and the range of open times of each series. */
   readonly rows: number
   readonly series: ReadonlyArray<SeriesExtent>
@@ -66,28 +74,41 @@ const indexRows = (rows: ReadonlyArray<BarRow>) => {
   const seriesOf = new Map<string, number>()
   const series: Array<BarRow> = []
   const extents: Array<{ key: string; first: number; last: number }> = []
-  const lastAt: Array<Map<number, number>> = []
   const index = new Int32Array(rows.length)
+  // Whether every series' open times rise strictly through the batch (the usual case: pages in
+  // order), in which case no key repeats and no de-duplication is needed.
+  let rising = true
+  let previous: BarRow | undefined
+  let n: number | undefined
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!
-    const key = seriesKey(r)
-    let n = seriesOf.get(key)
+    // Consecutive rows mostly share a series: its key is looked up only when it changes.
+    if (
+      previous === undefined ||
+      r.symbol !== previous.symbol ||
+      r.provider !== previous.provider ||
+      r.timeframe !== previous.timeframe
+    )
+      n = seriesOf.get(seriesKey(r))
+    previous = r
     if (n === undefined) {
+      const key = seriesKey(r)
       n = series.push(r)
       seriesOf.set(key, n)
       extents.push({ key, first: r.ts, last: r.ts })
-      lastAt.push(new Map())
+    } else {
+      const extent = extents[n - 1]!
+      if (r.ts <= extent.last) rising = false
+      if (r.ts < extent.first) extent.first = r.ts
+      if (r.ts > extent.last) extent.last = r.ts
     }
     index[i] = n
-    lastAt[n - 1]!.set(r.ts, i)
-    const extent = extents[n - 1]!
-    if (r.ts < extent.first) extent.first = r.ts
-    if (r.ts > extent.last) extent.last = r.ts
   }
-  const unique = lastAt.reduce((sum, m) => sum + m.size, 0)
+  if (rising) return { series, extents, index, keep: Array.from(rows.keys()) }
+  const lastAt = series.map(() => new Map<number, number>())
+  for (let i = 0; i < rows.length; i++) lastAt[index[i]! - 1]!.set(rows[i]!.ts, i)
   const keep: Array<number> = []
-  for (let i = 0; i < rows.length; i++)
-    if (unique === rows.length || lastAt[index[i]! - 1]!.get(rows[i]!.ts) === i) keep.push(i)
+  for (let i = 0; i < rows.length; i++) if (lastAt[index[i]! - 1]!.get(rows[i]!.ts) === i) keep.push(i)
   return { series, extents, index, keep }
 }
 
@@ -137,27 +158,53 @@ const appends: Record<BarTarget, string> = {
   live: insertText(tableOf.live)
 }
 
+const copies: Record<BarTarget, string> = {
+  historical: `COPY ${tableOf.historical} ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`,
+  live: `COPY ${tableOf.live} ${COPY_COLUMNS} FROM STDIN (FORMAT binary)`
+}
+
+/** Computes `f` once, on first call. */
+const lazy = <A>(f: () => A): (() => A) => {
+  let done = false
+  let value: A
+  return () => {
+    if (!done) {
+      value = f()
+      done = true
+    }
+    return value
+  }
+}
+
 /** The idempotent upsert of `rows` (any number, duplicate keys allowed) into `target`. */
 export const upsertStatement = (target: BarTarget, rows: ReadonlyArray<BarRow>): UpsertStatement => {
   const { series, extents, index, keep } = indexRows(rows)
   const column = (pick: (r: BarRow) => number | null | undefined) => numbers(keep, (i) => pick(rows[i]!))
+  const params = lazy(() => [
+    texts(series.map((r) => r.provider)),
+    texts(series.map((r) => r.symbol)),
+    texts(series.map((r) => r.timeframe)),
+    numbers(keep, (i) => index[i]),
+    column((r) => r.ts),
+    column((r) => r.open),
+    column((r) => r.high),
+    column((r) => r.low),
+    column((r) => r.close),
+    column((r) => r.volume),
+    column((r) => r.vwap),
+    column((r) => r.trades)
+  ])
+  const copy = lazy(() => encodeBinaryCopy(rows, keep, index, series))
   return {
     text: upserts[target],
     append: appends[target],
-    params: [
-      texts(series.map((r) => r.provider)),
-      texts(series.map((r) => r.symbol)),
-      texts(series.map((r) => r.timeframe)),
-      numbers(keep, (i) => index[i]),
-      column((r) => r.ts),
-      column((r) => r.open),
-      column((r) => r.high),
-      column((r) => r.low),
-      column((r) => r.close),
-      column((r) => r.volume),
-      column((r) => r.vwap),
-      column((r) => r.trades)
-    ],
+    copyText: copies[target],
+    get params() {
+      return params()
+    },
+    get copy() {
+      return copy()
+    },
     rows: keep.length,
     series: extents
   }

@@ -1,12 +1,12 @@
 /**
  * Runs one lane's batch statements. Closed bars newer than any the lane stored in their series go
- * out as a plain INSERT (the common case while backfilling or appending; ~1.6× faster than the
- * upsert, see `barBatch.ts`); anything else, and any append that meets a stored row, as the
- * upsert. A failure that may pass (connection lost, server restarting, deadlock) is retried with
+ * out as a binary COPY (the common case while backfilling or appending; see `binaryCopy.ts`), or
+ * as a plain INSERT where COPY is not available (embedded database; ~1.6× faster than the upsert,
+ * see `barBatch.ts`); anything else, and any append that meets a stored row, as the upsert. A failure that may pass (connection lost, server restarting, deadlock) is retried with
  * backoff for as long as it lasts; one no retry can fix is returned to the lane.
  */
 import type { SqlClient, SqlError } from "@effect/sql"
-import { Metrics } from "@quasar/server"
+import { type BulkCopy, Metrics } from "@quasar/server"
 import { Effect, Metric, Schedule } from "effect"
 import { type BarTarget, tableOf, type UpsertStatement } from "./barBatch"
 import { describe, isPermanent, isUniqueViolation } from "./writeFailure"
@@ -22,7 +22,12 @@ const retriesMetric = Metric.counter("quasar_bar_writer_retries_total", {
   incremental: true
 })
 
-export const statementWriter = (sql: SqlClient.SqlClient, options: LaneOptions, stats: WriterCounters) => {
+export const statementWriter = (
+  sql: SqlClient.SqlClient,
+  bulk: BulkCopy.BulkCopyService,
+  options: LaneOptions,
+  stats: WriterCounters
+) => {
   const retry = Schedule.exponential(options.retryDelay, 2).pipe(
     Schedule.union(Schedule.spaced(options.maxRetryDelay)),
     Schedule.jittered
@@ -60,14 +65,34 @@ export const statementWriter = (sql: SqlClient.SqlClient, options: LaneOptions, 
       )
     )
 
+  /** The plain append: a binary COPY where possible, else an INSERT without ON CONFLICT. */
+  const append = (statement: UpsertStatement) => {
+    const copy = bulk.available ? statement.copy : undefined
+    return copy
+      ? bulk.copyIn(statement.copyText, copy).pipe(
+          Effect.tap((rows) => {
+            stats.copiedRows += rows
+          })
+        )
+      : Effect.asVoid(Effect.suspend(() => sql.unsafe(statement.append, statement.params)))
+  }
+
+  /**
+   * Encodes `statement` the way it will most likely be sent; called for the next batch while
+   * the current one is in the database, so the encoding overlaps the database's work.
+   */
+  const encodeAhead = (target: BarTarget, statement: UpsertStatement) => {
+    if (!appendsOnly(target, statement) || !bulk.available || statement.copy === undefined) statement.params
+  }
+
   /** Commits `statement` (the rows of `writes` writes); fails only with a permanent error. */
-  return (target: BarTarget, statement: UpsertStatement, writes: number) => {
+  const execute = (target: BarTarget, statement: UpsertStatement, writes: number) => {
     let started = 0
-    const upsert = Effect.suspend(() => sql.unsafe(statement.text, statement.params))
+    const upsert = Effect.asVoid(Effect.suspend(() => sql.unsafe(statement.text, statement.params)))
     return Effect.suspend(() => {
       started = performance.now()
       if (!appendsOnly(target, statement)) return upsert
-      return sql.unsafe(statement.append, statement.params).pipe(
+      return append(statement).pipe(
         Effect.catchIf(isUniqueViolation, () => {
           stats.appendConflicts++
           return upsert
@@ -83,4 +108,5 @@ export const statementWriter = (sql: SqlClient.SqlClient, options: LaneOptions, 
       })
     )
   }
+  return { execute, encodeAhead }
 }

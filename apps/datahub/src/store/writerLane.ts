@@ -14,7 +14,7 @@
  */
 
 import type { SqlClient } from "@effect/sql"
-import { Metrics } from "@quasar/server"
+import { type BulkCopy, Metrics } from "@quasar/server"
 import { Deferred, Duration, Effect, Exit, Fiber, Metric, Option, Queue, Schema, type Scope } from "effect"
 import { type BarRow, type BarTarget, tableOf, type UpsertStatement, upsertStatement } from "./barBatch"
 import { statementWriter } from "./statementWriter"
@@ -51,6 +51,7 @@ export interface WriterCounters {
   retries: number
   rejectedRows: number
   appendConflicts: number
+  copiedRows: number
 }
 
 interface Pending {
@@ -69,6 +70,7 @@ interface Prepared {
 
 export const makeLane = (
   sql: SqlClient.SqlClient,
+  bulk: BulkCopy.BulkCopyService,
   options: LaneOptions,
   stats: WriterCounters,
   ready: Effect.Effect<unknown>
@@ -80,7 +82,7 @@ export const makeLane = (
     // Writes taken from the queue and not yet completed, so that shutdown can end them all.
     const taken = new Set<Pending>()
 
-    const execute = statementWriter(sql, options, stats)
+    const { execute, encodeAhead } = statementWriter(sql, bulk, options, stats)
 
     /** Writes `items` (all for `target`, encoded as `statement`); isolates a permanent failure. */
     const writeGroup = (
@@ -119,7 +121,9 @@ export const makeLane = (
         const items = batch.filter((p) => p.target === target)
         if (items.length === 0) return []
         const all = items.length === 1 ? items[0]!.rows : items.flatMap((p) => p.rows)
-        return [[target, items, upsertStatement(target, all)] as const]
+        const statement = upsertStatement(target, all)
+        encodeAhead(target, statement)
+        return [[target, items, statement] as const]
       })
     })
 

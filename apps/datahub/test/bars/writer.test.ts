@@ -120,6 +120,38 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
     })
   )
 
+  it.effect("appends new bars through binary COPY with every value exact (fractions, NULLs, pre-2000)", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      const before = (yield* writer.stats).copiedRows
+      const rows = [
+        { ...bars("COPY", 1, { start: Date.UTC(1999, 11, 31, 23, 59) })[0]!, vwap: null, trades: null },
+        { ...bars("COPY", 1, { start: Date.UTC(2000, 0, 1) })[0]!, open: 0.1 + 0.2, trades: 2_147_483_647 },
+        { ...bars("COPY", 1, { start: T0 })[0]!, close: 1e-300, volume: 123_456_789.123456, vwap: -0 }
+      ]
+      yield* writer.write("historical", rows)
+      expect((yield* writer.stats).copiedRows).toBe(before + 3)
+      const stored = yield* direct<Record<string, string | null>>(
+        `SELECT (extract(epoch FROM ts) * 1000)::int8::text AS ts, open::text, high::text, low::text,
+                close::text, volume::text, vwap::text, trades::text
+         FROM historical_data WHERE symbol = 'COPY' ORDER BY historical_data.ts`
+      )
+      const text = (x: number | null | undefined) => (x === null || x === undefined ? null : String(x))
+      expect(stored).toEqual(
+        rows.map((r) => ({
+          ts: String(r.ts),
+          open: text(r.open),
+          high: text(r.high),
+          low: text(r.low),
+          close: text(r.close),
+          volume: text(r.volume),
+          vwap: r.vwap === 0 ? "-0" : text(r.vwap),
+          trades: text(r.trades)
+        }))
+      )
+    })
+  )
+
   it.effect("refuses non-finite values before they reach the database", () =>
     Effect.gen(function* () {
       const writer = yield* BarWriter

@@ -8,6 +8,7 @@ import type { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
+import type * as BulkCopy from "../BulkCopy"
 import * as Database from "../Database"
 import { DatabaseUrl } from "../DatabaseUrl"
 import * as Logging from "../Logging"
@@ -29,6 +30,7 @@ export interface ServiceDefinition<A, E> {
     | HttpServer.HttpServer
     | HttpRouter.HttpRouter.DefaultServices
     | SqlClient.SqlClient
+    | BulkCopy.BulkCopy
     | DatabaseUrl
     | ServiceConfig
   >

@@ -7,6 +7,7 @@ import { type HttpRouter, type HttpServer, HttpServer as HttpServerTag } from "@
 import { NodeHttpServer } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import type * as BulkCopy from "../BulkCopy"
 import * as Database from "../Database"
 import type { DatabaseUrl } from "../DatabaseUrl"
 import { ServiceConfig, type ServiceConfigValues } from "../ServiceConfig"
@@ -37,6 +38,7 @@ export const layer = <A, E>(
     | HttpServer.HttpServer
     | HttpRouter.HttpRouter.DefaultServices
     | SqlClient.SqlClient
+    | BulkCopy.BulkCopy
     | DatabaseUrl
     | ServiceConfig
   >,
@@ -62,6 +64,7 @@ export const start = <A, E>(
     | HttpServer.HttpServer
     | HttpRouter.HttpRouter.DefaultServices
     | SqlClient.SqlClient
+    | BulkCopy.BulkCopy
     | DatabaseUrl
     | ServiceConfig
   >,
