@@ -91,7 +91,7 @@ const committedRows = async (datahubUrl: string) => {
   const text = await (await fetch(`${datahubUrl}/metrics`)).text()
   let rows = 0
   for (const line of text.split("\n"))
-    if (line.startsWith("quasar_bar_writer_rows_total")) rows += Number(line.split(" ").at(-1))
+    if (line.startsWith("quasar_bars_written_total")) rows += Number(line.split(" ").at(-1))
   return rows
 }
 

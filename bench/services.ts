@@ -76,7 +76,8 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
     HOST: "127.0.0.1",
     QUASAR_ADMIN_TOKEN: ADMIN_TOKEN,
     QUASAR_SECRET_KEY: "bench-secret-key",
-    LOG_LEVEL: "WARN",
+    // BENCH_LOG_LEVEL=INFO (or DEBUG) shows the services' logs, which otherwise go nowhere.
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARN",
     // The heap flags the production image runs with (ops/docker/service.Dockerfile).
     NODE_OPTIONS: "--max-old-space-size=192 --max-semi-space-size=8"
   }
@@ -86,7 +87,7 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
   const start = (service: string) =>
     spawn(process.execPath, [...extra(service), `dist/${service}.mjs`], {
       env,
-      stdio: ["ignore", "ignore", "inherit"]
+      stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"]
     })
   const datahub = start("datahub")
   const registry = start("registry")

@@ -175,6 +175,11 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const refusal = (symbol: string, reason: string) =>
       `${provider} refused live ${timeframe} bars of ${symbol}: ${reason}; check the symbol at the provider, then resume the subscription`
 
+    /** `first` then `second`, without building anything when either is `Effect.void`. */
+    const andThen = (first: Effect.Effect<void>, second: Effect.Effect<void>) =>
+      first === Effect.void ? second : second === Effect.void ? first : Effect.zipRight(first, second)
+
+    /** Handles one event; returns `Effect.void` when everything was done synchronously (the common case). */
     const handle = (gen: Generation, event: LiveEvent): Effect.Effect<void> => {
       const primary = options.isPrimary(gen)
       const stateChange =
@@ -186,18 +191,28 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         case "heartbeat":
           return stateChange
         case "subscribed":
-          return Effect.zipRight(stateChange, answered(gen, event.symbol))
+          return andThen(stateChange, answered(gen, event.symbol))
         case "rejected": {
           answer(gen, event.symbol)
           const state = series.get(event.symbol)
           return state === undefined
             ? stateChange
-            : Effect.zipRight(stateChange, refuse(state, refusal(event.symbol, event.reason)))
+            : andThen(stateChange, refuse(state, refusal(event.symbol, event.reason)))
         }
-        case "bar":
-          return Effect.zipRight(stateChange, answered(gen, event.symbol)).pipe(
-            Effect.zipRight(onBar(gen, event.symbol, event.bar, event.closed))
+        case "bar": {
+          // Answered already and not waiting for a fill (every bar after the first): nothing to start.
+          const first =
+            gen.answered.has(event.symbol) && series.get(event.symbol)?.phase !== "waiting"
+              ? Effect.void
+              : answered(gen, event.symbol)
+          // The bar is taken now only when nothing before it has to run first.
+          if (stateChange === Effect.void && first === Effect.void)
+            return onBar(gen, event.symbol, event.bar, event.closed)
+          return andThen(
+            andThen(stateChange, first),
+            Effect.suspend(() => onBar(gen, event.symbol, event.bar, event.closed))
           )
+        }
       }
     }
 

@@ -34,7 +34,7 @@ export interface OpenOptions {
   readonly symbols: ReadonlyArray<string>
   readonly staleAfter: Duration.Duration
   readonly handoverTimeout: Duration.Duration
-  /** Runs for every event, in order, on the generation's fiber. */
+  /** Runs for every event, in order, on the generation's fiber; `Effect.void` when all was done at once. */
   readonly handle: (gen: Generation, event: LiveEvent) => Effect.Effect<void>
 }
 
@@ -64,11 +64,16 @@ export const openGeneration = (options: OpenOptions): Effect.Effect<Generation> 
     }
     const staleMs = Duration.toMillis(options.staleAfter)
 
+    // A batch at a time; an event whose handling is all synchronous (nearly every bar) returns
+    // `Effect.void` and costs no Effect run, the others run in order before the next event.
     const consume = source.live(provider, { symbols: options.symbols, timeframe }).pipe(
-      Stream.runForEach((event) =>
-        Effect.suspend(() => {
+      Stream.runForEachChunk((events) =>
+        Effect.gen(function* () {
           gen.lastEventAt = Date.now()
-          return options.handle(gen, event)
+          for (const event of events) {
+            const effect = options.handle(gen, event)
+            if (effect !== Effect.void) yield* effect
+          }
         })
       ),
       Effect.zipRight(

@@ -9,6 +9,11 @@
  * and a reason, instead of DataHub buffering for it. Other clients never wait for it: the hub's
  * PubSub is drained at once into each client's own buffer.
  *
+ * A forming bar is a state: one still waiting in the buffer is replaced, in its place, by a newer
+ * version of the same bar, so a client reading a little slower than a busy feed gets every
+ * series' newest state instead of falling behind. Closed bars are all delivered, in order; it is
+ * those (and replies) that fill the buffer of a client that stopped reading.
+ *
  * A message the server cannot read gets an `error` frame; the connection stays open.
  */
 import { Socket } from "@effect/platform"
@@ -59,7 +64,12 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
     const { feed: limits } = yield* LiveConfig
     yield* hub.connected
     const write = yield* socket.writer
-    const outbox = yield* Queue.dropping<string>(limits.clientBuffer)
+    /** A frame ready to send, or a bar encoded only when sent (it may be replaced before). */
+    type Pending = string | LiveUpdate
+    let outbox: Array<Pending> = []
+    /** Series key → index in `outbox` of its forming bar waiting to be sent. */
+    const formingAt = new Map<string, number>()
+    const wake = yield* Queue.sliding<void>(1)
     const watching = new Set<string>()
     // The raw socket, for its unsent byte count; the platform hands it to message handlers only.
     let raw: { readonly bufferedAmount: number } | undefined
@@ -76,8 +86,26 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
         Effect.ignore
       )
     })
-    const send = (text: string) =>
-      Effect.suspend(() => (closing || Queue.unsafeOffer(outbox, text) ? Effect.void : tooSlow))
+    /** Queues `pending`; false when the buffer is full (the client is too slow). */
+    const enqueue = (pending: Pending): boolean => {
+      if (typeof pending !== "string") {
+        if (!pending.closed) {
+          const at = formingAt.get(pending.key)
+          if (at !== undefined) {
+            outbox[at] = pending
+            return true
+          }
+          if (outbox.length >= limits.clientBuffer) return false
+          formingAt.set(pending.key, outbox.length)
+        } else formingAt.delete(pending.key)
+      }
+      if (outbox.length >= limits.clientBuffer) return false
+      outbox.push(pending)
+      Queue.unsafeOffer(wake, undefined)
+      return true
+    }
+    const send = (pending: Pending) =>
+      Effect.suspend(() => (closing || enqueue(pending) ? Effect.void : tooSlow))
     const reply = (message: LiveServerMessage) => send(frame(message))
     const refuse = (message: string) => reply({ _tag: "error", message })
 
@@ -111,16 +139,18 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
         yield* reply({ _tag: "subscribed", ...series })
         // The current state at once, rather than at the next update.
         const latest = hub.latest(key)
-        if (latest !== undefined) yield* send(barFrame(latest))
+        if (latest !== undefined) yield* send(latest)
       })
 
     // The hub's updates, filtered to this client's series, into its bounded buffer.
     const updates = yield* hub.subscribe
     yield* Effect.forkScoped(
       Effect.forever(
-        Effect.flatMap(Queue.takeBetween(updates, 1, 1_024), (batch) =>
-          Effect.forEach(batch, (u) => (watching.has(seriesKey(u)) ? send(barFrame(u)) : Effect.void), {
-            discard: true
+        Effect.flatMap(Queue.takeBetween(updates, 1, Number.MAX_SAFE_INTEGER), (batch) =>
+          Effect.suspend(() => {
+            if (closing) return Effect.void
+            for (const u of batch) if (watching.has(u.key) && !enqueue(u)) return tooSlow
+            return Effect.void
           })
         )
       )
@@ -129,9 +159,13 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
     yield* Effect.forkScoped(
       Effect.forever(
         Effect.gen(function* () {
-          const frames = yield* Queue.takeBetween(outbox, 1, 256)
+          yield* Queue.take(wake)
           if (closing) return yield* Effect.never
-          for (const text of frames) yield* write(text)
+          const frames = outbox
+          outbox = []
+          formingAt.clear()
+          for (const pending of frames)
+            yield* write(typeof pending === "string" ? pending : barFrame(pending))
           lastSentAt = Date.now()
           while (raw !== undefined && raw.bufferedAmount > limits.socketBufferBytes && !closing)
             yield* Effect.sleep(Duration.millis(10))

@@ -59,7 +59,7 @@ export const defaultLiveConfig: LiveConfigValues = {
   now: () => Date.now(),
   feed: {
     heartbeatEvery: Duration.seconds(20),
-    clientBuffer: 2_000,
+    clientBuffer: 10_000,
     socketBufferBytes: 1 << 20,
     maxSeriesPerClient: 1_000
   }

@@ -12,6 +12,8 @@ import { Context, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
 import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 
 export interface LiveUpdate {
+  /** `seriesKey` of the update's series, computed once by the publisher. */
+  readonly key: string
   readonly provider: string
   readonly symbol: string
   readonly timeframe: Timeframe.Timeframe
@@ -45,10 +47,9 @@ const make = Effect.gen(function* () {
   const publish = (updates: ReadonlyArray<LiveUpdate>) =>
     Effect.suspend(() => {
       for (const u of updates) {
-        const key = seriesKey(u)
-        const known = newest.get(key)
+        const known = newest.get(u.key)
         // A closed bar arriving after the next forming one (a gap fill) does not replace it.
-        if (known === undefined || u.bar.ts >= known.bar.ts) newest.set(key, u)
+        if (known === undefined || u.bar.ts >= known.bar.ts) newest.set(u.key, u)
       }
       return PubSub.publishAll(pubsub, updates)
     }).pipe(Effect.asVoid)

@@ -15,7 +15,7 @@ import type { Timeframe } from "@quasar/domain"
 import { Effect, Queue } from "effect"
 import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { type BarRow, type BarTarget, BarWriter } from "../store/BarWriter"
-import { LiveHub, type LiveUpdate } from "./LiveHub"
+import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
 import { LiveRepo } from "./LiveRepo"
 import type { SeriesState } from "./SeriesState"
 
@@ -53,6 +53,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
 
     const row = ({ state, bar }: Item): BarRow => ({ provider, symbol: state.symbol, timeframe: tf, ...bar })
     const update = ({ state, bar }: Item, isClosed: boolean): LiveUpdate => ({
+      key: seriesKey({ provider, symbol: state.symbol, timeframe: tf }),
       provider,
       symbol: state.symbol,
       timeframe: tf,

@@ -13,7 +13,7 @@ import {
 } from "@quasar/domain"
 import type { HistoryRequest, LiveEvent, LiveRequest, Timeframe } from "@quasar/providers/sdk"
 import { ChangeFeed } from "@quasar/server"
-import { Context, Duration, Effect, Either, Layer, Option, Schedule, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
 import type { CallSettings } from "./protocol"
 import {
@@ -146,14 +146,22 @@ const make = Effect.gen(function* () {
               : undefined
         )
         const screen = liveScreen(request)
+        // Screened a pull's batch at a time: a busy feed brings thousands of events per pull.
         return sandbox.stream("live", settings, request).pipe(
-          Stream.mapEffect((event) =>
-            Either.match(screen(event, Date.now()), {
-              onRight: (e) => Effect.succeed(Option.some(e)),
-              onLeft: (rejected) => Effect.as(reportRejections("event", [rejected]), Option.none<LiveEvent>())
-            })
-          ),
-          Stream.filterMap((e) => e)
+          Stream.mapChunksEffect((events) => {
+            const now = Date.now()
+            const kept: Array<LiveEvent> = []
+            const rejected: Array<{ readonly reason: string }> = []
+            for (const event of events) {
+              const screened = screen(event, now)
+              if (Either.isRight(screened)) kept.push(screened.right)
+              else rejected.push(screened.left)
+            }
+            const chunk = Chunk.unsafeFromArray(kept)
+            return rejected.length === 0
+              ? Effect.succeed(chunk)
+              : Effect.as(reportRejections("event", rejected), chunk)
+          })
         )
       })
     ).pipe(Stream.withSpan("ProviderPool.live", { attributes: { name, symbols: request.symbols.join(",") } }))

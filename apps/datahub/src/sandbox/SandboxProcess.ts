@@ -8,7 +8,7 @@ import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
-import { Deferred, type Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { Chunk, Deferred, type Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
 import { residentBytes } from "./childWatch"
 import { SandboxLoadError } from "./errors"
@@ -239,11 +239,13 @@ export const start = (
           const pull = Effect.suspend(() =>
             answer(id, method, timeout, channel.exchange(id, { _tag: "Pull", id }))
           )
-          return Stream.repeatEffectOption(
+          // A pull answers one page (history) or every event gathered since the last (live).
+          return Stream.repeatEffectChunkOption(
             pull.pipe(
               Effect.mapError(Option.some),
-              Effect.flatMap((reply): Effect.Effect<unknown, Option.Option<ProviderError>> => {
-                if (reply._tag === "Item") return Effect.succeed(reply.value)
+              Effect.flatMap((reply): Effect.Effect<Chunk.Chunk<unknown>, Option.Option<ProviderError>> => {
+                if (reply._tag === "Item") return Effect.succeed(Chunk.of(reply.value))
+                if (reply._tag === "Items") return Effect.succeed(Chunk.unsafeFromArray(reply.values))
                 open = false
                 if (reply._tag === "Done") return Effect.fail(Option.none())
                 if (reply._tag === "Failed")

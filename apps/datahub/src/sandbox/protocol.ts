@@ -5,13 +5,19 @@
  * does not decode gets the child killed. Host messages are only typed (the runner is bundled
  * without Effect to stay small, see bundle.ts).
  *
- * Streams are pull-based: after `Open` the child produces nothing until the host sends `Pull`,
- * and answers each `Pull` with exactly one `Item`, `Done` or `Failed`, so a slow consumer holds
- * the provider's generator still (backpressure).
+ * Streams are pull-based: the child answers each `Pull` with exactly one `Item` (history: one
+ * page), `Items` (live: every event gathered since the last pull), `Done` or `Failed`. A history
+ * generator is asked for one page ahead at most; a live one is read ahead into a bounded buffer
+ * (LIVE_BUFFER) in which a forming bar replaces the not yet sent forming version of the same bar,
+ * so a slow consumer holds the provider's generator still (backpressure) and a fast feed costs
+ * the host one message per pull, not one per update.
  */
 import { Schema } from "effect"
 
 const CallId = Schema.Int.pipe(Schema.nonNegative())
+
+/** The most live events the child buffers, and so the most one `Items` carries. */
+export const LIVE_BUFFER = 20_000
 
 export type SettingValue = string | number | boolean
 export type CallSettings = Readonly<Record<string, SettingValue>>
@@ -69,6 +75,10 @@ export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
 
 export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
 export const Item = Schema.TaggedStruct("Item", { id: CallId, value: Schema.Unknown })
+export const Items = Schema.TaggedStruct("Items", {
+  id: CallId,
+  values: Schema.Array(Schema.Unknown).pipe(Schema.minItems(1), Schema.maxItems(LIVE_BUFFER))
+})
 export const Done = Schema.TaggedStruct("Done", { id: CallId })
 export const Failed = Schema.TaggedStruct("Failed", { id: CallId, error: ThrownError })
 export const Cancelled = Schema.TaggedStruct("Cancelled", { id: CallId })
@@ -83,7 +93,18 @@ export const Log = Schema.TaggedStruct("Log", {
 })
 
 /** Child → host. */
-export const ChildMessage = Schema.Union(Loaded, LoadFailed, Result, Item, Done, Failed, Cancelled, Pong, Log)
+export const ChildMessage = Schema.Union(
+  Loaded,
+  LoadFailed,
+  Result,
+  Item,
+  Items,
+  Done,
+  Failed,
+  Cancelled,
+  Pong,
+  Log
+)
 export type ChildMessage = typeof ChildMessage.Type
 
 /** What answers one call id. */

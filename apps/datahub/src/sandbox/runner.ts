@@ -14,7 +14,14 @@ import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@qua
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
 import { checkExport, type RunnableModule } from "./contract"
-import type { CallSettings, ChildMessage, HostMessage, ThrownError } from "./protocol"
+import { LiveBuffer } from "./liveBuffer"
+import {
+  type CallSettings,
+  type ChildMessage,
+  type HostMessage,
+  LIVE_BUFFER,
+  type ThrownError
+} from "./protocol"
 import { connectWebSocket } from "./webSocketConnection"
 
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
@@ -151,7 +158,9 @@ const serve = (provider: RunnableModule) => {
     )
 
   const calls = new Map<number, AbortController>()
-  interface OpenStream {
+  /** A history stream: one page per pull, the next one asked for ahead. */
+  interface PageStream {
+    readonly kind: "history"
     readonly controller: AbortController
     readonly iterator: AsyncIterator<unknown>
     /**
@@ -160,9 +169,25 @@ const serve = (provider: RunnableModule) => {
      */
     ahead?: Promise<IteratorResult<unknown>> | undefined
   }
+  /** A live stream: read ahead into a bounded buffer, everything buffered sent per pull. */
+  interface EventStream {
+    readonly kind: "live"
+    readonly controller: AbortController
+    readonly iterator: AsyncIterator<unknown>
+    readonly buffer: LiveBuffer
+    /** How the provider's iterator ended (done, or the error it threw), once it has. */
+    end?: { readonly error?: unknown } | undefined
+    /** The host pulled and got nothing yet. */
+    waiting: boolean
+    /** A send is scheduled for the end of the current turn (so a frame's events go together). */
+    scheduled: boolean
+    /** Restarts the reader paused on a full buffer. */
+    resume?: (() => void) | undefined
+  }
+  type OpenStream = PageStream | EventStream
   const streams = new Map<number, OpenStream>()
 
-  const askNext = (stream: OpenStream): Promise<IteratorResult<unknown>> => {
+  const askNext = (stream: PageStream): Promise<IteratorResult<unknown>> => {
     const next = attempt(() => stream.iterator.next())
     // Reported by the Pull that takes it; until then it must not count as unhandled.
     next.catch(() => undefined)
@@ -170,7 +195,7 @@ const serve = (provider: RunnableModule) => {
   }
 
   /** A result that cannot cross the channel is the provider's bug, reported as a failure. */
-  const answer = (message: Extract<ChildMessage, { _tag: "Result" | "Item" }>) => {
+  const answer = (message: Extract<ChildMessage, { _tag: "Result" | "Item" | "Items" }>) => {
     if (!post(message))
       post({
         _tag: "Failed",
@@ -182,41 +207,103 @@ const serve = (provider: RunnableModule) => {
       })
   }
 
-  const open = (id: number, method: "history" | "live", settings: CallSettings, request: unknown) => {
-    const controller = new AbortController()
-    try {
-      const fn = method === "history" ? provider.history : provider.live
-      if (!fn) throw new Error(`this module has no ${method} function`)
-      const iterator = fn(contextFor(settings, controller.signal), request)[Symbol.asyncIterator]()
-      streams.set(id, { controller, iterator })
-    } catch (e) {
-      // Opening failed: the first Pull reports it, like any later failure.
-      streams.set(id, { controller, iterator: { next: () => Promise.reject(e) } })
+  const finish = (id: number, stream: OpenStream) => {
+    streams.delete(id)
+    stream.controller.abort()
+  }
+
+  /** Answers a waiting pull of a live stream, if there is anything to answer with. */
+  const deliver = (id: number, stream: EventStream) => {
+    if (!stream.waiting || streams.get(id) !== stream) return
+    if (stream.buffer.size > 0) {
+      stream.waiting = false
+      answer({ _tag: "Items", id, values: stream.buffer.take() })
+      stream.resume?.()
+      stream.resume = undefined
+    } else if (stream.end) {
+      stream.waiting = false
+      finish(id, stream)
+      post(
+        "error" in stream.end ? { _tag: "Failed", id, error: thrown(stream.end.error) } : { _tag: "Done", id }
+      )
     }
   }
 
-  const pull = (id: number) => {
-    const stream = streams.get(id)
-    if (!stream)
-      return post({ _tag: "Failed", id, error: { name: "Error", message: `no open stream ${id}` } })
-    const finish = () => {
-      streams.delete(id)
-      stream.controller.abort()
+  /** Reads the provider's live iterator into the buffer until it ends, pausing while it is full. */
+  const readLive = async (id: number, stream: EventStream) => {
+    try {
+      while (streams.get(id) === stream) {
+        if (stream.buffer.size >= LIVE_BUFFER) {
+          await new Promise<void>((resume) => {
+            stream.resume = resume
+          })
+          continue
+        }
+        const result = await stream.iterator.next()
+        if (streams.get(id) !== stream) return
+        if (typeof result !== "object" || result === null)
+          throw new Error("the iterator returned a non-object")
+        if (result.done) {
+          stream.end = {}
+          break
+        }
+        stream.buffer.push(result.value)
+        if (stream.waiting && !stream.scheduled) {
+          stream.scheduled = true
+          setImmediate(() => {
+            stream.scheduled = false
+            deliver(id, stream)
+          })
+        }
+      }
+    } catch (error) {
+      stream.end = { error }
     }
+    deliver(id, stream)
+  }
+
+  const open = (id: number, method: "history" | "live", settings: CallSettings, request: unknown) => {
+    const controller = new AbortController()
+    let iterator: AsyncIterator<unknown>
+    try {
+      const fn = method === "history" ? provider.history : provider.live
+      if (!fn) throw new Error(`this module has no ${method} function`)
+      iterator = fn(contextFor(settings, controller.signal), request)[Symbol.asyncIterator]()
+    } catch (e) {
+      // Opening failed: the first Pull reports it, like any later failure.
+      iterator = { next: () => Promise.reject(e) }
+    }
+    if (method === "history") {
+      streams.set(id, { kind: "history", controller, iterator })
+      return
+    }
+    const stream: EventStream = {
+      kind: "live",
+      controller,
+      iterator,
+      buffer: new LiveBuffer(),
+      waiting: false,
+      scheduled: false
+    }
+    streams.set(id, stream)
+    void readLive(id, stream)
+  }
+
+  const pullPage = (id: number, stream: PageStream) => {
     const next = stream.ahead ?? askNext(stream)
     stream.ahead = undefined
     next.then(
       (result) => {
         if (streams.get(id) !== stream) return
         if (typeof result !== "object" || result === null) {
-          finish()
+          finish(id, stream)
           post({
             _tag: "Failed",
             id,
             error: { name: "Error", message: "the iterator returned a non-object" }
           })
         } else if (result.done) {
-          finish()
+          finish(id, stream)
           post({ _tag: "Done", id })
         } else {
           stream.ahead = askNext(stream)
@@ -225,10 +312,19 @@ const serve = (provider: RunnableModule) => {
       },
       (e) => {
         if (streams.get(id) !== stream) return
-        finish()
+        finish(id, stream)
         post({ _tag: "Failed", id, error: thrown(e) })
       }
     )
+  }
+
+  const pull = (id: number) => {
+    const stream = streams.get(id)
+    if (!stream)
+      return post({ _tag: "Failed", id, error: { name: "Error", message: `no open stream ${id}` } })
+    if (stream.kind === "history") return pullPage(id, stream)
+    stream.waiting = true
+    deliver(id, stream)
   }
 
   const cancel = (id: number) => {
@@ -238,6 +334,7 @@ const serve = (provider: RunnableModule) => {
     if (stream) {
       streams.delete(id)
       stream.controller.abort()
+      if (stream.kind === "live") stream.resume?.()
       // Lets the generator run its `finally` blocks; not awaited, it may be parked in an await.
       attempt(() => stream.iterator.return?.()).catch(() => undefined)
     }

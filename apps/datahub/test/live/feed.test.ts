@@ -15,7 +15,7 @@ import {
 import { TestDatabase } from "@quasar/server/testing"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import WebSocket from "ws"
-import { LiveHub } from "../../src/live/LiveHub"
+import { LiveHub, seriesKey } from "../../src/live/LiveHub"
 import { acceleratedNow, fakeKraken, liveApp, liveStatus, MINUTE, subscribeLive } from "./support"
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0) + 5_000
@@ -209,12 +209,14 @@ describe("the /live WebSocket", () => {
           // Far more than the socket buffers hold: published straight into the hub, as a busy feed would.
           const hub = Context.get(app, LiveHub)
           const bar = { ts: T0 - MINUTE, open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }
+          // Closed bars (forming ones would replace each other in the buffer; see the next test).
           for (let i = 0; i < 60; i++) {
             yield* hub.publish(
               Array.from({ length: 500 }, (_, j) => ({
+                key: seriesKey(XBT),
                 ...XBT,
-                bar: { ...bar, volume: i * 500 + j },
-                closed: false
+                bar: { ...bar, ts: bar.ts + (i * 500 + j) * MINUTE },
+                closed: true
               }))
             )
             yield* Effect.sleep(5)
@@ -228,6 +230,45 @@ describe("the /live WebSocket", () => {
           yield* other.waitFor("pong", (r) => r.some((m) => m._tag === "pong" && m.id === 2))
           expect(other.ws.readyState).toBe(WebSocket.OPEN)
           expect(other.received.some((m) => m._tag === "bar" && m.symbol === "XBT/USD")).toBe(false)
+        })
+      ),
+    60_000
+  )
+  it.live(
+    "a client reading slower than the feed gets each series' newest forming bar, not a backlog",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { url, app } = yield* setUp
+          const client = yield* connect(url)
+          client.send({ _tag: "subscribe", ...XBT })
+          yield* client.waitFor("subscribed", (r) => r.some((m) => m._tag === "subscribed"))
+          client.ws.pause()
+          const hub = Context.get(app, LiveHub)
+          const bar = { ts: T0 + 10 * MINUTE, open: 1, high: 2, low: 0.5, close: 1.5, volume: 0 }
+          // 30,000 versions of one forming bar while the client reads nothing (buffer: 64).
+          for (let i = 1; i <= 60; i++) {
+            yield* hub.publish(
+              Array.from({ length: 500 }, (_, j) => ({
+                key: seriesKey(XBT),
+                ...XBT,
+                bar: { ...bar, volume: (i - 1) * 500 + j + 1 },
+                closed: false
+              }))
+            )
+            yield* Effect.sleep(5)
+          }
+          client.ws.resume()
+          yield* client.waitFor("the newest version", (r) =>
+            bars(r, "XBT/USD", false).some((m) => m.bar.volume === 30_000)
+          )
+          const seen = bars(client.received, "XBT/USD", false).filter((m) => Date.parse(m.bar.ts) === bar.ts)
+          // Versions arrive in order, far fewer than were published, and the connection stays open.
+          expect(seen.length).toBeLessThan(30_000)
+          expect(seen.map((m) => m.bar.volume)).toEqual(
+            [...seen.map((m) => m.bar.volume)].sort((a, b) => a - b)
+          )
+          expect(client.ws.readyState).toBe(WebSocket.OPEN)
         })
       ),
     60_000

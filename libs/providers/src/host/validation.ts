@@ -204,6 +204,16 @@ const LiveEventSchema = Schema.Union(
   Schema.Struct({ type: Schema.Literal("heartbeat") })
 )
 const decodeEvent = Schema.decodeUnknownEither(LiveEventSchema)
+type DecodedEvent = typeof LiveEventSchema.Type
+
+/** `{ type: "bar", symbol, bar, closed }` with fields of the right kinds, read once each. */
+const plainBarEvent = (event: unknown): DecodedEvent | undefined => {
+  if (typeof event !== "object" || event === null) return undefined
+  const { type, symbol, bar, closed } = event as Record<string, unknown>
+  return type === "bar" && typeof symbol === "string" && typeof closed === "boolean"
+    ? { type, symbol, bar, closed }
+    : undefined
+}
 
 /**
  * Screens the events of one live connection. A bar may be forming "now" but not open in the
@@ -213,10 +223,14 @@ export const liveScreen = (request: LiveRequest) => {
   const symbols = new Set(request.symbols)
   const lastClosed = new Map<string, number>()
   return (event: unknown, nowMs: number): Either.Either<LiveEvent, Rejected<unknown>> => {
-    const decoded = decodeEvent(event)
-    if (Either.isLeft(decoded))
-      return Either.left({ item: event, reason: `malformed event: ${firstIssue(decoded.left)}` })
-    const e = decoded.right
+    // Bar events (nearly all of a feed) are recognised without a Schema decode; anything else,
+    // or anything odd, takes the decode, which names what is wrong.
+    const e = plainBarEvent(event) ?? Either.getOrUndefined(decodeEvent(event))
+    if (e === undefined)
+      return Either.left({
+        item: event,
+        reason: `malformed event: ${Either.match(decodeEvent(event), { onLeft: firstIssue, onRight: () => "unexpected shape" })}`
+      })
     if (e.type === "heartbeat") return Either.right(e)
     if (!symbols.has(e.symbol))
       return Either.left({ item: event, reason: `symbol ${e.symbol} was not requested` })

@@ -158,13 +158,15 @@ class LiveSession {
     mine.sort((a, b) => a.bar.ts - b.bar.ts)
     const events: Array<LiveEvent> = []
     const now = this.ctx.now()
-    for (const [i, { symbol, bar }] of mine.entries()) {
+    // Only the newest bar of a symbol in a frame is news; older ones (a snapshot's history) are
+    // closed by it at once. (A batched update frame carries every pair: one pass, not n².)
+    const lastOf = new Map<string, number>()
+    for (let i = 0; i < mine.length; i++) lastOf.set(mine[i]!.symbol, i)
+    for (let i = 0; i < mine.length; i++) {
+      const { symbol, bar } = mine[i]!
       const { closed, forming } = this.closer.update(symbol, bar, now)
       for (const c of closed) events.push(this.barEvent(symbol, c, true))
-      // Only the newest bar of a symbol in a frame is news; older ones (a snapshot's history)
-      // are closed by it at once.
-      const newest = !mine.slice(i + 1).some((e) => e.symbol === symbol)
-      if (forming && newest) events.push(this.barEvent(symbol, bar, false))
+      if (forming && lastOf.get(symbol) === i) events.push(this.barEvent(symbol, bar, false))
     }
     return events
   }
