@@ -79,7 +79,7 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
     // BENCH_LOG_LEVEL=INFO (or DEBUG) shows the services' logs, which otherwise go nowhere.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARN",
     // The heap flags the production image runs with (ops/docker/service.Dockerfile).
-    NODE_OPTIONS: "--max-old-space-size=192 --max-semi-space-size=8"
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "--max-old-space-size=192 --max-semi-space-size=8"
   }
   // BENCH_DATAHUB_NODE_ARGS: extra Node flags for DataHub only (e.g. --cpu-prof when profiling).
   const extra = (service: string) =>

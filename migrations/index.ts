@@ -4,5 +4,6 @@ import { timeseries } from "./0002_timeseries"
 import { registry } from "./0003_registry"
 import { assetSearch } from "./0004_asset_search"
 import { collection } from "./0005_collection"
+import { liveFillfactor } from "./0006_live_fillfactor"
 
-export const migrations = [coreTables, timeseries, registry, assetSearch, collection]
+export const migrations = [coreTables, timeseries, registry, assetSearch, collection, liveFillfactor]

@@ -17,7 +17,7 @@
  * A message the server cannot read gets an `error` frame; the connection stays open.
  */
 import { Socket } from "@effect/platform"
-import { CLOSE_TOO_SLOW, LiveClientMessage, type LiveServerMessage, ProviderName } from "@quasar/domain"
+import { CLOSE_TOO_SLOW, LiveClientMessage, type LiveServerMessage } from "@quasar/domain"
 import { Duration, Effect, Either, Option, ParseResult, Queue, Schema, type Scope } from "effect"
 import { LiveConfig } from "./LiveConfig"
 import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
@@ -33,24 +33,28 @@ const EXAMPLE = '{"_tag":"subscribe","provider":"kraken","symbol":"BTC/USD","tim
  */
 const frame = (message: LiveServerMessage): string => JSON.stringify(message)
 
-const barFrame = (u: LiveUpdate): string =>
-  frame({
-    _tag: "bar",
-    provider: ProviderName.make(u.provider),
-    symbol: u.symbol,
-    timeframe: u.timeframe,
-    bar: {
-      ts: new Date(u.bar.ts).toISOString(),
-      open: u.bar.open,
-      high: u.bar.high,
-      low: u.bar.low,
-      close: u.bar.close,
-      volume: u.bar.volume,
-      vwap: u.bar.vwap ?? null,
-      trades: u.bar.trades ?? null
-    },
-    closed: u.closed
-  })
+/** A number as JSON writes it (bars hold finite numbers only: the writer refuses others). */
+const json = (x: number | undefined): string => (x === undefined ? "null" : String(x))
+
+/**
+ * A bar's frame, the same text as `frame` of the `bar` message (test/live/feed.test.ts decodes it
+ * with the schema), written out directly: this runs for every bar every client receives. Each
+ * update's frame is made once, however many clients watch its series.
+ */
+const barFrames = new WeakMap<LiveUpdate, string>()
+const barFrame = (u: LiveUpdate): string => {
+  let text = barFrames.get(u)
+  if (text === undefined) {
+    const b = u.bar
+    text =
+      `{"_tag":"bar","provider":${JSON.stringify(u.provider)},"symbol":${JSON.stringify(u.symbol)},` +
+      `"timeframe":${JSON.stringify(u.timeframe)},"bar":{"ts":"${new Date(b.ts).toISOString()}",` +
+      `"open":${json(b.open)},"high":${json(b.high)},"low":${json(b.low)},"close":${json(b.close)},` +
+      `"volume":${json(b.volume)},"vwap":${json(b.vwap)},"trades":${json(b.trades)}},"closed":${u.closed}}`
+    barFrames.set(u, text)
+  }
+  return text
+}
 
 const problemOf = (error: ParseResult.ParseError): string => {
   const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
@@ -164,8 +168,13 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
           const frames = outbox
           outbox = []
           formingAt.clear()
-          for (const pending of frames)
-            yield* write(typeof pending === "string" ? pending : barFrame(pending))
+          // One write to the network for the whole batch, not one per frame: ws (Node's server
+          // WebSocket) corks its socket per frame; corked around the batch, the frames go together.
+          const tcp = (raw as { readonly _socket?: { cork(): void; uncork(): void } } | undefined)?._socket
+          tcp?.cork()
+          yield* Effect.forEach(frames, (p) => write(typeof p === "string" ? p : barFrame(p)), {
+            discard: true
+          }).pipe(Effect.ensuring(Effect.sync(() => tcp?.uncork())))
           lastSentAt = Date.now()
           while (raw !== undefined && raw.bufferedAmount > limits.socketBufferBytes && !closing)
             yield* Effect.sleep(Duration.millis(10))

@@ -12,9 +12,9 @@
  * stream closes a bar late (Kraken's grace period after a quiet minute) history got there first.
  */
 import type { Timeframe } from "@quasar/domain"
-import { Effect, Queue } from "effect"
+import { Deferred, Duration, Effect, Queue } from "effect"
 import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
-import { type BarRow, type BarTarget, BarWriter } from "../store/BarWriter"
+import { type BarRow, type BarsRejected, type BarTarget, BarWriter } from "../store/BarWriter"
 import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
 import { LiveRepo } from "./LiveRepo"
 import type { SeriesState } from "./SeriesState"
@@ -36,6 +36,11 @@ export interface LiveWrites {
   /** Writes what gathered so far once (at shutdown). */
   readonly flush: Effect.Effect<void>
 }
+
+/** How often the progress of the bars written is recorded (subscription status, lag). */
+const PROGRESS_EVERY = Duration.millis(500)
+/** Batches in the database at once. */
+const IN_FLIGHT = 2
 
 export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe) =>
   Effect.gen(function* () {
@@ -61,18 +66,19 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       closed: isClosed
     })
 
-    const write = (target: BarTarget, items: ReadonlyArray<Item>) =>
+    const rejected = (target: BarTarget, rows: number) => (e: BarsRejected) =>
+      Effect.logError("live bars rejected by the database; they are not stored").pipe(
+        Effect.annotateLogs({ target, rows, error: e.message })
+      )
+
+    /** Queues `items` with the writer now; returns what waits for their commit. */
+    const queueWrite = (target: BarTarget, items: ReadonlyArray<Item>): Effect.Effect<Effect.Effect<void>> =>
       items.length === 0
-        ? Effect.void
-        : writer
-            .write(target, items.map(row))
-            .pipe(
-              Effect.catchTag("BarsRejected", (e) =>
-                Effect.logError("live bars rejected by the database; they are not stored").pipe(
-                  Effect.annotateLogs({ target, rows: items.length, error: e.message })
-                )
-              )
-            )
+        ? Effect.succeed(Effect.void)
+        : writer.submit(target, items.map(row)).pipe(
+            Effect.map((committed) => Effect.catchAll(committed, rejected(target, items.length))),
+            Effect.catchAll((e) => Effect.as(rejected(target, items.length)(e), Effect.void))
+          )
 
     /** Drops closed bars the history collection already stored (its version is final). */
     const notCollected = (items: ReadonlyArray<Item>) =>
@@ -91,40 +97,76 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
         return kept
       })
 
-    const bookkeeping = (written: ReadonlyArray<Item>, nowTrusted: ReadonlySet<number>) =>
-      Effect.gen(function* () {
-        const latest = new Map<number, number>()
-        for (const { state, bar } of written)
-          latest.set(state.id, Math.max(latest.get(state.id) ?? 0, bar.ts))
-        if (latest.size > 0) yield* repo.recordLastBars(latest)
-        if (nowTrusted.size > 0) yield* repo.markStreaming([...nowTrusted])
-      }).pipe(
-        Effect.catchAll((e) =>
-          Effect.logWarning("could not record live progress; the next batch will").pipe(
-            Effect.annotateLogs({ error: e.message })
-          )
+    // Progress (last_bar_at, streaming) is recorded on a clock of its own, not after every batch:
+    // at a busy feed's pace that would be one more statement per batch, in the path of the next.
+    let pendingLatest = new Map<number, number>()
+    let pendingTrusted = new Set<number>()
+    const noteProgress = (written: ReadonlyArray<Item>, nowTrusted: ReadonlySet<number>) => {
+      for (const { state, bar } of written)
+        pendingLatest.set(state.id, Math.max(pendingLatest.get(state.id) ?? 0, bar.ts))
+      for (const id of nowTrusted) pendingTrusted.add(id)
+    }
+    const bookkeeping = Effect.gen(function* () {
+      const latest = pendingLatest
+      const nowTrusted = pendingTrusted
+      pendingLatest = new Map()
+      pendingTrusted = new Set()
+      if (latest.size > 0) yield* repo.recordLastBars(latest)
+      if (nowTrusted.size > 0) yield* repo.markStreaming([...nowTrusted])
+    }).pipe(
+      Effect.catchAll((e) =>
+        Effect.logWarning("could not record live progress; the next round will").pipe(
+          Effect.annotateLogs({ error: e.message })
         )
       )
+    )
 
-    const flushOnce = Effect.gen(function* () {
+    // Two batches may be in the database at once: while one commits, the next is already queued
+    // behind it (the writer applies them in order), so an update waits for one commit, not two.
+    // They are published in order all the same.
+    const permits = yield* Effect.makeSemaphore(IN_FLIGHT)
+    let published = yield* Deferred.make<void>()
+    yield* Deferred.succeed(published, undefined)
+
+    /** Cuts a batch of what gathered and queues its writes; returns what commits and publishes it. */
+    const startBatch: Effect.Effect<Effect.Effect<void> | undefined> = Effect.gen(function* () {
       const batch = { forming: [...forming.values()], closed, trusted }
       forming = new Map()
       closed = []
       trusted = new Set()
-      if (batch.forming.length === 0 && batch.closed.length === 0 && batch.trusted.size === 0) return
+      if (batch.forming.length === 0 && batch.closed.length === 0 && batch.trusted.size === 0)
+        return undefined
       const kept = yield* notCollected(batch.closed)
-      yield* Effect.all([write("historical", kept), write("live", batch.forming)], {
-        concurrency: "unbounded",
-        discard: true
-      })
-      // Closed first: a client sees a bar close before the next one forms.
-      yield* hub.publish([...kept.map((i) => update(i, true)), ...batch.forming.map((i) => update(i, false))])
-      yield* bookkeeping(kept, batch.trusted)
-    }).pipe(
-      Effect.withSpan("LiveWrites.flush", { attributes: { provider, timeframe } }),
-      // Only a defect gets here; the batch is logged as lost rather than ending the loop.
-      Effect.catchAllCause((cause) => Effect.logError("live batch failed unexpectedly", cause))
-    )
+      const commits = yield* Effect.all([queueWrite("historical", kept), queueWrite("live", batch.forming)])
+      const before = published
+      const done = yield* Deferred.make<void>()
+      published = done
+      return Effect.gen(function* () {
+        yield* Effect.all(commits, { concurrency: "unbounded", discard: true })
+        yield* Deferred.await(before)
+        // Closed first: a client sees a bar close before the next one forms.
+        yield* hub.publish([
+          ...kept.map((i) => update(i, true)),
+          ...batch.forming.map((i) => update(i, false))
+        ])
+        noteProgress(kept, batch.trusted)
+      }).pipe(
+        Effect.withSpan("LiveWrites.batch", {
+          attributes: { provider, timeframe, forming: batch.forming.length, closed: kept.length }
+        }),
+        // Only a defect gets here; the batch is logged as lost rather than ending the loop.
+        Effect.catchAllCause((cause) => Effect.logError("live batch failed unexpectedly", cause)),
+        Effect.ensuring(Deferred.succeed(done, undefined))
+      )
+    })
+
+    const next = Effect.gen(function* () {
+      yield* Queue.take(wake)
+      yield* permits.take(1)
+      const finish = yield* startBatch
+      if (finish === undefined) yield* permits.release(1)
+      else yield* Effect.fork(Effect.ensuring(finish, permits.release(1)))
+    })
 
     return {
       forming: (state, bar) => {
@@ -139,7 +181,12 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
         trusted.add(state.id)
         signal()
       },
-      run: Effect.forever(Effect.zipRight(Queue.take(wake), flushOnce)),
-      flush: flushOnce
+      run: Effect.zipRight(
+        Effect.fork(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), bookkeeping))),
+        Effect.forever(next)
+      ),
+      flush: permits
+        .withPermits(IN_FLIGHT)(Effect.flatMap(startBatch, (finish) => finish ?? Effect.void))
+        .pipe(Effect.zipRight(bookkeeping))
     } satisfies LiveWrites
   })

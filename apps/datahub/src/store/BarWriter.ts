@@ -61,40 +61,11 @@ export interface BarWriterStats {
   readonly copiedRows: number
 }
 
-/** `rows` split by series, keeping their order; one write usually holds a single series. */
 /**
  * Rows are routed by (series, UTC day of the open time): one bar always lands in the same lane,
  * so its writes stay in order, while a long backfill of one series spreads over every lane.
  */
 const BLOCK_MS = 86_400_000
-
-const byBlock = (rows: ReadonlyArray<BarRow>): ReadonlyArray<readonly [string, ReadonlyArray<BarRow>]> => {
-  const groups = new Map<string, Array<BarRow>>()
-  // Rows of a write mostly share one series and run in time order: the key is rebuilt only when
-  // the series or the day changes, not for every row.
-  let previous: BarRow | undefined
-  let day = Number.NaN
-  let group: Array<BarRow> = []
-  for (const r of rows) {
-    const rowDay = Math.floor(r.ts / BLOCK_MS)
-    if (
-      previous === undefined ||
-      rowDay !== day ||
-      r.symbol !== previous.symbol ||
-      r.provider !== previous.provider ||
-      r.timeframe !== previous.timeframe
-    ) {
-      const key = `${seriesKey(r)}\u0000${rowDay}`
-      const known = groups.get(key)
-      group = known ?? []
-      if (known === undefined) groups.set(key, group)
-      day = rowDay
-    }
-    group.push(r)
-    previous = r
-  }
-  return [...groups]
-}
 
 /** FNV-1a: a stable lane for a key without remembering every key ever seen. */
 const hash = (key: string) => {
@@ -146,11 +117,13 @@ const make = (options: BarWriterOptions) =>
     const lanes = yield* Effect.forEach(Array.from({ length: Math.max(1, options.lanes) }), () =>
       makeLane(sql, bulk, options, stats, schema.ready)
     )
-    const laneIndex = (key: string) => hash(key) % lanes.length
 
-    const write = (target: BarTarget, rows: ReadonlyArray<BarRow>): Effect.Effect<void, BarsRejected> =>
+    const submit = (
+      target: BarTarget,
+      rows: ReadonlyArray<BarRow>
+    ): Effect.Effect<Effect.Effect<void, BarsRejected>, BarsRejected> =>
       Effect.gen(function* () {
-        if (rows.length === 0) return
+        if (rows.length === 0) return Effect.void
         const problem = problemOf(rows)
         if (problem !== undefined)
           return yield* new BarsRejected({
@@ -160,13 +133,30 @@ const make = (options: BarWriterOptions) =>
           })
         const pieces: Array<Deferred.Deferred<void, BarsRejected>> = []
         // One piece per lane (cut at the batch size), not per series: a live write touching
-        // 2,000 series would otherwise queue 2,000 tiny statements.
+        // 2,000 series would otherwise queue 2,000 tiny statements. Rows of a write mostly share
+        // one series and run in time order, so a lane is looked up only when the series or the
+        // day changes.
         const perLane = new Map<number, Array<BarRow>>()
-        for (const [key, block] of byBlock(rows)) {
-          const n = laneIndex(key)
-          const bucket = perLane.get(n)
-          if (bucket) for (const r of block) bucket.push(r)
-          else perLane.set(n, [...block])
+        let previous: BarRow | undefined
+        let day = Number.NaN
+        let bucket: Array<BarRow> = []
+        for (const r of rows) {
+          const rowDay = Math.floor(r.ts / BLOCK_MS)
+          if (
+            previous === undefined ||
+            rowDay !== day ||
+            r.symbol !== previous.symbol ||
+            r.provider !== previous.provider ||
+            r.timeframe !== previous.timeframe
+          ) {
+            const n = hash(`${seriesKey(r)}\u0000${rowDay}`) % lanes.length
+            const known = perLane.get(n)
+            bucket = known ?? []
+            if (known === undefined) perLane.set(n, bucket)
+            day = rowDay
+          }
+          bucket.push(r)
+          previous = r
         }
         for (const [n, laneRows] of perLane)
           for (let i = 0; i < laneRows.length; i += options.maxBatchRows)
@@ -178,7 +168,7 @@ const make = (options: BarWriterOptions) =>
                   : laneRows.slice(i, i + options.maxBatchRows)
               )
             )
-        yield* Effect.forEach(pieces, Deferred.await, { discard: true })
+        return Effect.forEach(pieces, Deferred.await, { discard: true })
       })
 
     const flush: Effect.Effect<void> = Effect.forEach(lanes, (l) => l.enqueue("flush", [])).pipe(
@@ -203,7 +193,12 @@ const make = (options: BarWriterOptions) =>
       })
     )
 
-    return { write, flush, stats: Effect.sync((): BarWriterStats => ({ ...stats })) } as const
+    return {
+      write: (target: BarTarget, rows: ReadonlyArray<BarRow>) => Effect.flatten(submit(target, rows)),
+      submit,
+      flush,
+      stats: Effect.sync((): BarWriterStats => ({ ...stats }))
+    } as const
   })
 
 export class BarWriter extends Context.Tag("@quasar/datahub/BarWriter")<
@@ -211,6 +206,15 @@ export class BarWriter extends Context.Tag("@quasar/datahub/BarWriter")<
   {
     /** Stores `rows` in `target`; completes once they are committed (suspends while the queue is full). */
     readonly write: (target: BarTarget, rows: ReadonlyArray<BarRow>) => Effect.Effect<void, BarsRejected>
+    /**
+     * `write` in two steps: queues `rows` (suspending while the queue is full) and returns what
+     * waits for their commit. Writes queued one after another are applied in that order, so a
+     * caller may queue the next before the previous committed.
+     */
+    readonly submit: (
+      target: BarTarget,
+      rows: ReadonlyArray<BarRow>
+    ) => Effect.Effect<Effect.Effect<void, BarsRejected>, BarsRejected>
     /** Completes once every row queued before it is committed. */
     readonly flush: Effect.Effect<void>
     readonly stats: Effect.Effect<BarWriterStats>

@@ -190,13 +190,21 @@ export type WsFrame =
   | { readonly kind: "error"; readonly error: string }
   | { readonly kind: "other"; readonly what: string }
 
+/** The last `interval_begin` parsed: an update frame's entries nearly all share one. */
+let lastBegin: { readonly text: string; readonly ts: number | undefined } | undefined
+
+const beginOf = (text: string): number | undefined => {
+  if (lastBegin?.text !== text) lastBegin = { text, ts: parseRfc3339(text) }
+  return lastBegin.ts
+}
+
 /** One `ohlc` data entry: JSON floats, `interval_begin` with nanosecond digits (§1.2). */
 export const parseWsOhlc = (entry: unknown): Parsed<WsOhlc> => {
   if (!isRecord(entry)) return fail("ohlc entry is not an object")
   const symbol = text(entry.symbol)
   const interval = int(entry.interval)
   const begin = text(entry.interval_begin)
-  const ts = begin === undefined ? undefined : parseRfc3339(begin)
+  const ts = begin === undefined ? undefined : beginOf(begin)
   if (!symbol || interval === undefined || interval <= 0) return fail("ohlc entry without symbol/interval")
   if (ts === undefined) return fail(`ohlc entry ${symbol} has a bad interval_begin ${JSON.stringify(begin)}`)
   const [open, high, low, close, volume, vwap, trades] = [

@@ -24,10 +24,18 @@ export const barOpen = (tf: Timeframe, t: number): number => {
 }
 
 export class FakeMarket {
+  /** The last walk bar computed per pair and timeframe: a tick asks for the same bar many times. */
+  private readonly recent = new Map<string, ProviderBar>()
+
   constructor(private readonly seed: number) {}
 
   private walk(pair: FakePair, tf: Timeframe, ts: number): ProviderBar {
-    return barAt({ seed: this.seed, basePrice: pair.basePrice }, pair.key, tf, ts)
+    const key = `${pair.key}|${tf}`
+    const known = this.recent.get(key)
+    if (known !== undefined && known.ts === ts) return known
+    const bar = barAt({ seed: this.seed, basePrice: pair.basePrice }, pair.key, tf, ts)
+    this.recent.set(key, bar)
+    return bar
   }
 
   hasTrades(pair: FakePair, tf: Timeframe, ts: number): boolean {

@@ -37,6 +37,10 @@ export interface FakeStats {
   restRequests: number
   /** `ohlc` entries pushed in updates (forming and final), for load tests' updates/s. */
   updatesSent: number
+  /** With `stampSentAt`: the stamp (`trades`) of the last update frame sent, or 0. */
+  lastStamp: number
+  /** How many pairs' forming bars carried `lastStamp` (pairs without trades this minute get none). */
+  lastStampPairs: number
 }
 
 export interface FakeState {
@@ -62,11 +66,27 @@ export const zeroStats = (): FakeStats => ({
   unsubscribeRequests: 0,
   pings: 0,
   restRequests: 0,
-  updatesSent: 0
+  updatesSent: 0,
+  lastStamp: 0,
+  lastStampPairs: 0
 })
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** RFC 3339 with `digits` fractional digits, as Kraken prints them (µs in acks, ns in `interval_begin`). */
-export const rfc3339 = (ms: number, digits: 6 | 9): string =>
+const format = (ms: number, digits: 6 | 9): string =>
   new Date(ms).toISOString().replace(/\.(\d{3})Z$/, (_, frac: string) => `.${frac.padEnd(digits, "0")}Z`)
+
+/** The last few formatted times: every entry of a tick carries the same interval_begin. */
+const formatted = new Map<string, string>()
+
+export const rfc3339 = (ms: number, digits: 6 | 9): string => {
+  const key = `${ms}|${digits}`
+  let text = formatted.get(key)
+  if (text === undefined) {
+    if (formatted.size > 1_000) formatted.clear()
+    text = format(ms, digits)
+    formatted.set(key, text)
+  }
+  return text
+}

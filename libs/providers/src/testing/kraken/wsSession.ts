@@ -169,6 +169,8 @@ export class FakeWsSession {
     if (this.state.faults.frozen) return
     const { batchUpdates, stampSentAt } = this.state.config
     const batch: Array<Fields> = []
+    const stamp = Date.now() % 1e9
+    let stamped = 0
     for (const subscription of this.subscriptions.values()) {
       const { pair, tf } = subscription
       const d = timeframeMs(tf)
@@ -179,12 +181,17 @@ export class FakeWsSession {
           data.push(this.entry(subscription, this.state.market.closedBar(pair, tf, ts)))
       if (this.state.market.hasTrades(pair, tf, current)) {
         const forming = this.state.market.formingBar(pair, tf, current, now)
-        data.push(this.entry(subscription, stampSentAt ? { ...forming, trades: Date.now() % 1e9 } : forming))
+        stamped++
+        data.push(this.entry(subscription, stampSentAt ? { ...forming, trades: stamp } : forming))
       }
       subscription.formingBegin = Math.max(subscription.formingBegin, current)
       if (!batchUpdates && data.length > 0) this.sendUpdate(data)
     }
     if (batch.length > 0) this.sendUpdate(batch)
+    if (stampSentAt) {
+      this.state.stats.lastStamp = stamp
+      this.state.stats.lastStampPairs = stamped
+    }
   }
 
   private sendUpdate(data: ReadonlyArray<Fields>): void {
