@@ -11,7 +11,7 @@ import { barsBetween } from "@quasar/providers/synthetic"
 import { DateTime, Effect } from "effect"
 import Pg from "pg"
 import { copyIn } from "./copyIn"
-import { ADMIN_TOKEN, rssOf, startServices } from "./services"
+import { ADMIN_TOKEN, cpuSeconds, rssOf, sandboxCpuSeconds, startServices } from "./services"
 import { note, report, withFreshDatabase } from "./support"
 
 const BARS = 1_000_000
@@ -98,6 +98,8 @@ await withFreshDatabase("backfill", async (url) => {
       }
     }
     const t0 = performance.now()
+    const pid = services.datahub.pid ?? 0
+    const cpu0 = { datahub: cpuSeconds(pid), sandboxes: sandboxCpuSeconds(pid) }
     let peakMb = 0
     // Progress is recorded only after the rows are committed, so the subscription's last stored
     // bar says when the backfill is done without counting a growing table (which would compete
@@ -105,8 +107,7 @@ await withFreshDatabase("backfill", async (url) => {
     const lastBar = to - MINUTE
     for (;;) {
       await new Promise((r) => setTimeout(r, 100))
-      const pid = services.datahub.pid
-      if (pid !== undefined) peakMb = Math.max(peakMb, rssOf(pid).peakMb)
+      peakMb = Math.max(peakMb, rssOf(pid).peakMb)
       const { rows } = await client.query<{ done: boolean }>(
         "SELECT last_bar_at >= $1 AS done FROM provider_subscription WHERE provider = 'synthetic' AND symbol = $2",
         [new Date(lastBar), SYMBOL]
@@ -115,6 +116,10 @@ await withFreshDatabase("backfill", async (url) => {
       if (performance.now() - t0 > 900_000) throw new Error("backfill stalled")
     }
     const seconds = (performance.now() - t0) / 1000
+    const percent = (used: number) => Math.round((used / seconds) * 100)
+    note(
+      `CPU (% of one core): DataHub ${percent(cpuSeconds(pid) - cpu0.datahub)}, its sandboxes ${percent(sandboxCpuSeconds(pid) - cpu0.sandboxes)}`
+    )
     const stored = await count(client, from, to)
     if (stored !== BARS) throw new Error(`the backfill stored ${stored} of the ${BARS} bars in range`)
     const rate = stored / seconds

@@ -21,7 +21,6 @@
  * 200,000 rows into a table shaped like `live_data`, run after DataHub stopped.
  * Targets: committed updates/s ≥ 0.5 × COPY's rows/s, p99 ≤ 250 ms, RSS ≤ 300 MB.
  */
-import { readFileSync } from "node:fs"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { type LiveServerMessage, ProviderName, RegistryApi } from "@quasar/domain"
 import { Effect, Schedule } from "effect"
@@ -29,11 +28,11 @@ import Pg from "pg"
 import WebSocket from "ws"
 import { copyIn } from "./copyIn"
 import { startFakeKrakenProcess } from "./fakeKrakenProcess"
-import { ADMIN_TOKEN, rssOf, startServices } from "./services"
+import { ADMIN_TOKEN, cpuSeconds, rssOf, sandboxCpuSeconds, startServices } from "./services"
 import { median, note, report, withFreshDatabase } from "./support"
 
 const SYMBOLS = Number(process.env.LIVE_BENCH_SYMBOLS ?? 2_000)
-const UPDATE_MS = Number(process.env.LIVE_BENCH_UPDATE_MS ?? 500)
+const UPDATE_MS = Number(process.env.LIVE_BENCH_UPDATE_MS ?? 12)
 const WARMUP_S = 15
 const MEASURE_S = 30
 const PER_CLIENT = 1_000
@@ -88,34 +87,19 @@ const watch = (
     })
   })
 
-/** CPU seconds a process has used (Linux /proc, user + system). */
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-  return (Number(fields[11]) + Number(fields[12])) / 100
+/** Mean seconds per committed writer statement so far, from DataHub's Prometheus metrics. */
+const meanWriteSeconds = async (datahubUrl: string) => {
+  const text = await (await fetch(`${datahubUrl}/metrics`)).text()
+  const value = (name: string) =>
+    Number(
+      text
+        .split("\n")
+        .find((line) => line.startsWith(name))
+        ?.split(" ")
+        .at(-1) ?? Number.NaN
+    )
+  return value("quasar_write_batch_seconds_sum") / value("quasar_write_batch_seconds_count")
 }
-
-/** The processes `pid` started (Linux /proc): DataHub's sandbox children. */
-const childrenOf = (pid: number): Array<number> => {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number)
-  } catch {
-    return []
-  }
-}
-
-/** CPU seconds of DataHub's sandbox children. */
-const sandboxCpuSeconds = (pid: number) =>
-  childrenOf(pid).reduce((sum, child) => {
-    try {
-      return sum + cpuSeconds(child)
-    } catch {
-      return sum
-    }
-  }, 0)
 
 /** Rows the writer committed so far, from DataHub's Prometheus metrics. */
 const committedRows = async (datahubUrl: string) => {
@@ -209,6 +193,7 @@ await withFreshDatabase("live", async (url) => {
     const benchCpu = process.cpuUsage(first.benchCpu)
     const clientsCpuPercent = Math.round(((benchCpu.user + benchCpu.system) / 1e6 / seconds) * 100)
     const fakeCpuPercent = Math.round(((cpuSeconds(fake.pid) - first.fakeCpu) / seconds) * 100)
+    const writeMs = Math.round((await meanWriteSeconds(services.datahubUrl)) * 1000)
     const sent = await fake.freeze()
     const updatesPerSec = Math.round((sent.updatesSent - first.sent) / seconds)
     const rowsPerSec = Math.round(((await committedRows(services.datahubUrl)) - first.rows) / seconds)
@@ -255,7 +240,7 @@ await withFreshDatabase("live", async (url) => {
       `updates committed: ${committedPerSec}/s (COPY: ${baseline} rows/s, ratio ${ratio}); statement rows written: ${rowsPerSec}/s\n`
     )
     process.stdout.write(
-      `update→commit latency: p50 ${p50} ms, p99 ${p99} ms (${sink.latencies.length} updates)\n`
+      `update→commit latency: p50 ${p50} ms, p99 ${p99} ms (${sink.latencies.length} updates); a writer statement takes ${writeMs} ms on average\n`
     )
     process.stdout.write(
       `DataHub peak RSS: ${peakMb} MB; CPU (% of one core): DataHub ${cpuPercent}, its sandboxes ${sandboxCpuPercent}, fake Kraken ${fakeCpuPercent}, /live clients ${clientsCpuPercent}\n`

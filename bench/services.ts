@@ -40,6 +40,35 @@ export const rssOf = (pid: number) => {
   return { rssMb: Math.round(kb("VmRSS") / 1024), peakMb: Math.round(kb("VmHWM") / 1024) }
 }
 
+/** CPU seconds a process has used (Linux /proc, user + system). */
+export const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** The processes `pid` started (Linux /proc): DataHub's sandbox children. */
+const childrenOf = (pid: number): Array<number> => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+  } catch {
+    return []
+  }
+}
+
+/** CPU seconds of DataHub's sandbox children. */
+export const sandboxCpuSeconds = (pid: number) =>
+  childrenOf(pid).reduce((sum, child) => {
+    try {
+      return sum + cpuSeconds(child)
+    } catch {
+      return sum
+    }
+  }, 0)
+
 export interface Services {
   readonly registryUrl: string
   readonly datahubUrl: string
