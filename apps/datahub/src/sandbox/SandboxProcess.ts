@@ -8,7 +8,7 @@ import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
-import { Chunk, Deferred, type Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
 import { residentBytes } from "./childWatch"
 import { SandboxLoadError } from "./errors"
@@ -69,6 +69,8 @@ const revive = (thrown: ThrownError): Error => {
 }
 
 const MB = 1024 * 1024
+/** The shortest time between two pulls of a live stream (see `stream`). */
+const LIVE_PULL_EVERY_MS = 25
 
 export const start = (
   options: SandboxOptions
@@ -236,9 +238,22 @@ export const start = (
           )
           // Live feeds may be quiet for long; the heartbeat watches those children instead.
           const timeout = method === "history" ? limits.pullTimeout : undefined
-          const pull = Effect.suspend(() =>
-            answer(id, method, timeout, channel.exchange(id, { _tag: "Pull", id }))
-          )
+          // Live pulls are spaced by LIVE_PULL_EVERY at least: a busy feed's updates gather in the
+          // child meanwhile, where newer versions of a forming bar replace older ones, so the host
+          // decodes and screens each bar's newest version instead of every frame. A quiet feed
+          // loses nothing: the pull waits in the child, answered as soon as an event comes.
+          let lastPull = 0
+          const exchange = Effect.suspend(() => {
+            lastPull = Date.now()
+            return answer(id, method, timeout, channel.exchange(id, { _tag: "Pull", id }))
+          })
+          const pull =
+            method === "history"
+              ? exchange
+              : Effect.suspend(() => {
+                  const wait = lastPull + LIVE_PULL_EVERY_MS - Date.now()
+                  return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), exchange) : exchange
+                })
           // A pull answers one page (history) or every event gathered since the last (live).
           return Stream.repeatEffectChunkOption(
             pull.pipe(
