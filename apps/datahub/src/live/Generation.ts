@@ -34,6 +34,8 @@ export interface OpenOptions {
   readonly symbols: ReadonlyArray<string>
   readonly staleAfter: Duration.Duration
   readonly handoverTimeout: Duration.Duration
+  /** Waited for after each batch of events, before the next is read (backpressure). */
+  readonly ready?: Effect.Effect<void> | undefined
   /** Runs for every event, in order, on the generation's fiber; `Effect.void` when all was done at once. */
   readonly handle: (gen: Generation, event: LiveEvent) => Effect.Effect<void>
 }
@@ -74,6 +76,7 @@ export const openGeneration = (options: OpenOptions): Effect.Effect<Generation> 
             const effect = options.handle(gen, event)
             if (effect !== Effect.void) yield* effect
           }
+          if (options.ready) yield* options.ready
         })
       ),
       Effect.zipRight(

@@ -33,12 +33,21 @@ export interface LiveWrites {
   readonly streaming: (state: SeriesState) => void
   /** Writes what gathered, batch after batch, forever. */
   readonly run: Effect.Effect<never>
+  /**
+   * Completes once what gathered so far is in a batch and another batch could start: the
+   * connection reads its next events then, so that a busy feed's updates wait in the sandbox
+   * (where newer versions of a forming bar replace older ones) rather than being decoded and
+   * handled here only to be replaced before they are written.
+   */
+  readonly capacity: Effect.Effect<void>
   /** Writes what gathered so far once (at shutdown). */
   readonly flush: Effect.Effect<void>
 }
 
 /** How often the progress of the bars written is recorded (subscription status, lag). */
 const PROGRESS_EVERY = Duration.millis(500)
+/** The longest a connection waits for the writes before reading on (see `capacity`). */
+const CAPACITY_WAIT = Duration.seconds(1)
 /** Batches in the database at once. */
 const IN_FLIGHT = 2
 
@@ -160,10 +169,17 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       )
     })
 
+    /** Completed each time a batch is cut; replaced by a fresh one. */
+    let cut = yield* Deferred.make<void>()
+    const gathered = () => forming.size > 0 || closed.length > 0 || trusted.size > 0
+
     const next = Effect.gen(function* () {
       yield* Queue.take(wake)
       yield* permits.take(1)
       const finish = yield* startBatch
+      const wasCut = cut
+      cut = yield* Deferred.make<void>()
+      yield* Deferred.succeed(wasCut, undefined)
       if (finish === undefined) yield* permits.release(1)
       else yield* Effect.fork(Effect.ensuring(finish, permits.release(1)))
     })
@@ -184,6 +200,14 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       run: Effect.zipRight(
         Effect.fork(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), bookkeeping))),
         Effect.forever(next)
+      ),
+      // At most CAPACITY_WAIT: while the database is away the stream goes on being read (the
+      // newest forming bars and the closed ones gather here), or it would look stale and be
+      // reconnected for nothing.
+      capacity: Effect.suspend(() => (gathered() ? Deferred.await(cut) : Effect.void)).pipe(
+        Effect.zipRight(permits.withPermits(1)(Effect.void)),
+        Effect.timeoutOption(CAPACITY_WAIT),
+        Effect.asVoid
       ),
       flush: permits
         .withPermits(IN_FLIGHT)(Effect.flatMap(startBatch, (finish) => finish ?? Effect.void))

@@ -92,7 +92,8 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
         symbols: [...series.keys()],
         staleAfter: config.staleAfter,
         handoverTimeout: config.handoverTimeout,
-        handle: events.handle
+        handle: events.handle,
+        ready: writes.capacity
       })
     ).pipe(
       Effect.tap((gen) =>
