@@ -17,7 +17,7 @@
 import { SqlClient } from "@effect/sql"
 import { BulkCopy, SchemaState } from "@quasar/server"
 import { Context, Deferred, Duration, Effect, Layer, Option } from "effect"
-import { type BarRow, type BarTarget, seriesKey } from "./barBatch"
+import { type BarRow, type BarTarget, sameSeries, seriesKey } from "./barBatch"
 import { BarsRejected, type LaneOptions, makeLane, type WriterCounters } from "./writerLane"
 
 export type { BarRow, BarTarget } from "./barBatch"
@@ -142,13 +142,7 @@ const make = (options: BarWriterOptions) =>
         let bucket: Array<BarRow> = []
         for (const r of rows) {
           const rowDay = Math.floor(r.ts / BLOCK_MS)
-          if (
-            previous === undefined ||
-            rowDay !== day ||
-            r.symbol !== previous.symbol ||
-            r.provider !== previous.provider ||
-            r.timeframe !== previous.timeframe
-          ) {
+          if (previous === undefined || rowDay !== day || !sameSeries(r, previous)) {
             const n = hash(`${seriesKey(r)}\u0000${rowDay}`) % lanes.length
             const known = perLane.get(n)
             bucket = known ?? []

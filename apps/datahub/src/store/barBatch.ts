@@ -65,6 +65,10 @@ export interface UpsertStatement {
 
 export const seriesKey = (r: BarRow): string => `${r.provider}\u0000${r.symbol}\u0000${r.timeframe}`
 
+/** Whether two rows are of one series, without building keys (rows of a write mostly are). */
+export const sameSeries = (a: BarRow, b: BarRow): boolean =>
+  a.symbol === b.symbol && a.provider === b.provider && a.timeframe === b.timeframe
+
 /**
  * The batch's series (few: a batch holds pages of a handful of series) and, for each row kept, the
  * 1-based index of its series. Only the last row of each key is kept: `ON CONFLICT DO UPDATE`
@@ -83,13 +87,7 @@ const indexRows = (rows: ReadonlyArray<BarRow>) => {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!
     // Consecutive rows mostly share a series: its key is looked up only when it changes.
-    if (
-      previous === undefined ||
-      r.symbol !== previous.symbol ||
-      r.provider !== previous.provider ||
-      r.timeframe !== previous.timeframe
-    )
-      n = seriesOf.get(seriesKey(r))
+    if (previous === undefined || !sameSeries(r, previous)) n = seriesOf.get(seriesKey(r))
     previous = r
     if (n === undefined) {
       const key = seriesKey(r)
