@@ -1,9 +1,10 @@
 /**
- * A connection's writes: events only queue rows here (never waiting), and one fiber hands what
- * gathered to the BarWriter, waits for the commit, then publishes those bars to `/live` clients
- * and records `last_bar_at`. While a write is in the database the next batch gathers, so batches
- * grow with the load; forming bars are coalesced per series (only the newest matters), closed
- * bars are all kept, in order.
+ * A connection's writes: events only queue rows here (never waiting), and one fiber cuts what
+ * gathered into a batch, queues it with the BarWriter, and once it is committed publishes those
+ * bars to `/live` clients (batches in order; at most IN_FLIGHT in the database at once);
+ * `last_bar_at` is recorded on a clock of its own. While writes are in the database the next
+ * batch gathers, so batches grow with the load; forming bars are coalesced per series (only the
+ * newest matters), closed bars are all kept, in order.
  *
  * Ordering: a series' closed bars reach the writer in the order they closed, and the writer keeps
  * one series' writes in order, so whatever history writes later for the same bar wins. For

@@ -50,13 +50,14 @@ export interface UpsertStatement {
    * for rows newer than any it stored in the series and falls back to `text` on a conflict.
    */
   readonly append: string
-  /** The parameters of `text` and `append`, encoded on first use. */
-  readonly params: ReadonlyArray<string>
+  /** The parameters of `text` and `append`, encoded on the first call. */
+  readonly params: () => ReadonlyArray<string>
   /**
-   * The same rows as a binary `COPY` (on first use; undefined if a value has no binary form
-   * here), the fastest way to append them: `copyText` fails like `append` on a stored row.
+   * The same rows as a binary `COPY` (encoded on the first call; undefined if a value has no
+   * binary form here), the fastest way to append them: `copyText` fails like `append` on a
+   * stored row.
    */
-  readonly copy: Uint8Array | undefined
+  readonly copy: () => Uint8Array | undefined
   readonly copyText: string
   /** Rows after de-duplication, and the range of open times of each series. */
   readonly rows: number
@@ -197,12 +198,8 @@ export const upsertStatement = (target: BarTarget, rows: ReadonlyArray<BarRow>):
     text: upserts[target],
     append: appends[target],
     copyText: copies[target],
-    get params() {
-      return params()
-    },
-    get copy() {
-      return copy()
-    },
+    params,
+    copy,
     rows: keep.length,
     series: extents
   }

@@ -67,14 +67,14 @@ export const statementWriter = (
 
   /** The plain append: a binary COPY where possible, else an INSERT without ON CONFLICT. */
   const append = (statement: UpsertStatement) => {
-    const copy = bulk.available ? statement.copy : undefined
+    const copy = bulk.available ? statement.copy() : undefined
     return copy
       ? bulk.copyIn(statement.copyText, copy).pipe(
           Effect.tap((rows) => {
             stats.copiedRows += rows
           })
         )
-      : Effect.asVoid(Effect.suspend(() => sql.unsafe(statement.append, statement.params)))
+      : Effect.asVoid(Effect.suspend(() => sql.unsafe(statement.append, statement.params())))
   }
 
   /**
@@ -82,13 +82,14 @@ export const statementWriter = (
    * the current one is in the database, so the encoding overlaps the database's work.
    */
   const encodeAhead = (target: BarTarget, statement: UpsertStatement) => {
-    if (!appendsOnly(target, statement) || !bulk.available || statement.copy === undefined) statement.params
+    if (!appendsOnly(target, statement) || !bulk.available || statement.copy() === undefined)
+      statement.params()
   }
 
   /** Commits `statement` (the rows of `writes` writes); fails only with a permanent error. */
   const execute = (target: BarTarget, statement: UpsertStatement, writes: number) => {
     let started = 0
-    const upsert = Effect.asVoid(Effect.suspend(() => sql.unsafe(statement.text, statement.params)))
+    const upsert = Effect.asVoid(Effect.suspend(() => sql.unsafe(statement.text, statement.params())))
     return Effect.suspend(() => {
       started = performance.now()
       if (!appendsOnly(target, statement)) return upsert
