@@ -66,9 +66,32 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       Queue.unsafeOffer(wake, undefined)
     }
 
-    const row = ({ state, bar }: Item): BarRow => ({ provider, symbol: state.symbol, timeframe: tf, ...bar })
+    // Explicit fields, not spreads, and each series' key made once: these run for every bar
+    // of every batch.
+    const row = ({ state, bar }: Item): BarRow => ({
+      provider,
+      symbol: state.symbol,
+      timeframe: tf,
+      ts: bar.ts,
+      open: bar.open,
+      high: bar.high,
+      low: bar.low,
+      close: bar.close,
+      volume: bar.volume,
+      vwap: bar.vwap,
+      trades: bar.trades
+    })
+    const keys = new WeakMap<SeriesState, string>()
+    const keyOf = (state: SeriesState) => {
+      let key = keys.get(state)
+      if (key === undefined) {
+        key = seriesKey({ provider, symbol: state.symbol, timeframe: tf })
+        keys.set(state, key)
+      }
+      return key
+    }
     const update = ({ state, bar }: Item, isClosed: boolean): LiveUpdate => ({
-      key: seriesKey({ provider, symbol: state.symbol, timeframe: tf }),
+      key: keyOf(state),
       provider,
       symbol: state.symbol,
       timeframe: tf,

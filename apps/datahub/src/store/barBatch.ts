@@ -123,7 +123,7 @@ const numbers = (keep: ReadonlyArray<number>, value: (i: number) => number | nul
 
 /** `{"a","b"}`, with `\` and `"` escaped. */
 const texts = (values: ReadonlyArray<string>) =>
-  `{${values.map((s) => `"${s.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`
+  `{${values.map((s) => `"${s.includes('"') || s.includes("\\") ? s.replace(/[\\"]/g, "\\$&") : s}"`).join(",")}}`
 
 /**
  * Series names go once per series, each row carries its series' index: parsing three text arrays

@@ -112,9 +112,9 @@ const fastBar = (
   const vwapOk = absent(vwap) || (isNumber(vwap) && Number.isFinite(vwap))
   const tradesOk = absent(trades) || (isNumber(trades) && Number.isInteger(trades) && trades >= 0)
   if (!vwapOk || !tradesOk) return undefined
-  // A plain object of plain numbers (what crosses the sandbox channel) is kept as it is: history
-  // readers copy the fields they store, so extra ones go nowhere, and a million bars of a
-  // backfill are not copied once more.
+  // A plain object of plain numbers (what crosses the sandbox channel) is kept as it is: its
+  // readers (history and live writes, /live frames) copy the fields they use, so extra ones go
+  // nowhere, and a million bars of a backfill or a busy feed are not copied once more.
   if (reuse && vwap !== null && trades !== null && Object.getPrototypeOf(bar) === Object.prototype) {
     const sound = bar as ProviderBar
     const problem = barProblem(sound, tf, nowMs)
@@ -235,7 +235,7 @@ export const liveScreen = (request: LiveRequest) => {
     if (!symbols.has(e.symbol))
       return Either.left({ item: event, reason: `symbol ${e.symbol} was not requested` })
     if (e.type !== "bar") return Either.right(e)
-    const checked = checkBar(e.bar, request.timeframe, nowMs)
+    const checked = checkBar(e.bar, request.timeframe, nowMs, true)
     if (Either.isLeft(checked)) return Either.left({ item: e.bar, reason: checked.left })
     const bar = checked.right
     const last = lastClosed.get(e.symbol) ?? Number.NEGATIVE_INFINITY
