@@ -21,11 +21,8 @@ export interface LiveUpdate {
   readonly closed: boolean
 }
 
-export const seriesKey = (s: {
-  readonly provider: string
-  readonly symbol: string
-  readonly timeframe: string
-}): string => `${s.provider}\u0000${s.symbol}\u0000${s.timeframe}`
+// The series key of the writer, so a bar's series is one string everywhere.
+export { seriesKey } from "../store/barBatch"
 
 export interface LiveHubService {
   /** Hands committed bars to every client watching their series. */

@@ -154,6 +154,8 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       )
     )
 
+    const gathered = () => forming.size > 0 || closed.length > 0 || trusted.size > 0
+
     // Two batches may be in the database at once: while one commits, the next is already queued
     // behind it (the writer applies them in order), so an update waits for one commit, not two.
     // They are published in order all the same.
@@ -163,12 +165,11 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
 
     /** Cuts a batch of what gathered and queues its writes; returns what commits and publishes it. */
     const startBatch: Effect.Effect<Effect.Effect<void> | undefined> = Effect.gen(function* () {
+      if (!gathered()) return undefined
       const batch = { forming: [...forming.values()], closed, trusted }
       forming = new Map()
       closed = []
       trusted = new Set()
-      if (batch.forming.length === 0 && batch.closed.length === 0 && batch.trusted.size === 0)
-        return undefined
       const kept = yield* notCollected(batch.closed)
       const commits = yield* Effect.all([queueWrite("historical", kept), queueWrite("live", batch.forming)])
       const before = published
@@ -195,7 +196,6 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
 
     /** Completed each time a batch is cut; replaced by a fresh one. */
     let cut = yield* Deferred.make<void>()
-    const gathered = () => forming.size > 0 || closed.length > 0 || trusted.size > 0
 
     const next = Effect.gen(function* () {
       yield* Queue.take(wake)

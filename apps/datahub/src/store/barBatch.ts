@@ -64,7 +64,12 @@ export interface UpsertStatement {
   readonly series: ReadonlyArray<SeriesExtent>
 }
 
-export const seriesKey = (r: BarRow): string => `${r.provider}\u0000${r.symbol}\u0000${r.timeframe}`
+/** One string per series (provider, symbol, timeframe), for maps and routing. */
+export const seriesKey = (s: {
+  readonly provider: string
+  readonly symbol: string
+  readonly timeframe: string
+}): string => `${s.provider}\u0000${s.symbol}\u0000${s.timeframe}`
 
 /** Whether two rows are of one series, without building keys (rows of a write mostly are). */
 export const sameSeries = (a: BarRow, b: BarRow): boolean =>
