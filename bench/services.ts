@@ -5,20 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { createServer } from "node:net"
+import { freePort } from "@quasar/server/testing"
 
 export const ADMIN_TOKEN = "bench-admin-token"
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 
 const waitHealthy = async (url: string, timeoutMs = 120_000) => {
   const until = Date.now() + timeoutMs

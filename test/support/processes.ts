@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { request } from "node:http"
-import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
+import { freePort } from "@quasar/server/testing"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -26,17 +26,7 @@ export interface Spawned {
 const running = new Set<Spawned>()
 const extraPids = new Set<number>()
 
-/** A port nothing listens on right now (the OS picks it). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+export { freePort }
 
 /** `node --import tsx <entry> ...args` from the repository root. */
 export const spawnTsx = (entry: string, env: Record<string, string>, args: ReadonlyArray<string> = []) => {

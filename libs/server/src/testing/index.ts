@@ -1,3 +1,4 @@
+export { freePort } from "./freePort"
 export * as TcpProxy from "./TcpProxy"
 export * as TestDatabase from "./TestDatabase"
 export * as TestService from "./TestService"
