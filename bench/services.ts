@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { freePort } from "@quasar/server/testing"
+import { freePort } from "@quasar/server/node"
 
 export const ADMIN_TOKEN = "bench-admin-token"
 

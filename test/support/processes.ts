@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { request } from "node:http"
 import { fileURLToPath } from "node:url"
-import { freePort } from "@quasar/server/testing"
+import { freePort } from "@quasar/server/node"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 

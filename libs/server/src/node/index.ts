@@ -1,2 +1,3 @@
 export * as EmbeddedPostgres from "./EmbeddedPostgres"
+export { freePort } from "./freePort"
 export * from "./runService"

@@ -1,4 +1,3 @@
-export { freePort } from "./freePort"
 export * as TcpProxy from "./TcpProxy"
 export * as TestDatabase from "./TestDatabase"
 export * as TestService from "./TestService"
