@@ -21,6 +21,7 @@ import { CLOSE_TOO_SLOW, LiveClientMessage, type LiveServerMessage } from "@quas
 import { Duration, Effect, Either, Option, ParseResult, Queue, Schema, type Scope } from "effect"
 import { LiveConfig } from "./LiveConfig"
 import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
+import { textFrames } from "./textFrames"
 
 const decodeClient = Schema.decodeUnknownEither(Schema.parseJson(LiveClientMessage))
 const MAX_MESSAGE_CHARS = 4_096
@@ -65,6 +66,23 @@ const barFrame = (u: LiveUpdate): string => {
   return text
 }
 
+/** What the sender reads of Node's `ws` WebSocket, which the platform hands to message handlers. */
+interface RawWebSocket {
+  readonly bufferedAmount: number
+  readonly extensions?: string
+  readonly readyState?: number
+  readonly _socket?: { write(data: Uint8Array): boolean }
+}
+const OPEN = 1
+
+/**
+ * The TCP socket under a `ws` connection, when a batch of frames can be written to it directly:
+ * open, and no extension negotiated (frames are then plain RFC 6455 frames, which `ws` itself
+ * writes synchronously, so nothing of its own can be queued in between).
+ */
+const directSocket = (raw: RawWebSocket | undefined) =>
+  raw !== undefined && raw.extensions === "" && raw.readyState === OPEN ? raw._socket : undefined
+
 const problemOf = (error: ParseResult.ParseError): string => {
   const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
   if (!issue) return error.message
@@ -85,7 +103,7 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
     const wake = yield* Queue.sliding<void>(1)
     const watching = new Set<string>()
     // The raw socket, for its unsent byte count; the platform hands it to message handlers only.
-    let raw: { readonly bufferedAmount: number } | undefined
+    let raw: RawWebSocket | undefined
     let closing = false
     let lastSentAt = Date.now()
 
@@ -159,10 +177,11 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
     const updates = yield* hub.subscribe
     yield* Effect.forkScoped(
       Effect.forever(
-        Effect.flatMap(Queue.takeBetween(updates, 1, Number.MAX_SAFE_INTEGER), (batch) =>
+        Effect.flatMap(Queue.takeBetween(updates, 1, Number.MAX_SAFE_INTEGER), (batches) =>
           Effect.suspend(() => {
             if (closing) return Effect.void
-            for (const u of batch) if (watching.has(u.key) && !enqueue(u)) return tooSlow
+            for (const batch of batches)
+              for (const u of batch) if (watching.has(u.key) && !enqueue(u)) return tooSlow
             return Effect.void
           })
         )
@@ -174,16 +193,13 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
         Effect.gen(function* () {
           yield* Queue.take(wake)
           if (closing) return yield* Effect.never
-          const frames = outbox
+          const pending = outbox
           outbox = []
           formingAt.clear()
-          // One write to the network for the whole batch, not one per frame: ws (Node's server
-          // WebSocket) corks its socket per frame; corked around the batch, the frames go together.
-          const tcp = (raw as { readonly _socket?: { cork(): void; uncork(): void } } | undefined)?._socket
-          tcp?.cork()
-          yield* Effect.forEach(frames, (p) => write(typeof p === "string" ? p : barFrame(p)), {
-            discard: true
-          }).pipe(Effect.ensuring(Effect.sync(() => tcp?.uncork())))
+          const texts = pending.map((p) => (typeof p === "string" ? p : barFrame(p)))
+          const direct = directSocket(raw)
+          if (direct !== undefined) direct.write(textFrames(texts))
+          else yield* Effect.forEach(texts, write, { discard: true })
           lastSentAt = Date.now()
           while (raw !== undefined && raw.bufferedAmount > limits.socketBufferBytes && !closing)
             yield* Effect.sleep(Duration.millis(10))

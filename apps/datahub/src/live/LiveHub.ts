@@ -27,8 +27,8 @@ export { seriesKey } from "../store/barBatch"
 export interface LiveHubService {
   /** Hands committed bars to every client watching their series. */
   readonly publish: (updates: ReadonlyArray<LiveUpdate>) => Effect.Effect<void>
-  /** Every update published from now on, until the scope closes. */
-  readonly subscribe: Effect.Effect<Queue.Dequeue<LiveUpdate>, never, Scope.Scope>
+  /** Every batch of updates published from now on, until the scope closes. */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<ReadonlyArray<LiveUpdate>>, never, Scope.Scope>
   /** The newest update of a series, if any was published. */
   readonly latest: (key: string) => LiveUpdate | undefined
   /** Counts a `/live` client for as long as the scope lasts. */
@@ -37,7 +37,8 @@ export interface LiveHubService {
 }
 
 const make = Effect.gen(function* () {
-  const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<LiveUpdate>(), PubSub.shutdown)
+  // Batches, not single updates: one offer per client per committed batch.
+  const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<ReadonlyArray<LiveUpdate>>(), PubSub.shutdown)
   const newest = new Map<string, LiveUpdate>()
   let clients = 0
 
@@ -48,7 +49,7 @@ const make = Effect.gen(function* () {
         // A closed bar arriving after the next forming one (a gap fill) does not replace it.
         if (known === undefined || u.bar.ts >= known.bar.ts) newest.set(u.key, u)
       }
-      return PubSub.publishAll(pubsub, updates)
+      return updates.length === 0 ? Effect.void : PubSub.publish(pubsub, updates)
     }).pipe(Effect.asVoid)
 
   return {
