@@ -8,7 +8,12 @@ import type { RetryOptions } from "../sandbox/providerHost"
 export interface LiveFeedLimits {
   /** Idle clients get a heartbeat this often: proxies (Nginx: 60 s) drop quieter connections. */
   readonly heartbeatEvery: Duration.Duration
-  /** Messages waiting for one client; past this the client is closed as too slow (4008). */
+  /**
+   * Messages waiting for one client; past this the client is closed as too slow (4008). A client
+   * watching 1,000 series gets each one's recent closed bars at once when a stream (re)connects
+   * (a Kraken snapshot: 10 or more per series), so this is well above that; a waiting message is
+   * a reference to the shared update, encoded only when sent.
+   */
   readonly clientBuffer: number
   /** Bytes the socket may hold unsent for one client before its messages wait in the buffer. */
   readonly socketBufferBytes: number
@@ -59,7 +64,7 @@ export const defaultLiveConfig: LiveConfigValues = {
   now: () => Date.now(),
   feed: {
     heartbeatEvery: Duration.seconds(20),
-    clientBuffer: 10_000,
+    clientBuffer: 50_000,
     socketBufferBytes: 1 << 20,
     maxSeriesPerClient: 1_000
   }

@@ -207,15 +207,12 @@ export const parseWsOhlc = (entry: unknown): Parsed<WsOhlc> => {
   const ts = begin === undefined ? undefined : beginOf(begin)
   if (!symbol || interval === undefined || interval <= 0) return fail("ohlc entry without symbol/interval")
   if (ts === undefined) return fail(`ohlc entry ${symbol} has a bad interval_begin ${JSON.stringify(begin)}`)
-  const [open, high, low, close, volume, vwap, trades] = [
-    entry.open,
-    entry.high,
-    entry.low,
-    entry.close,
-    entry.volume,
-    entry.vwap,
-    entry.trades
-  ].map(decimal)
+  // Field by field, no intermediate arrays or spreads: this runs for every pair of every frame.
+  const open = decimal(entry.open)
+  const high = decimal(entry.high)
+  const low = decimal(entry.low)
+  const close = decimal(entry.close)
+  const volume = decimal(entry.volume)
   if (
     open === undefined ||
     high === undefined ||
@@ -224,16 +221,11 @@ export const parseWsOhlc = (entry: unknown): Parsed<WsOhlc> => {
     volume === undefined
   )
     return fail(`ohlc entry ${symbol} ${begin} has a bad price or volume`)
-  const bar: ProviderBar = {
-    ts,
-    open,
-    high,
-    low,
-    close,
-    volume,
-    ...(vwap === undefined ? {} : { vwap }),
-    ...(trades === undefined || !Number.isInteger(trades) ? {} : { trades })
-  }
+  const bar: { -readonly [K in keyof ProviderBar]: ProviderBar[K] } = { ts, open, high, low, close, volume }
+  const vwap = decimal(entry.vwap)
+  if (vwap !== undefined) bar.vwap = vwap
+  const trades = decimal(entry.trades)
+  if (trades !== undefined && Number.isInteger(trades)) bar.trades = trades
   return ok({ symbol, interval, bar })
 }
 

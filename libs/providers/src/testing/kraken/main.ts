@@ -1,8 +1,8 @@
 /**
  * Runs the fake Kraken on its own: `npm run fake:kraken -- --port 8090 [--seed 42] [--speed 60]`.
  * `--speed` runs the fake's clock that many times faster than real time, from now. Load options
- * (bench/live.bench.ts): `--pairs N` generated pairs, `--update-ms` push period, `--batch` one
- * update frame per tick, `--stamp` send times in forming bars' `trades`.
+ * (bench/live.bench.ts): `--pairs N` generated pairs, `--update-ms` push period, `--batch` all
+ * pairs' entries per tick in frames of up to 200 entries, `--stamp` send times in forming bars' `trades`.
  */
 import { parseArgs } from "node:util"
 import { startFakeKraken } from "./server"

@@ -9,7 +9,7 @@ export interface FakeConfig {
   readonly pageRows: number
   /** Past bars with trades in an `ohlc` snapshot, besides the forming one. */
   readonly snapshotBars: number
-  /** One `update` frame per tick with every subscription's entries, instead of one per subscription. */
+  /** Each tick's entries of all subscriptions in `update` frames of up to 200 entries, instead of one frame per subscription. */
   readonly batchUpdates: boolean
   /**
    * Forming bars in updates carry the real time they were sent (`Date.now() % 1e9`) as `trades`,

@@ -38,6 +38,14 @@ const isRecord = (u: unknown): u is Fields => typeof u === "object" && u !== nul
 
 let connectionIds = 1_000_000
 
+/**
+ * The most entries a batched `update` frame carries. Kraken sends an update per trade event, so
+ * its frames are small; a frame of every pair at once (2,000 pairs ≈ 460 KB) would also cost
+ * both ends far more per entry than the same entries in frames of this size: V8 allocates a
+ * string over 128 KB in its large-object space, ~50× slower per byte (bench/live.bench.ts).
+ */
+const FRAME_ENTRIES = 200
+
 export class FakeWsSession {
   private readonly subscriptions = new Map<string, Subscription>()
   private lastSentAt = Date.now()
@@ -186,6 +194,7 @@ export class FakeWsSession {
       }
       subscription.formingBegin = Math.max(subscription.formingBegin, current)
       if (!batchUpdates && data.length > 0) this.sendUpdate(data)
+      if (batch.length >= FRAME_ENTRIES) this.sendUpdate(batch.splice(0))
     }
     if (batch.length > 0) this.sendUpdate(batch)
     if (stampSentAt) {
