@@ -12,6 +12,7 @@ import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream 
 import { openChannel } from "./childChannel"
 import { residentBytes } from "./childWatch"
 import { SandboxLoadError } from "./errors"
+import { unpackEvents } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
@@ -260,7 +261,8 @@ export const start = (
               Effect.mapError(Option.some),
               Effect.flatMap((reply): Effect.Effect<Chunk.Chunk<unknown>, Option.Option<ProviderError>> => {
                 if (reply._tag === "Item") return Effect.succeed(Chunk.of(reply.value))
-                if (reply._tag === "Items") return Effect.succeed(Chunk.unsafeFromArray(reply.values))
+                if (reply._tag === "Items")
+                  return Effect.succeed(Chunk.unsafeFromArray(unpackEvents(reply.values, reply.bars)))
                 open = false
                 if (reply._tag === "Done") return Effect.fail(Option.none())
                 if (reply._tag === "Failed")

@@ -13,6 +13,7 @@
  * the host one message per pull, not one per update.
  */
 import { Schema } from "effect"
+import { packedProblem } from "./packedBars"
 
 const CallId = Schema.Int.pipe(Schema.nonNegative())
 
@@ -75,10 +76,26 @@ export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
 
 export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
 export const Item = Schema.TaggedStruct("Item", { id: CallId, value: Schema.Unknown })
+/** Bar events as columns (packedBars.ts), checked for consistent lengths and positions. */
+export const PackedBarColumns = Schema.Struct({
+  at: Schema.instanceOf(Int32Array),
+  symbols: Schema.Array(Schema.String),
+  flags: Schema.instanceOf(Uint8Array),
+  numbers: Schema.instanceOf(Float64Array)
+})
+/** Events in order: `values` as they are, `bars` (optional) as columns placed among them. */
 export const Items = Schema.TaggedStruct("Items", {
   id: CallId,
-  values: Schema.Array(Schema.Unknown).pipe(Schema.minItems(1), Schema.maxItems(LIVE_BUFFER))
-})
+  values: Schema.Array(Schema.Unknown).pipe(Schema.maxItems(LIVE_BUFFER)),
+  bars: Schema.optional(PackedBarColumns)
+}).pipe(
+  Schema.filter(({ values, bars }) => {
+    const total = values.length + (bars?.at.length ?? 0)
+    if (total < 1 || total > LIVE_BUFFER)
+      return `an Items message holds 1 to ${LIVE_BUFFER} events, not ${total}`
+    return bars === undefined ? undefined : packedProblem(values, bars)
+  })
+)
 export const Done = Schema.TaggedStruct("Done", { id: CallId })
 export const Failed = Schema.TaggedStruct("Failed", { id: CallId, error: ThrownError })
 export const Cancelled = Schema.TaggedStruct("Cancelled", { id: CallId })

@@ -15,6 +15,7 @@ import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
 import { checkExport, type RunnableModule } from "./contract"
 import { LiveBuffer } from "./liveBuffer"
+import { packEvents } from "./packedBars"
 import {
   type CallSettings,
   type ChildMessage,
@@ -217,7 +218,7 @@ const serve = (provider: RunnableModule) => {
     if (!stream.waiting || streams.get(id) !== stream) return
     if (stream.buffer.size > 0) {
       stream.waiting = false
-      answer({ _tag: "Items", id, values: stream.buffer.take() })
+      answer({ _tag: "Items", id, ...packEvents(stream.buffer.take()) })
       stream.resume?.()
       stream.resume = undefined
     } else if (stream.end) {

@@ -60,3 +60,18 @@ describe("LiveBuffer", () => {
     expect(buffer.take()).toEqual([bar("A", 60, 2)])
   })
 })
+
+describe("LiveBuffer across rounds", () => {
+  it("replaces within each round, whatever was sent in the rounds before", () => {
+    const buffer = new LiveBuffer()
+    buffer.push(bar("A", 60, 1))
+    buffer.push(bar("B", 60, 1))
+    expect(buffer.take()).toEqual([bar("A", 60, 1), bar("B", 60, 1)])
+    buffer.push(bar("B", 60, 2))
+    buffer.push(bar("A", 60, 2))
+    buffer.push(bar("B", 60, 3))
+    buffer.push(bar("A", 60, 3))
+    expect(buffer.take()).toEqual([bar("B", 60, 3), bar("A", 60, 3)])
+    expect(buffer.coalesced).toBe(2)
+  })
+})
