@@ -170,6 +170,31 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
     })
   )
 
+  it.effect("a write across many series (live: one bar per series) is stored and updated exactly", () =>
+    Effect.gen(function* () {
+      const writer = yield* BarWriter
+      // More series than the statement indexes (names go per row then), odd names included.
+      const names = Array.from({ length: 300 }, (_, i) => `MANY${i}${i % 50 === 0 ? '"q\\b,{}' : ""}`)
+      const first = names.flatMap((symbol) => bars(symbol, 1, { provider: "many" }))
+      const second = first.map((r, i) => ({
+        ...r,
+        close: 1_000 + i,
+        vwap: i % 2 === 0 ? null : 7.25,
+        trades: i
+      }))
+      for (const target of ["live", "historical"] as const) {
+        yield* writer.write(target, first)
+        yield* writer.write(target, second)
+        const stored = yield* direct<{ symbol: string; close: number; vwap: number | null; trades: number }>(
+          `SELECT symbol, close, vwap, trades FROM ${target}_data WHERE provider = 'many' ORDER BY trades`
+        )
+        expect(stored).toEqual(
+          second.map((r) => ({ symbol: r.symbol, close: r.close, vwap: r.vwap, trades: r.trades }))
+        )
+      }
+    })
+  )
+
   it.effect("writes forming bars to live_data and closed bars to historical_data", () =>
     Effect.gen(function* () {
       const writer = yield* BarWriter
