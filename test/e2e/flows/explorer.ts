@@ -33,7 +33,11 @@ export const chartShowsStoredBars = async (stack: Stack) => {
   const href = await page.getByRole("link", { name: "Download CSV" }).getAttribute("href")
   const csv = await (await page.request.get(`${url}${href}`)).text()
   expect(csv.split("\n")[0]).toBe("ts,open,high,low,close,volume,vwap,trades")
-  expect(csv.trim().split("\n").length - 1).toBe(bars)
+  // The range is open-ended, so the download holds what is stored when it is made: the bars the
+  // chart shows, plus a bar that closed since, if a minute ended in between.
+  const rows = csv.trim().split("\n").length - 1
+  expect(rows - bars).toBeGreaterThanOrEqual(0)
+  expect(rows - bars).toBeLessThanOrEqual(1)
   await screenshot(page, "explorer")
 }
 
