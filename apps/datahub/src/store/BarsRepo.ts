@@ -1,6 +1,6 @@
 /**
  * SQL for reading bars. Pages are rendered to JSON or CSV text by PostgreSQL itself: for 100,000
- * bars, `string_agg` of concatenated fields takes ~0.3 s where `json_agg(json_build_object(…))`
+ * bars, `string_agg` of concatenated fields (in chunks, see `renderChunks`) takes ~0.3 s where `json_agg(json_build_object(…))`
  * takes ~0.9 s and decoding rows into objects in Node and re-encoding them costs more still
  * (measured on PG 15). Every query reads `historical_data` by its primary key (provider, symbol,
  * timeframe, ts), so a page costs an index range scan of its own rows.
@@ -28,8 +28,11 @@ export interface PageRequest {
 }
 
 export interface Page {
-  /** The bars rendered: a JSON array, or CSV lines each ending in a newline. */
-  readonly text: string
+  /**
+   * The bars rendered, in pieces to be sent one after another (never joined into one big string):
+   * a JSON array, or CSV lines each ending in a newline.
+   */
+  readonly parts: ReadonlyArray<string>
   readonly count: number
   /** Open time of the last bar in the page, and whether more bars follow it within the range. */
   readonly lastMs: number | null
@@ -50,12 +53,40 @@ const render: Record<PageFormat, string> = {
         || coalesce(vwap::text, '') || ',' || coalesce(trades::text, '') || E'\\n'`
 }
 
-/** Aggregates the rows of `source` (which has a `ts` column) into one text, oldest first. */
-const renderPage = (format: PageFormat, source: string) => `
-  SELECT ${format === "json" ? `'[' || coalesce(string_agg(${render.json}, ',' ORDER BY ts), '') || ']'` : `coalesce(string_agg(${render.csv}, '' ORDER BY ts), '')`} AS text,
+/**
+ * Renders the rows of `source` (which has a `ts` column), oldest first, as one text per CHUNK_ROWS
+ * rows. Chunks, not one text: a single `string_agg` over 100,000 bars took 740 ms against 260 ms
+ * for the same bars in chunks (it sorts them all again, and one 15 MB value then has to be
+ * received and grown in one piece by the client); 500 rows (~75 KB) also stay below the size at
+ * which V8 allocates a string in its slow large-object space.
+ */
+const CHUNK_ROWS = 500
+
+const renderChunks = (format: PageFormat, source: string) => `
+  SELECT string_agg(${render[format]}, ${format === "json" ? "','" : "''"} ORDER BY ts) AS text,
          count(*)::int AS count,
          (extract(epoch FROM max(ts)) * 1000)::int8 AS last_ms
-  FROM (${source}) AS page`
+  FROM (SELECT *, (row_number() OVER (ORDER BY ts) - 1) / ${CHUNK_ROWS} AS chunk FROM (${source}) AS rows) AS page
+  GROUP BY chunk ORDER BY chunk`
+
+interface Chunk {
+  readonly text: string
+  readonly count: number
+  readonly last_ms: number | null
+}
+
+/** The page's pieces, bar count and last open time from its chunks. */
+const joinChunks = (format: PageFormat, chunks: ReadonlyArray<Chunk>) => {
+  let count = 0
+  for (const c of chunks) count += c.count
+  const parts =
+    format === "csv"
+      ? chunks.map((c) => c.text)
+      : chunks.length === 0
+        ? ["[]"]
+        : ["[", ...chunks.flatMap((c, i) => (i === 0 ? [c.text] : [",", c.text])), "]"]
+  return { parts, count, lastMs: chunks.at(-1)?.last_ms ?? null }
+}
 
 const storedRows = `
   SELECT ts, open, high, low, close, volume, vwap, trades FROM historical_data
@@ -113,22 +144,18 @@ const make = Effect.gen(function* () {
   const storedPage = (format: PageFormat, r: PageRequest) =>
     Effect.gen(function* () {
       const { series } = r
-      const [row] = yield* sql.unsafe<{ text: string; count: number; last_ms: number | null }>(
-        renderPage(format, storedRows),
-        [
-          series.provider,
-          series.symbol,
-          series.timeframe,
-          toTimestamp(r.from, "-infinity"),
-          toTimestamp(r.to, "infinity"),
-          toTimestamp(r.after, "-infinity"),
-          r.limit
-        ]
-      )
-      const count = row?.count ?? 0
-      const lastMs = row?.last_ms ?? null
+      const chunks = yield* sql.unsafe<Chunk>(renderChunks(format, storedRows), [
+        series.provider,
+        series.symbol,
+        series.timeframe,
+        toTimestamp(r.from, "-infinity"),
+        toTimestamp(r.to, "infinity"),
+        toTimestamp(r.after, "-infinity"),
+        r.limit
+      ])
+      const { parts, count, lastMs } = joinChunks(format, chunks)
       return {
-        text: row?.text ?? "",
+        parts,
         count,
         lastMs,
         more: count === r.limit && (yield* more(series, lastMs, r.to))
@@ -138,7 +165,7 @@ const make = Effect.gen(function* () {
   const resampledPage = (format: PageFormat, r: PageRequest, resample: Timeframe.Timeframe) =>
     Effect.gen(function* () {
       const { series } = r
-      const empty: Page = { text: format === "json" ? "[]" : "", count: 0, lastMs: null, more: false }
+      const empty: Page = { parts: format === "json" ? ["[]"] : [], count: 0, lastMs: null, more: false }
       // The cursor is the open of the last bucket served: continue with the next bucket.
       const lo = Math.max(
         r.from ?? -Infinity,
@@ -156,13 +183,15 @@ const make = Effect.gen(function* () {
       )
       if (first === undefined) return empty
       const hi = pageWindow(resample, first.ms, r.limit, r.to)
-      const [row] = yield* sql.unsafe<{ text: string; count: number; last_ms: number | null }>(
-        renderPage(format, resampledRows(yield* bucketFunction)),
-        [...key, toTimestamp(first.ms, "-infinity"), toTimestamp(hi, "infinity"), bucketParam(resample)]
-      )
-      const lastMs = row?.last_ms ?? null
+      const chunks = yield* sql.unsafe<Chunk>(renderChunks(format, resampledRows(yield* bucketFunction)), [
+        ...key,
+        toTimestamp(first.ms, "-infinity"),
+        toTimestamp(hi, "infinity"),
+        bucketParam(resample)
+      ])
+      const { parts, count, lastMs } = joinChunks(format, chunks)
       const hasMore = hi !== r.to && lastMs !== null && (yield* more(series, hi - 1, r.to)) // bars at or after hi
-      return { text: row?.text ?? empty.text, count: row?.count ?? 0, lastMs, more: hasMore } satisfies Page
+      return { parts, count, lastMs, more: hasMore } satisfies Page
     })
 
   /** One page of `r`, rendered as `format`. */
