@@ -12,7 +12,7 @@ import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream 
 import { openChannel } from "./childChannel"
 import { residentBytes } from "./childWatch"
 import { SandboxLoadError } from "./errors"
-import { unpackEvents } from "./packedBars"
+import { unpackEvents, unpackPage } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
@@ -260,7 +260,10 @@ export const start = (
             pull.pipe(
               Effect.mapError(Option.some),
               Effect.flatMap((reply): Effect.Effect<Chunk.Chunk<unknown>, Option.Option<ProviderError>> => {
-                if (reply._tag === "Item") return Effect.succeed(Chunk.of(reply.value))
+                if (reply._tag === "Item")
+                  return Effect.succeed(
+                    Chunk.of(reply.page ? unpackPage(reply.value, reply.page) : reply.value)
+                  )
                 if (reply._tag === "Items")
                   return Effect.succeed(Chunk.unsafeFromArray(unpackEvents(reply.values, reply.bars)))
                 open = false

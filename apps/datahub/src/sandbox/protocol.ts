@@ -13,7 +13,7 @@
  * the host one message per pull, not one per update.
  */
 import { Schema } from "effect"
-import { packedProblem } from "./packedBars"
+import { NUMBERS_PER_BAR, packedProblem } from "./packedBars"
 
 const CallId = Schema.Int.pipe(Schema.nonNegative())
 
@@ -75,7 +75,21 @@ export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
 })
 
 export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
-export const Item = Schema.TaggedStruct("Item", { id: CallId, value: Schema.Unknown })
+/** A history page's bars as columns (packedBars.ts): eight numbers per bar. */
+export const PackedPageColumns = Schema.Struct({
+  flags: Schema.instanceOf(Uint8Array),
+  numbers: Schema.instanceOf(Float64Array)
+}).pipe(
+  Schema.filter(({ flags, numbers }) =>
+    numbers.length === flags.length * NUMBERS_PER_BAR ? undefined : "packed page columns of different lengths"
+  )
+)
+/** One history page: `value`, with its `bars` in `page` when they were sent as columns. */
+export const Item = Schema.TaggedStruct("Item", {
+  id: CallId,
+  value: Schema.Unknown,
+  page: Schema.optional(PackedPageColumns)
+})
 /** Bar events as columns (packedBars.ts), checked for consistent lengths and positions. */
 export const PackedBarColumns = Schema.Struct({
   at: Schema.instanceOf(Int32Array),

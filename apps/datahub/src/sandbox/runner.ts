@@ -15,7 +15,7 @@ import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
 import { checkExport, type RunnableModule } from "./contract"
 import { LiveBuffer } from "./liveBuffer"
-import { packEvents } from "./packedBars"
+import { packEvents, packPage } from "./packedBars"
 import {
   type CallSettings,
   type ChildMessage,
@@ -308,7 +308,8 @@ const serve = (provider: RunnableModule) => {
           post({ _tag: "Done", id })
         } else {
           stream.ahead = askNext(stream)
-          answer({ _tag: "Item", id, value: result.value })
+          const packed = packPage(result.value)
+          answer(packed ? { _tag: "Item", id, ...packed } : { _tag: "Item", id, value: result.value })
         }
       },
       (e) => {

@@ -6,7 +6,7 @@
 import { deserialize, serialize } from "node:v8"
 import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
-import { packEvents, packedProblem, unpackEvents } from "../../src/sandbox/packedBars"
+import { packEvents, packedProblem, packPage, unpackEvents, unpackPage } from "../../src/sandbox/packedBars"
 import { ChildMessage } from "../../src/sandbox/protocol"
 
 const bar = (symbol: string, ts: number, extra: Record<string, number> = {}, closed = false) => ({
@@ -90,5 +90,34 @@ describe("packed bar columns", () => {
       "packed bar positions not rising"
     )
     expect(Either.isLeft(decode({ _tag: "Items", id: 1, values: [] }))).toBe(true)
+  })
+
+  it("a history page's bars go as columns and come back the same, other fields kept", () => {
+    const page = {
+      bars: [
+        bar("A", 60_000).bar,
+        bar("A", 120_000, { vwap: 1.6, trades: 3 }).bar,
+        bar("A", 180_000, { trades: 0 }).bar
+      ],
+      next: "cursor-7"
+    }
+    const packed = packPage(page)
+    if (packed === undefined) throw new Error("expected a packed page")
+    const sent = viaChannel({ _tag: "Item", id: 3, ...packed })
+    expect(sent.value).toEqual({ bars: [], next: "cursor-7" })
+    expect(Either.isRight(Schema.decodeUnknownEither(ChildMessage)(sent))).toBe(true)
+    expect(unpackPage(sent.value, sent.page)).toStrictEqual(page)
+  })
+
+  it("a page with any odd bar, or no bars array, goes as it is", () => {
+    expect(
+      packPage({ bars: [bar("A", 60_000).bar, { ...bar("A", 120_000).bar, close: "1" }] })
+    ).toBeUndefined()
+    expect(packPage({ bars: "none" })).toBeUndefined()
+    expect(packPage({ bars: [] })).toBeUndefined()
+    expect(packPage(null)).toBeUndefined()
+    const decode = Schema.decodeUnknownEither(ChildMessage)
+    const page = { flags: new Uint8Array(2), numbers: new Float64Array(15) }
+    expect(Either.isLeft(decode({ _tag: "Item", id: 1, value: { bars: [] }, page }))).toBe(true)
   })
 })
