@@ -19,7 +19,13 @@ const withAdmin = async <A>(f: (client: Pg.Client) => Promise<A>) => {
 /** Creates a uniquely named database, runs `f` with its URL and drops it whatever happens. */
 export const withFreshDatabase = async <A>(prefix: string, f: (url: string) => Promise<A>): Promise<A> => {
   const name = `quasar_bench_${prefix}_${Date.now().toString(36)}`
-  await withAdmin((c) => c.query(`CREATE DATABASE ${name}`))
+  await withAdmin(async (c) => {
+    await c.query(`CREATE DATABASE ${name}`)
+    // The benchmark before may have left gigabytes of dirty buffers: written out now, rather than
+    // by the checkpointer in the middle of this one's measurement. (Needs a superuser or
+    // pg_checkpoint; without, the run goes on.)
+    await c.query("CHECKPOINT").catch((e: unknown) => note(`no CHECKPOINT before the run: ${String(e)}`))
+  })
   try {
     const url = new URL(adminUrl)
     url.pathname = `/${name}`
