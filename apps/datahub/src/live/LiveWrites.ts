@@ -69,6 +69,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
     // Explicit fields, not spreads, and each series' key made once: these run for every bar
     // of every batch.
     const row = ({ state, bar }: Item): BarRow => ({
+      key: keyOf(state),
       provider,
       symbol: state.symbol,
       timeframe: tf,

@@ -17,7 +17,7 @@
 import { SqlClient } from "@effect/sql"
 import { BulkCopy, SchemaState } from "@quasar/server"
 import { Context, Deferred, Duration, Effect, Layer, Option } from "effect"
-import { type BarRow, type BarTarget, sameSeries, seriesKey } from "./barBatch"
+import { type BarRow, type BarTarget, rowKey, sameSeries } from "./barBatch"
 import { BarsRejected, type LaneOptions, makeLane, type WriterCounters } from "./writerLane"
 
 export type { BarRow, BarTarget } from "./barBatch"
@@ -67,11 +67,11 @@ export interface BarWriterStats {
  */
 const BLOCK_MS = 86_400_000
 
-/** FNV-1a: a stable lane for a key without remembering every key ever seen. */
-const hash = (key: string) => {
+/** FNV-1a over the series key, then the day: a stable lane without remembering every key ever seen. */
+const laneOf = (key: string, day: number) => {
   let h = 0x811c9dc5
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
-  return h >>> 0
+  return Math.imul(h ^ day, 0x01000193) >>> 0
 }
 
 /**
@@ -143,7 +143,7 @@ const make = (options: BarWriterOptions) =>
         for (const r of rows) {
           const rowDay = Math.floor(r.ts / BLOCK_MS)
           if (previous === undefined || rowDay !== day || !sameSeries(r, previous)) {
-            const n = hash(`${seriesKey(r)}\u0000${rowDay}`) % lanes.length
+            const n = laneOf(rowKey(r), rowDay) % lanes.length
             const known = perLane.get(n)
             bucket = known ?? []
             if (known === undefined) perLane.set(n, bucket)

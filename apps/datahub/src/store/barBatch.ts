@@ -31,6 +31,8 @@ export interface BarRow {
   readonly volume: number
   readonly vwap?: number | null | undefined
   readonly trades?: number | null | undefined
+  /** `seriesKey` of the row, when the caller has it at hand (live writes): not built again per row. */
+  readonly key?: string | undefined
 }
 
 /** The open times a statement covers for one series. */
@@ -71,6 +73,9 @@ export const seriesKey = (s: {
   readonly timeframe: string
 }): string => `${s.provider}\u0000${s.symbol}\u0000${s.timeframe}`
 
+/** The row's series key: the one it carries, or built. */
+export const rowKey = (r: BarRow): string => r.key ?? seriesKey(r)
+
 /** Whether two rows are of one series, without building keys (rows of a write mostly are). */
 export const sameSeries = (a: BarRow, b: BarRow): boolean =>
   a.symbol === b.symbol && a.provider === b.provider && a.timeframe === b.timeframe
@@ -93,10 +98,14 @@ const indexRows = (rows: ReadonlyArray<BarRow>) => {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!
     // Consecutive rows mostly share a series: its key is looked up only when it changes.
-    if (previous === undefined || !sameSeries(r, previous)) n = seriesOf.get(seriesKey(r))
+    let key: string | undefined
+    if (previous === undefined || !sameSeries(r, previous)) {
+      key = rowKey(r)
+      n = seriesOf.get(key)
+    }
     previous = r
     if (n === undefined) {
-      const key = seriesKey(r)
+      key ??= rowKey(r)
       n = series.push(r)
       seriesOf.set(key, n)
       extents.push({ key, first: r.ts, last: r.ts })
@@ -108,7 +117,11 @@ const indexRows = (rows: ReadonlyArray<BarRow>) => {
     }
     index[i] = n
   }
-  if (rising) return { series, extents, index, keep: Array.from(rows.keys()) }
+  if (rising) {
+    const keep = new Array<number>(rows.length)
+    for (let i = 0; i < rows.length; i++) keep[i] = i
+    return { series, extents, index, keep }
+  }
   const lastAt = series.map(() => new Map<number, number>())
   for (let i = 0; i < rows.length; i++) lastAt[index[i]! - 1]!.set(rows[i]!.ts, i)
   const keep: Array<number> = []
