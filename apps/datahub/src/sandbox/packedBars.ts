@@ -146,8 +146,7 @@ export const packEvents = (
     }
     const { symbol, closed, bar } = event as PlainBar
     symbols[k] = symbol
-    const f = writeBar(numbers, k, bar) | (closed ? CLOSED : 0)
-    flags[k] = f
+    flags[k] = writeBar(numbers, k, bar) | (closed ? CLOSED : 0)
     k++
   }
   return { values, bars: { at: Int32Array.from(at), symbols, flags, numbers } }

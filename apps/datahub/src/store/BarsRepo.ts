@@ -1,8 +1,8 @@
 /**
  * SQL for reading bars. Pages are rendered to JSON or CSV text by PostgreSQL itself: for 100,000
- * bars, `string_agg` of concatenated fields (in chunks, see `renderChunks`) takes ~0.3 s where `json_agg(json_build_object(…))`
- * takes ~0.9 s and decoding rows into objects in Node and re-encoding them costs more still
- * (measured on PG 15). Every query reads `historical_data` by its primary key (provider, symbol,
+ * bars, `string_agg` of concatenated fields (in chunks, see `renderChunks`) takes ~0.3 s where
+ * `json_agg(json_build_object(…))` takes ~0.9 s and decoding rows into objects in Node and
+ * re-encoding them costs more still (measured on PG 15). Every query reads `historical_data` by its primary key (provider, symbol,
  * timeframe, ts), so a page costs an index range scan of its own rows.
  */
 import { SqlClient } from "@effect/sql"
