@@ -66,7 +66,7 @@ const wholePage =
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Provider pages fetched ahead of the writer, and the most merged into one commit. */
-const PREFETCH_PAGES = 8
+export const PREFETCH_PAGES = 8
 
 const messageOf = (cause: Cause.Cause<RunError>): string => {
   const failure = Cause.failureOption(cause)
