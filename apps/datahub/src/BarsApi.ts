@@ -1,7 +1,7 @@
 /**
  * `GET /bars` and `GET /bars/latest`. A JSON page is rendered by PostgreSQL and sent as text, in
- * the pieces PostgreSQL rendered (`handleRaw`): decoding 100,000 bars into objects only to encode them again would cost more
- * than the query. The declared success schema stays `BarsPage`, so the derived client and the
+ * the pieces PostgreSQL rendered (`handleRaw`): decoding 100,000 bars into objects only to
+ * encode them again would cost more than the query. The declared success schema stays `BarsPage`, so the derived client and the
  * OpenAPI document describe exactly what is sent.
  *
  * `format=csv` is an export: it streams every bar of the range (after `cursor`, if given) in

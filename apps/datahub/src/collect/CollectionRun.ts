@@ -67,6 +67,8 @@ const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Provider pages fetched ahead of the writer, and the most merged into one commit. */
 export const PREFETCH_PAGES = 8
+/** Writes of one run in the writer at once (progress is still recorded in order). */
+export const WRITES_IN_FLIGHT = 2
 
 const messageOf = (cause: Cause.Cause<RunError>): string => {
   const failure = Cause.failureOption(cause)
@@ -222,7 +224,7 @@ export const collectRange = (plan: RunPlan) =>
 
     return yield* pagesFromCursor.pipe(
       Stream.map(toWrite),
-      Stream.mapEffect(write, { concurrency: 2 }),
+      Stream.mapEffect(write, { concurrency: WRITES_IN_FLIGHT }),
       Stream.runForEach(record),
       Effect.timeoutFail({
         duration: config.runTimeout,

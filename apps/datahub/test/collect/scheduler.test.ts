@@ -5,7 +5,7 @@ import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import { BarSource } from "../../src/collect/BarSource"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
-import { PREFETCH_PAGES } from "../../src/collect/CollectionRun"
+import { PREFETCH_PAGES, WRITES_IN_FLIGHT } from "../../src/collect/CollectionRun"
 import { Script, scriptedProvider } from "./scripted"
 import {
   adminClient,
@@ -129,7 +129,7 @@ describe("the collection scheduler", () => {
           // Nothing recorded as collected is asked for again. The pages in hand when a pause came
           // (fetched ahead, or being written, not yet recorded) are: each bar delivered twice lies
           // within those pages after the point a pause left recorded.
-          const inHand = (PREFETCH_PAGES + 2) * script.pageBars * MINUTE
+          const inHand = (PREFETCH_PAGES + WRITES_IN_FLIGHT) * script.pageBars * MINUTE
           const pausedAt = [atPause.collectedUntil!, stopped.collectedUntil!]
           for (const [ts, times] of log.timesDelivered())
             if (times > 1) expect(pausedAt.some((at) => ts >= at && ts < at + inHand)).toBe(true)
