@@ -1,8 +1,8 @@
 # Registry or DataHub: `docker build -f ops/docker/service.Dockerfile --build-arg SERVICE=registry .`
-# Build stage installs the production dependencies once; the runtime stage is node:20-slim
+# Build stage installs the production dependencies once; the runtime stage is node:26-slim
 # with only those, the sources the service runs, and an unprivileged user.
 
-FROM node:20.20-bookworm-slim AS deps
+FROM node:26.12-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/registry/package.json apps/registry/
@@ -15,7 +15,7 @@ COPY migrations/package.json migrations/
 RUN npm ci --omit=dev --workspaces --include-workspace-root --no-audit --no-fund \
  && npm cache clean --force
 
-FROM node:20.20-bookworm-slim AS runtime
+FROM node:26.12-bookworm-slim AS runtime
 ARG SERVICE=registry
 # A bounded heap keeps the resident size predictable (bench/backfill.bench.ts measures it with
 # the same flags): V8 otherwise lets garbage pile up to well past what the service needs.

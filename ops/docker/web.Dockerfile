@@ -1,5 +1,5 @@
 # Nginx with the built UI: `docker build -f ops/docker/web.Dockerfile .`
-FROM node:20.20-bookworm-slim AS build
+FROM node:26.12-bookworm-slim AS build
 WORKDIR /app
 COPY . .
 RUN npm ci --no-audit --no-fund && npm run build

@@ -47,14 +47,13 @@ export interface Sandbox {
 }
 
 const nodeFlags = (directory: string, limits: SandboxLimitValues, token: string) => [
-  // Node 20 permission model (nodejs.org/docs/latest-v20.x/api/permissions.html): reads outside
-  // the directory, any write, child_process, worker_threads and native addons throw
-  // ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
-  "--experimental-permission",
+  // Node's permission model: reads outside the directory, any write, child_process,
+  // worker_threads and native addons throw ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
+  "--permission",
   `--allow-fs-read=${directory}`,
+  // Providers still open their own connections; the egress policy replaces this.
+  "--allow-net",
   `--max-old-space-size=${limits.heapMb}`,
-  // Node 20's global WebSocket (for ctx.connect) is behind this flag.
-  "--experimental-websocket",
   "--disable-warning=ExperimentalWarning",
   join(directory, RUNNER_FILE),
   join(directory, MODULE_FILE),

@@ -88,7 +88,9 @@ const make = Effect.gen(function* () {
             Exit.fail(new SandboxSetupError({ message: `the type checker failed: ${answer.failure}` }))
           )
       })
-      w.on("error", (e) => failAll(`the type checker failed: ${e.message}`))
+      w.on("error", (e: unknown) =>
+        failAll(`the type checker failed: ${e instanceof Error ? e.message : String(e)}`)
+      )
       w.on("exit", (exitCode) => {
         if (worker === w) worker = undefined
         failAll(`the type checker stopped (exit code ${exitCode})`)

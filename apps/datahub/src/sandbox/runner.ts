@@ -5,7 +5,7 @@
  *
  * The child is started with Node's permission model: it may read its own directory only, and
  * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED). Network
- * access is not restricted by Node 20, which providers need anyway.
+ * access is still allowed (`--allow-net`), which providers need.
  */
 import { pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"

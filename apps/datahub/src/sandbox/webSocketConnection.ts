@@ -1,7 +1,7 @@
 /**
- * `ctx.connect` inside the sandbox: Node 20's global `WebSocket` (undici, behind
- * `--experimental-websocket`; the `ws` package cannot be used because the child may read only
- * its own directory) adapted to the SDK's `SocketConnection`. Runs in the child.
+ * `ctx.connect` inside the sandbox: Node's global `WebSocket` (undici; the `ws` package cannot
+ * be used because the child may read only its own directory) adapted to the SDK's
+ * `SocketConnection`. Runs in the child.
  */
 import type { SocketConnection } from "@quasar/providers/sdk"
 

@@ -1,5 +1,5 @@
 /**
- * `ctx.connect` on Node 20 (no global WebSocket there): a `ws` socket exposed as the SDK's
+ * `ctx.connect` for providers run in-process (tests, fakes): a `ws` socket exposed as the SDK's
  * `SocketConnection`, with its messages as an async iterable that ends when the socket closes.
  */
 import WebSocket from "ws"

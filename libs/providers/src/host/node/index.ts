@@ -1,2 +1,2 @@
-/** Node-only pieces of the host (Node 20 has no global WebSocket). */
+/** Node-only pieces of the in-process host. */
 export { connectWebSocket } from "./connectWebSocket"
