@@ -30,6 +30,8 @@ const DEADLINE_MARGIN_MS = 5_000
 
 /** AddOrder requests sent without an answer, by `apiKey|clientOrderId`, with their deadline. */
 const unanswered = new Map<string, number>()
+/** Placements under way in this process, by `apiKey|clientOrderId`: a second call joins the first. */
+const underWay = new Map<string, Promise<BrokerOrder>>()
 
 const orderOf = (symbols: KrakenSymbols, found: ReadonlyArray<Parameters<typeof toBrokerOrder>[0]>) =>
   found
@@ -80,7 +82,7 @@ export interface PlaceOptions {
   readonly deadlineMs: number
 }
 
-export const placeOrder = async (
+export const placeOrder = (
   ctx: ProviderContext,
   access: KrakenAccess,
   symbols: KrakenSymbols,
@@ -89,6 +91,22 @@ export const placeOrder = async (
   options: PlaceOptions
 ): Promise<BrokerOrder> => {
   const key = `${access.apiKey}|${order.clientOrderId}`
+  const running = underWay.get(key)
+  if (running !== undefined) return running
+  const placing = place(ctx, access, symbols, pair, order, options, key).finally(() => underWay.delete(key))
+  underWay.set(key, placing)
+  return placing
+}
+
+const place = async (
+  ctx: ProviderContext,
+  access: KrakenAccess,
+  symbols: KrakenSymbols,
+  pair: KrakenPair,
+  order: OrderRequest,
+  options: PlaceOptions,
+  key: string
+): Promise<BrokerOrder> => {
   const existing = await findByClientId(ctx, access, symbols, order.clientOrderId)
   if (existing !== undefined) {
     unanswered.delete(key)

@@ -1,7 +1,9 @@
 /**
  * One account of the fake Kraken: balances by Kraken asset code (`ZUSD`, `XXBT`), orders and
- * trades, and the last nonce its API key used. Open orders hold (reserve) what they may spend:
- * a buy its quote currency with the fee, a sell its base asset; `available` is what is left.
+ * trades. Open orders hold (reserve) what they may spend: a buy its quote currency with the fee,
+ * a sell its base asset; `available` is what is left. An account may have several API keys, each
+ * with its own secret and nonce ("Each API key has its own separate nonce value",
+ * support.kraken.com "Why am I getting invalid nonce errors?").
  */
 import type { FakePair } from "../pairs"
 
@@ -57,20 +59,21 @@ export const assetsOf = (pair: FakePair): { readonly base: string; readonly quot
 /** Amounts are kept to 10 decimals, as Kraken prints crypto balances: no float dust. */
 export const round10 = (x: number): number => Math.round(x * 1e10) / 1e10
 
-export class FakeAccount {
+export interface FakeApiKey {
+  readonly secret: string
   /** The last accepted nonce: Kraken nonces are unsigned 64-bit, beyond a double's integers. */
-  lastNonce = 0n
+  lastNonce: bigint
+  readonly account: FakeAccount
+}
+
+export class FakeAccount {
   /** Up to when open orders were matched against the market. */
   sweptAt = 0
   readonly balances = new Map<string, number>()
   readonly orders = new Map<string, FakeOrder>()
   readonly trades: Array<FakeTrade> = []
 
-  constructor(
-    readonly key: string,
-    readonly secret: string,
-    balances: Readonly<Record<string, number>>
-  ) {
+  constructor(balances: Readonly<Record<string, number>>) {
     for (const [code, amount] of Object.entries(balances)) this.balances.set(code, amount)
   }
 

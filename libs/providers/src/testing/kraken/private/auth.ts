@@ -8,7 +8,7 @@
  * The nonce window is 0, Kraken's default (support.kraken.com "What is a nonce window?").
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto"
-import type { FakeAccount } from "./account"
+import type { FakeAccount, FakeApiKey } from "./account"
 
 const U64_MAX = 2n ** 64n - 1n
 
@@ -28,24 +28,24 @@ export type AuthOutcome =
 
 /**
  * Key, then signature, then nonce; the nonce is spent only by a correctly signed request, so
- * nobody without the secret can burn an account's nonces.
+ * nobody without the secret can burn a key's nonces.
  */
 export const authenticate = (
-  accounts: ReadonlyMap<string, FakeAccount>,
+  keys: ReadonlyMap<string, FakeApiKey>,
   uriPath: string,
   headers: { readonly apiKey: string | undefined; readonly apiSign: string | undefined },
   body: string,
   nonce: string | null
 ): AuthOutcome => {
-  const account = headers.apiKey === undefined ? undefined : accounts.get(headers.apiKey)
-  if (account === undefined) return { ok: false, error: "EAPI:Invalid key" }
+  const key = headers.apiKey === undefined ? undefined : keys.get(headers.apiKey)
+  if (key === undefined) return { ok: false, error: "EAPI:Invalid key" }
   const given = Buffer.from(headers.apiSign ?? "", "base64")
-  const expected = expectedSignature(uriPath, nonce ?? "", body, account.secret)
+  const expected = expectedSignature(uriPath, nonce ?? "", body, key.secret)
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return { ok: false, error: "EAPI:Invalid signature" }
   if (nonce === null || !/^\d{1,20}$/.test(nonce)) return { ok: false, error: "EAPI:Invalid nonce" }
   const value = BigInt(nonce)
-  if (value > U64_MAX || value <= account.lastNonce) return { ok: false, error: "EAPI:Invalid nonce" }
-  account.lastNonce = value
-  return { ok: true, account }
+  if (value > U64_MAX || value <= key.lastNonce) return { ok: false, error: "EAPI:Invalid nonce" }
+  key.lastNonce = value
+  return { ok: true, account: key.account }
 }

@@ -11,9 +11,9 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import type { FakeMarket } from "../market"
 import type { FakePairs } from "../pairs"
 import { delay } from "../state"
-import { FakeAccount, type FakeOrder, type FakeTrade } from "./account"
+import { FakeAccount, type FakeApiKey, type FakeOrder, type FakeTrade } from "./account"
 import { authenticate } from "./auth"
-import { sweep } from "./matching"
+import { priceAt, sweep } from "./matching"
 import {
   addOrder,
   type Body,
@@ -33,6 +33,8 @@ export interface FakeAccountSeed {
   readonly secret?: string
   /** By Kraken asset code: `{ ZUSD: 10_000, XXBT: 1 }`. */
   readonly balances?: Readonly<Record<string, number>>
+  /** Another API key of the account of this key (same balances and orders, its own nonce). */
+  readonly sameAccountAs?: string
 }
 
 /** What a test can read of an account. */
@@ -51,15 +53,37 @@ interface Faults {
   orderFailures: Array<string>
   /** The next N requests answer `EAPI:Invalid nonce` (their nonce is not spent). */
   invalidNonces: number
-  /** The next requests wait this long (ms) before being processed: they arrive late. */
-  holds: Array<number>
-  /** The next requests are processed at once and answered this long (ms) later. */
-  slowAnswers: Array<number>
+  /**
+   * The next requests (of a method, or any) are accepted at once (nonce spent) and executed this
+   * long later, as when Kraken's matching engine queues them.
+   */
+  queued: Array<Delay>
+  /** The next requests (of a method, or any) are processed at once and answered this long later. */
+  slowAnswers: Array<Delay>
   /** The next N AddOrder requests execute, then the connection drops without an answer. */
   drops: number
 }
 
-const noFaults = (): Faults => ({ orderFailures: [], invalidNonces: 0, holds: [], slowAnswers: [], drops: 0 })
+type Answer = { readonly status: number; readonly body: Body }
+
+interface Delay {
+  readonly ms: number
+  readonly method: string | undefined
+}
+
+/** Takes the first delay that applies to `method`. */
+const takeDelay = (delays: Array<Delay>, method: string): number | undefined => {
+  const i = delays.findIndex((d) => d.method === undefined || d.method === method)
+  return i < 0 ? undefined : delays.splice(i, 1)[0]?.ms
+}
+
+const noFaults = (): Faults => ({
+  orderFailures: [],
+  invalidNonces: 0,
+  queued: [],
+  slowAnswers: [],
+  drops: 0
+})
 
 const times = <T>(n: number, value: T): Array<T> => Array.from({ length: n }, () => value)
 
@@ -92,7 +116,7 @@ const readBody = (req: IncomingMessage): Promise<string> =>
   })
 
 export class FakeExchange {
-  private readonly accounts = new Map<string, FakeAccount>()
+  private readonly keys = new Map<string, FakeApiKey>()
   private readonly venue: Venue
   private faults = noFaults()
   private busy = 0
@@ -109,26 +133,42 @@ export class FakeExchange {
     for (const seed of seeds) this.addAccount(seed)
   }
 
-  /** Adds (or replaces) the account of an API key; returns its key and secret. */
+  /** Adds (or replaces) an API key with a new account, or one of an existing key's account. */
   addAccount(seed: FakeAccountSeed): { readonly key: string; readonly secret: string } {
     const secret = seed.secret ?? randomBytes(64).toString("base64")
-    this.accounts.set(seed.key, new FakeAccount(seed.key, secret, seed.balances ?? {}))
+    const account =
+      seed.sameAccountAs === undefined
+        ? new FakeAccount(seed.balances ?? {})
+        : this.keyNamed(seed.sameAccountAs).account
+    this.keys.set(seed.key, { secret, lastNonce: 0n, account })
     return { key: seed.key, secret }
+  }
+
+  private keyNamed(key: string): FakeApiKey {
+    const found = this.keys.get(key)
+    if (found === undefined) throw new Error(`the fake Kraken has no account with API key ${key}`)
+    return found
   }
 
   /** An account as it stands now (open orders matched up to the fake's clock). */
   account(key: string): FakeAccountView {
-    const account = this.accounts.get(key)
-    if (account === undefined) throw new Error(`the fake Kraken has no account with API key ${key}`)
+    const { account, secret } = this.keyNamed(key)
     sweep(this.venue.market, account, this.venue.now(), this.venue.nextId)
     return {
       key,
-      secret: account.secret,
+      secret,
       balances: balancesOf(account),
       available: (asset) => account.available(asset),
       orders: [...account.orders.values()],
       trades: [...account.trades]
     }
+  }
+
+  /** The market price of a pair now, as orders execute at it (any name of the pair). */
+  price(symbol: string): number {
+    const pair = this.venue.pairs.any(symbol)
+    if (pair === undefined) throw new Error(`the fake Kraken has no pair named ${symbol}`)
+    return priceAt(this.venue.market, pair, this.venue.now())
   }
 
   /** The next `n` AddOrder requests answer `{"error": [error]}` (e.g. `EOrder:Insufficient funds`). */
@@ -140,12 +180,17 @@ export class FakeExchange {
     this.faults.invalidNonces += n
   }
 
-  holdRequests(ms: number, n = 1): void {
-    this.faults.holds.push(...times(n, ms))
+  /**
+   * The next `n` requests (of `method`, e.g. "AddOrder", or any) are accepted at once and
+   * executed `ms` later: an order executes then, or is rejected if its deadline has passed.
+   */
+  queueRequests(ms: number, n = 1, method?: string): void {
+    this.faults.queued.push(...times(n, { ms, method }))
   }
 
-  delayAnswers(ms: number, n = 1): void {
-    this.faults.slowAnswers.push(...times(n, ms))
+  /** The next `n` requests (of `method`, or any) are executed at once and answered `ms` later. */
+  delayAnswers(ms: number, n = 1, method?: string): void {
+    this.faults.slowAnswers.push(...times(n, { ms, method }))
   }
 
   dropAfterExecuting(n = 1): void {
@@ -156,7 +201,7 @@ export class FakeExchange {
     this.faults = noFaults()
   }
 
-  /** Resolves once no request is being held, processed or answered late. */
+  /** Resolves once no request is being queued, executed or answered late. */
   settled(): Promise<void> {
     return this.busy === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve))
   }
@@ -166,14 +211,20 @@ export class FakeExchange {
     this.stats.requests++
     try {
       const body = await readBody(req)
-      const hold = this.faults.holds.shift()
-      if (hold !== undefined) await delay(hold)
-      const answer = this.answer(req, body)
+      const path = new URL(req.url ?? "/", "http://fake.invalid").pathname
+      const method = path.slice("/0/private/".length)
+      const accepted = this.accept(req, path, body)
+      let answer: Answer | "drop"
+      if ("account" in accepted) {
+        const queued = takeDelay(this.faults.queued, method)
+        if (queued !== undefined) await delay(queued)
+        answer = this.execute(accepted.account, method, new URLSearchParams(body))
+      } else answer = accepted
       if (answer === "drop") {
         res.destroy()
         return
       }
-      const late = this.faults.slowAnswers.shift()
+      const late = takeDelay(this.faults.slowAnswers, method)
       if (late !== undefined) await delay(late)
       if (res.destroyed) return
       const text = JSON.stringify(answer.body)
@@ -187,32 +238,33 @@ export class FakeExchange {
     }
   }
 
-  private answer(
+  /** The account a request may act on, or the answer refusing it. */
+  private accept(
     req: IncomingMessage,
+    path: string,
     body: string
-  ): { readonly status: number; readonly body: Body } | "drop" {
-    const path = new URL(req.url ?? "/", "http://fake.invalid").pathname
+  ): Answer | { readonly account: FakeAccount } {
     if (req.method !== "POST") return { status: 405, body: { error: ["EGeneral:Invalid arguments"] } }
     if (this.faults.invalidNonces > 0) {
       this.faults.invalidNonces--
       return { status: 200, body: { error: ["EAPI:Invalid nonce"] } }
     }
-    const params = new URLSearchParams(body)
     const header = (name: string) => {
       const value = req.headers[name]
       return Array.isArray(value) ? value[0] : value
     }
     const auth = authenticate(
-      this.accounts,
+      this.keys,
       path,
       { apiKey: header("api-key"), apiSign: header("api-sign") },
       body,
-      params.get("nonce")
+      new URLSearchParams(body).get("nonce")
     )
-    if (!auth.ok) return { status: 200, body: { error: [auth.error] } }
-    const { account } = auth
+    return auth.ok ? { account: auth.account } : { status: 200, body: { error: [auth.error] } }
+  }
+
+  private execute(account: FakeAccount, method: string, params: URLSearchParams): Answer | "drop" {
     sweep(this.venue.market, account, this.venue.now(), this.venue.nextId)
-    const method = path.slice("/0/private/".length)
     switch (method) {
       case "Balance":
         return { status: 200, body: balance(account) }
@@ -233,7 +285,7 @@ export class FakeExchange {
     }
   }
 
-  private addOrder(account: FakeAccount, params: URLSearchParams): { status: number; body: Body } | "drop" {
+  private addOrder(account: FakeAccount, params: URLSearchParams): Answer | "drop" {
     const injected = this.faults.orderFailures.shift()
     if (injected !== undefined) return { status: 200, body: { error: [injected] } }
     const body = addOrder(this.venue, account, params)
