@@ -24,9 +24,17 @@ export const isKrakenClientOrderId = (id: string): boolean => CL_ORD_ID.test(id)
  * Kraken to refuse, not for the broker to change.
  */
 export const decimalString = (n: number): string => {
-  const plain = String(n)
-  if (!/e/i.test(plain)) return plain
-  return n.toFixed(20).replace(/\.?0+$/, "")
+  const shortest = String(n)
+  const [mantissa = "", exponent] = shortest.split("e")
+  if (exponent === undefined) return shortest
+  // Shift the decimal point of the shortest digits instead of printing more (noisy) digits.
+  const sign = mantissa.startsWith("-") ? "-" : ""
+  const [whole = "", fraction = ""] = mantissa.replace("-", "").split(".")
+  const digits = whole + fraction
+  const point = whole.length + Number(exponent)
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`
 }
 
 /** RFC 3339 in UTC with milliseconds, as AddOrder's `deadline` takes it (e.g. 2021-04-01T00:18:45Z). */
