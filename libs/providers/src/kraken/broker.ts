@@ -3,22 +3,14 @@
  * OpenOrders, ClosedOrders, QueryOrders, Balance, TradesHistory), order updates by polling.
  * The base URL is a setting so tests can point the same code at the fake.
  */
-import {
-  type AssetInfo,
-  type BrokerOrder,
-  defineBroker,
-  FatalError,
-  type ProviderContext,
-  sleep
-} from "../sdk"
-import { pairListing, rememberListing, resolvePair } from "./listing"
+import { type BrokerOrder, defineBroker, FatalError, type ProviderContext, sleep } from "../sdk"
+import { listPairAssets, pairListing, resolvePair } from "./listing"
 import { balance, openOrders, queryOrders, tradesSince } from "./private/api"
 import type { KrakenAccess } from "./private/client"
 import { toBrokerOrder, toFill, toPositions } from "./private/mapping"
 import { cancel, checkOrder, findOrder, placeOrder } from "./private/orders"
 import { initialUpdates, ordersToQuery, reduceUpdates, tradesStart } from "./private/updates"
-import { fetchAssetPairs } from "./rest"
-import { assetOfPair, canonicalAsset } from "./symbols"
+import { canonicalAsset } from "./symbols"
 
 const settings = {
   restUrl: {
@@ -86,18 +78,18 @@ const brokerOrders = (ctx: Context, orders: Parameters<typeof toBrokerOrder>[0][
   )
 
 export const krakenBroker = defineBroker({
-  name: "kraken",
-  displayName: "Kraken",
+  // Providers and brokers share one namespace of names (code_registry's key is name and
+  // version), and "kraken" is the market-data provider.
+  name: "kraken-broker",
+  displayName: "Kraken broker",
   version: "1.0.0",
   settings,
   // The private API's call counter: Starter accounts hold 15 and regain 0.33 a second (TradesHistory
   // costs 2); AddOrder and CancelOrder have their own limits (docs.kraken.com spot-rest-ratelimits).
   rateLimit: { requestsPerSecond: 0.33, burst: 15 },
 
-  async listAssets(ctx) {
-    const pairs = await fetchAssetPairs(ctx, ctx.settings.restUrl)
-    rememberListing(ctx, ctx.settings.restUrl, pairs)
-    return pairs.map(assetOfPair).filter((a): a is AssetInfo => a !== undefined)
+  listAssets(ctx) {
+    return listPairAssets(ctx, ctx.settings.restUrl)
   },
 
   async placeOrder(ctx, order) {

@@ -2,10 +2,10 @@
  * Kraken's pair listing (REST AssetPairs) per REST base URL, cached for the provider and the
  * broker alike: both turn a symbol into Kraken's pair names with it.
  */
-import type { ProviderContext } from "../sdk"
+import type { AssetInfo, ProviderContext } from "../sdk"
 import type { KrakenPair } from "./parse"
 import { fetchAssetPairs } from "./rest"
-import { KrakenSymbols } from "./symbols"
+import { assetOfPair, KrakenSymbols } from "./symbols"
 
 const listings = new Map<string, { readonly at: number; readonly symbols: KrakenSymbols }>()
 const LISTING_TTL_MS = 60 * 60_000
@@ -38,3 +38,10 @@ export const resolvePair = async (
 ): Promise<KrakenPair | undefined> =>
   (await pairListing(ctx, restUrl)).resolve(symbol) ??
   (await pairListing(ctx, restUrl, LISTING_RECHECK_MS)).resolve(symbol)
+
+/** A fresh listing as assets (`listAssets` of the provider and the broker), kept for lookups. */
+export const listPairAssets = async (ctx: ProviderContext, restUrl: string): Promise<Array<AssetInfo>> => {
+  const pairs = await fetchAssetPairs(ctx, restUrl)
+  rememberListing(ctx, restUrl, pairs)
+  return pairs.map(assetOfPair).filter((a): a is AssetInfo => a !== undefined)
+}

@@ -2,10 +2,10 @@
  * Kraken spot market data: pairs from REST AssetPairs, history from REST OHLC, live bars from
  * the WS v2 `ohlc` channel. Base URLs are settings so tests can point the same code at the fake.
  */
-import { type AssetInfo, defineProvider, FatalError, type ProviderContext } from "../sdk"
-import { rememberListing, resolvePair } from "./listing"
-import { fetchAssetPairs, ohlcHistory } from "./rest"
-import { assetOfPair, krakenTimeframes } from "./symbols"
+import { defineProvider, FatalError, type ProviderContext } from "../sdk"
+import { listPairAssets, resolvePair } from "./listing"
+import { ohlcHistory } from "./rest"
+import { krakenTimeframes } from "./symbols"
 import { krakenLive } from "./ws"
 
 const settings = {
@@ -44,10 +44,8 @@ export const kraken = defineProvider({
   // Public REST is about 1 request per second per IP (protocols.md §1.8).
   rateLimit: { requestsPerSecond: 1, burst: 1 },
 
-  async listAssets(ctx) {
-    const pairs = await fetchAssetPairs(ctx, ctx.settings.restUrl)
-    rememberListing(ctx, ctx.settings.restUrl, pairs)
-    return pairs.map(assetOfPair).filter((a): a is AssetInfo => a !== undefined)
+  listAssets(ctx) {
+    return listPairAssets(ctx, ctx.settings.restUrl)
   },
 
   async *history(ctx, request) {

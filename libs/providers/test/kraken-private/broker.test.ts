@@ -1,26 +1,13 @@
 /** The Kraken broker against the fake Kraken: every endpoint, idempotency, errors that move no money. */
 import { randomUUID } from "node:crypto"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { krakenBroker } from "../../src/kraken/broker"
 import { FatalError, type OrderRequest, RetryableError } from "../../src/sdk"
-import type { FakeKraken } from "../../src/testing/kraken/server"
-import { type Account, brokerContext, manualClock, openAccount, startFake } from "./harness"
+import { openAccount, useFakeKraken } from "./harness"
 
-const clock = manualClock()
-let fake: FakeKraken
-let account: Account
-beforeAll(async () => {
-  fake = await startFake(clock)
-})
-afterAll(() => fake.close())
-beforeEach(() => {
-  fake.reset()
-  account = openAccount(fake)
-})
-
-const ctx = (overrides?: Parameters<typeof brokerContext>[3]) =>
-  brokerContext(fake, clock, account, overrides)
-const state = () => fake.exchange.account(account.key)
+const env = useFakeKraken()
+const ctx = env.ctx
+const state = env.state
 
 const order = (fields: Partial<OrderRequest> = {}): OrderRequest => ({
   clientOrderId: randomUUID(),
@@ -33,7 +20,7 @@ const order = (fields: Partial<OrderRequest> = {}): OrderRequest => ({
 
 /** A limit buy at half the market price: it rests. */
 const restingBuy = (fields: Partial<OrderRequest> = {}) =>
-  order({ type: "limit", limitPrice: Math.floor(fake.exchange.price("XBT/USD") / 2), ...fields })
+  order({ type: "limit", limitPrice: Math.floor(env.fake.exchange.price("XBT/USD") / 2), ...fields })
 
 /** What a rejected promise was rejected with. */
 const failure = async (promise: Promise<unknown>): Promise<unknown> => {
@@ -46,6 +33,12 @@ const failure = async (promise: Promise<unknown>): Promise<unknown> => {
 }
 
 describe("Kraken broker: account", () => {
+  it("is a broker module whose API key and secret are sealed secrets", () => {
+    expect(krakenBroker).toMatchObject({ kind: "broker", sdkVersion: 1, name: "kraken-broker" })
+    expect(krakenBroker.settings.apiKey).toMatchObject({ secret: true, required: true })
+    expect(krakenBroker.settings.apiSecret).toMatchObject({ secret: true, required: true })
+  })
+
   it("lists the pairs it trades like the provider does", async () => {
     const assets = await krakenBroker.listAssets(ctx())
     expect(assets).toHaveLength(13)
@@ -67,7 +60,7 @@ describe("Kraken broker: account", () => {
 
 describe("Kraken broker: orders", () => {
   it("places a market order, which fills at the market price and moves the money once", async () => {
-    const price = fake.exchange.price("XBT/USD")
+    const price = env.fake.exchange.price("XBT/USD")
     const request = order()
     const placed = await krakenBroker.placeOrder(ctx(), request)
     expect(placed).toMatchObject({
@@ -78,7 +71,7 @@ describe("Kraken broker: orders", () => {
       quantity: 0.25,
       filledQuantity: 0.25,
       status: "filled",
-      createdAt: clock.now()
+      createdAt: env.clock.now()
     })
     expect(placed.averagePrice).toBeCloseTo(price, 4)
     expect(placed.fee).toBeCloseTo(0.25 * price * 0.0026, 4)
@@ -123,7 +116,7 @@ describe("Kraken broker: orders", () => {
   })
 
   it("places stop and stop-limit orders as Kraken's stop-loss and stop-loss-limit", async () => {
-    const price = fake.exchange.price("XBT/USD")
+    const price = env.fake.exchange.price("XBT/USD")
     const stop = await krakenBroker.placeOrder(
       ctx(),
       order({ type: "stop", stopPrice: Math.ceil(price * 1.5) })
@@ -159,15 +152,15 @@ describe("Kraken broker: refusals move no money", () => {
   })
 
   it("an unknown symbol, before anything is sent", async () => {
-    const before = fake.exchange.stats.requests
+    const before = env.fake.exchange.stats.requests
     const error = await failure(krakenBroker.placeOrder(ctx(), order({ symbol: "NOPE/USD" })))
     expect(error).toMatchObject({ reason: "unknownSymbol" })
-    expect(fake.exchange.stats.requests).toBe(before)
+    expect(env.fake.exchange.stats.requests).toBe(before)
     expectNothingMoved()
   })
 
   it("a malformed order or client order id, before anything is sent", async () => {
-    const before = fake.exchange.stats.requests
+    const before = env.fake.exchange.stats.requests
     for (const bad of [
       order({ type: "limit" }),
       order({ quantity: -1 }),
@@ -175,12 +168,12 @@ describe("Kraken broker: refusals move no money", () => {
       order({ clientOrderId: "much-too-long-for-kraken-ids" })
     ])
       expect(await failure(krakenBroker.placeOrder(ctx(), bad))).toMatchObject({ reason: "invalidOrder" })
-    expect(fake.exchange.stats.requests).toBe(before)
+    expect(env.fake.exchange.stats.requests).toBe(before)
     expectNothingMoved()
   })
 
   it("a wrong API key, a wrong secret, a secret that is not base64", async () => {
-    const other = openAccount(fake)
+    const other = openAccount(env.fake)
     for (const overrides of [{ apiKey: "not-a-key" }, { apiSecret: other.secret }, { apiSecret: "%%%" }]) {
       const error = await failure(krakenBroker.placeOrder(ctx(overrides), order()))
       expect(error).toBeInstanceOf(FatalError)
@@ -197,11 +190,11 @@ describe("Kraken broker: refusals move no money", () => {
   })
 
   it("a rejection injected by the fake, retryable or not by its kind", async () => {
-    fake.exchange.failOrders("EService:Unavailable")
+    env.fake.exchange.failOrders("EService:Unavailable")
     const busy = await failure(krakenBroker.placeOrder(ctx(), order()))
     expect(busy).toBeInstanceOf(RetryableError)
     expect(busy).toMatchObject({ reason: "unavailable" })
-    fake.exchange.failOrders("EOrder:Insufficient funds")
+    env.fake.exchange.failOrders("EOrder:Insufficient funds")
     expect(await failure(krakenBroker.placeOrder(ctx(), order()))).toMatchObject({
       reason: "insufficientFunds"
     })
@@ -220,9 +213,9 @@ describe("Kraken broker: nonces", () => {
   })
 
   it("sends a request refused for its nonce once more, and says `nonce` when it keeps failing", async () => {
-    fake.exchange.invalidNonce(1)
+    env.fake.exchange.invalidNonce(1)
     expect(await krakenBroker.balances(ctx())).toHaveLength(2)
-    fake.exchange.invalidNonce(2)
+    env.fake.exchange.invalidNonce(2)
     const error = await failure(krakenBroker.placeOrder(ctx(), order()))
     expect(error).toBeInstanceOf(RetryableError)
     expect(error).toMatchObject({ reason: "nonce" })

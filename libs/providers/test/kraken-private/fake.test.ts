@@ -1,24 +1,15 @@
 /** The fake Kraken's private API on the wire: authentication, accounts, matching, faults. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import type { FakeKraken } from "../../src/testing/kraken/server"
-import { type Account, MINUTE, manualClock, nonces, openAccount, rawPost, startFake, until } from "./harness"
+import { beforeEach, describe, expect, it } from "vitest"
+import { MINUTE, nonces, openAccount, rawPost, until, useFakeKraken } from "./harness"
 
-const clock = manualClock()
-let fake: FakeKraken
-let account: Account
+const env = useFakeKraken()
 let nonce: () => number
-beforeAll(async () => {
-  fake = await startFake(clock)
-})
-afterAll(() => fake.close())
 beforeEach(() => {
-  fake.reset()
-  account = openAccount(fake)
   nonce = nonces()
 })
 
 const post = (method: string, params?: Record<string, string>) =>
-  rawPost(fake, method, { ...account, nonce: nonce(), ...(params === undefined ? {} : { params }) })
+  rawPost(env.fake, method, { ...env.account, nonce: nonce(), ...(params === undefined ? {} : { params }) })
 
 describe("fake Kraken private API: authentication", () => {
   it("answers a signed Balance with strings at Kraken's precision", async () => {
@@ -29,46 +20,50 @@ describe("fake Kraken private API: authentication", () => {
   })
 
   it("refuses an unknown key, a wrong secret and a body changed after signing", async () => {
-    const other = openAccount(fake)
+    const other = openAccount(env.fake)
     expect(
-      (await rawPost(fake, "Balance", { key: "nobody", secret: account.secret, nonce: nonce() })).error
+      (await rawPost(env.fake, "Balance", { key: "nobody", secret: env.account.secret, nonce: nonce() }))
+        .error
     ).toEqual(["EAPI:Invalid key"])
     expect(
-      (await rawPost(fake, "Balance", { key: account.key, secret: other.secret, nonce: nonce() })).error
+      (await rawPost(env.fake, "Balance", { key: env.account.key, secret: other.secret, nonce: nonce() }))
+        .error
     ).toEqual(["EAPI:Invalid signature"])
     const n = nonce()
-    const tampered = await rawPost(fake, "AddOrder", {
-      ...account,
+    const tampered = await rawPost(env.fake, "AddOrder", {
+      ...env.account,
       nonce: n,
       params: { pair: "XBTUSD", type: "buy", ordertype: "market", volume: "0.01" },
       body: `nonce=${n}&pair=XBTUSD&type=buy&ordertype=market&volume=0.5`
     })
     expect(tampered.error).toEqual(["EAPI:Invalid signature"])
-    expect(fake.exchange.account(account.key).orders).toHaveLength(0)
+    expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(0)
   })
 
   it("refuses a nonce not above the last one, and a bad signature does not spend a nonce", async () => {
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 5_000 })).error).toEqual([])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 5_000 })).error).toEqual([
+    expect((await rawPost(env.fake, "Balance", { ...env.account, nonce: 5_000 })).error).toEqual([])
+    expect((await rawPost(env.fake, "Balance", { ...env.account, nonce: 5_000 })).error).toEqual([
       "EAPI:Invalid nonce"
     ])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 4_999 })).error).toEqual([
+    expect((await rawPost(env.fake, "Balance", { ...env.account, nonce: 4_999 })).error).toEqual([
       "EAPI:Invalid nonce"
     ])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 6_000, sign: "AAAA" })).error).toEqual([
-      "EAPI:Invalid signature"
-    ])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 6_000 })).error).toEqual([])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: "18446744073709551616" })).error).toEqual([
-      "EAPI:Invalid nonce"
-    ])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: "18446744073709551615" })).error).toEqual([])
+    expect(
+      (await rawPost(env.fake, "Balance", { ...env.account, nonce: 6_000, sign: "AAAA" })).error
+    ).toEqual(["EAPI:Invalid signature"])
+    expect((await rawPost(env.fake, "Balance", { ...env.account, nonce: 6_000 })).error).toEqual([])
+    expect(
+      (await rawPost(env.fake, "Balance", { ...env.account, nonce: "18446744073709551616" })).error
+    ).toEqual(["EAPI:Invalid nonce"])
+    expect(
+      (await rawPost(env.fake, "Balance", { ...env.account, nonce: "18446744073709551615" })).error
+    ).toEqual([])
   })
 })
 
 describe("fake Kraken private API: orders", () => {
   it("fills a market buy at the market price with the taker fee, moving exactly that money", async () => {
-    const price = fake.exchange.price("XBT/USD")
+    const price = env.fake.exchange.price("XBT/USD")
     const { error, result } = await post("AddOrder", {
       pair: "XBTUSD",
       type: "buy",
@@ -80,7 +75,7 @@ describe("fake Kraken private API: orders", () => {
     const txid = (result as { txid: Array<string> }).txid[0]
     const cost = 0.5 * price
     const fee = cost * 0.0026
-    const after = fake.exchange.account(account.key)
+    const after = env.fake.exchange.account(env.account.key)
     expect(after.balances.XXBT).toBeCloseTo(1.5, 10)
     expect(after.balances.ZUSD).toBeCloseTo(100_000 - cost - fee, 6)
     expect(after.trades).toHaveLength(1)
@@ -108,14 +103,14 @@ describe("fake Kraken private API: orders", () => {
     // Find a moment from which the price dips within 20 minutes below where it stands.
     let limit = 0
     for (let i = 0; i < 200 && limit === 0; i++) {
-      const now = clock.now()
+      const now = env.clock.now()
       const lows = Array.from(
         { length: 20 },
-        (_, k) => fake.bar("XBT/USD", "1m", now - (now % MINUTE) + (k + 1) * MINUTE).low
+        (_, k) => env.fake.bar("XBT/USD", "1m", now - (now % MINUTE) + (k + 1) * MINUTE).low
       )
       const dip = Math.ceil(Math.min(...lows))
-      if (dip < fake.exchange.price("XBT/USD") - 1) limit = dip
-      else clock.advance(MINUTE)
+      if (dip < env.fake.exchange.price("XBT/USD") - 1) limit = dip
+      else env.clock.advance(MINUTE)
     }
     expect(limit).toBeGreaterThan(0)
     const { error, result } = await post("AddOrder", {
@@ -128,13 +123,13 @@ describe("fake Kraken private API: orders", () => {
     expect(error).toEqual([])
     const txid = String((result as { txid: Array<string> }).txid[0])
     const held = limit * 1.0026
-    const resting = fake.exchange.account(account.key)
+    const resting = env.fake.exchange.account(env.account.key)
     expect(resting.balances.ZUSD).toBe(100_000)
     expect(resting.available("ZUSD")).toBeCloseTo(100_000 - held, 4)
     expect((await post("OpenOrders")).result).toMatchObject({ open: { [txid]: { status: "open" } } })
 
-    clock.advance(21 * MINUTE)
-    const filled = fake.exchange.account(account.key)
+    env.clock.advance(21 * MINUTE)
+    const filled = env.fake.exchange.account(env.account.key)
     const trade = filled.trades[0]
     expect(trade).toMatchObject({ price: limit, volume: 1, maker: true })
     expect(filled.balances.ZUSD).toBeCloseTo(100_000 - limit * 1.0016, 4)
@@ -147,7 +142,7 @@ describe("fake Kraken private API: orders", () => {
   })
 
   it("refuses what the balance cannot cover, counting what open orders hold, and moves nothing", async () => {
-    const price = fake.exchange.price("XBT/USD")
+    const price = env.fake.exchange.price("XBT/USD")
     const tooBig = await post("AddOrder", { pair: "XBTUSD", type: "buy", ordertype: "market", volume: "2" })
     expect(tooBig.error).toEqual(["EOrder:Insufficient funds"])
     const below = String(Math.floor(price * 0.5))
@@ -169,13 +164,13 @@ describe("fake Kraken private API: orders", () => {
     expect(second.error).toEqual(["EOrder:Insufficient funds"])
     const sell = await post("AddOrder", { pair: "XBTUSD", type: "sell", ordertype: "market", volume: "1.5" })
     expect(sell.error).toEqual(["EOrder:Insufficient funds"])
-    const after = fake.exchange.account(account.key)
+    const after = env.fake.exchange.account(env.account.key)
     expect(after.balances).toEqual({ ZUSD: 100_000, XXBT: 1 })
     expect(after.orders).toHaveLength(1)
   })
 
   it("cancels an open order by txid or cl_ord_id, releasing what it held; unknown orders are refused", async () => {
-    const below = String(Math.floor(fake.exchange.price("XBT/USD") * 0.5))
+    const below = String(Math.floor(env.fake.exchange.price("XBT/USD") * 0.5))
     const params = {
       pair: "XBTUSD",
       type: "buy",
@@ -187,7 +182,7 @@ describe("fake Kraken private API: orders", () => {
     const placed = await post("AddOrder", params)
     expect((await post("AddOrder", params)).error).toEqual(["EOrder:Duplicate order"])
     expect((await post("CancelOrder", { cl_ord_id: "c-1" })).result).toEqual({ count: 1 })
-    expect(fake.exchange.account(account.key).available("ZUSD")).toBe(100_000)
+    expect(env.fake.exchange.account(env.account.key).available("ZUSD")).toBe(100_000)
     const txid = String((placed.result as { txid: Array<string> }).txid[0])
     expect((await post("CancelOrder", { txid })).error).toEqual(["EOrder:Unknown order"])
     // Uniqueness holds among open orders only: the id is free again.
@@ -200,7 +195,7 @@ describe("fake Kraken private API: orders", () => {
   })
 
   it("triggers a sell stop when the price falls to it and sells at that moment's price", async () => {
-    const price = fake.exchange.price("XBT/USD")
+    const price = env.fake.exchange.price("XBT/USD")
     const stop = String(Math.floor(price + 1))
     const { error } = await post("AddOrder", {
       pair: "XBTUSD",
@@ -210,7 +205,7 @@ describe("fake Kraken private API: orders", () => {
       volume: "0.5"
     })
     expect(error).toEqual([])
-    const after = fake.exchange.account(account.key)
+    const after = env.fake.exchange.account(env.account.key)
     expect(after.trades[0]).toMatchObject({ price, volume: 0.5, maker: false })
     expect(after.balances.XXBT).toBe(0.5)
   })
@@ -230,10 +225,10 @@ describe("fake Kraken private API: orders", () => {
     expect((await post("AddOrder", { ...base, cl_ord_id: "x".repeat(19) })).error).toEqual([
       "EGeneral:Invalid arguments"
     ])
-    const past = new Date(clock.now() - 1_000).toISOString()
+    const past = new Date(env.clock.now() - 1_000).toISOString()
     expect((await post("AddOrder", { ...base, deadline: past })).error).toEqual(["EService:Deadline elapsed"])
     expect((await post("QueryOrders")).error).toEqual(["EGeneral:Invalid arguments"])
-    expect(fake.exchange.account(account.key).orders).toHaveLength(0)
+    expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(0)
   })
 })
 
@@ -241,46 +236,46 @@ describe("fake Kraken private API: faults", () => {
   const market = { pair: "XBTUSD", type: "buy", ordertype: "market", volume: "0.1" }
 
   it("rejects the next orders with a given error, then behaves", async () => {
-    fake.exchange.failOrders("EService:Unavailable", 2)
+    env.fake.exchange.failOrders("EService:Unavailable", 2)
     expect((await post("AddOrder", market)).error).toEqual(["EService:Unavailable"])
     expect((await post("Balance")).error).toEqual([])
     expect((await post("AddOrder", market)).error).toEqual(["EService:Unavailable"])
     expect((await post("AddOrder", market)).error).toEqual([])
-    expect(fake.exchange.account(account.key).orders).toHaveLength(1)
+    expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(1)
   })
 
   it("answers EAPI:Invalid nonce without spending the nonce", async () => {
-    fake.exchange.invalidNonce()
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 7_000 })).error).toEqual([
+    env.fake.exchange.invalidNonce()
+    expect((await rawPost(env.fake, "Balance", { ...env.account, nonce: 7_000 })).error).toEqual([
       "EAPI:Invalid nonce"
     ])
-    expect((await rawPost(fake, "Balance", { ...account, nonce: 7_000 })).error).toEqual([])
+    expect((await rawPost(env.fake, "Balance", { ...env.account, nonce: 7_000 })).error).toEqual([])
   })
 
   it("drops the connection after executing an order", async () => {
-    fake.exchange.dropAfterExecuting()
+    env.fake.exchange.dropAfterExecuting()
     await expect(post("AddOrder", market)).rejects.toThrow()
-    expect(fake.exchange.account(account.key).orders).toHaveLength(1)
+    expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(1)
   })
 
   it("queues a request (accepted at once) before executing it, or answers late after executing it", async () => {
-    fake.exchange.queueRequests(300)
-    const before = fake.exchange.stats.requests
+    env.fake.exchange.queueRequests(300)
+    const before = env.fake.exchange.stats.requests
     const held = post("AddOrder", market)
-    await until(() => fake.exchange.stats.requests > before)
-    expect(fake.exchange.account(account.key).orders).toHaveLength(0)
+    await until(() => env.fake.exchange.stats.requests > before)
+    expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(0)
     // Its nonce was spent on arrival: a later request does not invalidate it.
     expect((await post("Balance")).error).toEqual([])
     expect((await held).error).toEqual([])
-    expect(fake.exchange.account(account.key).orders).toHaveLength(1)
-    fake.exchange.delayAnswers(300)
+    expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(1)
+    env.fake.exchange.delayAnswers(300)
     let answered = false
     const late = post("AddOrder", market).finally(() => {
       answered = true
     })
-    await until(() => fake.exchange.account(account.key).orders.length === 2)
+    await until(() => env.fake.exchange.account(env.account.key).orders.length === 2)
     expect(answered).toBe(false)
     expect((await late).error).toEqual([])
-    await fake.exchange.settled()
+    await env.fake.exchange.settled()
   })
 })

@@ -4,6 +4,7 @@
  * signed POST for checking the fake on the wire.
  */
 import { randomUUID } from "node:crypto"
+import { afterAll, beforeAll, beforeEach } from "vitest"
 import type { krakenBroker } from "../../src/kraken/broker"
 import { signRequest } from "../../src/kraken/private/sign"
 import type { SettingsValues } from "../../src/sdk"
@@ -109,4 +110,40 @@ export const until = async (condition: () => boolean, ms = 5_000): Promise<void>
     if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+/**
+ * One fake Kraken for a test file on a clock the tests move, and a freshly funded account for
+ * each test (its first API key), with the broker's context and the account's state at hand.
+ */
+export const useFakeKraken = () => {
+  const clock = manualClock()
+  let fake: FakeKraken | undefined
+  let account: Account | undefined
+  const env = {
+    clock,
+    get fake(): FakeKraken {
+      if (fake === undefined) throw new Error("the fake Kraken starts in beforeAll")
+      return fake
+    },
+    get account(): Account {
+      if (account === undefined) throw new Error("the account is opened in beforeEach")
+      return account
+    },
+    /** The broker's context for the account, settings overridden as given. */
+    ctx: (overrides?: Partial<SettingsValues<BrokerSettings>>, signal?: AbortSignal) =>
+      brokerContext(env.fake, clock, env.account, overrides, signal),
+    /** The account as the fake sees it now. */
+    state: () => env.fake.exchange.account(env.account.key)
+  }
+  beforeAll(async () => {
+    fake = await startFake(clock)
+  })
+  afterAll(() => env.fake.close())
+  beforeEach(async () => {
+    await env.fake.exchange.settled()
+    env.fake.reset()
+    account = openAccount(env.fake)
+  })
+  return env
 }

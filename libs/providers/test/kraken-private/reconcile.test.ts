@@ -3,30 +3,17 @@
  * guesses. Kraken's AddOrder `deadline` bounds how long the order may still appear.
  */
 import { randomUUID } from "node:crypto"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { krakenBroker } from "../../src/kraken/broker"
 import { type OrderRequest, RetryableError } from "../../src/sdk"
-import type { FakeKraken } from "../../src/testing/kraken/server"
-import { type Account, brokerContext, manualClock, openAccount, rawPost, startFake, until } from "./harness"
+import { rawPost, until, useFakeKraken } from "./harness"
 
-const clock = manualClock()
-let fake: FakeKraken
-let account: Account
-beforeAll(async () => {
-  fake = await startFake(clock)
-})
-afterAll(() => fake.close())
-beforeEach(async () => {
-  await fake.exchange.settled()
-  fake.reset()
-  account = openAccount(fake)
-})
+const env = useFakeKraken()
 
 /** Answers later than this count as lost. */
 const TIMEOUT_MS = 150
-const ctx = () =>
-  brokerContext(fake, clock, account, { requestTimeoutMs: TIMEOUT_MS, orderDeadlineMs: 15_000 })
-const state = () => fake.exchange.account(account.key)
+const ctx = () => env.ctx({ requestTimeoutMs: TIMEOUT_MS, orderDeadlineMs: 15_000 })
+const state = env.state
 
 const marketBuy = (): OrderRequest => ({
   clientOrderId: randomUUID(),
@@ -46,7 +33,7 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> =>
 
 describe("Kraken broker: an order whose answer is lost", () => {
   it("finds the order by its client order id when the connection drops after it executed", async () => {
-    fake.exchange.dropAfterExecuting()
+    env.fake.exchange.dropAfterExecuting()
     const request = marketBuy()
     const placed = await krakenBroker.placeOrder(ctx(), request)
     expect(placed).toMatchObject({
@@ -59,28 +46,28 @@ describe("Kraken broker: an order whose answer is lost", () => {
   })
 
   it("finds the order when the answer comes after the timeout", async () => {
-    fake.exchange.delayAnswers(TIMEOUT_MS * 4, 1, "AddOrder")
+    env.fake.exchange.delayAnswers(TIMEOUT_MS * 4, 1, "AddOrder")
     const request = marketBuy()
     const placed = await krakenBroker.placeOrder(ctx(), request)
     expect(placed).toMatchObject({ clientOrderId: request.clientOrderId, status: "filled" })
     expect(state().orders).toHaveLength(1)
-    await fake.exchange.settled()
+    await env.fake.exchange.settled()
     expect(state().orders).toHaveLength(1)
   })
 
   it("says the state is unknown while the order may still arrive, and never sends it twice", async () => {
-    fake.exchange.queueRequests(TIMEOUT_MS * 4, 1, "AddOrder")
+    env.fake.exchange.queueRequests(TIMEOUT_MS * 4, 1, "AddOrder")
     const request = marketBuy()
     const error = await rejection(krakenBroker.placeOrder(ctx(), request))
     expect(error).toBeInstanceOf(RetryableError)
     expect(error).toMatchObject({ reason: "stateUnknown", retryAfterMs: 20_000 })
     expect(state().orders).toHaveLength(0)
     // Asked again before the deadline: it looks, finds nothing, and still does not send it.
-    const requests = fake.exchange.stats.requests
+    const requests = env.fake.exchange.stats.requests
     expect(await rejection(krakenBroker.placeOrder(ctx(), request))).toMatchObject({ reason: "stateUnknown" })
-    expect(fake.exchange.stats.requests - requests).toBe(2)
+    expect(env.fake.exchange.stats.requests - requests).toBe(2)
     // Kraken's engine gets to it within its deadline and executes it: that is the order.
-    await fake.exchange.settled()
+    await env.fake.exchange.settled()
     expect(state().orders).toHaveLength(1)
     const placed = await krakenBroker.placeOrder(ctx(), request)
     expect(placed).toMatchObject({ orderId: state().orders[0]?.txid, status: "filled" })
@@ -89,16 +76,16 @@ describe("Kraken broker: an order whose answer is lost", () => {
   })
 
   it("places it once after the deadline when Kraken rejected the queued request", async () => {
-    fake.exchange.queueRequests(TIMEOUT_MS * 4, 1, "AddOrder")
+    env.fake.exchange.queueRequests(TIMEOUT_MS * 4, 1, "AddOrder")
     const request = marketBuy()
     expect(await rejection(krakenBroker.placeOrder(ctx(), request))).toMatchObject({ reason: "stateUnknown" })
-    clock.advance(16_000)
-    await fake.exchange.settled()
+    env.clock.advance(16_000)
+    await env.fake.exchange.settled()
     // Past the deadline the matching engine rejected it ("EService:Deadline elapsed").
     expect(state().orders).toHaveLength(0)
     // Within the margin for clock differences the broker still does not guess.
     expect(await rejection(krakenBroker.placeOrder(ctx(), request))).toMatchObject({ reason: "stateUnknown" })
-    clock.advance(5_000)
+    env.clock.advance(5_000)
     const placed = await krakenBroker.placeOrder(ctx(), request)
     expect(placed).toMatchObject({ clientOrderId: request.clientOrderId, status: "filled" })
     expect(state().orders).toHaveLength(1)
@@ -107,15 +94,18 @@ describe("Kraken broker: an order whose answer is lost", () => {
 
   it("takes the open order another client placed with the same id in between", async () => {
     // Another process with a second API key of the same account (its own nonces).
-    const other = fake.exchange.addAccount({ key: `other-${randomUUID()}`, sameAccountAs: account.key })
-    const limitPrice = Math.floor(fake.exchange.price("XBT/USD") / 2)
+    const other = env.fake.exchange.addAccount({
+      key: `other-${randomUUID()}`,
+      sameAccountAs: env.account.key
+    })
+    const limitPrice = Math.floor(env.fake.exchange.price("XBT/USD") / 2)
     const request: OrderRequest = { ...marketBuy(), type: "limit", limitPrice }
-    fake.exchange.queueRequests(300, 1, "AddOrder")
-    const before = fake.exchange.stats.requests
+    env.fake.exchange.queueRequests(300, 1, "AddOrder")
+    const before = env.fake.exchange.stats.requests
     const placing = krakenBroker.placeOrder(ctx(), request)
     // OpenOrders and ClosedOrders found nothing; the AddOrder is queued.
-    await until(() => fake.exchange.stats.requests === before + 3)
-    const theirs = await rawPost(fake, "AddOrder", {
+    await until(() => env.fake.exchange.stats.requests === before + 3)
+    const theirs = await rawPost(env.fake, "AddOrder", {
       ...other,
       nonce: 1,
       params: {

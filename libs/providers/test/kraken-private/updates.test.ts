@@ -1,6 +1,6 @@
 /** Order updates: the pure reducer over polls, and the polling stream against the fake. */
 import { randomUUID } from "node:crypto"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { krakenBroker } from "../../src/kraken/broker"
 import {
   initialUpdates,
@@ -10,8 +10,7 @@ import {
   type UpdatesState
 } from "../../src/kraken/private/updates"
 import type { BrokerEvent, BrokerOrder, Fill } from "../../src/sdk"
-import type { FakeKraken } from "../../src/testing/kraken/server"
-import { type Account, brokerContext, MINUTE, manualClock, openAccount, startFake, T0 } from "./harness"
+import { MINUTE, T0, useFakeKraken } from "./harness"
 
 const order = (id: string, fields: Partial<BrokerOrder> = {}): BrokerOrder => ({
   orderId: id,
@@ -97,17 +96,7 @@ describe("order updates reducer", () => {
   })
 })
 
-const clock = manualClock()
-let fake: FakeKraken
-let account: Account
-beforeAll(async () => {
-  fake = await startFake(clock)
-})
-afterAll(() => fake.close())
-beforeEach(() => {
-  fake.reset()
-  account = openAccount(fake)
-})
+const env = useFakeKraken()
 
 /** Pulls events until `done` says so (at most 200). */
 const pull = async (
@@ -125,8 +114,8 @@ const pull = async (
 
 describe("order updates from the fake", () => {
   it("streams fills and order changes, and a restart from the last fill loses none", async () => {
-    const ctx = brokerContext(fake, clock, account)
-    const stream = krakenBroker.orderUpdates(ctx, { since: clock.now() })[Symbol.asyncIterator]()
+    const ctx = env.ctx()
+    const stream = krakenBroker.orderUpdates(ctx, { since: env.clock.now() })[Symbol.asyncIterator]()
     expect((await stream.next()).value).toEqual({ type: "heartbeat" })
 
     const market = await krakenBroker.placeOrder(ctx, {
@@ -136,7 +125,7 @@ describe("order updates from the fake", () => {
       type: "market",
       quantity: 0.1
     })
-    const limitPrice = Math.floor(fake.exchange.price("XBT/USD") / 2)
+    const limitPrice = Math.floor(env.fake.exchange.price("XBT/USD") / 2)
     const resting = await krakenBroker.placeOrder(ctx, {
       clientOrderId: randomUUID(),
       symbol: "XBT/USD",
@@ -178,7 +167,7 @@ describe("order updates from the fake", () => {
 
     // Started again from the time of the last fill recorded: the fill comes again, not lost.
     const fillTs = seen[0]?.type === "fill" ? seen[0].fill.ts : 0
-    clock.advance(MINUTE)
+    env.clock.advance(MINUTE)
     const restarted = krakenBroker.orderUpdates(ctx, { since: fillTs })[Symbol.asyncIterator]()
     const replay = await pull(restarted, (s) => s.some((e) => e.type === "fill"))
     expect(replay.filter((e) => e.type === "fill")).toEqual([seen[0]])
@@ -187,8 +176,8 @@ describe("order updates from the fake", () => {
 
   it("stops when the host aborts", async () => {
     const controller = new AbortController()
-    const ctx = brokerContext(fake, clock, account, { pollIntervalMs: 60_000 }, controller.signal)
-    const stream = krakenBroker.orderUpdates(ctx, { since: clock.now() })[Symbol.asyncIterator]()
+    const ctx = env.ctx({ pollIntervalMs: 60_000 }, controller.signal)
+    const stream = krakenBroker.orderUpdates(ctx, { since: env.clock.now() })[Symbol.asyncIterator]()
     expect((await stream.next()).value).toEqual({ type: "heartbeat" })
     const pending = stream.next()
     controller.abort()

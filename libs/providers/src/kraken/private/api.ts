@@ -58,24 +58,21 @@ export const cancelOrder = async (
   ref: { readonly txid: string } | { readonly cl_ord_id: string }
 ) => must("CancelOrder", parseCancel(await privatePost(ctx, access, "CancelOrder", ref)))
 
-export const openOrders = async (
-  ctx: ProviderContext,
-  access: KrakenAccess,
-  clOrdId?: string
-): Promise<Array<KrakenOrder>> => {
-  const result = await privatePost(ctx, access, "OpenOrders", { cl_ord_id: clOrdId })
-  return entries(ctx, "OpenOrders", must("OpenOrders", parseOrderList(result, "open")))
-}
+const orderList =
+  (method: "OpenOrders" | "ClosedOrders", key: "open" | "closed") =>
+  async (ctx: ProviderContext, access: KrakenAccess, clOrdId?: string): Promise<Array<KrakenOrder>> => {
+    const result = await privatePost(ctx, access, method, { cl_ord_id: clOrdId })
+    return entries(ctx, method, must(method, parseOrderList(result, key)))
+  }
 
-/** ClosedOrders returns "50 results ... at a time, the most recent by default" (spec). */
-export const closedOrders = async (
-  ctx: ProviderContext,
-  access: KrakenAccess,
-  clOrdId?: string
-): Promise<Array<KrakenOrder>> => {
-  const result = await privatePost(ctx, access, "ClosedOrders", { cl_ord_id: clOrdId })
-  return entries(ctx, "ClosedOrders", must("ClosedOrders", parseOrderList(result, "closed")))
-}
+/** Open orders, all or the one with a client order id. */
+export const openOrders = orderList("OpenOrders", "open")
+
+/**
+ * Closed orders, all or those with a client order id: "50 results are returned at a time, the
+ * most recent by default" (spec), which is all a lookup by client order id needs.
+ */
+export const closedOrders = orderList("ClosedOrders", "closed")
 
 /** QueryOrders takes a "comma delimited list of up to 50 ids" (spec). */
 export const queryOrders = async (

@@ -112,6 +112,8 @@ const place = async (
     unanswered.delete(key)
     return existing
   }
+  for (const [id, deadline] of unanswered)
+    if (ctx.now() >= deadline + DEADLINE_MARGIN_MS && id !== key) unanswered.delete(id)
   const earlier = unanswered.get(key)
   if (earlier !== undefined && ctx.now() < earlier + DEADLINE_MARGIN_MS)
     throw stateUnknown(ctx, order, earlier)
@@ -125,10 +127,11 @@ const place = async (
     if (!(error instanceof NoAnswerError)) {
       // Kraken answered: this request placed nothing.
       unanswered.delete(key)
-      // Unless an open order already has the id (a concurrent placement): that one is the order.
+      // Unless an open order already has the id (placed by another client of the account in
+      // between): that one is the order.
       const duplicate =
         reasonOf(error) === "invalidOrder"
-          ? await findByClientId(ctx, access, symbols, order.clientOrderId)
+          ? orderOf(symbols, await openOrders(ctx, access, order.clientOrderId))
           : undefined
       if (duplicate !== undefined) return duplicate
       throw error
