@@ -84,8 +84,10 @@ export const krakenBroker = defineBroker({
   displayName: "Kraken broker",
   version: "1.0.0",
   settings,
-  // The private API's call counter: Starter accounts hold 15 and regain 0.33 a second (TradesHistory
-  // costs 2); AddOrder and CancelOrder have their own limits (docs.kraken.com spot-rest-ratelimits).
+  // Each API key has a "call counter": Starter accounts may reach 15 and lose 0.33 a second;
+  // "Ledger/trade history calls increase the counter by 2", AddOrder and CancelOrder use another
+  // limiter (docs.kraken.com/api/docs/guides/spot-rest-ratelimits). A poll costs 3: at the
+  // default 10 s interval that is 0.3 a second.
   rateLimit: { requestsPerSecond: 0.33, burst: 15 },
 
   listAssets(ctx) {

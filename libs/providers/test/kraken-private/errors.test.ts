@@ -20,6 +20,7 @@ const cases: ReadonlyArray<readonly [string, "fatal" | "retryable", string | und
   ["EAPI:Rate limit exceeded", "retryable", "rateLimited"],
   ["EOrder:Rate limit exceeded", "retryable", "rateLimited"],
   ["EService:Unavailable", "retryable", "unavailable"],
+  ["EService: Throttled: 1700000060", "retryable", "rateLimited"],
   ["EService:Market in cancel_only mode", "retryable", "unavailable"],
   ["EService:Deadline elapsed", "retryable", "unavailable"],
   ["EGeneral:Internal error:2", "retryable", "unavailable"],
@@ -28,14 +29,21 @@ const cases: ReadonlyArray<readonly [string, "fatal" | "retryable", string | und
 
 describe("Kraken private error strings", () => {
   it.each(cases)("%s is %s with reason %s", (error, kind, reason) => {
-    const mapped = krakenError("AddOrder", [error])
+    const mapped = krakenError("AddOrder", [error], 0)
     expect(mapped).toBeInstanceOf(kind === "fatal" ? FatalError : RetryableError)
     expect(mapped.reason).toBe(reason)
     expect(mapped.message).toContain(`Kraken AddOrder: ${error}`)
   })
 
   it("says what to do about credentials", () => {
-    expect(krakenError("Balance", ["EAPI:Invalid signature"]).message).toMatch(/check the apiSecret setting/)
-    expect(krakenError("Balance", ["EGeneral:Permission denied"]).message).toMatch(/Query Funds/)
+    expect(krakenError("Balance", ["EAPI:Invalid signature"], 0).message).toMatch(
+      /check the apiSecret setting/
+    )
+    expect(krakenError("Balance", ["EGeneral:Permission denied"], 0).message).toMatch(/Query Funds/)
+  })
+
+  it("says when a throttled request may come back", () => {
+    const throttled = krakenError("OpenOrders", ["EService: Throttled: 1700000060"], 1_700_000_000_000)
+    expect(throttled).toMatchObject({ reason: "rateLimited", retryAfterMs: 60_000 })
   })
 })

@@ -72,7 +72,7 @@ const send = async (
   }
 }
 
-const resultOf = (method: string, answer: Answer, restUrl: string): unknown => {
+const resultOf = (method: string, answer: Answer, restUrl: string, nowMs: number): unknown => {
   // Cloudflare's 429 turns a request away before Kraken sees it; a 5xx from a proxy may come
   // after Kraken executed it.
   if (answer.status === 429)
@@ -87,7 +87,7 @@ const resultOf = (method: string, answer: Answer, restUrl: string): unknown => {
     throw new NoAnswerError(`Kraken ${method}: not Kraken's answer (${envelope.error})`, {
       reason: "unavailable"
     })
-  if (envelope.value.errors.length > 0) throw krakenError(method, envelope.value.errors)
+  if (envelope.value.errors.length > 0) throw krakenError(method, envelope.value.errors, nowMs)
   return envelope.value.result
 }
 
@@ -124,7 +124,7 @@ export const privatePost = async (
       (nonce) => send(ctx, access, method, params, nonce)
     )
     try {
-      return resultOf(method, answer, access.restUrl)
+      return resultOf(method, answer, access.restUrl, ctx.now())
     } catch (error) {
       const retry = error instanceof RetryableError && error.reason === "nonce" && attempt === 1
       if (!retry) throw error

@@ -5,6 +5,7 @@
  * request.
  */
 import { type BrokerErrorReason, FatalError, RetryableError } from "../../sdk"
+import { classifyErrors } from "../parse"
 
 interface Rule {
   readonly prefix: string
@@ -72,6 +73,14 @@ const RULES: ReadonlyArray<Rule> = [
   { prefix: "EAPI:Rate limit exceeded", reason: "rateLimited", fatal: false, advice: "slow down" },
   { prefix: "EOrder:Rate limit exceeded", reason: "rateLimited", fatal: false, advice: "slow down" },
   { prefix: "EGeneral:Too many requests", reason: "rateLimited", fatal: false, advice: "slow down" },
+  // "EService: Throttled: [UNIX timestamp]" for "too many concurrent requests. Try again after
+  // [timestamp]" (docs.kraken.com/api/docs/guides/spot-rest-ratelimits).
+  {
+    prefix: "EService: Throttled",
+    reason: "rateLimited",
+    fatal: false,
+    advice: "too many concurrent requests"
+  },
   // Unavailable, Busy, Deadline elapsed, Market in cancel_only/post_only mode: all pass.
   {
     prefix: "EService:",
@@ -100,15 +109,21 @@ const ruleFor = (errors: ReadonlyArray<string>): Rule | undefined => {
   return undefined
 }
 
-/** The error for a private call that answered `errors`. */
-export const krakenError = (method: string, errors: ReadonlyArray<string>): FatalError | RetryableError => {
+/** The error for a private call that answered `errors` at `nowMs`. */
+export const krakenError = (
+  method: string,
+  errors: ReadonlyArray<string>,
+  nowMs: number
+): FatalError | RetryableError => {
   const rule = ruleFor(errors)
   const said = `Kraken ${method}: ${errors.join("; ")}`
-  if (rule === undefined) return new RetryableError(said)
+  const hint = classifyErrors(errors, nowMs)
+  const retryAfterMs = hint.kind === "retryable" ? hint.retryAfterMs : undefined
+  if (rule === undefined) return new RetryableError(said, { retryAfterMs })
   const message = `${said}: ${rule.advice}`
   return rule.fatal
     ? new FatalError(message, { reason: rule.reason })
-    : new RetryableError(message, { reason: rule.reason })
+    : new RetryableError(message, { reason: rule.reason, retryAfterMs })
 }
 
 /** The reason of an error a private call threw, if it carries one. */
