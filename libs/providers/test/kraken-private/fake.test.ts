@@ -259,7 +259,7 @@ describe("fake Kraken private API: faults", () => {
   })
 
   it("queues a request (accepted at once) before executing it, or answers late after executing it", async () => {
-    env.fake.exchange.queueRequests(300)
+    env.fake.exchange.queueRequests(1_000)
     const before = env.fake.exchange.stats.requests
     const held = post("AddOrder", market)
     await until(() => env.fake.exchange.stats.requests > before)
@@ -268,7 +268,7 @@ describe("fake Kraken private API: faults", () => {
     expect((await post("Balance")).error).toEqual([])
     expect((await held).error).toEqual([])
     expect(env.fake.exchange.account(env.account.key).orders).toHaveLength(1)
-    env.fake.exchange.delayAnswers(300)
+    env.fake.exchange.delayAnswers(1_000)
     let answered = false
     const late = post("AddOrder", market).finally(() => {
       answered = true
