@@ -1,6 +1,7 @@
 /** The Kraken broker against the fake Kraken: every endpoint, idempotency, errors that move no money. */
 import { randomUUID } from "node:crypto"
 import { describe, expect, it } from "vitest"
+import { builtinBrokers } from "../../src/builtins"
 import { krakenBroker } from "../../src/kraken/broker"
 import { FatalError, type OrderRequest, RetryableError } from "../../src/sdk"
 import { openAccount, useFakeKraken } from "./harness"
@@ -33,8 +34,11 @@ const failure = async (promise: Promise<unknown>): Promise<unknown> => {
 }
 
 describe("Kraken broker: account", () => {
-  it("is a broker module whose API key and secret are sealed secrets", () => {
+  it("is a built-in broker module whose API key and secret are sealed secrets", async () => {
     expect(krakenBroker).toMatchObject({ kind: "broker", sdkVersion: 1, name: "kraken-broker" })
+    const [builtin] = builtinBrokers
+    expect(builtin?.name).toBe(krakenBroker.name)
+    expect(((await import(String(builtin?.entry.href))) as { default: unknown }).default).toBe(krakenBroker)
     expect(krakenBroker.settings.apiKey).toMatchObject({ secret: true, required: true })
     expect(krakenBroker.settings.apiSecret).toMatchObject({ secret: true, required: true })
   })
