@@ -13,6 +13,7 @@ import type { FakePairs } from "../pairs"
 import { delay } from "../state"
 import { FakeAccount, type FakeApiKey, type FakeOrder, type FakeTrade } from "./account"
 import { authenticate } from "./auth"
+import { noFaults, takeDelay, times } from "./faults"
 import { priceAt, sweep } from "./matching"
 import {
   addOrder,
@@ -48,44 +49,7 @@ export interface FakeAccountView {
   readonly trades: ReadonlyArray<FakeTrade>
 }
 
-interface Faults {
-  /** Errors the next AddOrder requests answer, one each, without executing. */
-  orderFailures: Array<string>
-  /** The next N requests answer `EAPI:Invalid nonce` (their nonce is not spent). */
-  invalidNonces: number
-  /**
-   * The next requests (of a method, or any) are accepted at once (nonce spent) and executed this
-   * long later, as when Kraken's matching engine queues them.
-   */
-  queued: Array<Delay>
-  /** The next requests (of a method, or any) are processed at once and answered this long later. */
-  slowAnswers: Array<Delay>
-  /** The next N AddOrder requests execute, then the connection drops without an answer. */
-  drops: number
-}
-
 type Answer = { readonly status: number; readonly body: Body }
-
-interface Delay {
-  readonly ms: number
-  readonly method: string | undefined
-}
-
-/** Takes the first delay that applies to `method`. */
-const takeDelay = (delays: Array<Delay>, method: string): number | undefined => {
-  const i = delays.findIndex((d) => d.method === undefined || d.method === method)
-  return i < 0 ? undefined : delays.splice(i, 1)[0]?.ms
-}
-
-const noFaults = (): Faults => ({
-  orderFailures: [],
-  invalidNonces: 0,
-  queued: [],
-  slowAnswers: [],
-  drops: 0
-})
-
-const times = <T>(n: number, value: T): Array<T> => Array.from({ length: n }, () => value)
 
 /** Kraken-looking ids (`OUF4EM-FRGI2-MQMWZD`), deterministic per fake. */
 const idSource = () => {
