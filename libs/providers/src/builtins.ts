@@ -15,6 +15,11 @@ export const builtinProviders: ReadonlyArray<BuiltinProvider> = [
   { name: "eodhd", entry: new URL("./eodhd/provider.ts", import.meta.url) }
 ]
 
+/** The brokers that ship with Quasar, bundled the same way (their registration comes with the Trader). */
+export const builtinBrokers: ReadonlyArray<BuiltinProvider> = [
+  { name: "kraken-broker", entry: new URL("./kraken/broker.ts", import.meta.url) }
+]
+
 /** Where the SDK lives, so bundlers can keep it as the one external import. */
 export const sdkDirectory = new URL("./sdk/", import.meta.url)
 

@@ -9,19 +9,19 @@ export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string }
 
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
-const fail = (error: string): Parsed<never> => ({ ok: false, error })
+export const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
+export const fail = (error: string): Parsed<never> => ({ ok: false, error })
 
-type Fields = Readonly<Record<string, unknown>>
+export type Fields = Readonly<Record<string, unknown>>
 
-const isRecord = (u: unknown): u is Fields => typeof u === "object" && u !== null && !Array.isArray(u)
+export const isRecord = (u: unknown): u is Fields => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const text = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
+export const text = (u: unknown): string | undefined => (typeof u === "string" ? u : undefined)
 
 const int = (u: unknown): number | undefined => (typeof u === "number" && Number.isInteger(u) ? u : undefined)
 
 /** A JSON number or a decimal string: REST sends strings, WS v2 floats, "sometimes strings" (§1.3, §5.6). */
-const decimal = (u: unknown): number | undefined => {
+export const decimal = (u: unknown): number | undefined => {
   const n =
     typeof u === "number"
       ? u

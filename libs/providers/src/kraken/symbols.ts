@@ -88,9 +88,12 @@ export const assetOfPair = (pair: KrakenPair): AssetInfo | undefined => {
 export class KrakenSymbols {
   private readonly byName = new Map<string, KrakenPair>()
 
+  /** Every listed pair but the dark pools. */
+  readonly pairs: ReadonlyArray<KrakenPair>
+
   constructor(pairs: ReadonlyArray<KrakenPair>) {
-    for (const pair of pairs) {
-      if (isDarkPool(pair.restPair)) continue
+    this.pairs = pairs.filter((pair) => !isDarkPool(pair.restPair))
+    for (const pair of this.pairs) {
       const symbol = providerSymbol(pair)
       for (const name of [pair.restPair, pair.altname, wsV2Symbol(symbol), symbol])
         this.byName.set(name, pair)

@@ -1,4 +1,5 @@
-import type { Broker, BrokerDefinition, Provider, ProviderDefinition, SettingsSpec } from "./types"
+import type { Broker, BrokerDefinition } from "./broker"
+import type { Provider, ProviderDefinition, SettingsSpec } from "./types"
 
 /** Declares a provider; the module's default export must be the result. */
 export const defineProvider = <const S extends SettingsSpec>(

@@ -158,17 +158,3 @@ export interface Provider<S extends SettingsSpec = SettingsSpec> extends Provide
   readonly kind: "provider"
   readonly sdkVersion: 1
 }
-
-/** A broker module's default export (order execution comes later; symbols can be mapped now). */
-export interface BrokerDefinition<S extends SettingsSpec = SettingsSpec> {
-  readonly name: string
-  readonly displayName: string
-  readonly version: string
-  readonly settings: S
-  listAssets(ctx: ProviderContext<S>): Promise<ReadonlyArray<AssetInfo>>
-}
-
-export interface Broker<S extends SettingsSpec = SettingsSpec> extends BrokerDefinition<S> {
-  readonly kind: "broker"
-  readonly sdkVersion: 1
-}

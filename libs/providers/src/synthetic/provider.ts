@@ -5,6 +5,7 @@
  */
 import { defineProvider } from "../sdk/defineProvider"
 import { FatalError } from "../sdk/errors"
+import { sleep } from "../sdk/sleep"
 import type { AssetInfo, HistoryPage, LiveEvent, ProviderBar, Timeframe } from "../sdk/types"
 import { barAt, barsBetween, timeframeMs, type WalkOptions } from "./randomWalk"
 
@@ -56,19 +57,6 @@ const formingBar = (final: ProviderBar, progress: number): ProviderBar => {
     trades: Math.floor((final.trades ?? 0) * p)
   }
 }
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener("abort", done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener("abort", done, { once: true })
-  })
 
 export const syntheticProvider = defineProvider({
   name: "synthetic",

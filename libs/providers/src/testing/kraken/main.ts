@@ -3,6 +3,7 @@
  * `--speed` runs the fake's clock that many times faster than real time, from now. Load options
  * (bench/live.bench.ts): `--pairs N` generated pairs, `--update-ms` push period, `--batch` all
  * pairs' entries per tick in frames of up to 200 entries, `--stamp` send times in forming bars' `trades`.
+ * The private API has one account, 100,000 USD and 1 BTC, whose key and secret are printed.
  */
 import { parseArgs } from "node:util"
 import { startFakeKraken } from "./server"
@@ -41,6 +42,7 @@ const fake = await startFakeKraken({
   stampSentAt: values.stamp,
   now: speed === 1 ? Date.now : () => start + (Date.now() - start) * speed
 })
+const account = fake.exchange.addAccount({ key: "fake-kraken-key", balances: { ZUSD: 100_000, XXBT: 1 } })
 
 process.stdout.write(
   [
@@ -49,6 +51,7 @@ process.stdout.write(
     `  REST  ${fake.restUrl}/0/public/OHLC?pair=XBTUSD&interval=1`,
     `  WS v2 ${fake.wsUrl}`,
     `  provider settings: {"restUrl":"${fake.restUrl}","wsUrl":"${fake.wsUrl}"}`,
+    `  broker settings:   {"restUrl":"${fake.restUrl}","apiKey":"${account.key}","apiSecret":"${account.secret}"}`,
     ""
   ].join("\n")
 )

@@ -10,6 +10,7 @@ import { type WebSocket, WebSocketServer } from "ws"
 import type { ProviderBar, Timeframe } from "../../sdk/types"
 import { FakeMarket } from "./market"
 import { type FakePair, FakePairs, fakePairs, syntheticPairs } from "./pairs"
+import { type FakeAccountSeed, FakeExchange } from "./private/exchange"
 import { handleRest } from "./restApi"
 import { type FakeConfig, type FakeState, type FakeStats, noFaults, zeroStats } from "./state"
 import { FakeWsSession } from "./wsSession"
@@ -25,6 +26,8 @@ export interface FakeKrakenOptions extends Partial<FakeConfig> {
   readonly heartbeatEveryMs?: number
   /** Extra generated pairs `S0001/USD`, `S0002/USD`, … served like the real ones (default 0). */
   readonly syntheticPairs?: number
+  /** Accounts of the private API (`/0/private/*`), by API key. */
+  readonly accounts?: ReadonlyArray<FakeAccountSeed>
 }
 
 export interface FakeKraken {
@@ -34,6 +37,8 @@ export interface FakeKraken {
   /** `ws://127.0.0.1:N/v2`, the provider's `wsUrl`. */
   readonly wsUrl: string
   readonly stats: Readonly<FakeStats> & { readonly openSockets: number }
+  /** The private API: accounts, orders, trades and its fault controls. */
+  readonly exchange: FakeExchange
   /** Ground truth: every closed bar in [from, to) as REST serves it, no-trade flat bars included. */
   closedBars(symbol: string, timeframe: Timeframe, from: number, to: number): Array<ProviderBar>
   /** The closed bars WS ends up sending final values for: `closedBars` without no-trade bars. */
@@ -57,7 +62,7 @@ export interface FakeKraken {
   restHttpError(status: number, times?: number): void
   /** Delays every REST response by `ms`. */
   slow(ms: number): void
-  /** Clears every fault and counter. */
+  /** Clears every fault and counter (the private API's accounts stay). */
   reset(): void
   close(): Promise<void>
 }
@@ -87,10 +92,14 @@ export const startFakeKraken = async (options: FakeKrakenOptions = {}): Promise<
     faults: noFaults(),
     stats: zeroStats()
   }
+  const exchange = new FakeExchange(state.market, pairs, now, options.accounts)
   const sessions = new Set<FakeWsSession>()
   const sockets = new Set<WebSocket>()
   const server = createServer((req, res) => {
-    handleRest(state, req, res).catch((e: unknown) => {
+    const handled = req.url?.startsWith("/0/private/")
+      ? exchange.handle(req, res)
+      : handleRest(state, req, res)
+    handled.catch((e: unknown) => {
       res.destroy(e instanceof Error ? e : new Error(String(e)))
     })
   })
@@ -144,6 +153,7 @@ export const startFakeKraken = async (options: FakeKrakenOptions = {}): Promise<
     get stats() {
       return { ...state.stats, openSockets: sockets.size }
     },
+    exchange,
     closedBars: (symbol, timeframe, from, to) =>
       state.market.closedBars(pairNamed(symbol), timeframe, from, to, now()),
     tradedBars: (symbol, timeframe, from, to) =>
@@ -179,6 +189,7 @@ export const startFakeKraken = async (options: FakeKrakenOptions = {}): Promise<
     reset: () => {
       Object.assign(state.faults, noFaults())
       Object.assign(state.stats, zeroStats())
+      exchange.resetFaults()
     },
     close: async () => {
       clearTimeout(updates)
