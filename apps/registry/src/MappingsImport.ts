@@ -46,7 +46,8 @@ const refuse = (problems: ReadonlyArray<Problem>) => {
       ...listed.map((p) => `line ${p.line}: ${p.message}`),
       ...(more > 0 ? [`and ${more} more`] : [])
     ].join("\n"),
-    rows: listed
+    rows: listed,
+    total: problems.length
   })
 }
 

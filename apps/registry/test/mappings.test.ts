@@ -200,6 +200,7 @@ layer(registryLayer, { timeout: 120_000 })("mappings", (it) => {
         )
         expect(rows).toMatchObject({
           _tag: "InvalidRows",
+          total: 3,
           rows: [
             { line: 3, message: "expected 3 fields (common_symbol,source,symbol), found 2" },
             {

@@ -29,10 +29,13 @@ export const BulkResult = Schema.Struct({
 /** One row of an import that cannot be a mapping, with its line in the file. */
 export const RowProblem = Schema.Struct({ line: Schema.Int, message: Schema.String })
 
-/** A CSV import refused because of the rows listed (each on one line); nothing of it was applied. */
+/**
+ * A CSV import refused because of the rows listed (each on one line; the first 100 when there are
+ * more, `total` counts them all); nothing of it was applied.
+ */
 export class InvalidRows extends Schema.TaggedError<InvalidRows>()(
   "InvalidRows",
-  { message: Schema.String, rows: Schema.Array(RowProblem) },
+  { message: Schema.String, rows: Schema.Array(RowProblem), total: Schema.Int },
   HttpApiSchema.annotations({ status: 400 })
 ) {}
 
