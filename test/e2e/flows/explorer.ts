@@ -131,7 +131,7 @@ export const weekRangeFitsTheChart = async (stack: Stack) => {
   await screenshot(page, "explorer-week")
 
   // Asked for 1-minute bars, the chart still fits all 10,080 of them.
-  await page.getByLabel("Bars", { exact: true }).selectOption("1m")
+  await page.getByRole("combobox", { name: /^Bars/ }).selectOption("1m")
   await textMatching(status, /^10,0[78]\d bars of 1m$/, 30_000)
   await eventually(
     "the chart showing the whole week of 1-minute bars",
@@ -140,7 +140,7 @@ export const weekRangeFitsTheChart = async (stack: Stack) => {
   )
 
   // Live bars update the newest 15-minute bucket in place.
-  await page.getByLabel("Bars", { exact: true }).selectOption("auto")
+  await page.getByRole("combobox", { name: /^Bars/ }).selectOption("auto")
   await textMatching(status, /bars of 15m/, 30_000)
   const before = await chartState(stack)
   await page.getByLabel("Live updates").check()

@@ -37,8 +37,8 @@ export const fixMappingsAndAcceptSuggestions = async ({ page, url, api }: Stack)
   const refused = await textMatching(page.getByRole("main").getByRole("alert"), /Not saved:/)
   expect(refused).toContain("remove the mapping of kraken XDG/USD first, or choose another common symbol")
   expect(refused).not.toMatch(/\b(GET|POST|PUT|DELETE) \//)
-  await add.getByLabel("Source symbol").fill("")
-  await add.getByLabel("Common symbol").fill("")
+  for (const field of ["Source", "Source symbol", "Common symbol"])
+    await add.getByLabel(field, { exact: true }).fill("")
 
   // Suggestions from the fake Kraken and EODHD listings: one accepted alone, the rest in bulk.
   const suggestions = page.getByRole("table", { name: "Suggested mappings" })
