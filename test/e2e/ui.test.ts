@@ -7,13 +7,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { assetsSearchAndPaging } from "./flows/assets"
-import { chartShowsStoredBars, liveBarAppears } from "./flows/explorer"
+import { chartShowsStoredBars, liveBarAppears, weekRangeFitsTheChart } from "./flows/explorer"
 import { phoneLayoutAndKeyboard } from "./flows/layout"
 import { liveFeedAnswersThroughNginx } from "./flows/live"
 import { fixMappingsAndAcceptSuggestions } from "./flows/mappings"
 import { nginxServesTheAppAndApis } from "./flows/nginx"
-import { failingSubscriptionShowsOnOverview, overviewShowsHealth } from "./flows/overview"
-import { uploadProviderWithTypeError, uploadValidProvider } from "./flows/providers"
+import {
+  failingSubscriptionShowsOnOverview,
+  overviewShowsHealth,
+  overviewShowsLiveConnections
+} from "./flows/overview"
+import { rollBackAndSettings, uploadProviderWithTypeError, uploadValidProvider } from "./flows/providers"
 import { refusedSubscriptionShowsTheServersReason, subscribeAndWatchBackfill } from "./flows/subscriptions"
 import { screenshot } from "./support/browser"
 import { missingPrerequisites } from "./support/prerequisites"
@@ -63,13 +67,18 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
   )
   step("a provider with a type error shows the error with its line", uploadProviderWithTypeError, 90_000)
   step(
-    "a wrong mapping is fixed in place; suggestions are accepted one by one and in bulk; CSV in and out",
+    "a wrong mapping is fixed in place; a refusal says what to do; suggestions are accepted one by one and in bulk; CSV in and out, bad rows listed one per line",
     fixMappingsAndAcceptSuggestions
   )
   step("assets: 20,000 rows searched, filtered and paged by the server", assetsSearchAndPaging, 120_000)
   step("a refused subscription shows DataHub's reason", refusedSubscriptionShowsTheServersReason)
   step("a SYN/USD 1m subscription backfills 6 hours to 100 %", subscribeAndWatchBackfill, 180_000)
   step("the chart shows the stored bars, their coverage and the CSV download", chartShowsStoredBars)
+  step(
+    "the last week of 1-minute bars fits the chart, resampled to 15 minutes, and stays live",
+    weekRangeFitsTheChart,
+    240_000
+  )
   step(
     "a subscription the provider rejects for good is listed in error on the overview, with the reason",
     failingSubscriptionShowsOnOverview,
@@ -82,4 +91,10 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
     liveFeedAnswersThroughNginx
   )
   step("live: a new bar appears on the chart", liveBarAppears, 120_000)
+  step("overview lists DataHub's live connections and their series", overviewShowsLiveConnections)
+  step(
+    "roll back only when there is something to roll back to; settings refresh the assets and keep to their bounds",
+    rollBackAndSettings,
+    180_000
+  )
 })

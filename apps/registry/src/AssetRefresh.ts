@@ -103,14 +103,14 @@ export const refreshAssets = (
     const code = yield* repo.codeState(provider).pipe(Effect.mapError(databaseDown))
     if (Option.isNone(code))
       return yield* new NotFound({
-        message: `no provider code named ${provider}: upload it with POST /code/${provider} and activate a version first`
+        message: `no provider code named ${provider}: upload its code and activate a version first`
       })
     if (code.value.status !== "active")
       return yield* new Conflict({
         message:
           code.value.status === "disabled"
-            ? `${provider} is disabled: activate a version (POST /code/${provider}/versions/{version}/activate) to refresh its assets`
-            : `${provider} has no active version: activate one with POST /code/${provider}/versions/{version}/activate first`
+            ? `${provider} is disabled: activate a version of it to refresh its assets`
+            : `${provider} has no active version: activate a valid version of it first`
       })
     if (code.value.capabilities !== null && !code.value.capabilities.includes("assets"))
       return yield* new Conflict({

@@ -10,10 +10,11 @@ import {
   Conflict,
   InvalidRequest,
   NotFound,
+  rollbackTarget,
   ServiceUnavailable
 } from "@quasar/domain"
 import { ChangeFeed, ServiceConfig } from "@quasar/server"
-import { Context, Effect, Layer, Option } from "effect"
+import { Context, Effect, Either, Layer, Option } from "effect"
 import { CodeRepo, type SummaryRow } from "./CodeRepo"
 import { DataHubClient } from "./DataHubClient"
 
@@ -132,17 +133,12 @@ const make = Effect.gen(function* () {
       const versions = yield* repo.versions(name)
       if (versions.length === 0)
         return yield* Effect.fail(new NotFound({ message: `"${name}" does not exist` }))
-      const current = versions.find((x) => x.status === "active" || x.status === "disabled")
-      if (!current)
+      const target = rollbackTarget(versions)
+      if (Either.isLeft(target))
         return yield* Effect.fail(
-          new Conflict({ message: `"${name}" has no active version to roll back from` })
+          new Conflict({ message: `"${name}" cannot be rolled back: ${target.left}` })
         )
-      const previous = versions.find((x) => x.version < current.version && x.status === "valid")
-      if (!previous)
-        return yield* Effect.fail(
-          new Conflict({ message: `"${name}" has no valid version older than ${current.version}` })
-        )
-      return yield* activate(name, previous.version)
+      return yield* activate(name, target.right.version)
     })
 
   const deleteVersion = (name: Name, v: number) =>
@@ -153,7 +149,7 @@ const make = Effect.gen(function* () {
         if (n > 0)
           return yield* Effect.fail(
             new Conflict({
-              message: `version ${v} of "${name}" is in use by ${n} subscription(s): delete them or activate another version first`
+              message: `version ${v} of "${name}" is in use by ${n === 1 ? "1 subscription" : `${n} subscriptions`}: activate another version first, or delete ${n === 1 ? "that subscription" : "those subscriptions"}`
             })
           )
       }

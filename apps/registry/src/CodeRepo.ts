@@ -143,7 +143,7 @@ const make = Effect.gen(function* () {
     sql`DELETE FROM code_registry WHERE name = ${name} AND version = ${v}`.pipe(Effect.asVoid)
 
   const subscriptionCount = (name: string) =>
-    sql<{ n: number }>`SELECT count(*) AS n FROM provider_subscription WHERE provider = ${name}`.pipe(
+    sql<{ n: number }>`SELECT count(*)::int AS n FROM provider_subscription WHERE provider = ${name}`.pipe(
       Effect.map((rows) => rows[0]?.n ?? 0)
     )
 

@@ -3,6 +3,7 @@ import { RegistryApi } from "@quasar/domain"
 import { Effect, Layer } from "effect"
 import { suggest } from "./MappingSuggestions"
 import * as MappingsCsv from "./MappingsCsv"
+import * as MappingsImport from "./MappingsImport"
 import { MappingsRepo } from "./MappingsRepo"
 
 export const MappingsApiLive = HttpApiBuilder.group(RegistryApi, "mappings", (handlers) =>
@@ -16,6 +17,6 @@ export const MappingsApiLive = HttpApiBuilder.group(RegistryApi, "mappings", (ha
       )
       .handle("bulk", ({ payload }) => repo.bulk(payload.mappings))
       .handle("exportCsv", () => Effect.map(repo.all, MappingsCsv.format))
-      .handle("importCsv", ({ payload }) => Effect.flatMap(MappingsCsv.parse(payload), repo.bulk))
+      .handle("importCsv", ({ payload }) => Effect.flatMap(MappingsImport.read(payload), repo.bulk))
   )
 ).pipe(Layer.provide(MappingsRepo.layer))

@@ -19,16 +19,17 @@ import { type MappingIndex, mappingIndex, type SuggestionAsset } from "./Mapping
 const decodeMappings = Schema.decodeUnknown(Schema.Array(AssetMapping))
 const CHUNK = 5_000
 
-/** How to point at a mapping in a URL: the symbol may contain `/`, so it is percent-encoded. */
-export const mappingPath = (source: string, symbol: string) =>
-  `/mappings/${source}/${encodeURIComponent(symbol)}`
+/*
+ * Refusals say what to do in the words of the mappings themselves, not as HTTP routes: the UI
+ * shows them as they are, and an API user knows which call removes or edits a mapping.
+ */
 
 export const describeTaken = (commonSymbol: string, source: string, symbol: string) =>
   `${commonSymbol} already maps to ${source} symbol ${symbol} (a common symbol has at most one symbol per source): ` +
-  `remove it first with DELETE ${mappingPath(source, symbol)}, or choose another common symbol`
+  `remove the mapping of ${source} ${symbol} first, or choose another common symbol`
 
 export const unknownSource = (source: string) =>
-  `unknown source ${source}: no provider or broker code has that name; upload it with POST /code/${source} first`
+  `unknown source ${source}: no provider or broker code has that name; upload its code first, or check the spelling`
 
 /** The fate of one input row of a bulk write, decided against what is stored and what came before it. */
 const decide = (
@@ -40,7 +41,7 @@ const decide = (
   const current = index.commonOf(m.source, m.symbol)
   if (current === m.commonSymbol) return "unchanged"
   if (current !== undefined)
-    return `${m.source} symbol ${m.symbol} already maps to ${current}: a bulk write only adds mappings; change it with PUT /mappings`
+    return `${m.source} symbol ${m.symbol} already maps to ${current}: adding in bulk never changes a mapping; edit that mapping to change it`
   const taken = index.symbolOf(m.commonSymbol, m.source)
   if (taken !== undefined) return describeTaken(m.commonSymbol, m.source, taken)
   return "created"
@@ -109,7 +110,7 @@ const make = Effect.gen(function* () {
         rows.length > 0
           ? Effect.void
           : new NotFound({
-              message: `no mapping for ${source} symbol ${symbol}; GET /mappings?source=${source} lists them`
+              message: `no mapping for ${source} symbol ${symbol}: it may have been removed already; list ${source}'s mappings to check`
             })
       ),
       Effect.withSpan("MappingsRepo.remove", { attributes: { source, symbol } })

@@ -3,28 +3,13 @@
  * the provider's current (or newest valid) version; secrets sealed with QUASAR_SECRET_KEY and
  * never returned — the view only says which secrets are set.
  */
-import { type CodeVersion, InvalidRequest, NotFound, type SettingField } from "@quasar/domain"
+import { type CodeVersion, InvalidRequest, NotFound, settingValueProblem } from "@quasar/domain"
 import { ChangeFeed, ProviderSettingsRepo, SecretBox, ServiceConfig, type SettingValue } from "@quasar/server"
 import { Context, Effect, Layer, Option } from "effect"
 import { CODE_CHANNEL } from "./CodeRegistry"
 import { CodeRepo } from "./CodeRepo"
 
 type Name = CodeVersion["name"]
-
-const checkValue = (field: SettingField, value: SettingValue): string | undefined => {
-  switch (field.type) {
-    case "number":
-      return typeof value === "number" && Number.isFinite(value) ? undefined : "must be a number"
-    case "boolean":
-      return typeof value === "boolean" ? undefined : "must be true or false"
-    case "url":
-      return typeof value === "string" && /^(https?|wss?):\/\/\S+$/.test(value)
-        ? undefined
-        : "must be an http(s) or ws(s) URL"
-    case "string":
-      return typeof value === "string" ? undefined : "must be text"
-  }
-}
 
 const make = Effect.gen(function* () {
   const repo = yield* ProviderSettingsRepo
@@ -71,7 +56,7 @@ const make = Effect.gen(function* () {
           delete secrets[key]
           continue
         }
-        const problem = checkValue(field, value)
+        const problem = settingValueProblem(field, value)
         if (problem)
           return yield* Effect.fail(
             new InvalidRequest({ field: key, message: `setting "${key}" ${problem}` })

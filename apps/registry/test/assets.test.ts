@@ -30,7 +30,7 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
         const unknown = yield* Effect.flip(client.assets.refresh({ path: { provider: provider("nosuch") } }))
         expect(unknown).toMatchObject({
           _tag: "NotFound",
-          message: expect.stringContaining("POST /code/nosuch")
+          message: expect.stringContaining("no provider code named nosuch: upload its code")
         })
 
         yield* seedCode("uploadedonly", { status: "valid" })

@@ -70,6 +70,12 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
       expect((yield* api.code.version({ path: { name, version: 1 } })).status).toBe("valid")
       const back = yield* api.code.rollback({ path: { name } })
       expect(back.version).toBe(1)
+      // Nothing older than version 1: refused, saying so.
+      expect(yield* api.code.rollback({ path: { name } }).pipe(Effect.flip)).toMatchObject({
+        _tag: "Conflict",
+        message:
+          '"acme" cannot be rolled back: there is no valid version older than version 1 to roll back to'
+      })
       const list = yield* api.code.list()
       expect(list.find((s) => s.name === "acme")).toMatchObject({
         activeVersion: 1,
@@ -111,6 +117,63 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
     })
   )
 
+  it.effect("number settings keep to the bounds their provider declares: 400 outside, nothing saved", () =>
+    Effect.gen(function* () {
+      const api = yield* client()
+      const bounded = "bounded" as never
+      const module = (bounds: string) => `import { defineProvider } from "@quasar/providers/sdk"
+export default defineProvider({
+  name: "bounded",
+  displayName: "Bounded",
+  version: "1.0.0",
+  timeframes: ["1m"],
+  settings: { updateMs: { type: "number", default: 1000, ${bounds} } },
+  listAssets: async () => [],
+  async *history() {}
+})
+`
+      const uploaded = yield* api.code.upload({
+        path: { name: bounded },
+        payload: { kind: "provider", language: "javascript", source: module("min: 100, max: 60000") }
+      })
+      expect(uploaded.version.manifest?.settings).toEqual([
+        {
+          key: "updateMs",
+          type: "number",
+          default: 1000,
+          min: 100,
+          max: 60000,
+          secret: false,
+          required: false
+        }
+      ])
+      yield* api.code.activate({ path: { name: bounded, version: 1 } })
+      const save = (updateMs: number) =>
+        api.code.updateSettings({ path: { name: bounded }, payload: { values: { updateMs } } })
+      expect((yield* save(250)).values).toEqual({ updateMs: 250 })
+      for (const [value, message] of [
+        [50, 'setting "updateMs" must be between 100 and 60000, got 50'],
+        [60001, 'setting "updateMs" must be between 100 and 60000, got 60001']
+      ] as const)
+        expect(yield* Effect.flip(save(value))).toMatchObject({
+          _tag: "InvalidRequest",
+          field: "updateMs",
+          message
+        })
+      expect((yield* api.code.settings({ path: { name: bounded } })).values).toEqual({ updateMs: 250 })
+
+      // Inconsistent bounds make the version invalid, with the reason.
+      const bad = yield* api.code.upload({
+        path: { name: bounded },
+        payload: { kind: "provider", language: "javascript", source: module("min: 2000, max: 100") }
+      })
+      expect(bad.version.status).toBe("invalid")
+      expect(bad.version.validation?.issues.map((i) => i.message)).toContainEqual(
+        expect.stringContaining("min 2000 is above max 100")
+      )
+    })
+  )
+
   it.effect("a version in use by a subscription cannot be deleted; an unused one can", () =>
     Effect.gen(function* () {
       const api = yield* client()
@@ -118,6 +181,9 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
       yield* sql`INSERT INTO provider_subscription (provider, symbol, timeframe, mode) VALUES ('acme', 'AAA', '1h', 'history')`
       const refused = yield* api.code.deleteVersion({ path: { name, version: 1 } }).pipe(Effect.flip)
       expect(refused._tag).toBe("Conflict")
+      expect(refused.message).toBe(
+        'version 1 of "acme" is in use by 1 subscription: activate another version first, or delete that subscription'
+      )
       yield* api.code.deleteVersion({ path: { name, version: 2 } })
       const gone = yield* api.code.version({ path: { name, version: 2 } }).pipe(Effect.flip)
       expect(gone._tag).toBe("NotFound")

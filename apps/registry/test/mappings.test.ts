@@ -62,6 +62,11 @@ layer(registryLayer, { timeout: 120_000 })("mappings", (it) => {
         _tag: "Conflict",
         message: expect.stringContaining("kraken symbol XBT/USD")
       })
+      // What to do, in words the UI can show as they are: no HTTP routes.
+      expect(taken.message).toContain(
+        "remove the mapping of kraken XBT/USD first, or choose another common symbol"
+      )
+      expect(taken.message).not.toMatch(/\b(GET|POST|PUT|DELETE) \//)
 
       // A source symbol maps to one common symbol: PUT moves it.
       yield* client.mappings.upsert({ payload: m("XBTUSD", "kraken", "XBT/USD") })
@@ -157,7 +162,7 @@ layer(registryLayer, { timeout: 120_000 })("mappings", (it) => {
   )
 
   it.effect(
-    "CSV export quotes per RFC 4180 and import reads it back; bad files get a 400 naming the line",
+    "CSV export quotes per RFC 4180 and import reads it back; bad files get a 400 listing every bad row",
     () =>
       Effect.gen(function* () {
         yield* ready
@@ -178,19 +183,38 @@ layer(registryLayer, { timeout: 120_000 })("mappings", (it) => {
 
         const bad = (payload: string) => Effect.flip(client.mappings.importCsv({ payload }))
         expect(yield* bad("symbol,source,common_symbol\nA,kraken,B\n")).toMatchObject({
-          _tag: "InvalidRequest",
-          message: expect.stringMatching(/^line 1: the header must be common_symbol,source,symbol/)
-        })
-        expect(yield* bad("common_symbol,source,symbol\nA,kraken,B\nA,kraken\n")).toMatchObject({
-          message: expect.stringMatching(/^line 3: expected 3 fields/)
+          _tag: "InvalidRows",
+          rows: [
+            { line: 1, message: expect.stringMatching(/^the header must be common_symbol,source,symbol/) }
+          ]
         })
         expect(yield* bad('common_symbol,source,symbol\r\nA,kraken,B\r\n"A\nB,kraken,C\r\n')).toMatchObject({
-          message: expect.stringMatching(/^line 3: a quoted field is never closed/)
+          rows: [{ line: 3, message: "a quoted field is never closed" }]
         })
-        expect(yield* bad("common_symbol,source,symbol\nA,Kraken,B\n")).toMatchObject({
-          message: expect.stringMatching(/^line 2: /)
+        expect(yield* bad("")).toMatchObject({
+          rows: [{ line: 1, message: expect.stringContaining("empty") }]
         })
-        expect(yield* bad("")).toMatchObject({ message: expect.stringContaining("empty") })
+        // Every bad row, each on one line of its own, naming the column.
+        const rows = yield* bad(
+          "common_symbol,source,symbol\nA,kraken,B\nA,kraken\nA,Kraken,B\nOK,kraken,C\n,x y,D\n"
+        )
+        expect(rows).toMatchObject({
+          _tag: "InvalidRows",
+          total: 3,
+          rows: [
+            { line: 3, message: "expected 3 fields (common_symbol,source,symbol), found 2" },
+            {
+              line: 4,
+              message: expect.stringMatching(/^source: Expected lower-case letters.*actual "Kraken"$/)
+            },
+            { line: 6, message: expect.stringMatching(/^common_symbol: .*; source: .*actual "x y"$/) }
+          ]
+        })
+        expect(rows.message.split("\n")).toEqual([
+          "3 rows are not a valid mapping; nothing was imported:",
+          ...(rows._tag === "InvalidRows" ? rows.rows.map((r) => `line ${r.line}: ${r.message}`) : [])
+        ])
+        for (const r of rows._tag === "InvalidRows" ? rows.rows : []) expect(r.message).not.toContain("\n")
         // Nothing of a rejected file is applied.
         expect(yield* client.mappings.list({ urlParams: { commonSymbol: "A" } })).toEqual([])
       })

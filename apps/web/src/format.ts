@@ -13,6 +13,18 @@ export const isoTime = (value: DateTime.Utc | null | undefined): string =>
 
 export const formatCount = (n: number): string => integer.format(n)
 
+/** A count with its noun, singular for one: "1 bar", "2,500 bars", "0 runs"; `many` for irregular plurals. */
+export const countOf = (n: number, one: string, many = `${one}s`): string =>
+  `${formatCount(n)} ${n === 1 ? one : many}`
+
+/** A length of time: "45 s", "12 min", "3.5 h". */
+export const formatDuration = (seconds: number): string =>
+  seconds < 120
+    ? `${Math.round(seconds)} s`
+    : seconds < 7_200
+      ? `${Math.round(seconds / 60)} min`
+      : `${(seconds / 3_600).toFixed(1)} h`
+
 /** "3 min ago", "in 20 s": for next runs and recent events. */
 export const relativeTime = (value: DateTime.Utc | null | undefined, now = Date.now()): string => {
   if (!value) return "—"

@@ -1,16 +1,25 @@
 /** DataHub: stored bars. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Schema } from "effect"
-import { MarketSymbol, ProviderName, Timestamp } from "./Common"
+import { DateTime, ParseResult, Schema } from "effect"
+import { MarketSymbol, ProviderName } from "./Common"
 import { InvalidRequest, NotFound } from "./Errors"
 import { TimeframeFromString } from "./Timeframe"
 
 export const MAX_BARS = 100_000
 export const DEFAULT_BARS_LIMIT = 1_000
+/** The response header of a CSV page that has a next page: the cursor to pass as `cursor`. */
+export const NEXT_CURSOR_HEADER = "next-cursor"
+/**
+ * Resampled volume and vwap are sums and ratios of many floats: rounded to this many significant
+ * digits, what float noise they carry (`3219.749999999999`) does not show.
+ */
+export const RESAMPLED_SIGNIFICANT_DIGITS = 12
 
 /** One bar as served: open time plus OHLCV, compact because responses can hold 100,000 of them. */
 export const BarPoint = Schema.Struct({
-  ts: Schema.String.annotations({ description: "bar open time, ISO 8601 UTC" }),
+  ts: Schema.String.annotations({
+    description: "bar open time, ISO 8601 UTC with milliseconds (2024-01-02T03:04:00.000Z)"
+  }),
   open: Schema.Number,
   high: Schema.Number,
   low: Schema.Number,
@@ -21,22 +30,65 @@ export const BarPoint = Schema.Struct({
 }).annotations({ identifier: "BarPoint" })
 export type BarPoint = typeof BarPoint.Type
 
+const EPOCH_MS = /^-?\d{1,16}$/
+/** The instants a `Date` can hold, ±8.64e15 ms around 1970. */
+const MAX_EPOCH_MS = 8.64e15
+const isoInstant = Schema.decodeUnknown(Schema.DateTimeUtc)
+
+/**
+ * An instant in a query string: ISO 8601 (`2024-01-02T03:04:00Z`) or epoch milliseconds
+ * (`1704164640000`, digits only, so `2024` is 2024 ms after 1970, not a year). Sent as ISO 8601.
+ */
+export const InstantParam = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromSelf, {
+  strict: true,
+  decode: (s, _, ast) => {
+    if (!EPOCH_MS.test(s))
+      return ParseResult.mapError(
+        isoInstant(s),
+        () => new ParseResult.Type(ast, s, `"${s}" is neither ISO 8601 nor epoch milliseconds`)
+      )
+    const ms = Number(s)
+    return Math.abs(ms) <= MAX_EPOCH_MS
+      ? ParseResult.succeed(DateTime.unsafeMake(ms))
+      : ParseResult.fail(new ParseResult.Type(ast, s, `${s} ms is outside the instants a date can hold`))
+  },
+  encode: (dt) => ParseResult.succeed(DateTime.formatIso(dt))
+}).annotations({
+  identifier: "Instant",
+  description: "ISO 8601 instant (2024-01-02T03:04:00Z) or UTC epoch milliseconds (1704164640000)"
+})
+
 export const BarsQuery = Schema.Struct({
   provider: Schema.optional(ProviderName),
   /** The provider's symbol; with `commonSymbol` instead, the provider's mapped symbol is used. */
   symbol: Schema.optional(MarketSymbol),
   commonSymbol: Schema.optional(MarketSymbol),
   timeframe: TimeframeFromString,
-  from: Schema.optional(Timestamp),
-  to: Schema.optional(Timestamp),
-  /** Bars per page, 1–100,000 (default 1,000). */
-  limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, MAX_BARS))),
-  /** Opaque cursor from a previous page's `nextCursor`. */
-  cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(64))),
-  /** Serve bars of this larger timeframe, aggregated from stored `timeframe` bars. */
-  resample: Schema.optional(TimeframeFromString),
-  /** `json` (default) or `csv`. */
-  format: Schema.optional(Schema.Literal("json", "csv"))
+  from: Schema.optional(InstantParam),
+  to: Schema.optional(InstantParam),
+  limit: Schema.optional(
+    Schema.compose(Schema.NumberFromString, Schema.Int.pipe(Schema.between(1, MAX_BARS))).annotations({
+      description:
+        "Bars per page, 1–100,000. JSON: 1,000 when absent. CSV: when absent, every bar of the range in one download"
+    })
+  ),
+  cursor: Schema.optional(
+    Schema.String.pipe(Schema.maxLength(64)).annotations({
+      description:
+        "Continue after the previous page: its `nextCursor` (JSON) or `Next-Cursor` header (CSV), unchanged"
+    })
+  ),
+  resample: Schema.optional(
+    TimeframeFromString.annotations({
+      description: "Serve bars of this larger timeframe, aggregated from the stored `timeframe` bars"
+    })
+  ),
+  format: Schema.optional(
+    Schema.Literal("json", "csv").annotations({
+      description:
+        "json (default) or csv: a header line ts,open,high,low,close,volume,vwap,trades, then a bar per line"
+    })
+  )
 })
 
 export const BarsPage = Schema.Struct({
@@ -44,7 +96,9 @@ export const BarsPage = Schema.Struct({
   symbol: MarketSymbol,
   timeframe: Schema.String,
   bars: Schema.Array(BarPoint),
-  nextCursor: Schema.NullOr(Schema.String)
+  nextCursor: Schema.NullOr(Schema.String).annotations({
+    description: "Pass as `cursor` for the next page; null when the range holds no more bars"
+  })
 }).annotations({ identifier: "BarsPage" })
 
 export const LatestQuery = Schema.Struct({
@@ -63,7 +117,12 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .addError(NotFound)
       .annotate(
         OpenApi.Description,
-        "Bars in [from, to), oldest first, paged by cursor; resample= and format=csv"
+        "Bars with from <= ts < to (open times; from and to as ISO 8601 or epoch milliseconds), oldest first. " +
+          "Name the series by provider and symbol, or by commonSymbol (resolved through the Registry's mappings). " +
+          "Pages: at most `limit` bars; pass `nextCursor` back as `cursor` for the next one. " +
+          `\`resample=1h\` aggregates into a larger timeframe (volume and vwap rounded to ${RESAMPLED_SIGNIFICANT_DIGITS} significant digits). ` +
+          "`format=csv` answers text/csv: with `limit`, one page and, when more follow, the cursor in the " +
+          "`Next-Cursor` response header; without `limit`, the whole range (an export)."
       )
   )
   .add(
@@ -71,5 +130,9 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .setUrlParams(LatestQuery)
       .addSuccess(BarPoint)
       .addError(NotFound)
+      .annotate(
+        OpenApi.Description,
+        "The newest bar of a series: the forming one if live, else the last closed"
+      )
   )
   .annotate(OpenApi.Description, "Stored OHLCV bars") {}

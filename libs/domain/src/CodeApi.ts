@@ -9,15 +9,23 @@ import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./Errors
 export const MAX_SOURCE_BYTES = 1_048_576
 
 export const UploadCode = Schema.Struct({
-  kind: CodeKind,
-  language: CodeLanguage,
+  kind: CodeKind.annotations({ description: "provider (market data) or broker (order execution)" }),
+  language: CodeLanguage.annotations({
+    description: "javascript, or typescript (type-checked against the SDK when validated)"
+  }),
   source: Schema.String.pipe(
-    Schema.minLength(1),
+    Schema.minLength(1, {
+      description:
+        "the whole module as text (at most 1 MiB of UTF-8): one ES module whose default export is defineProvider({...}) (or defineBroker), importing only @quasar/providers/sdk"
+    }),
     Schema.filter(
       (s) => new TextEncoder().encode(s).length <= MAX_SOURCE_BYTES || "source is larger than 1 MiB"
     )
   )
-}).annotations({ identifier: "UploadCode" })
+}).annotations({
+  identifier: "UploadCode",
+  description: 'POST /code/{name} body, JSON: {"kind":"provider","language":"typescript","source":"import …"}'
+})
 
 export const UploadResult = Schema.Struct({
   version: CodeVersion,

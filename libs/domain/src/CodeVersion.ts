@@ -1,5 +1,6 @@
-import { Schema } from "effect"
+import { Either, Schema } from "effect"
 import { ProviderName, Timestamp } from "./Common"
+import { settingRulesProblem } from "./settingValue"
 import { Timeframe } from "./Timeframe"
 
 export const CodeKind = Schema.Literal("provider", "broker")
@@ -9,7 +10,12 @@ export type CodeKind = typeof CodeKind.Type
 export const CodeStatus = Schema.Literal("uploaded", "valid", "invalid", "active", "disabled")
 export type CodeStatus = typeof CodeStatus.Type
 
-/** One setting a provider accepts; secrets are encrypted at rest and never returned. */
+const Finite = Schema.Number.pipe(Schema.finite())
+
+/**
+ * One setting a provider accepts; secrets are encrypted at rest and never returned. A number
+ * setting may bound its values (`min`, `max`, inclusive): saving a value outside them is refused.
+ */
 export const SettingField = Schema.Struct({
   key: Schema.String.pipe(Schema.pattern(/^[a-zA-Z][a-zA-Z0-9_]{0,63}$/)),
   type: Schema.Literal("string", "number", "boolean", "url"),
@@ -17,8 +23,12 @@ export const SettingField = Schema.Struct({
   description: Schema.optional(Schema.String),
   secret: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   required: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  default: Schema.optional(Schema.Union(Schema.String, Schema.Number, Schema.Boolean))
-}).annotations({ identifier: "SettingField" })
+  default: Schema.optional(Schema.Union(Schema.String, Schema.Number, Schema.Boolean)),
+  min: Schema.optional(Finite),
+  max: Schema.optional(Finite)
+})
+  .pipe(Schema.filter((field) => settingRulesProblem(field)))
+  .annotations({ identifier: "SettingField" })
 export type SettingField = typeof SettingField.Type
 
 export const CodeLanguage = Schema.Literal("javascript", "typescript")
@@ -70,3 +80,18 @@ export class CodeVersion extends Schema.Class<CodeVersion>("CodeVersion")({
   builtIn: Schema.Boolean,
   createdAt: Timestamp
 }) {}
+
+/**
+ * The version a rollback activates: the newest valid version older than the current (active or
+ * disabled) one; or, when there is none, why.
+ */
+export const rollbackTarget = (versions: ReadonlyArray<CodeVersion>): Either.Either<CodeVersion, string> => {
+  const current = versions.find((v) => v.status === "active" || v.status === "disabled")
+  if (current === undefined) return Either.left("there is no active version to roll back from")
+  const older = versions
+    .filter((v) => v.version < current.version && v.status === "valid")
+    .toSorted((a, b) => b.version - a.version)[0]
+  return older === undefined
+    ? Either.left(`there is no valid version older than version ${current.version} to roll back to`)
+    : Either.right(older)
+}

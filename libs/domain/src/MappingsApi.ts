@@ -4,7 +4,7 @@ import { Schema } from "effect"
 import { AssetMapping } from "./AssetMapping"
 import { AdminAuth } from "./Auth"
 import { MarketSymbol, ProviderName } from "./Common"
-import { Conflict, InvalidRequest, NotFound } from "./Errors"
+import { Conflict, NotFound } from "./Errors"
 
 export const MappingInput = Schema.Struct({
   commonSymbol: MarketSymbol,
@@ -25,6 +25,19 @@ export const BulkResult = Schema.Struct({
   unchanged: Schema.Int,
   conflicts: Schema.Array(Schema.Struct({ mapping: MappingInput, message: Schema.String }))
 }).annotations({ identifier: "BulkMappingResult" })
+
+/** One row of an import that cannot be a mapping, with its line in the file. */
+export const RowProblem = Schema.Struct({ line: Schema.Int, message: Schema.String })
+
+/**
+ * A CSV import refused because of the rows listed (each on one line; the first 100 when there are
+ * more, `total` counts them all); nothing of it was applied.
+ */
+export class InvalidRows extends Schema.TaggedError<InvalidRows>()(
+  "InvalidRows",
+  { message: Schema.String, rows: Schema.Array(RowProblem), total: Schema.Int },
+  HttpApiSchema.annotations({ status: 400 })
+) {}
 
 const source = HttpApiSchema.param("source", ProviderName)
 const symbol = HttpApiSchema.param("symbol", MarketSymbol)
@@ -70,8 +83,13 @@ export class MappingsGroup extends HttpApiGroup.make("mappings")
     HttpApiEndpoint.post("importCsv", "/mappings/import")
       .setPayload(HttpApiSchema.Text({ contentType: "text/csv" }))
       .addSuccess(BulkResult)
-      .addError(InvalidRequest)
+      .addError(InvalidRows)
       .middleware(AdminAuth)
-      .annotate(OpenApi.Description, "CSV with header common_symbol,source,symbol")
+      .annotate(
+        OpenApi.Description,
+        "Body: CSV (RFC 4180, text/csv) with the header common_symbol,source,symbol and a mapping per line, " +
+          "as GET /mappings.csv writes it. Rows are added like POST /mappings/bulk. A file with any bad row " +
+          "imports nothing: the 400 lists every bad row with its line."
+      )
   )
   .annotate(OpenApi.Description, "Asset mappings between common symbols and provider/broker symbols") {}

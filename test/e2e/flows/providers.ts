@@ -1,4 +1,6 @@
-/** Providers page: upload (asking for the token once), validation reports, activation, settings. */
+/** Providers page: upload (asking for the token once), validation reports, activation, rollback, settings. */
+import { ProviderName } from "@quasar/domain"
+import { Effect } from "effect"
 import { expect } from "vitest"
 import { screenshot } from "../support/browser"
 import { eventually, textMatching, visibleText } from "../support/eventually"
@@ -29,12 +31,23 @@ export const uploadValidProvider = async ({ page, url, adminToken }: Stack) => {
   await page.getByRole("button", { name: "Activate version 1" }).click()
   await textMatching(page.getByRole("main"), /Version 1 is active\./)
   expect(await dialog.isVisible()).toBe(false)
+  // Only one version: nothing to roll back to, and the page says why.
+  expect(await page.getByRole("button", { name: "Roll back" }).isDisabled()).toBe(true)
+  await textMatching(
+    page.getByRole("main"),
+    /Nothing to roll back to: there is no valid version older than version 1/
+  )
 
   const settings = page.getByRole("form", { name: "Settings" })
   expect(await visibleText(settings)).toMatch(/API key[\s\S]*not set/)
   await settings.getByLabel(/API key/).fill("s3cret")
   await settings.getByRole("button", { name: "Save settings" }).click()
-  await textMatching(page.getByRole("main"), /Settings saved\./)
+  // The key decides what the provider lists: saving it refreshed the asset list.
+  await textMatching(
+    page.getByRole("main"),
+    /Settings saved; assets refreshed: 1 listed, 1 stored, 0 delisted, 1 rejected\./,
+    60_000
+  )
   // Write-only: once saved, the field is empty again and only says that a value is set.
   await settings.getByText("set", { exact: true }).waitFor()
   await eventually(
@@ -82,4 +95,62 @@ export const uploadProviderWithTypeError = async ({ page, url }: Stack) => {
     )
   expect(selected.trim()).toBe("listAssets: async () => [{ symbol: 42 }],")
   await screenshot(page, "providers-upload-invalid")
+}
+
+/**
+ * Roll back is offered only when there is a version to roll back to; a settings save refreshes
+ * what the provider lists; a number setting keeps to the bounds its provider declares.
+ */
+export const rollBackAndSettings = async ({ page, url, api }: Stack) => {
+  // A second version of the fixture, active: version 1 is there to roll back to.
+  await api.run(
+    Effect.flatMap(api.registry, (c) =>
+      Effect.flatMap(
+        c.code.upload({
+          path: { name: ProviderName.make("e2e-fixture") },
+          payload: { kind: "provider", language: "javascript", source: `${validProviderJs}// v2\n` }
+        }),
+        (uploaded) =>
+          c.code.activate({ path: { name: uploaded.version.name, version: uploaded.version.version } })
+      )
+    )
+  )
+  await page.goto(`${url}/providers/e2e-fixture`)
+  const rollBack = page.getByRole("button", { name: "Roll back to v1" })
+  await rollBack.click()
+  await textMatching(page.getByRole("main"), /Rolled back: version 1 is active\./)
+  const nothing = page.getByRole("button", { name: "Roll back" })
+  await eventually(
+    "Roll back disabled again",
+    () => nothing.isDisabled(),
+    (d) => d
+  )
+  await textMatching(page.getByRole("main"), /Nothing to roll back to/)
+
+  // The region is part of what the fixture lists: saving it lists the assets again.
+  const settings = page.getByRole("form", { name: "Settings" })
+  await settings.getByLabel("Region").fill("us")
+  await settings.getByRole("button", { name: "Save settings" }).click()
+  await textMatching(page.getByRole("main"), /Settings saved; assets refreshed: 1 listed, 1 stored/, 60_000)
+  await page.goto(`${url}/assets?provider=e2e-fixture`)
+  await textMatching(page.getByRole("table", { name: "Assets" }), /AAA[\s\S]*us, key ok/)
+
+  // The synthetic provider's update interval is at least 100 ms: the form says so and holds.
+  await page.goto(`${url}/providers/synthetic`)
+  const synthetic = page.getByRole("form", { name: "Settings" })
+  const interval = synthetic.getByLabel(/Live update interval/)
+  expect(await visibleText(synthetic)).toMatch(/Live update interval \(ms\)\s*\(at least 100\)/)
+  await interval.fill("50")
+  const problem = await textMatching(synthetic.getByRole("alert"), /must be at least 100, got 50/)
+  expect(problem).toBe("Live update interval (ms) must be at least 100, got 50")
+  expect(await synthetic.getByRole("button", { name: "Save settings" }).isDisabled()).toBe(true)
+  await screenshot(page, "providers-settings-bounds")
+  await interval.fill("250")
+  await synthetic.getByRole("button", { name: "Save settings" }).click()
+  await textMatching(page.getByRole("main"), /Settings saved; assets refreshed: [\d,]+ listed/, 90_000)
+  expect(
+    await api.run(
+      Effect.flatMap(api.registry, (c) => c.code.settings({ path: { name: ProviderName.make("synthetic") } }))
+    )
+  ).toMatchObject({ values: { updateMs: 250 } })
 }

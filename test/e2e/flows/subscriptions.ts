@@ -19,6 +19,17 @@ const subscribe = async ({ page }: Stack, symbol: string, mode: string, common =
 
 export const refusedSubscriptionShowsTheServersReason = async (stack: Stack) => {
   await stack.page.goto(`${stack.url}/subscriptions`)
+  // The synthetic provider streams live: a new subscription collects history and live by default.
+  const mode = stack.page.getByRole("form", { name: "New subscription" }).getByLabel("Mode")
+  await stack.page
+    .getByRole("form", { name: "New subscription" })
+    .getByRole("combobox", { name: "Provider" })
+    .selectOption("synthetic")
+  await eventually(
+    "the mode follows the provider",
+    () => mode.inputValue(),
+    (v) => v === "both"
+  )
   // A common symbol that nothing maps to synthetic: DataHub refuses it and says why.
   const form = await subscribe(stack, "NOPE/USD", "history", true)
   const alert = await textMatching(form.getByRole("alert"), /Not subscribed:/, 30_000)

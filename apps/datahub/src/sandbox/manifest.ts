@@ -15,7 +15,9 @@ const SdkSetting = Schema.Struct({
   description: Schema.optional(Schema.String),
   secret: Schema.optional(Schema.Boolean),
   required: Schema.optional(Schema.Boolean),
-  default: Schema.optional(Schema.Union(Schema.String, Schema.Number, Schema.Boolean))
+  default: Schema.optional(Schema.Union(Schema.String, Schema.Number, Schema.Boolean)),
+  min: Schema.optional(Schema.Number),
+  max: Schema.optional(Schema.Number)
 })
 
 const SdkManifest = Schema.Struct({

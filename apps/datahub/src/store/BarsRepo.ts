@@ -1,14 +1,15 @@
 /**
- * SQL for reading bars. Pages are rendered to JSON or CSV text by PostgreSQL itself: for 100,000
- * bars, `string_agg` of concatenated fields (in chunks, see `renderChunks`) takes ~0.3 s where
- * `json_agg(json_build_object(…))` takes ~0.9 s and decoding rows into objects in Node and
- * re-encoding them costs more still (measured on PG 15). Every query reads `historical_data` by its primary key (provider, symbol,
- * timeframe, ts), so a page costs an index range scan of its own rows.
+ * SQL for reading bars. Pages are rendered to JSON or CSV text by PostgreSQL itself (`barText`).
+ * Every query reads `historical_data` by its primary key (provider, symbol, timeframe, ts), so a
+ * page costs an index range scan of its own rows.
  */
 import { SqlClient } from "@effect/sql"
 import { type BarPoint, Timeframe } from "@quasar/domain"
 import { Context, Effect, Layer, Option, Ref } from "effect"
+import { type Chunk, joinChunks, type PageFormat, renderChunks } from "./barText"
 import { type BucketFunction, bucketParam, pageWindow, resampledRows } from "./resample"
+
+export type { PageFormat } from "./barText"
 
 export interface Series {
   readonly provider: string
@@ -37,55 +38,6 @@ export interface Page {
   /** Open time of the last bar in the page, and whether more bars follow it within the range. */
   readonly lastMs: number | null
   readonly more: boolean
-}
-
-export type PageFormat = "json" | "csv"
-
-/** ISO 8601 UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
-const iso = `to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-
-/** One bar as text. float8 prints its shortest exact form (PG 12+), which is valid JSON. */
-const render: Record<PageFormat, string> = {
-  json: `'{"ts":"' || ${iso} || '","open":' || open || ',"high":' || high || ',"low":' || low
-         || ',"close":' || close || ',"volume":' || volume || ',"vwap":' || coalesce(vwap::text, 'null')
-         || ',"trades":' || coalesce(trades::text, 'null') || '}'`,
-  csv: `${iso} || ',' || open || ',' || high || ',' || low || ',' || close || ',' || volume || ','
-        || coalesce(vwap::text, '') || ',' || coalesce(trades::text, '') || E'\\n'`
-}
-
-/**
- * Renders the rows of `source` (which has a `ts` column), oldest first, as one text per CHUNK_ROWS
- * rows. Chunks, not one text: a single `string_agg` over 100,000 bars took 740 ms against 260 ms
- * for the same bars in chunks (it sorts them all again, and one 15 MB value then has to be
- * received and grown in one piece by the client); 500 rows (~75 KB) also stay below the size at
- * which V8 allocates a string in its slow large-object space.
- */
-const CHUNK_ROWS = 500
-
-const renderChunks = (format: PageFormat, source: string) => `
-  SELECT string_agg(${render[format]}, ${format === "json" ? "','" : "''"} ORDER BY ts) AS text,
-         count(*)::int AS count,
-         (extract(epoch FROM max(ts)) * 1000)::int8 AS last_ms
-  FROM (SELECT *, (row_number() OVER (ORDER BY ts) - 1) / ${CHUNK_ROWS} AS chunk FROM (${source}) AS rows) AS page
-  GROUP BY chunk ORDER BY chunk`
-
-interface Chunk {
-  readonly text: string
-  readonly count: number
-  readonly last_ms: number | null
-}
-
-/** The page's pieces, bar count and last open time from its chunks. */
-const joinChunks = (format: PageFormat, chunks: ReadonlyArray<Chunk>) => {
-  let count = 0
-  for (const c of chunks) count += c.count
-  const parts =
-    format === "csv"
-      ? chunks.map((c) => c.text)
-      : chunks.length === 0
-        ? ["[]"]
-        : ["[", ...chunks.flatMap((c, i) => (i === 0 ? [c.text] : [",", c.text])), "]"]
-  return { parts, count, lastMs: chunks.at(-1)?.last_ms ?? null }
 }
 
 const storedRows = `

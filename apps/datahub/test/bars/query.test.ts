@@ -1,9 +1,9 @@
 import { HttpApiClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { DataHubApi } from "@quasar/domain"
+import { BAR_CSV_HEADER, BarCsvLine, DataHubApi, NEXT_CURSOR_HEADER } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { AppLive } from "../../src/App"
 import { allPages, failure, get, iso, page, point, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
@@ -95,6 +95,65 @@ layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true 
       expect(lines[25_000]).toBe(
         `${iso(rows.at(-1)!.ts)},25099,25100,25098,25099.5,${rows.at(-1)!.volume},25099.25,49`
       )
+    })
+  )
+
+  it.effect("CSV honours limit and cursor like JSON: the next page's cursor in the Next-Cursor header", () =>
+    Effect.gen(function* () {
+      const rows = bars("CSVPAGE", 25)
+      yield* seed("historical", rows)
+      const pages: Array<Array<string>> = []
+      let cursor: string | undefined
+      do {
+        const res = yield* get({
+          ...series,
+          symbol: "CSVPAGE",
+          format: "csv",
+          limit: "10",
+          ...(cursor ? { cursor } : {})
+        })
+        expect(res.status).toBe(200)
+        const text = yield* res.text
+        expect(text.startsWith(BAR_CSV_HEADER)).toBe(true)
+        pages.push(text.slice(BAR_CSV_HEADER.length).split("\n").slice(0, -1))
+        cursor = res.headers[NEXT_CURSOR_HEADER]
+      } while (cursor !== undefined && pages.length < 10)
+      expect(pages.map((p) => p.length)).toEqual([10, 10, 5])
+      expect(pages.flat().map((line) => Schema.decodeSync(BarCsvLine)(line))).toEqual(rows.map(point))
+      // The cursors are one kind: a JSON page's cursor continues a CSV download, and back.
+      const json = yield* page({ ...series, symbol: "CSVPAGE", limit: "20" })
+      const rest = yield* get({ ...series, symbol: "CSVPAGE", format: "csv", cursor: json.nextCursor ?? "" })
+      expect((yield* rest.text).split("\n").slice(1, -1)).toEqual(pages[2])
+      expect(rest.headers[NEXT_CURSOR_HEADER]).toBeUndefined()
+      const head = yield* get({ ...series, symbol: "CSVPAGE", format: "csv", limit: "20" })
+      const after = yield* page({
+        ...series,
+        symbol: "CSVPAGE",
+        cursor: head.headers[NEXT_CURSOR_HEADER] ?? ""
+      })
+      expect(after.bars).toEqual(rows.slice(20).map(point))
+    })
+  )
+
+  it.effect("from and to take epoch milliseconds as well as ISO 8601", () =>
+    Effect.gen(function* () {
+      yield* seed("historical", bars("EPOCH", 30))
+      const byIso = yield* page({
+        ...series,
+        symbol: "EPOCH",
+        from: iso(T0 + 10 * MINUTE),
+        to: iso(T0 + 20 * MINUTE)
+      })
+      const byMs = yield* page({
+        ...series,
+        symbol: "EPOCH",
+        from: String(T0 + 10 * MINUTE),
+        to: String(T0 + 20 * MINUTE)
+      })
+      expect(byMs).toEqual(byIso)
+      expect(byMs.bars).toHaveLength(10)
+      for (const from of ["yesterday", "1e12", "99999999999999999"])
+        expect((yield* failure({ ...series, symbol: "EPOCH", from })).status, from).toBe(400)
     })
   )
 

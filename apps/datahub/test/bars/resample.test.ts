@@ -93,6 +93,46 @@ layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true 
       })
     )
 
+    it.effect("rounds volume and vwap to 12 significant digits, so float noise does not show", () =>
+      Effect.gen(function* () {
+        const vwaps = [3219.7, 3219.8, 3219.75, 3219.71]
+        const volumes = [0.1, 0.7, 0.3, 0.2]
+        const rows = bars("NOISE", 4).map((r, i) => ({
+          ...r,
+          open: 3219,
+          high: 3221,
+          low: 3218,
+          close: 3220,
+          vwap: vwaps[i]!,
+          volume: volumes[i]!
+        }))
+        yield* seed("historical", rows)
+        // What summing these floats in row order gives, as PostgreSQL does before rounding.
+        let weighted = 0
+        let volume = 0
+        for (const r of rows) {
+          weighted += r.vwap * r.volume
+          volume += r.volume
+        }
+        const rounded = (x: number) => Number(x.toPrecision(12))
+        expect(volume).not.toBe(rounded(volume))
+        expect(weighted / volume).not.toBe(rounded(weighted / volume))
+        const [bucket] = (yield* page({ ...series, symbol: "NOISE", resample: "1h" })).bars
+        expect(bucket).toMatchObject({
+          volume: 1.3,
+          vwap: rounded(weighted / volume),
+          open: 3219,
+          close: 3220
+        })
+        expect(String(bucket?.vwap)).toBe("3219.76692308")
+        const csv = yield* Effect.flatMap(
+          get({ ...series, symbol: "NOISE", resample: "1h", format: "csv" }),
+          (r) => r.text
+        )
+        expect(csv.split("\n")[1]).toBe(`${iso(T0)},3219,3221,3218,3220,1.3,3219.76692308,${0 + 1 + 2 + 3}`)
+      })
+    )
+
     it.effect("resamples daily bars into weeks that open on Monday 00:00 UTC", () =>
       Effect.gen(function* () {
         // Wednesday 2024-01-03 for 20 days: weeks of Jan 1 (partial), 8, 15 and 22 (partial).

@@ -64,7 +64,14 @@ const seed = Effect.gen(function* () {
 })
 
 const resample = (fn: BucketFunction, timeframe: Timeframe.Timeframe, to: Timeframe.Timeframe) =>
-  query<{ ts: Date }>(resampledRows(fn), ["p", "S", timeframe, "-infinity", "infinity", bucketParam(to)])
+  query<{ ts: Date; volume: number; vwap: number | null }>(resampledRows(fn), [
+    "p",
+    "S",
+    timeframe,
+    "-infinity",
+    "infinity",
+    bucketParam(to)
+  ])
 
 layer(TimescaleLive, { timeout: 180_000 })("resampling on TimescaleDB (PGlite)", (it) => {
   it.effect("time_bucket and date_bin give identical bars on the Timeframe grid", () =>
@@ -87,6 +94,9 @@ layer(TimescaleLive, { timeout: 180_000 })("resampling on TimescaleDB (PGlite)",
         const viaPostgres = yield* resample("date_bin", from, to)
         expect(viaTimescale.length, `${from}→${to}`).toBeGreaterThan(1)
         expect(viaPostgres, `${from}→${to}`).toEqual(viaTimescale)
+        // Computed values carry no float noise: at most 12 significant digits.
+        for (const { volume, vwap } of viaTimescale)
+          for (const x of [volume, vwap ?? 0]) expect(Number(x.toPrecision(12)), `${from}→${to} ${x}`).toBe(x)
         // Every bucket opens where Timeframe.barOpen says a bar of that size opens.
         for (const { ts } of viaTimescale)
           expect(Timeframe.barOpen(to, ts.getTime()), `${from}→${to} ${ts.toISOString()}`).toBe(ts.getTime())

@@ -1,14 +1,16 @@
 /**
  * State of one user-triggered call: `busy` while it runs (buttons disable, a progress line
- * shows), `error` with the server's message when it fails, `done` for a short success note.
+ * shows), `error` with the server's message when it fails (and `failure`, the typed error, for
+ * a page that shows more of it), `done` for a short success note.
  */
-import { ref } from "vue"
-import type { Outcome } from "./useApi"
+import { ref, shallowRef } from "vue"
+import type { ApiFailure, Outcome } from "./useApi"
 
 export const useAction = () => {
   const busy = ref(false)
   const error = ref<string | null>(null)
   const done = ref<string | null>(null)
+  const failure = shallowRef<ApiFailure | null>(null)
 
   /** Runs `call`; yields its value, or undefined after recording the failure. */
   const run = async <A>(
@@ -18,10 +20,12 @@ export const useAction = () => {
     busy.value = true
     error.value = null
     done.value = null
+    failure.value = null
     try {
       const outcome = await call()
       if (!outcome.ok) {
         error.value = outcome.failure.message
+        failure.value = outcome.failure
         return undefined
       }
       if (success) done.value = success(outcome.value)
@@ -31,5 +35,5 @@ export const useAction = () => {
     }
   }
 
-  return { busy, error, done, run }
+  return { busy, error, done, failure, run }
 }

@@ -1,9 +1,10 @@
 /**
- * Stored bars for one series and range, fetched page by page (cursor) with the count so far as
- * progress, up to `MAX_CHART_BARS`; and the series' coverage (first, last, count, gaps) from
- * its subscription, when it has one.
+ * Stored bars for one view (series, range, and the timeframe they are shown in: the stored one or
+ * a larger one DataHub resamples to), fetched page by page (cursor) with the count so far as
+ * progress, up to `MAX_CHART_BARS`; and the series' coverage (first, last, count, gaps) from its
+ * subscription, when it has one.
  */
-import { type BarPoint, BarsQuery, type Coverage, type Subscription } from "@quasar/domain"
+import { type BarPoint, BarsQuery, type Coverage, type Subscription, type Timeframe } from "@quasar/domain"
 import { Effect, Schema } from "effect"
 import { ref } from "vue"
 import { datahub } from "./useApi"
@@ -14,21 +15,48 @@ export interface SeriesKey {
   readonly timeframe: string
 }
 
+/** What the chart shows: a series, its range (epoch ms, null for open ends) and the timeframe of its bars. */
+export interface BarsView {
+  readonly key: SeriesKey
+  readonly fromMs: number | null
+  readonly toMs: number | null
+  /** A timeframe larger than the stored one to aggregate into, or null for the stored bars. */
+  readonly resample: Timeframe.Timeframe | null
+}
+
 export const MAX_CHART_BARS = 50_000
 const PAGE = 10_000
 const decodeQuery = Schema.decodeUnknown(BarsQuery)
 
-/** The `format=csv` download of the same query (a link: the browser streams it to a file). */
-export const csvUrl = (key: SeriesKey, fromMs: number | null, toMs: number | null) => {
-  const params = new URLSearchParams({
-    provider: key.provider,
-    symbol: key.symbol,
-    timeframe: key.timeframe,
-    format: "csv"
-  })
-  if (fromMs !== null) params.set("from", new Date(fromMs).toISOString())
-  if (toMs !== null) params.set("to", new Date(toMs).toISOString())
-  return `/api/datahub/bars?${params}`
+const params = (view: BarsView): Record<string, string> => ({
+  provider: view.key.provider,
+  symbol: view.key.symbol,
+  timeframe: view.key.timeframe,
+  ...(view.fromMs === null ? {} : { from: new Date(view.fromMs).toISOString() }),
+  ...(view.toMs === null ? {} : { to: new Date(view.toMs).toISOString() }),
+  ...(view.resample === null ? {} : { resample: view.resample })
+})
+
+/** The `format=csv` download of the view (a link: the browser streams it to a file). */
+export const csvUrl = (view: BarsView) =>
+  `/api/datahub/bars?${new URLSearchParams({ ...params(view), format: "csv" })}`
+
+/** One page of the view's bars after `cursor`. */
+const page = (view: BarsView, cursor: string | null, limit: number) =>
+  datahub((c) =>
+    Effect.flatMap(
+      decodeQuery({ ...params(view), ...(cursor === null ? {} : { cursor }), limit: String(limit) }),
+      (urlParams) => c.bars.query({ urlParams })
+    )
+  )
+
+/** The stored bars of `key` from `fromMs` on (at most `limit`), or the server's reason. */
+export const storedBars = async (key: SeriesKey, fromMs: number | null, limit: number) => {
+  const outcome = await page({ key, fromMs, toMs: null, resample: null }, null, limit)
+  if (!outcome.ok) return { ok: false as const, message: outcome.failure.message }
+  return typeof outcome.value === "string"
+    ? { ok: false as const, message: "DataHub answered CSV where JSON was asked for" }
+    : { ok: true as const, bars: outcome.value.bars }
 }
 
 export const useBars = () => {
@@ -42,23 +70,7 @@ export const useBars = () => {
   const subscription = ref<Subscription | null>(null)
   let sequence = 0
 
-  const page = (key: SeriesKey, fromMs: number | null, toMs: number | null, cursor: string | null) =>
-    datahub((c) =>
-      Effect.flatMap(
-        decodeQuery({
-          provider: key.provider,
-          symbol: key.symbol,
-          timeframe: key.timeframe,
-          ...(fromMs === null ? {} : { from: new Date(fromMs).toISOString() }),
-          ...(toMs === null ? {} : { to: new Date(toMs).toISOString() }),
-          ...(cursor === null ? {} : { cursor }),
-          limit: String(PAGE)
-        }),
-        (urlParams) => c.bars.query({ urlParams })
-      )
-    )
-
-  const load = async (key: SeriesKey, fromMs: number | null, toMs: number | null) => {
+  const load = async (view: BarsView) => {
     const mine = ++sequence
     loading.value = true
     error.value = null
@@ -67,9 +79,9 @@ export const useBars = () => {
     const started = performance.now()
     const all: Array<BarPoint> = []
     let cursor: string | null = null
-    void loadCoverage(key, mine)
+    void loadCoverage(view.key, mine)
     do {
-      const outcome = await page(key, fromMs, toMs, cursor)
+      const outcome = await page(view, cursor, PAGE)
       if (mine !== sequence) return
       if (!outcome.ok) {
         error.value = outcome.failure.message

@@ -104,7 +104,7 @@ export const useLiveBars = (
       const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempts, 5))
       problem.value =
         event.code === 1006
-          ? `the live feed at /api/datahub${LIVE_PATH} is unreachable; retrying in ${delay / 1000} s`
+          ? `the live feed is unreachable (is DataHub running?); retrying in ${delay / 1000} s`
           : `the live feed closed (${event.code}${event.reason ? `: ${event.reason}` : ""}); retrying in ${delay / 1000} s`
       status.value = "retrying"
       retry = setTimeout(connect, delay)

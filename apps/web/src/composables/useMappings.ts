@@ -54,8 +54,10 @@ export const useMappings = () => {
   const save = (draft: MappingDraft) =>
     registry((c) => Effect.flatMap(decodeInput(draft), (payload) => c.mappings.upsert({ payload })))
 
+  // The derived client puts path parameters into the URL as given: a `/` in a symbol (XBT/USD)
+  // would split it into two segments, so the symbol is percent-encoded.
   const remove = (m: AssetMapping) =>
-    registry((c) => c.mappings.remove({ path: { source: m.source, symbol: m.symbol } }))
+    registry((c) => c.mappings.remove({ path: { source: m.source, symbol: encodeURIComponent(m.symbol) } }))
 
   const acceptAll = (chosen: ReadonlyArray<Suggestion>) =>
     registry((c) =>

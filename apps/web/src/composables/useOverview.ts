@@ -1,9 +1,9 @@
 /**
  * What the overview shows: both services' health (an unhealthy one still sends its report, as
- * `Unhealthy.report`), and the subscriptions, from which failures and live streams are derived.
- * Refreshes every 10 s while the tab is visible.
+ * `Unhealthy.report`), the subscriptions (whose failures it lists), and DataHub's live
+ * connections as `/live/status` reports them. Refreshes every 10 s while the tab is visible.
  */
-import { HealthReport, type Subscription } from "@quasar/domain"
+import { HealthReport, type LiveStatus, type Subscription } from "@quasar/domain"
 import { DateTime } from "effect"
 import { computed, onMounted, ref } from "vue"
 import { datahub, type Outcome, registry } from "./useApi"
@@ -31,20 +31,25 @@ export const useOverview = () => {
   const services = ref<Array<ServiceHealth>>([])
   const subscriptions = ref<ReadonlyArray<Subscription>>([])
   const subscriptionsError = ref<string | null>(null)
+  const live = ref<typeof LiveStatus.Type | null>(null)
+  const liveError = ref<string | null>(null)
   const loading = ref(true)
   const checkedAt = ref<Date | null>(null)
 
   const refresh = async () => {
-    const [reg, hub, subs] = await Promise.all([
+    const [reg, hub, subs, liveStatus] = await Promise.all([
       registry((c) => c.health.health()),
       datahub((c) => c.health.health()),
-      datahub((c) => c.subscriptions.list({ urlParams: {} }))
+      datahub((c) => c.subscriptions.list({ urlParams: {} })),
+      datahub((c) => c.live.status())
     ])
     services.value = [toHealth("registry", reg), toHealth("datahub", hub)]
     if (subs.ok) {
       subscriptions.value = subs.value
       subscriptionsError.value = null
     } else subscriptionsError.value = subs.failure.message
+    live.value = liveStatus.ok ? liveStatus.value : null
+    liveError.value = liveStatus.ok ? null : liveStatus.failure.message
     checkedAt.value = new Date()
     loading.value = false
   }
@@ -65,9 +70,7 @@ export const useOverview = () => {
     for (const s of subscriptions.value) by[s.state.status]++
     return by
   })
-  const liveStreams = computed(() =>
-    subscriptions.value.filter((s) => s.mode !== "history" && s.state.status !== "paused")
-  )
+  const liveConnections = computed(() => live.value?.connections ?? [])
 
   onMounted(refresh)
   usePolling(
@@ -85,7 +88,9 @@ export const useOverview = () => {
     inError,
     recentFailures,
     counts,
-    liveStreams,
+    live,
+    liveError,
+    liveConnections,
     refresh
   }
 }

@@ -2,8 +2,9 @@
  * Checks stored setting values against a provider's settings spec and applies its defaults.
  * Every problem is reported at once so an operator can fix a form in one pass.
  */
+import { settingValueProblem } from "@quasar/domain"
 import { Either } from "effect"
-import type { SettingSpec, SettingsSpec, SettingsValues } from "../sdk/types"
+import type { SettingsSpec, SettingsValues } from "../sdk/types"
 
 export type SettingValue = string | number | boolean
 
@@ -18,38 +19,9 @@ export interface SettingsProblem {
 const isGiven = (value: SettingValue | null | undefined): value is SettingValue =>
   value !== undefined && value !== null && value !== ""
 
-// JSON shows strings quoted (so "720" reads as text) but turns NaN into null; String does not.
-const show = (value: SettingValue): string =>
-  typeof value === "string" ? JSON.stringify(value) : String(value)
-
-const checkValue = (spec: SettingSpec, value: SettingValue): string | undefined => {
-  switch (spec.type) {
-    case "number":
-      return typeof value === "number" && Number.isFinite(value)
-        ? undefined
-        : `must be a finite number, got ${show(value)}`
-    case "boolean":
-      return typeof value === "boolean" ? undefined : `must be true or false, got ${show(value)}`
-    case "string":
-      return typeof value === "string" ? undefined : `must be text, got ${show(value)}`
-    case "url": {
-      if (typeof value !== "string") return `must be a URL, got ${show(value)}`
-      // URL.canParse is missing from some runtimes the SDK targets; the constructor is everywhere.
-      try {
-        const { protocol } = new URL(value)
-        return ["http:", "https:", "ws:", "wss:"].includes(protocol)
-          ? undefined
-          : `must be an http(s) or ws(s) URL, got ${protocol}`
-      } catch {
-        return `must be an absolute URL, got ${show(value)}`
-      }
-    }
-  }
-}
-
 /**
  * The typed settings a provider receives, or every problem found (missing required, wrong
- * type, bad URL). Keys the spec does not know are dropped, not refused: stored settings may
+ * type, bad URL, a number out of bounds). Keys the spec does not know are dropped, not refused: stored settings may
  * outlive the provider version that defined them.
  */
 export const resolveSettings = <S extends SettingsSpec>(
@@ -65,7 +37,7 @@ export const resolveSettings = <S extends SettingsSpec>(
       if (settingSpec.required) problems.push({ setting, message: "is required" })
       continue
     }
-    const problem = checkValue(settingSpec, value)
+    const problem = settingValueProblem(settingSpec, value)
     if (problem) problems.push({ setting, message: problem })
     else resolved[setting] = value
   }

@@ -8,7 +8,11 @@
 
 export type Timeframe = "1m" | "5m" | "15m" | "30m" | "1h" | "4h" | "1d" | "1w"
 
-/** One setting a provider accepts. Secrets are encrypted at rest and never shown back. */
+/**
+ * One setting a provider accepts. Secrets are encrypted at rest and never shown back. A number
+ * setting may bound its values with `min` and `max` (inclusive): the Registry refuses to save a
+ * value outside them and the settings form shows them.
+ */
 export interface SettingSpec {
   readonly type: "string" | "number" | "boolean" | "url"
   readonly label?: string
@@ -16,6 +20,8 @@ export interface SettingSpec {
   readonly secret?: boolean
   readonly required?: boolean
   readonly default?: string | number | boolean
+  readonly min?: number
+  readonly max?: number
 }
 
 export type SettingsSpec = Readonly<Record<string, SettingSpec>>

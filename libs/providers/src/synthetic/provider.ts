@@ -75,7 +75,9 @@ export const syntheticProvider = defineProvider({
       type: "number",
       label: "Live update interval (ms)",
       description: "How often a forming bar is pushed",
-      default: 1_000
+      default: 1_000,
+      // Faster than 10 updates a second per symbol only loads the feed; nobody reads it.
+      min: 100
     }
   },
 

@@ -48,6 +48,14 @@ describe("resolveSettings", () => {
     )
   })
 
+  it("holds numbers to the bounds the spec declares", () => {
+    const bounded = { updateMs: { type: "number", default: 1_000, min: 100, max: 60_000 } } as const
+    expect(resolveSettings(bounded, { updateMs: 100 })).toEqual(Either.right({ updateMs: 100 }))
+    expect(resolveSettings(bounded, { updateMs: 1 })).toEqual(
+      Either.left([{ setting: "updateMs", message: "must be between 100 and 60000, got 1" }])
+    )
+  })
+
   it("makeProviderContext refuses bad settings with a fatal error naming them", () => {
     const provider = fakeProvider({ settings: spec })
     const ctx = makeProviderContext({
