@@ -1,6 +1,7 @@
 /** DataHub: stored bars. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName, Timestamp } from "./Common"
 import { InvalidRequest, NotFound } from "./Errors"
 import { TimeframeFromString } from "./Timeframe"
@@ -72,4 +73,5 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .addSuccess(BarPoint)
       .addError(NotFound)
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Stored OHLCV bars") {}

@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { AssetMapping } from "./AssetMapping"
 import { AdminAuth } from "./Auth"
+import { BodyPolicy, limitBody, MiB } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
 import { Conflict, InvalidRequest, NotFound } from "./Errors"
 
@@ -19,6 +20,9 @@ export const MappingSuggestion = Schema.Struct({
   symbol: MarketSymbol,
   reason: Schema.String
 }).annotations({ identifier: "MappingSuggestion" })
+
+/** 50,000 mappings of 64-character symbols, as JSON or CSV, with room to spare. */
+export const MAPPINGS_BODY_LIMIT = 16 * MiB
 
 export const BulkResult = Schema.Struct({
   created: Schema.Int,
@@ -60,6 +64,7 @@ export class MappingsGroup extends HttpApiGroup.make("mappings")
       .setPayload(Schema.Struct({ mappings: Schema.Array(MappingInput).pipe(Schema.maxItems(50_000)) }))
       .addSuccess(BulkResult)
       .middleware(AdminAuth)
+      .pipe(limitBody(MAPPINGS_BODY_LIMIT))
   )
   .add(
     HttpApiEndpoint.get("exportCsv", "/mappings.csv").addSuccess(
@@ -72,6 +77,8 @@ export class MappingsGroup extends HttpApiGroup.make("mappings")
       .addSuccess(BulkResult)
       .addError(InvalidRequest)
       .middleware(AdminAuth)
-      .annotate(OpenApi.Description, "CSV with header common_symbol,source,symbol")
+      .pipe(limitBody(MAPPINGS_BODY_LIMIT))
+      .annotate(OpenApi.Description, "CSV (text/csv) with header common_symbol,source,symbol")
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Asset mappings between common symbols and provider/broker symbols") {}
