@@ -76,6 +76,42 @@ const upstreamHeaders = (req: IncomingMessage): OutgoingHttpHeaders => {
 export const upstreamPath = (route: ProxyRoute, url: string): string =>
   route.stripPrefix ? `/${url.slice(route.prefix.length)}` : url
 
+/** Decoded until stable (so double encoding cannot hide a character); null when malformed. */
+const decoded = (path: string): string | null => {
+  let current = path
+  for (let i = 0; i < 4; i++) {
+    let next: string
+    try {
+      next = decodeURIComponent(current)
+    } catch {
+      return null
+    }
+    if (next === current) return current
+    current = next
+  }
+  return current
+}
+
+/**
+ * Whether `url` would reach a service's `/internal/` routes, which only the services may call:
+ * like Nginx, and more, the path is judged after percent-decoding (repeatedly), with `\` as `/`,
+ * empty and `.` segments dropped, `..` resolved, `;` parameters and trailing dots or spaces cut,
+ * in any case — every spelling the services' router (case-insensitive, decoding) might accept.
+ * A path that does not decode is refused too.
+ */
+export const reachesInternal = (route: ProxyRoute, url: string): boolean => {
+  const raw = upstreamPath(route, url).split(/[?#]/, 1)[0] ?? ""
+  const path = decoded(raw)
+  if (path === null) return true
+  const segments: Array<string> = []
+  for (const segment of path.replace(/\\/g, "/").split("/")) {
+    const clean = (segment.split(";", 1)[0] ?? "").replace(/[.\s]+$/, "").toLowerCase()
+    if (segment === "..") segments.pop()
+    else if (clean !== "" && segment !== ".") segments.push(clean)
+  }
+  return segments[0]?.startsWith("internal") ?? false
+}
+
 const errorPage = (status: number, title: string) =>
   `<html><head><title>${status} ${title}</title></head><body><center><h1>${status} ${title}</h1></center></body></html>\n`
 

@@ -16,6 +16,8 @@ export const AdminAuthLive = Layer.effect(
       bearer: () =>
         Effect.gen(function* () {
           const request = yield* HttpServerRequest.HttpServerRequest
+          const client = clientAddress(request)
+          yield* AuthThrottle.check(throttle, client)
           if (Option.isNone(config.adminToken))
             return yield* new Unauthorized({
               message: "writes are disabled: start the service with QUASAR_ADMIN_TOKEN set"
@@ -30,7 +32,7 @@ export const AdminAuthLive = Layer.effect(
             Bearer.sameSecret(credential.token, Redacted.value(config.adminToken.value))
           )
             return
-          yield* throttle.failed(clientAddress(request))
+          yield* throttle.failed(client)
           return yield* credential._tag === "Malformed"
             ? new Unauthorized({ message: "the Authorization header must be: Bearer <QUASAR_ADMIN_TOKEN>" })
             : new Forbidden({ message: "the bearer token is not the admin token" })

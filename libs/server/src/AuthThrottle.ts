@@ -8,6 +8,7 @@
  * The rule is the pure pair `recordFailure` / `waitMillis` over each client's recent failure
  * times; the service keeps them per client, reading time from `Clock`.
  */
+import { TooManyAttempts } from "@quasar/domain"
 import { Clock, Context, Effect, Layer } from "effect"
 import { ServiceConfig } from "./ServiceConfig"
 
@@ -45,6 +46,19 @@ export class AuthThrottle extends Context.Tag("@quasar/server/AuthThrottle")<
     readonly failed: (client: string) => Effect.Effect<void>
   }
 >() {
+  /** Fails while `client` must wait: its credential is not even looked at. */
+  static readonly check = (throttle: AuthThrottle["Type"], client: string) =>
+    Effect.flatMap(throttle.retryAfterSeconds(client), (seconds) =>
+      seconds > 0
+        ? Effect.fail(
+            new TooManyAttempts({
+              retryAfterSeconds: seconds,
+              message: `too many wrong credentials from ${client}; try again in ${seconds} s`
+            })
+          )
+        : Effect.void
+    )
+
   static readonly make = (policy: ThrottlePolicy) => {
     const clients = new Map<string, ReadonlyArray<number>>()
     const makeRoom = (now: number) => {

@@ -24,6 +24,8 @@ export const ServiceAuthLive = Layer.effect(
       bearer: () =>
         Effect.gen(function* () {
           const request = yield* HttpServerRequest.HttpServerRequest
+          const client = clientAddress(request)
+          yield* AuthThrottle.check(throttle, client)
           const credential = Bearer.presented(request)
           if (credential._tag === "Missing") return yield* refused
           if (
@@ -32,7 +34,7 @@ export const ServiceAuthLive = Layer.effect(
             Bearer.sameSecret(credential.token, Redacted.value(config.serviceToken.value))
           )
             return
-          yield* throttle.failed(clientAddress(request))
+          yield* throttle.failed(client)
           return yield* refused
         })
     })
