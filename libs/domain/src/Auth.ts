@@ -8,8 +8,9 @@ import { Forbidden, TooManyAttempts, Unauthorized } from "./Errors"
  */
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
   failure: Schema.Union(Unauthorized, Forbidden, TooManyAttempts),
+  // Named apart from ServiceAuth's: OpenAPI lists each security scheme under this key.
   security: {
-    bearer: HttpApiSecurity.bearer.pipe(
+    adminToken: HttpApiSecurity.bearer.pipe(
       HttpApiSecurity.annotate(OpenApi.Description, "Authorization: Bearer <QUASAR_ADMIN_TOKEN>")
     )
   }
@@ -23,7 +24,7 @@ export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("AdminAuth", {
 export class ServiceAuth extends HttpApiMiddleware.Tag<ServiceAuth>()("ServiceAuth", {
   failure: Schema.Union(Unauthorized, TooManyAttempts),
   security: {
-    bearer: HttpApiSecurity.bearer.pipe(
+    serviceToken: HttpApiSecurity.bearer.pipe(
       HttpApiSecurity.annotate(
         OpenApi.Description,
         "Authorization: Bearer <QUASAR_SERVICE_TOKEN> (service-to-service only)"

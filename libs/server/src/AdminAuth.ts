@@ -13,7 +13,7 @@ export const AdminAuthLive = Layer.effect(
     const config = yield* ServiceConfig
     const throttle = yield* AuthThrottle
     return AdminAuth.of({
-      bearer: () =>
+      adminToken: () =>
         Effect.gen(function* () {
           const request = yield* HttpServerRequest.HttpServerRequest
           const client = clientAddress(request)

@@ -21,7 +21,7 @@ export const ServiceAuthLive = Layer.effect(
     const config = yield* ServiceConfig
     const throttle = yield* AuthThrottle
     return ServiceAuth.of({
-      bearer: () =>
+      serviceToken: () =>
         Effect.gen(function* () {
           const request = yield* HttpServerRequest.HttpServerRequest
           const client = clientAddress(request)
