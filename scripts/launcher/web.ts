@@ -59,13 +59,13 @@ export const createWebServer = (options: WebOptions): Server => {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 16 })
   const server = createServer((req, res) => {
     const url = req.url ?? "/"
-    const route = routeFor(options.routes, url)
-    if (route && reachesInternal(route, url)) {
+    if (reachesInternal(options.routes, url)) {
       decorate(res)
       res.writeHead(404, { "content-type": "application/json" })
       res.end(NOT_ROUTED)
       return
     }
+    const route = routeFor(options.routes, url)
     if (route) return proxyHttp(route, agent, req, res, decorate)
     decorate(res)
     const redirect = redirectFor(options.routes, url)
@@ -86,7 +86,8 @@ export const createWebServer = (options: WebOptions): Server => {
   })
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
     const route = routeFor(options.routes, req.url ?? "/")
-    if (route && !reachesInternal(route, req.url ?? "/")) return proxyUpgrade(route, req, socket, head)
+    if (route && !reachesInternal(options.routes, req.url ?? "/"))
+      return proxyUpgrade(route, req, socket, head)
     socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n")
   })
   server.on("close", () => agent.destroy())
