@@ -16,9 +16,8 @@ import { LauncherError } from "./launcher/LauncherError"
 import { sinkFor } from "./launcher/output"
 import * as PersistedSecret from "./launcher/persistedSecret"
 import { placeholderPage } from "./launcher/placeholder"
-import type { ProxyRoute } from "./launcher/proxy"
 import { firstExit, killAllNow, type ServiceSpec, spawnAll } from "./launcher/services"
-import { serveWeb } from "./launcher/web"
+import { serveWeb, serviceRoutes } from "./launcher/web"
 import { ensureWebBuild } from "./launcher/webBuild"
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -29,7 +28,6 @@ process.stdout.on("error", () => undefined)
 process.stderr.on("error", () => undefined)
 
 const HEALTH_TIMEOUT = "60 seconds"
-const MiB = 1024 * 1024
 
 const program = Effect.gen(function* () {
   const config = yield* Config.load(process.argv.slice(2))
@@ -67,12 +65,7 @@ const program = Effect.gen(function* () {
   say(`quasar: database: ${database.description}`)
 
   const url = (port: number) => `http://${shown}:${port}`
-  // The same locations as ops' Nginx: the `/` after the prefix makes proxy_pass strip it.
-  const routes: ReadonlyArray<ProxyRoute> = [
-    route("/api/registry/", dial, config.registryPort, true, 5 * MiB, 60_000),
-    route("/api/datahub/", dial, config.datahubPort, true, 1 * MiB, 60_000),
-    route("/ws/", dial, config.datahubPort, false, 1 * MiB, 3_600_000)
-  ]
+  const routes = serviceRoutes(dial, config.registryPort, config.datahubPort)
   yield* ensureWebBuild(config.repoRoot, config.webDist, say)
   yield* serveWeb(
     {
@@ -152,17 +145,6 @@ const program = Effect.gen(function* () {
   )
   return yield* firstExit(services)
 })
-
-function route(
-  prefix: string,
-  host: string,
-  port: number,
-  stripPrefix: boolean,
-  maxBodyBytes: number,
-  readTimeoutMs: number
-): ProxyRoute {
-  return { prefix, host, port, stripPrefix, maxBodyBytes, readTimeoutMs }
-}
 
 const fiber = Effect.runFork(Effect.scoped(program))
 

@@ -26,6 +26,43 @@ const decorate = (res: ServerResponse) => {
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value)
 }
 
+const MiB = 1024 * 1024
+
+/**
+ * The same locations as ops' Nginx (`client_max_body_size`, `proxy_read_timeout` included): the
+ * `/` after the prefix makes proxy_pass strip it.
+ */
+export const serviceRoutes = (
+  host: string,
+  registryPort: number,
+  datahubPort: number
+): ReadonlyArray<ProxyRoute> => [
+  {
+    prefix: "/api/registry/",
+    host,
+    port: registryPort,
+    stripPrefix: true,
+    maxBodyBytes: 16 * MiB,
+    readTimeoutMs: 120_000
+  },
+  {
+    prefix: "/api/datahub/",
+    host,
+    port: datahubPort,
+    stripPrefix: true,
+    maxBodyBytes: 2 * MiB,
+    readTimeoutMs: 300_000
+  },
+  {
+    prefix: "/ws/",
+    host,
+    port: datahubPort,
+    stripPrefix: false,
+    maxBodyBytes: 1 * MiB,
+    readTimeoutMs: 3_600_000
+  }
+]
+
 export interface WebOptions {
   readonly routes: ReadonlyArray<ProxyRoute>
   /** Served when it holds an `index.html`; checked per request so a fresh build shows at once. */
