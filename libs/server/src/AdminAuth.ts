@@ -1,10 +1,8 @@
-/** `AdminAuth` (people's writes): the admin token, its scheme checked, wrong ones throttled. */
-import { HttpServerRequest } from "@effect/platform"
+/** `AdminAuth` (people's writes): the admin token; none → 401, a wrong one → 403. */
 import { AdminAuth, Forbidden, Unauthorized } from "@quasar/domain"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { AuthThrottle } from "./AuthThrottle"
 import * as Bearer from "./Bearer"
-import { clientAddress } from "./ClientAddress"
 import { ServiceConfig } from "./ServiceConfig"
 
 export const AdminAuthLive = Layer.effect(
@@ -12,31 +10,35 @@ export const AdminAuthLive = Layer.effect(
   Effect.gen(function* () {
     const config = yield* ServiceConfig
     const throttle = yield* AuthThrottle
+    const check = Bearer.verify(throttle, config.adminToken).pipe(
+      Effect.flatMap((verdict): Effect.Effect<void, Unauthorized | Forbidden> => {
+        switch (verdict) {
+          case "valid":
+            return Effect.void
+          case "missing":
+            return Effect.fail(
+              new Unauthorized({
+                message: "this write needs the header Authorization: Bearer <QUASAR_ADMIN_TOKEN>"
+              })
+            )
+          case "malformed":
+            return Effect.fail(
+              new Unauthorized({ message: "the Authorization header must be: Bearer <QUASAR_ADMIN_TOKEN>" })
+            )
+          case "wrong":
+            return Effect.fail(new Forbidden({ message: "the bearer token is not the admin token" }))
+        }
+      })
+    )
     return AdminAuth.of({
       adminToken: () =>
-        Effect.gen(function* () {
-          const request = yield* HttpServerRequest.HttpServerRequest
-          const client = clientAddress(request)
-          yield* AuthThrottle.check(throttle, client)
-          if (Option.isNone(config.adminToken))
-            return yield* new Unauthorized({
-              message: "writes are disabled: start the service with QUASAR_ADMIN_TOKEN set"
-            })
-          const credential = Bearer.presented(request)
-          if (credential._tag === "Missing")
-            return yield* new Unauthorized({
-              message: "this write needs the header Authorization: Bearer <QUASAR_ADMIN_TOKEN>"
-            })
-          if (
-            credential._tag === "Token" &&
-            Bearer.sameSecret(credential.token, Redacted.value(config.adminToken.value))
-          )
-            return
-          yield* throttle.failed(client)
-          return yield* credential._tag === "Malformed"
-            ? new Unauthorized({ message: "the Authorization header must be: Bearer <QUASAR_ADMIN_TOKEN>" })
-            : new Forbidden({ message: "the bearer token is not the admin token" })
-        })
+        Option.isNone(config.adminToken)
+          ? Effect.fail(
+              new Unauthorized({
+                message: "writes are disabled: start the service with QUASAR_ADMIN_TOKEN set"
+              })
+            )
+          : check
     })
   })
 )

@@ -11,7 +11,7 @@ import { expect, layer } from "@effect/vitest"
 import { TestService } from "@quasar/server/testing"
 import { Effect, HashMap, Layer, Logger, LogLevel, Option } from "effect"
 import { AppLive } from "../../src/App"
-import { port, raw, ready } from "./support"
+import { announcingHugeBody, port, raw, ready } from "./support"
 
 const admin = { authorization: `Bearer ${TestService.ADMIN_TOKEN}` }
 const json = { ...admin, "content-type": "application/json" }
@@ -100,25 +100,12 @@ layer(TestService.layer(AppLive).pipe(Layer.provide(recording)), {
       yield* ready
       const p = yield* port
       // 80 MB announced, one byte sent: the answer comes at once, nothing more is read.
-      const big = yield* raw(
-        p,
-        { method: "POST", path: "/subscriptions", headers: json, body: "{" },
-        80 * 1024 * 1024
-      )
+      const big = yield* announcingHugeBody(p, "/subscriptions", admin)
       expect(big.status).toBe(413)
       expect(JSON.parse(big.text)).toMatchObject({ _tag: "PayloadTooLarge", limitBytes: 1_048_576 })
       expect(big.ms).toBeLessThan(5_000)
       // Unauthenticated: 401 whatever the body, before it.
-      const anonymous = yield* raw(
-        p,
-        {
-          method: "POST",
-          path: "/subscriptions",
-          headers: { "content-type": "application/json" },
-          body: "{"
-        },
-        80 * 1024 * 1024
-      )
+      const anonymous = yield* announcingHugeBody(p, "/subscriptions", {})
       expect(anonymous.status).toBe(401)
       // A body where the endpoint takes none.
       const paused = yield* raw(p, {

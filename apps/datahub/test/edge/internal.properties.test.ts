@@ -19,7 +19,7 @@ import { Duration, Effect, FastCheck as fc, Layer, Logger, LogLevel, Option, Run
 import { appLayer } from "../../src/App"
 import { validJs } from "../sandbox/fixtures/modules"
 import { validate } from "../sandbox/support"
-import { port, raw, ready } from "./support"
+import { announcingHugeBody, port, raw, ready } from "./support"
 
 /** Every endpoint of both contracts: where it lives, and whether the service credential guards it. */
 const endpoints: Array<{ api: string; method: string; template: string; serviceAuth: boolean }> = []
@@ -223,16 +223,7 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
         )
 
       // Refused before the body is read: 80 MB announced, a few bytes sent, the answer comes at once.
-      const big = yield* raw(
-        p,
-        {
-          method: "POST",
-          path: "/internal/sandbox/validate",
-          headers: { "content-type": "application/json" },
-          body: "{"
-        },
-        80 * 1024 * 1024
-      )
+      const big = yield* announcingHugeBody(p, "/internal/sandbox/validate", {})
       expect(big.status).toBe(401)
 
       expect(watched.hits).toEqual([])

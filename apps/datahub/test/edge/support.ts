@@ -65,3 +65,11 @@ export const raw = (port: number, r: Raw, declaredLength?: number) =>
     if (declaredLength === undefined) req.end()
     return Effect.sync(() => req.destroy())
   })
+
+/** A POST announcing an 80 MB body and sending one byte of it. */
+export const announcingHugeBody = (port: number, path: string, headers: Readonly<Record<string, string>>) =>
+  raw(
+    port,
+    { method: "POST", path, headers: { "content-type": "application/json", ...headers }, body: "{" },
+    80 * 1024 * 1024
+  )
