@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSocket, WebSocketServer } from "ws"
+import { corsOriginsFor } from "../scripts/launcher/config"
 import { formatLine } from "../scripts/launcher/output"
 import { createWebServer } from "../scripts/launcher/web"
 import { absoluteFormRequest, internalSpellings, rawRequest } from "./e2e/support/internalRoutes"
@@ -191,5 +192,15 @@ describe("service output (scripts/launcher/output.ts)", () => {
     expect(plain).toBe("[registry] INFO  http request path=/health status=200")
     const several = JSON.stringify({ level: "WARN", message: ["retrying", { error: "down" }], service: "x" })
     expect(stripColours(formatLine("datahub", several, true))).toBe("[datahub] WARN  retrying error=down")
+  })
+})
+
+describe("the services' CORS origins under npm start (scripts/launcher/config.ts)", () => {
+  it("are the configured ones, plus the Vite dev server's under npm run dev", () => {
+    expect(corsOriginsFor({ corsOrigins: "", watch: false })).toBe("")
+    expect(corsOriginsFor({ corsOrigins: " https://ui.example ,", watch: false })).toBe("https://ui.example")
+    expect(corsOriginsFor({ corsOrigins: "https://ui.example,http://localhost:3000", watch: true })).toBe(
+      "https://ui.example,http://localhost:3000,http://127.0.0.1:3000"
+    )
   })
 })

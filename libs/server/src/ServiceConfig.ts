@@ -2,7 +2,7 @@
  * Everything a service reads from the environment, read once at the edge. A bad value stops the
  * service with one line naming the variable (see `node/runService.ts`).
  */
-import { Config, type ConfigError, Context, Layer, LogLevel, Option, Redacted } from "effect"
+import { Config, type ConfigError, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 
 export interface ServiceConfigValues {
   readonly port: number
@@ -136,6 +136,22 @@ export const serviceConfig = (
         !Option.isSome(serviceToken) ||
         Redacted.value(adminToken.value) !== Redacted.value(serviceToken.value)
     })
+  )
+
+/** Settings that let a service start but leave part of it off: said once, at start. */
+export const startupWarnings = (config: ServiceConfigValues): Effect.Effect<void> =>
+  Effect.all(
+    [
+      Option.isNone(config.serviceToken)
+        ? Effect.logWarning(
+            "QUASAR_SERVICE_TOKEN is not set: this service refuses every call on its /internal/ routes and cannot call the other service's; set the same token on every service"
+          )
+        : Effect.void,
+      Option.isNone(config.adminToken)
+        ? Effect.logWarning("QUASAR_ADMIN_TOKEN is not set: every write answers 401")
+        : Effect.void
+    ],
+    { discard: true }
   )
 
 /** One line for a config failure: which variable, and what is wrong with it. */

@@ -13,7 +13,13 @@ import type * as BulkCopy from "../BulkCopy"
 import * as Database from "../Database"
 import { DatabaseUrl } from "../DatabaseUrl"
 import * as Logging from "../Logging"
-import { describeConfigError, ServiceConfig, type ServiceConfigValues, serviceConfig } from "../ServiceConfig"
+import {
+  describeConfigError,
+  ServiceConfig,
+  type ServiceConfigValues,
+  serviceConfig,
+  startupWarnings
+} from "../ServiceConfig"
 import * as Telemetry from "../Telemetry"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 import * as GracefulHttpServer from "./GracefulHttpServer"
@@ -76,7 +82,7 @@ export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
   // handler and the database pool are still there.
   const drainFirst = Layer.scopedDiscard(Effect.addFinalizer(() => http.drain)).pipe(Layer.provide(main))
   NodeRuntime.runMain(
-    Layer.launch(drainFirst).pipe(
+    Effect.zipRight(startupWarnings(config), Layer.launch(drainFirst)).pipe(
       Effect.provide(Telemetry.layer(service.name, config.otlpEndpoint)),
       Effect.provide(Logging.layer(service.name, config.logLevel))
     ),
