@@ -7,9 +7,9 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import type { MappingInput, ProviderName } from "@quasar/domain"
-import { AUTH_THROTTLE, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
+import { AUTH_THROTTLE, DatabaseUrl, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { AppLive } from "../src/App"
 import { ProviderSettings } from "../src/ProviderSettings"
 import { FakeDataHub, layer as fakeDataHub, registryClient, registryLayer, seedCode } from "./fakeDataHub"
@@ -81,6 +81,35 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
       expect(yield* settings.resealLegacy).toBe(0)
       expect((yield* read("legacy"))?.secrets).toEqual(after?.secrets)
     })
+  )
+
+  it.effect("a Registry starting on a database with v1 secrets re-seals them by itself", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const sql = yield* SqlClient.SqlClient
+      const config = yield* ServiceConfig
+      const legacy = yield* sealV1(Redacted.value(Option.getOrThrow(config.secretKey)), "tok-3")
+      yield* sql`INSERT INTO provider_settings (name, "values", secrets)
+        VALUES ('at-start', '{}'::jsonb, ${JSON.stringify({ apiToken: legacy })}::jsonb)`
+      const { url } = yield* DatabaseUrl
+      const fake = yield* FakeDataHub
+      yield* TestService.start(
+        AppLive,
+        DatabaseUrl.layer(url),
+        TestService.testConfig({ datahubUrl: fake.url })
+      )
+      const resealed = yield* sql<{ envelope: string }>`
+        SELECT secrets->>'apiToken' AS envelope FROM provider_settings WHERE name = 'at-start'`.pipe(
+        Effect.map((rows) => rows[0]?.envelope ?? ""),
+        Effect.filterOrFail(
+          (e) => e.startsWith("v2:"),
+          () => "still v1"
+        ),
+        Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 200 })
+      )
+      const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
+      expect(yield* box.open(resealed, { provider: "at-start", setting: "apiToken" })).toBe("tok-3")
+    }).pipe(Effect.scoped)
   )
 
   it.effect(

@@ -57,19 +57,28 @@ const optionalSecret = (name: string) =>
 /** Tokens shorter than this are refused at start-up: a bearer token must not be guessable. */
 export const MIN_TOKEN_LENGTH = 32
 
+// Each check sits under `Config.nested(name)`, so that its failure names the variable.
 const token = (name: string) =>
-  optionalSecret(name).pipe(
-    Config.map(Option.map((r) => Redacted.make(Redacted.value(r).trim()))),
+  Config.string().pipe(
+    Config.map((s) => s.trim()),
     Config.validate({
       message: `must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -base64 32)`,
-      validation: (t) => !Option.exists(t, (r) => Redacted.value(r).length < MIN_TOKEN_LENGTH)
-    })
+      validation: (s) => s === "" || s.length >= MIN_TOKEN_LENGTH
+    }),
+    Config.option,
+    Config.map((value) =>
+      value.pipe(
+        Option.filter((s) => s !== ""),
+        Option.map(Redacted.make)
+      )
+    ),
+    Config.nested(name)
   )
 
 /** A browser origin: scheme, host and optional port, nothing after. */
 const ORIGIN = /^https?:\/\/[^/\s?#]+$/
 
-const origins = Config.string("QUASAR_CORS_ORIGINS").pipe(
+const origins = Config.string().pipe(
   Config.withDefault(""),
   Config.map((s) =>
     s
@@ -80,20 +89,22 @@ const origins = Config.string("QUASAR_CORS_ORIGINS").pipe(
   Config.validate({
     message: "must be comma-separated origins such as https://ui.example.com,http://localhost:3000",
     validation: (list) => list.every((o) => ORIGIN.test(o))
-  })
+  }),
+  Config.nested("QUASAR_CORS_ORIGINS")
 )
 
 /** Production throttling of wrong credentials: 10 per client address per minute. */
 export const AUTH_THROTTLE = { maxFailures: 10, windowSeconds: 60 } as const
 
 const httpUrl = (name: string, fallback: string) =>
-  Config.string(name).pipe(
+  Config.string().pipe(
     Config.validate({
       message: "must be an http(s) URL such as http://127.0.0.1:8081",
       validation: (s) => /^https?:\/\/[^\s]+$/.test(s)
     }),
     Config.map((s) => s.replace(/\/+$/, "")),
-    Config.withDefault(fallback)
+    Config.withDefault(fallback),
+    Config.nested(name)
   )
 
 export const serviceConfig = (
