@@ -20,7 +20,7 @@ import { AuthThrottle } from "./AuthThrottle"
 import { clientAddress } from "./ClientAddress"
 import * as DecodeErrors from "./DecodeErrors"
 import * as Metrics from "./Metrics"
-import type { RouteTable } from "./RouteTable"
+import { type RouteTable, UNMATCHED } from "./RouteTable"
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
 const HEALTH = "/health"
@@ -80,9 +80,12 @@ export const middleware = (routes: RouteTable) =>
             : status >= 400
               ? Effect.logWarning
               : Effect.logInfo
+      // An unknown route's failure says nothing the line does not (and a flood of them must not
+      // flood the log with the router's whole answer).
+      const error = Exit.isFailure(exit) && route !== UNMATCHED ? { error: String(exit.cause) } : {}
       yield* log("http request").pipe(
         Effect.annotateLogs({ method: request.method, path: path.slice(0, 512), route, status, durationMs }),
-        Effect.annotateLogs(Exit.isFailure(exit) ? { error: String(exit.cause) } : {})
+        Effect.annotateLogs(error)
       )
       return yield* exit
     })
