@@ -15,7 +15,7 @@ const admin = { authorization: `Bearer ${TestService.ADMIN_TOKEN}` }
 const json = { ...admin, "content-type": "application/json" }
 const subscription = JSON.stringify({ provider: "nobody", symbol: "X", timeframes: ["1m"], mode: "history" })
 
-const FLOOD = 10_000
+const FLOOD = 20_000
 
 /** `n` GETs of distinct unknown paths, `concurrency` at a time over kept-alive connections. */
 const flood = (p: number, n: number, concurrency: number) =>
@@ -43,7 +43,7 @@ const flood = (p: number, n: number, concurrency: number) =>
     return Object.fromEntries(statuses)
   })
 
-// The flood's ten thousand log lines stay out of the test output.
+// The flood's twenty thousand log lines stay out of the test output.
 layer(TestService.layer(AppLive).pipe(Layer.provide(Logger.remove(Logger.defaultLogger))), {
   timeout: 300_000,
   excludeTestServices: true
@@ -74,7 +74,7 @@ layer(TestService.layer(AppLive).pipe(Layer.provide(Logger.remove(Logger.default
         expect(again).not.toContain("123456")
         expect((yield* raw(p, { method: "GET", path: "/health" })).status).toBe(200)
       }),
-    // Ten thousand requests take seconds on an idle machine, minutes on a loaded one.
+    // Twenty thousand requests take seconds on an idle machine, minutes on a loaded one.
     240_000
   )
 
