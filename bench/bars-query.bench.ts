@@ -10,6 +10,7 @@ import { promisify } from "node:util"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Database, DatabaseUrl, SchemaState, ServiceConfig, serviceConfig } from "@quasar/server"
+import { SwaggerAssets } from "@quasar/server/node"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import Pg from "pg"
 import { AppLive } from "../apps/datahub/src/App"
@@ -97,6 +98,7 @@ const main = () =>
           Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-bench" })),
           Layer.provideMerge(DatabaseUrl.layer(Redacted.make(url))),
           Layer.provide(ServiceConfig.layer(config)),
+          Layer.provide(SwaggerAssets.layer),
           Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
         )
       ),

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { freePort } from "@quasar/server/node"
 
-export const ADMIN_TOKEN = "bench-admin-token"
+export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 
 const waitHealthy = async (url: string, timeoutMs = 120_000) => {
   const until = Date.now() + timeoutMs
@@ -93,6 +93,7 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
     DATAHUB_URL: datahubUrl,
     HOST: "127.0.0.1",
     QUASAR_ADMIN_TOKEN: ADMIN_TOKEN,
+    QUASAR_SERVICE_TOKEN: "bench-service-token-0123456789abcdef",
     QUASAR_SECRET_KEY: "bench-secret-key",
     // BENCH_LOG_LEVEL=INFO (or DEBUG) shows the services' logs, which otherwise go nowhere.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARN",

@@ -1,11 +1,13 @@
 /**
  * `npm start` (and `npm run dev` = `--watch`): the whole platform on one machine with nothing
- * installed. Hosts the embedded database unless DATABASE_URL is set, keeps a write token, runs
+ * installed. Hosts the embedded database unless DATABASE_URL is set, keeps a write token and the
+ * services' own credential, runs
  * Registry and DataHub as child processes, and serves port 3000 the way Nginx does in production
  * (UI + `/api/registry/*` + `/api/datahub/*`). Ctrl-C or SIGTERM stops everything in order
  * (services, then the proxy, then the database) and exits 0; a service dying on its own stops
  * everything too, with exit code 1.
  */
+import { MIN_TOKEN_LENGTH } from "@quasar/server"
 import { Cause, Effect, Exit, Option } from "effect"
 import * as Config from "./launcher/config"
 import * as Database from "./launcher/database"
@@ -14,9 +16,8 @@ import { LauncherError } from "./launcher/LauncherError"
 import { sinkFor } from "./launcher/output"
 import * as PersistedSecret from "./launcher/persistedSecret"
 import { placeholderPage } from "./launcher/placeholder"
-import type { ProxyRoute } from "./launcher/proxy"
 import { firstExit, killAllNow, type ServiceSpec, spawnAll } from "./launcher/services"
-import { serveWeb } from "./launcher/web"
+import { serveWeb, serviceRoutes } from "./launcher/web"
 import { ensureWebBuild } from "./launcher/webBuild"
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -27,13 +28,23 @@ process.stdout.on("error", () => undefined)
 process.stderr.on("error", () => undefined)
 
 const HEALTH_TIMEOUT = "60 seconds"
-const MiB = 1024 * 1024
 
 const program = Effect.gen(function* () {
   const config = yield* Config.load(process.argv.slice(2))
   const dial = Config.dialHost(config.host)
   const shown = Config.displayHost(config.host)
-  const token = yield* PersistedSecret.resolve(config.dataDir, "admin-token", config.adminToken)
+  const token = yield* PersistedSecret.resolve(
+    config.dataDir,
+    "admin-token",
+    config.adminToken,
+    MIN_TOKEN_LENGTH
+  )
+  const serviceToken = yield* PersistedSecret.resolve(
+    config.dataDir,
+    "service-token",
+    config.serviceToken,
+    MIN_TOKEN_LENGTH
+  )
   const secretKey = yield* PersistedSecret.resolve(config.dataDir, "secret-key", config.secretKey)
 
   const database = yield* Option.match(config.databaseUrl, {
@@ -54,12 +65,7 @@ const program = Effect.gen(function* () {
   say(`quasar: database: ${database.description}`)
 
   const url = (port: number) => `http://${shown}:${port}`
-  // The same locations as ops' Nginx: the `/` after the prefix makes proxy_pass strip it.
-  const routes: ReadonlyArray<ProxyRoute> = [
-    route("/api/registry/", dial, config.registryPort, true, 5 * MiB, 60_000),
-    route("/api/datahub/", dial, config.datahubPort, true, 1 * MiB, 60_000),
-    route("/ws/", dial, config.datahubPort, false, 1 * MiB, 3_600_000)
-  ]
+  const routes = serviceRoutes(dial, config.registryPort, config.datahubPort)
   yield* ensureWebBuild(config.repoRoot, config.webDist, say)
   yield* serveWeb(
     {
@@ -93,6 +99,8 @@ const program = Effect.gen(function* () {
         QUASAR_DATA_DIR: config.dataDir,
         QUASAR_EMBEDDED_DB_PORT: String(config.embeddedDbPort),
         QUASAR_ADMIN_TOKEN: token.value,
+        QUASAR_SERVICE_TOKEN: serviceToken.value,
+        QUASAR_CORS_ORIGINS: Config.corsOriginsFor(config),
         QUASAR_SECRET_KEY: secretKey.value
       },
       stdout: sinkFor(process.stdout),
@@ -125,6 +133,9 @@ const program = Effect.gen(function* () {
       token.source === "environment"
         ? "  write token: from QUASAR_ADMIN_TOKEN"
         : `  write token: ${token.value}   (kept in ${token.file})`,
+      serviceToken.source === "environment"
+        ? "  service token: from QUASAR_SERVICE_TOKEN"
+        : `  service token: kept in ${serviceToken.file} (only the services use it)`,
       secretKey.source === "environment"
         ? "  secrets key: from QUASAR_SECRET_KEY"
         : `  secrets key: kept in ${secretKey.file} (provider secrets are encrypted with it: back it up with the database)`,
@@ -134,17 +145,6 @@ const program = Effect.gen(function* () {
   )
   return yield* firstExit(services)
 })
-
-function route(
-  prefix: string,
-  host: string,
-  port: number,
-  stripPrefix: boolean,
-  maxBodyBytes: number,
-  readTimeoutMs: number
-): ProxyRoute {
-  return { prefix, host, port, stripPrefix, maxBodyBytes, readTimeoutMs }
-}
 
 const fiber = Effect.runFork(Effect.scoped(program))
 

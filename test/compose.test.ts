@@ -62,8 +62,19 @@ describe("ops/compose.yaml", () => {
     expect(services.registry?.environment?.DATAHUB_URL).toBe("http://datahub:8081")
     expect(services.datahub?.environment?.REGISTRY_URL).toBe("http://registry:8080")
     const example = readFileSync(join(root, "ops/.env.example"), "utf8")
-    for (const key of ["POSTGRES_PASSWORD", "QUASAR_ADMIN_TOKEN", "QUASAR_SECRET_KEY"])
+    for (const key of [
+      "POSTGRES_PASSWORD",
+      "QUASAR_ADMIN_TOKEN",
+      "QUASAR_SERVICE_TOKEN",
+      "QUASAR_SECRET_KEY"
+    ])
       expect(example).toContain(key)
+  })
+
+  it("gives Registry and DataHub the same service credential, required from the env file", () => {
+    for (const name of ["registry", "datahub"])
+      expect(services[name]?.environment?.QUASAR_SERVICE_TOKEN, name).toMatch(/^\$\{QUASAR_SERVICE_TOKEN:\?/)
+    expect(services.web?.environment?.QUASAR_SERVICE_TOKEN).toBeUndefined()
   })
 
   it("builds from multi-stage Dockerfiles with pinned bases and non-root runtime users", () => {

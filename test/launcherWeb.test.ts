@@ -9,17 +9,23 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WebSocket, WebSocketServer } from "ws"
+import { corsOriginsFor } from "../scripts/launcher/config"
 import { formatLine } from "../scripts/launcher/output"
 import { createWebServer } from "../scripts/launcher/web"
+import { absoluteFormRequest, internalSpellings, rawRequest } from "./e2e/support/internalRoutes"
 import { freePort, get } from "./support/processes"
 
 describe("port 3000 behaves like the production Nginx (scripts/launcher/web.ts)", () => {
+  /** Every path the fake service was asked for. */
+  const seen: Array<string> = []
   const upstream = createServer((req, res) => {
+    seen.push(req.url ?? "")
     res.writeHead(200, { "content-type": "application/json" })
     res.end(JSON.stringify({ url: req.url, headers: req.headers }))
   })
   const sockets = new WebSocketServer({ server: upstream })
   sockets.on("connection", (ws, req) => {
+    seen.push(req.url ?? "")
     ws.send(`hello ${req.url}`)
     ws.on("message", (m) => ws.send(`echo ${String(m)}`))
   })
@@ -114,6 +120,41 @@ describe("port 3000 behaves like the production Nginx (scripts/launcher/web.ts)"
     expect(await talk("/ws/bars")).toEqual(["hello /ws/bars", "echo ping"])
   })
 
+  it("never forwards a service's /internal/ routes, however the path is spelled (404)", async () => {
+    const port = Number(new URL(base).port)
+    seen.length = 0
+    const spellings = [
+      ...internalSpellings("/api/datahub", "sandbox/validate"),
+      ...internalSpellings("/api/datahub", "sandbox/kraken/assets"),
+      ...internalSpellings("/api/registry", "anything"),
+      "/ws/../internal/sandbox/validate",
+      "/ws/%2e%2e/INTERNAL/sandbox/validate",
+      "/api/datahub/%zz/internal/x"
+    ]
+    for (const path of spellings) {
+      const answer = await rawRequest(port, path, {
+        body: "{}",
+        headers: { "content-type": "application/json" }
+      })
+      expect(answer.status, path).toBe(404)
+      expect(answer.text, path).toContain("NotFound")
+    }
+    // WebSocket upgrades too.
+    const upgrade = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${base.replace("http", "ws")}/api/datahub/%69nternal/live`)
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0))
+      ws.on("error", () => resolve(-1))
+      ws.on("open", () => resolve(101))
+    })
+    expect(upgrade).not.toBe(101)
+    // A request target in absolute form is not an API path here: it is not forwarded either.
+    await absoluteFormRequest(port, "http://localhost/api/datahub/internal/sandbox/validate")
+    expect(seen).toEqual([])
+    // Other paths still go through, an "internal" further down included.
+    expect((await get(`${base}/api/datahub/bars/internal`)).status).toBe(200)
+    expect(seen).toEqual(["/bars/internal"])
+  })
+
   it("serves the built UI like the Nginx locations (SPA fallback, asset caching, no escape)", async () => {
     const root = await get(`${base}/`)
     expect([root.status, root.body, root.headers["cache-control"]]).toEqual([200, "<h1>spa</h1>", "no-cache"])
@@ -151,5 +192,15 @@ describe("service output (scripts/launcher/output.ts)", () => {
     expect(plain).toBe("[registry] INFO  http request path=/health status=200")
     const several = JSON.stringify({ level: "WARN", message: ["retrying", { error: "down" }], service: "x" })
     expect(stripColours(formatLine("datahub", several, true))).toBe("[datahub] WARN  retrying error=down")
+  })
+})
+
+describe("the services' CORS origins under npm start (scripts/launcher/config.ts)", () => {
+  it("are the configured ones, plus the Vite dev server's under npm run dev", () => {
+    expect(corsOriginsFor({ corsOrigins: "", watch: false })).toBe("")
+    expect(corsOriginsFor({ corsOrigins: " https://ui.example ,", watch: false })).toBe("https://ui.example")
+    expect(corsOriginsFor({ corsOrigins: "https://ui.example,http://localhost:3000", watch: true })).toBe(
+      "https://ui.example,http://localhost:3000,http://127.0.0.1:3000"
+    )
   })
 })

@@ -16,7 +16,10 @@ describe("a service with a bad setting", () => {
   it.each([
     ["REGISTRY_PORT", "abc"],
     ["DATABASE_POOL_SIZE", "0"],
-    ["LOG_LEVEL", "loud"]
+    ["LOG_LEVEL", "loud"],
+    ["QUASAR_ADMIN_TOKEN", "thirty-one-characters-long-0123"],
+    ["QUASAR_SERVICE_TOKEN", "too-short"],
+    ["QUASAR_CORS_ORIGINS", "https://ui.example/path"]
   ])(
     "%s=%s: exits with code 1 and one line on stderr naming it",
     async (variable, value) => {

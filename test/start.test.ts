@@ -8,6 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import Pg from "pg"
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { rawRequest } from "./e2e/support/internalRoutes"
 import {
   freePort,
   get,
@@ -49,6 +50,7 @@ const launch = (): Spawned =>
     // Empty counts as unset: the embedded database, a generated token, URLs derived from ports.
     DATABASE_URL: "",
     QUASAR_ADMIN_TOKEN: "",
+    QUASAR_SERVICE_TOKEN: "",
     QUASAR_SECRET_KEY: "",
     REGISTRY_URL: "",
     DATAHUB_URL: ""
@@ -56,7 +58,12 @@ const launch = (): Spawned =>
 
 /** The children's pids, from the launcher's "started registry (pid N) and datahub (pid M)" line. */
 const childPids = async (launcher: Spawned) => {
-  const line = await waitForOutput(launcher, /started registry \(pid (\d+)\) and datahub \(pid (\d+)\)/)
+  // The embedded database opens first: on a busy machine that alone takes more than a few seconds.
+  const line = await waitForOutput(
+    launcher,
+    /started registry \(pid (\d+)\) and datahub \(pid (\d+)\)/,
+    60_000
+  )
   const pids = { registry: Number(line[1]), datahub: Number(line[2]) }
   track(pids.registry)
   track(pids.datahub)
@@ -95,6 +102,7 @@ const bothHealthy = async (launcher: Spawned) => {
 }
 
 const tokenFile = join(dataDir, "admin-token")
+const serviceTokenFile = join(dataDir, "service-token")
 let firstToken = ""
 
 describe("npm start (scripts/start.ts)", () => {
@@ -103,6 +111,7 @@ describe("npm start (scripts/start.ts)", () => {
     const pids = await childPids(launcher)
     expect(await bothHealthy(launcher)).toBeLessThan(60_000)
     const banner = (await waitForOutput(launcher, /Quasar is up[\s\S]*Ctrl-C stops everything/))[0]
+    const startupOutput = launcher.stdout()
     expect(banner).toContain(`http://localhost:${ports.web}/`)
     expect(banner).toContain(`http://localhost:${ports.registry}/docs`)
 
@@ -123,6 +132,27 @@ describe("npm start (scripts/start.ts)", () => {
     expect(statSync(tokenFile).mode & 0o777).toBe(0o600)
     expect(launcher.stdout().split(`write token: ${firstToken}`)).toHaveLength(2)
 
+    // The services' own credential: generated, owner-only, never printed, not the write token.
+    const serviceToken = readFileSync(serviceTokenFile, "utf8").trim()
+    expect(serviceToken).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(serviceToken).not.toBe(firstToken)
+    expect(statSync(serviceTokenFile).mode & 0o777).toBe(0o600)
+    expect(launcher.stdout()).not.toContain(serviceToken)
+    // DataHub takes it (and only it) on its internal routes; port 3000 does not route them at all.
+    const validate = (port: number, path: string, token?: string) =>
+      rawRequest(port, path, {
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {})
+        },
+        body: "{}"
+      })
+    expect((await validate(ports.datahub, "/internal/sandbox/validate", serviceToken)).status).toBe(400)
+    expect((await validate(ports.datahub, "/internal/sandbox/validate", firstToken)).status).toBe(401)
+    expect((await validate(ports.datahub, "/internal/sandbox/validate")).status).toBe(401)
+    const routed = await validate(ports.web, "/api/datahub/internal/sandbox/validate", serviceToken)
+    expect(routed.status).toBe(404)
+
     // Log lines from the services reach stdout as intact JSON when it is not a terminal.
     const jsonLines = launcher
       .stdout()
@@ -130,6 +160,13 @@ describe("npm start (scripts/start.ts)", () => {
       .filter((l) => l.startsWith("{"))
     const logs = jsonLines.map((l) => JSON.parse(l) as { service?: string })
     expect(new Set(logs.map((l) => l.service))).toEqual(new Set(["registry", "datahub"]))
+    // Starting up is not a reason for warnings (the services waiting for each other included).
+    const startupWarnings = startupOutput
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { level?: string })
+      .filter((l) => l.level === "WARN" || l.level === "ERROR")
+    expect(startupWarnings).toEqual([])
 
     await withDb(async (db) => {
       await db.query("CREATE TABLE start_test_scratch (note text NOT NULL)")
@@ -152,6 +189,7 @@ describe("npm start (scripts/start.ts)", () => {
     const rows = await withDb((db) => db.query<{ note: string }>("SELECT note FROM start_test_scratch"))
     expect(rows.rows).toEqual([{ note: "kept across restarts" }])
     expect(readFileSync(tokenFile, "utf8").trim()).toBe(firstToken)
+    expect(readFileSync(serviceTokenFile, "utf8").trim()).toMatch(/^[A-Za-z0-9_-]{43}$/)
     await waitForOutput(launcher, new RegExp(`write token: ${firstToken}`))
 
     // A service that dies on its own takes everything down with exit code 1 and says why.

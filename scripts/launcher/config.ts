@@ -1,11 +1,11 @@
 /**
  * What the launcher reads from the environment, with the same defaults and the same one-line
- * errors as the services (REGISTRY_PORT, DATAHUB_PORT, QUASAR_DATA_DIR, ...), plus WEB_PORT for
- * the UI/proxy and QUASAR_ADMIN_TOKEN. The services re-read the variables they care about.
+ * errors as the services (REGISTRY_PORT, DATAHUB_PORT, QUASAR_DATA_DIR, the tokens, ...), plus
+ * WEB_PORT for the UI/proxy. The services re-read the variables they care about.
  */
 import { isAbsolute, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { describeConfigError } from "@quasar/server"
+import { describeConfigError, MIN_TOKEN_LENGTH } from "@quasar/server"
 import { Config, ConfigProvider, Effect, Option } from "effect"
 import { LauncherError } from "./LauncherError"
 
@@ -24,7 +24,10 @@ export interface LauncherConfig {
   /** None (DATABASE_URL unset or blank): the launcher hosts the embedded database. */
   readonly databaseUrl: Option.Option<string>
   readonly adminToken: Option.Option<string>
+  readonly serviceToken: Option.Option<string>
   readonly secretKey: Option.Option<string>
+  /** QUASAR_CORS_ORIGINS as given (the services parse it); `--watch` adds the Vite dev server's. */
+  readonly corsOrigins: string
   /** The built UI served on the web port (QUASAR_WEB_DIST, default `apps/web/dist`). */
   readonly webDist: string
 }
@@ -33,6 +36,14 @@ export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url))
 
 const nonBlank = (name: string) =>
   Config.string(name).pipe(Config.option, Config.map(Option.filter((s) => s.trim() !== "")))
+
+const token = (name: string) =>
+  nonBlank(name).pipe(
+    Config.validate({
+      message: `must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -base64 32)`,
+      validation: (t) => !Option.exists(t, (s) => s.trim().length < MIN_TOKEN_LENGTH)
+    })
+  )
 
 const launcherConfig = (watch: boolean) =>
   Config.all({
@@ -43,8 +54,10 @@ const launcherConfig = (watch: boolean) =>
     dataDir: nonBlank("QUASAR_DATA_DIR"),
     embeddedDbPort: Config.port("QUASAR_EMBEDDED_DB_PORT").pipe(Config.withDefault(54329)),
     databaseUrl: nonBlank("DATABASE_URL"),
-    adminToken: nonBlank("QUASAR_ADMIN_TOKEN"),
+    adminToken: token("QUASAR_ADMIN_TOKEN"),
+    serviceToken: token("QUASAR_SERVICE_TOKEN"),
     secretKey: nonBlank("QUASAR_SECRET_KEY"),
+    corsOrigins: Config.string("QUASAR_CORS_ORIGINS").pipe(Config.withDefault("")),
     webDist: nonBlank("QUASAR_WEB_DIST")
   }).pipe(
     Config.map(
@@ -80,6 +93,16 @@ export const load = (argv: ReadonlyArray<string>) =>
       )
     )
   })
+
+/** Where `npm run dev -w apps/web` serves the UI (apps/web/vite.config.ts: port 3000). */
+export const VITE_DEV_ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000"] as const
+
+/** QUASAR_CORS_ORIGINS for the services: the configured ones, plus the Vite dev server's when watching. */
+export const corsOriginsFor = (config: Pick<LauncherConfig, "corsOrigins" | "watch">): string =>
+  [...config.corsOrigins.split(","), ...(config.watch ? VITE_DEV_ORIGINS : [])]
+    .map((o) => o.trim())
+    .filter((o, i, all) => o !== "" && all.indexOf(o) === i)
+    .join(",")
 
 /** The address to dial for a server bound to `host`: loopback when it listens everywhere. */
 export const dialHost = (host: string): string =>

@@ -2,8 +2,9 @@
  * Secrets for a local install that nobody has to choose: the value of the environment variable
  * if set, else one generated on the first start (32 random bytes, base64url) and kept owner-only
  * in the data directory, so that restarts, scripts and bookmarks keep working with the same
- * value. Used for the write token (QUASAR_ADMIN_TOKEN) and the key that encrypts provider
- * secrets at rest (QUASAR_SECRET_KEY: losing it would make stored secrets unreadable).
+ * value. Used for the write token (QUASAR_ADMIN_TOKEN), the credential the services send each
+ * other (QUASAR_SERVICE_TOKEN) and the key that encrypts provider secrets at rest
+ * (QUASAR_SECRET_KEY: losing it would make stored secrets unreadable).
  */
 import { randomBytes } from "node:crypto"
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
@@ -18,23 +19,25 @@ export interface PersistedSecret {
   readonly file: string
 }
 
-const wellFormed = /^[A-Za-z0-9_-]{16,}$/
+/** What a kept value must look like to be reused; anything else is replaced by a new one. */
+const wellFormed = (value: string, minLength: number) =>
+  value.length >= minLength && /^[A-Za-z0-9_-]+$/.test(value)
 
-const readExisting = (file: string): string | null => {
+const readExisting = (file: string, minLength: number): string | null => {
   try {
     const value = readFileSync(file, "utf8").trim()
-    return wellFormed.test(value) ? value : null
+    return wellFormed(value, minLength) ? value : null
   } catch {
     return null
   }
 }
 
-export const resolve = (dataDir: string, fileName: string, fromEnv: Option.Option<string>) =>
+export const resolve = (dataDir: string, fileName: string, fromEnv: Option.Option<string>, minLength = 16) =>
   Effect.try({
     try: (): PersistedSecret => {
       const file = join(dataDir, fileName)
       if (Option.isSome(fromEnv)) return { value: fromEnv.value, source: "environment", file }
-      const existing = readExisting(file)
+      const existing = readExisting(file, minLength)
       if (existing !== null) {
         // A copy or an older tool may have left it readable by others.
         chmodSync(file, 0o600)

@@ -76,6 +76,53 @@ const upstreamHeaders = (req: IncomingMessage): OutgoingHttpHeaders => {
 export const upstreamPath = (route: ProxyRoute, url: string): string =>
   route.stripPrefix ? `/${url.slice(route.prefix.length)}` : url
 
+/** Decoded until stable (so double encoding cannot hide a character); null when malformed. */
+const decoded = (path: string): string | null => {
+  let current = path
+  for (let i = 0; i < 4; i++) {
+    let next: string
+    try {
+      next = decodeURIComponent(current)
+    } catch {
+      return null
+    }
+    if (next === current) return current
+    current = next
+  }
+  return current
+}
+
+/** The path's segments as a lenient router would see them; null when it does not decode. */
+const canonicalSegments = (path: string): Array<string> | null => {
+  const plain = decoded(path.split(/[?#]/, 1)[0] ?? "")
+  if (plain === null) return null
+  const segments: Array<string> = []
+  for (const segment of plain.replace(/\\/g, "/").split("/")) {
+    const clean = (segment.split(";", 1)[0] ?? "").replace(/[.\s]+$/, "").toLowerCase()
+    if (segment === "..") segments.pop()
+    else if (clean !== "" && segment !== ".") segments.push(clean)
+  }
+  return segments
+}
+
+/**
+ * Whether `url` might reach a service's `/internal/` routes, which only the services may call:
+ * like Nginx, and more, the path is judged after percent-decoding (repeatedly), with `\` as `/`,
+ * empty and `.` segments dropped, `..` resolved, `;` parameters and trailing dots or spaces cut,
+ * in any case — every spelling the services' router (case-insensitive, decoding) might accept —
+ * both as requested (`/api/<service>/internal…`) and as it would be forwarded. An API path that
+ * does not decode is refused too.
+ */
+export const reachesInternal = (routes: ReadonlyArray<ProxyRoute>, url: string): boolean => {
+  const route = routes.find((r) => url.startsWith(r.prefix))
+  const requested = canonicalSegments(url)
+  if (requested === null) return route !== undefined || url.toLowerCase().startsWith("/api")
+  if (requested[0] === "api" && requested[2]?.startsWith("internal")) return true
+  if (route === undefined) return false
+  const forwarded = canonicalSegments(upstreamPath(route, url))
+  return forwarded === null || (forwarded[0]?.startsWith("internal") ?? false)
+}
+
 const errorPage = (status: number, title: string) =>
   `<html><head><title>${status} ${title}</title></head><body><center><h1>${status} ${title}</h1></center></body></html>\n`
 

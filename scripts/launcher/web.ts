@@ -1,7 +1,8 @@
 /**
  * The launcher's port 3000: what Nginx is in production. `/api/registry/*` and `/api/datahub/*`
  * go to the services (prefix stripped), `/ws/*` to DataHub (path kept), everything else is the
- * UI's built files or, before the UI exists, a placeholder page. The security headers go on every
+ * UI's built files or, before the UI exists, a placeholder page. The services' `/internal/`
+ * routes are never proxied (404), however the path is spelled. The security headers go on every
  * answer, as the server-level `include` does in Nginx, so that CSP problems show up in dev too.
  */
 import { existsSync } from "node:fs"
@@ -9,7 +10,7 @@ import { Agent, createServer, type IncomingMessage, type Server, type ServerResp
 import { join } from "node:path"
 import { Effect } from "effect"
 import { LauncherError } from "./LauncherError"
-import { type ProxyRoute, proxyHttp, proxyUpgrade } from "./proxy"
+import { type ProxyRoute, proxyHttp, proxyUpgrade, reachesInternal } from "./proxy"
 import { serveStatic } from "./staticFiles"
 
 export const securityHeaders: Readonly<Record<string, string>> = {
@@ -24,6 +25,43 @@ export const securityHeaders: Readonly<Record<string, string>> = {
 const decorate = (res: ServerResponse) => {
   for (const [name, value] of Object.entries(securityHeaders)) res.setHeader(name, value)
 }
+
+const MiB = 1024 * 1024
+
+/**
+ * The same locations as ops' Nginx (`client_max_body_size`, `proxy_read_timeout` included): the
+ * `/` after the prefix makes proxy_pass strip it.
+ */
+export const serviceRoutes = (
+  host: string,
+  registryPort: number,
+  datahubPort: number
+): ReadonlyArray<ProxyRoute> => [
+  {
+    prefix: "/api/registry/",
+    host,
+    port: registryPort,
+    stripPrefix: true,
+    maxBodyBytes: 16 * MiB,
+    readTimeoutMs: 120_000
+  },
+  {
+    prefix: "/api/datahub/",
+    host,
+    port: datahubPort,
+    stripPrefix: true,
+    maxBodyBytes: 2 * MiB,
+    readTimeoutMs: 300_000
+  },
+  {
+    prefix: "/ws/",
+    host,
+    port: datahubPort,
+    stripPrefix: false,
+    maxBodyBytes: 1 * MiB,
+    readTimeoutMs: 3_600_000
+  }
+]
 
 export interface WebOptions {
   readonly routes: ReadonlyArray<ProxyRoute>
@@ -43,6 +81,11 @@ const redirectFor = (routes: ReadonlyArray<ProxyRoute>, url: string): string | n
   return route ? `${route.prefix}${query === undefined ? "" : `?${query}`}` : null
 }
 
+const NOT_ROUTED = JSON.stringify({
+  _tag: "NotFound",
+  message: "internal service routes are not served here"
+})
+
 const requestHostName = (req: IncomingMessage): string => {
   const host = req.headers.host ?? "localhost"
   return host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : (host.split(":")[0] ?? "localhost")
@@ -53,6 +96,12 @@ export const createWebServer = (options: WebOptions): Server => {
   const agent = new Agent({ keepAlive: true, maxFreeSockets: 16 })
   const server = createServer((req, res) => {
     const url = req.url ?? "/"
+    if (reachesInternal(options.routes, url)) {
+      decorate(res)
+      res.writeHead(404, { "content-type": "application/json" })
+      res.end(NOT_ROUTED)
+      return
+    }
     const route = routeFor(options.routes, url)
     if (route) return proxyHttp(route, agent, req, res, decorate)
     decorate(res)
@@ -74,7 +123,8 @@ export const createWebServer = (options: WebOptions): Server => {
   })
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
     const route = routeFor(options.routes, req.url ?? "/")
-    if (route) return proxyUpgrade(route, req, socket, head)
+    if (route && !reachesInternal(options.routes, req.url ?? "/"))
+      return proxyUpgrade(route, req, socket, head)
     socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n")
   })
   server.on("close", () => agent.destroy())

@@ -1,8 +1,8 @@
 /** Everything the datahub runs, given an HTTP server and a database. */
 import { HttpApiBuilder } from "@effect/platform"
-import { DataHubApi } from "@quasar/domain"
+import { DataHubApi, LIVE_PATH } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
-import { AdminAuthLive, ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
+import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
 import { CollectionApiLive } from "./CollectionApi"
@@ -26,8 +26,7 @@ import { BarWriter } from "./store/BarWriter"
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
   Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive, CollectionApiLive]),
   Layer.provide(CollectionHistoryRepo.layer),
-  Layer.provide([LiveApiLive, LiveFeedRoute]),
-  Layer.provide(AdminAuthLive)
+  Layer.provide([LiveApiLive, LiveFeedRoute])
 )
 
 /** Running uploaded code: the workspace (the runner is bundled at start), validation, the pool. */
@@ -51,7 +50,7 @@ export const appLayer = (
   sandboxLimits: Partial<SandboxLimitValues> = {},
   barSource: "pool" | "external" = "pool"
 ) =>
-  HttpService.layer(ApiLive).pipe(
+  HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
     Layer.provide(Health.layer("datahub")),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),

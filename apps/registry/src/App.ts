@@ -2,7 +2,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { RegistryApi } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
-import { AdminAuthLive, ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
+import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { Layer } from "effect"
 import * as AssetRefresh from "./AssetRefresh"
 import { AssetsApiLive } from "./AssetsApi"
@@ -14,17 +14,21 @@ import { CodeRepo } from "./CodeRepo"
 import * as DataHubClient from "./DataHubClient"
 import { HealthApiLive } from "./HealthApi"
 import { MappingsApiLive } from "./MappingsApi"
-import { ProviderSettings } from "./ProviderSettings"
+import { ProviderSettings, ResealOnStart } from "./ProviderSettings"
 import { RefreshOnActivation } from "./RefreshOnActivation"
 
 const ApiLive = HttpApiBuilder.api(RegistryApi).pipe(
-  Layer.provide([HealthApiLive, CodeApiLive, AssetsApiLive, MappingsApiLive]),
-  Layer.provide(AdminAuthLive)
+  Layer.provide([HealthApiLive, CodeApiLive, AssetsApiLive, MappingsApiLive])
 )
 
 /** The Registry with the given built-in provider sources (see node/bundleBuiltins.ts). */
 export const makeApp = (builtins: Layer.Layer<BuiltinSources>) =>
-  Layer.mergeAll(HttpService.layer(ApiLive), BuiltinRegistration, RefreshOnActivation).pipe(
+  Layer.mergeAll(
+    HttpService.layer(RegistryApi, ApiLive),
+    BuiltinRegistration,
+    RefreshOnActivation,
+    ResealOnStart
+  ).pipe(
     Layer.provide(builtins),
     Layer.provide([CodeRegistry.layer, ProviderSettings.layer]),
     Layer.provide(CodeRepo.layer),

@@ -3,7 +3,6 @@
  * stores the listing. Runs on demand (`POST /assets/refresh/{provider}`, and after activation)
  * and daily for every active provider.
  */
-import type { HttpApiError, HttpClientError } from "@effect/platform"
 import type { SqlError } from "@effect/sql"
 import {
   type AssetRefresh as AssetRefreshSchema,
@@ -14,10 +13,10 @@ import {
   ServiceUnavailable
 } from "@quasar/domain"
 import { SchemaState, ServiceConfig } from "@quasar/server"
-import type { Cause, ParseResult } from "effect"
+import type { Cause } from "effect"
 import { DateTime, Duration, Effect, FiberMap, Layer, Option, Schedule, Schema } from "effect"
 import { AssetsRepo } from "./AssetsRepo"
-import { DataHubClient } from "./DataHubClient"
+import { DataHubClient, type SandboxError } from "./DataHubClient"
 
 /** A large provider (EODHD lists 50k+ symbols over several exchanges) takes minutes, not hours. */
 const LIST_TIMEOUT = Duration.minutes(5)
@@ -43,16 +42,13 @@ const databaseDown = (e: SqlError.SqlError) =>
 /** What the caller can do about each way DataHub can fail. */
 const fromDataHub =
   (provider: string, datahubUrl: string) =>
-  (
-    e:
-      | HttpClientError.HttpClientError
-      | HttpApiError.HttpApiDecodeError
-      | ParseResult.ParseError
-      | NotFound
-      | ServiceUnavailable
-      | Cause.TimeoutException
-  ): ServiceUnavailable => {
+  (e: SandboxError | Cause.TimeoutException): ServiceUnavailable => {
     switch (e._tag) {
+      case "Unauthorized":
+      case "TooManyAttempts":
+        return new ServiceUnavailable({
+          message: `DataHub refused the Registry's service credential (${e.message}): set the same QUASAR_SERVICE_TOKEN on both services`
+        })
       case "RequestError":
         return new ServiceUnavailable({
           message: `DataHub is unreachable at ${datahubUrl} (${e.message}): start DataHub or set DATAHUB_URL to where it runs, then retry`
@@ -61,6 +57,10 @@ const fromDataHub =
         return new ServiceUnavailable({
           message: `DataHub at ${datahubUrl} (DATAHUB_URL) failed to list ${provider}'s assets (HTTP ${e.response.status}); see DataHub's log, then retry`
         })
+      case "PayloadTooLarge":
+      case "UnsupportedMediaType":
+      case "LengthRequired":
+      case "InvalidRequest":
       case "HttpApiDecodeError":
         return new ServiceUnavailable({
           message: `DataHub rejected the request to list ${provider}'s assets (${e.message}); check that DataHub and the Registry run the same version`

@@ -6,10 +6,12 @@
  */
 import { type CodeVersion, ServiceUnavailable } from "@quasar/domain"
 import { SchemaState } from "@quasar/server"
-import { Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Effect, Layer, Option, Schedule } from "effect"
 import { BuiltinSources } from "./BuiltinSources"
 import { CodeRegistry } from "./CodeRegistry"
 import { CodeRepo } from "./CodeRepo"
+
+const STARTUP_GRACE_MS = 30_000
 
 export const BuiltinRegistration = Layer.scopedDiscard(
   Effect.gen(function* () {
@@ -17,6 +19,7 @@ export const BuiltinRegistration = Layer.scopedDiscard(
     const registry = yield* CodeRegistry
     const repo = yield* CodeRepo
     const schema = yield* SchemaState.SchemaState
+    const started = yield* Clock.currentTimeMillis
 
     const registerOne = (name: CodeVersion["name"], source: string) =>
       Effect.gen(function* () {
@@ -56,8 +59,15 @@ export const BuiltinRegistration = Layer.scopedDiscard(
         Effect.annotateLogs({ providers: list.map((b) => b.name) })
       )
     }).pipe(
+      // DataHub usually starts alongside and answers within seconds: that wait is expected, not
+      // a warning, until it lasts.
       Effect.tapError((e) =>
-        Effect.logWarning("cannot register built-in providers yet; retrying", { error: e.message })
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          (now - started < STARTUP_GRACE_MS ? Effect.logInfo : Effect.logWarning)(
+            "cannot register built-in providers yet; retrying",
+            { error: e.message }
+          )
+        )
       ),
       Effect.retry(
         Schedule.spaced("2 seconds").pipe(

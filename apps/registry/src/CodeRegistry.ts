@@ -67,9 +67,13 @@ const make = Effect.gen(function* () {
           ? e
           : e._tag === "HttpApiDecodeError"
             ? new InvalidRequest({ message: e.message })
-            : new ServiceUnavailable({
-                message: `DataHub at ${config.datahubUrl} could not validate the code (${e.message}): start DataHub or set DATAHUB_URL`
-              })
+            : e._tag === "Unauthorized" || e._tag === "TooManyAttempts"
+              ? new ServiceUnavailable({
+                  message: `DataHub refused the Registry's service credential (${e.message}): set the same QUASAR_SERVICE_TOKEN on both services`
+                })
+              : new ServiceUnavailable({
+                  message: `DataHub at ${config.datahubUrl} could not validate the code (${e.message}): start DataHub or set DATAHUB_URL`
+                })
       )
     )
 

@@ -2,6 +2,11 @@
  * Mappings as CSV (RFC 4180): header `common_symbol,source,symbol`, CRLF line ends, a field
  * quoted when it holds a comma, a quote or a line break (symbols may contain commas: `A,B` is a
  * valid symbol). Import accepts LF line ends too, and reports the first problem with its line.
+ *
+ * Formula injection: a spreadsheet runs a cell starting with `=`, `+`, `-` or `@` (and tab or
+ * CR) as a formula, so such a cell is exported with a leading apostrophe, the spreadsheet's
+ * "this is text" mark (a cell starting with an apostrophe gets one too). Import drops an
+ * apostrophe followed by one of those characters, so an exported file reads back unchanged.
  */
 import { InvalidRequest, MappingInput } from "@quasar/domain"
 import { Either, ParseResult, Schema } from "effect"
@@ -12,10 +17,22 @@ export const MAX_ROWS = 50_000
 
 const quote = (field: string) => (/[",\r\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)
 
+const FORMULA_START = /^[=+\-@\t\r']/
+
+/** A cell a spreadsheet opens as text, never as a formula. */
+export const defuse = (cell: string) => (FORMULA_START.test(cell) ? `'${cell}` : cell)
+
+/** The cell `defuse` was given. */
+export const restore = (cell: string) =>
+  cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell
+
 export const format = (
   mappings: ReadonlyArray<{ readonly commonSymbol: string; readonly source: string; readonly symbol: string }>
 ) =>
-  [HEADER.join(","), ...mappings.map((m) => [m.commonSymbol, m.source, m.symbol].map(quote).join(","))]
+  [
+    HEADER.join(","),
+    ...mappings.map((m) => [m.commonSymbol, m.source, m.symbol].map((cell) => quote(defuse(cell))).join(","))
+  ]
     .map((line) => `${line}\r\n`)
     .join("")
 
@@ -106,7 +123,11 @@ export const parse = (text: string): Either.Either<Array<MappingInput>, InvalidR
           invalid(row.line, `expected 3 fields (${HEADER.join(",")}), found ${row.fields.length}`)
         )
       const [commonSymbol, source, symbol] = row.fields
-      const decoded = decodeInput({ commonSymbol, source, symbol })
+      const decoded = decodeInput({
+        commonSymbol: commonSymbol === undefined ? undefined : restore(commonSymbol),
+        source,
+        symbol: symbol === undefined ? undefined : restore(symbol)
+      })
       if (Either.isLeft(decoded))
         return Either.left(invalid(row.line, ParseResult.TreeFormatter.formatErrorSync(decoded.left)))
       inputs.push(decoded.right)

@@ -1,11 +1,20 @@
 /**
  * Provider settings as users edit them: checked against the settings schema in the manifest of
- * the provider's current (or newest valid) version; secrets sealed with QUASAR_SECRET_KEY and
- * never returned — the view only says which secrets are set.
+ * the provider's current (or newest valid) version; secrets sealed with QUASAR_SECRET_KEY, bound
+ * to their provider and setting, and never returned — the view only says which secrets are set.
+ * At start, secrets still in the v1 envelope are re-sealed as v2 (`ResealOnStart`).
  */
+import { SqlClient } from "@effect/sql"
 import { type CodeVersion, InvalidRequest, NotFound, settingValueProblem } from "@quasar/domain"
-import { ChangeFeed, ProviderSettingsRepo, SecretBox, ServiceConfig, type SettingValue } from "@quasar/server"
-import { Context, Effect, Layer, Option } from "effect"
+import {
+  ChangeFeed,
+  ProviderSettingsRepo,
+  SchemaState,
+  SecretBox,
+  ServiceConfig,
+  type SettingValue
+} from "@quasar/server"
+import { Context, Effect, Layer, Option, Schedule } from "effect"
 import { CODE_CHANNEL } from "./CodeRegistry"
 import { CodeRepo } from "./CodeRepo"
 
@@ -16,6 +25,7 @@ const make = Effect.gen(function* () {
   const code = yield* CodeRepo
   const feed = yield* ChangeFeed.ChangeFeed
   const config = yield* ServiceConfig
+  const sql = yield* SqlClient.SqlClient
   const box = yield* Effect.transposeOption(Option.map(config.secretKey, SecretBox.make))
 
   const fieldsOf = (name: Name) =>
@@ -72,14 +82,54 @@ const make = Effect.gen(function* () {
               message: `"${key}" is a secret and QUASAR_SECRET_KEY is not set: set it to store secrets`
             })
           )
-        secrets[key] = yield* box.value.seal(String(value))
+        secrets[key] = yield* box.value.seal(String(value), { provider: name, setting: key })
       }
       yield* repo.write(name, { values, secrets })
       yield* feed.publish(CODE_CHANNEL, { event: "settings", name })
       return yield* view(name)
     }).pipe(Effect.withSpan("ProviderSettings.update", { attributes: { name } }))
 
-  return { view, update } as const
+  /**
+   * Re-seals every v1 secret as v2, one provider per transaction (its row locked, so a
+   * concurrent update is not lost). Idempotent: v2 values are left alone, and a value that does
+   * not open with the current key is kept as it is and reported. Returns how many were re-sealed.
+   */
+  const resealLegacy = Effect.gen(function* () {
+    if (Option.isNone(box)) return 0
+    const names = yield* sql<{ name: string }>`
+      SELECT name FROM provider_settings
+      WHERE EXISTS (SELECT 1 FROM jsonb_each_text(secrets) s WHERE s.value LIKE 'v1:%')`
+    let resealed = 0
+    for (const { name } of names) {
+      resealed += yield* sql.withTransaction(
+        Effect.gen(function* () {
+          const [row] = yield* sql<{ secrets: Record<string, string> }>`
+            SELECT secrets FROM provider_settings WHERE name = ${name} FOR UPDATE`
+          const secrets = { ...row?.secrets }
+          let count = 0
+          for (const [key, envelope] of Object.entries(secrets)) {
+            if (!SecretBox.isLegacy(envelope)) continue
+            const binding = { provider: name, setting: key }
+            const plain = yield* Effect.option(box.value.open(envelope, binding))
+            if (Option.isNone(plain)) {
+              yield* Effect.logError("a v1 secret does not open with QUASAR_SECRET_KEY; left as it is").pipe(
+                Effect.annotateLogs(binding)
+              )
+              continue
+            }
+            secrets[key] = yield* box.value.seal(plain.value, binding)
+            count++
+          }
+          if (count > 0)
+            yield* sql`UPDATE provider_settings SET secrets = ${JSON.stringify(secrets)}::jsonb WHERE name = ${name}`
+          return count
+        })
+      )
+    }
+    return resealed
+  }).pipe(Effect.withSpan("ProviderSettings.resealLegacy"))
+
+  return { view, update, resealLegacy } as const
 })
 
 export class ProviderSettings extends Context.Tag("@quasar/registry/ProviderSettings")<
@@ -90,3 +140,26 @@ export class ProviderSettings extends Context.Tag("@quasar/registry/ProviderSett
     Layer.provide([ProviderSettingsRepo.layer, CodeRepo.layer])
   )
 }
+
+/** Re-seals v1 secrets once the schema is ready, retrying while the database is unavailable. */
+export const ResealOnStart = Layer.scopedDiscard(
+  Effect.gen(function* () {
+    const settings = yield* ProviderSettings
+    const schema = yield* SchemaState.SchemaState
+    yield* schema.ready.pipe(
+      Effect.zipRight(settings.resealLegacy),
+      Effect.tap((n) =>
+        n > 0
+          ? Effect.logInfo("provider secrets re-sealed as v2").pipe(Effect.annotateLogs({ resealed: n }))
+          : Effect.void
+      ),
+      Effect.tapError((e) =>
+        Effect.logWarning("cannot re-seal provider secrets yet; retrying").pipe(
+          Effect.annotateLogs({ error: e.message })
+        )
+      ),
+      Effect.retry(Schedule.spaced("10 seconds")),
+      Effect.forkScoped
+    )
+  })
+)

@@ -102,7 +102,7 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
       const [row] = yield* sql<{
         secrets: Record<string, string>
       }>`SELECT secrets FROM provider_settings WHERE name = 'acme'`
-      expect(row?.secrets.apiKey).toMatch(/^v1:/)
+      expect(row?.secrets.apiKey).toMatch(/^v2:/)
       expect(JSON.stringify(row)).not.toContain("s3cret")
 
       const unknown = yield* api.code

@@ -25,6 +25,7 @@ import {
   RegistryApi,
   SandboxGroup
 } from "@quasar/domain"
+import { AuthThrottle, BodyPolicy, RouteTable, ServiceAuthLive, ServiceConfig } from "@quasar/server"
 import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
 import { Context, DateTime, Effect, Layer } from "effect"
 import { AppLive } from "../src/App"
@@ -103,6 +104,10 @@ const serverLayer = (listings: Map<string, Listing>) =>
   HttpApiBuilder.serve().pipe(
     Layer.provide(HttpApiBuilder.api(FakeApi).pipe(Layer.provide([HealthLive, SandboxLive]))),
     Layer.provide(Layer.succeed(Listings, listings)),
+    // The real guards: the fake refuses a Registry that does not send the service credential.
+    Layer.provide([ServiceAuthLive, BodyPolicy.layer(RouteTable.make(FakeApi))]),
+    Layer.provide(AuthThrottle.layer),
+    Layer.provide(ServiceConfig.layer(TestService.testConfig())),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
   )
 

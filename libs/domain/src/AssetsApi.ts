@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { Asset, AssetClass, AssetStatus } from "./Asset"
 import { AdminAuth } from "./Auth"
+import { BodyPolicy } from "./BodyPolicy"
 import { ProviderName } from "./Common"
 import { Conflict, NotFound, ServiceUnavailable } from "./Errors"
 
@@ -49,4 +50,5 @@ export class AssetsGroup extends HttpApiGroup.make("assets")
         "Ask DataHub to run the active version's listAssets and store the result"
       )
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Assets offered by each provider") {}

@@ -1,6 +1,7 @@
 /** DataHub: stored bars. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { DateTime, ParseResult, Schema } from "effect"
+import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
 import { InvalidRequest, NotFound } from "./Errors"
 import { TimeframeFromString } from "./Timeframe"
@@ -135,4 +136,5 @@ export class BarsGroup extends HttpApiGroup.make("bars")
         "The newest bar of a series: the forming one if live, else the last closed"
       )
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Stored OHLCV bars") {}

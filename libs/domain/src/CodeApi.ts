@@ -2,11 +2,14 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminAuth } from "./Auth"
+import { BodyPolicy, limitBody, MiB } from "./BodyPolicy"
 import { CodeKind, CodeLanguage, CodeVersion } from "./CodeVersion"
-import { ProviderName } from "./Common"
+import { ProviderName, SerialId } from "./Common"
 import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./Errors"
 
 export const MAX_SOURCE_BYTES = 1_048_576
+/** 1 MiB of source is at most 6 MiB of JSON (a control character escapes to `\u00XX`), plus the other fields. */
+export const CODE_BODY_LIMIT = 7 * MiB
 
 export const UploadCode = Schema.Struct({
   kind: CodeKind.annotations({ description: "provider (market data) or broker (order execution)" }),
@@ -57,10 +60,7 @@ export const SettingsInput = Schema.Struct({
 }).annotations({ description: "null clears a setting (a secret included)" })
 
 const name = HttpApiSchema.param("name", ProviderName)
-const version = HttpApiSchema.param(
-  "version",
-  Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 2_147_483_647))
-)
+const version = HttpApiSchema.param("version", Schema.NumberFromString.pipe(Schema.compose(SerialId)))
 
 export class CodeGroup extends HttpApiGroup.make("code")
   .add(HttpApiEndpoint.get("list", "/code").addSuccess(Schema.Array(CodeSummary)))
@@ -75,6 +75,7 @@ export class CodeGroup extends HttpApiGroup.make("code")
       .addError(Conflict)
       .addError(ServiceUnavailable)
       .middleware(AdminAuth)
+      .pipe(limitBody(CODE_BODY_LIMIT))
       .annotate(
         OpenApi.Description,
         "Upload a module; it becomes version n+1 and is validated in DataHub's sandbox"
@@ -127,4 +128,5 @@ export class CodeGroup extends HttpApiGroup.make("code")
       .addError(InvalidRequest)
       .middleware(AdminAuth)
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Provider and broker code: versions, validation, activation, settings") {}

@@ -5,6 +5,7 @@
  */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName, Timestamp } from "./Common"
 import { TimeframeFromString } from "./Timeframe"
 
@@ -58,4 +59,5 @@ export class CollectionGroup extends HttpApiGroup.make("collection")
       .addSuccess(CollectionHistory)
       .annotate(OpenApi.Description, "Why bars are (or are not) there: the runs that covered a range")
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Collection history per series") {}

@@ -10,6 +10,15 @@ export const ProviderName = Schema.String.pipe(
 })
 export type ProviderName = typeof ProviderName.Type
 
+/**
+ * A row id as the database stores it (`serial`/`integer`): 1 to 2³¹−1. Larger numbers cannot name
+ * a row, so they are refused as bad input instead of overflowing in a query.
+ */
+export const SerialId = Schema.Int.pipe(Schema.between(1, 2_147_483_647)).annotations({
+  identifier: "SerialId",
+  description: "a positive id, at most 2147483647"
+})
+
 /** A symbol as a provider, broker or user writes it (`XBT/USD`, `AAPL.US`, `BTC/USD`). */
 export const MarketSymbol = Schema.String.pipe(
   Schema.trimmed(),

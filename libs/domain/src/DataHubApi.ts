@@ -2,6 +2,7 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { BarsGroup } from "./BarsApi"
 import { CollectionGroup } from "./CollectionApi"
 import { HealthGroup } from "./HealthApi"
+import { markInternalOperations } from "./Internal"
 import { LiveGroup } from "./LiveApi"
 import { SandboxGroup } from "./SandboxApi"
 import { SubscriptionsGroup } from "./SubscriptionsApi"
@@ -14,5 +15,6 @@ export class DataHubApi extends HttpApi.make("datahub")
   .add(BarsGroup)
   .add(LiveGroup)
   .add(CollectionGroup)
+  .annotate(OpenApi.Transform, markInternalOperations)
   .annotate(OpenApi.Title, "Quasar DataHub")
   .annotate(OpenApi.Description, "Subscriptions, collection, live streams and bars") {}

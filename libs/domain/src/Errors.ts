@@ -36,6 +36,37 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()(
   HttpApiSchema.annotations({ status: 403 })
 ) {}
 
+/**
+ * Too many wrong credentials from this client address: nothing is checked until
+ * `retryAfterSeconds` have passed (the same value is in the `Retry-After` header).
+ */
+export class TooManyAttempts extends Schema.TaggedError<TooManyAttempts>()(
+  "TooManyAttempts",
+  { message: Schema.String, retryAfterSeconds: Schema.Int },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
+
+/** The request body is larger than the endpoint accepts; nothing of it was read. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { message: Schema.String, limitBytes: Schema.Int },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/** The request body's `Content-Type` is not one the endpoint documents. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  { message: Schema.String, accepted: Schema.Array(Schema.String) },
+  HttpApiSchema.annotations({ status: 415 })
+) {}
+
+/** A request body must declare its size (`Content-Length`), so it can be refused before it is read. */
+export class LengthRequired extends Schema.TaggedError<LengthRequired>()(
+  "LengthRequired",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 411 })
+) {}
+
 /** A dependency (database, the other service) is down; retry later. */
 export class ServiceUnavailable extends Schema.TaggedError<ServiceUnavailable>()(
   "ServiceUnavailable",

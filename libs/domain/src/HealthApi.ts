@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { BodyPolicy } from "./BodyPolicy"
 
 export const DatabaseBackend = Schema.Literal("timescaledb", "postgresql", "unknown")
 
@@ -41,4 +42,5 @@ export class HealthGroup extends HttpApiGroup.make("health")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/plain; version=0.0.4" }))
       .annotate(OpenApi.Summary, "Prometheus metrics")
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Liveness and readiness") {}

@@ -1,6 +1,7 @@
 /** DataHub: the state of live streams (the bars themselves come over the `/live` WebSocket). */
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName, Timestamp } from "./Common"
 import { SubscriptionId } from "./Subscription"
 import { Timeframe } from "./Timeframe"
@@ -38,4 +39,5 @@ export const LiveStatus = Schema.Struct({
 
 export class LiveGroup extends HttpApiGroup.make("live")
   .add(HttpApiEndpoint.get("status", "/live/status").addSuccess(LiveStatus))
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Live provider connections and per-subscription lag") {}

@@ -3,6 +3,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/p
 import { Schema } from "effect"
 import { AssetMapping } from "./AssetMapping"
 import { AdminAuth } from "./Auth"
+import { BodyPolicy, limitBody, MiB } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
 import { Conflict, NotFound } from "./Errors"
 
@@ -19,6 +20,9 @@ export const MappingSuggestion = Schema.Struct({
   symbol: MarketSymbol,
   reason: Schema.String
 }).annotations({ identifier: "MappingSuggestion" })
+
+/** 50,000 mappings of 64-character symbols, as JSON or CSV, with room to spare. */
+export const MAPPINGS_BODY_LIMIT = 16 * MiB
 
 export const BulkResult = Schema.Struct({
   created: Schema.Int,
@@ -73,6 +77,7 @@ export class MappingsGroup extends HttpApiGroup.make("mappings")
       .setPayload(Schema.Struct({ mappings: Schema.Array(MappingInput).pipe(Schema.maxItems(50_000)) }))
       .addSuccess(BulkResult)
       .middleware(AdminAuth)
+      .pipe(limitBody(MAPPINGS_BODY_LIMIT))
   )
   .add(
     HttpApiEndpoint.get("exportCsv", "/mappings.csv").addSuccess(
@@ -85,6 +90,7 @@ export class MappingsGroup extends HttpApiGroup.make("mappings")
       .addSuccess(BulkResult)
       .addError(InvalidRows)
       .middleware(AdminAuth)
+      .pipe(limitBody(MAPPINGS_BODY_LIMIT))
       .annotate(
         OpenApi.Description,
         "Body: CSV (RFC 4180, text/csv) with the header common_symbol,source,symbol and a mapping per line, " +
@@ -92,4 +98,5 @@ export class MappingsGroup extends HttpApiGroup.make("mappings")
           "imports nothing: the 400 lists every bad row with its line."
       )
   )
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Asset mappings between common symbols and provider/broker symbols") {}

@@ -1,11 +1,11 @@
 import { Schema } from "effect"
-import { MarketSymbol, ProviderName, Timestamp } from "./Common"
+import { MarketSymbol, ProviderName, SerialId, Timestamp } from "./Common"
 import { Timeframe } from "./Timeframe"
 
 export const SubscriptionMode = Schema.Literal("history", "live", "both")
 export type SubscriptionMode = typeof SubscriptionMode.Type
 
-export const SubscriptionId = Schema.Int.pipe(Schema.positive(), Schema.brand("SubscriptionId"))
+export const SubscriptionId = SerialId.pipe(Schema.brand("SubscriptionId"))
 export type SubscriptionId = typeof SubscriptionId.Type
 
 export const SubscriptionStatus = Schema.Literal("backfilling", "current", "paused", "error")

@@ -2,6 +2,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminAuth } from "./Auth"
+import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName, Timestamp } from "./Common"
 import { Conflict, InvalidRequest, NotFound } from "./Errors"
 import { Subscription, SubscriptionId, SubscriptionMode, SubscriptionStatus } from "./Subscription"
@@ -77,4 +78,5 @@ export class SubscriptionsGroup extends HttpApiGroup.make("subscriptions")
       .annotate(OpenApi.Description, "Stop collecting; stored bars stay unless purge=true")
   )
   .add(HttpApiEndpoint.get("coverage")`/subscriptions/${id}/coverage`.addSuccess(Coverage).addError(NotFound))
+  .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "What DataHub collects, and how far it got") {}

@@ -1,38 +1,32 @@
+/** `AdminAuth` (people's writes): the admin token; none → 401, a wrong one → 403. */
 import { AdminAuth, Forbidden, Unauthorized } from "@quasar/domain"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Layer, Option } from "effect"
+import { AuthThrottle } from "./AuthThrottle"
+import * as Bearer from "./Bearer"
 import { ServiceConfig } from "./ServiceConfig"
 
-/** Constant-time comparison, so a wrong token's timing says nothing about the right one. */
-const same = (a: string, b: string) => {
-  const x = new TextEncoder().encode(a)
-  const y = new TextEncoder().encode(b)
-  let diff = x.length ^ y.length
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0)
-  return diff === 0
+const refusals: Record<Exclude<Bearer.Verdict, "valid">, Unauthorized | Forbidden> = {
+  missing: new Unauthorized({
+    message: "this write needs the header Authorization: Bearer <QUASAR_ADMIN_TOKEN>"
+  }),
+  malformed: new Unauthorized({ message: "the Authorization header must be: Bearer <QUASAR_ADMIN_TOKEN>" }),
+  wrong: new Forbidden({ message: "the bearer token is not the admin token" })
 }
+
+const disabled = new Unauthorized({
+  message: "writes are disabled: start the service with QUASAR_ADMIN_TOKEN set"
+})
 
 export const AdminAuthLive = Layer.effect(
   AdminAuth,
-  Effect.map(ServiceConfig, (config) =>
-    AdminAuth.of({
-      bearer: (token) => {
-        const given = Redacted.value(token).trim()
-        if (Option.isNone(config.adminToken))
-          return Effect.fail(
-            new Unauthorized({
-              message: "writes are disabled: start the service with QUASAR_ADMIN_TOKEN set"
-            })
-          )
-        if (given === "")
-          return Effect.fail(
-            new Unauthorized({
-              message: "this write needs the header Authorization: Bearer <QUASAR_ADMIN_TOKEN>"
-            })
-          )
-        return same(given, Redacted.value(config.adminToken.value))
-          ? Effect.void
-          : Effect.fail(new Forbidden({ message: "the bearer token is not the admin token" }))
-      }
+  Effect.gen(function* () {
+    const config = yield* ServiceConfig
+    const throttle = yield* AuthThrottle
+    const check = Effect.flatMap(Bearer.verify(throttle, config.adminToken), (verdict) =>
+      verdict === "valid" ? Effect.void : Effect.fail(refusals[verdict])
+    )
+    return AdminAuth.of({
+      adminToken: () => (Option.isNone(config.adminToken) ? Effect.fail(disabled) : check)
     })
-  )
+  })
 )

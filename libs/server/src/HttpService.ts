@@ -1,67 +1,69 @@
 /**
- * Serves an HttpApi the same way in both services: OpenAPI at `/openapi.json`, Swagger UI at
- * `/docs`, CORS for the dev UI, a JSON 404 for unknown routes, and one structured log line per
- * request (inside the request's span, so it carries the trace id).
+ * Serves an HttpApi the same way in every service: OpenAPI at `/openapi.json`, Swagger UI at
+ * `/docs`, the guards (`AdminAuth`, `ServiceAuth`, `BodyPolicy`, credential throttling), CORS
+ * for the configured origins only, and the edge of every request (`RequestEdge`): metrics by
+ * route template, one structured log line, and the finishing touches of error answers.
  */
 import {
   type HttpApi,
   HttpApiBuilder,
-  HttpApiSwagger,
-  HttpApp,
+  type HttpApiGroup,
+  HttpIncomingMessage,
   HttpMiddleware,
-  HttpServer,
-  HttpServerError,
-  HttpServerRequest,
-  HttpServerResponse
+  HttpServer
 } from "@effect/platform"
-import { Effect, Exit, Layer, Metric, MetricLabel } from "effect"
-import * as Metrics from "./Metrics"
+import { Effect, Layer, Option } from "effect"
+import { AdminAuthLive } from "./AdminAuth"
+import * as ApiDocs from "./ApiDocs"
+import { AuthThrottle } from "./AuthThrottle"
+import * as BodyPolicy from "./BodyPolicy"
+import * as RequestEdge from "./RequestEdge"
+import * as RouteTable from "./RouteTable"
+import { ServiceAuthLive } from "./ServiceAuth"
+import { ServiceConfig } from "./ServiceConfig"
 
-/** Numeric path segments (ids, versions) folded so routes keep a small label cardinality. */
-const routeOf = (path: string) => path.replace(/\/\d+(?=\/|$)/g, "/:n")
-const labelsOf = (tags: Record<string, string>) =>
-  Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
+export interface Options {
+  /** Routes served outside the API (a WebSocket), for the metrics' route label. */
+  readonly extraRoutes?: ReadonlyArray<{ readonly method: string; readonly template: string }>
+}
 
-const requestLog = HttpMiddleware.make((app) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    const started = Date.now()
-    const path = request.url.split("?")[0] ?? request.url
-    // The router answers an unknown route with an empty 404 (already sent by the time a failure
-    // reaches this middleware), so rewrite it just before it is sent.
-    yield* HttpApp.appendPreResponseHandler((_, res) =>
-      Effect.succeed(
-        res.status === 404 && res.body._tag === "Empty"
-          ? HttpServerResponse.unsafeJson(
-              { _tag: "NotFound", message: `no route for ${request.method} ${path}; see /docs for the API` },
-              { status: 404 }
-            )
-          : res
-      )
-    )
-    const exit = yield* Effect.exit(app)
-    const status = Exit.isSuccess(exit) ? exit.value.status : HttpServerError.exitResponse(exit).status
-    const durationMs = Date.now() - started
-    const tags = { method: request.method, route: routeOf(path), status: String(status) }
-    yield* Metric.increment(Metric.taggedWithLabels(Metrics.httpRequests, labelsOf(tags)))
-    yield* Metric.update(Metric.taggedWithLabels(Metrics.httpDuration, labelsOf(tags)), durationMs / 1000)
-    // 503 is an answer with a reason (a dependency is down), not a failure of this service.
-    const log =
-      status >= 500 && status !== 503 ? Effect.logError : status >= 400 ? Effect.logWarning : Effect.logInfo
-    yield* log("http request").pipe(
-      Effect.annotateLogs({ method: request.method, path, status, durationMs }),
-      Effect.annotateLogs(Exit.isFailure(exit) ? { error: String(exit.cause) } : {})
-    )
-    return yield* exit
+const servedRoutes = [
+  { method: "GET", template: "/openapi.json" },
+  { method: "GET", template: ApiDocs.DOCS_PATH },
+  { method: "GET", template: `${ApiDocs.DOCS_PATH}/*` }
+]
+
+/** CORS for `QUASAR_CORS_ORIGINS` only; with none configured, no CORS headers at all. */
+const cors = Layer.unwrapEffect(
+  Effect.map(ServiceConfig, ({ corsOrigins }) => {
+    if (corsOrigins.length === 0) return Layer.empty
+    const allowed = new Set(corsOrigins)
+    return HttpApiBuilder.middlewareCors({
+      allowedOrigins: (origin) => allowed.has(origin),
+      allowedHeaders: ["authorization", "content-type"],
+      maxAge: 600
+    })
   })
 )
 
 /** The HTTP server layer for `api`, given the layer that implements it. */
-export const layer = <E, R>(apiLayer: Layer.Layer<HttpApi.Api, E, R>) =>
-  HttpApiBuilder.serve(requestLog).pipe(
-    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+export const layer = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, AE, AR, E, R>(
+  api: HttpApi.HttpApi<Id, Groups, AE, AR>,
+  apiLayer: Layer.Layer<HttpApi.Api, E, R>,
+  options: Options = {}
+) => {
+  const routes = RouteTable.make(api, [...servedRoutes, ...(options.extraRoutes ?? [])])
+  // The platform reads at most this much of a body; each endpoint's own limit is smaller or equal.
+  const maxBody = HttpMiddleware.make((app) =>
+    HttpIncomingMessage.withMaxBodySize(app, Option.some(routes.largestBody))
+  )
+  return HttpApiBuilder.serve((app) => RequestEdge.middleware(routes)(maxBody(app))).pipe(
+    Layer.provide(ApiDocs.layer),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-    Layer.provide(HttpApiBuilder.middlewareCors()),
+    Layer.provide(cors),
     Layer.provide(apiLayer),
+    Layer.provide(Layer.mergeAll(AdminAuthLive, ServiceAuthLive, BodyPolicy.layer(routes))),
+    Layer.provide(AuthThrottle.layer),
     HttpServer.withLogAddress
   )
+}

@@ -55,7 +55,7 @@ const make = Effect.gen(function* () {
       Object.assign(out, stored.values)
       for (const [key, envelope] of Object.entries(stored.secrets)) {
         if (Option.isNone(box)) continue
-        out[key] = yield* box.value.open(envelope)
+        out[key] = yield* box.value.open(envelope, { provider: name, setting: key })
       }
       return out
     })

@@ -21,6 +21,7 @@ const latest = Math.max(...migrations.map((m) => m.id))
 class TestApi extends HttpApi.make("test").add(HealthGroup) {}
 
 const AppLive = HttpService.layer(
+  TestApi,
   HttpApiBuilder.api(TestApi).pipe(
     Layer.provide(
       HttpApiBuilder.group(TestApi, "health", (handlers) =>

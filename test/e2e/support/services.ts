@@ -14,6 +14,8 @@ export interface Services {
   readonly registryUrl: string
   readonly datahubUrl: string
   readonly adminToken: string
+  /** What the services send each other on their `/internal/` routes. */
+  readonly serviceToken: string
   readonly logs: () => string
   readonly stop: () => Promise<void>
 }
@@ -34,7 +36,8 @@ export const startServices = async (dataDir: string): Promise<Services> => {
   const [registryPort, datahubPort] = [await freePort(), await freePort()]
   const registryUrl = `http://127.0.0.1:${registryPort}`
   const datahubUrl = `http://127.0.0.1:${datahubPort}`
-  const adminToken = randomBytes(18).toString("base64url")
+  const adminToken = randomBytes(32).toString("base64url")
+  const serviceToken = randomBytes(32).toString("base64url")
   const env = {
     HOST: "127.0.0.1",
     REGISTRY_PORT: String(registryPort),
@@ -45,6 +48,7 @@ export const startServices = async (dataDir: string): Promise<Services> => {
     DATABASE_POOL_SIZE: "5",
     QUASAR_DATA_DIR: dataDir,
     QUASAR_ADMIN_TOKEN: adminToken,
+    QUASAR_SERVICE_TOKEN: serviceToken,
     QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
     LOG_LEVEL: "Warn"
   }
@@ -67,5 +71,5 @@ export const startServices = async (dataDir: string): Promise<Services> => {
     await stop()
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs()}`)
   }
-  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, logs, stop }
+  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken, logs, stop }
 }

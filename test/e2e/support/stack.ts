@@ -25,6 +25,7 @@ export interface Stack {
   readonly registryUrl: string
   readonly datahubUrl: string
   readonly adminToken: string
+  readonly serviceToken: string
   readonly api: ApiClients
   readonly browser: Browser
   readonly page: Page
@@ -84,6 +85,7 @@ export const startStack = async (): Promise<Stack> => {
       registryUrl: services.registryUrl,
       datahubUrl: services.datahubUrl,
       adminToken: services.adminToken,
+      serviceToken: services.serviceToken,
       api,
       browser,
       page,

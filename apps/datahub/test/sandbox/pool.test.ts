@@ -36,7 +36,8 @@ const settings = (name: string, values: Record<string, unknown>, secrets: Record
     const config = yield* ServiceConfig
     const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
     const sealed: Record<string, string> = {}
-    for (const [key, value] of Object.entries(secrets)) sealed[key] = yield* box.seal(value)
+    for (const [key, value] of Object.entries(secrets))
+      sealed[key] = yield* box.seal(value, { provider: name, setting: key })
     yield* sql`INSERT INTO provider_settings (name, "values", secrets)
       VALUES (${name}, ${JSON.stringify(values)}::jsonb, ${JSON.stringify(sealed)}::jsonb)
       ON CONFLICT (name) DO UPDATE SET "values" = excluded."values", secrets = excluded.secrets`

@@ -1,5 +1,5 @@
 /** What the sandbox tests share: the app under test, the derived client, and the health check. */
-import { HttpApiClient } from "@effect/platform"
+import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { type CodeKind, type CodeLanguage, DataHubApi, ProviderName } from "@quasar/domain"
 import { SchemaState } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
@@ -20,9 +20,12 @@ export const testApp = TestService.layer(
   })
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
 
+/** The client the Registry is: its calls carry the service credential the sandbox routes need. */
 export const client = Effect.zipRight(
   Effect.flatMap(SchemaState.SchemaState, (s) => s.ready),
-  HttpApiClient.make(DataHubApi)
+  HttpApiClient.make(DataHubApi, {
+    transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(TestService.SERVICE_TOKEN))
+  })
 )
 
 export const validate = (

@@ -8,14 +8,22 @@ import type { HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { ConfigProvider, Effect, Either, Layer, Option } from "effect"
+import type { SwaggerAssets } from "../ApiDocs"
 import type * as BulkCopy from "../BulkCopy"
 import * as Database from "../Database"
 import { DatabaseUrl } from "../DatabaseUrl"
 import * as Logging from "../Logging"
-import { describeConfigError, ServiceConfig, type ServiceConfigValues, serviceConfig } from "../ServiceConfig"
+import {
+  describeConfigError,
+  ServiceConfig,
+  type ServiceConfigValues,
+  serviceConfig,
+  startupWarnings
+} from "../ServiceConfig"
 import * as Telemetry from "../Telemetry"
 import * as EmbeddedPostgres from "./EmbeddedPostgres"
 import * as GracefulHttpServer from "./GracefulHttpServer"
+import * as SwaggerAssetsLive from "./SwaggerAssets"
 
 export interface ServiceDefinition<A, E> {
   readonly name: "registry" | "datahub"
@@ -33,6 +41,7 @@ export interface ServiceDefinition<A, E> {
     | BulkCopy.BulkCopy
     | DatabaseUrl
     | ServiceConfig
+    | SwaggerAssets
   >
 }
 
@@ -66,13 +75,14 @@ export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
       Layer.provide(NodeHttpServer.layer(() => http.server, { port: config.port, host: config.host })),
       Layer.provide(Database.layer({ poolSize: config.poolSize, applicationName: `quasar-${service.name}` })),
       Layer.provideMerge(databaseUrl),
-      Layer.provide(ServiceConfig.layer(config))
+      Layer.provide(ServiceConfig.layer(config)),
+      Layer.provide(SwaggerAssetsLive.layer)
     )
   // Built after everything else, so released first: in-flight requests finish while the app's
   // handler and the database pool are still there.
   const drainFirst = Layer.scopedDiscard(Effect.addFinalizer(() => http.drain)).pipe(Layer.provide(main))
   NodeRuntime.runMain(
-    Layer.launch(drainFirst).pipe(
+    Effect.zipRight(startupWarnings(config), Layer.launch(drainFirst)).pipe(
       Effect.provide(Telemetry.layer(service.name, config.otlpEndpoint)),
       Effect.provide(Logging.layer(service.name, config.logLevel))
     ),

@@ -7,13 +7,17 @@ import { type HttpRouter, type HttpServer, HttpServer as HttpServerTag } from "@
 import { NodeHttpServer } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import type { SwaggerAssets } from "../ApiDocs"
 import type * as BulkCopy from "../BulkCopy"
 import * as Database from "../Database"
 import type { DatabaseUrl } from "../DatabaseUrl"
+import * as SwaggerAssetsLive from "../node/SwaggerAssets"
 import { ServiceConfig, type ServiceConfigValues } from "../ServiceConfig"
 import * as TestDatabase from "./TestDatabase"
 
-export const ADMIN_TOKEN = "test-admin-token"
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+/** What the services send each other on `/internal/` routes. */
+export const SERVICE_TOKEN = "test-service-token-0123456789abcdef"
 
 export const testConfig = (overrides: Partial<ServiceConfigValues> = {}): ServiceConfigValues => ({
   port: 0,
@@ -24,6 +28,10 @@ export const testConfig = (overrides: Partial<ServiceConfigValues> = {}): Servic
   dataDir: ".quasar-test",
   embeddedDbPort: 0,
   adminToken: Option.some(Redacted.make(ADMIN_TOKEN)),
+  serviceToken: Option.some(Redacted.make(SERVICE_TOKEN)),
+  corsOrigins: [],
+  // Tests send wrong tokens on purpose, many per second; the production limit has its own test.
+  authThrottle: { maxFailures: 1_000, windowSeconds: 60 },
   secretKey: Option.some(Redacted.make("test-secret-key-0123456789abcdef")),
   registryUrl: "http://127.0.0.1:8080",
   datahubUrl: "http://127.0.0.1:8081",
@@ -41,6 +49,7 @@ export const layer = <A, E>(
     | BulkCopy.BulkCopy
     | DatabaseUrl
     | ServiceConfig
+    | SwaggerAssets
   >,
   database: Layer.Layer<DatabaseUrl> = TestDatabase.layer,
   config: ServiceConfigValues = testConfig()
@@ -49,7 +58,8 @@ export const layer = <A, E>(
     Layer.provideMerge(NodeHttpServer.layerTest),
     Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-test" })),
     Layer.provideMerge(database),
-    Layer.provideMerge(ServiceConfig.layer(config))
+    Layer.provideMerge(ServiceConfig.layer(config)),
+    Layer.provide(SwaggerAssetsLive.layer)
   )
 
 /**
@@ -67,6 +77,7 @@ export const start = <A, E>(
     | BulkCopy.BulkCopy
     | DatabaseUrl
     | ServiceConfig
+    | SwaggerAssets
   >,
   database: Layer.Layer<DatabaseUrl>,
   config: ServiceConfigValues = testConfig()
@@ -77,7 +88,8 @@ export const start = <A, E>(
         Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
         Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-test" })),
         Layer.provideMerge(database),
-        Layer.provideMerge(ServiceConfig.layer(config))
+        Layer.provideMerge(ServiceConfig.layer(config)),
+        Layer.provide(SwaggerAssetsLive.layer)
       )
     )
     const { address } = Context.get(context, HttpServerTag.HttpServer)
