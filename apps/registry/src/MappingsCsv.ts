@@ -8,8 +8,8 @@
  * "this is text" mark (a cell starting with an apostrophe gets one too). Import drops an
  * apostrophe followed by one of those characters, so an exported file reads back unchanged.
  */
-import { InvalidRequest, MappingInput } from "@quasar/domain"
-import { Either, ParseResult, Schema } from "effect"
+import { InvalidRequest } from "@quasar/domain"
+import { Either } from "effect"
 
 export const HEADER = ["common_symbol", "source", "symbol"] as const
 /** The same cap as `POST /mappings/bulk`. */
@@ -99,38 +99,3 @@ export const records = (text: string): Either.Either<Array<Record>, InvalidReque
   }
   return Either.right(out)
 }
-
-const decodeInput = Schema.decodeUnknownEither(MappingInput, { errors: "first" })
-
-/** Mapping inputs from CSV text; the first bad line fails the whole import, naming the line. */
-export const parse = (text: string): Either.Either<Array<MappingInput>, InvalidRequest> =>
-  Either.flatMap(records(text), ([header, ...rows]) => {
-    if (header === undefined)
-      return Either.left(invalid(1, `the file is empty; it must start with the header ${HEADER.join(",")}`))
-    if (header.fields.length !== 3 || header.fields.some((f, n) => f.trim().toLowerCase() !== HEADER[n]))
-      return Either.left(
-        invalid(
-          header.line,
-          `the header must be ${HEADER.join(",")}, found ${header.fields.join(",").slice(0, 100)}`
-        )
-      )
-    if (rows.length > MAX_ROWS)
-      return Either.left(invalid(rows[MAX_ROWS]!.line, `more than ${MAX_ROWS} rows; split the file`))
-    const inputs: Array<MappingInput> = []
-    for (const row of rows) {
-      if (row.fields.length !== 3)
-        return Either.left(
-          invalid(row.line, `expected 3 fields (${HEADER.join(",")}), found ${row.fields.length}`)
-        )
-      const [commonSymbol, source, symbol] = row.fields
-      const decoded = decodeInput({
-        commonSymbol: commonSymbol === undefined ? undefined : restore(commonSymbol),
-        source,
-        symbol: symbol === undefined ? undefined : restore(symbol)
-      })
-      if (Either.isLeft(decoded))
-        return Either.left(invalid(row.line, ParseResult.TreeFormatter.formatErrorSync(decoded.left)))
-      inputs.push(decoded.right)
-    }
-    return Either.right(inputs)
-  })

@@ -25,8 +25,13 @@ const readRow = (fields: ReadonlyArray<string>): Either.Either<MappingInput, str
     return Either.left(
       `expected ${MappingsCsv.HEADER.length} fields (${MappingsCsv.HEADER.join(",")}), found ${fields.length}`
     )
-  const [commonSymbol, source, symbol] = fields
-  return Either.mapLeft(decodeInput({ commonSymbol, source, symbol }), (error) =>
+  const [commonSymbol = "", source, symbol = ""] = fields
+  const input = {
+    commonSymbol: MappingsCsv.restore(commonSymbol),
+    source,
+    symbol: MappingsCsv.restore(symbol)
+  }
+  return Either.mapLeft(decodeInput(input), (error) =>
     ParseResult.ArrayFormatter.formatErrorSync(error)
       .map((issue) => {
         const column = issue.path.map((p) => columnOf[String(p)] ?? String(p)).join(".")

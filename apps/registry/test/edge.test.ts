@@ -9,7 +9,7 @@ import { expect, layer } from "@effect/vitest"
 import type { MappingInput, ProviderName } from "@quasar/domain"
 import { AUTH_THROTTLE, DatabaseUrl, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
-import { Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { Effect, Layer, Option, Redacted, Schedule, TestServices } from "effect"
 import { AppLive } from "../src/App"
 import { ProviderSettings } from "../src/ProviderSettings"
 import { FakeDataHub, layer as fakeDataHub, registryClient, registryLayer, seedCode } from "./fakeDataHub"
@@ -109,7 +109,8 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
       )
       const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
       expect(yield* box.open(resealed, { provider: "at-start", setting: "apiToken" })).toBe("tok-3")
-    }).pipe(Effect.scoped)
+      // Live clock: the second Registry's start-up and the polling above wait on real time.
+    }).pipe(Effect.scoped, TestServices.provideLive)
   )
 
   it.effect(

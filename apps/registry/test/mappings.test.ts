@@ -6,6 +6,7 @@ import { TestService } from "@quasar/server/testing"
 import { Effect, Either } from "effect"
 import { suggest } from "../src/MappingSuggestions"
 import * as MappingsCsv from "../src/MappingsCsv"
+import * as MappingsImport from "../src/MappingsImport"
 import { FakeDataHub, registryClient, registryLayer, seedCode } from "./fakeDataHub"
 
 const name = (s: string) => s as ProviderName
@@ -293,15 +294,15 @@ describe("MappingsCsv", () => {
     )
     const formatted = MappingsCsv.format([{ commonSymbol: 'a"b', source: "s", symbol: "c,d" }])
     expect(formatted).toBe('common_symbol,source,symbol\r\n"a""b",s,"c,d"\r\n')
-    expect(MappingsCsv.parse(formatted)).toEqual(
+    expect(MappingsImport.read(formatted)).toEqual(
       Either.right([{ commonSymbol: 'a"b', source: "s", symbol: "c,d" }])
     )
   })
 
   it("rejects a stray quote, naming the line", () => {
-    const result = MappingsCsv.parse('common_symbol,source,symbol\na,b,c\na"b,s,c\n')
+    const result = MappingsImport.read('common_symbol,source,symbol\na,b,c\na"b,s,c\n')
     expect(Either.isLeft(result) && result.left.message).toMatch(
-      /^line 3: a field containing " must be quoted/
+      /^line 3: a field containing " must be quoted/m
     )
   })
 })

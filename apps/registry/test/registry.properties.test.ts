@@ -20,6 +20,7 @@ import { SchemaState } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Arbitrary, Effect, Either, FastCheck as fc, Runtime } from "effect"
 import * as MappingsCsv from "../src/MappingsCsv"
+import * as MappingsImport from "../src/MappingsImport"
 import { FakeDataHub, registryLayer, seedCode } from "./fakeDataHub"
 
 const SOURCES = ["kraken", "eodhd", "ibkr"]
@@ -150,7 +151,7 @@ layer(registryLayer, { timeout: 180_000 })("registry properties", (it) => {
           // The CSV export reads back as exactly the stored mappings.
           const csv = yield* send({ method: "GET", url: "/mappings.csv" })
           const listed = yield* send({ method: "GET", url: "/mappings" })
-          const parsed = MappingsCsv.parse(csv.text)
+          const parsed = MappingsImport.read(csv.text)
           const stored = (
             JSON.parse(listed.text) as Array<{ commonSymbol: string; source: string; symbol: string }>
           ).map(({ commonSymbol, source, symbol }) => ({ commonSymbol, source, symbol }))

@@ -275,6 +275,8 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
           { numRuns: 30 }
         )
       )
-    })
+    }),
+    // Some runs post a valid upload, and each of those starts a sandbox: slow on a loaded machine.
+    120_000
   )
 })
