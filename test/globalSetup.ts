@@ -4,7 +4,6 @@
  * Docker engine is up; embedded PGlite (each test file then starts its own in memory).
  * Each test file creates its own database on that server (see libs/server/src/testing).
  */
-import { execFileSync } from "node:child_process"
 import Pg from "pg"
 import type { TestProject } from "vitest/node"
 
@@ -21,46 +20,40 @@ const answers = async (url: string) => {
   }
 }
 
-const dockerPostgres = (): { url: string; stop: () => void } | null => {
+/** A throwaway PostgreSQL container when a Docker engine answers (testcontainers finds it). */
+const containerPostgres = async (): Promise<{ url: string; stop: () => Promise<void> } | null> => {
+  const { getContainerRuntimeClient } = await import("testcontainers")
   try {
-    execFileSync("docker", ["info"], { stdio: "ignore", timeout: 5_000 })
+    await getContainerRuntimeClient()
   } catch {
     return null
   }
-  const id = execFileSync("docker", [
-    "run",
-    "-d",
-    "--rm",
-    "-p",
-    "127.0.0.1::5432",
-    "-e",
-    "POSTGRES_HOST_AUTH_METHOD=trust",
-    "postgres:16-alpine"
-  ])
-    .toString()
-    .trim()
-  const port = execFileSync("docker", ["port", id, "5432/tcp"]).toString().trim().split(":").pop()
+  const { PostgreSqlContainer } = await import("@testcontainers/postgresql")
+  const container = await new PostgreSqlContainer("postgres:16-alpine")
+    .withUsername("postgres")
+    .withPassword("postgres")
+    .start()
   return {
-    url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
-    stop: () => execFileSync("docker", ["rm", "-f", id], { stdio: "ignore" })
+    url: container.getConnectionUri().replace(/\/[^/]*$/, "/postgres"),
+    stop: async () => {
+      await container.stop()
+    }
   }
 }
 
 export default async function setup(project: TestProject) {
   let url = process.env.TEST_DATABASE_URL?.trim() || ""
   let kind = "TEST_DATABASE_URL"
-  let teardown = () => {}
+  let teardown: () => Promise<void> | void = () => {}
   if (!url && (await answers("postgresql://postgres@127.0.0.1:5432/postgres"))) {
     url = "postgresql://postgres@127.0.0.1:5432/postgres"
     kind = "local PostgreSQL on 127.0.0.1:5432"
   }
   if (!url) {
-    const container = dockerPostgres()
+    const container = await containerPostgres()
     if (container) {
-      for (let i = 0; i < 60 && !(await answers(container.url)); i++)
-        await new Promise((r) => setTimeout(r, 500))
       url = container.url
-      kind = "PostgreSQL container (docker)"
+      kind = "PostgreSQL container (testcontainers)"
       teardown = container.stop
     }
   }
