@@ -8,6 +8,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 90_000,
     pool: "forks",
+    // Most test time is spent waiting on PostgreSQL, child processes and sockets, not on a CPU:
+    // three files at a time keep two cores busy (vitest's default on two cores is one).
+    maxWorkers: 3,
+    minWorkers: 1,
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN" }
   }
 })
