@@ -1,12 +1,12 @@
 /**
- * 2,000 live Kraken symbols on one DataHub, measured as deployed: DataHub and Registry run from
- * the production bundles in processes of their own (bench/services.ts), Kraken is the built-in
- * provider registered by the Registry and run in its sandbox, pointed at a fake Kraken in a
- * process of its own (bench/fakeKrakenProcess.ts) with 2,000 generated pairs that pushes every
- * pair's forming bar every tick (in update frames of up to 200 entries), each stamped with its send time (`trades` =
- * Date.now() % 1e9). The rate offered is `OFFERED` (0.6) of the COPY baseline, measured first,
- * so the target (0.5 of it) is tested on whatever machine runs it; LIVE_BENCH_UPDATE_MS fixes
- * the period instead.
+ * 2,000 live Kraken symbols on one DataHub, measured as deployed: DataHub and Registry run from the
+ * production bundles in processes of their own (bench/services.ts), Kraken is the built-in provider
+ * registered by the Registry and run in its sandbox, pointed at a fake Kraken in a process of its
+ * own (bench/fakeKrakenProcess.ts) with 2,000 generated pairs that pushes every pair's forming bar
+ * every tick (in update frames of up to 200 entries), each stamped with its send time (`trades` =
+ * Date.now() % 1e9). The rate offered is `OFFERED` (0.6) of the COPY baseline, measured first, so
+ * the target (0.5 of it) is tested on whatever machine runs it; LIVE_BENCH_UPDATE_MS fixes the
+ * period instead.
  *
  * What counts as a committed live row: one provider update (a new version of a pair's bar),
  * stored, either as such or superseded by a newer version of the same bar committed in its place

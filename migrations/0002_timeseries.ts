@@ -35,11 +35,11 @@ const timescale = ({ exec, features }: MigrationContext) =>
     )
     // The refresh window starts at the beginning of time (start_offset NULL), not a few days
     // back: DataHub backfills history and re-requests gaps long after the fact, and those bars
-    // land below the aggregate's watermark, where real-time aggregation no longer looks. A
-    // policy refreshing only [now - 3 days, now - 1 hour] never materialized them, so
-    // historical_1h/1d silently lacked every backfilled range (seen on TimescaleDB 2.23 with
-    // run_job; libs/server/test/migrations.timescale.test.ts). Refreshes only recompute buckets
-    // the invalidation log marks as changed, so each run costs what changed, not the whole table.
+    // land below the aggregate's watermark, where real-time aggregation does not look. A policy
+    // refreshing only [now - 3 days, now - 1 hour] never materializes them, so historical_1h/1d
+    // would silently lack every backfilled range (libs/server/test/migrations.timescale.test.ts
+    // runs the policy's job over such a backfill). Refreshes only recompute buckets the
+    // invalidation log marks as changed, so each run costs what changed, not the whole table.
     for (const [view, bucket, end, every] of [
       ["historical_1h", "1 hour", "1 hour", "15 minutes"],
       ["historical_1d", "1 day", "1 day", "1 hour"]

@@ -1,9 +1,10 @@
 /**
- * Reverse proxy that behaves like the production Nginx (shared/protocols.md §4): a `/prefix/`
- * location whose `proxy_pass` ends in `/` strips the prefix; `Host` is the client's host name;
- * `X-Forwarded-For`/`-Proto` are set; hop-by-hop headers are dropped and the upstream connection
- * is kept alive; an unreachable upstream answers 502, a silent one 504, a too large body 413.
- * WebSocket upgrades are tunnelled (Nginx needs `Upgrade`/`Connection` set explicitly for that).
+ * Reverse proxy that behaves like the production Nginx (ops/nginx/quasar.conf, and
+ * nginx.org/en/docs/http/ngx_http_proxy_module.html): a `/prefix/` location whose `proxy_pass`
+ * ends in `/` strips the prefix; `Host` is the client's host name; `X-Forwarded-For`/`-Proto`
+ * are set; hop-by-hop headers are dropped and the upstream connection is kept alive; an
+ * unreachable upstream answers 502, a silent one 504, a too large body 413. WebSocket upgrades
+ * are tunnelled (Nginx needs `Upgrade`/`Connection` set explicitly for that).
  */
 import {
   type Agent,

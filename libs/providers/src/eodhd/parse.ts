@@ -1,5 +1,5 @@
 /**
- * Pure parsers for EODHD response bodies (facts in /work/shared/protocols.md §2). They never
+ * Pure parsers for EODHD response bodies (eodhd.com/financial-apis). They never
  * throw: a body that cannot be understood as a whole is `{ ok: false }` (the caller retries the
  * chunk), a row that cannot be understood is listed in `skipped` (the caller logs and drops it).
  */
@@ -82,7 +82,10 @@ const ohlc = (r: Record<string, unknown>): Row<Omit<ProviderBar, "ts" | "volume"
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 
-/** `date` is the trading day (no time, no zone, §2.1); the bar is keyed at 00:00 UTC of it. */
+/**
+ * `date` is the trading day, with no time and no zone
+ * (eodhd.com/financial-apis/api-for-historical-data-and-volumes); the bar is keyed at 00:00 UTC of it.
+ */
 const dateToTs = (date: string): number | undefined => {
   const m = DATE.exec(date)
   if (!m) return undefined
@@ -90,7 +93,7 @@ const dateToTs = (date: string): number | undefined => {
   return new Date(ts).toISOString().startsWith(date) ? ts : undefined
 }
 
-/** `GET /eod/{SYMBOL}` JSON rows (§2.1). */
+/** `GET /eod/{SYMBOL}` JSON rows. */
 export const parseEodBars = (text: string): Parsed<EodBar> =>
   parseArray(text, "eod", (raw): Row<EodBar> => {
     if (!isRecord(raw)) return { reason: "row is not an object" }
@@ -105,8 +108,9 @@ export const parseEodBars = (text: string): Parsed<EodBar> =>
   })
 
 /**
- * `GET /intraday/{SYMBOL}` JSON rows (§2.2): `timestamp` is unix seconds UTC of the bar open;
- * `volume` is `integer|null` in the OpenAPI schema, null meaning none reported (⇒ 0).
+ * `GET /intraday/{SYMBOL}` JSON rows (eodhd.com/financial-apis/intraday-historical-data-api):
+ * `timestamp` is unix seconds UTC of the bar open; `volume` is `integer|null` in EODHD's OpenAPI
+ * schema (github.com/EodHistoricalData/EODHD-openapi), null meaning none reported (⇒ 0).
  */
 export const parseIntradayBars = (text: string): Parsed<ProviderBar> =>
   parseArray(text, "intraday", (raw): Row<ProviderBar> => {
@@ -144,8 +148,10 @@ const pairOf = (exchange: string, code: string): { base: string; quote: string }
 }
 
 /**
- * `GET /exchange-symbol-list/{EXCHANGE}` rows (§2.3). The API's symbol is `CODE.EXCHANGE` with
- * the exchange code that was listed (`US`), not the row's venue (`NASDAQ`); `Isin` is nullable.
+ * `GET /exchange-symbol-list/{EXCHANGE}` rows
+ * (eodhd.com/financial-apis/exchanges-api-list-of-tickers-and-trading-hours). The API's symbol is
+ * `CODE.EXCHANGE` with the exchange code that was listed (`US`), not the row's venue (`NASDAQ`);
+ * `Isin` is nullable.
  */
 export const parseSymbolList = (text: string, exchangeCode: string): Parsed<AssetInfo> => {
   const listed = exchangeCode.toUpperCase()
@@ -179,16 +185,16 @@ export const parseSymbolList = (text: string, exchangeCode: string): Parsed<Asse
 }
 
 export type ErrorBody =
-  /** Plain-text `Unauthenticated` (or Laravel's JSON `{"message":"Unauthenticated."}`), §2.4. */
+  /** Plain-text `Unauthenticated` (or Laravel's JSON `{"message":"Unauthenticated."}`). */
   | { readonly kind: "unauthenticated" }
-  /** Validation errors `{"errors":{"to":["Max period length is 120 days"],…}}`, §2.2. */
+  /** Validation errors `{"errors":{"to":["Max period length is 120 days"],…}}`. */
   | { readonly kind: "errors"; readonly message: string }
   /** `{"message":…}` / `{"error":…}` JSON or any other text, shortened. */
   | { readonly kind: "text"; readonly message: string }
 
 const UNAUTHENTICATED = /^"?unauthenticated\.?"?$/i
 
-/** Classifies a body that may be an error; EODHD error bodies are not guaranteed JSON (§2.4). */
+/** Classifies a body that may be an error; EODHD error bodies are not guaranteed JSON. */
 export const parseErrorBody = (text: string): ErrorBody => {
   const trimmed = text.trim()
   if (UNAUTHENTICATED.test(trimmed)) return { kind: "unauthenticated" }

@@ -1,6 +1,6 @@
 /**
  * EODHD (eodhd.com): end-of-day and intraday history for stocks, ETFs, funds, crypto and FX.
- * Facts about the API are in /work/shared/protocols.md §2; transport is `rest.ts`, parsing
+ * The API is documented at eodhd.com/financial-apis; transport is `rest.ts`, parsing
  * `parse.ts`, range splitting `ranges.ts`. No live stream: EODHD's WebSocket is a separate
  * product, so the host schedules `history` after each bar closes.
  */
@@ -51,8 +51,9 @@ const settings = {
 type Ctx = ProviderContext<typeof settings>
 
 /**
- * EOD data arrives ~15 min after the US close and 2–3 h after other closes (§2.1); a daily bar
- * is asked for only once its UTC day has ended and this delay has passed.
+ * EOD data arrives ~15 min after the US close and 2–3 h after other closes (EODHD's API skill
+ * docs, github.com/EodHistoricalData/eodhd-claude-skills); a daily bar is asked for only once its
+ * UTC day has ended and this delay has passed.
  */
 const PUBLISH_DELAY_MS = 3 * 60 * 60_000
 
@@ -165,7 +166,7 @@ export default defineProvider({
   version: "1.0.0",
   timeframes: ["1m", "5m", "1h", "1d"],
   settings,
-  // 1,000 requests per minute (eodhd.com/financial-apis/api-limits, §2.4): 16/s with a burst of
+  // 1,000 requests per minute (eodhd.com/financial-apis/api-limits): 16/s with a burst of
   // 16 stays under it even when the burst is spent at the start of a minute (16 + 60 × 16 < 1,000).
   rateLimit: { requestsPerSecond: 16, burst: 16 },
   publishDelayMs: PUBLISH_DELAY_MS,

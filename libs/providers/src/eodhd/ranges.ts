@@ -10,7 +10,7 @@ export type IntradayInterval = "1m" | "5m" | "1h"
 
 /**
  * Maximum period per intraday request: 1m → 120 days, 5m → 600 days, 1h → 7200 days
- * (eodhd.com intraday-historical-data-api, protocols.md §2.2). A longer one is refused with
+ * (eodhd.com/financial-apis/intraday-historical-data-api). A longer one is refused with
  * `{"errors":{"to":["Max period length is 120 days"],…}}`.
  */
 export const INTRADAY_MAX_DAYS: Readonly<Record<IntradayInterval, number>> = {
@@ -49,7 +49,7 @@ export const dailyWindows = (from: number, to: number): Array<Window> =>
   splitRange(from, to, DAILY_WINDOW_DAYS * DAY_MS)
 
 /**
- * Intraday `from`/`to` are unix seconds (§2.2). `to` is sent as the last whole second inside the
+ * Intraday `from`/`to` are unix seconds, UTC. `to` is sent as the last whole second inside the
  * window so the request asks for bars opening in `[from, to)` whether EODHD treats `to` as
  * inclusive or not, and `to - from` never exceeds the maximum period.
  */

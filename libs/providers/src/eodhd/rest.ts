@@ -24,7 +24,8 @@ export const eodhdUrl = (
   const url = new URL(`${auth.baseUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`)
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
   url.searchParams.set("api_token", auth.apiToken)
-  // The default output is CSV, even for errors of some endpoints: always ask for JSON (§2).
+  // The default output is CSV, even for errors of some endpoints: always ask for JSON
+  // (eodhd.com/financial-apis/api-for-historical-data-and-volumes).
   url.searchParams.set("fmt", "json")
   return url
 }
@@ -41,10 +42,12 @@ export const parseRetryAfter = (value: string | null, now: number): number | und
 const CHECK_TOKEN = "check the EODHD provider's `apiToken` setting"
 
 /**
- * The error for a response, or undefined when the body is data. Status codes from protocols.md
- * §2.4: 402 = API limit used up, 403 = invalid key or plan, 429 = per-minute limit with
- * `Retry-After`, 404 = unknown ticker; a bad token answers plain-text `Unauthenticated` with
- * any status and in any format, so the body is checked before the status.
+ * The error for a response, or undefined when the body is data. Status codes as EODHD documents
+ * them (eodhd.com/financial-apis/api-limits, and the OpenAPI spec at
+ * github.com/EodHistoricalData/EODHD-openapi): 402 = API limit used up, 403 = invalid key or
+ * plan, 429 = per-minute limit with `Retry-After`, 404 = unknown ticker; a bad token answers
+ * plain-text `Unauthenticated` with any status and in any format, so the body is checked before
+ * the status.
  */
 export const responseError = (
   what: string,

@@ -1,7 +1,6 @@
 /**
  * Pure parsers for Kraken's REST and WS v2 payloads. They never throw: every function returns a
  * `Parsed` value, and collections parse element by element so one bad row costs one row.
- * Facts cited as §x.y are from /work/shared/protocols.md.
  */
 import type { ProviderBar } from "../sdk"
 
@@ -20,7 +19,10 @@ export const text = (u: unknown): string | undefined => (typeof u === "string" ?
 
 const int = (u: unknown): number | undefined => (typeof u === "number" && Number.isInteger(u) ? u : undefined)
 
-/** A JSON number or a decimal string: REST sends strings, WS v2 floats, "sometimes strings" (§1.3, §5.6). */
+/**
+ * A JSON number or a decimal string: REST sends strings, WS v2 floats, and sometimes strings
+ * (krakenfx/kraken-api-sdk `rust/docs/guides/wire-quirks.md`).
+ */
 export const decimal = (u: unknown): number | undefined => {
   const n =
     typeof u === "number"
@@ -42,9 +44,10 @@ export const parseJson = (raw: string): Parsed<unknown> => {
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$/
 
 /**
- * RFC 3339 to epoch ms, by hand: WS v2 sends nanosecond digits (`…00.000000000Z`, §1.2, §5.5),
- * which `Date.parse` handles only by implementation-defined leniency. Digits below the
- * millisecond are dropped (bars are minute-aligned).
+ * RFC 3339 to epoch ms, by hand: WS v2 sends nanosecond digits (`…00.000000000Z`,
+ * docs.kraken.com/api/docs/websocket-v2/ohlc), which `Date.parse` handles only by
+ * implementation-defined leniency. Digits below the millisecond are dropped (bars are
+ * minute-aligned).
  */
 export const parseRfc3339 = (s: string): number | undefined => {
   const m = RFC3339.exec(s)
@@ -62,7 +65,7 @@ export const parseRfc3339 = (s: string): number | undefined => {
 
 // ---------------------------------------------------------------------------------------- REST
 
-/** The REST envelope: HTTP 200 with errors in `error` (§1.6). */
+/** The REST envelope: HTTP 200 with errors in `error` (docs.kraken.com/api/docs/guides/spot-errors). */
 export const parseEnvelope = (
   body: unknown
 ): Parsed<{ readonly errors: ReadonlyArray<string>; readonly result: unknown }> => {
@@ -79,9 +82,9 @@ export type ErrorClass =
 const FATAL_PREFIXES = ["EQuery:", "EGeneral:Invalid arguments", "EGeneral:Permission denied", "EAPI:Invalid"]
 
 /**
- * Classifies Kraken's error strings (§1.6): unknown pairs and bad arguments will not get better
- * by retrying; rate limits, `EService:*` outages and anything unrecognised may.
- * `EService: Throttled: <unix ts>` says when to come back.
+ * Classifies Kraken's error strings (docs.kraken.com/api/docs/guides/spot-errors): unknown pairs
+ * and bad arguments will not get better by retrying; rate limits, `EService:*` outages and anything
+ * unrecognised may. `EService: Throttled: <unix ts>` says when to come back.
  */
 export const classifyErrors = (errors: ReadonlyArray<string>, nowMs: number): ErrorClass => {
   const message = errors.join("; ")
@@ -92,7 +95,10 @@ export const classifyErrors = (errors: ReadonlyArray<string>, nowMs: number): Er
   return { kind: "retryable", message }
 }
 
-/** One AssetPairs row, reduced to what Quasar uses (§1.7). `status` is missing on some rows. */
+/**
+ * One AssetPairs row (docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs), reduced to what
+ * Quasar uses. `status` is missing on some rows.
+ */
 export interface KrakenPair {
   readonly restPair: string
   readonly altname: string
@@ -120,7 +126,8 @@ export const parseAssetPairs = (result: unknown): Parsed<ReadonlyArray<Parsed<Kr
 
 /**
  * One OHLC row `[time, "open","high","low","close","vwap","volume", count]`, decimals as strings
- * (§1.6). A no-trade row (count 0) carries `vwap "0.0"`, which is not a price: it is dropped.
+ * (docs.kraken.com/api/docs/rest-api/get-ohlc-data). A no-trade row (count 0) carries `vwap "0.0"`,
+ * which is not a price: it is dropped.
  */
 export const parseOhlcRow = (row: unknown): Parsed<ProviderBar> => {
   if (!Array.isArray(row) || row.length < 8) return fail("OHLC row is not an 8-element array")
@@ -137,9 +144,9 @@ export const parseOhlcRow = (row: unknown): Parsed<ProviderBar> => {
 }
 
 export interface OhlcResult {
-  /** Kraken's canonical pair key, which may differ from the `pair` asked for (§1.6). */
+  /** Kraken's canonical pair key, which may differ from the `pair` asked for. */
   readonly pairKey: string
-  /** Every row in order; the last one is the unfinished interval (§1.6). */
+  /** Every row in order; the last one is the unfinished interval. */
   readonly rows: ReadonlyArray<Parsed<ProviderBar>>
   /** The `since` cursor for the next call, unix seconds. */
   readonly last: number | undefined
@@ -198,7 +205,10 @@ const beginOf = (text: string): number | undefined => {
   return lastBegin.ts
 }
 
-/** One `ohlc` data entry: JSON floats, `interval_begin` with nanosecond digits (§1.2). */
+/**
+ * One `ohlc` data entry (docs.kraken.com/api/docs/websocket-v2/ohlc): JSON floats, `interval_begin`
+ * with nanosecond digits.
+ */
 export const parseWsOhlc = (entry: unknown): Parsed<WsOhlc> => {
   if (!isRecord(entry)) return fail("ohlc entry is not an object")
   const symbol = text(entry.symbol)
@@ -274,7 +284,7 @@ export const parseWsFrame = (raw: string): Parsed<WsFrame> => {
   if (channel !== undefined) return parseChannel(frame, channel)
   const method = text(frame.method)
   if (method !== undefined) return parseMethodReply(frame, method)
-  // Message-rate breach: `{"Error": "Exceeded msg rate"}` (§1.1).
+  // Message-rate breach: `{"Error": "Exceeded msg rate"}`, the limit depending on system load.
   const error = text(frame.Error) ?? text(frame.error)
   if (error !== undefined) return ok({ kind: "error", error })
   return fail("frame has neither channel nor method")

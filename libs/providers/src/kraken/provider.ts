@@ -41,7 +41,8 @@ export const kraken = defineProvider({
   version: "1.0.0",
   timeframes: krakenTimeframes,
   settings,
-  // Public REST is about 1 request per second per IP (protocols.md §1.8).
+  // Public REST is about 1 request per second per IP (Kraken support, "What are the API rate
+  // limits?"; docs.kraken.com/api/docs/guides/spot-rest-ratelimits covers the private counter).
   rateLimit: { requestsPerSecond: 1, burst: 1 },
 
   listAssets(ctx) {

@@ -1,6 +1,5 @@
 /**
  * Kraken public REST over `ctx.fetch`: AssetPairs and paged OHLC history.
- * Facts cited as §x.y are from /work/shared/protocols.md.
  */
 import {
   FatalError,
@@ -29,9 +28,9 @@ const retryAfter = (header: string | null, nowMs: number): number | undefined =>
 }
 
 /**
- * GETs `{restUrl}/0/public/{method}` and returns its `result`. Kraken answers HTTP 200 with
- * errors in the body (§1.6), so the body decides; 429/5xx (Cloudflare) and network failures are
- * retryable, other HTTP errors (a wrong base URL) are not.
+ * GETs `{restUrl}/0/public/{method}` and returns its `result`. Kraken answers HTTP 200 with errors
+ * in the body (docs.kraken.com/api/docs/guides/spot-errors), so the body decides; 429/5xx
+ * (Cloudflare) and network failures are retryable, other HTTP errors (a wrong base URL) are not.
  */
 export const publicGet = async (
   ctx: ProviderContext,
@@ -101,7 +100,8 @@ const fetchOhlcPage = async (
   if (!parsed.ok) throw new RetryableError(`Kraken OHLC ${altname}: malformed result (${parsed.error})`)
   const { rows, last } = parsed.value
   // "The last entry in the OHLC array is for the current, not-yet-committed timeframe, and will
-  // always be present" (§1.6): drop it by position, whatever it contains.
+  // always be present" (docs.kraken.com/api/docs/rest-api/get-ohlc-data): drop it by position,
+  // whatever it contains.
   const committed = rows.slice(0, -1)
   const bars: Array<ProviderBar> = []
   for (const row of committed) {
@@ -115,8 +115,9 @@ const fetchOhlcPage = async (
 }
 
 /**
- * Closed bars in [from, to), a page per response, paged by the `last` cursor (§5.2). Kraken keeps
- * only the ~720 most recent rows per interval (§1.6): older bars are not there, which is logged.
+ * Closed bars in [from, to), a page per response, paged by the `last` cursor. Kraken keeps only the
+ * 720 most recent rows per interval (docs.kraken.com/api/docs/rest-api/get-ohlc-data): older bars
+ * are not there, which is logged.
  */
 export async function* ohlcHistory(
   ctx: ProviderContext,

@@ -1,16 +1,17 @@
 /**
  * Kraken's names for things: asset codes, pair names on REST and on WS v2, and intervals.
  *
- * A pair has four names (protocols.md §1.7, §5.4): the REST result key (`XXBTZUSD`), the
- * `altname` (`XBTUSD`), the REST `wsname` (`XBT/USD`, legacy v1 spelling) and the WS v2 symbol
- * (`BTC/USD`). Quasar's provider symbol is the `wsname`; the others travel in `extra`.
+ * A pair has four names (docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs,
+ * docs.kraken.com/api/docs/websocket-v2/ohlc): the REST result key (`XXBTZUSD`), the `altname`
+ * (`XBTUSD`), the REST `wsname` (`XBT/USD`, legacy v1 spelling) and the WS v2 symbol (`BTC/USD`).
+ * Quasar's provider symbol is the `wsname`; the others travel in `extra`.
  */
 import type { AssetInfo, Timeframe } from "../sdk"
 import type { KrakenPair } from "./parse"
 
 /**
  * Kraken's legacy asset codes and their canonical names. An explicit table, never a rule like
- * "strip a leading X/Z": `XTZ` (Tezos) and `ZEC` (Zcash) are real unprefixed codes (§1.7).
+ * "strip a leading X/Z": `XTZ` (Tezos) and `ZEC` (Zcash) are real unprefixed codes.
  */
 const ASSET_CODES: Readonly<Record<string, string>> = {
   XXBT: "BTC",
@@ -39,14 +40,15 @@ const ASSET_CODES: Readonly<Record<string, string>> = {
 export const canonicalAsset = (code: string): string => ASSET_CODES[code] ?? code
 
 /**
- * The WS v2 symbol for a REST `wsname` or a provider symbol: v2 rejects the v1 spelling
- * `XBT/USD` and wants `BTC/USD` (§1.1, §1.7), on both sides of the slash. Idempotent, so a v2
- * name maps to itself. A name without a slash is returned unchanged (the server will say no).
+ * The WS v2 symbol for a REST `wsname` or a provider symbol: v2 rejects the v1 spelling `XBT/USD`
+ * and wants `BTC/USD` (docs.kraken.com/api/docs/websocket-v2), on both sides of the slash.
+ * Idempotent, so a v2 name maps to itself. A name without a slash is returned unchanged (the server
+ * will say no).
  */
 export const wsV2Symbol = (name: string): string =>
   name.includes("/") ? name.split("/").map(canonicalAsset).join("/") : name
 
-/** Dark-pool pairs (`XXBTZUSD.d`) have no public market data (§1.7, cryptofeed). */
+/** Dark-pool pairs (`XXBTZUSD.d`) have no public market data (github.com/bmoscon/cryptofeed skips them). */
 export const isDarkPool = (restPair: string): boolean => restPair.endsWith(".d")
 
 /**
@@ -105,7 +107,10 @@ export class KrakenSymbols {
   }
 }
 
-/** Kraken's `interval` parameter, in minutes (§1.2, §1.6). */
+/**
+ * Kraken's `interval` parameter, in minutes (docs.kraken.com/api/docs/websocket-v2/ohlc,
+ * docs.kraken.com/api/docs/rest-api/get-ohlc-data).
+ */
 const INTERVAL_MINUTES: Readonly<Record<Timeframe, number>> = {
   "1m": 1,
   "5m": 5,

@@ -1,7 +1,7 @@
 /**
  * One Kraken WS v2 connection's life as `LiveEvent`s: subscribe to `ohlc`, turn snapshot/update
- * frames into forming bars, and decide when a bar is closed. Facts cited as §x.y are from
- * /work/shared/protocols.md.
+ * frames into forming bars, and decide when a bar is closed. The channel is documented at
+ * docs.kraken.com/api/docs/websocket-v2/ohlc.
  */
 import {
   FatalError,
@@ -19,16 +19,16 @@ export interface LiveOptions {
   readonly wsUrl: string
   /** How long after a bar's end to wait for a late update before calling it closed. */
   readonly closeGraceMs: number
-  /** App-level ping period, measured on `ctx.now` (§1.4). */
+  /** App-level ping period (docs.kraken.com/api/docs/websocket-v2/ping), measured on `ctx.now`. */
   readonly pingEveryMs?: number
   /** Real-time period of the close/ping timer. */
   readonly tickMs?: number
 }
 
 /**
- * Kraken sends no "closed" flag and nothing for a no-trade interval (§1.2, §5.1), so a bar is
- * closed when a later `interval_begin` arrives for its symbol, or when its end plus a grace
- * period has passed. Each bar is closed once; frames for it after that are ignored.
+ * Kraken sends no "closed" flag and nothing for a no-trade interval (updates are generated on trade
+ * events), so a bar is closed when a later `interval_begin` arrives for its symbol, or when its end
+ * plus a grace period has passed. Each bar is closed once; frames for it after that are ignored.
  */
 export class BarCloser {
   private readonly forming = new Map<string, ProviderBar>()
@@ -109,7 +109,8 @@ class LiveSession {
       case "pong":
         return [{ type: "heartbeat" }]
       case "status":
-        // Sent on connect and on engine-status changes; informational (§1.4).
+        // Sent on connect and on engine-status changes; informational
+        // (docs.kraken.com/api/docs/websocket-v2/status).
         if (frame.system === "online") this.ctx.log.debug("kraken: ws status", { system: frame.system })
         else this.ctx.log.warn("kraken: exchange not fully online", { system: frame.system })
         return []
@@ -176,15 +177,17 @@ const connect = async (ctx: ProviderContext, url: string): Promise<SocketConnect
   try {
     return await ctx.connect(url)
   } catch (cause) {
-    // Cloudflare 429/503 on upgrade and network errors are worth another try (§1.4).
+    // Cloudflare 429/503 on upgrade and network errors are worth another try
+    // (github.com/krakenfx/kraken-api-sdk `rust/docs/guides/streaming.md`).
     throw new RetryableError(`Kraken WebSocket ${url}: connect failed`, { cause })
   }
 }
 
 /**
  * Live bars for one connection. Ends by throwing: `RetryableError` when the socket closes (1006
- * etc.), `FatalError` on close code 1008 (§1.4) or when every symbol was rejected; returns
- * quietly when `ctx.signal` aborts.
+ * etc.), `FatalError` on close code 1008 (terminal, per github.com/krakenfx/kraken-api-sdk
+ * `rust/docs/guides/streaming.md`) or when every symbol was rejected; returns quietly when
+ * `ctx.signal` aborts.
  */
 export async function* krakenLive(
   ctx: ProviderContext,

@@ -1,4 +1,4 @@
-/** The fake EODHD itself reproduces the quirks of protocols.md §2 that the provider relies on. */
+/** The fake EODHD itself reproduces the quirks of EODHD's API that the provider relies on. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { type FakeEodhd, startFakeEodhd } from "../../src/testing/eodhd/server"
 import { DAY, NOW, TOKEN } from "./harness"

@@ -1,4 +1,4 @@
-/** The fake Kraken reproduces the protocol quirks of protocols.md §1 on the wire. */
+/** The fake Kraken reproduces the protocol quirks of Kraken's public REST and WS v2 APIs on the wire. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import WebSocket from "ws"
 import { type FakeKraken, startFakeKraken } from "../../src/testing/kraken/server"

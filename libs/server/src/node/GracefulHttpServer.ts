@@ -1,10 +1,10 @@
 /**
  * The Node HTTP server of a service, made to stop gracefully. Left to itself, shutdown goes:
  * the app's request handler is removed, then `server.close()` destroys every connection without
- * a request in progress. Two things went wrong with that (test/service-process.test.ts):
- * - a request already sent but not parsed yet was reset (ECONNRESET), and
- * - a request parsed after the handler was removed got no answer at all, and kept `close()`
- *   (hence the process) waiting until the client gave up.
+ * a request in progress. Two things go wrong with that (test/service-process.test.ts):
+ * - a request already sent but not parsed yet is reset (ECONNRESET), and
+ * - a request parsed after the handler is removed gets no answer at all, and keeps `close()`
+ *   (hence the process) waiting until the client gives up.
  * `drain` runs before any of that: it keeps answering (with `Connection: close`) until no request
  * has started for a short while, stops accepting, waits for the requests in progress (all of it
  * bounded), and only then closes the idle connections. A request that still arrives after the

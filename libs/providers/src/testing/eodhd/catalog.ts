@@ -1,6 +1,7 @@
 /**
- * What the fake EODHD lists: a small, realistic symbol list per exchange (`US`, `CC`, `FOREX`,
- * rows shaped as in protocols.md §2.3, `Isin` nullable) and the exchanges list.
+ * What the fake EODHD lists: a small, realistic symbol list per exchange (`US`, `CC`, `FOREX`, rows
+ * shaped as in eodhd.com/financial-apis/exchanges-api-list-of-tickers-and-trading-hours, `Isin`
+ * nullable) and the exchanges list.
  */
 
 export interface SymbolRow {
@@ -100,8 +101,8 @@ export const EXCHANGES: ReadonlyArray<ExchangeRow> = [
 ]
 
 /**
- * Symbols the `demo` token may read: the union of eodhd.com's list and the skills doc's list
- * (§2.4), minus SWPPX which only one source names.
+ * Symbols the `demo` token may read: the union of the lists on eodhd.com and in
+ * github.com/EodHistoricalData/eodhd-claude-skills, minus SWPPX which only the latter names.
  */
 export const DEMO_SYMBOLS: ReadonlySet<string> = new Set([
   "AAPL.US",

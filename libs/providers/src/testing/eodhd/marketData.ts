@@ -3,9 +3,11 @@
  * which bars exist (calendar and sessions) and how they look on the wire. Choices:
  * - Daily bars: Mon–Fri for `.US` and `.FOREX`, every day for `.CC`, from 2000-01-03 on.
  * - About one `.US` weekday in 40 (deterministic per symbol and day) is a *flat* day: OHLC all
- *   at the open, volume 0, no intraday bars — the filled-in holidays EODHD serves (§2.1).
+ *   at the open, volume 0, no intraday bars — the filled-in holidays EODHD serves
+ *   (eodhd.com/financial-apis/api-for-historical-data-and-volumes).
  * - Intraday: `.US` bars opening in 13:30–20:00 UTC on (non-flat) weekdays; `.CC` and `.FOREX`
- *   24/7. `.FOREX` intraday volume is `null` (FX has no volume; the schema allows null, §2.2).
+ *   24/7. `.FOREX` intraday volume is `null` (FX has no volume; EODHD's OpenAPI schema,
+ *   github.com/EodHistoricalData/EODHD-openapi, allows null).
  * - Volumes of `.US`/`.FOREX` are whole numbers; `adjusted_close` of `.US` steps down 1.5% per
  *   year before 2025 (a stand-in for dividends and splits); elsewhere it equals `close`.
  * - Bars are served up to the one forming at `now` (EODHD serves today's moving bar), so a

@@ -1,10 +1,12 @@
 /**
  * The fake EODHD's data endpoints as pure functions of the request (auth and faults are applied
- * by `server.ts`). Behaviour from protocols.md §2; choices where the docs are silent:
+ * by `server.ts`). Behaviour from eodhd.com/financial-apis; choices where the docs are silent:
  * - Validation errors answer HTTP 422 with Laravel's `{"errors":{field:[message]}}` body; the
- *   over-range message is the one seen in the wild (§2.2).
+ *   over-range message is the one seen in the wild
+ *   (github.com/EodHistoricalData/EODHD-APIs-Python-Financial-Library issue #51).
  * - Unknown tickers and exchanges answer 404 with a plain-text body.
- * - `/intraday` without `from`/`to` covers the last 120 days (§2.2); with only `from`, up to
+ * - `/intraday` without `from`/`to` covers the last 120 days
+ *   (eodhd.com/financial-apis/intraday-historical-data-api); with only `from`, up to
  *   now; with only `to`, the 120 days before it. `to` is inclusive (a bar opening at `to` is
  *   served). Default interval 5m.
  * - `/eod` without `from` starts at the fake's history start; without `to`, today.
@@ -32,7 +34,7 @@ const JSON_TYPE = "application/json"
 const CSV_TYPE = "text/csv; charset=utf-8"
 const TEXT_TYPE = "text/plain; charset=utf-8"
 
-/** Max period per intraday request (eodhd.com intraday page, §2.2). */
+/** Max period per intraday request (eodhd.com/financial-apis/intraday-historical-data-api). */
 export const MAX_DAYS: Readonly<Record<Interval, number>> = { "1m": 120, "5m": 600, "1h": 7_200 }
 
 const DEFAULT_DAYS = 120

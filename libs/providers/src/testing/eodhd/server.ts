@@ -1,8 +1,9 @@
 /**
- * A fake EODHD REST API on 127.0.0.1 for tests and local runs, reproducing protocols.md §2 and
- * §5.7: CSV unless `fmt=json`, plain-text `Unauthenticated` for a bad token (or `demo` outside
- * the demo symbols), 402/403/429 with EODHD's headers, the 120-day 1m range error. Its data is
- * the deterministic random walk, so `bars()` tells a test exactly what a client should read.
+ * A fake EODHD REST API on 127.0.0.1 for tests and local runs, reproducing what the provider relies
+ * on (eodhd.com/financial-apis): CSV unless `fmt=json`, plain-text `Unauthenticated` for a bad
+ * token (or `demo` outside the demo symbols), 402/403/429 with EODHD's headers, the 120-day 1m
+ * range error. Its data is the deterministic random walk, so `bars()` tells a test exactly what a
+ * client should read.
  *
  * Order of checks per request: slow → rate limit (429, counted before auth like an edge
  * limiter) → token → quota (402) → forbidden (403) → route → malformed (corrupts a 200 JSON body).
@@ -86,7 +87,7 @@ export const startFakeEodhd = async (options: FakeEodhdOptions = {}): Promise<Fa
       token === "demo" &&
       (endpoint === "eod" || endpoint === "intraday") &&
       DEMO_SYMBOLS.has(arg?.toUpperCase() ?? "")
-    // A bad token gets plain text whatever `fmt` says (§2.4); 401 is what the OpenAPI declares.
+    // A bad token gets plain text whatever `fmt` says; 401 is what the OpenAPI spec declares.
     if (!tokens.has(token) && !demoOk) return text(401, "Unauthenticated")
     if (faults.quota) return text(402, "Payment Required: you exceeded your daily API requests limit.")
     if (faults.forbidden) return text(403, "Forbidden. Your plan does not include this API.")

@@ -1,5 +1,5 @@
 /**
- * How the fake EODHD writes rows: JSON with EODHD's field names (protocols.md §2.1–2.3) or, when
+ * How the fake EODHD writes rows: JSON with EODHD's field names (eodhd.com/financial-apis) or, when
  * `fmt=json` is absent, CSV — EODHD's default output.
  */
 import type { DailyRow, IntradayRow } from "./marketData"

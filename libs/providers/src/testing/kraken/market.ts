@@ -3,11 +3,13 @@
  * deterministic random walk (`barAt`, keyed by the REST pair key) so tests can ask for ground
  * truth.
  *
- * No-trade intervals (protocols.md §1.2, §1.6): on the 1m timeframe only, the minutes whose walk
- * trade count is a multiple of 10 (about 1 in 10) have no trades. REST serves them as flat rows
- * (OHLC = previous close, vwap "0.0", volume 0, count 0); WS sends nothing for them. In ground
- * truth such a bar is `{ open = high = low = close = previous close, volume: 0, trades: 0 }`
- * with no `vwap`. Higher timeframes always trade.
+ * No-trade intervals: on the 1m timeframe only, the minutes whose walk trade count is a multiple of
+ * 10 (about 1 in 10) have no trades. REST serves them as flat rows (OHLC = previous close, vwap
+ * "0.0", volume 0, count 0, as in the `http_ohlc.json` that nautilus_trader recorded from Kraken);
+ * WS sends nothing for them (its updates are generated on trade events,
+ * docs.kraken.com/api/docs/websocket-v2/ohlc). In ground truth such a bar is
+ * `{ open = high = low = close = previous close, volume: 0, trades: 0 }` with no `vwap`. Higher
+ * timeframes always trade.
  */
 import type { ProviderBar, Timeframe } from "../../sdk/types"
 import { barAt, timeframeMs } from "../../synthetic/randomWalk"

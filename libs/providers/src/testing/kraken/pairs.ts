@@ -1,9 +1,10 @@
 /**
- * The fake's pair listing: realistic AssetPairs rows (protocols.md §1.7) with the quirks a
- * client must survive — X/Z-prefixed keys, `XBT`/`XDG` in `wsname` (v1 spelling), a dark-pool
- * `.d` key, a slashless new key without `wsname`, and a row without `status`.
- * The WS v2 name of each pair is written out here by hand, independently of the provider's
- * mapping, so the fake checks that mapping instead of mirroring it.
+ * The fake's pair listing: realistic AssetPairs rows
+ * (docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs) with the quirks a client must
+ * survive — X/Z-prefixed keys, `XBT`/`XDG` in `wsname` (v1 spelling), a dark-pool `.d` key, a
+ * slashless new key without `wsname`, and a row without `status`. The WS v2 name of each pair is
+ * written out here by hand, independently of the provider's mapping, so the fake checks that
+ * mapping instead of mirroring it.
  */
 
 export interface FakePair {
@@ -159,7 +160,7 @@ export class FakePairs {
     return this.byRest.get(name)
   }
 
-  /** The pair WS v2 serves for a symbol: only v2 names (`XBT/USD` is unknown on v2, §1.7). */
+  /** The pair WS v2 serves for a symbol: only v2 names (`XBT/USD` is unknown on v2). */
   ws(symbol: string): FakePair | undefined {
     return this.byWs.get(symbol)
   }
@@ -175,7 +176,7 @@ const defaultPairs = new FakePairs(fakePairs)
 /** The pair REST answers for `pair=`: Kraken accepts the altname or the result key. */
 export const restPair = (name: string): FakePair | undefined => defaultPairs.rest(name)
 
-/** The pair WS v2 serves for a symbol: only v2 names (`XBT/USD` is unknown on v2, §1.7). */
+/** The pair WS v2 serves for a symbol: only v2 names (`XBT/USD` is unknown on v2). */
 export const wsPair = (symbol: string): FakePair | undefined => defaultPairs.ws(symbol)
 
 /** Any name of a pair (key, altname, wsname, v2): for ground-truth lookups in tests. */

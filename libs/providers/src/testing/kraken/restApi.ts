@@ -1,8 +1,9 @@
 /**
  * The fake's REST half: `/0/public/AssetPairs`, `/0/public/OHLC` and `/0/public/Time`, answering
- * like Kraken does (protocols.md §1.6–1.7): HTTP 200 with `{"error":[...],"result":{...}}`,
- * decimals as strings, at most `maxRows` recent rows ending with the unfinished interval, and a
- * `last` cursor. `since` is exclusive (rows with time > since).
+ * like Kraken does (docs.kraken.com/api/docs/rest-api/get-ohlc-data,
+ * docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs): HTTP 200 with
+ * `{"error":[...],"result":{...}}`, decimals as strings, at most `maxRows` recent rows ending with
+ * the unfinished interval, and a `last` cursor. `since` is exclusive (rows with time > since).
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { ProviderBar, Timeframe } from "../../sdk/types"

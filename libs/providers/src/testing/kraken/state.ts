@@ -3,13 +3,19 @@ import type { FakeMarket } from "./market"
 import type { FakePairs } from "./pairs"
 
 export interface FakeConfig {
-  /** Rows Kraken keeps per interval, the unfinished one included (protocols.md §1.6). */
+  /**
+   * Rows Kraken keeps per interval, the unfinished one included
+   * (docs.kraken.com/api/docs/rest-api/get-ohlc-data: 720).
+   */
   readonly maxRows: number
   /** Committed rows per OHLC response (Kraken: all of them; lower it to make tests page). */
   readonly pageRows: number
   /** Past bars with trades in an `ohlc` snapshot, besides the forming one. */
   readonly snapshotBars: number
-  /** Each tick's entries of all subscriptions in `update` frames of up to 200 entries, instead of one frame per subscription. */
+  /**
+   * Each tick's entries of all subscriptions in `update` frames of up to 200 entries, instead of
+   * one frame per subscription.
+   */
   readonly batchUpdates: boolean
   /**
    * Forming bars in updates carry the real time they were sent (`Date.now() % 1e9`) as `trades`,

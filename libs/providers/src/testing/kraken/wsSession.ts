@@ -1,6 +1,6 @@
 /**
- * One client socket on the fake's WS v2 endpoint, behaving as protocols.md §1.1–1.4 describes:
- * a `status` frame on connect, one ack per symbol with `time_in`/`time_out`/`req_id`,
+ * One client socket on the fake's WS v2 endpoint, behaving as docs.kraken.com/api/docs/websocket-v2
+ * describes: a `status` frame on connect, one ack per symbol with `time_in`/`time_out`/`req_id`,
  * `success:false` for symbols v2 does not know (v1 names like `XBT/USD` included), an `ohlc`
  * snapshot then `update` frames, nothing for no-trade intervals, no closed flag, heartbeats when
  * idle, ping → pong, and the socket closed once every subscription is gone.
@@ -136,7 +136,8 @@ export class FakeWsSession {
         reply({ method: "unsubscribe", result: { channel: params.channel, interval, symbol }, success: true })
       else reply({ error: "Subscription Not Found", method: "unsubscribe", success: false, symbol })
     }
-    // Kraken closes a socket that has no subscription left (§1.4).
+    // Kraken closes a socket that has no subscription left (github.com/krakenfx/kraken-api-sdk
+    // `rust/docs/guides/streaming.md`).
     if (this.subscriptions.size === 0) this.socket.close(1000, "no subscriptions")
   }
 
@@ -164,7 +165,8 @@ export class FakeWsSession {
     const forming = this.state.market.hasTrades(pair, tf, subscription.formingBegin)
       ? [this.state.market.formingBar(pair, tf, subscription.formingBegin, now)]
       : []
-    // Snapshot entries carry the deprecated `timestamp` (= interval end) like the doc example (§1.2).
+    // Snapshot entries carry the deprecated `timestamp` (= interval end) like the doc example
+    // (docs.kraken.com/api/docs/websocket-v2/ohlc).
     const data = [...past, ...forming].map((bar) => ({
       ...this.entry(subscription, bar),
       timestamp: rfc3339(bar.ts + d, 6)
@@ -208,7 +210,10 @@ export class FakeWsSession {
     this.send({ channel: "ohlc", type: "update", data })
   }
 
-  /** "approximately once every second in the absence of any other channel updates", only once subscribed (§1.4). */
+  /**
+   * "approximately once every second in the absence of any other channel updates", only once
+   * subscribed (docs.kraken.com/api/docs/websocket-v2/heartbeat).
+   */
   heartbeat(everyMs: number): void {
     if (this.subscriptions.size === 0 || this.state.faults.heartbeatsStopped) return
     if (Date.now() - this.lastSentAt >= everyMs * 0.9) this.send({ channel: "heartbeat" })

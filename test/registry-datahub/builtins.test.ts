@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
-import * as BundledBuiltins from "../src/node/bundleBuiltins"
+import * as BundledBuiltins from "../../apps/registry/src/node/bundleBuiltins"
 import { client, registryWithDataHub } from "./support"
 
 layer(registryWithDataHub(BundledBuiltins.layer), { timeout: 120_000, excludeTestServices: true })(

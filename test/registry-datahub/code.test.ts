@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { SchemaState } from "@quasar/server"
 import { Effect } from "effect"
-import { typeErrorTs, validJs } from "../../datahub/test/sandbox/fixtures/modules"
+import { TYPE_ERROR_LINE, typeErrorTs, validJs } from "../fixtures/providerModules"
 import { client, registryWithDataHub } from "./support"
 
 const name = "acme" as never
@@ -53,7 +53,7 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
         })
         expect(bad.version.status).toBe("invalid")
         const issue = bad.version.validation?.issues.find((i) => i.line !== undefined)
-        expect(issue?.line).toBe(9)
+        expect(issue?.line).toBe(TYPE_ERROR_LINE)
         const refused = yield* api.code
           .activate({ path: { name: "fixture-typo" as never, version: 1 } })
           .pipe(Effect.flip)

@@ -7,9 +7,9 @@ import { RegistryApi } from "@quasar/domain"
 import { DatabaseUrl } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Redacted } from "effect"
-import { appLayer as dataHubApp } from "../../datahub/src/App"
-import { AppLive, makeApp } from "../src/App"
-import type { BuiltinSources } from "../src/BuiltinSources"
+import { appLayer as dataHubApp } from "../../apps/datahub/src/App"
+import { AppLive, makeApp } from "../../apps/registry/src/App"
+import type { BuiltinSources } from "../../apps/registry/src/BuiltinSources"
 
 export const registryWithDataHub = (builtins?: Layer.Layer<BuiltinSources>) =>
   Layer.unwrapScoped(
