@@ -157,7 +157,13 @@ export const expectGroundTruth = (
       const real = byTs.get(b.ts)
       return real === undefined || JSON.stringify(comparable(real)) !== JSON.stringify(comparable(b))
     })
-    expect(JSON.stringify(wrong.map((b) => ({ stored: b, truth: byTs.get(b.ts) })), null, 1)).toEqual("[]")
+    expect(
+      JSON.stringify(
+        wrong.map((b) => ({ stored: b, truth: byTs.get(b.ts) })),
+        null,
+        1
+      )
+    ).toEqual("[]")
     const lost = truth.filter(
       (b) => !storedTs.has(b.ts) && (b.trades !== 0 || mustHaveAll.some(([f, t]) => b.ts >= f && b.ts < t))
     )
