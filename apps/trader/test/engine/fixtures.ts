@@ -6,7 +6,9 @@ export const DAY = 86_400_000
 export const SHA = "a".repeat(64)
 
 /** Columns from [ts, open, high, low, close] rows (volume 1). */
-export const columns = (rows: ReadonlyArray<readonly [number, number, number, number, number]>): BarColumns => ({
+export const columns = (
+  rows: ReadonlyArray<readonly [number, number, number, number, number]>
+): BarColumns => ({
   ts: Float64Array.from(rows, (r) => r[0]),
   open: Float64Array.from(rows, (r) => r[1]),
   high: Float64Array.from(rows, (r) => r[2]),

@@ -62,7 +62,13 @@ describe("orders and fills", () => {
       ctx.order({ symbol: "BTC/USD", side: "buy", quantity: 1, type: "limit", limitPrice: 11.5 }) // bar 1 opens at 11, below it: at 11
       ctx.order({ symbol: "BTC/USD", side: "buy", quantity: 1, type: "stop", stopPrice: 12.5 }) // bar 2: high 13 → 12.5
       ctx.order({ symbol: "BTC/USD", side: "buy", quantity: 1, type: "limit", limitPrice: 5 }) // never
-      const cancelled = ctx.order({ symbol: "BTC/USD", side: "buy", quantity: 1, type: "limit", limitPrice: 6 })
+      const cancelled = ctx.order({
+        symbol: "BTC/USD",
+        side: "buy",
+        quantity: 1,
+        type: "limit",
+        limitPrice: 6
+      })
       expect(ctx.cancel(cancelled)).toBe(true)
       expect(ctx.cancel(cancelled)).toBe(false)
       expect(ctx.openOrders.map((o) => o.id)).toEqual([1, 2, 3])
@@ -130,7 +136,11 @@ describe("orders and fills", () => {
         ctx.order({ symbol: "BTC/USD", side: "buy", notional: ctx.cash, type: "market" }) // exactly all cash
       }
     })
-    const result = run(strategy, { "BTC/USD": bars }, { fill: FillSettings.make({ feeBps: 10, slippageBps: 0 }) })
+    const result = run(
+      strategy,
+      { "BTC/USD": bars },
+      { fill: FillSettings.make({ feeBps: 10, slippageBps: 0 }) }
+    )
     expect(result.orders.map((o) => o.status)).toEqual(["rejected", "rejected", "filled"])
     expect(result.orders[0]!.reason).toMatch(/needs 11011\.00 .* but cash is 1000\.00/)
     expect(result.orders[1]!.reason).toMatch(/sells 1 but the position is 0; short selling is not modelled/)
@@ -143,7 +153,8 @@ describe("orders and fills", () => {
     const strategy = scripted((ctx) => {
       const held = ctx.position("BTC/USD")
       if (ctx.time === 0) ctx.order({ symbol: "BTC/USD", side: "buy", notional: 999.99, type: "market" })
-      if (ctx.time === DAY) ctx.order({ symbol: "BTC/USD", side: "sell", notional: held.quantity * 1.1, type: "market" })
+      if (ctx.time === DAY)
+        ctx.order({ symbol: "BTC/USD", side: "sell", notional: held.quantity * 1.1, type: "market" })
     })
     const result = run(strategy, { "BTC/USD": flatBars([1, 1.1, 1.1, 1.1]) })
     expect(result.orders.map((o) => o.status)).toEqual(["filled", "filled"])

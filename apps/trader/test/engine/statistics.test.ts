@@ -53,7 +53,13 @@ describe("return statistics, computed by hand", () => {
   it("is null where a statistic is undefined", () => {
     // Flat equity: no variance, no downside.
     const flat = returnStatistics([100, 100, 100], [0, DAY, 2 * DAY], 100, DAY)
-    expect(flat).toMatchObject({ totalReturn: 0, sharpe: null, sortino: null, maxDrawdown: 0, maxDrawdownBars: 0 })
+    expect(flat).toMatchObject({
+      totalReturn: 0,
+      sharpe: null,
+      sortino: null,
+      maxDrawdown: 0,
+      maxDrawdownBars: 0
+    })
     expect(flat.volatility).toBe(0)
     expect(flat.cagr).toBe(0)
     // One bar: no sample variance.
