@@ -43,7 +43,7 @@ describe("orders and fills", () => {
     expect(result.orders.map((o) => o.status)).toEqual(["filled", "filled"])
     // Equity at each close: 1000; 889.33945 + 10 × 12; + 10 × 13; then all cash.
     const expected = [1_000, 1_009.33945, 1_019.33945, 1_028.50015, 1_028.50015]
-    result.equity.equity.forEach((e, i) => expect(e).toBeCloseTo(expected[i]!, 8))
+    for (const [i, e] of result.equity.equity.entries()) expect(e).toBeCloseTo(expected[i]!, 8)
     // What the strategy saw: the fill happens before onBar sees the bar it filled in.
     expect(seen.map((s) => s.held)).toEqual([0, 10, 10, 0, 0])
     expect(seen[1]!.cash).toBeCloseTo(889.33945, 8)
