@@ -129,7 +129,9 @@ export class BacktestRun {
     let equity = this.ledger.cash
     let benchmark = 0
     let exposed = false
-    for (const book of this.books) {
+    const books = this.books
+    for (let b = 0; b < books.length; b++) {
+      const book = books[b]!
       if (book.quantity !== 0) {
         equity += book.quantity * book.lastClose
         exposed = true
@@ -167,7 +169,7 @@ export class BacktestRun {
       progress: this.progress,
       orders: this.ledger.orders.map((o) => ({ ...o })),
       fills: [...this.ledger.fills],
-      equity: { ts: Array.from(ts), equity: Array.from(equity), benchmark: Array.from(benchmark) },
+      equity: { ts: ts.slice(), equity: equity.slice(), benchmark: benchmark.slice() },
       statistics: {
         ...returnStatistics(equity, ts, input.initialCash, barMs),
         ...tradeStatistics(this.ledger.tradeResults, this.exposedBars, recorded)

@@ -52,7 +52,7 @@ describe("orders and fills", () => {
     expect(result.statistics).toMatchObject({ trades: 1, winRate: 1, profitFactor: null, exposure: 0.4 })
     expect(result.statistics.totalReturn).toBeCloseTo(0.02850015, 10)
     // Buy and hold: 1000 / 10 = 100 units at the first open, worth 100 × close.
-    expect(result.equity.benchmark).toEqual([1_000, 1_200, 1_300, 1_400, 1_500])
+    expect(Array.from(result.equity.benchmark)).toEqual([1_000, 1_200, 1_300, 1_400, 1_500])
     expect(result.benchmark.totalReturn).toBeCloseTo(0.5, 12)
   })
 

@@ -81,7 +81,7 @@ describe("a backtest run", () => {
     // Benchmark: 500 in each; A's 50 units bought at day 0's open 10, B's 500 held as cash until
     // its first open (day 1, at 5: 100 units).
     // Day 0: 50 × 10 + 500 = 1000; day 1: 50 × 20 + 100 × 5 = 1500; day 2: 50 × 30 + 100 × 10 = 2500.
-    expect(result.equity.benchmark).toEqual([1_000, 1_500, 2_500])
+    expect(Array.from(result.equity.benchmark)).toEqual([1_000, 1_500, 2_500])
   })
 
   it("ends with a report naming the bar when the strategy throws", () => {
