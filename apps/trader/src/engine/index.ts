@@ -1,0 +1,6 @@
+export * from "./BacktestRun"
+export * from "./fillModel"
+export * from "./prepareBacktest"
+export * from "./runBacktest"
+export * from "./statistics"
+export type * from "./types"
