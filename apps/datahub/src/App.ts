@@ -64,7 +64,7 @@ export const appLayer = <E = never, R = never>(
   allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
 ) =>
   HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
-    Layer.provide(Health.layer("datahub")),
+    Layer.provide(Health.layer("datahub", SandboxNetwork.healthReport)),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),
     Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),

@@ -63,6 +63,13 @@ export class SandboxNetwork extends Context.Tag("@quasar/datahub/SandboxNetwork"
   SandboxNetwork,
   SandboxNetworkService
 >() {
+  /** The isolation as `/health` shows it. */
+  static readonly healthReport = Effect.map(SandboxNetwork, ({ isolation: { network, pid, problem } }) => ({
+    network,
+    pid,
+    ...(problem === undefined ? {} : { problem })
+  }))
+
   /** Needs ServiceConfig, DatabaseUrl and SandboxAllowHosts; logs the isolation at start. */
   static readonly layer = Layer.effect(
     SandboxNetwork,

@@ -13,6 +13,7 @@ import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
 import { residentBytes, sandboxedPid } from "./childWatch"
+import { shownUrl } from "./egress/Egress"
 import { makeFetchRelay } from "./egress/relayFetch"
 import { makeSocketRelay } from "./egress/relaySocket"
 import { SandboxLoadError } from "./errors"
@@ -120,7 +121,7 @@ export const start = (
               denied: (url: string, reason: string) =>
                 runFork(
                   Effect.logWarning("sandbox egress denied").pipe(
-                    Effect.annotateLogs({ provider, sandbox: label, url: url.slice(0, 500), reason })
+                    Effect.annotateLogs({ provider, sandbox: label, url: shownUrl(url), reason })
                   )
                 )
             }

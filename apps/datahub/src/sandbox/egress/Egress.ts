@@ -35,8 +35,21 @@ export const rootMessage = (error: unknown): string => {
   return message
 }
 
+/**
+ * A URL as logs and errors show it: without query, fragment or credentials, which is where
+ * provider code puts API keys (and where exfiltration would put secrets).
+ */
+export const shownUrl = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`.slice(0, 500)
+  } catch {
+    return "(an invalid URL)"
+  }
+}
+
 /** The error the child sees for a refused destination: fatal, since retrying cannot help. */
 export const refusal = (url: string, reason: string) => ({
   name: "FatalError",
-  message: `the sandbox's egress policy refused ${url}: ${reason}`
+  message: `the sandbox's egress policy refused ${shownUrl(url)}: ${reason}`
 })

@@ -71,7 +71,7 @@ export const makeFetchRelay = ({ egress, send, denied }: RelayOptions) => {
       return send({
         _tag: "FetchError",
         req,
-        error: { name: "TypeError", message: `invalid URL: ${url.slice(0, 200)}` }
+        error: { name: "TypeError", message: "fetch failed: invalid URL" }
       })
     }
     if (protocol !== "http:" && protocol !== "https:") {

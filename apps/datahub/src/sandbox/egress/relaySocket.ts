@@ -33,7 +33,7 @@ export const makeSocketRelay = ({ egress, send, denied }: RelayOptions) => {
       target = new URL(url)
     } catch {
       sockets.set(sock, "opening")
-      return closed(sock, 1006, { name: "Error", message: `invalid WebSocket URL: ${url.slice(0, 200)}` })
+      return closed(sock, 1006, { name: "Error", message: "invalid WebSocket URL" })
     }
     sockets.set(sock, "opening")
     if (sockets.size > MAX_OPEN_SOCKETS)
