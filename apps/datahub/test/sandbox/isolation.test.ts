@@ -12,11 +12,11 @@ import { createServer } from "node:net"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { type Manifest, ProviderName } from "@quasar/domain"
-import { Effect, Schedule } from "effect"
+import { Effect, Logger, Schedule } from "effect"
 import { describe, it } from "vitest"
 import { residentBytes, sandboxedPid } from "../../src/sandbox/childWatch"
 import { ProviderPool } from "../../src/sandbox/ProviderPool"
-import { detectIsolation } from "../../src/sandbox/SandboxIsolation"
+import { detectIsolation, logIsolation } from "../../src/sandbox/SandboxIsolation"
 import { syntheticSource } from "./fixtures/synthetic"
 import { client, testApp, validate } from "./support"
 
@@ -28,6 +28,35 @@ const run = (command: string, args: ReadonlyArray<string>) =>
   )
 
 describe("sandbox namespaces", () => {
+  it("when unavailable, the start-up log warns and says what is missing and what to do", async () => {
+    const lines: Array<{ level: string; message: string }> = []
+    const capture = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ logLevel, message }) => {
+        lines.push({
+          level: logLevel.label,
+          message: Array.isArray(message) ? message.join(" ") : String(message)
+        })
+      })
+    )
+    await Effect.runPromise(
+      logIsolation({
+        network: "permission-model-only",
+        pid: "shared",
+        wrapper: [],
+        problem: "unshare failed: EPERM"
+      }).pipe(Effect.provide(capture))
+    )
+    expect(lines).toEqual([
+      {
+        level: "WARN",
+        message: expect.stringMatching(
+          /cannot get their own network and PID namespaces \(unshare failed: EPERM\).*permission model alone.*unprivileged_userns_clone/
+        )
+      }
+    ])
+  })
+
   it("are available on this machine (CI runs as root)", async () => {
     const isolation = await Effect.runPromise(detectIsolation)
     expect(isolation).toMatchObject({ network: "namespace", pid: "namespace" })
