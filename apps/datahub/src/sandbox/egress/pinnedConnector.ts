@@ -50,12 +50,16 @@ export const checkedAddress = async (
   throw new EgressDenied(refusal ?? `${host} is not reachable`)
 }
 
+export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024 * 1024
+
 const DEFAULT_PORT: Readonly<Record<string, number>> = { "http:": 80, "https:": 443, "ws:": 80, "wss:": 443 }
 
 /** An undici dispatcher whose every new connection is checked and pinned (fetch and WebSocket). */
 export const egressAgent = (rules: EgressRules, resolve: Resolver): Agent => {
   const connect = buildConnector({ timeout: 10_000 })
   return new Agent({
+    // One WebSocket message the host relays to a child: far above any market-data frame.
+    webSocket: { maxPayloadSize: MAX_SOCKET_MESSAGE_BYTES },
     connect: (options, callback) => {
       const port = Number(options.port) || DEFAULT_PORT[options.protocol] || 80
       const name = unbracketed(options.hostname)
