@@ -3,7 +3,7 @@ import { HttpApiBuilder } from "@effect/platform"
 import { DataHubApi, LIVE_PATH } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
-import { Effect, Layer } from "effect"
+import { type ConfigError, Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
 import { CollectionApiLive } from "./CollectionApi"
 import { BarSink } from "./collect/BarSink"
@@ -17,8 +17,10 @@ import { LiveLive } from "./live/LiveLayer"
 import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
+import { SandboxAllowHosts } from "./sandbox/egress/allowHosts"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
+import { SandboxNetwork } from "./sandbox/SandboxNetwork"
 import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
 import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
@@ -29,11 +31,19 @@ const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
   Layer.provide([LiveApiLive, LiveFeedRoute])
 )
 
-/** Running uploaded code: the workspace (the runner is bundled at start), validation, the pool. */
-const SandboxLive = (limits: Partial<SandboxLimitValues>) =>
+/**
+ * Running uploaded code: the workspace (the runner is bundled at start), validation, the pool,
+ * and the children's network (isolation found at start, egress through DataHub).
+ */
+const SandboxLive = <E, R>(
+  limits: Partial<SandboxLimitValues>,
+  allowHosts: Layer.Layer<SandboxAllowHosts, E, R>
+) =>
   Layer.mergeAll(Validator.layer, ProviderPool.layer).pipe(
     Layer.provideMerge(SandboxWorkspace.layer),
-    Layer.provideMerge(SandboxLimits.layer(limits))
+    Layer.provideMerge(SandboxLimits.layer(limits)),
+    Layer.provideMerge(SandboxNetwork.layer),
+    Layer.provide(allowHosts)
   )
 
 /** Collected bars go through the one writer (queue, batches, commit before `write` returns). */
@@ -43,21 +53,26 @@ const BarSinkLive = Layer.effect(
 ).pipe(Layer.provideMerge(BarWriter.layer))
 
 /**
- * The app with other sandbox limits (tests shorten the timeouts) and, for tests that run
- * providers in-process, another bar source (`BarSource.inProcess`); by default the sandboxes.
+ * The app with other sandbox limits (tests shorten the timeouts), for tests that run providers
+ * in-process another bar source (`BarSource.inProcess`; by default the sandboxes), and for tests
+ * whose sandboxed providers reach fakes on 127.0.0.1 an allowlist naming them (by default
+ * QUASAR_SANDBOX_ALLOW_HOSTS).
  */
-export const appLayer = (
+export const appLayer = <E = never, R = never>(
   sandboxLimits: Partial<SandboxLimitValues> = {},
-  barSource: "pool" | "external" = "pool"
+  barSource: "pool" | "external" = "pool",
+  allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
 ) =>
   HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
-    Layer.provide(Health.layer("datahub")),
+    Layer.provide(Health.layer("datahub", SandboxNetwork.healthReport)),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),
     Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),
     Layer.provideMerge(barSource === "pool" ? LiveSource.pool : Layer.empty),
     Layer.provideMerge(BarSinkLive),
-    Layer.provideMerge(SandboxLive(sandboxLimits)),
+    Layer.provideMerge(
+      SandboxLive<E | ConfigError.ConfigError, R>(sandboxLimits, allowHosts ?? SandboxAllowHosts.fromEnv)
+    ),
     Layer.provideMerge(ChangeFeed.layer),
     Layer.provideMerge(SchemaState.layer(migrations))
   )

@@ -22,6 +22,8 @@ layer(TestService.layer(AppLive), { timeout: 60_000 })("datahub service", (it) =
       expect(health.database.latencyMs).toEqual(expect.any(Number))
       expect(["postgresql", "timescaledb"]).toContain(health.database.backend)
       expect(health.migrations).toEqual({ version: latest, pending: 0 })
+      // This machine (and CI) runs as root: sandbox children get their own namespaces.
+      expect(health.sandbox).toEqual({ network: "namespace", pid: "namespace" })
     })
   )
 

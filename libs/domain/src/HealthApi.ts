@@ -4,6 +4,16 @@ import { BodyPolicy } from "./BodyPolicy"
 
 export const DatabaseBackend = Schema.Literal("timescaledb", "postgresql", "unknown")
 
+/**
+ * How DataHub isolates sandboxed provider code: its own network and PID namespaces, or (where
+ * Linux does not allow them) Node's permission model alone, with `problem` saying why.
+ */
+export const SandboxIsolationReport = Schema.Struct({
+  network: Schema.Literal("namespace", "permission-model-only"),
+  pid: Schema.Literal("namespace", "shared"),
+  problem: Schema.optional(Schema.String)
+})
+
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
   service: Schema.Literal("registry", "datahub"),
   status: Schema.Literal("ok", "unavailable"),
@@ -20,7 +30,9 @@ export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
     /** Migrations this build knows but the database has not applied yet. */
     pending: Schema.Int
   }),
-  uptimeSeconds: Schema.Number
+  uptimeSeconds: Schema.Number,
+  /** DataHub only. */
+  sandbox: Schema.optional(SandboxIsolationReport)
 }) {}
 
 /** 503: the body still carries the whole report, so callers see what is down. */

@@ -1,7 +1,7 @@
 /** The health report both services answer on `GET /health`. */
 
 import { SqlClient } from "@effect/sql"
-import { HealthReport, Unhealthy } from "@quasar/domain"
+import { HealthReport, type SandboxIsolationReport, Unhealthy } from "@quasar/domain"
 import { Clock, Context, Effect, Layer } from "effect"
 import { DatabaseUrl } from "./DatabaseUrl"
 import { SchemaState } from "./SchemaState"
@@ -15,7 +15,11 @@ export class Health extends Context.Tag("@quasar/server/Health")<
   }
 >() {}
 
-export const layer = (service: HealthReport["service"]) =>
+/** `sandbox`: how the service isolates sandboxed code, for services that run any (DataHub). */
+export const layer = <R = never>(
+  service: HealthReport["service"],
+  sandbox?: Effect.Effect<typeof SandboxIsolationReport.Type, never, R>
+) =>
   Layer.effect(
     Health,
     Effect.gen(function* () {
@@ -23,6 +27,7 @@ export const layer = (service: HealthReport["service"]) =>
       const schema = yield* SchemaState
       const { embedded } = yield* DatabaseUrl
       const startedAt = yield* Clock.currentTimeMillis
+      const isolation = sandbox === undefined ? undefined : yield* sandbox
 
       const report = Effect.gen(function* () {
         const t0 = yield* Clock.currentTimeMillis
@@ -42,7 +47,8 @@ export const layer = (service: HealthReport["service"]) =>
             error: ping._tag === "Left" ? describe(ping.left) : null
           },
           migrations: { version: migrated?.version ?? 0, pending },
-          uptimeSeconds: Math.round((t1 - startedAt) / 1000)
+          uptimeSeconds: Math.round((t1 - startedAt) / 1000),
+          ...(isolation === undefined ? {} : { sandbox: isolation })
         })
       }).pipe(Effect.withSpan("health.report"))
 

@@ -1,6 +1,8 @@
 /**
- * One sandbox child as Effects. The child is Node itself under the permission model, with a
- * heap cap and nothing of DataHub's environment; every call has a timeout, a span and annotated
+ * One sandbox child as Effects. The child is Node itself under the permission model, without
+ * network access, in its own network and PID namespaces where Linux allows (SandboxIsolation.ts),
+ * with a heap cap and nothing of DataHub's environment; its `ctx.fetch` and `ctx.connect` are
+ * made by DataHub under the egress policy (egress/); every call has a timeout, a span and annotated
  * logs; a caller that stops waiting sends `Cancel`, and a child too busy to acknowledge it (or a
  * ping) within the grace period is killed. Closing the scope kills the child.
  */
@@ -10,12 +12,16 @@ import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
-import { residentBytes } from "./childWatch"
+import { residentBytes, sandboxedPid } from "./childWatch"
+import { shownUrl } from "./egress/Egress"
+import { makeFetchRelay } from "./egress/relayFetch"
+import { makeSocketRelay } from "./egress/relaySocket"
 import { SandboxLoadError } from "./errors"
 import { unpackEvents, unpackPage } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
+import { SandboxNetwork } from "./SandboxNetwork"
 import { MODULE_FILE, RUNNER_FILE } from "./SandboxWorkspace"
 
 export interface SandboxOptions {
@@ -30,6 +36,7 @@ export interface SandboxOptions {
 }
 
 export interface Sandbox {
+  /** The process DataHub started (`unshare` when namespaced): killing it ends the sandbox. */
   readonly pid: number
   /** The export's data fields as the child described them (untrusted: decode before use). */
   readonly manifest: unknown
@@ -51,8 +58,7 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues, token: string)
   // worker_threads and native addons throw ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
   "--permission",
   `--allow-fs-read=${directory}`,
-  // Providers still open their own connections; the egress policy replaces this.
-  "--allow-net",
+  // No --allow-net: the child's own sockets are refused; DataHub relays ctx.fetch/ctx.connect.
   `--max-old-space-size=${limits.heapMb}`,
   "--disable-warning=ExperimentalWarning",
   join(directory, RUNNER_FILE),
@@ -74,16 +80,23 @@ const LIVE_PULL_EVERY_MS = 25
 
 export const start = (
   options: SandboxOptions
-): Effect.Effect<Sandbox, SandboxLoadError, Scope.Scope | SandboxLimits> =>
+): Effect.Effect<Sandbox, SandboxLoadError, Scope.Scope | SandboxLimits | SandboxNetwork> =>
   Effect.gen(function* () {
     const limits = yield* SandboxLimits
+    const { isolation, egress } = yield* SandboxNetwork
     const { provider, label } = options
     const logger = yield* providerLogger(provider)
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const channel = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const token = randomUUID()
-        const child = spawn(process.execPath, nodeFlags(options.directory, limits, token), {
+        const [wrapper, ...wrapperArgs] = isolation.wrapper
+        const node = nodeFlags(options.directory, limits, token)
+        // unshare passes the IPC descriptor (NODE_CHANNEL_FD) through to node unchanged.
+        const [command, args] = wrapper
+          ? [wrapper, [...wrapperArgs, process.execPath, ...node]]
+          : [process.execPath, node]
+        const child = spawn(command, args, {
           cwd: options.directory,
           // Nothing of DataHub's environment (DATABASE_URL, QUASAR_SECRET_KEY…) reaches provider code.
           env: {},
@@ -100,7 +113,31 @@ export const start = (
               Effect.logDebug(`sandbox ${stream}`).pipe(
                 Effect.annotateLogs({ provider, sandbox: label, text })
               )
-            )
+            ),
+          (send) => {
+            const relay = {
+              egress,
+              send,
+              denied: (url: string, reason: string) =>
+                runFork(
+                  Effect.logWarning("sandbox egress denied").pipe(
+                    Effect.annotateLogs({ provider, sandbox: label, url: shownUrl(url), reason })
+                  )
+                )
+            }
+            const fetch = makeFetchRelay(relay)
+            const socket = makeSocketRelay(relay)
+            return {
+              handle: (message) => {
+                fetch.handle(message)
+                socket.handle(message)
+              },
+              close: () => {
+                fetch.close()
+                socket.close()
+              }
+            }
+          }
         )
         return { child, channel }
       }),
@@ -111,8 +148,16 @@ export const start = (
     ).pipe(Effect.map(({ child, channel }) => ({ ...channel, pid: child.pid ?? -1 })))
 
     yield* Effect.gen(function* () {
+      // Under unshare the memory to watch is node's, one process below the one DataHub started.
+      let node: number | undefined = isolation.wrapper.length === 0 ? channel.pid : undefined
       while (channel.gone() === undefined) {
-        const rss = yield* Effect.promise(() => residentBytes(channel.pid))
+        node ??= yield* Effect.promise(() => sandboxedPid(channel.pid))
+        if (node === undefined) {
+          yield* Effect.sleep("50 millis")
+          continue
+        }
+        const target = node
+        const rss = yield* Effect.promise(() => residentBytes(target))
         if (rss === undefined) return
         if (rss > limits.rssMb * MB) return channel.kill(`used more than ${limits.rssMb} MB of memory`)
         yield* Effect.sleep("500 millis")

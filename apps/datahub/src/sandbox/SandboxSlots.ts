@@ -9,6 +9,7 @@ import { ActiveCode, type ActiveVersion } from "./ActiveCode"
 import { bundleUpload } from "./bundle"
 import { SandboxLoadError } from "./errors"
 import { SandboxLimits, seconds } from "./SandboxLimits"
+import { SandboxNetwork } from "./SandboxNetwork"
 import { type Sandbox, start } from "./SandboxProcess"
 import { SandboxWorkspace } from "./SandboxWorkspace"
 
@@ -46,6 +47,7 @@ const make = Effect.gen(function* () {
   const code = yield* ActiveCode
   const workspace = yield* SandboxWorkspace
   const limits = yield* SandboxLimits
+  const network = yield* SandboxNetwork
   const poolScope = yield* Effect.scope
   const slots = new Map<string, Slot>()
 
@@ -115,6 +117,7 @@ const make = Effect.gen(function* () {
       }).pipe(
         Scope.extend(scope),
         Effect.provideService(SandboxLimits, limits),
+        Effect.provideService(SandboxNetwork, network),
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
       slot.running = { sandbox, scope, startedAt: Date.now() }

@@ -9,6 +9,7 @@ import { bundleUpload } from "./bundle"
 import type { SandboxSetupError } from "./errors"
 import { toManifest } from "./manifest"
 import { SandboxLimits } from "./SandboxLimits"
+import { SandboxNetwork } from "./SandboxNetwork"
 import { start } from "./SandboxProcess"
 import { SandboxWorkspace } from "./SandboxWorkspace"
 import { TypeChecker } from "./TypeChecker"
@@ -50,6 +51,7 @@ const make = Effect.gen(function* () {
   const workspace = yield* SandboxWorkspace
   const typeChecker = yield* TypeChecker
   const limits = yield* SandboxLimits
+  const network = yield* SandboxNetwork
   const slots = yield* Effect.makeSemaphore(CONCURRENT_VALIDATIONS)
 
   /** Loads the bundle in a fresh sandbox: the manifest issues, or the manifest. */
@@ -67,7 +69,8 @@ const make = Effect.gen(function* () {
       })
     ).pipe(
       Effect.catchTag("SandboxLoadError", (e) => Effect.succeed(Either.left(e.problems.map(error)))),
-      Effect.provideService(SandboxLimits, limits)
+      Effect.provideService(SandboxLimits, limits),
+      Effect.provideService(SandboxNetwork, network)
     )
 
   const check = (name: string, kind: CodeKind, language: CodeLanguage, source: string) =>

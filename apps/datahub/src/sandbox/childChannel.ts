@@ -8,7 +8,15 @@ import type { ChildProcess } from "node:child_process"
 import { Deferred, Effect, Either, Exit, FiberId } from "effect"
 import { exitReason, outputBudget, stderrTail } from "./childWatch"
 import { SandboxLoadError } from "./errors"
-import { type ChildMessage, decodeChildMessage, type HostMessage, type Reply } from "./protocol"
+import {
+  type ChildMessage,
+  decodeChildMessage,
+  type HostMessage,
+  isRelayRequest,
+  type RelayReply,
+  type RelayRequest,
+  type Reply
+} from "./protocol"
 import type { SandboxLimitValues } from "./SandboxLimits"
 
 type Loaded = Extract<ChildMessage, { readonly _tag: "Loaded" }>
@@ -25,6 +33,13 @@ export interface Channel {
   /** Sends `message` and waits for the child's reply to `id` (fails with the reason it died). */
   readonly exchange: (id: number, message: HostMessage) => Effect.Effect<Reply, string>
   readonly send: (message: HostMessage) => void
+}
+
+/** The host's end of the child's `ctx.fetch` and `ctx.connect` (see egress/). */
+export interface Relay {
+  readonly handle: (message: RelayRequest) => void
+  /** The child is gone: everything it had open is closed. */
+  readonly close: () => void
 }
 
 /** Every message costs at least this much of the output budget, so a flood of tiny ones counts. */
@@ -51,7 +66,8 @@ export const openChannel = (
   token: string,
   limits: SandboxLimitValues,
   onLog: (log: Log) => void,
-  onOutput: (stream: "stdout" | "stderr", text: string) => void
+  onOutput: (stream: "stdout" | "stderr", text: string) => void,
+  relayFor: (send: (reply: RelayReply) => void) => Relay
 ): Channel => {
   const loaded = Deferred.unsafeMake<Loaded, SandboxLoadError>(FiberId.none)
   const exited = Deferred.unsafeMake<string>(FiberId.none)
@@ -61,6 +77,13 @@ export const openChannel = (
   let loading = true
   let killedFor: string | undefined
   let goneFor: string | undefined
+
+  const send = (message: HostMessage) => {
+    if (goneFor !== undefined || !child.connected) return
+    // Errors (channel closing under us) surface as the child's end; nothing to do here.
+    child.send(message, () => undefined)
+  }
+  const relay = relayFor(send)
 
   const kill = (reason: string) => {
     if (goneFor !== undefined || killedFor !== undefined) return
@@ -75,6 +98,7 @@ export const openChannel = (
     for (const d of waiting.values()) Deferred.unsafeDone(d, Exit.fail(reason))
     waiting.clear()
     Deferred.unsafeDone(exited, Exit.succeed(reason))
+    relay.close()
   }
 
   const charge = (bytes: number, what: string) => {
@@ -95,6 +119,10 @@ export const openChannel = (
     const decoded = decodeChildMessage(raw)
     if (Either.isLeft(decoded)) return kill(`sent a malformed message: ${preview(raw)}`)
     const message = decoded.right
+    if (isRelayRequest(message)) {
+      if (message._tag === "FetchStart") charge(message.body?.byteLength ?? 0, "its requests")
+      return relay.handle(message)
+    }
     switch (message._tag) {
       case "Log":
         charge(logSize(message), "its log")
@@ -126,12 +154,6 @@ export const openChannel = (
   child.on("close", (code, signal) => {
     ended(killedFor ?? exitReason(code, signal, loading, stderr.text, limits))
   })
-
-  const send = (message: HostMessage) => {
-    if (goneFor !== undefined || !child.connected) return
-    // Errors (channel closing under us) surface as the child's end; nothing to do here.
-    child.send(message, () => undefined)
-  }
 
   const exchange = (id: number, message: HostMessage): Effect.Effect<Reply, string> =>
     Effect.suspend(() => {

@@ -70,3 +70,13 @@ export const residentBytes = (pid: number): Promise<number | undefined> =>
     },
     () => undefined
   )
+
+/** The first child of `pid` (node under `unshare --fork`), from /proc; undefined until it exists. */
+export const sandboxedPid = (pid: number): Promise<number | undefined> =>
+  readFile(`/proc/${pid}/task/${pid}/children`, "utf8").then(
+    (text) => {
+      const first = Number(text.trim().split(/\s+/)[0])
+      return Number.isInteger(first) && first > 0 ? first : undefined
+    },
+    () => undefined
+  )

@@ -4,8 +4,9 @@
  * host's calls. Bundled by esbuild without Effect (see bundle.ts) so each child stays small.
  *
  * The child is started with Node's permission model: it may read its own directory only, and
- * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED). Network
- * access is still allowed (`--allow-net`), which providers need.
+ * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED), and has
+ * no network: `ctx.fetch` and `ctx.connect` are relayed to DataHub, which applies the egress
+ * policy (see egress/).
  */
 import { pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
@@ -14,6 +15,7 @@ import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@qua
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
 import { checkExport, type RunnableModule } from "./contract"
+import { makeChildFetch } from "./egress/childFetch"
 import { LiveBuffer } from "./liveBuffer"
 import { packEvents, packPage } from "./packedBars"
 import {
@@ -23,7 +25,7 @@ import {
   LIVE_BUFFER,
   type ThrownError
 } from "./protocol"
-import { connectWebSocket } from "./webSocketConnection"
+import { makeSocketConnector } from "./webSocketConnection"
 
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
 const REQUEST_TIMEOUT_MS = 30_000
@@ -136,6 +138,8 @@ const load = async (): Promise<RunnableModule | undefined> => {
 
 const serve = (provider: RunnableModule) => {
   const lifetime = new AbortController()
+  const relayedFetch = makeChildFetch(post)
+  const relayedSocket = makeSocketConnector(post)
   const bucket = provider.rateLimit ? makeTokenBucket(provider.rateLimit) : undefined
 
   const contextFor = (settings: CallSettings, signal: AbortSignal): ProviderContext =>
@@ -148,9 +152,12 @@ const serve = (provider: RunnableModule) => {
           await bucket?.take(cancel)
           // The timeout starts once the request may go: waiting for a token is not the API's fault.
           const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-          return fetch(input, { ...init, signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout })
+          return relayedFetch.fetch(input, {
+            ...init,
+            signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout
+          })
         },
-        connect: (url) => connectWebSocket(url, lifetime.signal),
+        connect: (url) => relayedSocket.connect(url, lifetime.signal),
         log,
         signal: lifetime.signal,
         now: Date.now
@@ -363,6 +370,9 @@ const serve = (provider: RunnableModule) => {
         return cancel(message.id)
       case "Ping":
         return post({ _tag: "Pong", id: message.id })
+      default:
+        relayedFetch.receive(message)
+        relayedSocket.receive(message)
     }
   })
 }

@@ -1,50 +1,60 @@
 /**
- * `ctx.connect` inside the sandbox: Node's global `WebSocket` (undici; the `ws` package cannot
- * be used because the child may read only its own directory) adapted to the SDK's
- * `SocketConnection`. Runs in the child.
+ * `ctx.connect` inside the sandbox child, which has no network of its own: DataHub opens the
+ * WebSocket under the egress policy and relays text frames over IPC (see egress/relaySocket.ts);
+ * this adapts that relay to the SDK's `SocketConnection`. Runs in the child.
  */
 import type { SocketConnection } from "@quasar/providers/sdk"
+import type { HostMessage, RelayReply, RelayRequest } from "./protocol"
 
 const HANDSHAKE_TIMEOUT_MS = 10_000
 
-export const connectWebSocket = (url: string, signal: AbortSignal): Promise<SocketConnection> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
-    const socket = new WebSocket(url)
-    // Binary frames arrive as ArrayBuffer (undici's default is Blob, which needs an await).
-    socket.binaryType = "arraybuffer"
-    const queue: Array<string> = []
-    const decoder = new TextDecoder()
-    let wake: (() => void) | undefined
-    let closeCode: number | undefined
-    let opened = false
-    const notify = () => {
-      const w = wake
-      wake = undefined
-      w?.()
-    }
-    const timer = setTimeout(() => {
-      socket.close()
-      reject(new Error(`WebSocket handshake with ${url} did not finish within ${HANDSHAKE_TIMEOUT_MS} ms`))
-    }, HANDSHAKE_TIMEOUT_MS)
-    const onAbort = () => socket.close(1000, "aborted")
-    signal.addEventListener("abort", onAbort, { once: true })
+type Post = (message: RelayRequest) => boolean
+type SocketReply = Extract<RelayReply, { readonly sock: number }>
 
-    socket.addEventListener("message", (event) => {
-      const data: unknown = event.data
-      queue.push(typeof data === "string" ? data : decoder.decode(data as ArrayBuffer))
-      notify()
-    })
-    socket.addEventListener("close", (event) => {
-      clearTimeout(timer)
-      closeCode = event.code
-      signal.removeEventListener("abort", onAbort)
-      if (!opened) reject(new Error(`WebSocket to ${url} closed before opening (code ${event.code})`))
-      notify()
-    })
-    socket.addEventListener("open", () => {
-      clearTimeout(timer)
-      opened = true
+const errorFrom = (error: { readonly name: string; readonly message: string }): Error => {
+  const e = new Error(error.message)
+  Object.defineProperty(e, "name", { value: error.name })
+  return e
+}
+
+export const makeSocketConnector = (post: Post) => {
+  let nextSock = 0
+  const sockets = new Map<number, (reply: SocketReply) => void>()
+
+  const receive = (message: HostMessage) => {
+    if (!("sock" in message)) return
+    sockets.get(message.sock)?.(message as SocketReply)
+  }
+
+  const connect = (url: string, signal: AbortSignal): Promise<SocketConnection> =>
+    new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason)
+      const sock = nextSock++
+      const queue: Array<string> = []
+      let wake: (() => void) | undefined
+      let closeCode: number | undefined
+      let opened = false
+      const notify = () => {
+        const w = wake
+        wake = undefined
+        w?.()
+      }
+      const close = (code?: number, reason?: string) => {
+        if (closeCode === undefined)
+          post({
+            _tag: "SocketClose",
+            sock,
+            code: code ?? 1000,
+            ...(reason ? { reason: reason.slice(0, 123) } : {})
+          })
+      }
+      const timer = setTimeout(() => {
+        close()
+        reject(new Error(`WebSocket handshake with ${url} did not finish within ${HANDSHAKE_TIMEOUT_MS} ms`))
+      }, HANDSHAKE_TIMEOUT_MS)
+      const onAbort = () => close(1000, "aborted")
+      signal.addEventListener("abort", onAbort, { once: true })
+
       async function* messages(): AsyncGenerator<string> {
         while (true) {
           const next = queue.shift()
@@ -58,13 +68,41 @@ export const connectWebSocket = (url: string, signal: AbortSignal): Promise<Sock
           })
         }
       }
-      resolve({
-        send: (data) => socket.send(data),
-        messages: messages(),
-        close: (code, reason) => socket.close(code ?? 1000, reason),
-        get closeCode() {
-          return closeCode
+
+      sockets.set(sock, (reply) => {
+        switch (reply._tag) {
+          case "SocketOpened":
+            clearTimeout(timer)
+            opened = true
+            return resolve({
+              send: (data) => {
+                if (closeCode === undefined) post({ _tag: "SocketSend", sock, data: String(data) })
+              },
+              messages: messages(),
+              close,
+              get closeCode() {
+                return closeCode
+              }
+            })
+          case "SocketFrame":
+            queue.push(reply.data)
+            return notify()
+          case "SocketClosed":
+            clearTimeout(timer)
+            closeCode = reply.code
+            sockets.delete(sock)
+            signal.removeEventListener("abort", onAbort)
+            if (!opened)
+              reject(
+                reply.error
+                  ? errorFrom(reply.error)
+                  : new Error(`WebSocket to ${url} closed before opening (code ${reply.code})`)
+              )
+            return notify()
         }
       })
+      post({ _tag: "SocketOpen", sock, url: String(url) })
     })
-  })
+
+  return { connect, receive }
+}

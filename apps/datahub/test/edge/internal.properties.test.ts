@@ -245,14 +245,16 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
       })
       expect(validated.status).toBe(200)
       expect(logged.some((m) => m === "upload validated")).toBe(true)
-      // The provider runs; where the sandbox lets it reach this host, the harness sees the leak it guards against.
+      // The provider runs, and its attempt to send the key to this host is refused by the egress policy.
       const listed = yield* raw(p, {
         method: "POST",
         path: "/internal/sandbox/exfil/assets",
         headers: authorized
       })
-      expect([200, 503]).toContain(listed.status)
-      if (listed.status === 200) expect(watched.hits).toEqual(["/collect?key=the-api-key"])
+      expect(listed.status).toBe(503)
+      expect(JSON.parse(listed.text).message).toContain("the sandbox's egress policy refused")
+      expect(listed.text).not.toContain("the-api-key")
+      expect(watched.hits).toEqual([])
     }).pipe(Effect.scoped)
   )
 

@@ -3,18 +3,16 @@
  * the Registry would leave them), served through DataHub's API and the pool's Effect API.
  */
 import { createHash } from "node:crypto"
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { type Manifest, ProviderName } from "@quasar/domain"
 import { ChangeFeed, SecretBox, ServiceConfig } from "@quasar/server"
 import { Chunk, Effect, Option, Schedule, Stream } from "effect"
-import { WebSocketServer } from "ws"
 import { ProviderPool } from "../../src/sandbox/ProviderPool"
 import { hostile, networkJs, validJs } from "./fixtures/modules"
 import { syntheticSource } from "./fixtures/synthetic"
-import { client, expectHealthy, testApp, validate } from "./support"
+import { LocalServers } from "./localServers"
+import { client, expectHealthy, testAppWithServers, validate } from "./support"
 
 const MINUTE = 60_000
 
@@ -46,33 +44,13 @@ const settings = (name: string, values: Record<string, unknown>, secrets: Record
 const listAssets = (name: string) =>
   Effect.flatMap(client, (c) => c.sandbox.listAssets({ path: { name: ProviderName.make(name) } }))
 
-/** An HTTP server answering "HTTP-OK" and a WebSocket server answering "hello" with "WS-OK". */
-const localServers = Effect.acquireRelease(
-  Effect.async<{ httpUrl: string; wsUrl: string; close: () => void }>((resume) => {
-    const http = createServer((_, res) => res.end("HTTP-OK"))
-    const ws = new WebSocketServer({ server: http })
-    ws.on("connection", (socket) => socket.on("message", () => socket.send("WS-OK")))
-    http.listen(0, "127.0.0.1", () => {
-      const { port } = http.address() as AddressInfo
-      const close = () => {
-        ws.close()
-        http.close()
-      }
-      resume(
-        Effect.succeed({ httpUrl: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}/`, close })
-      )
-    })
-  }),
-  ({ close }) => Effect.sync(close)
-)
-
 const pidOf = (name: string) =>
   Effect.map(ProviderPool, (pool) => pool.sandboxes).pipe(
     Effect.flatten,
     Effect.map((all) => all.find((s) => s.name === name))
   )
 
-layer(testApp, { timeout: 90_000, excludeTestServices: true })("provider pool", (it) => {
+layer(testAppWithServers, { timeout: 90_000, excludeTestServices: true })("provider pool", (it) => {
   it.effect("lists the active version's assets with its settings and decrypted secrets", () =>
     Effect.gen(function* () {
       yield* store("fixture-js", validJs("fixture-js"), 1, "active")
@@ -84,12 +62,12 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("provider pool", 
 
   it.effect("gives provider code fetch and WebSocket access through its context", () =>
     Effect.gen(function* () {
-      const { httpUrl, wsUrl } = yield* localServers
+      const { httpUrl, wsUrl } = yield* LocalServers
       yield* store("fixture-net", networkJs, 1, "active")
       yield* settings("fixture-net", { httpUrl, wsUrl })
       const listing = yield* listAssets("fixture-net")
       expect(listing.assets.map((a) => a.symbol)).toEqual(["HTTP-OK", "WS-OK"])
-    }).pipe(Effect.scoped)
+    })
   )
 
   it.effect("answers 404 for an unknown provider and for one without an active version", () =>

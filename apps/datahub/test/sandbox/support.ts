@@ -6,18 +6,27 @@ import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { expect } from "vitest"
 import { appLayer } from "../../src/App"
+import { allowLocalServers, LocalServers } from "./localServers"
+
+/** Short call timeouts and restart delays, so hostile cases finish quickly. */
+const limits = {
+  callTimeout: Duration.seconds(2),
+  cancelGrace: Duration.seconds(1),
+  restartDelay: Duration.millis(100),
+  heartbeat: Duration.seconds(3)
+}
 
 /**
- * The app with short call timeouts and restart delays, so hostile cases finish quickly; only
- * warnings are logged (each hostile case logs its rejection at info).
+ * The app with short limits; only warnings are logged (each hostile case logs its rejection at
+ * info). Sandboxed code reaches no fake: nothing is allowlisted.
  */
-export const testApp = TestService.layer(
-  appLayer({
-    callTimeout: Duration.seconds(2),
-    cancelGrace: Duration.seconds(1),
-    restartDelay: Duration.millis(100),
-    heartbeat: Duration.seconds(3)
-  })
+export const testApp = TestService.layer(appLayer(limits)).pipe(
+  Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+)
+
+/** The same app with the fakes of LocalServers running and allowlisted by their host:port. */
+export const testAppWithServers = TestService.layer(
+  appLayer(limits, "pool", allowLocalServers()).pipe(Layer.provideMerge(LocalServers.layer))
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
 
 /** The client the Registry is: its calls carry the service credential the sandbox routes need. */
