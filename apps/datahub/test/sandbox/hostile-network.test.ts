@@ -125,6 +125,9 @@ const refusedThrough = (url: string, reason: RegExp, socket = false) =>
     yield* expectHealthy
   })
 
+/** Each case starts a sandbox of its own, one after another: slow on a loaded machine. */
+const SANDBOXES_IN_TURN = 120_000
+
 layer(appWith(allowLocalServers()), { timeout: 120_000, excludeTestServices: true })(
   "sandboxed code without network of its own",
   (it) => {
@@ -152,7 +155,8 @@ layer(appWith(allowLocalServers()), { timeout: 120_000, excludeTestServices: tru
           expect(watched.hits).toEqual([])
           expect(getPriority(process.pid)).toBe(priority)
           yield* expectHealthy
-        })
+        }),
+      SANDBOXES_IN_TURN
     )
 
     it.effect("reaches the allowlisted fake through ctx.fetch and ctx.connect", () =>
@@ -165,38 +169,44 @@ layer(appWith(allowLocalServers()), { timeout: 120_000, excludeTestServices: tru
       })
     )
 
-    it.effect("ctx.fetch and ctx.connect are refused on loopback in every spelling", () =>
-      Effect.gen(function* () {
-        const { tcp, hits } = yield* Watched
-        for (const host of [
-          "127.0.0.1",
-          "[::ffff:127.0.0.1]",
-          "[::ffff:7f00:1]",
-          "2130706433",
-          "0x7f.1",
-          "0177.0.0.1",
-          "127.1",
-          "localhost",
-          "[::1]",
-          "0.0.0.0"
-        ])
-          yield* refusedThrough(`http://${host}:${tcp}/`, /loopback|unspecified/)
-        yield* refusedThrough(`ws://127.0.0.1:${tcp}/`, /loopback/, true)
-        expect(hits).toEqual([])
-      })
+    it.effect(
+      "ctx.fetch and ctx.connect are refused on loopback in every spelling",
+      () =>
+        Effect.gen(function* () {
+          const { tcp, hits } = yield* Watched
+          for (const host of [
+            "127.0.0.1",
+            "[::ffff:127.0.0.1]",
+            "[::ffff:7f00:1]",
+            "2130706433",
+            "0x7f.1",
+            "0177.0.0.1",
+            "127.1",
+            "localhost",
+            "[::1]",
+            "0.0.0.0"
+          ])
+            yield* refusedThrough(`http://${host}:${tcp}/`, /loopback|unspecified/)
+          yield* refusedThrough(`ws://127.0.0.1:${tcp}/`, /loopback/, true)
+          expect(hits).toEqual([])
+        }),
+      SANDBOXES_IN_TURN
     )
 
-    it.effect("ctx.fetch is refused on private, shared and metadata addresses and odd schemes", () =>
-      Effect.gen(function* () {
-        yield* refusedThrough("http://10.0.0.1/", /a private range \(10\.0\.0\.0\/8\)/)
-        yield* refusedThrough("http://192.168.1.1/", /a private range/)
-        yield* refusedThrough("http://172.16.5.4/", /a private range/)
-        yield* refusedThrough("http://100.64.0.1/", /carrier-grade NAT/)
-        yield* refusedThrough("http://169.254.169.254/latest/meta-data/", /link-local/)
-        yield* refusedThrough("http://[fd00::1]/", /unique-local/)
-        yield* refusedThrough("http://[fe80::1]/", /link-local/)
-        yield* refusedThrough("file:///etc/passwd", /only http: and https:/)
-      })
+    it.effect(
+      "ctx.fetch is refused on private, shared and metadata addresses and odd schemes",
+      () =>
+        Effect.gen(function* () {
+          yield* refusedThrough("http://10.0.0.1/", /a private range \(10\.0\.0\.0\/8\)/)
+          yield* refusedThrough("http://192.168.1.1/", /a private range/)
+          yield* refusedThrough("http://172.16.5.4/", /a private range/)
+          yield* refusedThrough("http://100.64.0.1/", /carrier-grade NAT/)
+          yield* refusedThrough("http://169.254.169.254/latest/meta-data/", /link-local/)
+          yield* refusedThrough("http://[fd00::1]/", /unique-local/)
+          yield* refusedThrough("http://[fe80::1]/", /link-local/)
+          yield* refusedThrough("file:///etc/passwd", /only http: and https:/)
+        }),
+      SANDBOXES_IN_TURN
     )
   }
 )
