@@ -162,7 +162,8 @@ class Connection {
       }
     } catch (e) {
       if (!(e instanceof Wire.FramingError)) throw e
-      return this.close({ severity: "FATAL", code: "08P01", message: e.message })
+      this.close({ severity: "FATAL", code: "08P01", message: e.message })
+      return
     }
     if (this.phase === "ready" && this.pending.length > 0) {
       this.cancelTimer?.()
@@ -178,24 +179,29 @@ class Connection {
       return
     }
     // PGlite has no backend to interrupt; the client's query simply runs to its end.
-    if (frame.code === Wire.CANCEL_REQUEST) return this.close()
+    if (frame.code === Wire.CANCEL_REQUEST) {
+      this.close()
+      return
+    }
     if (frame.code !== Wire.PROTOCOL_3_0) {
-      return this.close({
+      this.close({
         severity: "FATAL",
         code: "0A000",
         message: `unsupported frontend protocol ${frame.code >> 16}.${frame.code & 0xffff}: the embedded database speaks 3.0`
       })
+      return
     }
     const parameters = Wire.startupParameters(frame.bytes)
     this.user = parameters.get("user") ?? ""
     const database = parameters.get("database") || this.user
     if (database !== DATABASE) {
-      return this.close({
+      this.close({
         severity: "FATAL",
         code: "3D000",
         message: `database "${database}" does not exist`,
         hint: `the embedded database has one database, "${DATABASE}"`
       })
+      return
     }
     this.phase = "auth"
     this.socket.write(Wire.authentication(Wire.AUTH_SASL, Buffer.from(`${Scram.MECHANISM}\0\0`)))
@@ -214,26 +220,38 @@ class Connection {
   }
 
   private onAuth(frame: Wire.Frame & { kind: "message" }): void {
-    if (frame.type !== "p") return this.refuse(`expected a SASL response, got message type '${frame.type}'`)
+    if (frame.type !== "p") {
+      this.refuse(`expected a SASL response, got message type '${frame.type}'`)
+      return
+    }
     const body = frame.bytes.subarray(5)
     if (this.scram === null) {
       const nul = body.indexOf(0)
       const mechanism = nul < 0 ? "" : body.subarray(0, nul).toString("utf8")
       if (mechanism !== Scram.MECHANISM || body.length < nul + 5) {
-        return this.refuse(`the only authentication method is ${Scram.MECHANISM}`)
+        this.refuse(`the only authentication method is ${Scram.MECHANISM}`)
+        return
       }
       const length = body.readInt32BE(nul + 1)
       const data = length < 0 ? "" : body.subarray(nul + 5, nul + 5 + length).toString("utf8")
       this.scram = Scram.exchange(this.shared.verifier)
       const step = this.scram.first(data)
-      if (step._tag !== "Continue")
-        return this.refuse(step._tag === "Refused" ? step.reason : "unexpected step")
+      if (step._tag !== "Continue") {
+        this.refuse(step._tag === "Refused" ? step.reason : "unexpected step")
+        return
+      }
       this.socket.write(Wire.authentication(Wire.AUTH_SASL_CONTINUE, Buffer.from(step.serverFirst)))
       return
     }
     const step = this.scram.final(body.toString("utf8"))
-    if (step._tag !== "Done") return this.refuse(step._tag === "Refused" ? step.reason : "unexpected step")
-    if (this.user !== USER) return this.refuse(`there is no role "${this.user}"`)
+    if (step._tag !== "Done") {
+      this.refuse(step._tag === "Refused" ? step.reason : "unexpected step")
+      return
+    }
+    if (this.user !== USER) {
+      this.refuse(`there is no role "${this.user}"`)
+      return
+    }
     this.cancelTimer?.()
     this.cancelTimer = null
     this.phase = "ready"
