@@ -271,7 +271,8 @@ export const layer = (dataDir: string, port: number) =>
         const password = hosted ?? (yield* joinedPassword(dataDir, port))
         return { url: urlFor(port, password), embedded: true }
       }
+      const password = yield* joinedPassword(dataDir, port)
       yield* Effect.logInfo("joined the embedded database").pipe(Effect.annotateLogs({ port }))
-      return { url: urlFor(port, yield* joinedPassword(dataDir, port)), embedded: true }
+      return { url: urlFor(port, password), embedded: true }
     })
   )

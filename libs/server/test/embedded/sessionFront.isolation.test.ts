@@ -189,7 +189,9 @@ describe("connection isolation on the embedded database", () => {
   it("cuts a connection that holds the session idle in a transaction, rolls it back, and serves the next", async () => {
     const a = await connected()
     const errors: Array<Pg.DatabaseError> = []
-    a.on("error", (e: Pg.DatabaseError) => errors.push(e))
+    a.on("error", (e) => {
+      errors.push(e as Pg.DatabaseError)
+    })
     const b = await connected()
     await a.query("BEGIN")
     await a.query("INSERT INTO t VALUES ('idle')")
