@@ -18,16 +18,17 @@ import { EmbeddedPostgres } from "@quasar/server/node"
 import { TestService } from "@quasar/server/testing"
 import { Context, DateTime, Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import Pg from "pg"
+import { appLayer } from "../apps/datahub/src/App"
 import { BarSource } from "../apps/datahub/src/collect/BarSource"
+import { CollectionConfig } from "../apps/datahub/src/collect/CollectionConfig"
 import { Script, scriptedProvider } from "../apps/datahub/test/collect/scripted"
 import {
   acceleratedClock,
   adminClient,
-  collectingApp,
   eventually,
   MINUTE,
-  SourceLog,
-  storedBars
+  storedBars,
+  testConfig
 } from "../apps/datahub/test/collect/support"
 import { AppLive as RegistryApp } from "../apps/registry/src/App"
 
@@ -148,14 +149,18 @@ describe("the embedded database under both services' concurrent load", () => {
 
           const { clock, now } = acceleratedClock(SPEED)
           const script = new Script()
-          const log = new SourceLog()
+          // The DataHub as it runs on the embedded database (no COPY), its scheduler on the fast clock.
           const datahub = yield* Layer.build(
-            collectingApp({
-              databaseUrl: url,
-              source: BarSource.inProcess([scriptedProvider("scripted", script)]),
-              log,
-              config: { clock, marginMs: 500 }
-            }).pipe(Layer.provide(recordAtLeast(LogLevel.Error)))
+            TestService.layer(
+              appLayer({}, "external").pipe(
+                Layer.provide(BarSource.inProcess([scriptedProvider("scripted", script)])),
+                Layer.provide(Layer.succeed(CollectionConfig, testConfig({ clock, marginMs: 500 })))
+              ),
+              database
+            ).pipe(
+              Layer.provide(recordAtLeast(LogLevel.Error)),
+              Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+            )
           )
           const client = yield* Effect.provide(adminClient, datahub)
           const registryUrl = yield* TestService.start(RegistryApp, database).pipe(

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto"
 import { PGlite } from "@electric-sql/pglite"
 import Pg from "pg"
+import { from as copyFrom } from "pg-copy-streams"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import * as SessionFront from "../../src/node/embedded/SessionFront"
 import { bind, execute, firstValue, frame, parse, query, RawClient, sync } from "./rawClient"
@@ -207,6 +208,26 @@ describe("connection isolation on the embedded database", () => {
     expect(errors[0]!.message).toContain("idle in a transaction")
     expect(await ids()).toEqual(["b1"])
     await b.end()
+  })
+
+  it("refuses COPY FROM STDIN (which would take PGlite down) as a failed statement, and carries on", async () => {
+    const a = await connected()
+    const refused = await new Promise<Pg.DatabaseError>((resolve) => {
+      const stream = a.query(copyFrom("COPY t (id) FROM STDIN"))
+      stream.on("error", (e: Pg.DatabaseError) => resolve(e))
+      stream.on("finish", () => resolve(new Error("COPY succeeded") as Pg.DatabaseError))
+      stream.end("x\n")
+    })
+    expect(refused.code).toBe("0A000")
+    expect(refused.message).toContain("COPY FROM STDIN is not supported by the embedded database")
+    // As on PostgreSQL, the failed statement aborts the transaction it is part of.
+    await a.query("BEGIN")
+    await expect(a.query("copy t from stdin")).rejects.toMatchObject({ code: "0A000" })
+    await expect(a.query("SELECT 1")).rejects.toMatchObject({ code: "25P02" })
+    await a.query("ROLLBACK")
+    expect((await a.query("SELECT 'still here' AS s")).rows).toEqual([{ s: "still here" }])
+    expect(await ids()).toEqual([])
+    await a.end()
   })
 
   it("does not cut a connection that waits for the session or is idle outside a transaction", async () => {

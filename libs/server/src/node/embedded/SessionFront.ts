@@ -12,6 +12,7 @@
  * The front also does the startup handshake itself and requires the password (SCRAM-SHA-256).
  */
 import { createServer, type Server, type Socket } from "node:net"
+import { inspect } from "node:util"
 import type { PGlite } from "@electric-sql/pglite"
 import { SessionArbiter } from "./SessionArbiter"
 import * as Scram from "./scram"
@@ -56,6 +57,37 @@ const realTimer: Timer = (millis, onExpiry) => {
   return () => clearTimeout(handle)
 }
 
+/**
+ * `COPY … FROM STDIN` makes PGlite wait for input it can never receive (it runs one batch of
+ * messages at a time) and takes the whole database down, so such a statement is replaced by one
+ * that fails with a clear error in the same place: the client sees PostgreSQL's usual behaviour
+ * for a failed statement (an aborted transaction, the rest of an extended sequence skipped).
+ */
+const COPY_FROM_STDIN = /\bcopy\b[\s\S]*\bfrom\s+stdin\b/i
+const COPY_REFUSAL =
+  "DO $quasar$ BEGIN RAISE EXCEPTION USING ERRCODE = 'feature_not_supported', MESSAGE = 'COPY FROM STDIN is not supported by the embedded database', HINT = 'insert the rows with INSERT, or use PostgreSQL (DATABASE_URL)'; END $quasar$"
+
+const withoutCopyFromStdin = (frame: Wire.Frame & { kind: "message" }): Wire.Frame & { kind: "message" } => {
+  if (frame.type === "Q") {
+    const sql = frame.bytes.subarray(5).toString("utf8")
+    return COPY_FROM_STDIN.test(sql) ? { ...frame, bytes: Wire.query(COPY_REFUSAL) } : frame
+  }
+  if (frame.type === "P") {
+    const body = frame.bytes.subarray(5)
+    const nameEnd = body.indexOf(0)
+    const sqlEnd = body.indexOf(0, nameEnd + 1)
+    if (nameEnd < 0 || sqlEnd < 0) return frame
+    if (!COPY_FROM_STDIN.test(body.subarray(nameEnd + 1, sqlEnd).toString("utf8"))) return frame
+    const replaced = Buffer.concat([
+      body.subarray(0, nameEnd + 1),
+      Buffer.from(`${COPY_REFUSAL}\0`),
+      Buffer.from([0, 0])
+    ])
+    return { ...frame, bytes: Wire.message("P", replaced) }
+  }
+  return frame
+}
+
 /** Messages after which PGlite answers with ReadyForQuery. */
 const ANSWERED_BY_READY = new Set(["S", "Q", "F"])
 
@@ -71,11 +103,15 @@ interface Shared {
   readonly authMillis: number
   readonly timer: Timer
   readonly emit: (event: FrontEvent) => void
+  /** Why PGlite can no longer be used, once it has failed. */
+  readonly broken: { reason: string | null }
 }
 
 type Phase = "startup" | "auth" | "ready" | "closed"
 
 let nextConnectionId = 100_000
+
+const describe = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : inspect(e, { depth: 3 }))
 
 class Connection {
   readonly id = nextConnectionId++
@@ -157,7 +193,7 @@ class Connection {
           if (this.isClosed()) return
           if (frame.kind === "startup") this.onStartup(frame)
           else if (this.phase === "auth") this.onAuth(frame)
-          else this.pending.push(frame)
+          else this.pending.push(withoutCopyFromStdin(frame))
         }
       }
     } catch (e) {
@@ -271,16 +307,21 @@ class Connection {
     this.running = true
     void this.run()
       .catch((e: unknown) => {
-        this.shared.emit({
-          level: "error",
-          message: "the session front failed",
-          connection: this.id,
-          detail: String(e)
-        })
+        // PGlite does not recover from an exception in its main loop (it may spin on the next
+        // call), so the front stops using it: every connection gets this error from now on.
+        if (this.shared.broken.reason === null) {
+          this.shared.broken.reason = describe(e)
+          this.shared.emit({
+            level: "error",
+            message: "the embedded database failed; restart the process that hosts it",
+            connection: this.id,
+            detail: this.shared.broken.reason
+          })
+        }
         this.close({
           severity: "FATAL",
           code: "XX000",
-          message: `the embedded database failed: ${String(e)}`
+          message: `the embedded database failed and needs a restart: ${this.shared.broken.reason.split("\n")[0]}`
         })
       })
       .finally(() => {
@@ -333,6 +374,7 @@ class Connection {
 
   private async exec(batch: Buffer, forward: boolean): Promise<void> {
     if (batch.length === 0) return
+    if (this.shared.broken.reason !== null) throw new Error(this.shared.broken.reason)
     await this.shared.db.execProtocolRawStream(new Uint8Array(batch), {
       onRawData: (data) => {
         this.scanner.push(data)
@@ -363,7 +405,11 @@ class Connection {
     if (this.departed) return
     this.departed = true
     try {
-      if (!this.everHeld) return
+      if (!this.everHeld || this.shared.broken.reason !== null) {
+        if (this.holding) this.shared.arbiter.release(this)
+        this.holding = false
+        return
+      }
       const { arbiter, db } = this.shared
       if (!this.holding) {
         await arbiter.acquire(this)
@@ -427,7 +473,8 @@ export const start = async (options: SessionFrontOptions): Promise<SessionFront>
     idleHoldMillis: options.idleHoldMillis ?? 30_000,
     authMillis: options.authMillis ?? 30_000,
     timer: options.timer ?? realTimer,
-    emit: options.onEvent ?? (() => {})
+    emit: options.onEvent ?? (() => {}),
+    broken: { reason: null }
   }
   const maxConnections = options.maxConnections ?? 100
   const connections = new Set<Connection>()
