@@ -70,6 +70,12 @@ const clientLoad = async (url: string, c: number) => {
             [key, i]
           )
           kv.set(key, i)
+          // Outside a transaction too, a Bind big enough to reach the server in several reads.
+          await client.query("INSERT INTO stress_note (client, seq, note) VALUES ($1, $2, $3)", [
+            c,
+            i,
+            noteOf(c, i)
+          ])
           break
         case 1: {
           const read = await client.query<{ v: number }>("SELECT v FROM stress_kv WHERE k = $1", [key])
@@ -177,7 +183,8 @@ describe("the embedded database under both services' concurrent load", () => {
             await setup.connect()
             await setup.query(`CREATE TABLE stress_kv (k text PRIMARY KEY, v int NOT NULL);
               CREATE TABLE stress_log (client int NOT NULL, seq int NOT NULL, a0 int, a1 int, a2 int, a3 int,
-                a4 int, a5 int, a6 int, a7 int, a8 int, a9 int, note text, PRIMARY KEY (client, seq))`)
+                a4 int, a5 int, a6 int, a7 int, a8 int, a9 int, note text, PRIMARY KEY (client, seq));
+              CREATE TABLE stress_note (client int NOT NULL, seq int NOT NULL, note text NOT NULL, PRIMARY KEY (client, seq))`)
             await setup.end()
           })
 
@@ -261,10 +268,19 @@ describe("the embedded database under both services' concurrent load", () => {
                 "SELECT client, seq, a9, note FROM stress_log ORDER BY client, seq"
               )
             ).rows
+            const notes = (
+              await check.query<{ client: number; seq: number; note: string }>(
+                "SELECT client, seq, note FROM stress_note ORDER BY client, seq"
+              )
+            ).rows
             await check.end()
             // The notes are compared, not printed: a failure shows which rows, not 96 kB each.
             return {
               kv,
+              notes: notes.map(({ note, ...row }) => ({
+                ...row,
+                noteIntact: note === noteOf(row.client, row.seq)
+              })),
               logged: logged.map(({ note, ...row }) => ({
                 ...row,
                 noteIntact: note === noteOf(row.client, row.seq)
@@ -281,6 +297,10 @@ describe("the embedded database under both services' concurrent load", () => {
           )
           expect(rows.logged).toEqual(expectedLog)
           expect(rows.logged.length).toBe(CLIENTS * (ROUNDS / 4))
+          const expectedNotes = Array.from({ length: CLIENTS }, (_, c) =>
+            Array.from({ length: ROUNDS / 4 }, (_, n) => ({ client: c, seq: n * 4, noteIntact: true }))
+          ).flat()
+          expect(rows.notes).toEqual(expectedNotes)
           expect(problems).toEqual([])
         })
       ),
