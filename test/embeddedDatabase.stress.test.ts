@@ -1,6 +1,6 @@
 /**
  * Both services on the embedded database (the default with no DATABASE_URL) under concurrent
- * load: 16 clients mixing reads, upserts and transactions (committed and rolled back), HTTP reads
+ * load: 16 clients (half of them over a link that splits their messages) mixing reads, upserts and transactions (committed and rolled back), HTTP reads
  * through both services, the DataHub's collection scheduler, and 30 subscriptions created at once
  * at a minute boundary. Afterwards every row is checked: zero errors, zero lost or stray rows.
  *
@@ -31,6 +31,7 @@ import {
   testConfig
 } from "../apps/datahub/test/collect/support"
 import { AppLive as RegistryApp } from "../apps/registry/src/App"
+import { slowLink } from "./support/slowLink"
 
 const CLIENTS = 16
 const ROUNDS = 40
@@ -188,9 +189,17 @@ describe("the embedded database under both services' concurrent load", () => {
             await setup.end()
           })
 
+          // Half the clients reach the database through a link that delivers their messages in
+          // pieces, so one connection's sequences arrive over many reads amid the others'.
+          const slow = yield* Effect.acquireRelease(
+            Effect.promise(() => slowLink(served.port)),
+            (link) => Effect.promise(link.close)
+          )
+          const slowUrl = Redacted.value(EmbeddedPostgres.urlFor(slow.port, served.password))
+
           // The clients start now and are still busy when the minute turns.
           const load = Effect.promise(() =>
-            Promise.all(Array.from({ length: CLIENTS }, (_, c) => clientLoad(url, c)))
+            Promise.all(Array.from({ length: CLIENTS }, (_, c) => clientLoad(c % 2 === 0 ? url : slowUrl, c)))
           )
           const loadFiber = yield* Effect.fork(load)
           const readsFiber = yield* Effect.fork(Effect.promise(() => httpReads(registryUrl, datahubUrl, 10)))
