@@ -161,8 +161,13 @@ class Connection {
     this.cancelTimer = null
     if (fatal) {
       this.shared.emit({ level: "warning", message: fatal.message, connection: this.id, detail: why })
-      if (this.socket.writable) this.socket.end(Wire.errorResponse(fatal))
-      else this.socket.destroy()
+      if (this.socket.writable) {
+        this.socket.end(Wire.errorResponse(fatal))
+        // A peer that never closes its side does not keep the socket open.
+        setTimeout(() => this.socket.destroy(), 2_000).unref()
+      } else {
+        this.socket.destroy()
+      }
     } else {
       if (why) this.shared.emit({ level: "info", message: why, connection: this.id })
       this.socket.destroy()
