@@ -192,8 +192,27 @@ export const serve = (dataDir: string, port: number, options: ServeOptions = {})
           await db.close()
           Credentials.harden(dataDir)
         }).pipe(Effect.timeoutOption("5 seconds"))
-    ).pipe(Effect.map(({ front, password }) => ({ port: front.port, password })))
+    ).pipe(
+      Effect.tap(() => Effect.forkScoped(hardenWhileServing(dataDir))),
+      Effect.map(({ front, password }) => ({ port: front.port, password }))
+    )
   })
+
+/**
+ * PGlite creates every file 0666, whatever the umask, including the ones it adds while it runs
+ * (WAL segments, new tables); the directory is closed to others, and this takes the permissions
+ * off those files too, every minute until the database closes.
+ */
+const hardenWhileServing = (dataDir: string) =>
+  Effect.try({
+    try: () => Credentials.harden(dataDir),
+    catch: (e) =>
+      new EmbeddedDatabaseError({ message: `cannot restrict the permissions in ${dataDir}: ${String(e)}` })
+  }).pipe(
+    Effect.catchAll((e) => Effect.logWarning(e.message)),
+    Effect.delay("1 minute"),
+    Effect.forever
+  )
 
 /**
  * Claims `dataDir`, then serves it on 127.0.0.1:`port`, until the scope closes. If serving fails

@@ -5,7 +5,15 @@
  * others, and the directories themselves are closed to them.
  */
 import { randomBytes } from "node:crypto"
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  type Stats,
+  writeFileSync
+} from "node:fs"
 import { join, resolve } from "node:path"
 
 export const passwordFile = (dataDir: string) => resolve(dataDir, "embedded-db.password")
@@ -40,11 +48,18 @@ export const ensurePassword = (dataDir: string): string => {
 
 /**
  * Closes `dir` and every directory below it to other users (0700) and takes every permission
- * for group and others off the files, as PostgreSQL keeps its own data directory. PGlite creates its files 0666, so this runs after it opens and closes them.
+ * for group and others off the files, as PostgreSQL keeps its own data directory.
  */
 export const harden = (dir: string): void => {
   const walk = (path: string, top: boolean) => {
-    const stat = lstatSync(path)
+    let stat: Stats
+    try {
+      stat = lstatSync(path)
+    } catch (e) {
+      // PGlite removes files (old WAL segments) while it runs; a file gone is not a problem.
+      if ((e as NodeJS.ErrnoException).code === "ENOENT" && !top) return
+      throw e
+    }
     if (stat.isSymbolicLink()) return
     if (stat.isDirectory()) {
       if (top || (stat.mode & 0o077) !== 0) chmodSync(path, 0o700)
