@@ -16,7 +16,7 @@ import {
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseUrl } from "@quasar/server"
-import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Scope, TestClock, TestContext } from "effect"
 import Pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
 import * as EmbeddedPostgres from "../../src/node/EmbeddedPostgres"
@@ -116,6 +116,26 @@ describe("the embedded database's files", () => {
         rmSync(elsewhere, { recursive: true, force: true })
       }
     })
+  }, 120_000)
+
+  it("takes the permissions off files added while it serves, every minute", async () => {
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* EmbeddedPostgres.serve(dataDir, 0)
+          // What PGlite does with a new WAL segment or table while it runs.
+          const added = join(dataDir, "pgdata", "added-while-serving")
+          writeFileSync(added, "x")
+          chmodSync(added, 0o666)
+          yield* TestClock.adjust("59 seconds")
+          expect(lstatSync(added).mode & 0o777).toBe(0o666)
+          yield* TestClock.adjust("1 second")
+          yield* Effect.yieldNow()
+          expect(lstatSync(added).mode & 0o777).toBe(0o600)
+          expect(openToOthers(dataDir)).toEqual([])
+        })
+      ).pipe(Effect.provide(TestContext.TestContext))
+    )
   }, 120_000)
 
   it("harden closes directories to 0700 and takes group/other permissions off files", () => {
