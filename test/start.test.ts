@@ -82,8 +82,16 @@ const waitForOutput = async (launcher: Spawned, pattern: RegExp, timeoutMs = 10_
   }
 }
 
+/** The embedded database requires the password the launcher generated in the data directory. */
 const withDb = async <A>(f: (client: Pg.Client) => Promise<A>): Promise<A> => {
-  const client = new Pg.Client({ host: "127.0.0.1", port: ports.db, user: "postgres", database: "postgres" })
+  const password = readFileSync(join(dataDir, "embedded-db.password"), "utf8").trim()
+  const client = new Pg.Client({
+    host: "127.0.0.1",
+    port: ports.db,
+    user: "postgres",
+    database: "postgres",
+    password
+  })
   await client.connect()
   try {
     return await f(client)
@@ -168,6 +176,7 @@ describe("npm start (scripts/start.ts)", () => {
       .filter((l) => l.level === "WARN" || l.level === "ERROR")
     expect(startupWarnings).toEqual([])
 
+    expect(statSync(join(dataDir, "embedded-db.password")).mode & 0o777).toBe(0o600)
     await withDb(async (db) => {
       await db.query("CREATE TABLE start_test_scratch (note text NOT NULL)")
       await db.query("INSERT INTO start_test_scratch VALUES ('kept across restarts')")

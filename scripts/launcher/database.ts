@@ -3,7 +3,9 @@
  * PGlite, so it outlives restarts of either service under `--watch` and is flushed and closed
  * last, after both services have stopped. Opening it takes seconds (the first start runs initdb),
  * so it opens while the services load: the launcher claims the data directory first, and a
- * service that finds it claimed waits for the port instead of opening the files itself.
+ * service that finds it claimed waits for the port instead of opening the files itself. The
+ * database requires a password, generated on the first start and kept owner-only in the data
+ * directory (`passwordFile`), where the services read it when they join.
  */
 import { connect } from "node:net"
 import { join } from "node:path"
@@ -43,7 +45,12 @@ export const hostEmbedded = (dataDir: string, port: number) =>
       Effect.forkDaemon
     )
     yield* Scope.addFinalizer(scope, Fiber.interrupt(opening))
-    return { directory: join(dataDir, "pgdata"), port, opened: Fiber.join(opening) }
+    return {
+      directory: join(dataDir, "pgdata"),
+      passwordFile: EmbeddedPostgres.passwordFile(dataDir),
+      port,
+      opened: Fiber.join(opening)
+    }
   })
 
 /** Where DATABASE_URL points, without credentials, for the banner. */
