@@ -42,7 +42,6 @@ await build({
     "esbuild",
     "typescript",
     "@electric-sql/pglite",
-    "@electric-sql/pglite-socket",
     "pg-native",
     "bufferutil",
     "utf-8-validate"

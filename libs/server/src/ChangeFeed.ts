@@ -1,7 +1,7 @@
 /**
  * Tells services about changes (a version activated, a subscription added) through the
  * `change_events` table. It works identically on PostgreSQL, TimescaleDB and embedded PGlite,
- * where LISTEN/NOTIFY does not cross pglite-socket. Readers poll a short recent window and
+ * where LISTEN/NOTIFY does not cross the session front (one connection holds the session at a time). Readers poll a short recent window and
  * de-duplicate by id, so an event committed late by a slow transaction is still seen.
  */
 import { SqlClient } from "@effect/sql"

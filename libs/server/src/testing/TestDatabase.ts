@@ -1,14 +1,14 @@
 /**
  * A fresh database per test file on the server chosen by test/globalSetup.ts, dropped when the
  * layer closes, so files run in parallel without seeing each other's rows. On the PGlite
- * fallback each file gets its own in-memory PGlite behind a socket instead.
+ * fallback each file gets its own in-memory PGlite behind the embedded session front instead.
  */
 import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Effect, Layer, Redacted } from "effect"
 import Pg from "pg"
 import { inject } from "vitest"
 import { DatabaseUrl } from "../DatabaseUrl"
+import * as SessionFront from "../node/embedded/SessionFront"
 
 const withAdmin = <A>(adminUrl: string, f: (client: Pg.Client) => Promise<A>) =>
   Effect.promise(async () => {
@@ -43,17 +43,22 @@ export const fresh = Effect.gen(function* () {
 const embedded = Effect.acquireRelease(
   Effect.promise(async () => {
     const db = await PGlite.create()
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 })
-    await server.start()
-    const address = server.getServerConn()
-    return { db, server, address }
+    // The same front as the embedded default: one connection at a time, SCRAM login.
+    const password = crypto.randomUUID()
+    const front = await SessionFront.start({ db, password, host: "127.0.0.1", port: 0, maxConnections: 64 })
+    return { db, front, password }
   }),
-  ({ db, server }) =>
+  ({ db, front }) =>
     Effect.promise(async () => {
-      await server.stop()
+      await front.stop()
       await db.close()
     })
-).pipe(Effect.map(({ address }) => `postgresql://postgres@${address}/postgres?sslmode=disable`))
+).pipe(
+  Effect.map(
+    ({ front, password }) =>
+      `postgresql://postgres:${password}@127.0.0.1:${front.port}/postgres?sslmode=disable`
+  )
+)
 
 /** `DatabaseUrl` for a fresh database. */
 export const layer = Layer.scoped(
