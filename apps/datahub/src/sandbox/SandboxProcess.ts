@@ -10,7 +10,8 @@ import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
-import { residentBytes } from "./childWatch"
+import type { ChildInit } from "./childInit"
+import { boundedFields, residentBytes } from "./childWatch"
 import { SandboxLoadError } from "./errors"
 import { unpackEvents, unpackPage } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
@@ -46,7 +47,7 @@ export interface Sandbox {
   readonly kill: (reason: string) => Effect.Effect<void>
 }
 
-const nodeFlags = (directory: string, limits: SandboxLimitValues, token: string) => [
+const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   // Node's permission model: reads outside the directory, any write, child_process,
   // worker_threads and native addons throw ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
   "--permission",
@@ -56,8 +57,7 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues, token: string)
   `--max-old-space-size=${limits.heapMb}`,
   "--disable-warning=ExperimentalWarning",
   join(directory, RUNNER_FILE),
-  join(directory, MODULE_FILE),
-  token
+  join(directory, MODULE_FILE)
 ]
 
 /** An error the provider threw, rebuilt so the host's classifier can read its `name`. */
@@ -69,6 +69,8 @@ const revive = (thrown: ThrownError): Error => {
 }
 
 const MB = 1024 * 1024
+/** The most characters of one provider log message that reach DataHub's log. */
+const MAX_LOG_MESSAGE = 4096
 /** The shortest time between two pulls of a live stream (see `stream`). */
 const LIVE_PULL_EVERY_MS = 25
 
@@ -78,12 +80,12 @@ export const start = (
   Effect.gen(function* () {
     const limits = yield* SandboxLimits
     const { provider, label } = options
-    const logger = yield* providerLogger(provider)
+    const logger = yield* providerLogger(provider, { sandbox: label })
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const channel = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const token = randomUUID()
-        const child = spawn(process.execPath, nodeFlags(options.directory, limits, token), {
+        const child = spawn(process.execPath, nodeFlags(options.directory, limits), {
           cwd: options.directory,
           // Nothing of DataHub's environment (DATABASE_URL, QUASAR_SECRET_KEY…) reaches provider code.
           env: {},
@@ -94,7 +96,7 @@ export const start = (
           child,
           token,
           limits,
-          (log) => logger[log.level](log.message, { ...log.fields, sandbox: label }),
+          (log) => logger[log.level](log.message.slice(0, MAX_LOG_MESSAGE), boundedFields(log.fields)),
           (stream, text) =>
             runFork(
               Effect.logDebug(`sandbox ${stream}`).pipe(
@@ -102,6 +104,8 @@ export const start = (
               )
             )
         )
+        const init: ChildInit = { _tag: "Init", token }
+        child.send(init, () => undefined)
         return { child, channel }
       }),
       ({ channel }) =>
