@@ -28,6 +28,10 @@ export interface SandboxLimitValues {
   readonly maxRestartWait: Duration.Duration
   /** A provider sandbox with no call for this long is stopped (it restarts on the next call). */
   readonly idleTimeout: Duration.Duration
+  /** The type-check worker's V8 heap cap, MB (lib.dom.d.ts alone takes ~100 MB parsed). */
+  readonly checkerHeapMb: number
+  /** One type check; past it the upload is blamed and the worker replaced. */
+  readonly checkTimeout: Duration.Duration
 }
 
 export const defaults: SandboxLimitValues = {
@@ -43,7 +47,9 @@ export const defaults: SandboxLimitValues = {
   restartDelay: Duration.millis(500),
   maxRestartDelay: Duration.minutes(1),
   maxRestartWait: Duration.seconds(5),
-  idleTimeout: Duration.minutes(10)
+  idleTimeout: Duration.minutes(10),
+  checkerHeapMb: 512,
+  checkTimeout: Duration.seconds(30)
 }
 
 export class SandboxLimits extends Context.Tag("@quasar/datahub/SandboxLimits")<
