@@ -17,6 +17,7 @@ import { LiveLive } from "./live/LiveLayer"
 import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
+import { bundlerComponent } from "./sandbox/esbuildService"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
 import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
@@ -51,7 +52,7 @@ export const appLayer = (
   barSource: "pool" | "external" = "pool"
 ) =>
   HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
-    Layer.provide(Health.layer("datahub")),
+    Layer.provide(Health.layer("datahub", [bundlerComponent])),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),
     Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),

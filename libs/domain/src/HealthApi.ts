@@ -4,6 +4,15 @@ import { BodyPolicy } from "./BodyPolicy"
 
 export const DatabaseBackend = Schema.Literal("timescaledb", "postgresql", "unknown")
 
+/** A part of the service besides the database that can fail on its own (e.g. DataHub's bundler). */
+export const HealthComponent = Schema.Struct({
+  name: Schema.String,
+  status: Schema.Literal("up", "down"),
+  /** What happened to it (deaths, restarts), or null when nothing did. */
+  detail: Schema.NullOr(Schema.String)
+})
+export type HealthComponent = typeof HealthComponent.Type
+
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
   service: Schema.Literal("registry", "datahub"),
   status: Schema.Literal("ok", "unavailable"),
@@ -20,7 +29,9 @@ export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
     /** Migrations this build knows but the database has not applied yet. */
     pending: Schema.Int
   }),
-  uptimeSeconds: Schema.Number
+  uptimeSeconds: Schema.Number,
+  /** The service's own components; absent where it has none. */
+  components: Schema.optional(Schema.Array(HealthComponent))
 }) {}
 
 /** 503: the body still carries the whole report, so callers see what is down. */

@@ -1,7 +1,7 @@
 /** The health report both services answer on `GET /health`. */
 
 import { SqlClient } from "@effect/sql"
-import { HealthReport, Unhealthy } from "@quasar/domain"
+import { type HealthComponent, HealthReport, Unhealthy } from "@quasar/domain"
 import { Clock, Context, Effect, Layer } from "effect"
 import { DatabaseUrl } from "./DatabaseUrl"
 import { SchemaState } from "./SchemaState"
@@ -15,7 +15,14 @@ export class Health extends Context.Tag("@quasar/server/Health")<
   }
 >() {}
 
-export const layer = (service: HealthReport["service"]) =>
+/**
+ * The report for `service`; each of `components` is asked on every report, and one that is down
+ * makes the service unavailable.
+ */
+export const layer = (
+  service: HealthReport["service"],
+  components: ReadonlyArray<Effect.Effect<HealthComponent>> = []
+) =>
   Layer.effect(
     Health,
     Effect.gen(function* () {
@@ -31,9 +38,10 @@ export const layer = (service: HealthReport["service"]) =>
         const migrated = yield* schema.current
         const up = ping._tag === "Right"
         const pending = migrated ? 0 : schema.known
+        const parts = yield* Effect.all(components)
         return new HealthReport({
           service,
-          status: up && pending === 0 ? "ok" : "unavailable",
+          status: up && pending === 0 && parts.every((c) => c.status === "up") ? "ok" : "unavailable",
           database: {
             status: up ? "up" : "down",
             backend: migrated ? (migrated.features.timescale ? "timescaledb" : "postgresql") : "unknown",
@@ -42,23 +50,27 @@ export const layer = (service: HealthReport["service"]) =>
             error: ping._tag === "Left" ? describe(ping.left) : null
           },
           migrations: { version: migrated?.version ?? 0, pending },
-          uptimeSeconds: Math.round((t1 - startedAt) / 1000)
+          uptimeSeconds: Math.round((t1 - startedAt) / 1000),
+          ...(parts.length > 0 ? { components: parts } : {})
         })
       }).pipe(Effect.withSpan("health.report"))
 
-      const respond = Effect.flatMap(report, (r) =>
-        r.status === "ok"
+      const respond = Effect.flatMap(report, (r) => {
+        const down = r.components?.find((c) => c.status === "down")
+        return r.status === "ok"
           ? Effect.succeed(r)
           : Effect.fail(
               new Unhealthy({
                 message:
                   r.database.status === "down"
                     ? `database unreachable: ${r.database.error}; the service recovers by itself when it returns`
-                    : `database schema not ready (${r.migrations.pending} migrations pending)`,
+                    : down
+                      ? `${down.name} is down: ${down.detail ?? "no detail"}`
+                      : `database schema not ready (${r.migrations.pending} migrations pending)`,
                 report: r
               })
             )
-      )
+      })
       return { report, respond }
     })
   )

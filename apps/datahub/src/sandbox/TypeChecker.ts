@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import type { ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
-import { Context, Deferred, Duration, Effect, Exit, Layer, Option } from "effect"
-import { build } from "esbuild"
+import { Context, Deferred, Effect, Exit, Layer, Option } from "effect"
 import { SandboxSetupError } from "./errors"
+import { build } from "./esbuildService"
 import { SandboxLimits, seconds } from "./SandboxLimits"
 import type { TypeIssue } from "./typecheck"
 
@@ -28,15 +28,18 @@ type Answer =
 /** The worker as one CommonJS script (eval workers run CommonJS, with `require`). */
 const bundleWorker = Effect.tryPromise({
   try: async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL("./typecheckWorker.ts", import.meta.url))],
-      bundle: true,
-      format: "cjs",
-      platform: "node",
-      target: "node20",
-      write: false,
-      logLevel: "silent"
-    })
+    const result = await build(
+      {
+        entryPoints: [fileURLToPath(new URL("./typecheckWorker.ts", import.meta.url))],
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        write: false,
+        logLevel: "silent"
+      },
+      "the type-check worker"
+    )
     const file = result.outputFiles[0]
     if (!file) throw new Error("esbuild produced no output")
     return file.text

@@ -8,6 +8,7 @@ import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
 import { bundleUpload } from "./bundle"
 import type { SandboxSetupError } from "./errors"
 import { toManifest } from "./manifest"
+import { nestingProblem } from "./nesting"
 import { SandboxLimits } from "./SandboxLimits"
 import { start } from "./SandboxProcess"
 import { SandboxWorkspace } from "./SandboxWorkspace"
@@ -77,6 +78,9 @@ const make = Effect.gen(function* () {
         return {
           issues: [error(`the source is ${bytes} bytes; the limit is 1 MiB: remove dead code or data`)]
         }
+      // Before any parser: nesting deep enough to overflow one is refused unread (see nesting.ts).
+      const tooDeep = nestingProblem(source)
+      if (tooDeep !== undefined) return { issues: [error(tooDeep)] }
       const typeIssues = language === "typescript" ? yield* typeChecker.check(source) : []
       const bundled = yield* Effect.either(bundleUpload(source, language))
       if (Either.isLeft(bundled)) return { issues: [...typeIssues, ...bundled.left] }
