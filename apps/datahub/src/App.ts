@@ -20,6 +20,7 @@ import { SubscriptionsApiLive } from "./SubscriptionsApi"
 import { bundlerComponent } from "./sandbox/esbuildService"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
+import { SandboxQuota } from "./sandbox/SandboxQuota"
 import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
 import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
@@ -34,6 +35,7 @@ const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
 const SandboxLive = (limits: Partial<SandboxLimitValues>) =>
   Layer.mergeAll(Validator.layer, ProviderPool.layer).pipe(
     Layer.provideMerge(SandboxWorkspace.layer),
+    Layer.provideMerge(SandboxQuota.layer()),
     Layer.provideMerge(SandboxLimits.layer(limits))
   )
 

@@ -8,15 +8,16 @@ import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
-import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { Chunk, Clock, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
 import type { ChildInit } from "./childInit"
 import { boundedFields, residentBytes } from "./childWatch"
-import { SandboxLoadError } from "./errors"
+import { SandboxLoadError, type SandboxSetupError } from "./errors"
 import { unpackEvents, unpackPage } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
+import { cpuTicks, SandboxQuota, TICKS_PER_SECOND } from "./SandboxQuota"
 import { MODULE_FILE, RUNNER_FILE } from "./SandboxWorkspace"
 
 export interface SandboxOptions {
@@ -55,6 +56,8 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   // Providers still open their own connections; the egress policy replaces this.
   "--allow-net",
   `--max-old-space-size=${limits.heapMb}`,
+  // The young generation is outside the old-space cap; kept small so the heap stays near it.
+  `--max-semi-space-size=${Math.max(1, Math.round(limits.heapMb / 12))}`,
   "--disable-warning=ExperimentalWarning",
   join(directory, RUNNER_FILE),
   join(directory, MODULE_FILE)
@@ -76,10 +79,15 @@ const LIVE_PULL_EVERY_MS = 25
 
 export const start = (
   options: SandboxOptions
-): Effect.Effect<Sandbox, SandboxLoadError, Scope.Scope | SandboxLimits> =>
+): Effect.Effect<Sandbox, SandboxLoadError | SandboxSetupError, Scope.Scope | SandboxLimits | SandboxQuota> =>
   Effect.gen(function* () {
     const limits = yield* SandboxLimits
+    const quota = yield* SandboxQuota
     const { provider, label } = options
+    yield* quota.admit(label)
+    const placement = yield* quota.place(label)
+    /** The child's processes once placed (see Placement.enter). */
+    let pids: ReadonlyArray<number> = []
     const logger = yield* providerLogger(provider, { sandbox: label })
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const channel = yield* Effect.acquireRelease(
@@ -104,8 +112,23 @@ export const start = (
               )
             )
         )
-        const init: ChildInit = { _tag: "Init", token }
-        child.send(init, () => undefined)
+        // The token goes out once the child is in its limits: the runner imports nothing before.
+        child.once("spawn", () => {
+          try {
+            pids = placement.enter(child.pid ?? -1)
+          } catch (e) {
+            return channel.kill(
+              `could not be placed in its resource limits (${e instanceof Error ? e.message : String(e)})`
+            )
+          }
+          const init: ChildInit = { _tag: "Init", token }
+          child.send(init, () => undefined)
+        })
+        // "exit" comes before the channel's "close": the reason is in place when it reports.
+        child.once("exit", (_code, signal) => {
+          if (signal === "SIGKILL" && placement.outOfMemory())
+            channel.kill(`used more than ${limits.rssMb} MB of memory`)
+        })
         return { child, channel }
       }),
       ({ channel }) =>
@@ -114,14 +137,48 @@ export const start = (
         )
     ).pipe(Effect.map(({ child, channel }) => ({ ...channel, pid: child.pid ?? -1 })))
 
+    // Without a cgroup limit, sampling is all that bounds memory outside the V8 heap: often.
+    const memoryEvery = quota.memory === "sampling" ? "100 millis" : "500 millis"
     yield* Effect.gen(function* () {
       while (channel.gone() === undefined) {
         const rss = yield* Effect.promise(() => residentBytes(channel.pid))
         if (rss === undefined) return
         if (rss > limits.rssMb * MB) return channel.kill(`used more than ${limits.rssMb} MB of memory`)
-        yield* Effect.sleep("500 millis")
+        yield* Effect.sleep(memoryEvery)
       }
     }).pipe(Effect.forkScoped)
+
+    if (quota.cpu === "sampling")
+      yield* Effect.gen(function* () {
+        const windowMs = Duration.toMillis(limits.cpuWindow)
+        const samples: Array<{ readonly at: number; readonly ticks: number }> = []
+        while (channel.gone() === undefined) {
+          yield* Effect.sleep("500 millis")
+          const at = yield* Clock.currentTimeMillis
+          samples.push({ at, ticks: cpuTicks(pids) })
+          while (samples.length > 2 && (samples[1]?.at ?? at) <= at - windowMs) samples.shift()
+          const first = samples[0]
+          if (!first || at - first.at < windowMs) continue
+          const used =
+            ((samples.at(-1)?.ticks ?? 0) - first.ticks) / TICKS_PER_SECOND / ((at - first.at) / 1000)
+          if (used * 100 > limits.cpuPercent)
+            return channel.kill(
+              `used ${Math.round(used * 100)}% of a CPU core for ${seconds(limits.cpuWindow)}; the budget is ${limits.cpuPercent}% (QUASAR_SANDBOX_CPU_PERCENT)`
+            )
+        }
+      }).pipe(Effect.forkScoped)
+
+    // Every end that DataHub did not ask for is logged with its reason (denials included).
+    yield* Deferred.await(channel.exited).pipe(
+      Effect.flatMap((reason) =>
+        reason === "stopped" || reason === "stopped after failing to load"
+          ? Effect.void
+          : Effect.logWarning("sandbox child ended").pipe(
+              Effect.annotateLogs({ provider, sandbox: label, reason })
+            )
+      ),
+      Effect.forkScoped
+    )
 
     const loaded = yield* Deferred.await(channel.loaded).pipe(
       Effect.timeoutOption(limits.loadTimeout),

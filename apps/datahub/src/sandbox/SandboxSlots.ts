@@ -10,6 +10,7 @@ import { bundleUpload } from "./bundle"
 import { SandboxLoadError } from "./errors"
 import { SandboxLimits, seconds } from "./SandboxLimits"
 import { type Sandbox, start } from "./SandboxProcess"
+import { SandboxQuota } from "./SandboxQuota"
 import { SandboxWorkspace } from "./SandboxWorkspace"
 
 export interface SandboxStatus {
@@ -46,6 +47,7 @@ const make = Effect.gen(function* () {
   const code = yield* ActiveCode
   const workspace = yield* SandboxWorkspace
   const limits = yield* SandboxLimits
+  const quota = yield* SandboxQuota
   const poolScope = yield* Effect.scope
   const slots = new Map<string, Slot>()
 
@@ -115,6 +117,7 @@ const make = Effect.gen(function* () {
       }).pipe(
         Scope.extend(scope),
         Effect.provideService(SandboxLimits, limits),
+        Effect.provideService(SandboxQuota, quota),
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
       slot.running = { sandbox, scope, startedAt: Date.now() }

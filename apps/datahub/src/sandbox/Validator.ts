@@ -11,6 +11,7 @@ import { toManifest } from "./manifest"
 import { nestingProblem } from "./nesting"
 import { SandboxLimits } from "./SandboxLimits"
 import { start } from "./SandboxProcess"
+import { SandboxQuota } from "./SandboxQuota"
 import { SandboxWorkspace } from "./SandboxWorkspace"
 import { TypeChecker } from "./TypeChecker"
 
@@ -51,6 +52,7 @@ const make = Effect.gen(function* () {
   const workspace = yield* SandboxWorkspace
   const typeChecker = yield* TypeChecker
   const limits = yield* SandboxLimits
+  const quota = yield* SandboxQuota
   const slots = yield* Effect.makeSemaphore(CONCURRENT_VALIDATIONS)
 
   /** Loads the bundle in a fresh sandbox: the manifest issues, or the manifest. */
@@ -68,7 +70,8 @@ const make = Effect.gen(function* () {
       })
     ).pipe(
       Effect.catchTag("SandboxLoadError", (e) => Effect.succeed(Either.left(e.problems.map(error)))),
-      Effect.provideService(SandboxLimits, limits)
+      Effect.provideService(SandboxLimits, limits),
+      Effect.provideService(SandboxQuota, quota)
     )
 
   const check = (name: string, kind: CodeKind, language: CodeLanguage, source: string) =>
