@@ -8,7 +8,7 @@
  * A child is placed in its groups before it receives its token (childInit.ts), and the runner
  * loads no provider code before that: provider code never runs outside its limits.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { SandboxSetupError } from "./errors"
@@ -54,10 +54,13 @@ const ownGroups = (): Array<{ readonly controllers: ReadonlyArray<string>; reado
       return { controllers: controllers === "" ? [] : controllers.split(","), path: rest.join(":") }
     })
 
-/** Creates `dir` and checks that `file` in it can be written; the directory is kept. */
+/**
+ * Creates `dir` and writes `file` in it, which must already exist: the kernel creates a
+ * group's control files with it, so a plain directory does not pass for a cgroup.
+ */
 const probe = (dir: string, file: string, value: string) => {
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, file), value)
+  mkdirSync(dir)
+  writeFileSync(join(dir, file), value, { flag: "r+" })
 }
 
 const forget = (dir: string) => {
@@ -65,6 +68,25 @@ const forget = (dir: string) => {
     rmdirSync(dir)
   } catch {
     // Never created.
+  }
+}
+
+/**
+ * Groups left by a DataHub that died without removing them. `rmdir` refuses a group that still
+ * holds processes, so a live DataHub's groups are never removed, whatever its pid means here.
+ */
+const removeStale = (parent: string) => {
+  try {
+    for (const entry of readdirSync(parent)) {
+      const pid = /^quasar-datahub-(\d+)$/.exec(entry)?.[1]
+      if (pid === undefined || existsSync(`/proc/${pid}`)) continue
+      const dir = join(parent, entry)
+      for (const child of readdirSync(dir, { withFileTypes: true }))
+        if (child.isDirectory()) forget(join(dir, child.name))
+      forget(dir)
+    }
+  } catch {
+    // Not a hierarchy DataHub can use; findHierarchy says why.
   }
 }
 
@@ -76,7 +98,9 @@ const findHierarchy = (cgroupRoot: string, controller: "cpu" | "memory"): Hierar
     const groups = ownGroups()
     const v1 = groups.find((g) => g.controllers.includes(controller))
     if (v1) {
-      const root = join(cgroupRoot, v1.controllers.join(","), v1.path, name)
+      const parent = join(cgroupRoot, v1.controllers.join(","), v1.path)
+      const root = join(parent, name)
+      removeStale(parent)
       try {
         if (controller === "cpu") probe(root, "cpu.cfs_quota_us", "-1")
         else probe(root, "memory.limit_in_bytes", "-1")
@@ -90,6 +114,7 @@ const findHierarchy = (cgroupRoot: string, controller: "cpu" | "memory"): Hierar
     if (v2) {
       const base = join(cgroupRoot, v2.path)
       const root = join(base, name)
+      removeStale(base)
       try {
         const available = readFileSync(join(base, "cgroup.controllers"), "utf8").split(/\s+/)
         if (!available.includes(controller)) throw new Error(`the ${controller} controller is not delegated`)
@@ -216,8 +241,13 @@ const make = (options: QuotaOptions) =>
     )
 
     const admit = (label: string) =>
-      Effect.acquireRelease(places.take(1).pipe(Effect.timeoutOption(limits.admissionWait)), (taken) =>
-        Option.isSome(taken) ? places.release(1) : Effect.void
+      // The wait is interruptible (it times out); taking the place and owning its release are not split.
+      Effect.uninterruptibleMask((restore) =>
+        restore(places.take(1).pipe(Effect.timeoutOption(limits.admissionWait))).pipe(
+          Effect.tap((taken) =>
+            Option.isSome(taken) ? Effect.addFinalizer(() => places.release(1)) : Effect.void
+          )
+        )
       ).pipe(
         Effect.flatMap((taken) =>
           Option.isSome(taken)
@@ -252,7 +282,7 @@ const make = (options: QuotaOptions) =>
               mkdirSync(dir)
               for (const [file, value] of limitFiles(h, resource, limits)) {
                 try {
-                  writeFileSync(join(dir, file), value)
+                  writeFileSync(join(dir, file), value, { flag: "r+" })
                 } catch (e) {
                   // Swap accounting is often off (no memsw / swap.max files): the main limit still holds.
                   if (!file.includes("sw")) throw e
@@ -275,13 +305,13 @@ const make = (options: QuotaOptions) =>
           enter: (pid: number) => {
             if (dirs.length === 0) return [pid]
             const pids = [pid]
-            for (const { dir } of dirs) writeFileSync(join(dir, "cgroup.procs"), String(pid))
+            for (const { dir } of dirs) writeFileSync(join(dir, "cgroup.procs"), String(pid), { flag: "r+" })
             // A launcher's children forked before the move stay behind unless moved too.
             for (const child of descendants(pid)) {
               pids.push(child)
               for (const { dir } of dirs)
                 try {
-                  writeFileSync(join(dir, "cgroup.procs"), String(child))
+                  writeFileSync(join(dir, "cgroup.procs"), String(child), { flag: "r+" })
                 } catch {
                   // Gone meanwhile.
                 }
