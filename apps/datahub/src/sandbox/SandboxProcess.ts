@@ -84,7 +84,7 @@ export const start = (
     const limits = yield* SandboxLimits
     const quota = yield* SandboxQuota
     const { provider, label } = options
-    yield* quota.admit(label)
+    yield* quota.admit(provider, label)
     const placement = yield* quota.place(label)
     /** The child's processes once placed (see Placement.enter). */
     let pids: ReadonlyArray<number> = []

@@ -28,7 +28,7 @@ export interface SandboxQuotaService {
   readonly cpu: Mechanism
   readonly memory: Mechanism
   /** A place among `maxConcurrent` for the scope's lifetime; fails past `admissionWait`. */
-  readonly admit: (label: string) => Effect.Effect<void, SandboxSetupError, Scope.Scope>
+  readonly admit: (provider: string, label: string) => Effect.Effect<void, SandboxSetupError, Scope.Scope>
   readonly place: (label: string) => Effect.Effect<Placement, never, Scope.Scope>
 }
 
@@ -240,7 +240,7 @@ const make = (options: QuotaOptions) =>
       })
     )
 
-    const admit = (label: string) =>
+    const admit = (provider: string, label: string) =>
       // The wait is interruptible (it times out); taking the place and owning its release are not split.
       Effect.uninterruptibleMask((restore) =>
         restore(places.take(1).pipe(Effect.timeoutOption(limits.admissionWait))).pipe(
@@ -253,7 +253,7 @@ const make = (options: QuotaOptions) =>
           Option.isSome(taken)
             ? Effect.void
             : Effect.logWarning("sandbox refused: all places taken").pipe(
-                Effect.annotateLogs({ sandbox: label, maxConcurrent: limits.maxConcurrent }),
+                Effect.annotateLogs({ provider, sandbox: label, maxConcurrent: limits.maxConcurrent }),
                 Effect.zipRight(
                   Effect.fail(
                     new SandboxSetupError({

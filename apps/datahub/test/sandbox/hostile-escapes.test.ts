@@ -71,6 +71,14 @@ layer(app, { timeout: 90_000, excludeTestServices: true })("sandbox escapes", (i
       expect(report.ok).toBe(false)
       expect(manifest).toBeNull()
       expect(messages(report)).toBe("the module sent a malformed message: a forged Loaded")
+      expect(
+        lines.some(
+          (l) =>
+            l.message === "sandbox child ended" &&
+            l.annotations.provider === "hostile" &&
+            l.annotations.reason === "sent a malformed message: a forged Loaded"
+        )
+      ).toBe(true)
       yield* expectHealthy
     })
   )
