@@ -73,4 +73,23 @@ layer(testApp, { timeout: 120_000, excludeTestServices: true })("the bundler", (
       }),
     120_000
   )
+
+  it.effect(
+    "an upload that gets past the nesting guard and kills the bundler is reported, not a failure of DataHub",
+    () =>
+      Effect.gen(function* () {
+        // The guard does not parse: a regex holding "/*" reads to it as a comment that hides the nesting.
+        const disguised = `const r = /\\/*/\n${deep("[", "]")}const s = "*/"\n${validJs("hostile")}`
+        const { report } = yield* validate("hostile", disguised)
+        expect(messages(report)).toBe(
+          "the bundler (esbuild) crashed while building an upload; it was restarted: simplify the module (it is likely nested too deeply)"
+        )
+        expect((yield* bundlerLine)?.detail).toMatch(
+          /^died \d+ times?, last at .* while building an upload; restarted$/
+        )
+        const { report: next } = yield* validate("fixture-js", validJs("fixture-js"))
+        expect(next.ok).toBe(true)
+      }),
+    120_000
+  )
 })
