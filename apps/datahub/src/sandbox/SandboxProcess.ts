@@ -88,6 +88,8 @@ export const start = (
     const placement = yield* quota.place(label)
     /** The child's processes once placed (see Placement.enter). */
     let pids: ReadonlyArray<number> = []
+    /** DataHub itself stopped the child (idle, retired, done): not worth a warning. */
+    let asked = false
     const logger = yield* providerLogger(provider, { sandbox: label })
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const channel = yield* Effect.acquireRelease(
@@ -132,9 +134,10 @@ export const start = (
         return { child, channel }
       }),
       ({ channel }) =>
-        Effect.sync(() => channel.kill("stopped")).pipe(
-          Effect.zipRight(Deferred.await(channel.exited).pipe(Effect.timeoutOption("3 seconds")))
-        )
+        Effect.sync(() => {
+          asked = true
+          channel.kill("stopped")
+        }).pipe(Effect.zipRight(Deferred.await(channel.exited).pipe(Effect.timeoutOption("3 seconds"))))
     ).pipe(Effect.map(({ child, channel }) => ({ ...channel, pid: child.pid ?? -1 })))
 
     // Without a cgroup limit, sampling is all that bounds memory outside the V8 heap: often.
@@ -171,7 +174,7 @@ export const start = (
     // Every end that DataHub did not ask for is logged with its reason (denials included).
     yield* Deferred.await(channel.exited).pipe(
       Effect.flatMap((reason) =>
-        reason === "stopped" || reason === "stopped after failing to load"
+        asked || reason === "stopped after failing to load"
           ? Effect.void
           : Effect.logWarning("sandbox child ended").pipe(
               Effect.annotateLogs({ provider, sandbox: label, reason })
@@ -355,6 +358,10 @@ export const start = (
       listAssets,
       stream,
       exited: Deferred.await(channel.exited),
-      kill: (reason: string) => Effect.sync(() => channel.kill(reason))
+      kill: (reason: string) =>
+        Effect.sync(() => {
+          asked = true
+          channel.kill(reason)
+        })
     } satisfies Sandbox
   }).pipe(Effect.annotateLogs({ sandbox: options.label }))
