@@ -17,7 +17,7 @@ import { unpackEvents, unpackPage } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
-import { cpuTicks, SandboxQuota, TICKS_PER_SECOND } from "./SandboxQuota"
+import { cpuTicks, descendants, SandboxQuota, TICKS_PER_SECOND } from "./SandboxQuota"
 import { MODULE_FILE, RUNNER_FILE } from "./SandboxWorkspace"
 
 export interface SandboxOptions {
@@ -153,6 +153,9 @@ export const start = (
 
     if (quota.cpu === "sampling")
       yield* Effect.gen(function* () {
+        // Loaded, the child can start no process: its tree (a launcher's child included) is final.
+        yield* Deferred.await(channel.loaded).pipe(Effect.ignore)
+        pids = [channel.pid, ...descendants(channel.pid)]
         const windowMs = Duration.toMillis(limits.cpuWindow)
         const samples: Array<{ readonly at: number; readonly ticks: number }> = []
         while (channel.gone() === undefined) {

@@ -132,7 +132,7 @@ const findHierarchy = (cgroupRoot: string, controller: "cpu" | "memory"): Hierar
 }
 
 /** Every process under `pid` (a launcher such as `unshare` forks the child it runs). */
-const descendants = (pid: number): Array<number> => {
+export const descendants = (pid: number): Array<number> => {
   const parents = new Map<number, Array<number>>()
   for (const entry of readdirSync("/proc")) {
     const child = Number(entry)
