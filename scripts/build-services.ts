@@ -38,14 +38,7 @@ await build({
   sourcemap: true,
   logLevel: "warning",
   // Native binaries, WASM assets and optional native add-ons stay in node_modules.
-  external: [
-    "esbuild",
-    "typescript",
-    "@electric-sql/pglite",
-    "pg-native",
-    "bufferutil",
-    "utf-8-validate"
-  ],
+  external: ["esbuild", "typescript", "@electric-sql/pglite", "pg-native", "bufferutil", "utf-8-validate"],
   // CommonJS dependencies bundled into ESM still call require().
   banner: {
     js: "import { createRequire as __quasarRequire } from 'node:module'; const require = __quasarRequire(import.meta.url);"

@@ -18,9 +18,11 @@ import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
 import { SandboxAllowHosts } from "./sandbox/egress/allowHosts"
+import { bundlerComponent } from "./sandbox/esbuildService"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
 import { SandboxNetwork } from "./sandbox/SandboxNetwork"
+import { SandboxQuota } from "./sandbox/SandboxQuota"
 import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
 import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
@@ -41,6 +43,7 @@ const SandboxLive = <E, R>(
 ) =>
   Layer.mergeAll(Validator.layer, ProviderPool.layer).pipe(
     Layer.provideMerge(SandboxWorkspace.layer),
+    Layer.provideMerge(SandboxQuota.layer()),
     Layer.provideMerge(SandboxLimits.layer(limits)),
     Layer.provideMerge(SandboxNetwork.layer),
     Layer.provide(allowHosts)
@@ -64,7 +67,9 @@ export const appLayer = <E = never, R = never>(
   allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
 ) =>
   HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
-    Layer.provide(Health.layer("datahub", SandboxNetwork.healthReport)),
+    Layer.provide(
+      Health.layer("datahub", { sandbox: SandboxNetwork.healthReport, components: [bundlerComponent] })
+    ),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),
     Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),

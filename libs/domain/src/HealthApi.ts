@@ -14,6 +14,15 @@ export const SandboxIsolationReport = Schema.Struct({
   problem: Schema.optional(Schema.String)
 })
 
+/** A part of the service besides the database that can fail on its own (e.g. DataHub's bundler). */
+export const HealthComponent = Schema.Struct({
+  name: Schema.String,
+  status: Schema.Literal("up", "down"),
+  /** What happened to it (deaths, restarts), or null when nothing did. */
+  detail: Schema.NullOr(Schema.String)
+})
+export type HealthComponent = typeof HealthComponent.Type
+
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
   service: Schema.Literal("registry", "datahub"),
   status: Schema.Literal("ok", "unavailable"),
@@ -32,7 +41,9 @@ export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
   }),
   uptimeSeconds: Schema.Number,
   /** DataHub only. */
-  sandbox: Schema.optional(SandboxIsolationReport)
+  sandbox: Schema.optional(SandboxIsolationReport),
+  /** The service's own components; absent where it has none. */
+  components: Schema.optional(Schema.Array(HealthComponent))
 }) {}
 
 /** 503: the body still carries the whole report, so callers see what is down. */

@@ -1,7 +1,7 @@
 /** The health report both services answer on `GET /health`. */
 
 import { SqlClient } from "@effect/sql"
-import { HealthReport, type SandboxIsolationReport, Unhealthy } from "@quasar/domain"
+import { type HealthComponent, HealthReport, type SandboxIsolationReport, Unhealthy } from "@quasar/domain"
 import { Clock, Context, Effect, Layer } from "effect"
 import { DatabaseUrl } from "./DatabaseUrl"
 import { SchemaState } from "./SchemaState"
@@ -15,10 +15,17 @@ export class Health extends Context.Tag("@quasar/server/Health")<
   }
 >() {}
 
-/** `sandbox`: how the service isolates sandboxed code, for services that run any (DataHub). */
+/**
+ * The report for `service`. `sandbox`: how the service isolates sandboxed code, for services that
+ * run any (DataHub). Each of `components` is asked on every report, and one that is down makes
+ * the service unavailable.
+ */
 export const layer = <R = never>(
   service: HealthReport["service"],
-  sandbox?: Effect.Effect<typeof SandboxIsolationReport.Type, never, R>
+  options: {
+    readonly sandbox?: Effect.Effect<typeof SandboxIsolationReport.Type, never, R>
+    readonly components?: ReadonlyArray<Effect.Effect<HealthComponent>>
+  } = {}
 ) =>
   Layer.effect(
     Health,
@@ -27,7 +34,8 @@ export const layer = <R = never>(
       const schema = yield* SchemaState
       const { embedded } = yield* DatabaseUrl
       const startedAt = yield* Clock.currentTimeMillis
-      const isolation = sandbox === undefined ? undefined : yield* sandbox
+      const isolation = options.sandbox === undefined ? undefined : yield* options.sandbox
+      const components = options.components ?? []
 
       const report = Effect.gen(function* () {
         const t0 = yield* Clock.currentTimeMillis
@@ -36,9 +44,10 @@ export const layer = <R = never>(
         const migrated = yield* schema.current
         const up = ping._tag === "Right"
         const pending = migrated ? 0 : schema.known
+        const parts = yield* Effect.all(components)
         return new HealthReport({
           service,
-          status: up && pending === 0 ? "ok" : "unavailable",
+          status: up && pending === 0 && parts.every((c) => c.status === "up") ? "ok" : "unavailable",
           database: {
             status: up ? "up" : "down",
             backend: migrated ? (migrated.features.timescale ? "timescaledb" : "postgresql") : "unknown",
@@ -48,23 +57,27 @@ export const layer = <R = never>(
           },
           migrations: { version: migrated?.version ?? 0, pending },
           uptimeSeconds: Math.round((t1 - startedAt) / 1000),
-          ...(isolation === undefined ? {} : { sandbox: isolation })
+          ...(isolation === undefined ? {} : { sandbox: isolation }),
+          ...(parts.length > 0 ? { components: parts } : {})
         })
       }).pipe(Effect.withSpan("health.report"))
 
-      const respond = Effect.flatMap(report, (r) =>
-        r.status === "ok"
+      const respond = Effect.flatMap(report, (r) => {
+        const down = r.components?.find((c) => c.status === "down")
+        return r.status === "ok"
           ? Effect.succeed(r)
           : Effect.fail(
               new Unhealthy({
                 message:
                   r.database.status === "down"
                     ? `database unreachable: ${r.database.error}; the service recovers by itself when it returns`
-                    : `database schema not ready (${r.migrations.pending} migrations pending)`,
+                    : down
+                      ? `${down.name} is down: ${down.detail ?? "no detail"}`
+                      : `database schema not ready (${r.migrations.pending} migrations pending)`,
                 report: r
               })
             )
-      )
+      })
       return { report, respond }
     })
   )

@@ -1,5 +1,11 @@
-/** How much a sandbox child may use and how long DataHub waits for it. */
-import { Context, Duration, Layer } from "effect"
+/**
+ * How much a sandbox child may use and how long DataHub waits for it. The operator sets the CPU
+ * budget and the number of sandboxes (`QUASAR_SANDBOX_CPU_PERCENT`, `QUASAR_SANDBOX_MAX_CONCURRENT`);
+ * a bad value stops DataHub at start with a message naming the variable.
+ */
+import { describeConfigError } from "@quasar/server"
+import { Config, Context, Duration, Effect, Layer } from "effect"
+import { SandboxSetupError } from "./errors"
 
 export interface SandboxLimitValues {
   /** V8 old-space cap (`--max-old-space-size`), MB; past it V8 aborts the child. */
@@ -28,6 +34,19 @@ export interface SandboxLimitValues {
   readonly maxRestartWait: Duration.Duration
   /** A provider sandbox with no call for this long is stopped (it restarts on the next call). */
   readonly idleTimeout: Duration.Duration
+  /**
+   * CPU per sandbox, in percent of one core: a cgroup quota holds the child to it where DataHub
+   * may create cgroups, else a child above it for `cpuWindow` is killed.
+   */
+  readonly cpuPercent: number
+  readonly cpuWindow: Duration.Duration
+  /** Sandboxes (validations and providers) running at once; a start waits up to `admissionWait` for a place. */
+  readonly maxConcurrent: number
+  readonly admissionWait: Duration.Duration
+  /** The type-check worker's V8 heap cap, MB (lib.dom.d.ts alone takes ~100 MB parsed). */
+  readonly checkerHeapMb: number
+  /** One type check; past it the upload is blamed and the worker replaced. */
+  readonly checkTimeout: Duration.Duration
 }
 
 export const defaults: SandboxLimitValues = {
@@ -43,16 +62,52 @@ export const defaults: SandboxLimitValues = {
   restartDelay: Duration.millis(500),
   maxRestartDelay: Duration.minutes(1),
   maxRestartWait: Duration.seconds(5),
-  idleTimeout: Duration.minutes(10)
+  idleTimeout: Duration.minutes(10),
+  cpuPercent: 50,
+  cpuWindow: Duration.seconds(5),
+  maxConcurrent: 16,
+  admissionWait: Duration.seconds(10),
+  checkerHeapMb: 512,
+  checkTimeout: Duration.seconds(30)
 }
 
 export class SandboxLimits extends Context.Tag("@quasar/datahub/SandboxLimits")<
   SandboxLimits,
   SandboxLimitValues
 >() {
+  /** The defaults, then the environment, then `overrides` (tests shorten timeouts with them). */
   static readonly layer = (overrides: Partial<SandboxLimitValues> = {}) =>
-    Layer.succeed(SandboxLimits, { ...defaults, ...overrides })
+    Layer.effect(
+      SandboxLimits,
+      fromEnvironment.pipe(
+        Effect.map((env) => ({ ...defaults, ...env, ...overrides })),
+        Effect.mapError(
+          (e) => new SandboxSetupError({ message: `invalid sandbox limits: ${describeConfigError(e)}` })
+        )
+      )
+    )
 }
+
+const wholeNumber = (name: string, min: number, max: number, what: string) =>
+  Config.integer().pipe(
+    Config.validate({
+      message: `must be a whole number from ${min} to ${max} (${what})`,
+      validation: (n) => n >= min && n <= max
+    }),
+    Config.option,
+    Config.nested(name)
+  )
+
+const fromEnvironment = Effect.map(
+  Config.all({
+    cpuPercent: wholeNumber("QUASAR_SANDBOX_CPU_PERCENT", 1, 100, "percent of one CPU core per sandbox"),
+    maxConcurrent: wholeNumber("QUASAR_SANDBOX_MAX_CONCURRENT", 1, 1000, "sandboxes running at once")
+  }),
+  ({ cpuPercent, maxConcurrent }): Partial<SandboxLimitValues> => ({
+    ...(cpuPercent._tag === "Some" ? { cpuPercent: cpuPercent.value } : {}),
+    ...(maxConcurrent._tag === "Some" ? { maxConcurrent: maxConcurrent.value } : {})
+  })
+)
 
 /** "5 s", "96 MB", as reasons and reports show them. */
 export const seconds = (d: Duration.Duration): string => {

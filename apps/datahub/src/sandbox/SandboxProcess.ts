@@ -10,18 +10,20 @@ import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
-import { Chunk, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { Chunk, Clock, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { openChannel } from "./childChannel"
-import { residentBytes, sandboxedPid } from "./childWatch"
+import type { ChildInit } from "./childInit"
+import { boundedFields, residentBytes, sandboxedPid } from "./childWatch"
 import { shownUrl } from "./egress/Egress"
 import { makeFetchRelay } from "./egress/relayFetch"
 import { makeSocketRelay } from "./egress/relaySocket"
-import { SandboxLoadError } from "./errors"
+import { SandboxLoadError, type SandboxSetupError } from "./errors"
 import { unpackEvents, unpackPage } from "./packedBars"
 import type { CallSettings, Capability, Reply, StreamMethod, ThrownError } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
 import { SandboxNetwork } from "./SandboxNetwork"
+import { cpuTicks, descendants, SandboxQuota, TICKS_PER_SECOND } from "./SandboxQuota"
 import { MODULE_FILE, RUNNER_FILE } from "./SandboxWorkspace"
 
 export interface SandboxOptions {
@@ -53,17 +55,18 @@ export interface Sandbox {
   readonly kill: (reason: string) => Effect.Effect<void>
 }
 
-const nodeFlags = (directory: string, limits: SandboxLimitValues, token: string) => [
+const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   // Node's permission model: reads outside the directory, any write, child_process,
   // worker_threads and native addons throw ERR_ACCESS_DENIED (or ERR_DLOPEN_DISABLED).
   "--permission",
   `--allow-fs-read=${directory}`,
   // No --allow-net: the child's own sockets are refused; DataHub relays ctx.fetch/ctx.connect.
   `--max-old-space-size=${limits.heapMb}`,
+  // The young generation is outside the old-space cap; kept small so the heap stays near it.
+  `--max-semi-space-size=${Math.max(1, Math.round(limits.heapMb / 12))}`,
   "--disable-warning=ExperimentalWarning",
   join(directory, RUNNER_FILE),
-  join(directory, MODULE_FILE),
-  token
+  join(directory, MODULE_FILE)
 ]
 
 /** An error the provider threw, rebuilt so the host's classifier can read its `name`. */
@@ -75,23 +78,36 @@ const revive = (thrown: ThrownError): Error => {
 }
 
 const MB = 1024 * 1024
+/** The most characters of one provider log message that reach DataHub's log. */
+const MAX_LOG_MESSAGE = 4096
 /** The shortest time between two pulls of a live stream (see `stream`). */
 const LIVE_PULL_EVERY_MS = 25
 
 export const start = (
   options: SandboxOptions
-): Effect.Effect<Sandbox, SandboxLoadError, Scope.Scope | SandboxLimits | SandboxNetwork> =>
+): Effect.Effect<
+  Sandbox,
+  SandboxLoadError | SandboxSetupError,
+  Scope.Scope | SandboxLimits | SandboxNetwork | SandboxQuota
+> =>
   Effect.gen(function* () {
     const limits = yield* SandboxLimits
+    const quota = yield* SandboxQuota
     const { isolation, egress } = yield* SandboxNetwork
     const { provider, label } = options
-    const logger = yield* providerLogger(provider)
+    yield* quota.admit(provider, label)
+    const placement = yield* quota.place(label)
+    /** The child's processes once placed (see Placement.enter). */
+    let pids: ReadonlyArray<number> = []
+    /** DataHub itself stopped the child (idle, retired, done): not worth a warning. */
+    let asked = false
+    const logger = yield* providerLogger(provider, { sandbox: label })
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const channel = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const token = randomUUID()
         const [wrapper, ...wrapperArgs] = isolation.wrapper
-        const node = nodeFlags(options.directory, limits, token)
+        const node = nodeFlags(options.directory, limits)
         // unshare passes the IPC descriptor (NODE_CHANNEL_FD) through to node unchanged.
         const [command, args] = wrapper
           ? [wrapper, [...wrapperArgs, process.execPath, ...node]]
@@ -107,7 +123,7 @@ export const start = (
           child,
           token,
           limits,
-          (log) => logger[log.level](log.message, { ...log.fields, sandbox: label }),
+          (log) => logger[log.level](log.message.slice(0, MAX_LOG_MESSAGE), boundedFields(log.fields)),
           (stream, text) =>
             runFork(
               Effect.logDebug(`sandbox ${stream}`).pipe(
@@ -139,14 +155,34 @@ export const start = (
             }
           }
         )
+        // The token goes out once the child is in its limits: the runner imports nothing before.
+        child.once("spawn", () => {
+          try {
+            pids = placement.enter(child.pid ?? -1)
+          } catch (e) {
+            return channel.kill(
+              `could not be placed in its resource limits (${e instanceof Error ? e.message : String(e)})`
+            )
+          }
+          const init: ChildInit = { _tag: "Init", token }
+          child.send(init, () => undefined)
+        })
+        // "exit" comes before the channel's "close": the reason is in place when it reports.
+        child.once("exit", (_code, signal) => {
+          if (signal === "SIGKILL" && placement.outOfMemory())
+            channel.kill(`used more than ${limits.rssMb} MB of memory`)
+        })
         return { child, channel }
       }),
       ({ channel }) =>
-        Effect.sync(() => channel.kill("stopped")).pipe(
-          Effect.zipRight(Deferred.await(channel.exited).pipe(Effect.timeoutOption("3 seconds")))
-        )
+        Effect.sync(() => {
+          asked = true
+          channel.kill("stopped")
+        }).pipe(Effect.zipRight(Deferred.await(channel.exited).pipe(Effect.timeoutOption("3 seconds"))))
     ).pipe(Effect.map(({ child, channel }) => ({ ...channel, pid: child.pid ?? -1 })))
 
+    // Without a cgroup limit, sampling is all that bounds memory outside the V8 heap: often.
+    const memoryEvery = quota.memory === "sampling" ? "100 millis" : "500 millis"
     yield* Effect.gen(function* () {
       // Under unshare the memory to watch is node's, one process below the one DataHub started.
       let node: number | undefined = isolation.wrapper.length === 0 ? channel.pid : undefined
@@ -160,9 +196,44 @@ export const start = (
         const rss = yield* Effect.promise(() => residentBytes(target))
         if (rss === undefined) return
         if (rss > limits.rssMb * MB) return channel.kill(`used more than ${limits.rssMb} MB of memory`)
-        yield* Effect.sleep("500 millis")
+        yield* Effect.sleep(memoryEvery)
       }
     }).pipe(Effect.forkScoped)
+
+    if (quota.cpu === "sampling")
+      yield* Effect.gen(function* () {
+        // Loaded, the child can start no process: its tree (a launcher's child included) is final.
+        yield* Deferred.await(channel.loaded).pipe(Effect.ignore)
+        pids = [channel.pid, ...descendants(channel.pid)]
+        const windowMs = Duration.toMillis(limits.cpuWindow)
+        const samples: Array<{ readonly at: number; readonly ticks: number }> = []
+        while (channel.gone() === undefined) {
+          yield* Effect.sleep("500 millis")
+          const at = yield* Clock.currentTimeMillis
+          samples.push({ at, ticks: cpuTicks(pids) })
+          while (samples.length > 2 && (samples[1]?.at ?? at) <= at - windowMs) samples.shift()
+          const first = samples[0]
+          if (!first || at - first.at < windowMs) continue
+          const used =
+            ((samples.at(-1)?.ticks ?? 0) - first.ticks) / TICKS_PER_SECOND / ((at - first.at) / 1000)
+          if (used * 100 > limits.cpuPercent)
+            return channel.kill(
+              `used ${Math.round(used * 100)}% of a CPU core for ${seconds(limits.cpuWindow)}; the budget is ${limits.cpuPercent}% (QUASAR_SANDBOX_CPU_PERCENT)`
+            )
+        }
+      }).pipe(Effect.forkScoped)
+
+    // Every end that DataHub did not ask for is logged with its reason (denials included).
+    yield* Deferred.await(channel.exited).pipe(
+      Effect.flatMap((reason) =>
+        asked || reason === "stopped after failing to load"
+          ? Effect.void
+          : Effect.logWarning("sandbox child ended").pipe(
+              Effect.annotateLogs({ provider, sandbox: label, reason })
+            )
+      ),
+      Effect.forkScoped
+    )
 
     const loaded = yield* Deferred.await(channel.loaded).pipe(
       Effect.timeoutOption(limits.loadTimeout),
@@ -339,6 +410,10 @@ export const start = (
       listAssets,
       stream,
       exited: Deferred.await(channel.exited),
-      kill: (reason: string) => Effect.sync(() => channel.kill(reason))
+      kill: (reason: string) =>
+        Effect.sync(() => {
+          asked = true
+          channel.kill(reason)
+        })
     } satisfies Sandbox
   }).pipe(Effect.annotateLogs({ sandbox: options.label }))

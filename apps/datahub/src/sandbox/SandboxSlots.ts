@@ -11,6 +11,7 @@ import { SandboxLoadError } from "./errors"
 import { SandboxLimits, seconds } from "./SandboxLimits"
 import { SandboxNetwork } from "./SandboxNetwork"
 import { type Sandbox, start } from "./SandboxProcess"
+import { SandboxQuota } from "./SandboxQuota"
 import { SandboxWorkspace } from "./SandboxWorkspace"
 
 export interface SandboxStatus {
@@ -48,6 +49,7 @@ const make = Effect.gen(function* () {
   const workspace = yield* SandboxWorkspace
   const limits = yield* SandboxLimits
   const network = yield* SandboxNetwork
+  const quota = yield* SandboxQuota
   const poolScope = yield* Effect.scope
   const slots = new Map<string, Slot>()
 
@@ -118,6 +120,7 @@ const make = Effect.gen(function* () {
         Scope.extend(scope),
         Effect.provideService(SandboxLimits, limits),
         Effect.provideService(SandboxNetwork, network),
+        Effect.provideService(SandboxQuota, quota),
         Effect.onError(() => Scope.close(scope, Exit.void))
       )
       slot.running = { sandbox, scope, startedAt: Date.now() }

@@ -1,8 +1,11 @@
 /**
  * Type-checks TypeScript uploads in a worker thread: a check takes a few hundred ms of CPU (the
  * first one seconds) and would otherwise stall every request DataHub serves meanwhile. The
- * worker is started on the first check and kept, so its parsed lib files are reused; a check
- * that runs too long (type-level recursion can) is reported and the worker replaced.
+ * worker is started on the first check and kept, so its parsed lib files are reused. It runs
+ * under its own heap cap (`resourceLimits`) and reads no file but the lib and SDK ones (see
+ * typecheck.ts); a check that runs too long or out of memory (type-level recursion can) is
+ * reported as an issue of the upload and the worker replaced. Checks go one at a time, so the
+ * upload blamed is the one that did it.
  */
 import { createRequire } from "node:module"
 import { join } from "node:path"
@@ -10,15 +13,13 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import type { ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
-import { Context, Deferred, Duration, Effect, Exit, Layer, Option } from "effect"
-import { build } from "esbuild"
+import { Context, Deferred, Effect, Exit, Layer, Option } from "effect"
 import { SandboxSetupError } from "./errors"
-import { seconds } from "./SandboxLimits"
+import { build } from "./esbuildService"
+import { SandboxLimits, seconds } from "./SandboxLimits"
 import type { TypeIssue } from "./typecheck"
 
 type Issue = typeof ValidationIssue.Type
-
-const CHECK_TIMEOUT = Duration.seconds(30)
 
 type Answer =
   | { readonly id: number; readonly issues: ReadonlyArray<TypeIssue> }
@@ -27,15 +28,18 @@ type Answer =
 /** The worker as one CommonJS script (eval workers run CommonJS, with `require`). */
 const bundleWorker = Effect.tryPromise({
   try: async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL("./typecheckWorker.ts", import.meta.url))],
-      bundle: true,
-      format: "cjs",
-      platform: "node",
-      target: "node20",
-      write: false,
-      logLevel: "silent"
-    })
+    const result = await build(
+      {
+        entryPoints: [fileURLToPath(new URL("./typecheckWorker.ts", import.meta.url))],
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        write: false,
+        logLevel: "silent"
+      },
+      "the type-check worker"
+    )
     const file = result.outputFiles[0]
     if (!file) throw new Error("esbuild produced no output")
     return file.text
@@ -46,15 +50,24 @@ const bundleWorker = Effect.tryPromise({
     })
 })
 
+const issue = (message: string): ReadonlyArray<TypeIssue> => [{ severity: "error", message }]
+
 const make = Effect.gen(function* () {
+  const limits = yield* SandboxLimits
   const code = yield* Effect.cached(bundleWorker)
   const lock = yield* Effect.makeSemaphore(1)
+  const oneAtATime = yield* Effect.makeSemaphore(1)
   const pending = new Map<number, Deferred.Deferred<ReadonlyArray<TypeIssue>, SandboxSetupError>>()
   let worker: Worker | undefined
   let nextId = 0
 
   const failAll = (message: string) => {
     for (const d of pending.values()) Deferred.unsafeDone(d, Exit.fail(new SandboxSetupError({ message })))
+    pending.clear()
+  }
+  /** The check under way caused this: it gets `issues` as its answer. */
+  const blameAll = (issues: ReadonlyArray<TypeIssue>) => {
+    for (const d of pending.values()) Deferred.unsafeDone(d, Exit.succeed(issues))
     pending.clear()
   }
 
@@ -69,6 +82,11 @@ const make = Effect.gen(function* () {
       if (worker) return worker
       const w = new Worker(yield* code, {
         eval: true,
+        resourceLimits: {
+          maxOldGenerationSizeMb: limits.checkerHeapMb,
+          maxYoungGenerationSizeMb: Math.max(4, Math.round(limits.checkerHeapMb / 16)),
+          stackSizeMb: 4
+        },
         workerData: {
           typescript: createRequire(import.meta.url).resolve("typescript"),
           sdkSpecifier: SDK_SPECIFIER,
@@ -82,15 +100,18 @@ const make = Effect.gen(function* () {
         pending.delete(answer.id)
         if (!d) return
         if ("issues" in answer) Deferred.unsafeDone(d, Exit.succeed(answer.issues))
-        else
-          Deferred.unsafeDone(
-            d,
-            Exit.fail(new SandboxSetupError({ message: `the type checker failed: ${answer.failure}` }))
-          )
+        // The compiler throwing on one upload (a stack overflow on deep nesting) is that upload's issue.
+        else Deferred.unsafeDone(d, Exit.succeed(issue(`type-checking failed: ${answer.failure}`)))
       })
-      w.on("error", (e: unknown) =>
-        failAll(`the type checker failed: ${e instanceof Error ? e.message : String(e)}`)
-      )
+      w.on("error", (e: unknown) => {
+        if ((e as { code?: unknown } | null)?.code === "ERR_WORKER_OUT_OF_MEMORY")
+          blameAll(
+            issue(
+              `type-checking ran out of memory (${limits.checkerHeapMb} MB): simplify the types (deeply recursive or huge unions)`
+            )
+          )
+        else failAll(`the type checker failed: ${e instanceof Error ? e.message : String(e)}`)
+      })
       w.on("exit", (exitCode) => {
         if (worker === w) worker = undefined
         failAll(`the type checker stopped (exit code ${exitCode})`)
@@ -111,7 +132,7 @@ const make = Effect.gen(function* () {
       pending.set(id, answer)
       w.postMessage({ id, source })
       const issues = yield* Deferred.await(answer).pipe(
-        Effect.timeoutOption(CHECK_TIMEOUT),
+        Effect.timeoutOption(limits.checkTimeout),
         Effect.ensuring(Effect.sync(() => pending.delete(id)))
       )
       if (Option.isSome(issues)) return issues.value
@@ -120,10 +141,20 @@ const make = Effect.gen(function* () {
       return [
         {
           severity: "error" as const,
-          message: `type-checking did not finish within ${seconds(CHECK_TIMEOUT)}: simplify the types (deeply recursive or huge unions)`
+          message: `type-checking did not finish within ${seconds(limits.checkTimeout)}: simplify the types (deeply recursive or huge unions)`
         }
       ]
-    }).pipe(Effect.withSpan("TypeChecker.check", { attributes: { bytes: source.length } }))
+    }).pipe(
+      oneAtATime.withPermits(1),
+      Effect.tap((issues) =>
+        issues.length > 0 && /^type-checking (did not finish|ran out|failed)/.test(issues[0]?.message ?? "")
+          ? Effect.logWarning("type check stopped on an upload").pipe(
+              Effect.annotateLogs({ reason: issues[0]?.message })
+            )
+          : Effect.void
+      ),
+      Effect.withSpan("TypeChecker.check", { attributes: { bytes: source.length } })
+    )
 
   return { check } as const
 })

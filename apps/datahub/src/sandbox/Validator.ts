@@ -8,9 +8,11 @@ import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
 import { bundleUpload } from "./bundle"
 import type { SandboxSetupError } from "./errors"
 import { toManifest } from "./manifest"
+import { nestingProblem } from "./nesting"
 import { SandboxLimits } from "./SandboxLimits"
 import { SandboxNetwork } from "./SandboxNetwork"
 import { start } from "./SandboxProcess"
+import { SandboxQuota } from "./SandboxQuota"
 import { SandboxWorkspace } from "./SandboxWorkspace"
 import { TypeChecker } from "./TypeChecker"
 
@@ -52,6 +54,7 @@ const make = Effect.gen(function* () {
   const typeChecker = yield* TypeChecker
   const limits = yield* SandboxLimits
   const network = yield* SandboxNetwork
+  const quota = yield* SandboxQuota
   const slots = yield* Effect.makeSemaphore(CONCURRENT_VALIDATIONS)
 
   /** Loads the bundle in a fresh sandbox: the manifest issues, or the manifest. */
@@ -70,7 +73,8 @@ const make = Effect.gen(function* () {
     ).pipe(
       Effect.catchTag("SandboxLoadError", (e) => Effect.succeed(Either.left(e.problems.map(error)))),
       Effect.provideService(SandboxLimits, limits),
-      Effect.provideService(SandboxNetwork, network)
+      Effect.provideService(SandboxNetwork, network),
+      Effect.provideService(SandboxQuota, quota)
     )
 
   const check = (name: string, kind: CodeKind, language: CodeLanguage, source: string) =>
@@ -80,6 +84,9 @@ const make = Effect.gen(function* () {
         return {
           issues: [error(`the source is ${bytes} bytes; the limit is 1 MiB: remove dead code or data`)]
         }
+      // Before any parser: nesting deep enough to overflow one is refused unread (see nesting.ts).
+      const tooDeep = nestingProblem(source)
+      if (tooDeep !== undefined) return { issues: [error(tooDeep)] }
       const typeIssues = language === "typescript" ? yield* typeChecker.check(source) : []
       const bundled = yield* Effect.either(bundleUpload(source, language))
       if (Either.isLeft(bundled)) return { issues: [...typeIssues, ...bundled.left] }

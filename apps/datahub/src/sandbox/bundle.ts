@@ -1,15 +1,18 @@
 /**
  * esbuild at both ends of the sandbox: an upload becomes one self-contained ES module (the SDK
  * inlined, nothing else importable), and the child's runner becomes one small file that the
- * permission model lets the child read from its own directory.
+ * permission model lets the child read from its own directory. Builds go through
+ * esbuildService.ts, which restarts a dead esbuild service.
  */
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { CodeLanguage, ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
 import { Effect } from "effect"
-import { build, type Message, type Plugin } from "esbuild"
+import type { Message, Plugin } from "esbuild"
 import { SandboxSetupError } from "./errors"
+import { BundlerDied, build } from "./esbuildService"
+import { nestingProblem } from "./nesting"
 
 type Issue = typeof ValidationIssue.Type
 
@@ -53,43 +56,72 @@ export interface Bundled {
   readonly warnings: ReadonlyArray<Issue>
 }
 
-/** The upload as one ES module, or the issues that stop it (syntax errors, forbidden imports). */
+/**
+ * The upload as one ES module, or the issues that stop it (syntax errors, forbidden imports,
+ * nesting deep enough to crash the bundler).
+ */
 export const bundleUpload = (
   source: string,
   language: CodeLanguage
 ): Effect.Effect<Bundled, ReadonlyArray<Issue>> =>
+  Effect.suspend(() => {
+    const tooDeep = nestingProblem(source)
+    return tooDeep === undefined
+      ? Effect.void
+      : Effect.fail<ReadonlyArray<Issue>>([{ severity: "error", message: tooDeep }])
+  }).pipe(
+    Effect.zipRight(bundle(source, language)),
+    Effect.withSpan("sandbox.bundleUpload", { attributes: { language, bytes: source.length } })
+  )
+
+const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, ReadonlyArray<Issue>> =>
   Effect.tryPromise({
     try: () =>
-      build({
-        stdin: {
-          contents: source,
-          loader: language === "typescript" ? "ts" : "js",
-          sourcefile: language === "typescript" ? "provider.ts" : "provider.js",
-          // A directory that holds nothing: relative imports must fail, and they do (see sdkOnly).
-          resolveDir: "/nonexistent-upload-dir"
+      build(
+        {
+          stdin: {
+            contents: source,
+            loader: language === "typescript" ? "ts" : "js",
+            sourcefile: language === "typescript" ? "provider.ts" : "provider.js",
+            // A directory that holds nothing: relative imports must fail, and they do (see sdkOnly).
+            resolveDir: "/nonexistent-upload-dir"
+          },
+          bundle: true,
+          format: "esm",
+          platform: "neutral",
+          target: "es2022",
+          charset: "utf8",
+          legalComments: "none",
+          write: false,
+          logLevel: "silent",
+          plugins: [sdkOnly]
         },
-        bundle: true,
-        format: "esm",
-        platform: "neutral",
-        target: "es2022",
-        charset: "utf8",
-        legalComments: "none",
-        write: false,
-        logLevel: "silent",
-        plugins: [sdkOnly]
-      }),
+        "an upload"
+      ),
     catch: (e): ReadonlyArray<Issue> =>
       isBuildFailure(e) && e.errors.length > 0
         ? e.errors.map((m) => toIssue("error", m))
-        : [{ severity: "error", message: `bundling failed: ${e instanceof Error ? e.message : String(e)}` }]
+        : [
+            {
+              severity: "error",
+              message:
+                e instanceof BundlerDied
+                  ? `${e.message}: simplify the module (it is likely nested too deeply)`
+                  : `bundling failed: ${e instanceof Error ? e.message : String(e)}`
+            }
+          ]
   }).pipe(
+    Effect.tapError((issues) =>
+      issues[0]?.message.startsWith("the bundler")
+        ? Effect.logError("the bundler died on an upload; restarted")
+        : Effect.void
+    ),
     Effect.flatMap((result) => {
       const file = result.outputFiles[0]
       return file
         ? Effect.succeed({ code: file.text, warnings: result.warnings.map((m) => toIssue("warning", m)) })
         : Effect.fail([{ severity: "error" as const, message: "bundling produced no output" }])
-    }),
-    Effect.withSpan("sandbox.bundleUpload", { attributes: { language, bytes: source.length } })
+    })
   )
 
 /**
@@ -119,19 +151,22 @@ const runnerEntry = fileURLToPath(new URL("./runner.ts", import.meta.url))
 export const bundleRunner = (outFile: string): Effect.Effect<number, SandboxSetupError> =>
   Effect.tryPromise({
     try: async () => {
-      const result = await build({
-        entryPoints: [runnerEntry],
-        outfile: outFile,
-        absWorkingDir: dirname(runnerEntry),
-        bundle: true,
-        format: "esm",
-        platform: "node",
-        target: "node20",
-        legalComments: "none",
-        logLevel: "silent",
-        metafile: true,
-        plugins: [domainTreeShaken]
-      })
+      const result = await build(
+        {
+          entryPoints: [runnerEntry],
+          outfile: outFile,
+          absWorkingDir: dirname(runnerEntry),
+          bundle: true,
+          format: "esm",
+          platform: "node",
+          target: "node20",
+          legalComments: "none",
+          logLevel: "silent",
+          metafile: true,
+          plugins: [domainTreeShaken]
+        },
+        "the sandbox runner"
+      )
       return Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0)
     },
     catch: (e) =>

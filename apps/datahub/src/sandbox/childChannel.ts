@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process"
 import { Deferred, Effect, Either, Exit, FiberId } from "effect"
-import { exitReason, outputBudget, stderrTail } from "./childWatch"
+import { boundedJson, exitReason, outputBudget, preview, stderrTail } from "./childWatch"
 import { SandboxLoadError } from "./errors"
 import {
   type ChildMessage,
@@ -45,21 +45,9 @@ export interface Relay {
 /** Every message costs at least this much of the output budget, so a flood of tiny ones counts. */
 const MESSAGE_COST = 64
 
-const preview = (raw: unknown): string => {
-  try {
-    return (JSON.stringify(raw) ?? String(raw)).slice(0, 120)
-  } catch {
-    return typeof raw
-  }
-}
-
-const logSize = (log: Log): number => {
-  try {
-    return log.message.length + (log.fields ? JSON.stringify(log.fields).length : 0)
-  } catch {
-    return log.message.length
-  }
-}
+/** What a log message costs, counted no further than the whole budget (see boundedJson). */
+const logSize = (log: Log, budget: number): number =>
+  log.message.length + (log.fields ? boundedJson(log.fields, budget + 1).text.length : 0)
 
 export const openChannel = (
   child: ChildProcess,
@@ -125,7 +113,7 @@ export const openChannel = (
     }
     switch (message._tag) {
       case "Log":
-        charge(logSize(message), "its log")
+        charge(logSize(message, limits.outputBytes), "its log")
         return onLog(message)
       case "Loaded":
       case "LoadFailed":

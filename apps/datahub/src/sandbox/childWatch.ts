@@ -80,3 +80,69 @@ export const sandboxedPid = (pid: number): Promise<number | undefined> =>
     },
     () => undefined
   )
+
+/**
+ * JSON of `value` cut at `max` characters, built by walking it rather than serialising it
+ * whole: a child's message may hold a 50 MB typed array or an object with millions of keys,
+ * and a 120-character preview must not cost more than those characters. Binary data is shown
+ * by kind and length only; anything past `max` is not visited.
+ */
+export const boundedJson = (
+  value: unknown,
+  max: number
+): { readonly text: string; readonly complete: boolean } => {
+  let text = ""
+  const put = (s: string) => {
+    text += s.length > max - text.length + 1 ? s.slice(0, max - text.length + 1) : s
+    return text.length <= max
+  }
+  const walk = (v: unknown, depth: number): boolean => {
+    if (v === null || typeof v === "number" || typeof v === "boolean")
+      return put(typeof v === "number" && !Number.isFinite(v) ? "null" : String(v))
+    if (typeof v === "string") return put(JSON.stringify(v.length > max ? v.slice(0, max) : v))
+    if (typeof v === "bigint") return put(`"${v}n"`)
+    if (typeof v !== "object") return put(`"(${typeof v})"`)
+    if (ArrayBuffer.isView(v))
+      return put(`"${v.constructor.name}(${"length" in v ? v.length : v.byteLength})"`)
+    if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer)
+      return put(`"${v.constructor.name}(${v.byteLength})"`)
+    if (v instanceof Map || v instanceof Set) return put(`"${v.constructor.name}(${v.size})"`)
+    if (v instanceof Date) return put(JSON.stringify(Number.isNaN(v.getTime()) ? null : v.toISOString()))
+    if (depth > 20) return put(`"(nested too deep)"`)
+    if (Array.isArray(v)) {
+      if (!put("[")) return false
+      for (let i = 0; i < v.length; i++) if ((i > 0 && !put(",")) || !walk(v[i], depth + 1)) return false
+      return put("]")
+    }
+    if (!put("{")) return false
+    let first = true
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue
+      if ((!first && !put(",")) || !put(`${JSON.stringify(key.slice(0, max))}:`)) return false
+      first = false
+      if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false
+    }
+    return put("}")
+  }
+  try {
+    const complete = walk(value, 0)
+    return complete ? { text, complete } : { text: text.slice(0, max), complete }
+  } catch {
+    return { text: `"(unreadable ${typeof value})"`, complete: false }
+  }
+}
+
+/** The first characters of a child's message, for a reason or a log line. */
+export const preview = (raw: unknown, max = 120): string => boundedJson(raw, max).text
+
+/** The most characters of provider log fields that reach DataHub's log. */
+export const MAX_LOG_FIELDS = 4096
+
+/** Provider log fields as plain JSON data of bounded size; past the bound, their start as text. */
+export const boundedFields = (
+  fields: Readonly<Record<string, unknown>> | undefined
+): Readonly<Record<string, unknown>> | undefined => {
+  if (fields === undefined) return undefined
+  const { text, complete } = boundedJson(fields, MAX_LOG_FIELDS)
+  return complete ? (JSON.parse(text) as Record<string, unknown>) : { truncated: `${text}…` }
+}

@@ -86,8 +86,8 @@ export type Capability = typeof Capability.Type
 
 /**
  * The module loaded and its default export passed the runner's contract check. `token` is the
- * one DataHub passed on the command line, which the runner removes from `process.argv` before
- * importing provider code: a verdict sent by provider code itself cannot carry it.
+ * one DataHub sent the runner before it imported provider code (childInit.ts): a verdict sent
+ * by provider code itself cannot carry it.
  */
 export const Loaded = Schema.TaggedStruct("Loaded", {
   token: Schema.String,

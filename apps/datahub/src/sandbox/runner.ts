@@ -1,7 +1,8 @@
 /**
- * The program inside a sandbox child: `node <flags> runner.mjs provider.mjs <token>`. It loads the
- * bundled provider, checks its default export, says `Loaded` (or `LoadFailed`), then answers the
- * host's calls. Bundled by esbuild without Effect (see bundle.ts) so each child stays small.
+ * The program inside a sandbox child: `node <flags> runner.mjs provider.mjs`. It takes away what
+ * the permission model leaves reachable (childHardening.ts), waits for DataHub's token
+ * (childInit.ts), loads the bundled provider, checks its default export, says `Loaded` (or
+ * `LoadFailed`), then answers the host's calls. Bundled by esbuild without Effect (see bundle.ts) so each child stays small.
  *
  * The child is started with Node's permission model: it may read its own directory only, and
  * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED), and has
@@ -14,6 +15,8 @@ import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@qua
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
+import { hardenProcess } from "./childHardening"
+import { isChildInit } from "./childInit"
 import { checkExport, type RunnableModule } from "./contract"
 import { makeChildFetch } from "./egress/childFetch"
 import { LiveBuffer } from "./liveBuffer"
@@ -30,8 +33,6 @@ import { makeSocketConnector } from "./webSocketConnection"
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
 const REQUEST_TIMEOUT_MS = 30_000
 
-// Taken out of argv before any provider code runs (see protocol.ts, Loaded).
-const token = process.argv.splice(3, 1)[0] ?? ""
 const ipcSend = process.send?.bind(process)
 if (!ipcSend) {
   console.error("the sandbox runner must be started with an IPC channel")
@@ -47,16 +48,20 @@ const post = (message: ChildMessage): boolean => {
   }
 }
 
-// The permission model does not cover signals: without this a provider could kill DataHub
-// (`process.kill(process.ppid)`), since both run as the same user.
-for (const key of ["kill", "_kill"])
-  Object.defineProperty(process, key, {
-    value: () => {
-      throw new Error("process.kill is not available in the sandbox")
-    },
-    writable: false,
-    configurable: false
-  })
+/** Every denial reaches DataHub's log with the provider's name, even if provider code catches it. */
+const denied = (what: string) =>
+  post({ _tag: "Log", level: "warn", message: "the sandbox denied an operation", fields: { denied: what } })
+
+hardenProcess(denied)
+
+/**
+ * The token proving this runner's verdict: DataHub's first message (see childInit.ts), awaited
+ * before provider code is imported and kept in this module's scope only.
+ */
+const token = await new Promise<string>((resolve) =>
+  process.once("message", (message) => resolve(isChildInit(message) ? message.token : ""))
+)
+
 // If DataHub goes away, so does every child it started.
 process.on("disconnect", () => process.exit(0))
 
@@ -64,10 +69,14 @@ const describeError = (e: unknown): string => {
   try {
     if (typeof e !== "object" || e === null) return String(e)
     const { code, permission, resource, message, cause } = e as Record<string, unknown>
-    if (code === "ERR_ACCESS_DENIED")
+    if (code === "ERR_ACCESS_DENIED") {
+      denied(
+        `${typeof permission === "string" ? permission : "an operation"}${typeof resource === "string" ? ` (${resource})` : ""}`
+      )
       return `the sandbox denied ${typeof permission === "string" ? permission : "this operation"}${
         typeof resource === "string" ? ` access to ${resource}` : ""
       }: provider code may only use what the SDK context offers (fetch, connect, log)`
+    }
     const text = typeof message === "string" ? message : String(e)
     const why = cause instanceof Error ? ` (${cause.message})` : ""
     return text + why

@@ -1,13 +1,15 @@
 /**
  * Type-checks a TypeScript upload against the SDK's own types with the compiler API: an
  * in-memory host (the upload never touches the disk), `strict`, and the SDK specifier mapped to
- * the SDK sources through `paths`. The lib and SDK files are parsed once and kept: the first
+ * the SDK sources through `paths`. The host serves the upload, TypeScript's own lib files and
+ * the SDK's sources, and nothing else: an upload that names another file (`/// <reference
+ * path="/etc/passwd" />`, `import "/etc/hostname"`) gets "not found", never its contents. The lib and SDK files are parsed once and kept: the first
  * check costs seconds (lib.dom.d.ts alone is ~1 MB), later ones a few hundred ms.
  *
  * Plain functions over the compiler module: they run in the type-check worker (see
  * TypeChecker.ts), which keeps this CPU-heavy work off DataHub's event loop.
  */
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import type ts from "typescript"
 
 export interface TypeIssue {
@@ -46,6 +48,12 @@ export const makeTypeChecker = (t: typeof ts, sdkSpecifier: string, sdkEntry: st
     paths: { [sdkSpecifier]: [sdkEntry] }
   }
   const libDir = dirname(t.getDefaultLibFilePath(options))
+  const sdkDir = dirname(sdkEntry)
+  /** The only files the checker may read besides the upload. */
+  const readable = (f: string): boolean =>
+    (dirname(f) === libDir && /^lib\.[\w.]+\.d\.ts$/.test(basename(f))) ||
+    (dirname(f) === sdkDir && f.endsWith(".ts"))
+  const read = (f: string): string | undefined => (readable(f) ? t.sys.readFile(f) : undefined)
   const cached = new Map<string, ts.SourceFile>()
   let previous: ts.Program | undefined
 
@@ -54,7 +62,7 @@ export const makeTypeChecker = (t: typeof ts, sdkSpecifier: string, sdkEntry: st
       if (fileName === UPLOAD) return t.createSourceFile(fileName, source, languageVersion, true)
       const hit = cached.get(fileName)
       if (hit) return hit
-      const text = t.sys.readFile(fileName)
+      const text = read(fileName)
       if (text === undefined) return undefined
       const file = t.createSourceFile(fileName, text, languageVersion, true)
       cached.set(fileName, file)
@@ -67,9 +75,9 @@ export const makeTypeChecker = (t: typeof ts, sdkSpecifier: string, sdkEntry: st
     getCanonicalFileName: (f) => f,
     useCaseSensitiveFileNames: () => true,
     getNewLine: () => "\n",
-    fileExists: (f) => f === UPLOAD || t.sys.fileExists(f),
-    readFile: (f) => (f === UPLOAD ? source : t.sys.readFile(f)),
-    directoryExists: (d) => d === "/upload" || t.sys.directoryExists(d),
+    fileExists: (f) => f === UPLOAD || (readable(f) && t.sys.fileExists(f)),
+    readFile: (f) => (f === UPLOAD ? source : read(f)),
+    directoryExists: (d) => d === "/upload" || d === libDir || d === sdkDir,
     getDirectories: () => []
   })
 
