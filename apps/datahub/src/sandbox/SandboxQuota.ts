@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Context, Effect, Layer, Option, Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { SandboxSetupError } from "./errors"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
 
@@ -27,8 +27,14 @@ export interface Placement {
 export interface SandboxQuotaService {
   readonly cpu: Mechanism
   readonly memory: Mechanism
-  /** A place among `maxConcurrent` for the scope's lifetime; fails past `admissionWait`. */
+  /**
+   * A place among `maxConcurrent` for the scope's lifetime. When none is free, the reclaimers are
+   * asked to stop an idle sandbox first (an idle provider must not keep a validation waiting);
+   * fails past `admissionWait`.
+   */
   readonly admit: (provider: string, label: string) => Effect.Effect<void, SandboxSetupError, Scope.Scope>
+  /** Registers a way to free a place: it stops one idle sandbox and says whether it did. */
+  readonly onPressure: (reclaim: Effect.Effect<boolean>) => Effect.Effect<void>
   readonly place: (label: string) => Effect.Effect<Placement, never, Scope.Scope>
 }
 
@@ -240,15 +246,28 @@ const make = (options: QuotaOptions) =>
       })
     )
 
-    const admit = (provider: string, label: string) =>
-      // The wait is interruptible (it times out); taking the place and owning its release are not split.
+    const reclaimers: Array<Effect.Effect<boolean>> = []
+    /** Asks the reclaimers in turn until one stopped an idle sandbox. */
+    const reclaim = Effect.suspend(() =>
+      Effect.reduce(reclaimers, false, (done, r) => (done ? Effect.succeed(true) : r))
+    )
+    // The wait is interruptible (it times out); taking the place and owning its release are not split.
+    const takeWithin = (wait: Duration.DurationInput) =>
       Effect.uninterruptibleMask((restore) =>
-        restore(places.take(1).pipe(Effect.timeoutOption(limits.admissionWait))).pipe(
+        restore(places.take(1).pipe(Effect.timeoutOption(wait))).pipe(
           Effect.tap((taken) =>
             Option.isSome(taken) ? Effect.addFinalizer(() => places.release(1)) : Effect.void
           )
         )
-      ).pipe(
+      )
+
+    const admit = (provider: string, label: string) =>
+      takeWithin(Duration.millis(20)).pipe(
+        Effect.flatMap((taken) =>
+          Option.isSome(taken)
+            ? Effect.succeed(taken)
+            : Effect.zipRight(reclaim, takeWithin(limits.admissionWait))
+        ),
         Effect.flatMap((taken) =>
           Option.isSome(taken)
             ? Effect.void
@@ -327,6 +346,7 @@ const make = (options: QuotaOptions) =>
       cpu: mechanism(cpuHierarchy),
       memory: mechanism(memoryHierarchy),
       admit,
+      onPressure: (r: Effect.Effect<boolean>) => Effect.sync(() => void reclaimers.push(r)),
       place
     } satisfies SandboxQuotaService
   })

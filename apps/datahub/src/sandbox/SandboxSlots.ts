@@ -221,6 +221,19 @@ const make = Effect.gen(function* () {
     )
   })
 
+  /** Stops the running sandbox idle the longest, when another needs its place. */
+  const stopLeastRecentlyUsed = Effect.suspend(() => {
+    let oldest: [string, Slot] | undefined
+    for (const entry of slots)
+      if (entry[1].busy === 0 && entry[1].running && (!oldest || entry[1].lastUsed < oldest[1].lastUsed))
+        oldest = entry
+    if (!oldest) return Effect.succeed(false)
+    const [key, slot] = oldest
+    slots.delete(key)
+    return stop(slot, "idle, and its place was needed by another sandbox").pipe(Effect.as(true))
+  })
+  yield* quota.onPressure(stopLeastRecentlyUsed)
+
   yield* Effect.addFinalizer(() =>
     Effect.forEach(slots.values(), (slot) => stop(slot, "DataHub is shutting down"), { discard: true })
   )
