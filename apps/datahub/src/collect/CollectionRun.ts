@@ -25,7 +25,7 @@ import { type BarRow, BarSink } from "./BarSink"
 import { BarSource, type HistoryChunk } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
 import { CollectionRunRepo, type RunKind, type RunStatus } from "./CollectionRunRepo"
-import { PageRefused, type StoreUnavailable, storeUnavailable } from "./errors"
+import { BarsNotStored, PageRefused, type StoreUnavailable, storeUnavailable } from "./errors"
 import { GapRepo } from "./GapRepo"
 import { holesBefore, progressPercent } from "./Plan"
 import { type Series, type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
@@ -45,7 +45,7 @@ export interface RunResult {
   readonly retries: number
 }
 
-export type RunError = ProviderError | StoreUnavailable | PageRefused
+export type RunError = ProviderError | StoreUnavailable | PageRefused | BarsNotStored
 
 /** Screen verdicts that are not the provider's fault: a repeated boundary bar, a still-forming bar. */
 const HARMLESS = new Set(["bar has not closed yet", "outside the requested range", "duplicate bar"])
@@ -138,36 +138,56 @@ export const collectRange = (plan: RunPlan) =>
             Effect.mapError((rejected) => new PageRefused({ message: rejected.message })),
             Effect.as(bars)
           )
+    // Progress counts what the database holds, asked after the commit, never what was sent: a
+    // committed write may still store fewer rows than it carried (a trigger, a lost statement).
+    // The run then advances only up to the first missing bar and fails with `BarsNotStored`, so
+    // the next run writes again from there.
     const record = (written: ReadonlyArray<HistoryChunk["bars"][number]>) =>
       Effect.gen(function* () {
         // After a provider retry, pages already recorded may be written again: never step back.
-        const bars =
+        const sent =
           written[0] !== undefined && written[0].ts < cursor ? written.filter((b) => b.ts >= cursor) : written
-        const last = bars.at(-1)
-        if (last === undefined) return
-        yield* store(
-          gaps.recordEmpty(
+        if (sent.length === 0) return
+        const missing = yield* store(
+          gaps.unstored(
             series,
-            holesBefore(
-              sub.timeframe,
-              lastSeen,
-              bars.map((b) => b.ts)
-            )
+            sent.map((b) => b.ts)
           )
         )
-        lastSeen = last.ts
-        cursor = last.ts + d
-        rows += bars.length
-        yield* store(
-          forward
-            ? subscriptions.recordProgress(sub.id, {
-                collectedUntil: cursor,
-                lastBarAt: last.ts,
-                progress: sub.status === "current" ? 100 : progressPercent(backfillFrom, cursor, plan.until),
-                status: sub.status === "current" ? "current" : "backfilling"
-              })
-            : subscriptions.recordLastBar(sub.id, last.ts)
-        )
+        const firstMissing = missing[0]
+        const bars = firstMissing === undefined ? sent : sent.filter((b) => b.ts < firstMissing)
+        const last = bars.at(-1)
+        if (last !== undefined) {
+          yield* store(
+            gaps.recordEmpty(
+              series,
+              holesBefore(
+                sub.timeframe,
+                lastSeen,
+                bars.map((b) => b.ts)
+              )
+            )
+          )
+          lastSeen = last.ts
+          cursor = last.ts + d
+          rows += bars.length
+          yield* store(
+            forward
+              ? subscriptions.recordProgress(sub.id, {
+                  collectedUntil: cursor,
+                  lastBarAt: last.ts,
+                  progress:
+                    sub.status === "current" ? 100 : progressPercent(backfillFrom, cursor, plan.until),
+                  status: sub.status === "current" ? "current" : "backfilling"
+                })
+              : subscriptions.recordLastBar(sub.id, last.ts)
+          )
+        }
+        if (firstMissing !== undefined)
+          return yield* new BarsNotStored({
+            missing: missing.length,
+            message: `${missing.length} of ${sent.length} bars written were not in the database after their commit (the first at ${iso(firstMissing)}); the run counts only the ${rows} confirmed bars and the next run writes again from ${iso(firstMissing)}`
+          })
       })
 
     // Each (re)start asks only for what is not committed yet.

@@ -98,7 +98,23 @@ const make = Effect.gen(function* () {
       )
       .pipe(Effect.withSpan("GapRepo.coverage", { attributes: { ...s, gaps } }))
 
-  return { holes, recordEmpty, isContinuous, coverage }
+  /**
+   * Which of `opens` the series does not hold: what a run asks after its write committed, so that
+   * it counts the rows the database has, not the rows it sent (a trigger, a rule or a lost
+   * statement can make a committed write store fewer rows than it carried).
+   */
+  const unstored = (s: Series, opens: ReadonlyArray<number>) =>
+    opens.length === 0
+      ? Effect.succeed<ReadonlyArray<number>>([])
+      : sql<{ ts: number }>`
+      SELECT x AS ts FROM unnest(${opens}::float8[]) AS u(x)
+      WHERE NOT EXISTS (SELECT 1 FROM historical_data WHERE ${where(s)} AND ts = to_timestamp(x / 1000))
+      ORDER BY x`.pipe(
+          Effect.map((rows) => rows.map((r) => r.ts)),
+          Effect.withSpan("GapRepo.unstored", { attributes: { ...s, bars: opens.length } })
+        )
+
+  return { holes, recordEmpty, isContinuous, coverage, unstored }
 })
 
 export class GapRepo extends Context.Tag("@quasar/datahub/collect/GapRepo")<
