@@ -65,7 +65,7 @@ export const subscriptionLoop = (id: number) =>
       limits.withPermit(plan.subscription.provider)(collectRange(plan)).pipe(Effect.either)
 
     /** Re-requests holes in what is stored (only once the backfill is done). */
-    const scanGaps = (sub: SubscriptionRecord, now: number) =>
+    const scanGaps = (sub: SubscriptionRecord, now: number, collectedUntil: number) =>
       Effect.gen(function* () {
         state.nextGapScan = now + Duration.toMillis(config.gapScanEvery)
         const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
@@ -78,7 +78,8 @@ export const subscriptionLoop = (id: number) =>
                 maxAttempts: config.maxEmptyAttempts
               }
             : { _tag: "All" },
-          config.gapsPerScan
+          config.gapsPerScan,
+          { from: Plan.expectedFrom(sub), to: collectedUntil }
         )
         for (const hole of holes) {
           const result = yield* run({ subscription: sub, kind: "gap", ...hole, until: hole.to })
@@ -101,12 +102,7 @@ export const subscriptionLoop = (id: number) =>
       const { publishDelayMs } = described.right
       const now = yield* Clock.currentTimeMillis
       const until = Plan.availableUntil(sub.timeframe, now, publishDelayMs, config.marginMs)
-      const cursor =
-        sub.collectedUntil ??
-        Plan.alignUp(
-          sub.timeframe,
-          sub.backfillFrom ?? Plan.defaultBackfillFrom(sub.timeframe, sub.createdAt)
-        )
+      const cursor = sub.collectedUntil ?? Plan.expectedFrom(sub)
 
       if (cursor < until) {
         const range = Plan.runRange(sub.timeframe, cursor, until, config.maxBarsPerRun)
@@ -116,16 +112,22 @@ export const subscriptionLoop = (id: number) =>
         state.failures = 0
         return again
       }
-      if (sub.status === "backfilling")
+      // Caught up: holes (deleted rows, bars the provider published late) are asked for again,
+      // then progress is what is stored or confirmed empty, so 100 % means nothing is missing.
+      const scanning = now >= state.nextGapScan
+      if (scanning) {
+        const failed = yield* scanGaps(sub, now, cursor)
+        if (failed) return failed
+      }
+      if (sub.status === "backfilling" || scanning) {
+        const from = Plan.expectedFrom(sub)
+        const unconfirmed = yield* gaps.unconfirmedMs(sub, { from, to: cursor })
         yield* subscriptions.recordProgress(id, {
           collectedUntil: cursor,
           lastBarAt: null,
-          progress: 100,
+          progress: Plan.coveragePercent(from, cursor, unconfirmed),
           status: "current"
         })
-      if (sub.status === "current" && now >= state.nextGapScan) {
-        const failed = yield* scanGaps(sub, now)
-        if (failed) return failed
       }
       const next = Plan.nextRunAt(sub.timeframe, until, publishDelayMs, config.marginMs)
       yield* subscriptions.recordNextRun(id, next)

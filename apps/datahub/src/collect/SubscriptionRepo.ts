@@ -49,7 +49,8 @@ export interface NewSubscriptions {
 export interface Progress {
   readonly collectedUntil: number
   readonly lastBarAt: number | null
-  readonly progress: number
+  /** null: unchanged (a current subscription's progress is the loop's coverage check). */
+  readonly progress: number | null
   readonly status: "backfilling" | "current"
 }
 
@@ -161,7 +162,7 @@ const make = Effect.gen(function* () {
     sql`UPDATE provider_subscription SET
         collected_until = GREATEST(collected_until, ${at(p.collectedUntil)}),
         last_bar_at = ${p.lastBarAt === null ? sql`last_bar_at` : sql`GREATEST(last_bar_at, ${at(p.lastBarAt)})`},
-        backfill_progress = ${p.progress},
+        backfill_progress = ${p.progress === null ? sql`backfill_progress` : p.progress},
         status = CASE WHEN status IN ('backfilling', 'current') THEN ${p.status} ELSE status END,
         last_error = NULL, updated_at = now()
       WHERE id = ${id}`.pipe(Effect.asVoid, traced("recordProgress", { id }))

@@ -146,7 +146,15 @@ const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const sub = yield* get(id)
       const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
-      const stored = yield* gaps.coverage(sub, continuous, MAX_GAPS)
+      // Measured against what should be stored: from backfillFrom for history, from the first
+      // stored bar for a live-only series. Empty ranges the provider confirmed are not gaps,
+      // except in a market that trades around the clock, where an empty minute is suspect.
+      const stored = yield* gaps.coverage(
+        sub,
+        continuous ? { _tag: "None" } : { _tag: "All" },
+        MAX_GAPS,
+        sub.mode === "live" ? {} : { from: Plan.expectedFrom(sub), to: sub.collectedUntil ?? undefined }
+      )
       const d = Timeframe.durationMs(sub.timeframe)
       return {
         subscription: SubscriptionId.make(id),

@@ -147,6 +147,14 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
       if (state.phase !== "trusted") state.held.push(bar)
       else {
+        // Bars the stream skipped: a minute without trades gets no candle on a WebSocket, while
+        // history serves it (flat). Asked from history like suspect bars, so that a hole in the
+        // stored series always means a bar is missing.
+        if (state.lastClosed !== undefined && bar.ts > state.lastClosed + barMs)
+          state.suspectFrom = Math.min(
+            state.suspectFrom ?? state.lastClosed + barMs,
+            state.lastClosed + barMs
+          )
         state.lastClosed = bar.ts
         writes.closed(state, [bar])
       }
