@@ -107,7 +107,7 @@ const make = Effect.gen(function* () {
           message: "backfillFrom must be in the past",
           field: "backfillFrom"
         })
-      const { all, created } = yield* repo.create({
+      const { all, changed: touched } = yield* repo.create({
         provider: input.provider,
         symbol,
         timeframes: [...new Set(input.timeframes)],
@@ -115,7 +115,8 @@ const make = Effect.gen(function* () {
         backfillFrom: (tf) =>
           from === undefined ? Plan.defaultBackfillFrom(tf, now) : Timeframe.barOpen(tf, from)
       })
-      yield* Effect.forEach(created, changed, { discard: true })
+      // New rows and rows whose mode changed take effect at once.
+      yield* Effect.forEach(touched, changed, { discard: true })
       return all.map(toSubscription)
     }).pipe(
       Effect.catchTag("ServiceUnavailable", (e) => Effect.die(e)),

@@ -5,7 +5,7 @@
  * fill is written (SeriesState), so a slow history request delays nothing else.
  */
 import { Timeframe } from "@quasar/domain"
-import { Duration, Effect, FiberMap } from "effect"
+import { Duration, Effect, FiberMap, FiberSet } from "effect"
 import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { providerRetrySchedule } from "../sandbox/providerHost"
@@ -36,6 +36,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const fillContext = yield* Effect.context<BarWriter>()
     const bars = yield* BarSource
     const fills = yield* FiberMap.make<string>()
+    const skipped = yield* FiberSet.make()
     const fillPermits = yield* Effect.makeSemaphore(config.fillConcurrency)
     const barMs = Timeframe.durationMs(timeframe)
     const reconnectSchedule = providerRetrySchedule({
@@ -123,6 +124,22 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const suspectMs = Duration.toMillis(config.suspectAfter)
 
     /**
+     * Bars the trusted stream skipped before a closed bar: a minute without trades gets no candle
+     * on a WebSocket (Kraken), while history serves it (flat). They are asked from history on a
+     * fiber of their own, so that a hole in the stored series always means a bar is missing. Only
+     * the skipped range is asked: it lies before a bar that closed, so history has it final.
+     */
+    const fillSkipped = (symbol: string, from: number, to: number) =>
+      Effect.asVoid(
+        FiberSet.run(
+          skipped,
+          fillPermits
+            .withPermits(1)(fillUntilDone({ provider, symbol, timeframe, from, to }))
+            .pipe(Effect.provide(fillContext), Effect.provideService(BarSource, bars))
+        )
+      )
+
+    /**
      * A closed bar that arrives while the connection has shown no other sign of life (no update,
      * heartbeat or ack for `suspectAfter`) was closed by the provider's own timer on stale values
      * (Kraken: end + grace during a silence), so history is asked for it again once the series'
@@ -147,16 +164,10 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
       if (state.phase !== "trusted") state.held.push(bar)
       else {
-        // Bars the stream skipped: a minute without trades gets no candle on a WebSocket, while
-        // history serves it (flat). Asked from history like suspect bars, so that a hole in the
-        // stored series always means a bar is missing.
-        if (state.lastClosed !== undefined && bar.ts > state.lastClosed + barMs)
-          state.suspectFrom = Math.min(
-            state.suspectFrom ?? state.lastClosed + barMs,
-            state.lastClosed + barMs
-          )
+        const skippedFrom = state.lastClosed === undefined ? bar.ts : state.lastClosed + barMs
         state.lastClosed = bar.ts
         writes.closed(state, [bar])
+        if (skippedFrom < bar.ts) return fillSkipped(state.symbol, skippedFrom, bar.ts)
       }
       return Effect.void
     }

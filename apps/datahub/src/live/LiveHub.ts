@@ -34,6 +34,10 @@ export interface LiveHubService {
   /** Counts a `/live` client for as long as the scope lasts. */
   readonly connected: Effect.Effect<void, never, Scope.Scope>
   readonly clients: Effect.Effect<number>
+  /** The series streamed now (the LiveSupervisor keeps this up to date with the subscriptions). */
+  readonly setStreamed: (keys: ReadonlySet<string>) => void
+  /** Whether `key` is collected live: a `/live` client may watch only such a series. */
+  readonly isStreamed: (key: string) => boolean
 }
 
 const make = Effect.gen(function* () {
@@ -41,6 +45,7 @@ const make = Effect.gen(function* () {
   const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<ReadonlyArray<LiveUpdate>>(), PubSub.shutdown)
   const newest = new Map<string, LiveUpdate>()
   let clients = 0
+  let streamed: ReadonlySet<string> = new Set()
 
   const publish = (updates: ReadonlyArray<LiveUpdate>) =>
     Effect.suspend(() => {
@@ -65,7 +70,11 @@ const make = Effect.gen(function* () {
           clients--
         })
     ),
-    clients: Effect.sync(() => clients)
+    clients: Effect.sync(() => clients),
+    setStreamed: (keys) => {
+      streamed = keys
+    },
+    isStreamed: (key) => streamed.has(key)
   } satisfies LiveHubService
 })
 

@@ -60,11 +60,14 @@ describe("the subscriptions API", () => {
           const again = yield* client.subscriptions.create({
             payload: { provider: scripted, symbol: "ACME", timeframes: ["1d", "1m"], mode: "both" }
           })
-          // The existing 1d row comes back as it is (mode history), the new 1m row is added.
+          // The existing 1d row comes back switched to the requested mode (never silently
+          // kept as it was), the new 1m row is added.
           expect(again.map((s) => [s.timeframe, s.mode])).toEqual([
-            ["1d", "history"],
+            ["1d", "both"],
             ["1m", "both"]
           ])
+          const listed = yield* client.subscriptions.get({ path: { id: created[1]!.id } })
+          expect(listed.mode).toBe("both")
           expect(again.find((s) => s.timeframe === "1d")?.id).toBe(created[1]?.id)
           // Without backfillFrom, intraday starts 30 days back.
           const minute = again.find((s) => s.timeframe === "1m")!
