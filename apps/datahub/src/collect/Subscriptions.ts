@@ -46,7 +46,9 @@ export const toSubscription = (r: SubscriptionRecord): Subscription =>
   })
 
 const noSubscription = (id: number) =>
-  new NotFound({ message: `no subscription ${id}: list them with GET /subscriptions` })
+  new NotFound({
+    message: `there is no subscription ${id}: it may have been deleted; list the subscriptions to find the one you mean`
+  })
 
 const make = Effect.gen(function* () {
   const repo = yield* SubscriptionRepo
@@ -83,7 +85,7 @@ const make = Effect.gen(function* () {
         onNone: () =>
           Effect.fail(
             new NotFound({
-              message: `no mapping of common symbol ${input.commonSymbol} to provider ${input.provider} in asset_mapping: add one in the Registry (PUT /mappings) or subscribe by the provider's symbol`
+              message: `common symbol ${input.commonSymbol} is not mapped to a ${input.provider} symbol: add the mapping in the Registry's mappings, or subscribe by the provider's own symbol`
             })
           )
       })

@@ -160,14 +160,18 @@ export const makeConnectionEvents = (options: EventsOptions) =>
           ? Effect.asVoid(startFill(state))
           : Effect.void
       }
-      if (Date.now() - gen.lastLiveAt > suspectMs)
-        state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
+      const suspect = Date.now() - gen.lastLiveAt > suspectMs
+      if (suspect) state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
       if (state.phase !== "trusted") state.held.push(bar)
       else {
         const skippedFrom = state.lastClosed === undefined ? bar.ts : state.lastClosed + barMs
         state.lastClosed = bar.ts
         writes.closed(state, [bar])
-        if (skippedFrom < bar.ts) return fillSkipped(state.symbol, skippedFrom, bar.ts)
+        if (skippedFrom < bar.ts) {
+          // A suspect bar is asked from history again anyway: the skipped ones go with it.
+          if (!suspect) return fillSkipped(state.symbol, skippedFrom, bar.ts)
+          state.suspectFrom = Math.min(state.suspectFrom ?? skippedFrom, skippedFrom)
+        }
       }
       return Effect.void
     }
