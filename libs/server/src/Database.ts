@@ -102,7 +102,10 @@ export const layer = (options: DatabaseOptions) =>
           pool.on("error", () => undefined)
           return pool
         }),
-        (pool) => Effect.promise(() => pool.end()).pipe(Effect.timeoutOption("2 seconds"))
+        // Finalizers are uninterruptible: without `interruptible` the timeout would wait for
+        // `end`, which waits for every connection, including one hung on a dead network.
+        (pool) =>
+          Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption("2 seconds"))
       )
       return Layer.merge(
         PgClient.layerFromPool({ applicationName: options.applicationName, acquire: Effect.succeed(pool) }),
