@@ -67,6 +67,8 @@ const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Provider pages fetched ahead of the writer, and the most merged into one commit. */
 export const PREFETCH_PAGES = 8
+/** How often a running run records that it is alive (see CollectionRunRepo.interruptStale). */
+export const RUN_HEARTBEAT = Duration.seconds(30)
 /** Writes of one run in the writer at once (progress is still recorded in order). */
 export const WRITES_IN_FLIGHT = 2
 
@@ -242,10 +244,17 @@ export const collectRange = (plan: RunPlan) =>
       : // A gap lies between stored bars: whatever of it the provider did not fill is empty.
         gaps.recordEmpty(series, cursor < plan.to ? [{ from: cursor, to: plan.to }] : [])
 
+    // Says the run is alive while it works, so a crash leaves a run that stops beating (the
+    // scheduler closes such runs as interrupted). On the service's own clock, not a test's.
+    const heartbeat = runs
+      .beat(runId)
+      .pipe(Effect.ignore, Effect.delay(RUN_HEARTBEAT), Effect.forever, Effect.withClock(Clock.make()))
+
     return yield* pagesFromCursor.pipe(
       Stream.map(toWrite),
       Stream.mapEffect(write, { concurrency: WRITES_IN_FLIGHT }),
       Stream.runForEach(record),
+      (work) => Effect.raceFirst(work, heartbeat),
       Effect.timeoutFail({
         duration: config.runTimeout,
         onTimeout: () =>
