@@ -128,14 +128,17 @@ export const makeConnectionEvents = (options: EventsOptions) =>
      * on a WebSocket (Kraken), while history serves it (flat). They are asked from history on a
      * fiber of their own, so that a hole in the stored series always means a bar is missing. Only
      * the skipped range is asked: it lies before a bar that closed, so history has it final.
+     * These short requests do not take the fill permits: a reconnect's gap fill, which holds its
+     * series' stream back, must not wait behind them (the provider's rate limit still applies).
      */
     const fillSkipped = (symbol: string, from: number, to: number) =>
       Effect.asVoid(
         FiberSet.run(
           skipped,
-          fillPermits
-            .withPermits(1)(fillUntilDone({ provider, symbol, timeframe, from, to }))
-            .pipe(Effect.provide(fillContext), Effect.provideService(BarSource, bars))
+          fillUntilDone({ provider, symbol, timeframe, from, to }).pipe(
+            Effect.provide(fillContext),
+            Effect.provideService(BarSource, bars)
+          )
         )
       )
 
