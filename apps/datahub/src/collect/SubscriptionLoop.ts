@@ -28,7 +28,12 @@ interface LoopState {
   /** Consecutive steps that could not reach the database (or the bar source). */
   unavailableSteps: number
   nextGapScan: number
+  /** Whether a step has succeeded since the loop started. */
+  started: boolean
 }
+
+/** Unavailable steps at start (≈30 s of backoff) before the wait is worth a warning. */
+const STARTUP_PATIENCE = 10
 
 export const subscriptionLoop = (id: number) =>
   Effect.gen(function* () {
@@ -37,7 +42,7 @@ export const subscriptionLoop = (id: number) =>
     const source = yield* BarSource
     const limits = yield* ProviderLimits
     const config = yield* CollectionConfig
-    const state: LoopState = { failures: 0, unavailableSteps: 0, nextGapScan: 0 }
+    const state: LoopState = { failures: 0, unavailableSteps: 0, nextGapScan: 0, started: false }
 
     /** What a failed run means for the subscription, and when to look at it again. */
     const afterFailure = (sub: SubscriptionRecord, error: RunError, now: number) =>
@@ -146,9 +151,16 @@ export const subscriptionLoop = (id: number) =>
       if (next._tag === "Stop") return
       if (next._tag === "Unavailable") {
         state.unavailableSteps++
-        if (state.unavailableSteps === 1)
+        // Before a first step succeeded this is usually the start-up race (the sandboxes are
+        // still loading the providers): a warning only once it lasts.
+        const starting = !state.started
+        if (starting ? state.unavailableSteps === STARTUP_PATIENCE : state.unavailableSteps === 1)
           yield* Effect.logWarning("collection paused until the database (or bar source) answers again").pipe(
             Effect.annotateLogs({ error: next.reason })
+          )
+        else if (starting && state.unavailableSteps === 1)
+          yield* Effect.logInfo("collection waits until the bar source and the database are ready").pipe(
+            Effect.annotateLogs({ reason: next.reason })
           )
         yield* Effect.sleep(
           Duration.min(
@@ -160,6 +172,7 @@ export const subscriptionLoop = (id: number) =>
       }
       if (state.unavailableSteps > 0) yield* Effect.logInfo("collection resumes")
       state.unavailableSteps = 0
+      state.started = true
       if (next._tag === "SleepUntil") {
         const now = yield* Clock.currentTimeMillis
         yield* Effect.sleep(Duration.millis(Math.max(0, next.at - now)))
