@@ -163,7 +163,7 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
           return yield* reply({ _tag: "unsubscribed", ...series })
         }
         // A series nobody streams would answer `subscribed` and then stay silent forever.
-        if (!hub.isStreamed(key))
+        if (!(yield* hub.isStreamed(key)))
           return yield* refuse(
             `${series.provider} ${series.symbol} ${series.timeframe} is not collected live: subscribe it with mode live or both (or switch its subscription to one of them, or resume it if paused), then subscribe here again`
           )

@@ -34,11 +34,21 @@ export interface LiveHubService {
   /** Counts a `/live` client for as long as the scope lasts. */
   readonly connected: Effect.Effect<void, never, Scope.Scope>
   readonly clients: Effect.Effect<number>
-  /** The series streamed now (the LiveSupervisor keeps this up to date with the subscriptions). */
-  readonly setStreamed: (keys: ReadonlySet<string>) => void
-  /** Whether `key` is collected live: a `/live` client may watch only such a series. */
-  readonly isStreamed: (key: string) => boolean
+  /**
+   * The series streamed now, and how to re-read them: the LiveSupervisor keeps the set up to date
+   * with the subscriptions.
+   */
+  readonly setStreamed: (keys: ReadonlySet<string>, reread: Effect.Effect<void>) => void
+  /**
+   * Whether `key` is collected live: a `/live` client may watch only such a series. A key not
+   * known yet may belong to a subscription made a moment ago, so the subscriptions are re-read
+   * first — at most once a second, however many clients ask.
+   */
+  readonly isStreamed: (key: string) => Effect.Effect<boolean>
 }
+
+/** The least time between two re-reads of the subscriptions asked for by `/live` clients. */
+const REREAD_EVERY_MS = 1_000
 
 const make = Effect.gen(function* () {
   // Batches, not single updates: one offer per client per committed batch.
@@ -46,6 +56,8 @@ const make = Effect.gen(function* () {
   const newest = new Map<string, LiveUpdate>()
   let clients = 0
   let streamed: ReadonlySet<string> = new Set()
+  let reread: Effect.Effect<void> = Effect.void
+  let rereadAt = Number.NEGATIVE_INFINITY
 
   const publish = (updates: ReadonlyArray<LiveUpdate>) =>
     Effect.suspend(() => {
@@ -71,10 +83,17 @@ const make = Effect.gen(function* () {
         })
     ),
     clients: Effect.sync(() => clients),
-    setStreamed: (keys) => {
+    setStreamed: (keys, again) => {
       streamed = keys
+      reread = again
     },
-    isStreamed: (key) => streamed.has(key)
+    isStreamed: (key) =>
+      Effect.suspend(() => {
+        if (streamed.has(key) || Date.now() - rereadAt < REREAD_EVERY_MS)
+          return Effect.succeed(streamed.has(key))
+        rereadAt = Date.now()
+        return Effect.map(reread, () => streamed.has(key))
+      })
   } satisfies LiveHubService
 })
 

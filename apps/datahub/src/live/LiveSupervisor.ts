@@ -72,7 +72,10 @@ const make = Effect.gen(function* () {
           group.members.push({ id: r.id, symbol: r.symbol, mode: r.mode === "both" ? "both" : "live" })
           groups.set(key, group)
         }
-        hub.setStreamed(new Set(rows.map((r) => seriesKey(r))))
+        hub.setStreamed(
+          new Set(rows.map((r) => seriesKey(r))),
+          Effect.suspend(() => refresh)
+        )
         for (const group of groups.values())
           yield* Effect.flatMap(connectionFor(group.provider, group.timeframe), (c) =>
             c.setMembers(group.members)
