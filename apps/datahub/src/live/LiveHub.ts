@@ -8,7 +8,7 @@
  * once instead of waiting for the next update.
  */
 import type { Timeframe } from "@quasar/domain"
-import { Context, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, PubSub, type Queue, Schedule, type Scope } from "effect"
 import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 
 export interface LiveUpdate {
@@ -49,6 +49,8 @@ export interface LiveHubService {
 
 /** The least time between two re-reads of the subscriptions asked for by `/live` clients. */
 const REREAD_EVERY_MS = 1_000
+/** How long a `/live` subscribe waits for a series it does not know yet to appear. */
+const STREAMED_WAIT = Duration.seconds(2)
 
 const make = Effect.gen(function* () {
   // Batches, not single updates: one offer per client per committed batch.
@@ -89,10 +91,30 @@ const make = Effect.gen(function* () {
     },
     isStreamed: (key) =>
       Effect.suspend(() => {
-        if (streamed.has(key) || Date.now() - rereadAt < REREAD_EVERY_MS)
-          return Effect.succeed(streamed.has(key))
-        rereadAt = Date.now()
-        return Effect.map(reread, () => streamed.has(key))
+        if (streamed.has(key)) return Effect.succeed(true)
+        // The re-read runs on its own (it may wait behind one already under way); the client
+        // waits a little for the key to appear, not for the re-read itself.
+        const start =
+          Date.now() - rereadAt < REREAD_EVERY_MS
+            ? Effect.void
+            : Effect.zipRight(
+                Effect.sync(() => {
+                  rereadAt = Date.now()
+                }),
+                Effect.forkDaemon(reread)
+              )
+        return start.pipe(
+          Effect.zipRight(
+            Effect.sync(() => streamed.has(key)).pipe(
+              Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (known) => known }),
+              Effect.timeoutTo({
+                duration: STREAMED_WAIT,
+                onTimeout: () => false,
+                onSuccess: () => streamed.has(key)
+              })
+            )
+          )
+        )
       })
   } satisfies LiveHubService
 })

@@ -256,26 +256,28 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
     }).pipe(Effect.scoped)
   )
 
-  it.effect("with the credential, junk bodies get a 4xx, never a 5xx", () =>
-    Effect.gen(function* () {
-      yield* ready
-      const p = yield* port
-      const run = Runtime.runPromise(yield* Effect.runtime<never>())
-      yield* Effect.promise(() =>
-        fc.assert(
-          fc.asyncProperty(body, async (b) => {
-            const headers: Record<string, string> = { authorization: `Bearer ${service}` }
-            if (b.type !== undefined) headers["content-type"] = b.type
-            const answer = await run(
-              raw(p, { method: "POST", path: "/internal/sandbox/validate", headers, body: b.body })
-            )
-            if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
-              throw new Error(`${JSON.stringify(b).slice(0, 200)} → ${answer.status} ${answer.text}`)
-          }),
-          { numRuns: 30 }
+  it.effect(
+    "with the credential, junk bodies get a 4xx, never a 5xx",
+    () =>
+      Effect.gen(function* () {
+        yield* ready
+        const p = yield* port
+        const run = Runtime.runPromise(yield* Effect.runtime<never>())
+        yield* Effect.promise(() =>
+          fc.assert(
+            fc.asyncProperty(body, async (b) => {
+              const headers: Record<string, string> = { authorization: `Bearer ${service}` }
+              if (b.type !== undefined) headers["content-type"] = b.type
+              const answer = await run(
+                raw(p, { method: "POST", path: "/internal/sandbox/validate", headers, body: b.body })
+              )
+              if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
+                throw new Error(`${JSON.stringify(b).slice(0, 200)} → ${answer.status} ${answer.text}`)
+            }),
+            { numRuns: 30 }
+          )
         )
-      )
-    }),
+      }),
     // Some runs post a valid upload, and each of those starts a sandbox: slow on a loaded machine.
     120_000
   )
