@@ -125,11 +125,17 @@ describe("the subscriptions API", () => {
             })
           )
           expect(unmapped).toMatchObject({ _tag: "NotFound", message: expect.stringContaining("NOWHERE") })
-          expect(unmapped.message).toContain("asset_mapping")
+          // In the API user's words: what to do, not which table or route.
+          expect(unmapped.message).toContain("add the mapping in the Registry")
+          expect(unmapped.message).not.toMatch(/asset_mapping|PUT \/|GET \//)
           const missing = yield* Effect.flip(
             client.subscriptions.get({ path: { id: SubscriptionId.make(999) } })
           )
-          expect(missing).toMatchObject({ _tag: "NotFound" })
+          expect(missing).toMatchObject({
+            _tag: "NotFound",
+            message: expect.stringContaining("list the subscriptions")
+          })
+          expect(missing.message).not.toMatch(/GET \//)
 
           const anonymous = yield* Effect.provide(HttpApiClient.make(DataHubApi), app)
           const refused = yield* Effect.flip(
