@@ -5,5 +5,14 @@ import { registry } from "./0003_registry"
 import { assetSearch } from "./0004_asset_search"
 import { collection } from "./0005_collection"
 import { liveFillfactor } from "./0006_live_fillfactor"
+import { runHeartbeat } from "./0007_run_heartbeat"
 
-export const migrations = [coreTables, timeseries, registry, assetSearch, collection, liveFillfactor]
+export const migrations = [
+  coreTables,
+  timeseries,
+  registry,
+  assetSearch,
+  collection,
+  liveFillfactor,
+  runHeartbeat
+]

@@ -43,7 +43,7 @@ export class SubscriptionsGroup extends HttpApiGroup.make("subscriptions")
       .middleware(AdminAuth)
       .annotate(
         OpenApi.Description,
-        "Subscribe one symbol in one or more timeframes; existing ones are returned as they are"
+        "Subscribe one symbol in one or more timeframes; existing ones are returned, switched to the requested mode"
       )
   )
   .add(

@@ -25,7 +25,7 @@ import { type BarRow, BarSink } from "./BarSink"
 import { BarSource, type HistoryChunk } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
 import { CollectionRunRepo, type RunKind, type RunStatus } from "./CollectionRunRepo"
-import { PageRefused, type StoreUnavailable, storeUnavailable } from "./errors"
+import { BarsNotStored, PageRefused, type StoreUnavailable, storeUnavailable } from "./errors"
 import { GapRepo } from "./GapRepo"
 import { holesBefore, progressPercent } from "./Plan"
 import { type Series, type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
@@ -45,7 +45,7 @@ export interface RunResult {
   readonly retries: number
 }
 
-export type RunError = ProviderError | StoreUnavailable | PageRefused
+export type RunError = ProviderError | StoreUnavailable | PageRefused | BarsNotStored
 
 /** Screen verdicts that are not the provider's fault: a repeated boundary bar, a still-forming bar. */
 const HARMLESS = new Set(["bar has not closed yet", "outside the requested range", "duplicate bar"])
@@ -67,6 +67,8 @@ const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Provider pages fetched ahead of the writer, and the most merged into one commit. */
 export const PREFETCH_PAGES = 8
+/** How often a running run records that it is alive (see CollectionRunRepo.interruptStale). */
+export const RUN_HEARTBEAT = Duration.seconds(30)
 /** Writes of one run in the writer at once (progress is still recorded in order). */
 export const WRITES_IN_FLIGHT = 2
 
@@ -138,36 +140,56 @@ export const collectRange = (plan: RunPlan) =>
             Effect.mapError((rejected) => new PageRefused({ message: rejected.message })),
             Effect.as(bars)
           )
+    // Progress counts what the database holds, asked after the commit, never what was sent: a
+    // committed write may still store fewer rows than it carried (a trigger, a lost statement).
+    // The run then advances only up to the first missing bar and fails with `BarsNotStored`, so
+    // the next run writes again from there.
     const record = (written: ReadonlyArray<HistoryChunk["bars"][number]>) =>
       Effect.gen(function* () {
         // After a provider retry, pages already recorded may be written again: never step back.
-        const bars =
+        const sent =
           written[0] !== undefined && written[0].ts < cursor ? written.filter((b) => b.ts >= cursor) : written
-        const last = bars.at(-1)
-        if (last === undefined) return
-        yield* store(
-          gaps.recordEmpty(
+        if (sent.length === 0) return
+        const missing = yield* store(
+          gaps.unstored(
             series,
-            holesBefore(
-              sub.timeframe,
-              lastSeen,
-              bars.map((b) => b.ts)
-            )
+            sent.map((b) => b.ts)
           )
         )
-        lastSeen = last.ts
-        cursor = last.ts + d
-        rows += bars.length
-        yield* store(
-          forward
-            ? subscriptions.recordProgress(sub.id, {
-                collectedUntil: cursor,
-                lastBarAt: last.ts,
-                progress: sub.status === "current" ? 100 : progressPercent(backfillFrom, cursor, plan.until),
-                status: sub.status === "current" ? "current" : "backfilling"
-              })
-            : subscriptions.recordLastBar(sub.id, last.ts)
-        )
+        const firstMissing = missing[0]
+        const bars = firstMissing === undefined ? sent : sent.filter((b) => b.ts < firstMissing)
+        const last = bars.at(-1)
+        if (last !== undefined) {
+          yield* store(
+            gaps.recordEmpty(
+              series,
+              holesBefore(
+                sub.timeframe,
+                lastSeen,
+                bars.map((b) => b.ts)
+              )
+            )
+          )
+          lastSeen = last.ts
+          cursor = last.ts + d
+          rows += bars.length
+          yield* store(
+            forward
+              ? subscriptions.recordProgress(sub.id, {
+                  collectedUntil: cursor,
+                  lastBarAt: last.ts,
+                  progress:
+                    sub.status === "current" ? 100 : progressPercent(backfillFrom, cursor, plan.until),
+                  status: sub.status === "current" ? "current" : "backfilling"
+                })
+              : subscriptions.recordLastBar(sub.id, last.ts)
+          )
+        }
+        if (firstMissing !== undefined)
+          return yield* new BarsNotStored({
+            missing: missing.length,
+            message: `${missing.length} of ${sent.length} bars written were not in the database after their commit (the first at ${iso(firstMissing)}); the run counts only the ${rows} confirmed bars and the next run writes again from ${iso(firstMissing)}`
+          })
       })
 
     // Each (re)start asks only for what is not committed yet.
@@ -222,10 +244,17 @@ export const collectRange = (plan: RunPlan) =>
       : // A gap lies between stored bars: whatever of it the provider did not fill is empty.
         gaps.recordEmpty(series, cursor < plan.to ? [{ from: cursor, to: plan.to }] : [])
 
+    // Says the run is alive while it works, so a crash leaves a run that stops beating (the
+    // scheduler closes such runs as interrupted). On the service's own clock, not a test's.
+    const heartbeat = runs
+      .beat(runId)
+      .pipe(Effect.ignore, Effect.delay(RUN_HEARTBEAT), Effect.forever, Effect.withClock(Clock.make()))
+
     return yield* pagesFromCursor.pipe(
       Stream.map(toWrite),
       Stream.mapEffect(write, { concurrency: WRITES_IN_FLIGHT }),
       Stream.runForEach(record),
+      (work) => Effect.raceFirst(work, heartbeat),
       Effect.timeoutFail({
         duration: config.runTimeout,
         onTimeout: () =>

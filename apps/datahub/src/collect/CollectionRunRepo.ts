@@ -35,9 +35,10 @@ const make = Effect.gen(function* () {
 
   const start = (run: RunStart) =>
     sql<{ id: number }>`
-      INSERT INTO collection_runs (subscription_id, provider, symbol, timeframe, kind, range_from, range_to)
+      INSERT INTO collection_runs (subscription_id, provider, symbol, timeframe, kind, range_from, range_to,
+                                   heartbeat_at)
       VALUES (${run.subscriptionId}, ${run.provider}, ${run.symbol}, ${run.timeframe}, ${run.kind},
-              ${at(run.from)}, ${at(run.to)})
+              ${at(run.from)}, ${at(run.to)}, now())
       RETURNING id`.pipe(
       Effect.map(([row]) => row?.id ?? 0),
       Effect.withSpan("CollectionRunRepo.start", { attributes: { ...run } })
@@ -51,22 +52,34 @@ const make = Effect.gen(function* () {
       Effect.withSpan("CollectionRunRepo.finish", { attributes: { id } })
     )
 
+  /** A running run says it is alive (see `interruptStale`). */
+  const beat = (id: number) =>
+    sql`UPDATE collection_runs SET heartbeat_at = now() WHERE id = ${id} AND status = 'running'`.pipe(
+      Effect.asVoid,
+      Effect.withSpan("CollectionRunRepo.beat", { attributes: { id } })
+    )
+
   /**
-   * Runs still `running` long after any run could have ended belong to a process that died; no
-   * live process owns them, so this is safe with several DataHubs on one database.
+   * Runs still `running` that stopped beating belong to a process that died (a crash, a kill);
+   * no live process owns them, so this is safe with several DataHubs on one database. Returns
+   * how many were closed.
    */
-  const interruptStale = (olderThan: Duration.Duration) =>
-    sql`UPDATE collection_runs SET status = 'interrupted', finished_at = now(),
-        error = 'never finished: its DataHub stopped or lost the database meanwhile'
+  const interruptStale = (silentFor: Duration.Duration) =>
+    sql<{ id: number }>`UPDATE collection_runs SET status = 'interrupted', finished_at = now(),
+        error = 'never finished: its DataHub stopped (crash or kill) or lost the database meanwhile'
       WHERE status = 'running'
-        AND started_at < now() - make_interval(secs => ${Duration.toSeconds(olderThan)})`.pipe(Effect.asVoid)
+        AND COALESCE(heartbeat_at, started_at) < now() - make_interval(secs => ${Duration.toSeconds(silentFor)})
+      RETURNING id`.pipe(
+      Effect.map((rows) => rows.length),
+      Effect.withSpan("CollectionRunRepo.interruptStale")
+    )
 
   /** Old runs are only history: successful ones are kept a week, the others (failures) 90 days. */
   const prune = sql`DELETE FROM collection_runs
     WHERE (status IN ('ok', 'empty') AND started_at < now() - interval '7 days')
        OR started_at < now() - interval '90 days'`.pipe(Effect.asVoid)
 
-  return { start, finish, interruptStale, prune }
+  return { start, beat, finish, interruptStale, prune }
 })
 
 export class CollectionRunRepo extends Context.Tag("@quasar/datahub/collect/CollectionRunRepo")<

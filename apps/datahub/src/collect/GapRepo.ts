@@ -31,22 +31,54 @@ const make = Effect.gen(function* () {
         : sql`(e.attempts >= ${filter.maxAttempts}
             OR e.checked_at > now() - make_interval(secs => ${filter.afterMs / 1000}))`
 
-  /** Holes between the first and last stored bar, oldest first, without those `filter` hides. */
-  const holes = (s: Series, filter: EmptyFilter, limit: number) => {
+  /**
+   * The holes of a series inside `bounds` (bar opens, `to` exclusive), without those `filter`
+   * hides. Two sentinel bars, one before `bounds.from` and one at `bounds.to`, make a missing
+   * start or end a hole like any other: coverage is measured against what should be stored (from
+   * the subscription's `backfillFrom` to where collection got), not from the first stored bar.
+   */
+  const holeRows = (s: Series, filter: EmptyFilter, bounds: Range) => {
     const step = sql`make_interval(secs => ${Timeframe.durationMs(s.timeframe) / 1000})`
-    return sql<Range>`
-      WITH h AS (
+    const from = sql`to_timestamp(${bounds.from}::float8 / 1000)`
+    const to = sql`to_timestamp(${bounds.to}::float8 / 1000)`
+    return sql`
+      WITH b AS (
+        SELECT ts FROM historical_data WHERE ${where(s)} AND ts >= ${from} AND ts < ${to}
+        UNION ALL SELECT ${from} - ${step}
+        UNION ALL SELECT ${to}),
+      h AS (
         SELECT ts + ${step} AS hole_from, next_ts AS hole_to FROM (
-          SELECT ts, lead(ts) OVER (ORDER BY ts) AS next_ts FROM historical_data WHERE ${where(s)}
+          SELECT ts, lead(ts) OVER (ORDER BY ts) AS next_ts FROM b
         ) pairs WHERE next_ts > ts + ${step})
-      SELECT ${ms("hole_from")} AS "from", ${ms("hole_to")} AS "to" FROM h
+      SELECT hole_from, hole_to FROM h
       WHERE NOT EXISTS (
         SELECT 1 FROM collection_empty_ranges e
-        WHERE ${where(s, "e.")} AND e.range_from <= h.hole_from AND e.range_to >= h.hole_to AND ${hidden(filter)})
-      ORDER BY hole_from LIMIT ${limit}`.pipe(
-      Effect.withSpan("GapRepo.holes", { attributes: { ...s, filter: filter._tag } })
-    )
+        WHERE ${where(s, "e.")} AND e.range_from <= h.hole_from AND e.range_to >= h.hole_to AND ${hidden(filter)})`
   }
+
+  /** Holes inside `bounds`, oldest first, without those `filter` hides. */
+  const holes = (s: Series, filter: EmptyFilter, limit: number, bounds: Range) =>
+    bounds.to <= bounds.from
+      ? Effect.succeed<ReadonlyArray<Range>>([])
+      : sql<Range>`
+      SELECT ${ms("hole_from")} AS "from", ${ms("hole_to")} AS "to" FROM (${holeRows(s, filter, bounds)}) x
+      ORDER BY hole_from LIMIT ${limit}`.pipe(
+          Effect.withSpan("GapRepo.holes", { attributes: { ...s, filter: filter._tag } })
+        )
+
+  /**
+   * Milliseconds of `bounds` that are neither stored nor recorded as confirmed empty: what keeps
+   * a backfill below 100 %.
+   */
+  const unconfirmedMs = (s: Series, bounds: Range) =>
+    bounds.to <= bounds.from
+      ? Effect.succeed(0)
+      : sql<{ ms: number | null }>`
+      SELECT (extract(epoch FROM sum(hole_to - hole_from)) * 1000)::float8 AS ms
+      FROM (${holeRows(s, { _tag: "All" }, bounds)}) x`.pipe(
+          Effect.map(([row]) => row?.ms ?? 0),
+          Effect.withSpan("GapRepo.unconfirmedMs", { attributes: { ...s } })
+        )
 
   /** Ranges asked for that came back empty; asking again and getting nothing counts an attempt. */
   const recordEmpty = (s: Series, ranges: ReadonlyArray<Range>) =>
@@ -76,10 +108,11 @@ const make = Effect.gen(function* () {
     )
 
   /**
-   * First, last and count of the stored bars, and (with `gaps`) the holes between them, read in
-   * one snapshot so that they agree while collection goes on.
+   * First, last and count of the stored bars, and the holes inside `bounds` that `filter` does
+   * not hide, read in one snapshot so that they agree while collection goes on. Without `bounds`
+   * they are measured between the first and last stored bar.
    */
-  const coverage = (s: Series, gaps: boolean, limit: number) =>
+  const coverage = (s: Series, filter: EmptyFilter, limit: number, bounds: Partial<Range>) =>
     sql
       .withTransaction(
         Effect.gen(function* () {
@@ -87,18 +120,38 @@ const make = Effect.gen(function* () {
           const [stats] = yield* sql<{ first: number | null; last: number | null; count: number }>`
           SELECT ${ms("min(ts)")} AS first, ${ms("max(ts)")} AS last, count(*)::int AS count
           FROM historical_data WHERE ${where(s)}`
-          const holesFound = gaps ? yield* holes(s, { _tag: "None" }, limit) : []
-          return {
-            first: stats?.first ?? null,
-            last: stats?.last ?? null,
-            count: stats?.count ?? 0,
-            holes: holesFound
-          }
+          const first = stats?.first ?? null
+          const last = stats?.last ?? null
+          const from = bounds.from ?? first
+          // Bars stored after `bounds.to` (a live stream ahead of history) extend it.
+          const to = Math.max(
+            bounds.to ?? Number.NEGATIVE_INFINITY,
+            last === null ? Number.NEGATIVE_INFINITY : last + Timeframe.durationMs(s.timeframe)
+          )
+          const holesFound =
+            from === null || !Number.isFinite(to) ? [] : yield* holes(s, filter, limit, { from, to })
+          return { first, last, count: stats?.count ?? 0, holes: holesFound }
         })
       )
-      .pipe(Effect.withSpan("GapRepo.coverage", { attributes: { ...s, gaps } }))
+      .pipe(Effect.withSpan("GapRepo.coverage", { attributes: { ...s, filter: filter._tag } }))
 
-  return { holes, recordEmpty, isContinuous, coverage }
+  /**
+   * Which of `opens` the series does not hold: what a run asks after its write committed, so that
+   * it counts the rows the database has, not the rows it sent (a trigger, a rule or a lost
+   * statement can make a committed write store fewer rows than it carried).
+   */
+  const unstored = (s: Series, opens: ReadonlyArray<number>) =>
+    opens.length === 0
+      ? Effect.succeed<ReadonlyArray<number>>([])
+      : sql<{ ts: number }>`
+      SELECT x AS ts FROM unnest(${opens}::float8[]) AS u(x)
+      WHERE NOT EXISTS (SELECT 1 FROM historical_data WHERE ${where(s)} AND ts = to_timestamp(x / 1000))
+      ORDER BY x`.pipe(
+          Effect.map((rows) => rows.map((r) => r.ts)),
+          Effect.withSpan("GapRepo.unstored", { attributes: { ...s, bars: opens.length } })
+        )
+
+  return { holes, unconfirmedMs, recordEmpty, isContinuous, coverage, unstored }
 })
 
 export class GapRepo extends Context.Tag("@quasar/datahub/collect/GapRepo")<

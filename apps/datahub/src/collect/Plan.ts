@@ -22,6 +22,22 @@ export const defaultBackfillFrom = (tf: Timeframe.Timeframe, nowMs: number): num
 export const alignUp = (tf: Timeframe.Timeframe, t: number): number =>
   Timeframe.isAligned(tf, t) ? t : Timeframe.barClose(tf, t)
 
+/** The first bar a history subscription should hold: its `backfillFrom`, or the default depth. */
+export const expectedFrom = (sub: {
+  readonly timeframe: Timeframe.Timeframe
+  readonly backfillFrom: number | null
+  readonly createdAt: number
+}): number => alignUp(sub.timeframe, sub.backfillFrom ?? defaultBackfillFrom(sub.timeframe, sub.createdAt))
+
+/**
+ * Backfill progress once collection caught up: the share of [from, to) stored or confirmed empty
+ * by the provider. Only a range without unconfirmed holes is 100 %.
+ */
+export const coveragePercent = (from: number, to: number, unconfirmedMs: number): number => {
+  if (unconfirmedMs <= 0 || to <= from) return 100
+  return Math.min(99.99, Math.floor((1 - unconfirmedMs / (to - from)) * 10_000) / 100)
+}
+
 /**
  * The exclusive end of what can be asked for at `nowMs`: every bar opening before it has closed
  * and been published (its close + the provider's delay + a margin for clock skew is past).

@@ -36,6 +36,8 @@ export interface SchedulerService {
 }
 
 const RESTART_AFTER_CRASH = Duration.seconds(5)
+/** A run that has not beaten for this long (it beats every RUN_HEARTBEAT) has no live process. */
+export const RUN_SILENCE_LIMIT = Duration.minutes(2)
 
 /** What a subscription's loop needs from its environment. */
 type LoopContext = Effect.Effect.Context<ReturnType<typeof subscriptionLoop>>
@@ -96,11 +98,23 @@ const make = Effect.gen(function* () {
     // Tables may not exist before the migrations ran.
     yield* schema.ready
     yield* forever("subscription re-read", reconcile, config.reconcileEvery)
+    // At start first: runs a crash cut off are closed as soon as their heartbeat is stale.
     yield* forever(
-      "collection run housekeeping",
-      Effect.zipRight(runs.interruptStale(Duration.times(config.runTimeout, 2)), runs.prune),
-      Duration.hours(1)
+      "closing runs of stopped DataHubs",
+      runs
+        .interruptStale(RUN_SILENCE_LIMIT)
+        .pipe(
+          Effect.tap((n) =>
+            n > 0
+              ? Effect.logWarning("collection runs of a stopped DataHub closed as interrupted").pipe(
+                  Effect.annotateLogs({ runs: n })
+                )
+              : Effect.void
+          )
+        ),
+      Duration.minutes(1)
     )
+    yield* forever("collection run pruning", runs.prune, Duration.hours(1))
     yield* forever(
       "subscription change feed",
       feed.changes(SUBSCRIPTIONS_CHANNEL).pipe(

@@ -28,7 +28,12 @@ interface LoopState {
   /** Consecutive steps that could not reach the database (or the bar source). */
   unavailableSteps: number
   nextGapScan: number
+  /** Whether a step has succeeded since the loop started. */
+  started: boolean
 }
+
+/** Unavailable steps at start (≈30 s of backoff) before the wait is worth a warning. */
+const STARTUP_PATIENCE = 10
 
 export const subscriptionLoop = (id: number) =>
   Effect.gen(function* () {
@@ -37,7 +42,7 @@ export const subscriptionLoop = (id: number) =>
     const source = yield* BarSource
     const limits = yield* ProviderLimits
     const config = yield* CollectionConfig
-    const state: LoopState = { failures: 0, unavailableSteps: 0, nextGapScan: 0 }
+    const state: LoopState = { failures: 0, unavailableSteps: 0, nextGapScan: 0, started: false }
 
     /** What a failed run means for the subscription, and when to look at it again. */
     const afterFailure = (sub: SubscriptionRecord, error: RunError, now: number) =>
@@ -65,7 +70,7 @@ export const subscriptionLoop = (id: number) =>
       limits.withPermit(plan.subscription.provider)(collectRange(plan)).pipe(Effect.either)
 
     /** Re-requests holes in what is stored (only once the backfill is done). */
-    const scanGaps = (sub: SubscriptionRecord, now: number) =>
+    const scanGaps = (sub: SubscriptionRecord, now: number, collectedUntil: number) =>
       Effect.gen(function* () {
         state.nextGapScan = now + Duration.toMillis(config.gapScanEvery)
         const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
@@ -78,7 +83,8 @@ export const subscriptionLoop = (id: number) =>
                 maxAttempts: config.maxEmptyAttempts
               }
             : { _tag: "All" },
-          config.gapsPerScan
+          config.gapsPerScan,
+          { from: Plan.expectedFrom(sub), to: collectedUntil }
         )
         for (const hole of holes) {
           const result = yield* run({ subscription: sub, kind: "gap", ...hole, until: hole.to })
@@ -101,12 +107,7 @@ export const subscriptionLoop = (id: number) =>
       const { publishDelayMs } = described.right
       const now = yield* Clock.currentTimeMillis
       const until = Plan.availableUntil(sub.timeframe, now, publishDelayMs, config.marginMs)
-      const cursor =
-        sub.collectedUntil ??
-        Plan.alignUp(
-          sub.timeframe,
-          sub.backfillFrom ?? Plan.defaultBackfillFrom(sub.timeframe, sub.createdAt)
-        )
+      const cursor = sub.collectedUntil ?? Plan.expectedFrom(sub)
 
       if (cursor < until) {
         const range = Plan.runRange(sub.timeframe, cursor, until, config.maxBarsPerRun)
@@ -116,16 +117,22 @@ export const subscriptionLoop = (id: number) =>
         state.failures = 0
         return again
       }
-      if (sub.status === "backfilling")
+      // Caught up: holes (deleted rows, bars the provider published late) are asked for again,
+      // then progress is what is stored or confirmed empty, so 100 % means nothing is missing.
+      const scanning = now >= state.nextGapScan
+      if (scanning) {
+        const failed = yield* scanGaps(sub, now, cursor)
+        if (failed) return failed
+      }
+      if (sub.status === "backfilling" || scanning) {
+        const from = Plan.expectedFrom(sub)
+        const unconfirmed = yield* gaps.unconfirmedMs(sub, { from, to: cursor })
         yield* subscriptions.recordProgress(id, {
           collectedUntil: cursor,
           lastBarAt: null,
-          progress: 100,
+          progress: Plan.coveragePercent(from, cursor, unconfirmed),
           status: "current"
         })
-      if (sub.status === "current" && now >= state.nextGapScan) {
-        const failed = yield* scanGaps(sub, now)
-        if (failed) return failed
       }
       const next = Plan.nextRunAt(sub.timeframe, until, publishDelayMs, config.marginMs)
       yield* subscriptions.recordNextRun(id, next)
@@ -144,9 +151,16 @@ export const subscriptionLoop = (id: number) =>
       if (next._tag === "Stop") return
       if (next._tag === "Unavailable") {
         state.unavailableSteps++
-        if (state.unavailableSteps === 1)
+        // Before a first step succeeded this is usually the start-up race (the sandboxes are
+        // still loading the providers): a warning only once it lasts.
+        const starting = !state.started
+        if (starting ? state.unavailableSteps === STARTUP_PATIENCE : state.unavailableSteps === 1)
           yield* Effect.logWarning("collection paused until the database (or bar source) answers again").pipe(
             Effect.annotateLogs({ error: next.reason })
+          )
+        else if (starting && state.unavailableSteps === 1)
+          yield* Effect.logInfo("collection waits until the bar source and the database are ready").pipe(
+            Effect.annotateLogs({ reason: next.reason })
           )
         yield* Effect.sleep(
           Duration.min(
@@ -158,6 +172,7 @@ export const subscriptionLoop = (id: number) =>
       }
       if (state.unavailableSteps > 0) yield* Effect.logInfo("collection resumes")
       state.unavailableSteps = 0
+      state.started = true
       if (next._tag === "SleepUntil") {
         const now = yield* Clock.currentTimeMillis
         yield* Effect.sleep(Duration.millis(Math.max(0, next.at - now)))

@@ -49,7 +49,8 @@ export interface NewSubscriptions {
 export interface Progress {
   readonly collectedUntil: number
   readonly lastBarAt: number | null
-  readonly progress: number
+  /** null: unchanged (a current subscription's progress is the loop's coverage check). */
+  readonly progress: number | null
   readonly status: "backfilling" | "current"
 }
 
@@ -68,7 +69,11 @@ const make = Effect.gen(function* () {
     <A, E, R>(self: Effect.Effect<A, E, R>) =>
       Effect.withSpan(self, `SubscriptionRepo.${name}`, { attributes })
 
-  /** Inserts what is missing (one row per timeframe) and returns every requested row, old or new. */
+  /**
+   * Inserts what is missing (one row per timeframe), switches existing rows to the requested
+   * mode, and returns every requested row with the ids that were created or changed. A row that
+   * gains history collection without having collected any starts as a backfill.
+   */
   const create = (input: NewSubscriptions) =>
     sql
       .withTransaction(
@@ -79,12 +84,18 @@ const make = Effect.gen(function* () {
               sql<{ id: number }>`
             INSERT INTO provider_subscription (provider, symbol, timeframe, mode, backfill_from)
             VALUES (${input.provider}, ${input.symbol}, ${tf}, ${input.mode}, ${at(input.backfillFrom(tf))})
-            ON CONFLICT (provider, symbol, timeframe) DO NOTHING RETURNING id`
+            ON CONFLICT (provider, symbol, timeframe) DO UPDATE SET mode = EXCLUDED.mode,
+              status = CASE WHEN provider_subscription.status IN ('backfilling', 'current')
+                             AND EXCLUDED.mode <> 'live' AND provider_subscription.collected_until IS NULL
+                            THEN 'backfilling' ELSE provider_subscription.status END,
+              updated_at = now()
+            WHERE provider_subscription.mode <> EXCLUDED.mode
+            RETURNING id`
           )
           const all = yield* sql`SELECT ${columns} FROM provider_subscription
           WHERE provider = ${input.provider} AND symbol = ${input.symbol}
             AND timeframe = ANY(${input.timeframes}::text[]) ORDER BY id`.pipe(Effect.flatMap(records))
-          return { all, created: inserted.flat().map((r) => r.id) }
+          return { all, changed: inserted.flat().map((r) => r.id) }
         })
       )
       .pipe(traced("create", { provider: input.provider, symbol: input.symbol }))
@@ -161,7 +172,7 @@ const make = Effect.gen(function* () {
     sql`UPDATE provider_subscription SET
         collected_until = GREATEST(collected_until, ${at(p.collectedUntil)}),
         last_bar_at = ${p.lastBarAt === null ? sql`last_bar_at` : sql`GREATEST(last_bar_at, ${at(p.lastBarAt)})`},
-        backfill_progress = ${p.progress},
+        backfill_progress = ${p.progress === null ? sql`backfill_progress` : p.progress},
         status = CASE WHEN status IN ('backfilling', 'current') THEN ${p.status} ELSE status END,
         last_error = NULL, updated_at = now()
       WHERE id = ${id}`.pipe(Effect.asVoid, traced("recordProgress", { id }))

@@ -46,7 +46,9 @@ export const toSubscription = (r: SubscriptionRecord): Subscription =>
   })
 
 const noSubscription = (id: number) =>
-  new NotFound({ message: `no subscription ${id}: list them with GET /subscriptions` })
+  new NotFound({
+    message: `there is no subscription ${id}: it may have been deleted; list the subscriptions to find the one you mean`
+  })
 
 const make = Effect.gen(function* () {
   const repo = yield* SubscriptionRepo
@@ -83,7 +85,7 @@ const make = Effect.gen(function* () {
         onNone: () =>
           Effect.fail(
             new NotFound({
-              message: `no mapping of common symbol ${input.commonSymbol} to provider ${input.provider} in asset_mapping: add one in the Registry (PUT /mappings) or subscribe by the provider's symbol`
+              message: `common symbol ${input.commonSymbol} is not mapped to a ${input.provider} symbol: add the mapping in the Registry's mappings, or subscribe by the provider's own symbol`
             })
           )
       })
@@ -107,7 +109,7 @@ const make = Effect.gen(function* () {
           message: "backfillFrom must be in the past",
           field: "backfillFrom"
         })
-      const { all, created } = yield* repo.create({
+      const { all, changed: touched } = yield* repo.create({
         provider: input.provider,
         symbol,
         timeframes: [...new Set(input.timeframes)],
@@ -115,7 +117,8 @@ const make = Effect.gen(function* () {
         backfillFrom: (tf) =>
           from === undefined ? Plan.defaultBackfillFrom(tf, now) : Timeframe.barOpen(tf, from)
       })
-      yield* Effect.forEach(created, changed, { discard: true })
+      // New rows and rows whose mode changed take effect at once.
+      yield* Effect.forEach(touched, changed, { discard: true })
       return all.map(toSubscription)
     }).pipe(
       Effect.catchTag("ServiceUnavailable", (e) => Effect.die(e)),
@@ -146,7 +149,15 @@ const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const sub = yield* get(id)
       const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
-      const stored = yield* gaps.coverage(sub, continuous, MAX_GAPS)
+      // Measured against what should be stored: from backfillFrom for history, from the first
+      // stored bar for a live-only series. Empty ranges the provider confirmed are not gaps,
+      // except in a market that trades around the clock, where an empty minute is suspect.
+      const stored = yield* gaps.coverage(
+        sub,
+        continuous ? { _tag: "None" } : { _tag: "All" },
+        MAX_GAPS,
+        sub.mode === "live" ? {} : { from: Plan.expectedFrom(sub), to: sub.collectedUntil ?? undefined }
+      )
       const d = Timeframe.durationMs(sub.timeframe)
       return {
         subscription: SubscriptionId.make(id),

@@ -14,6 +14,16 @@ export class PageRefused extends Schema.TaggedError<PageRefused>()("PageRefused"
   message: Schema.String
 }) {}
 
+/**
+ * A write committed but the database does not hold some of its bars. The run stops at the first
+ * missing bar (everything before it is confirmed and counted) and the next run writes from there:
+ * retryable, unlike `PageRefused`.
+ */
+export class BarsNotStored extends Schema.TaggedError<BarsNotStored>()("BarsNotStored", {
+  message: Schema.String,
+  missing: Schema.Number
+}) {}
+
 const describe = (cause: unknown): string =>
   typeof cause === "object" && cause !== null && "message" in cause && typeof cause.message === "string"
     ? cause.message

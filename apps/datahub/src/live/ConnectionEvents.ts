@@ -5,7 +5,7 @@
  * fill is written (SeriesState), so a slow history request delays nothing else.
  */
 import { Timeframe } from "@quasar/domain"
-import { Duration, Effect, FiberMap } from "effect"
+import { Duration, Effect, FiberMap, FiberSet } from "effect"
 import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { providerRetrySchedule } from "../sandbox/providerHost"
@@ -36,6 +36,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const fillContext = yield* Effect.context<BarWriter>()
     const bars = yield* BarSource
     const fills = yield* FiberMap.make<string>()
+    const skipped = yield* FiberSet.make()
     const fillPermits = yield* Effect.makeSemaphore(config.fillConcurrency)
     const barMs = Timeframe.durationMs(timeframe)
     const reconnectSchedule = providerRetrySchedule({
@@ -123,6 +124,25 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const suspectMs = Duration.toMillis(config.suspectAfter)
 
     /**
+     * Bars the trusted stream skipped before a closed bar: a minute without trades gets no candle
+     * on a WebSocket (Kraken), while history serves it (flat). They are asked from history on a
+     * fiber of their own, so that a hole in the stored series always means a bar is missing. Only
+     * the skipped range is asked: it lies before a bar that closed, so history has it final.
+     * These short requests do not take the fill permits: a reconnect's gap fill, which holds its
+     * series' stream back, must not wait behind them (the provider's rate limit still applies).
+     */
+    const fillSkipped = (symbol: string, from: number, to: number) =>
+      Effect.asVoid(
+        FiberSet.run(
+          skipped,
+          fillUntilDone({ provider, symbol, timeframe, from, to }).pipe(
+            Effect.provide(fillContext),
+            Effect.provideService(BarSource, bars)
+          )
+        )
+      )
+
+    /**
      * A closed bar that arrives while the connection has shown no other sign of life (no update,
      * heartbeat or ack for `suspectAfter`) was closed by the provider's own timer on stale values
      * (Kraken: end + grace during a silence), so history is asked for it again once the series'
@@ -143,12 +163,18 @@ export const makeConnectionEvents = (options: EventsOptions) =>
           ? Effect.asVoid(startFill(state))
           : Effect.void
       }
-      if (Date.now() - gen.lastLiveAt > suspectMs)
-        state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
+      const suspect = Date.now() - gen.lastLiveAt > suspectMs
+      if (suspect) state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
       if (state.phase !== "trusted") state.held.push(bar)
       else {
+        const skippedFrom = state.lastClosed === undefined ? bar.ts : state.lastClosed + barMs
         state.lastClosed = bar.ts
         writes.closed(state, [bar])
+        if (skippedFrom < bar.ts) {
+          // A suspect bar is asked from history again anyway: the skipped ones go with it.
+          if (!suspect) return fillSkipped(state.symbol, skippedFrom, bar.ts)
+          state.suspectFrom = Math.min(state.suspectFrom ?? skippedFrom, skippedFrom)
+        }
       }
       return Effect.void
     }

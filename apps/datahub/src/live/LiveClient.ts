@@ -162,6 +162,11 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
           watching.delete(key)
           return yield* reply({ _tag: "unsubscribed", ...series })
         }
+        // A series nobody streams would answer `subscribed` and then stay silent forever.
+        if (!(yield* hub.isStreamed(key)))
+          return yield* refuse(
+            `${series.provider} ${series.symbol} ${series.timeframe} is not collected live: subscribe it with mode live or both (or switch its subscription to one of them, or resume it if paused), then subscribe here again`
+          )
         if (!watching.has(key) && watching.size >= limits.maxSeriesPerClient)
           return yield* refuse(
             `at most ${limits.maxSeriesPerClient} series per connection; unsubscribe some first`

@@ -8,7 +8,7 @@
  * once instead of waiting for the next update.
  */
 import type { Timeframe } from "@quasar/domain"
-import { Context, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, PubSub, type Queue, Schedule, type Scope } from "effect"
 import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 
 export interface LiveUpdate {
@@ -34,13 +34,32 @@ export interface LiveHubService {
   /** Counts a `/live` client for as long as the scope lasts. */
   readonly connected: Effect.Effect<void, never, Scope.Scope>
   readonly clients: Effect.Effect<number>
+  /**
+   * The series streamed now, and how to re-read them: the LiveSupervisor keeps the set up to date
+   * with the subscriptions.
+   */
+  readonly setStreamed: (keys: ReadonlySet<string>, reread: Effect.Effect<void>) => void
+  /**
+   * Whether `key` is collected live: a `/live` client may watch only such a series. A key not
+   * known yet may belong to a subscription made a moment ago, so the subscriptions are re-read
+   * first — at most once a second, however many clients ask.
+   */
+  readonly isStreamed: (key: string) => Effect.Effect<boolean>
 }
+
+/** The least time between two re-reads of the subscriptions asked for by `/live` clients. */
+const REREAD_EVERY_MS = 1_000
+/** How long a `/live` subscribe waits for a series it does not know yet to appear. */
+const STREAMED_WAIT = Duration.seconds(2)
 
 const make = Effect.gen(function* () {
   // Batches, not single updates: one offer per client per committed batch.
   const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<ReadonlyArray<LiveUpdate>>(), PubSub.shutdown)
   const newest = new Map<string, LiveUpdate>()
   let clients = 0
+  let streamed: ReadonlySet<string> = new Set()
+  let reread: Effect.Effect<void> = Effect.void
+  let rereadAt = Number.NEGATIVE_INFINITY
 
   const publish = (updates: ReadonlyArray<LiveUpdate>) =>
     Effect.suspend(() => {
@@ -65,7 +84,38 @@ const make = Effect.gen(function* () {
           clients--
         })
     ),
-    clients: Effect.sync(() => clients)
+    clients: Effect.sync(() => clients),
+    setStreamed: (keys, again) => {
+      streamed = keys
+      reread = again
+    },
+    isStreamed: (key) =>
+      Effect.suspend(() => {
+        if (streamed.has(key)) return Effect.succeed(true)
+        // The re-read runs on its own (it may wait behind one already under way); the client
+        // waits a little for the key to appear, not for the re-read itself.
+        const start =
+          Date.now() - rereadAt < REREAD_EVERY_MS
+            ? Effect.void
+            : Effect.zipRight(
+                Effect.sync(() => {
+                  rereadAt = Date.now()
+                }),
+                Effect.forkDaemon(reread)
+              )
+        return start.pipe(
+          Effect.zipRight(
+            Effect.sync(() => streamed.has(key)).pipe(
+              Effect.repeat({ schedule: Schedule.spaced("50 millis"), until: (known) => known }),
+              Effect.timeoutTo({
+                duration: STREAMED_WAIT,
+                onTimeout: () => false,
+                onSuccess: () => streamed.has(key)
+              })
+            )
+          )
+        )
+      })
   } satisfies LiveHubService
 })
 

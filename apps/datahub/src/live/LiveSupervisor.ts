@@ -14,7 +14,7 @@ import { Context, Duration, Effect, ExecutionStrategy, Exit, Layer, Scope, Strea
 import { SUBSCRIPTIONS_CHANNEL } from "../collect/Scheduler"
 import type { BarWriter } from "../store/BarWriter"
 import { LiveConfig } from "./LiveConfig"
-import { LiveHub } from "./LiveHub"
+import { LiveHub, seriesKey } from "./LiveHub"
 import { LiveRepo, type LiveSubscription } from "./LiveRepo"
 import { StatusBoard } from "./LiveStatus"
 import { type Member, makeConnection, type ProviderConnection } from "./ProviderConnection"
@@ -72,6 +72,10 @@ const make = Effect.gen(function* () {
           group.members.push({ id: r.id, symbol: r.symbol, mode: r.mode === "both" ? "both" : "live" })
           groups.set(key, group)
         }
+        hub.setStreamed(
+          new Set(rows.map((r) => seriesKey(r))),
+          Effect.suspend(() => refresh)
+        )
         for (const group of groups.values())
           yield* Effect.flatMap(connectionFor(group.provider, group.timeframe), (c) =>
             c.setMembers(group.members)

@@ -60,11 +60,14 @@ describe("the subscriptions API", () => {
           const again = yield* client.subscriptions.create({
             payload: { provider: scripted, symbol: "ACME", timeframes: ["1d", "1m"], mode: "both" }
           })
-          // The existing 1d row comes back as it is (mode history), the new 1m row is added.
+          // The existing 1d row comes back switched to the requested mode (never silently
+          // kept as it was), the new 1m row is added.
           expect(again.map((s) => [s.timeframe, s.mode])).toEqual([
-            ["1d", "history"],
+            ["1d", "both"],
             ["1m", "both"]
           ])
+          const listed = yield* client.subscriptions.get({ path: { id: created[1]!.id } })
+          expect(listed.mode).toBe("both")
           expect(again.find((s) => s.timeframe === "1d")?.id).toBe(created[1]?.id)
           // Without backfillFrom, intraday starts 30 days back.
           const minute = again.find((s) => s.timeframe === "1m")!
@@ -122,11 +125,17 @@ describe("the subscriptions API", () => {
             })
           )
           expect(unmapped).toMatchObject({ _tag: "NotFound", message: expect.stringContaining("NOWHERE") })
-          expect(unmapped.message).toContain("asset_mapping")
+          // In the API user's words: what to do, not which table or route.
+          expect(unmapped.message).toContain("add the mapping in the Registry")
+          expect(unmapped.message).not.toMatch(/asset_mapping|PUT \/|GET \//)
           const missing = yield* Effect.flip(
             client.subscriptions.get({ path: { id: SubscriptionId.make(999) } })
           )
-          expect(missing).toMatchObject({ _tag: "NotFound" })
+          expect(missing).toMatchObject({
+            _tag: "NotFound",
+            message: expect.stringContaining("list the subscriptions")
+          })
+          expect(missing.message).not.toMatch(/GET \//)
 
           const anonymous = yield* Effect.provide(HttpApiClient.make(DataHubApi), app)
           const refused = yield* Effect.flip(
@@ -225,10 +234,14 @@ describe("the subscriptions API", () => {
             eventually("backfilled", seriesState(id), (s) => s.status === "current"),
             db
           )
-          // Several gap scans later, not one closed night was requested again.
+          // Several gap scans later, not one closed night between stored bars was requested
+          // again; only the hours since the last close (never confirmed by a later bar) are
+          // asked once, and then known empty.
           yield* Effect.sleep("1500 millis")
           const runs = yield* Effect.provide(collectionRuns(id), db)
-          expect(runs.filter((r) => r.kind === "gap")).toEqual([])
+          const gapRuns = runs.filter((r) => r.kind === "gap")
+          expect(gapRuns.filter((r) => r.from <= done.lastBarAt!)).toEqual([])
+          expect(gapRuns.length).toBeLessThanOrEqual(1)
           const known = yield* Effect.provide(
             exec((sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM collection_empty_ranges`),
             db

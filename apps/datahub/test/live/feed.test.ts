@@ -88,7 +88,7 @@ const setUp = Effect.gen(function* () {
       }
     })
   )
-  yield* Effect.provide(subscribeLive(["XBT/USD", "ETH/USD"]), app)
+  yield* Effect.provide(subscribeLive(["XBT/USD", "ETH/USD", "SOL/USD", "LTC/USD"]), app)
   const { address } = Context.get(app, HttpServer.HttpServer)
   const port = address._tag === "TcpAddress" ? address.port : 0
   return { now, fake, app, url: `ws://127.0.0.1:${port}/live`, http: `http://127.0.0.1:${port}/live` }
@@ -160,8 +160,14 @@ describe("the /live WebSocket", () => {
           expect(errors[0]).toContain("unreadable message")
           expect(errors[0]).toContain('{"_tag":"subscribe"')
           expect(errors[4]).toContain("longer than")
-          // Still open and answering; the limit of series per connection is said, not silently applied.
-          for (const symbol of ["A/USD", "B/USD", "C/USD", "D/USD"])
+          // Still open and answering; a series nobody streams is refused with the reason, and the
+          // limit of series per connection is said, not silently applied.
+          client.send({ _tag: "subscribe", ...XBT, symbol: "A/USD" })
+          yield* client.waitFor("a refusal", (r) => r.filter((m) => m._tag === "error").length === 6)
+          expect(client.received.filter((m) => m._tag === "error").at(-1)).toMatchObject({
+            message: expect.stringContaining("A/USD 1m is not collected live")
+          })
+          for (const symbol of ["XBT/USD", "ETH/USD", "SOL/USD", "LTC/USD"])
             client.send({ _tag: "subscribe", ...XBT, symbol })
           client.send({ _tag: "ping", id: 1 })
           yield* client.waitFor("pong", (r) => r.some((m) => m._tag === "pong"))

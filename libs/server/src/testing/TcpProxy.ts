@@ -10,22 +10,31 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones until `restore`. */
   readonly cut: Effect.Effect<void>
   readonly restore: Effect.Effect<void>
+  /**
+   * The connections open now stop forwarding without closing (no FIN, no RST: what a NAT or a
+   * firewall that forgot the flow does); new connections work.
+   */
+  readonly stall: Effect.Effect<void>
 }
 
 export const make = (targetHost: string, targetPort: number) =>
   Effect.acquireRelease(
-    Effect.async<{ server: Server; proxy: TcpProxy }>((resume) => {
+    Effect.async<{ server: Server; sockets: Set<Socket>; proxy: TcpProxy }>((resume) => {
       const sockets = new Set<Socket>()
+      const pairs = new Set<readonly [Socket, Socket]>()
       let up = true
       const server = createServer((client) => {
         if (!up) return client.destroy()
         const upstream = connect({ host: targetHost, port: targetPort })
+        const pair = [client, upstream] as const
         sockets.add(client).add(upstream)
+        pairs.add(pair)
         const close = () => {
           client.destroy()
           upstream.destroy()
           sockets.delete(client)
           sockets.delete(upstream)
+          pairs.delete(pair)
         }
         client.on("error", close).on("close", close)
         upstream.on("error", close).on("close", close)
@@ -37,23 +46,38 @@ export const make = (targetHost: string, targetPort: number) =>
         resume(
           Effect.succeed({
             server,
+            sockets,
             proxy: {
               port,
               cut: Effect.sync(() => {
                 up = false
                 for (const s of sockets) s.destroy()
                 sockets.clear()
+                pairs.clear()
               }),
               restore: Effect.sync(() => {
                 up = true
+              }),
+              stall: Effect.sync(() => {
+                for (const [client, upstream] of pairs) {
+                  client.unpipe(upstream)
+                  upstream.unpipe(client)
+                  // Read and drop: the peers' writes succeed, nothing ever arrives.
+                  client.removeAllListeners("data").on("data", () => undefined)
+                  upstream.removeAllListeners("data").on("data", () => undefined)
+                }
+                pairs.clear()
               })
             }
           })
         )
       })
     }),
-    ({ server }) =>
+    ({ server, sockets }) =>
       Effect.async<void>((resume) => {
+        // Stalled connections stay open until their peer closes them; they must not hold the
+        // test's shutdown.
+        for (const s of sockets) s.destroy()
         server.close(() => resume(Effect.void))
       })
   ).pipe(Effect.map(({ proxy }) => proxy))
