@@ -95,6 +95,9 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
     QUASAR_ADMIN_TOKEN: ADMIN_TOKEN,
     QUASAR_SERVICE_TOKEN: "bench-service-token-0123456789abcdef",
     QUASAR_SECRET_KEY: "bench-secret-key",
+    // The fake Kraken runs on a loopback port; the database's and the services' own ports stay
+    // closed to sandboxed code all the same.
+    QUASAR_SANDBOX_ALLOW_HOSTS: "127.0.0.1",
     // BENCH_LOG_LEVEL=INFO (or DEBUG) shows the services' logs, which otherwise go nowhere.
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARN",
     // The heap flags the production image runs with (ops/docker/service.Dockerfile).

@@ -39,7 +39,9 @@ export const layer = <R = never>(
 
       const report = Effect.gen(function* () {
         const t0 = yield* Clock.currentTimeMillis
-        const ping = yield* sql`SELECT 1`.pipe(Effect.timeout("2 seconds"), Effect.either)
+        // Generous: on the embedded database the ping waits its turn for the one session. Once it
+        // times out, the report does not wait for the stuck connection to be let go.
+        const ping = yield* sql`SELECT 1`.pipe(Effect.disconnect, Effect.timeout("5 seconds"), Effect.either)
         const t1 = yield* Clock.currentTimeMillis
         const migrated = yield* schema.current
         const up = ping._tag === "Right"

@@ -33,7 +33,7 @@ export const refusedSubscriptionShowsTheServersReason = async (stack: Stack) => 
   // A common symbol that nothing maps to synthetic: DataHub refuses it and says why.
   const form = await subscribe(stack, "NOPE/USD", "history", true)
   const alert = await textMatching(form.getByRole("alert"), /Not subscribed:/, 30_000)
-  expect(alert).toContain("no mapping of common symbol NOPE/USD to provider synthetic")
+  expect(alert).toContain("common symbol NOPE/USD is not mapped to a synthetic symbol")
 }
 
 export const subscribeAndWatchBackfill = async (stack: Stack) => {

@@ -50,6 +50,9 @@ export const startServices = async (dataDir: string): Promise<Services> => {
     QUASAR_ADMIN_TOKEN: adminToken,
     QUASAR_SERVICE_TOKEN: serviceToken,
     QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
+    // The fake Kraken and EODHD listen on loopback ports picked at start; the database's and the
+    // services' own ports stay closed to sandboxed code all the same.
+    QUASAR_SANDBOX_ALLOW_HOSTS: "127.0.0.1",
     LOG_LEVEL: "Warn"
   }
   const datahub = spawnTsx("apps/datahub/src/main.ts", env)
