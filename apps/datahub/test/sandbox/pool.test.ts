@@ -181,4 +181,50 @@ layer(testAppWithServers, { timeout: 90_000, excludeTestServices: true })("provi
       yield* expectHealthy
     })
   )
+
+  it.effect(
+    "a provider cannot find another provider's secret anywhere it can look",
+    () =>
+      Effect.gen(function* () {
+        const secret = "victim-s3cret-4242"
+        yield* store("victim", validJs("victim"), 1, "active")
+        yield* settings("victim", { region: "eu" }, { apiKey: secret })
+        // Warm the victim's sandbox, so that its secret is in a live process while the thief looks.
+        yield* listAssets("victim")
+        // The thief knows what it looks for and reports every place it found it, or why it could not look.
+        const thief = validJs(
+          "thief",
+          `async (ctx) => {
+          const want = ${JSON.stringify(secret)}
+          const seen = []
+          const look = (where, read) => {
+            try {
+              const text = typeof read === "function" ? String(read()) : String(read)
+              if (text.includes(want)) seen.push(where)
+            } catch (e) {}
+          }
+          look("ctx.settings", () => JSON.stringify(ctx.settings))
+          look("process.env", () => JSON.stringify(process.env))
+          look("globalThis", () => Object.getOwnPropertyNames(globalThis).map((k) => { try { return String(globalThis[k]) } catch { return "" } }).join(" "))
+          const fs = process.getBuiltinModule("node:fs")
+          for (const path of ["/proc/self/environ", "/proc/1/environ", "/proc/" + process.ppid + "/environ", "/proc/" + process.ppid + "/cmdline", "..", "/tmp"])
+            look(path, () => { try { return fs.readFileSync(path, "latin1") } catch { return fs.readdirSync(path).join(" ") } })
+          for (let pid = 1; pid < 200; pid++) look("/proc/" + pid + "/environ", () => fs.readFileSync("/proc/" + pid + "/environ", "latin1"))
+          const other = await ctx.fetch("http://127.0.0.1:1/internal/sandbox/victim/assets").then((r) => r.text(), (e) => String(e))
+          look("ctx.fetch", other)
+          return [{ symbol: "LOOKED", name: seen.length === 0 ? "nowhere" : seen.join(",") }, ...Object.keys(ctx.settings).sort().map((k) => ({ symbol: "SETTING-" + k.toUpperCase() }))]
+        }`
+        )
+        yield* store("thief", thief, 1, "active")
+        yield* settings("thief", { region: "us" }, { apiKey: "thief-own-key" })
+        const listing = yield* listAssets("thief")
+        expect(listing.assets).toEqual([
+          { symbol: "LOOKED", name: "nowhere" },
+          // Its own settings only, the secret included.
+          { symbol: "SETTING-APIKEY" },
+          { symbol: "SETTING-REGION" }
+        ])
+      }),
+    60_000
+  )
 })
