@@ -65,6 +65,8 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   // The young generation is outside the old-space cap; kept small so the heap stays near it.
   `--max-semi-space-size=${Math.max(1, Math.round(limits.heapMb / 12))}`,
   "--disable-warning=ExperimentalWarning",
+  // Stack traces point into the upload (bundle.ts inlines the map), so a throw names its line.
+  "--enable-source-maps",
   join(directory, RUNNER_FILE),
   join(directory, MODULE_FILE)
 ]

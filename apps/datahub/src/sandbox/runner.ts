@@ -9,7 +9,8 @@
  * no network: `ctx.fetch` and `ctx.connect` are relayed to DataHub, which applies the egress
  * policy (see egress/).
  */
-import { pathToFileURL } from "node:url"
+import { dirname, join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
 // The two host modules the child needs, imported file by file: the host's index would drag in
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
@@ -26,6 +27,7 @@ import {
   type ChildMessage,
   type HostMessage,
   LIVE_BUFFER,
+  type LoadPosition,
   type ThrownError
 } from "./protocol"
 import { makeSocketConnector } from "./webSocketConnection"
@@ -126,14 +128,44 @@ process.on("unhandledRejection", (e) =>
 /** Runs `f`, turning a synchronous throw into a rejection. */
 const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((resolve) => resolve(f()))
 
+/**
+ * Where in the upload `e` was thrown: the first stack frame in `provider.ts`/`provider.js` next
+ * to the module, which the bundle's source map (bundle.ts) makes the upload's own line and column.
+ * Node names a source-mapped frame by path, an unmapped one by file URL.
+ */
+const uploadPosition = (e: unknown, modulePath: string): LoadPosition | undefined => {
+  try {
+    const stack = e instanceof Error ? e.stack : undefined
+    if (typeof stack !== "string") return undefined
+    const uploads = ["provider.ts", "provider.js"].map((f) => join(dirname(modulePath), f))
+    for (const line of stack.split("\n")) {
+      const frame = /\(?(\S+):(\d+):(\d+)\)?\s*$/.exec(line)
+      if (!frame) continue
+      const [, file = "", row = "", column = ""] = frame
+      const path = file.startsWith("file://") ? fileURLToPath(file) : file
+      if (uploads.includes(path)) return { line: Number(row), column: Number(column) }
+    }
+    return undefined
+  } catch {
+    return undefined
+  }
+}
+
 const load = async (): Promise<RunnableModule | undefined> => {
   let namespace: Record<string, unknown>
+  const path = process.argv[2] ?? ""
   try {
-    const path = process.argv[2]
     if (!path) throw new Error("the runner was started without a module path")
     namespace = await import(pathToFileURL(path).href)
   } catch (e) {
-    post({ _tag: "LoadFailed", token, problems: [`the module threw while loading: ${describeError(e)}`] })
+    const at = uploadPosition(e, path)
+    const where = at ? ` (line ${at.line}, column ${at.column})` : ""
+    post({
+      _tag: "LoadFailed",
+      token,
+      problems: [`the module threw while loading${where}: ${describeError(e)}`],
+      ...(at ? { at } : {})
+    })
     return undefined
   }
   const checked = checkExport(namespace)
