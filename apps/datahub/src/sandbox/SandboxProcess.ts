@@ -119,7 +119,10 @@ export const start = (
           // Nothing of DataHub's environment (DATABASE_URL, QUASAR_SECRET_KEY…) reaches provider code.
           env: {},
           stdio: ["ignore", "pipe", "pipe", "ipc"],
-          serialization: "advanced"
+          serialization: "advanced",
+          // Its own process group: a terminal's Ctrl-C reaches DataHub, which stops its children
+          // deliberately, instead of killing them behind its back (read as crashes).
+          detached: true
         })
         const channel = openChannel(
           child,

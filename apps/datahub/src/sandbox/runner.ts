@@ -64,8 +64,10 @@ const token = await new Promise<string>((resolve) =>
   process.once("message", (message) => resolve(isChildInit(message) ? message.token : ""))
 )
 
-// If DataHub goes away, so does every child it started.
+// If DataHub goes away, so does every child it started. An interrupt is DataHub's to handle:
+// it stops its children itself (SandboxSlots), so a Ctrl-C that reaches this process is ignored.
 process.on("disconnect", () => process.exit(0))
+process.on("SIGINT", () => undefined)
 
 const describeError = (e: unknown): string => {
   try {
