@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Chunk, Clock, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { makeCallContexts, neutral } from "./callContexts"
 import { openChannel } from "./childChannel"
 import type { ChildInit } from "./childInit"
 import { boundedFields, residentBytes, sandboxedPid } from "./childWatch"
@@ -103,8 +104,10 @@ export const start = (
     let pids: ReadonlyArray<number> = []
     /** DataHub itself stopped the child (idle, retired, done): not worth a warning. */
     let asked = false
-    const logger = yield* providerLogger(provider, { sandbox: label })
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runtime = yield* neutral(Effect.runtime<never>())
+    const logger = yield* neutral(providerLogger(provider, { sandbox: label }))
+    const runFork = Runtime.runFork(runtime)
+    const calls = makeCallContexts(runtime)
     const channel = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const token = randomUUID()
@@ -128,7 +131,12 @@ export const start = (
           child,
           token,
           limits,
-          (log) => logger[log.level](log.message.slice(0, MAX_LOG_MESSAGE), boundedFields(log.fields)),
+          (log) => {
+            const message = log.message.slice(0, MAX_LOG_MESSAGE)
+            const fields = boundedFields(log.fields)
+            if (!calls.log(log, message, { provider, sandbox: label, ...(fields ? { fields } : {}) }))
+              logger[log.level](message, fields)
+          },
           (stream, text) =>
             runFork(
               Effect.logDebug(`sandbox ${stream}`).pipe(
@@ -333,6 +341,7 @@ export const start = (
           limits.callTimeout,
           channel.exchange(id, { _tag: "Call", id, method: "listAssets", settings })
         ).pipe(
+          calls.within(id),
           Effect.onInterrupt(() => cancel(id, "listAssets")),
           Effect.flatMap(
             (reply): Effect.Effect<unknown, ProviderError> =>
@@ -352,6 +361,7 @@ export const start = (
       Stream.unwrapScoped(
         Effect.gen(function* () {
           const id = nextId++
+          yield* calls.enter(id)
           let open = true
           yield* Effect.acquireRelease(
             Effect.sync(() => channel.send({ _tag: "Open", id, method, settings, request })),

@@ -153,7 +153,9 @@ export const LogLevel = Schema.Literal("debug", "info", "warn", "error")
 export const Log = Schema.TaggedStruct("Log", {
   level: LogLevel,
   message: Schema.String,
-  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  /** The call whose context (ctx.log) wrote the line; absent outside calls. */
+  call: Schema.optional(CallId)
 })
 
 const RelayId = Schema.Int.pipe(Schema.nonNegative())

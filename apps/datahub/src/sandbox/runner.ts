@@ -111,16 +111,23 @@ const plainFields = (fields: unknown): Record<string, unknown> | undefined => {
   }
 }
 
-const log: Logger = {
-  debug: (message, fields) =>
-    post({ _tag: "Log", level: "debug", message: String(message), fields: plainFields(fields) }),
-  info: (message, fields) =>
-    post({ _tag: "Log", level: "info", message: String(message), fields: plainFields(fields) }),
-  warn: (message, fields) =>
-    post({ _tag: "Log", level: "warn", message: String(message), fields: plainFields(fields) }),
-  error: (message, fields) =>
-    post({ _tag: "Log", level: "error", message: String(message), fields: plainFields(fields) })
+/** A logger whose lines name `call`, so that DataHub logs each with that call's own context. */
+const loggerFor = (call?: number): Logger => {
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (message: string, fields?: Readonly<Record<string, unknown>>) =>
+      post({
+        _tag: "Log",
+        level,
+        message: String(message),
+        fields: plainFields(fields),
+        ...(call === undefined ? {} : { call })
+      })
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }
 }
+
+/** Lines outside any call (load time, stray rejections). */
+const log = loggerFor()
 
 // A stray rejected promise in provider code should not take down a sandbox shared by many calls.
 process.on("unhandledRejection", (e) =>
@@ -185,7 +192,7 @@ const serve = (provider: RunnableModule) => {
   const relayedSocket = makeSocketConnector(post)
   const bucket = provider.rateLimit ? makeTokenBucket(provider.rateLimit) : undefined
 
-  const contextFor = (settings: CallSettings, signal: AbortSignal): ProviderContext =>
+  const contextFor = (id: number, settings: CallSettings, signal: AbortSignal): ProviderContext =>
     withCallSignal(
       {
         // The host resolved these against the provider's own settings spec (host/settings.ts).
@@ -201,7 +208,7 @@ const serve = (provider: RunnableModule) => {
           })
         },
         connect: (url) => relayedSocket.connect(url, lifetime.signal),
-        log,
+        log: loggerFor(id),
         signal: lifetime.signal,
         now: Date.now
       },
@@ -319,7 +326,7 @@ const serve = (provider: RunnableModule) => {
     try {
       const fn = method === "history" ? provider.history : provider.live
       if (!fn) throw new Error(`this module has no ${method} function`)
-      iterator = fn(contextFor(settings, controller.signal), request)[Symbol.asyncIterator]()
+      iterator = fn(contextFor(id, settings, controller.signal), request)[Symbol.asyncIterator]()
     } catch (e) {
       // Opening failed: the first Pull reports it, like any later failure.
       iterator = { next: () => Promise.reject(e) }
@@ -399,7 +406,7 @@ const serve = (provider: RunnableModule) => {
       case "Call": {
         const controller = new AbortController()
         calls.set(message.id, controller)
-        attempt(() => provider.listAssets(contextFor(message.settings, controller.signal))).then(
+        attempt(() => provider.listAssets(contextFor(message.id, message.settings, controller.signal))).then(
           (value) => calls.delete(message.id) && answer({ _tag: "Result", id: message.id, value }),
           (e) => calls.delete(message.id) && post({ _tag: "Failed", id: message.id, error: thrown(e) })
         )
