@@ -26,6 +26,13 @@ const SETTLE_AFTER = 1_000
 const RETRY_AFTER_FAILURE = Duration.hours(1)
 /** Lets DataHub, started alongside, load provider code before the first scheduled refresh. */
 const STARTUP_DELAY = Duration.seconds(30)
+/**
+ * DataHub not answering yet, or not knowing the provider's active version yet, is the services'
+ * start-up race: retried soon (5 s, doubling), at info, for this many attempts (≈ 5 min) before
+ * it is worth a warning and the hourly retry.
+ */
+const NOT_UP_YET_ATTEMPTS = 6
+const NOT_UP_YET_FIRST_RETRY = Duration.seconds(5)
 /** How often the set of active providers is re-read (activation also refreshes directly). */
 const RECONCILE_EVERY = Duration.minutes(10)
 
@@ -39,6 +46,9 @@ const uniqueBySymbol = (assets: ReadonlyArray<ProviderAsset>) => {
 const databaseDown = (e: SqlError.SqlError) =>
   new ServiceUnavailable({ message: `the database is unavailable (${e.message}); retry when it is back` })
 
+/** DataHub is not up yet (unreachable, or still loading the active version): likely a start-up race. */
+class DataHubNotUpYet extends ServiceUnavailable {}
+
 /** What the caller can do about each way DataHub can fail. */
 const fromDataHub =
   (provider: string, datahubUrl: string) =>
@@ -50,7 +60,7 @@ const fromDataHub =
           message: `DataHub refused the Registry's service credential (${e.message}): set the same QUASAR_SERVICE_TOKEN on both services`
         })
       case "RequestError":
-        return new ServiceUnavailable({
+        return new DataHubNotUpYet({
           message: `DataHub is unreachable at ${datahubUrl} (${e.message}): start DataHub or set DATAHUB_URL to where it runs, then retry`
         })
       case "ResponseError":
@@ -70,7 +80,7 @@ const fromDataHub =
           message: `DataHub's asset list for ${provider} does not match the API contract; check that DataHub and the Registry run the same version`
         })
       case "NotFound":
-        return new ServiceUnavailable({
+        return new DataHubNotUpYet({
           message: `DataHub does not know ${provider}'s active version yet (${e.message}); retry in a few seconds`
         })
       case "ServiceUnavailable":
@@ -146,18 +156,30 @@ const daily = (provider: ProviderName) =>
         )
     })
     yield* Effect.sleep(wait)
+    /** Consecutive attempts that found DataHub not up yet. */
+    let notUpYet = 0
     while (true) {
-      const ok = yield* refreshAssets(provider).pipe(
-        Effect.tap((result) => Effect.logInfo("assets refreshed").pipe(Effect.annotateLogs({ ...result }))),
-        Effect.as(true),
-        Effect.catchAll((e) =>
-          Effect.logWarning("scheduled asset refresh failed; retrying in an hour").pipe(
+      const next = yield* refreshAssets(provider).pipe(
+        Effect.tap((result) => {
+          notUpYet = 0
+          return Effect.logInfo("assets refreshed").pipe(Effect.annotateLogs({ ...result }))
+        }),
+        Effect.as(DAILY),
+        Effect.catchAll((e) => {
+          notUpYet = e instanceof DataHubNotUpYet ? notUpYet + 1 : 0
+          if (notUpYet > 0 && notUpYet <= NOT_UP_YET_ATTEMPTS) {
+            const retry = Duration.times(NOT_UP_YET_FIRST_RETRY, 2 ** (notUpYet - 1))
+            return Effect.logInfo(
+              `DataHub is not ready for the asset refresh yet; retrying in ${Duration.format(retry)}`
+            ).pipe(Effect.annotateLogs({ provider, error: e.message, attempt: notUpYet }), Effect.as(retry))
+          }
+          return Effect.logWarning("scheduled asset refresh failed; retrying in an hour").pipe(
             Effect.annotateLogs({ provider, error: e.message }),
-            Effect.as(false)
+            Effect.as(RETRY_AFTER_FAILURE)
           )
-        )
+        })
       )
-      yield* Effect.sleep(ok ? DAILY : RETRY_AFTER_FAILURE)
+      yield* Effect.sleep(next)
     }
   })
 

@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import type { ProviderAsset, ProviderName } from "@quasar/domain"
 import { SchemaState } from "@quasar/server"
-import { Effect, Layer, Schedule, TestServices } from "effect"
+import { Effect, HashMap, Layer, Logger, Option, Schedule, TestClock, TestServices } from "effect"
 import * as AssetRefresh from "../src/AssetRefresh"
 import { AssetsRepo } from "../src/AssetsRepo"
 import * as DataHubClient from "../src/DataHubClient"
@@ -200,6 +200,81 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
       )
       // Real time: the fiber sleeps and the poll waits on the live clock, not the test clock.
     }).pipe(TestServices.provideLive)
+  )
+
+  it.effect("DataHub not up yet at start is retried soon at info; a warning only if it lasts", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const client = yield* registryClient()
+      const fake = yield* FakeDataHub
+      yield* seedCode("lateco")
+      yield* fake.setListing("lateco", [{ symbol: "LATE1", assetClass: "fx" }])
+      const lines: Array<{ level: string; message: string }> = []
+      let watched = "lateco"
+      const capture = Logger.make(({ logLevel, message, annotations }) => {
+        if (HashMap.get(annotations, "provider").pipe(Option.exists((p) => p === watched)))
+          lines.push({
+            level: logLevel.label,
+            message: String(Array.isArray(message) ? message[0] : message)
+          })
+      })
+      const retries = () => lines.filter((l) => l.message.startsWith("DataHub is not ready")).length
+      const warnings = () => lines.filter((l) => l.level === "WARN").length
+      /** Waits, in real time, for the refresh fiber's HTTP attempt to have happened. */
+      const until = (done: () => boolean) =>
+        TestServices.provideLive(
+          Effect.sync(done).pipe(
+            Effect.repeat({ until: (d) => d, schedule: Schedule.spaced("50 millis") }),
+            Effect.timeout("10 seconds")
+          )
+        )
+      const listed = client.assets
+        .search({ urlParams: params({ provider: provider("lateco") }) })
+        .pipe(Effect.map((page) => page.total))
+      yield* fake.cut
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(
+            AssetRefresh.scheduled({ startupDelay: 0, reconcileEvery: "1 hour" }).pipe(
+              Layer.provide([DataHubClient.layer, AssetsRepo.layer])
+            )
+          ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+          // Not up at the first two attempts (5 s apart): info, no warning.
+          yield* until(() => retries() === 1)
+          yield* TestClock.adjust("5 seconds")
+          yield* until(() => retries() === 2)
+          expect(warnings()).toBe(0)
+          // Up now: the next attempt (10 s later) refreshes, still without a warning.
+          yield* fake.restore
+          yield* TestClock.adjust("10 seconds")
+          yield* until(() => lines.some((l) => l.message === "assets refreshed"))
+          expect(yield* listed).toBe(1)
+          expect(warnings()).toBe(0)
+        })
+      )
+      // DataHub down for good: six quick retries at info, then one warning and the hourly retry.
+      lines.length = 0
+      watched = "downco"
+      yield* seedCode("downco")
+      yield* fake.cut
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(
+            AssetRefresh.scheduled({ startupDelay: 0, reconcileEvery: "1 hour" }).pipe(
+              Layer.provide([DataHubClient.layer, AssetsRepo.layer])
+            )
+          ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+          for (let attempt = 1; attempt <= 6; attempt++) {
+            yield* until(() => retries() === attempt)
+            expect(warnings()).toBe(0)
+            yield* TestClock.adjust(`${5 * 2 ** (attempt - 1)} seconds`)
+          }
+          yield* until(() => warnings() === 1)
+          expect(retries()).toBe(6)
+        })
+      )
+      yield* fake.restore
+    })
   )
 
   it.effect("search stays fast and index-backed on 50,000 assets", () =>

@@ -43,7 +43,7 @@ export const inProcessProviders = (
     const lifetime = new AbortController()
     yield* Effect.addFinalizer(() => Effect.sync(() => lifetime.abort()))
     const entries = yield* Effect.forEach(providers, (provider) =>
-      Effect.map(providerLogger(provider.name), (logger) => {
+      Effect.flatMap(providerLogger(provider.name), (logger) => {
         const ctx = makeProviderContext({
           provider,
           settings: settingsByProvider[provider.name] ?? {},
@@ -52,7 +52,16 @@ export const inProcessProviders = (
           signal: lifetime.signal,
           ...(options.now ? { now: options.now } : {})
         })
-        return [provider.name, { provider, ctx }] as const
+        const entry = [provider.name, { provider, ctx }] as const
+        // Settings are fixed for the process: said once here, at warn, not by every loop using it.
+        return Either.isLeft(ctx)
+          ? Effect.as(
+              Effect.logWarning(
+                `provider "${provider.name}" cannot run until its settings are fixed: ${ctx.left.message}`
+              ).pipe(Effect.annotateLogs({ provider: provider.name })),
+              entry
+            )
+          : Effect.succeed(entry)
       })
     )
     const byName = new Map(entries)

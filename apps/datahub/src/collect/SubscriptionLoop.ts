@@ -5,6 +5,7 @@
  * pause from another DataHub or a crash in between loses nothing and repeats nothing.
  */
 import { Clock, Duration, Effect, Either, Option } from "effect"
+import { isSettingsRefusal } from "../sandbox/settingsNotices"
 import { BarSource } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
 import { collectRange, type RunError, type RunPlan } from "./CollectionRun"
@@ -50,9 +51,10 @@ export const subscriptionLoop = (id: number) =>
         if (error._tag === "StoreUnavailable") return { _tag: "Unavailable", reason: error.message } as const
         if (error._tag === "ProviderFatalError") {
           yield* subscriptions.recordFatal(sub.id, error.message)
-          yield* Effect.logError("subscription stopped: the provider refused it").pipe(
-            Effect.annotateLogs({ error: error.message })
-          )
+          // Missing settings are reported once per provider, at warn (settingsNotices.ts).
+          yield* (isSettingsRefusal(error) ? Effect.logInfo : Effect.logError)(
+            "subscription stopped: the provider refused it"
+          ).pipe(Effect.annotateLogs({ error: error.message }))
           return stop
         }
         // Retries spent, or the database refused the page: keep the reason, try again later.

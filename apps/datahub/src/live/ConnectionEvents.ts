@@ -9,6 +9,7 @@ import { Duration, Effect, FiberMap, FiberSet } from "effect"
 import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { providerRetrySchedule } from "../sandbox/providerHost"
+import { SETTINGS_REFUSAL } from "../sandbox/settingsNotices"
 import type { BarWriter } from "../store/BarWriter"
 import { fillGap, type GapRange } from "./GapFill"
 import { answer, type Generation } from "./Generation"
@@ -184,7 +185,9 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       Effect.gen(function* () {
         if (series.get(state.symbol) === state) series.delete(state.symbol)
         yield* FiberMap.remove(fills, state.symbol)
-        yield* Effect.logError("live subscription refused by the provider").pipe(
+        // Missing settings are reported once per provider, at warn (settingsNotices.ts).
+        const log = message.includes(SETTINGS_REFUSAL) ? Effect.logInfo : Effect.logError
+        yield* log("live subscription refused by the provider").pipe(
           Effect.annotateLogs({ subscription: state.id, symbol: state.symbol, error: message })
         )
         yield* repo

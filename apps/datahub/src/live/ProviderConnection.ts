@@ -17,6 +17,7 @@ import type { ProviderError, Timeframe } from "@quasar/domain"
 import { Metrics } from "@quasar/server"
 import { Cause, Deferred, Duration, Effect, Metric, Queue, Schedule } from "effect"
 import { providerRetrySchedule } from "../sandbox/providerHost"
+import { isSettingsRefusal } from "../sandbox/settingsNotices"
 import { makeConnectionEvents } from "./ConnectionEvents"
 import { closeGeneration, type Generation, openGeneration } from "./Generation"
 import { LiveConfig } from "./LiveConfig"
@@ -108,7 +109,8 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
         status.reconnects++
         status.lastError = error.message
         yield* Metric.increment(Metric.tagged(Metrics.liveReconnects, "provider", provider))
-        yield* Effect.logWarning(
+        // Missing settings are reported once per provider, at warn (settingsNotices.ts).
+        yield* (isSettingsRefusal(error) ? Effect.logInfo : Effect.logWarning)(
           "live connection lost; its series wait for a gap fill after the reconnect"
         ).pipe(
           Effect.annotateLogs({ generation: gen.n, error: error.message, reconnects: status.reconnects })

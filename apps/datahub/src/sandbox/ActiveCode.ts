@@ -10,6 +10,7 @@ import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import { sdkSettings } from "./manifest"
 import type { CallSettings } from "./protocol"
 import { formatSettingsProblems, resolveSettings } from "./providerHost"
+import { makeSettingsNotices, SETTINGS_REFUSAL } from "./settingsNotices"
 
 export interface ActiveVersion {
   readonly name: string
@@ -27,6 +28,7 @@ const make = Effect.gen(function* () {
   const settingsRepo = yield* ProviderSettingsRepo
   const config = yield* ServiceConfig
   const box = yield* Effect.transposeOption(Option.map(config.secretKey, SecretBox.make))
+  const notices = makeSettingsNotices()
 
   /** The version that runs for `name`, or why none does (404, in words an operator can act on). */
   const current = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
@@ -90,13 +92,16 @@ const make = Effect.gen(function* () {
       Effect.flatMap((values) =>
         Either.match(resolveSettings(sdkSettings(active.manifest), values), {
           onLeft: (problems) =>
-            Effect.fail(
-              new ProviderFatalError({
-                provider: active.name,
-                message: `invalid settings: ${formatSettingsProblems(problems)}; fix them in the Registry`
-              })
+            Effect.zipRight(
+              notices.problems(active.name, problems),
+              Effect.fail(
+                new ProviderFatalError({
+                  provider: active.name,
+                  message: `${SETTINGS_REFUSAL}${formatSettingsProblems(problems)}; fix them in the Registry`
+                })
+              )
             ),
-          onRight: (resolved) => Effect.succeed<CallSettings>(resolved)
+          onRight: (resolved) => Effect.as(notices.resolved(active.name), resolved as CallSettings)
         })
       ),
       Effect.withSpan("ActiveCode.settings", { attributes: { name: active.name } })

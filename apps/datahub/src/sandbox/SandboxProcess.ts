@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Chunk, Clock, Deferred, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
+import { makeCallContexts, neutral } from "./callContexts"
 import { openChannel } from "./childChannel"
 import type { ChildInit } from "./childInit"
 import { boundedFields, residentBytes, sandboxedPid } from "./childWatch"
@@ -65,6 +66,8 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   // The young generation is outside the old-space cap; kept small so the heap stays near it.
   `--max-semi-space-size=${Math.max(1, Math.round(limits.heapMb / 12))}`,
   "--disable-warning=ExperimentalWarning",
+  // Stack traces point into the upload (bundle.ts inlines the map), so a throw names its line.
+  "--enable-source-maps",
   join(directory, RUNNER_FILE),
   join(directory, MODULE_FILE)
 ]
@@ -101,8 +104,10 @@ export const start = (
     let pids: ReadonlyArray<number> = []
     /** DataHub itself stopped the child (idle, retired, done): not worth a warning. */
     let asked = false
-    const logger = yield* providerLogger(provider, { sandbox: label })
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runtime = yield* neutral(Effect.runtime<never>())
+    const logger = yield* neutral(providerLogger(provider, { sandbox: label }))
+    const runFork = Runtime.runFork(runtime)
+    const calls = makeCallContexts(runtime)
     const channel = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const token = randomUUID()
@@ -117,13 +122,21 @@ export const start = (
           // Nothing of DataHub's environment (DATABASE_URL, QUASAR_SECRET_KEY…) reaches provider code.
           env: {},
           stdio: ["ignore", "pipe", "pipe", "ipc"],
-          serialization: "advanced"
+          serialization: "advanced",
+          // Its own process group: a terminal's Ctrl-C reaches DataHub, which stops its children
+          // deliberately, instead of killing them behind its back (read as crashes).
+          detached: true
         })
         const channel = openChannel(
           child,
           token,
           limits,
-          (log) => logger[log.level](log.message.slice(0, MAX_LOG_MESSAGE), boundedFields(log.fields)),
+          (log) => {
+            const message = log.message.slice(0, MAX_LOG_MESSAGE)
+            const fields = boundedFields(log.fields)
+            if (!calls.log(log, message, { provider, sandbox: label, ...(fields ? { fields } : {}) }))
+              logger[log.level](message, fields)
+          },
           (stream, text) =>
             runFork(
               Effect.logDebug(`sandbox ${stream}`).pipe(
@@ -328,6 +341,7 @@ export const start = (
           limits.callTimeout,
           channel.exchange(id, { _tag: "Call", id, method: "listAssets", settings })
         ).pipe(
+          calls.within(id),
           Effect.onInterrupt(() => cancel(id, "listAssets")),
           Effect.flatMap(
             (reply): Effect.Effect<unknown, ProviderError> =>
@@ -347,6 +361,7 @@ export const start = (
       Stream.unwrapScoped(
         Effect.gen(function* () {
           const id = nextId++
+          yield* calls.enter(id)
           let open = true
           yield* Effect.acquireRelease(
             Effect.sync(() => channel.send({ _tag: "Open", id, method, settings, request })),

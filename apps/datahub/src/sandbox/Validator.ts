@@ -71,7 +71,11 @@ const make = Effect.gen(function* () {
         return toManifest(sandbox.manifest, sandbox.functions)
       })
     ).pipe(
-      Effect.catchTag("SandboxLoadError", (e) => Effect.succeed(Either.left(e.problems.map(error)))),
+      Effect.catchTag("SandboxLoadError", (e) =>
+        Effect.succeed(
+          Either.left(e.problems.map((p, i) => (i === 0 && e.at ? { ...error(p), ...e.at } : error(p))))
+        )
+      ),
       Effect.provideService(SandboxLimits, limits),
       Effect.provideService(SandboxNetwork, network),
       Effect.provideService(SandboxQuota, quota)

@@ -4,7 +4,8 @@
  * permission model lets the child read from its own directory. Builds go through
  * esbuildService.ts, which restarts a dead esbuild service.
  */
-import { dirname, join } from "node:path"
+import { Buffer } from "node:buffer"
+import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import type { CodeLanguage, ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
@@ -74,17 +75,41 @@ export const bundleUpload = (
     Effect.withSpan("sandbox.bundleUpload", { attributes: { language, bytes: source.length } })
   )
 
-const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, ReadonlyArray<Issue>> =>
-  Effect.tryPromise({
+/** A directory that holds nothing: relative imports must fail, and they do (see sdkOnly). */
+const UPLOAD_DIR = "/nonexistent-upload-dir"
+
+/**
+ * The bundle's source map, inline, so that the child's stack traces (node --enable-source-maps)
+ * point into the upload. Its sources are renamed: the upload is `provider.ts`/`provider.js`
+ * and every other file is the SDK's, as `quasar-sdk/<file>`, so no host path reaches the child.
+ */
+const withInlineMap = (code: string, mapText: string, uploadName: string): string => {
+  const map = JSON.parse(mapText) as { sources?: ReadonlyArray<string> }
+  // Sources are relative to `outfile`, which sits in the SDK's directory.
+  const sources = (map.sources ?? []).map((s) => {
+    const path = resolve(sdkDir, s)
+    return path === join(UPLOAD_DIR, uploadName)
+      ? uploadName
+      : `quasar-sdk/${relative(sdkDir, path)
+          .split(/[\\/]/)
+          .filter((p) => p !== ".." && p !== ".")
+          .join("/")}`
+  })
+  const cleaned = JSON.stringify({ ...map, sources, sourceRoot: undefined })
+  return `${code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(cleaned).toString("base64")}\n`
+}
+
+const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, ReadonlyArray<Issue>> => {
+  const uploadName = language === "typescript" ? "provider.ts" : "provider.js"
+  return Effect.tryPromise({
     try: () =>
       build(
         {
           stdin: {
             contents: source,
             loader: language === "typescript" ? "ts" : "js",
-            sourcefile: language === "typescript" ? "provider.ts" : "provider.js",
-            // A directory that holds nothing: relative imports must fail, and they do (see sdkOnly).
-            resolveDir: "/nonexistent-upload-dir"
+            sourcefile: uploadName,
+            resolveDir: UPLOAD_DIR
           },
           bundle: true,
           format: "esm",
@@ -94,6 +119,10 @@ const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, 
           legalComments: "none",
           write: false,
           logLevel: "silent",
+          // The map is attached by withInlineMap; `outfile` only names the outputs (nothing is written).
+          sourcemap: "external",
+          sourcesContent: false,
+          outfile: join(sdkDir, "provider.mjs"),
           plugins: [sdkOnly]
         },
         "an upload"
@@ -117,12 +146,17 @@ const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, 
         : Effect.void
     ),
     Effect.flatMap((result) => {
-      const file = result.outputFiles[0]
-      return file
-        ? Effect.succeed({ code: file.text, warnings: result.warnings.map((m) => toIssue("warning", m)) })
+      const file = result.outputFiles.find((f) => f.path.endsWith(".mjs"))
+      const map = result.outputFiles.find((f) => f.path.endsWith(".map"))
+      return file && map
+        ? Effect.succeed({
+            code: withInlineMap(file.text, map.text, uploadName),
+            warnings: result.warnings.map((m) => toIssue("warning", m))
+          })
         : Effect.fail([{ severity: "error" as const, message: "bundling produced no output" }])
     })
   )
+}
 
 /**
  * `@quasar/domain` declares no `sideEffects`, so esbuild would keep all of it (and Effect's

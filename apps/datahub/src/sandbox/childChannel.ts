@@ -122,7 +122,12 @@ export const openChannel = (
         loading = false
         if (message._tag === "Loaded") Deferred.unsafeDone(loaded, Exit.succeed(message))
         else {
-          Deferred.unsafeDone(loaded, Exit.fail(new SandboxLoadError({ problems: message.problems })))
+          Deferred.unsafeDone(
+            loaded,
+            Exit.fail(
+              new SandboxLoadError({ problems: message.problems, ...(message.at ? { at: message.at } : {}) })
+            )
+          )
           kill("stopped after failing to load")
         }
         return

@@ -11,7 +11,9 @@ export class SandboxSetupError extends Schema.TaggedError<SandboxSetupError>()("
  * of memory, or took too long. `problems` say which, in words fit for a validation report.
  */
 export class SandboxLoadError extends Schema.TaggedError<SandboxLoadError>()("SandboxLoadError", {
-  problems: Schema.Array(Schema.String)
+  problems: Schema.Array(Schema.String),
+  /** Where in the upload the module threw while loading (the first problem), when known. */
+  at: Schema.optional(Schema.Struct({ line: Schema.Int, column: Schema.Int }))
 }) {
   override get message() {
     return this.problems.join("; ")

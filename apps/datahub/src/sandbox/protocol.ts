@@ -96,10 +96,15 @@ export const Loaded = Schema.TaggedStruct("Loaded", {
   functions: Schema.Array(Capability)
 })
 
+/** Where in the upload (1-based line and column) the module threw while loading. */
+export const LoadPosition = Schema.Struct({ line: Schema.Int, column: Schema.Int })
+export type LoadPosition = typeof LoadPosition.Type
+
 /** The module threw while loading, or its default export breaks the SDK contract. */
 export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
   token: Schema.String,
-  problems: Schema.Array(Schema.String)
+  problems: Schema.Array(Schema.String),
+  at: Schema.optional(LoadPosition)
 })
 
 export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
@@ -148,7 +153,9 @@ export const LogLevel = Schema.Literal("debug", "info", "warn", "error")
 export const Log = Schema.TaggedStruct("Log", {
   level: LogLevel,
   message: Schema.String,
-  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  /** The call whose context (ctx.log) wrote the line; absent outside calls. */
+  call: Schema.optional(CallId)
 })
 
 const RelayId = Schema.Int.pipe(Schema.nonNegative())

@@ -9,7 +9,8 @@
  * no network: `ctx.fetch` and `ctx.connect` are relayed to DataHub, which applies the egress
  * policy (see egress/).
  */
-import { pathToFileURL } from "node:url"
+import { dirname, join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
 // The two host modules the child needs, imported file by file: the host's index would drag in
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
@@ -26,6 +27,7 @@ import {
   type ChildMessage,
   type HostMessage,
   LIVE_BUFFER,
+  type LoadPosition,
   type ThrownError
 } from "./protocol"
 import { makeSocketConnector } from "./webSocketConnection"
@@ -62,8 +64,10 @@ const token = await new Promise<string>((resolve) =>
   process.once("message", (message) => resolve(isChildInit(message) ? message.token : ""))
 )
 
-// If DataHub goes away, so does every child it started.
+// If DataHub goes away, so does every child it started. An interrupt is DataHub's to handle:
+// it stops its children itself (SandboxSlots), so a Ctrl-C that reaches this process is ignored.
 process.on("disconnect", () => process.exit(0))
+process.on("SIGINT", () => undefined)
 
 const describeError = (e: unknown): string => {
   try {
@@ -107,16 +111,23 @@ const plainFields = (fields: unknown): Record<string, unknown> | undefined => {
   }
 }
 
-const log: Logger = {
-  debug: (message, fields) =>
-    post({ _tag: "Log", level: "debug", message: String(message), fields: plainFields(fields) }),
-  info: (message, fields) =>
-    post({ _tag: "Log", level: "info", message: String(message), fields: plainFields(fields) }),
-  warn: (message, fields) =>
-    post({ _tag: "Log", level: "warn", message: String(message), fields: plainFields(fields) }),
-  error: (message, fields) =>
-    post({ _tag: "Log", level: "error", message: String(message), fields: plainFields(fields) })
+/** A logger whose lines name `call`, so that DataHub logs each with that call's own context. */
+const loggerFor = (call?: number): Logger => {
+  const at =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (message: string, fields?: Readonly<Record<string, unknown>>) =>
+      post({
+        _tag: "Log",
+        level,
+        message: String(message),
+        fields: plainFields(fields),
+        ...(call === undefined ? {} : { call })
+      })
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }
 }
+
+/** Lines outside any call (load time, stray rejections). */
+const log = loggerFor()
 
 // A stray rejected promise in provider code should not take down a sandbox shared by many calls.
 process.on("unhandledRejection", (e) =>
@@ -126,14 +137,44 @@ process.on("unhandledRejection", (e) =>
 /** Runs `f`, turning a synchronous throw into a rejection. */
 const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((resolve) => resolve(f()))
 
+/**
+ * Where in the upload `e` was thrown: the first stack frame in `provider.ts`/`provider.js` next
+ * to the module, which the bundle's source map (bundle.ts) makes the upload's own line and column.
+ * Node names a source-mapped frame by path, an unmapped one by file URL.
+ */
+const uploadPosition = (e: unknown, modulePath: string): LoadPosition | undefined => {
+  try {
+    const stack = e instanceof Error ? e.stack : undefined
+    if (typeof stack !== "string") return undefined
+    const uploads = ["provider.ts", "provider.js"].map((f) => join(dirname(modulePath), f))
+    for (const line of stack.split("\n")) {
+      const frame = /\(?(\S+):(\d+):(\d+)\)?\s*$/.exec(line)
+      if (!frame) continue
+      const [, file = "", row = "", column = ""] = frame
+      const path = file.startsWith("file://") ? fileURLToPath(file) : file
+      if (uploads.includes(path)) return { line: Number(row), column: Number(column) }
+    }
+    return undefined
+  } catch {
+    return undefined
+  }
+}
+
 const load = async (): Promise<RunnableModule | undefined> => {
   let namespace: Record<string, unknown>
+  const path = process.argv[2] ?? ""
   try {
-    const path = process.argv[2]
     if (!path) throw new Error("the runner was started without a module path")
     namespace = await import(pathToFileURL(path).href)
   } catch (e) {
-    post({ _tag: "LoadFailed", token, problems: [`the module threw while loading: ${describeError(e)}`] })
+    const at = uploadPosition(e, path)
+    const where = at ? ` (line ${at.line}, column ${at.column})` : ""
+    post({
+      _tag: "LoadFailed",
+      token,
+      problems: [`the module threw while loading${where}: ${describeError(e)}`],
+      ...(at ? { at } : {})
+    })
     return undefined
   }
   const checked = checkExport(namespace)
@@ -151,7 +192,7 @@ const serve = (provider: RunnableModule) => {
   const relayedSocket = makeSocketConnector(post)
   const bucket = provider.rateLimit ? makeTokenBucket(provider.rateLimit) : undefined
 
-  const contextFor = (settings: CallSettings, signal: AbortSignal): ProviderContext =>
+  const contextFor = (id: number, settings: CallSettings, signal: AbortSignal): ProviderContext =>
     withCallSignal(
       {
         // The host resolved these against the provider's own settings spec (host/settings.ts).
@@ -167,7 +208,7 @@ const serve = (provider: RunnableModule) => {
           })
         },
         connect: (url) => relayedSocket.connect(url, lifetime.signal),
-        log,
+        log: loggerFor(id),
         signal: lifetime.signal,
         now: Date.now
       },
@@ -285,7 +326,7 @@ const serve = (provider: RunnableModule) => {
     try {
       const fn = method === "history" ? provider.history : provider.live
       if (!fn) throw new Error(`this module has no ${method} function`)
-      iterator = fn(contextFor(settings, controller.signal), request)[Symbol.asyncIterator]()
+      iterator = fn(contextFor(id, settings, controller.signal), request)[Symbol.asyncIterator]()
     } catch (e) {
       // Opening failed: the first Pull reports it, like any later failure.
       iterator = { next: () => Promise.reject(e) }
@@ -365,7 +406,7 @@ const serve = (provider: RunnableModule) => {
       case "Call": {
         const controller = new AbortController()
         calls.set(message.id, controller)
-        attempt(() => provider.listAssets(contextFor(message.settings, controller.signal))).then(
+        attempt(() => provider.listAssets(contextFor(message.id, message.settings, controller.signal))).then(
           (value) => calls.delete(message.id) && answer({ _tag: "Result", id: message.id, value }),
           (e) => calls.delete(message.id) && post({ _tag: "Failed", id: message.id, error: thrown(e) })
         )

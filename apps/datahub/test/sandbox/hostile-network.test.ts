@@ -148,7 +148,7 @@ layer(appWith(allowLocalServers()), { timeout: 120_000, excludeTestServices: tru
           for (const [what, outcome] of Object.entries(outcomes)) {
             // A refusal either rejects the attempt or is thrown where nothing can catch it (listen()).
             expect(outcome, what).toMatch(
-              /^the module threw while loading: OUTCOME threw |^the module exited with code 1 while loading: Error: Access to this API has been restricted/
+              /^the module threw while loading( \(line \d+, column \d+\))?: OUTCOME threw |^the module exited with code 1 while loading: Error: Access to this API has been restricted/
             )
             expect(outcome, what).not.toContain("reached")
           }

@@ -3,6 +3,7 @@
  * the Registry would leave them), served through DataHub's API and the pool's Effect API.
  */
 import { createHash } from "node:crypto"
+import { readFileSync } from "node:fs"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { type Manifest, ProviderName } from "@quasar/domain"
@@ -145,6 +146,23 @@ layer(testAppWithServers, { timeout: 90_000, excludeTestServices: true })("provi
         expect(after).toMatchObject({ crashes: 1, lastReason: "was killed by SIGKILL" })
         expect(after?.pid).not.toBe(before?.pid)
       }).pipe(Effect.scoped)
+  )
+
+  it.effect("a terminal's Ctrl-C does not reach a sandbox: own process group, and SIGINT ignored", () =>
+    Effect.gen(function* () {
+      yield* listAssets("synthetic")
+      const before = yield* pidOf("synthetic")
+      const pid = before?.pid ?? 0
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces, so split after ")".
+      const groupOf = (p: number | "self") =>
+        Number(readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]?.split(" ")[2])
+      expect(groupOf(pid)).toBe(pid)
+      expect(groupOf(pid)).not.toBe(groupOf("self"))
+      process.kill(pid, "SIGINT")
+      // A round trip through the child after the signal: it has handled it by then.
+      expect((yield* listAssets("synthetic")).assets).toHaveLength(2)
+      expect(yield* pidOf("synthetic")).toMatchObject({ pid, crashes: before?.crashes })
+    })
   )
 
   it.effect("activating another version retires the running one", () =>

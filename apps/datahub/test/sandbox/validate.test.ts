@@ -1,9 +1,14 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { bundleUpload } from "../../src/sandbox/bundle"
 import {
   importsFs,
   syntaxErrorJs,
+  THROWS_JS_AT,
+  THROWS_TS_AT,
   TYPE_ERROR_LINE,
+  throwsWhileLoadingJs,
+  throwsWhileLoadingTs,
   typeErrorTs,
   validBroker,
   validJs,
@@ -72,6 +77,45 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("sandbox validati
       expect(report.ok).toBe(false)
       expect(report.issues[0]?.message).toMatch(/Unexpected|Expected/)
       expect(report.issues[0]?.line).toBeGreaterThanOrEqual(4)
+    })
+  )
+
+  it.effect("reports where a module threw while loading, as a line and column of the upload", () =>
+    Effect.gen(function* () {
+      const cases = [
+        { name: "fixture-throws-ts", source: throwsWhileLoadingTs, language: "typescript", at: THROWS_TS_AT },
+        { name: "fixture-throws-js", source: throwsWhileLoadingJs, language: "javascript", at: THROWS_JS_AT }
+      ] as const
+      for (const { name, source, language, at } of cases) {
+        const { report } = yield* validate(name, source, language)
+        expect(report.ok).toBe(false)
+        expect(report.issues).toHaveLength(1)
+        expect(report.issues[0]).toMatchObject({ severity: "error", ...at })
+        expect(report.issues[0]?.message).toContain(`the module threw while loading (line ${at.line}`)
+      }
+    })
+  )
+
+  it.effect("the bundle's source map names the upload and the SDK, never a host path", () =>
+    Effect.gen(function* () {
+      for (const [source, language] of [
+        [throwsWhileLoadingTs, "typescript"],
+        [validJs("fixture-js"), "javascript"]
+      ] as const) {
+        const { code } = yield* bundleUpload(source, language)
+        const url = /\/\/# sourceMappingURL=data:application\/json;base64,(\S+)\s*$/.exec(code)
+        expect(url).not.toBeNull()
+        const map = JSON.parse(Buffer.from(url?.[1] ?? "", "base64").toString("utf8"))
+        expect(map.sourcesContent).toBeUndefined()
+        expect(map.sourceRoot).toBeUndefined()
+        expect(map.sources).toContain(language === "typescript" ? "provider.ts" : "provider.js")
+        for (const s of map.sources as ReadonlyArray<string>) {
+          expect(s).toMatch(/^(provider\.(ts|js)|quasar-sdk\/[\w./-]+)$/)
+          expect(s).not.toContain("..")
+        }
+        // Nothing else in the bundle names the host's directories either.
+        expect(code).not.toContain(process.cwd())
+      }
     })
   )
 

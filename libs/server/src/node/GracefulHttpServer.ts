@@ -18,8 +18,8 @@ import { Effect } from "effect"
 const QUIET_MS = 250
 /** Stop accepting new connections after this long even if requests keep coming. */
 const MAX_ACCEPT_MS = 1_000
-/** Never hold shutdown longer than this (the launcher SIGKILLs after 10 s). */
-const MAX_DRAIN_MS = 8_000
+/** Never hold shutdown longer than this: the rest of it must fit in runService's deadline too. */
+const MAX_DRAIN_MS = 6_000
 
 export interface GracefulHttpServer {
   readonly server: Server

@@ -62,8 +62,27 @@ export const loadConfigOrExit = (
   return result.right
 }
 
+/**
+ * The longest a shutdown may take once SIGTERM/SIGINT arrives: within the launcher's (and most
+ * orchestrators') 10 s before SIGKILL, even when a finalizer waits on a database that hangs.
+ */
+export const SHUTDOWN_DEADLINE_MS = 8_000
+
+/** Exits with code 1 if the shutdown that `signal` starts has not finished by the deadline. */
+const exitAfterDeadline = (name: string) => (signal: NodeJS.Signals) => {
+  setTimeout(() => {
+    process.stderr.write(
+      `quasar-${name}: shutdown after ${signal} did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s (a dependency such as the database does not answer); exiting now\n`
+    )
+    process.exit(1)
+  }, SHUTDOWN_DEADLINE_MS).unref()
+}
+
 export const runService = <A, E>(service: ServiceDefinition<A, E>): void => {
   const config = loadConfigOrExit(service.name, service.portVariable, service.defaultPort)
+  const deadline = exitAfterDeadline(service.name)
+  process.once("SIGTERM", deadline)
+  process.once("SIGINT", deadline)
   const databaseUrl = Option.match(config.databaseUrl, {
     onNone: () => EmbeddedPostgres.layer(config.dataDir, config.embeddedDbPort),
     onSome: (url) => DatabaseUrl.layer(url)
