@@ -223,14 +223,17 @@ export async function* krakenLive(
       method: "subscribe",
       params: { channel: "ohlc", symbol: [...session.callerSymbol.keys()], interval, snapshot: true }
     })
+    /** A frame already read by the check below, handled first on the next turn. */
+    let ready: IteratorResult<string> | undefined
     while (true) {
       let received: IteratorResult<string> | typeof TICK
       try {
-        received = await nextOrTick(next, options.tickMs ?? 200)
+        received = ready ?? (await nextOrTick(next, options.tickMs ?? 200))
       } catch (cause) {
         if (ctx.signal.aborted) return
         throw new RetryableError("Kraken WebSocket failed", { cause })
       }
+      ready = undefined
       if (ctx.signal.aborted) return
       if (received !== TICK && received.done) break
       if (received !== TICK) {
@@ -244,11 +247,22 @@ export async function* krakenLive(
         else yield* session.handle(frame.value)
         if (session.allRejected) throw new FatalError("Kraken rejected every symbol of the subscription")
       }
-      yield* session.closeExpired(ctx.now())
       if (ctx.now() >= pingAt) {
         pingAt = ctx.now() + pingEveryMs
         send({ method: "ping" })
       }
+      // A bar is closed on the timer only when no frame is waiting: a late timer (a busy
+      // machine) fires before the frames that arrived meanwhile are read, and one of those may
+      // carry the bar's last update. A zero timer lets those frames be read first.
+      let waiting: IteratorResult<string> | typeof TICK
+      try {
+        waiting = await nextOrTick(next, 0)
+      } catch (cause) {
+        if (ctx.signal.aborted) return
+        throw new RetryableError("Kraken WebSocket failed", { cause })
+      }
+      if (waiting !== TICK) ready = waiting
+      else yield* session.closeExpired(ctx.now())
     }
     if (ctx.signal.aborted) return
     const code = socket.closeCode
