@@ -25,24 +25,43 @@ const failure = (cause: unknown) =>
 
 const copyThrough = (pool: Pg.Pool, statement: string, data: Uint8Array) =>
   Effect.acquireUseRelease(
-    Effect.tryPromise({ try: () => pool.connect(), catch: failure }),
-    (client) =>
+    Effect.tryPromise({ try: () => pool.connect(), catch: failure }).pipe(
+      Effect.map((client) => {
+        // A checked-out client whose connection dies emits "error" on itself, not on the
+        // stream, and may do so more than once (the stream's write fails too): this listener
+        // stays for the whole checkout, since an "error" with none takes the process down.
+        const errors: { onError: (e: Error) => void } = { onError: () => undefined }
+        const listener = (e: Error) => errors.onError(e)
+        client.on("error", listener)
+        return { client, errors, listener }
+      })
+    ),
+    ({ client, errors }) =>
       Effect.async<number, SqlError.SqlError>((resume) => {
+        let settled = false
         const settle = (result: Effect.Effect<number, SqlError.SqlError>) => {
-          client.off("error", lost)
+          if (settled) return
+          settled = true
           resume(result)
         }
-        // A checked-out client whose connection dies emits "error" on itself, not on the stream.
         const lost = (e: Error) => settle(Effect.fail(failure(e)))
-        client.on("error", lost)
+        errors.onError = lost
         const stream = client.query(copyFrom(statement))
         stream.on("error", lost)
         stream.on("finish", () => settle(Effect.succeed(stream.rowCount)))
         stream.end(data)
-        return Effect.sync(() => client.off("error", lost))
+        return Effect.sync(() => {
+          settled = true
+        })
       }),
-    // A connection whose COPY failed mid-way may be in any state: it is not reused.
-    (client, exit) => Effect.sync(() => client.release(exit._tag === "Failure" ? true : undefined))
+    // A connection whose COPY failed mid-way may be in any state: it is not reused, and it keeps
+    // the listener for whatever it still emits while it is torn down.
+    ({ client, errors, listener }, exit) =>
+      Effect.sync(() => {
+        errors.onError = () => undefined
+        if (exit._tag === "Success") client.off("error", listener)
+        client.release(exit._tag === "Failure" ? true : undefined)
+      })
   )
 
 export const fromPool = (pool: Pg.Pool, options: { readonly available: boolean }) =>
