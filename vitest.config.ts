@@ -9,8 +9,8 @@ export default defineConfig({
     hookTimeout: 90_000,
     pool: "forks",
     // Most test time is spent waiting on PostgreSQL, child processes and sockets, not on a CPU:
-    // three files at a time keep two cores busy (vitest's default on two cores is one).
-    maxWorkers: 3,
+    // four files at a time keep two cores busy (vitest's default on two cores is one).
+    maxWorkers: 4,
     minWorkers: 1,
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN" }
   }

@@ -48,9 +48,13 @@ const childrenOf = (pid: number): Array<number> => {
   }
 }
 
-/** CPU seconds of DataHub's sandbox children. */
+/** Every process below `pid` (a sandbox's node runs below its `unshare`). */
+const descendantsOf = (pid: number): Array<number> =>
+  childrenOf(pid).flatMap((child) => [child, ...descendantsOf(child)])
+
+/** CPU seconds of DataHub's sandbox processes. */
 export const sandboxCpuSeconds = (pid: number) =>
-  childrenOf(pid).reduce((sum, child) => {
+  descendantsOf(pid).reduce((sum, child) => {
     try {
       return sum + cpuSeconds(child)
     } catch {
