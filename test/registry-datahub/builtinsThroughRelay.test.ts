@@ -11,12 +11,12 @@ import { type FakeEodhd, type FakeKraken, startFakeEodhd, startFakeKraken } from
 import { SecretBox, ServiceConfig } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Chunk, Context, Duration, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
-import { BuiltinSources } from "../../../registry/src/BuiltinSources"
-import { layer as bundledBuiltins } from "../../../registry/src/node/bundleBuiltins"
-import { appLayer } from "../../src/App"
-import { SandboxAllowHosts } from "../../src/sandbox/egress/allowHosts"
-import { ProviderPool } from "../../src/sandbox/ProviderPool"
-import { client, validate } from "./support"
+import { appLayer } from "../../apps/datahub/src/App"
+import { SandboxAllowHosts } from "../../apps/datahub/src/sandbox/egress/allowHosts"
+import { ProviderPool } from "../../apps/datahub/src/sandbox/ProviderPool"
+import { client, validate } from "../../apps/datahub/test/sandbox/support"
+import { BuiltinSources } from "../../apps/registry/src/BuiltinSources"
+import { layer as bundledBuiltins } from "../../apps/registry/src/node/bundleBuiltins"
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
