@@ -6,7 +6,6 @@
  * series is current, every stored bar is compared with the provider's deterministic truth.
  */
 import { execFileSync } from "node:child_process"
-import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -18,9 +17,9 @@ import { afterAll, afterEach, beforeAll, expect, it } from "vitest"
 import { barsBetween } from "../libs/providers/src/synthetic/randomWalk"
 import { apiClients } from "./e2e/support/api"
 import {
-  freePort,
   killLeftovers,
   type Spawned,
+  servicePair,
   spawnTsx,
   track,
   waitFor200,
@@ -130,24 +129,7 @@ interface StoredRun {
 
 it("a backfill through kill -9 of DataHub, terminated backends and a Registry restart stores every bar once and right", async () => {
   const startedAt = Date.now()
-  const [registryPort, datahubPort] = [await freePort(), await freePort()]
-  const registryUrl = `http://127.0.0.1:${registryPort}`
-  const datahubUrl = `http://127.0.0.1:${datahubPort}`
-  const adminToken = randomBytes(32).toString("base64url")
-  const env = {
-    HOST: "127.0.0.1",
-    REGISTRY_PORT: String(registryPort),
-    DATAHUB_PORT: String(datahubPort),
-    REGISTRY_URL: registryUrl,
-    DATAHUB_URL: datahubUrl,
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: "5",
-    QUASAR_DATA_DIR: dataDir,
-    QUASAR_ADMIN_TOKEN: adminToken,
-    QUASAR_SERVICE_TOKEN: randomBytes(32).toString("base64url"),
-    QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
-    LOG_LEVEL: "Warn"
-  }
+  const { registryUrl, datahubUrl, adminToken, env } = await servicePair(databaseUrl, dataDir)
   const startDataHub = async () => {
     const datahub = spawnTsx("apps/datahub/src/main.ts", env)
     await waitFor200(`${datahubUrl}/health`, 90_000, datahub)

@@ -4,6 +4,7 @@
  * `afterEach`, which also SIGKILLs pids the test learned about, e.g. the launcher's children).
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { request } from "node:http"
 import { fileURLToPath } from "node:url"
 import { freePort } from "@quasar/server/node"
@@ -27,6 +28,33 @@ const running = new Set<Spawned>()
 const extraPids = new Set<number>()
 
 export { freePort }
+
+/**
+ * Loopback ports, URLs, fresh tokens and the environment for a Registry and a DataHub run as
+ * processes on `databaseUrl`, sharing `dataDir`.
+ */
+export const servicePair = async (databaseUrl: string, dataDir: string) => {
+  const [registryPort, datahubPort] = [await freePort(), await freePort()]
+  const registryUrl = `http://127.0.0.1:${registryPort}`
+  const datahubUrl = `http://127.0.0.1:${datahubPort}`
+  const adminToken = randomBytes(32).toString("base64url")
+  const serviceToken = randomBytes(32).toString("base64url")
+  const env: Record<string, string> = {
+    HOST: "127.0.0.1",
+    REGISTRY_PORT: String(registryPort),
+    DATAHUB_PORT: String(datahubPort),
+    REGISTRY_URL: registryUrl,
+    DATAHUB_URL: datahubUrl,
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_SIZE: "5",
+    QUASAR_DATA_DIR: dataDir,
+    QUASAR_ADMIN_TOKEN: adminToken,
+    QUASAR_SERVICE_TOKEN: serviceToken,
+    QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
+    LOG_LEVEL: "Warn"
+  }
+  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken, env }
+}
 
 /** `node --import tsx <entry> ...args` from the repository root. */
 export const spawnTsx = (entry: string, env: Record<string, string>, args: ReadonlyArray<string> = []) => {

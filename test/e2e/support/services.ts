@@ -3,10 +3,9 @@
  * them) on random loopback ports, sharing a fresh database on the test PostgreSQL (see
  * test/globalSetup.ts). Registry registers the built-in providers, synthetic included.
  */
-import { randomBytes } from "node:crypto"
 import { TestDatabase } from "@quasar/server/testing"
 import { Effect, Exit, Scope } from "effect"
-import { freePort, type Spawned, spawnTsx, waitFor200, within } from "../../support/processes"
+import { type Spawned, servicePair, spawnTsx, waitFor200, within } from "../../support/processes"
 
 export interface Services {
   readonly registryPort: number
@@ -33,27 +32,13 @@ export const startServices = async (dataDir: string): Promise<Services> => {
   const scope = Effect.runSync(Scope.make())
   // A uniquely named database, dropped when the scope closes (in-memory PGlite when no server).
   const databaseUrl = await Effect.runPromise(Scope.extend(TestDatabase.fresh, scope))
-  const [registryPort, datahubPort] = [await freePort(), await freePort()]
-  const registryUrl = `http://127.0.0.1:${registryPort}`
-  const datahubUrl = `http://127.0.0.1:${datahubPort}`
-  const adminToken = randomBytes(32).toString("base64url")
-  const serviceToken = randomBytes(32).toString("base64url")
+  const pair = await servicePair(databaseUrl, dataDir)
+  const { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken } = pair
   const env = {
-    HOST: "127.0.0.1",
-    REGISTRY_PORT: String(registryPort),
-    DATAHUB_PORT: String(datahubPort),
-    REGISTRY_URL: registryUrl,
-    DATAHUB_URL: datahubUrl,
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_SIZE: "5",
-    QUASAR_DATA_DIR: dataDir,
-    QUASAR_ADMIN_TOKEN: adminToken,
-    QUASAR_SERVICE_TOKEN: serviceToken,
-    QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
+    ...pair.env,
     // The fake Kraken and EODHD listen on loopback ports picked at start; the database's and the
     // services' own ports stay closed to sandboxed code all the same.
-    QUASAR_SANDBOX_ALLOW_HOSTS: "127.0.0.1",
-    LOG_LEVEL: "Warn"
+    QUASAR_SANDBOX_ALLOW_HOSTS: "127.0.0.1"
   }
   const datahub = spawnTsx("apps/datahub/src/main.ts", env)
   const registry = spawnTsx("apps/registry/src/main.ts", env)
