@@ -60,6 +60,12 @@ export class BarCloser {
     return out
   }
 
+  /** Whether `expire(now)` would close anything. */
+  anyExpired(now: number): boolean {
+    for (const bar of this.forming.values()) if (this.expired(bar, now)) return true
+    return false
+  }
+
   private expired(bar: ProviderBar, now: number): boolean {
     return bar.ts + this.barMs + this.graceMs <= now
   }
@@ -129,6 +135,10 @@ class LiveSession {
         this.ctx.log.debug("kraken: ignoring ws frame", { frame: frame.kind })
         return []
     }
+  }
+
+  anyExpired(now: number): boolean {
+    return this.closer.anyExpired(now)
   }
 
   closeExpired(now: number): Array<LiveEvent> {
@@ -253,7 +263,9 @@ export async function* krakenLive(
       }
       // A bar is closed on the timer only when no frame is waiting: a late timer (a busy
       // machine) fires before the frames that arrived meanwhile are read, and one of those may
-      // carry the bar's last update. A zero timer lets those frames be read first.
+      // carry the bar's last update. A zero timer lets those frames be read first; it is only
+      // set when a bar is due, not on every frame.
+      if (!session.anyExpired(ctx.now())) continue
       let waiting: IteratorResult<string> | typeof TICK
       try {
         waiting = await nextOrTick(next, 0)
