@@ -2,9 +2,9 @@ import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { DataHubApi } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
-import { DatabaseUrl, SchemaState } from "@quasar/server"
-import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
-import { Context, Effect, Layer, Logger, Redacted, Schedule } from "effect"
+import { SchemaState } from "@quasar/server"
+import { ProxiedDatabase, TestService } from "@quasar/server/testing"
+import { Effect, Layer, Logger, Schedule } from "effect"
 import { AppLive } from "../src/App"
 
 const latest = Math.max(...migrations.map((m) => m.id))
@@ -53,25 +53,7 @@ layer(TestService.layer(AppLive), { timeout: 60_000 })("datahub service", (it) =
 })
 
 /** The DataHub on a fresh database reached through a proxy the test can cut and restore. */
-class Proxied extends Context.Tag("test/Proxied")<
-  Proxied,
-  { readonly proxy: TcpProxy.TcpProxy; readonly url: string }
->() {}
-
-const ProxiedLive = Layer.scoped(
-  Proxied,
-  Effect.gen(function* () {
-    const url = new URL(yield* TestDatabase.fresh)
-    const proxy = yield* TcpProxy.make(url.hostname, Number(url.port || 5432))
-    url.hostname = "127.0.0.1"
-    url.port = String(proxy.port)
-    return { proxy, url: url.toString() }
-  })
-)
-const DatabaseUrlLive = Layer.effect(
-  DatabaseUrl,
-  Effect.map(Proxied, ({ url }) => ({ url: Redacted.make(url), embedded: false }))
-).pipe(Layer.provide(ProxiedLive))
+const { proxied: ProxiedLive, databaseUrl: DatabaseUrlLive } = ProxiedDatabase.layers()
 
 /** Polls /health until it answers `status` (at most 5 s) and returns the body. */
 const healthUntil = (status: number) =>
@@ -100,7 +82,7 @@ layer(
     "answers 503 while the database is unreachable and 200 again once it returns, without a restart",
     () =>
       Effect.gen(function* () {
-        const { proxy } = yield* Proxied
+        const { proxy } = yield* ProxiedDatabase.ProxiedDatabase
         yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
         expect(yield* healthUntil(200)).toMatchObject({ service: "datahub", status: "ok" })
         yield* proxy.cut

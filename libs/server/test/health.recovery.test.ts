@@ -13,8 +13,8 @@ import { expect, layer } from "@effect/vitest"
 import { HealthGroup, HealthReport, Unhealthy } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
 import { ChangeFeed, DatabaseUrl, Health, HttpService, Metrics, SchemaState } from "@quasar/server"
-import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
-import { Context, Duration, Effect, Layer, Logger, Redacted, Schedule, Schema } from "effect"
+import { ProxiedDatabase, TestService } from "@quasar/server/testing"
+import { Duration, Effect, Layer, Logger, Redacted, Schedule, Schema } from "effect"
 
 const latest = Math.max(...migrations.map((m) => m.id))
 
@@ -38,28 +38,8 @@ const AppLive = HttpService.layer(
 )
 
 /** A fresh database reached through a proxy the test can cut and restore. */
-class Proxied extends Context.Tag("test/Proxied")<
-  Proxied,
-  { readonly proxy: TcpProxy.TcpProxy; readonly url: string }
->() {}
-
 const proxied = (startCut: boolean) => {
-  const ProxiedLive = Layer.scoped(
-    Proxied,
-    Effect.gen(function* () {
-      const direct = new URL(yield* TestDatabase.fresh)
-      const proxy = yield* TcpProxy.make(direct.hostname, Number(direct.port || 5432))
-      if (startCut) yield* proxy.cut
-      const url = new URL(direct)
-      url.hostname = "127.0.0.1"
-      url.port = String(proxy.port)
-      return { proxy, url: url.toString() }
-    })
-  )
-  const DatabaseUrlLive = Layer.effect(
-    DatabaseUrl,
-    Effect.map(Proxied, ({ url }) => ({ url: Redacted.make(url), embedded: false }))
-  ).pipe(Layer.provide(ProxiedLive))
+  const { proxied: ProxiedLive, databaseUrl: DatabaseUrlLive } = ProxiedDatabase.layers({ startCut })
   // Layers are memoised by reference within one build: the proxy the service connects through
   // is the one the tests get.
   return TestService.layer(AppLive, DatabaseUrlLive).pipe(
@@ -112,14 +92,14 @@ layer(proxied(false), { timeout: 60_000, excludeTestServices: true })(
     it.effect("connects through the proxy", () =>
       Effect.gen(function* () {
         const { url } = yield* DatabaseUrl
-        const { proxy } = yield* Proxied
+        const { proxy } = yield* ProxiedDatabase.ProxiedDatabase
         expect(new URL(Redacted.value(url)).port).toBe(String(proxy.port))
       })
     )
 
     it.effect("answers 200, then 503 while the database is cut off, then 200 again without a restart", () =>
       Effect.gen(function* () {
-        const { proxy } = yield* Proxied
+        const { proxy } = yield* ProxiedDatabase.ProxiedDatabase
         yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
         const up = yield* healthUntil(200, "5 seconds")
         expect(up.body).toMatchObject({
@@ -157,7 +137,7 @@ layer(proxied(false), { timeout: 60_000, excludeTestServices: true })(
 
     it.effect("survives repeated outages", () =>
       Effect.gen(function* () {
-        const { proxy } = yield* Proxied
+        const { proxy } = yield* ProxiedDatabase.ProxiedDatabase
         for (let i = 0; i < 3; i++) {
           yield* proxy.cut
           yield* healthUntil(503, "5 seconds")
@@ -174,7 +154,7 @@ layer(proxied(true), { timeout: 60_000, excludeTestServices: true })(
   (it) => {
     it.effect("comes up, answers 503, then migrates and answers 200 once the database returns", () =>
       Effect.gen(function* () {
-        const { proxy, url } = yield* Proxied
+        const { proxy, url } = yield* ProxiedDatabase.ProxiedDatabase
         const schema = yield* SchemaState.SchemaState
         // Give the migrator time to fail a few times.
         yield* Effect.sleep("1 second")

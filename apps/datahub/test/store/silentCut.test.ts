@@ -6,31 +6,13 @@
 import { HttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { DatabaseUrl, SchemaState } from "@quasar/server"
-import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
-import { Clock, Context, Effect, Layer, Logger, Redacted, Schedule } from "effect"
+import { SchemaState } from "@quasar/server"
+import { ProxiedDatabase, TestService } from "@quasar/server/testing"
+import { Clock, Effect, Layer, Logger, Schedule } from "effect"
 import { AppLive } from "../../src/App"
 
-class Proxied extends Context.Tag("test/Proxied")<
-  Proxied,
-  { readonly proxy: TcpProxy.TcpProxy; readonly url: string }
->() {}
-
 /** A fresh database reached through a proxy the test can stall. */
-const ProxiedLive = Layer.scoped(
-  Proxied,
-  Effect.gen(function* () {
-    const url = new URL(yield* TestDatabase.fresh)
-    const proxy = yield* TcpProxy.make(url.hostname, Number(url.port || 5432))
-    url.hostname = "127.0.0.1"
-    url.port = String(proxy.port)
-    return { proxy, url: url.toString() }
-  })
-)
-const DatabaseUrlLive = Layer.effect(
-  DatabaseUrl,
-  Effect.map(Proxied, ({ url }) => ({ url: Redacted.make(url), embedded: false }))
-).pipe(Layer.provide(ProxiedLive))
+const { proxied: ProxiedLive, databaseUrl: DatabaseUrlLive } = ProxiedDatabase.layers()
 
 const health = Effect.flatMap(HttpClient.HttpClient, (http) => http.get("/health")).pipe(
   Effect.map((res) => res.status),
@@ -47,7 +29,7 @@ layer(
 )("datahub when its database connections die silently", (it) => {
   it.effect("recovers by itself within 30 s, without queueing a query behind an unfinished one", () =>
     Effect.gen(function* () {
-      const { proxy } = yield* Proxied
+      const { proxy } = yield* ProxiedDatabase.ProxiedDatabase
       yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
       const warnings: Array<string> = []
       const onWarning = (w: Error) => warnings.push(w.message)
