@@ -156,7 +156,10 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       closed: boolean
     ): Effect.Effect<void> => {
       const state = series.get(symbol)
-      if (state === undefined || (state.lastClosed !== undefined && bar.ts <= state.lastClosed))
+      // A closed bar again for the last one closed is the provider revising it (Kraken: a late
+      // update after its timer closed the bar); anything else older is stale.
+      const last = state?.lastClosed
+      if (state === undefined || (last !== undefined && (bar.ts < last || (bar.ts === last && !closed))))
         return Effect.void
       if (!closed) {
         writes.forming(state, bar)

@@ -112,19 +112,21 @@ describe("the /live WebSocket", () => {
             (r) => r.some((m) => m._tag === "pong" && m.id === 7) && r.some((m) => m._tag === "subscribed")
           )
           expect(client.received.find((m) => m._tag === "subscribed")).toEqual({ _tag: "subscribed", ...XBT })
-          yield* client.waitFor(
-            "forming and closed bars",
-            (r) => bars(r, "XBT/USD", false).length >= 3 && bars(r, "XBT/USD", true).length >= 3
-          )
-          for (const m of bars(client.received, "XBT/USD", true)) {
-            const truth = fake.bar("XBT/USD", "1m", Date.parse(m.bar.ts))
-            expect(m.bar).toMatchObject({
-              open: truth.open,
-              high: truth.high,
-              low: truth.low,
-              close: truth.close
-            })
+          // A bar the provider's timer closed early (a busy machine) is closed again with the
+          // exchange's final values: each bar's last closed version is the truth.
+          const finalVersions = (r: ReadonlyArray<LiveServerMessage>) =>
+            [...new Map(bars(r, "XBT/USD", true).map((m) => [m.bar.ts, m.bar] as const)).values()]
+          const isTruth = (b: ReturnType<typeof bars>[number]["bar"]) => {
+            const truth = fake.bar("XBT/USD", "1m", Date.parse(b.ts))
+            return b.open === truth.open && b.high === truth.high && b.low === truth.low && b.close === truth.close
           }
+          yield* client.waitFor(
+            "forming and closed bars, the closed ones final",
+            (r) =>
+              bars(r, "XBT/USD", false).length >= 3 &&
+              finalVersions(r).length >= 3 &&
+              finalVersions(r).every(isTruth)
+          )
           expect(client.received.some((m) => m._tag === "bar" && m.symbol !== "XBT/USD")).toBe(false)
           // Unsubscribed: no more bars of it.
           client.send({ _tag: "unsubscribe", ...XBT })

@@ -28,11 +28,13 @@ export interface LiveOptions {
 /**
  * Kraken sends no "closed" flag and nothing for a no-trade interval (updates are generated on trade
  * events), so a bar is closed when a later `interval_begin` arrives for its symbol, or when its end
- * plus a grace period has passed. Each bar is closed once; frames for it after that are ignored.
+ * plus a grace period has passed. The timer only guesses that no update is coming: a frame that
+ * arrives later for the bar it closed, with other values, closes that bar again (a revision that
+ * replaces the guess downstream). Frames for older bars are ignored.
  */
 export class BarCloser {
   private readonly forming = new Map<string, ProviderBar>()
-  private readonly lastClosed = new Map<string, number>()
+  private readonly lastClosed = new Map<string, ProviderBar>()
 
   constructor(
     private readonly barMs: number,
@@ -41,9 +43,11 @@ export class BarCloser {
 
   /** Takes a frame's bar; returns the bar it closes, if any, and whether `bar` is now forming. */
   update(symbol: string, bar: ProviderBar, now: number): { closed: Array<ProviderBar>; forming: boolean } {
-    const closedTs = this.lastClosed.get(symbol)
+    const last = this.lastClosed.get(symbol)
+    if (last !== undefined && bar.ts === last.ts && !sameValues(last, bar))
+      return { closed: [this.close(symbol, bar, false)], forming: false }
     const current = this.forming.get(symbol)
-    if ((closedTs !== undefined && bar.ts <= closedTs) || (current !== undefined && bar.ts < current.ts))
+    if ((last !== undefined && bar.ts <= last.ts) || (current !== undefined && bar.ts < current.ts))
       return { closed: [], forming: false }
     const closed: Array<ProviderBar> = []
     if (current !== undefined && current.ts < bar.ts) closed.push(this.close(symbol, current))
@@ -70,12 +74,21 @@ export class BarCloser {
     return bar.ts + this.barMs + this.graceMs <= now
   }
 
-  private close(symbol: string, bar: ProviderBar): ProviderBar {
-    this.forming.delete(symbol)
-    this.lastClosed.set(symbol, bar.ts)
+  private close(symbol: string, bar: ProviderBar, wasForming = true): ProviderBar {
+    if (wasForming) this.forming.delete(symbol)
+    this.lastClosed.set(symbol, bar)
     return bar
   }
 }
+
+const sameValues = (a: ProviderBar, b: ProviderBar): boolean =>
+  a.open === b.open &&
+  a.high === b.high &&
+  a.low === b.low &&
+  a.close === b.close &&
+  a.volume === b.volume &&
+  a.vwap === b.vwap &&
+  a.trades === b.trades
 
 const TICK = Symbol("tick")
 

@@ -198,4 +198,27 @@ describe("Kraken live against the fake", () => {
     expect(closing?.at).toBeLessThan(quiet + 2 * MINUTE)
     expect(seen.some((s) => s.event.type === "bar" && s.event.bar.ts >= quiet)).toBe(false)
   })
+
+  it("revises a bar its timer closed when the exchange's final values arrive late", async () => {
+    const run = await setUp(T0)
+    let target: number | undefined
+    const versions = (s: ReadonlyArray<Seen>) => closedBars(s, "XBT/USD").filter((b) => b.ts === target)
+    const seen = await collect(
+      run,
+      ["XBT/USD"],
+      (s) => versions(s).length >= 2,
+      (event, s) => {
+        // Silence from the middle of a traded minute until the timer has closed it on what it saw.
+        if (target === undefined && event.type === "bar" && !event.closed && s.at(-1)!.at >= event.bar.ts + 20_000) {
+          target = event.bar.ts
+          run.fake.freeze(true)
+        }
+        if (target !== undefined && versions(s).length === 1) run.fake.freeze(false)
+      }
+    )
+    const [guess, revision] = versions(seen)
+    const truth = run.fake.bar("XBT/USD", "1m", target!)
+    expect(guess).not.toEqual(truth)
+    expect(revision).toEqual(truth)
+  })
 })
