@@ -114,11 +114,14 @@ describe("the /live WebSocket", () => {
           expect(client.received.find((m) => m._tag === "subscribed")).toEqual({ _tag: "subscribed", ...XBT })
           // A bar the provider's timer closed early (a busy machine) is closed again with the
           // exchange's final values: each bar's last closed version is the truth.
-          const finalVersions = (r: ReadonlyArray<LiveServerMessage>) =>
-            [...new Map(bars(r, "XBT/USD", true).map((m) => [m.bar.ts, m.bar] as const)).values()]
+          const finalVersions = (r: ReadonlyArray<LiveServerMessage>) => [
+            ...new Map(bars(r, "XBT/USD", true).map((m) => [m.bar.ts, m.bar] as const)).values()
+          ]
           const isTruth = (b: ReturnType<typeof bars>[number]["bar"]) => {
             const truth = fake.bar("XBT/USD", "1m", Date.parse(b.ts))
-            return b.open === truth.open && b.high === truth.high && b.low === truth.low && b.close === truth.close
+            return (
+              b.open === truth.open && b.high === truth.high && b.low === truth.low && b.close === truth.close
+            )
           }
           yield* client.waitFor(
             "forming and closed bars, the closed ones final",

@@ -3,7 +3,14 @@ import { BarCloser } from "../../src/kraken/ws"
 import type { ProviderBar } from "../../src/sdk"
 
 const MIN = 60_000
-const bar = (ts: number, close: number): ProviderBar => ({ ts, open: 1, high: 9, low: 1, close, volume: close })
+const bar = (ts: number, close: number): ProviderBar => ({
+  ts,
+  open: 1,
+  high: 9,
+  low: 1,
+  close,
+  volume: close
+})
 
 describe("Kraken's BarCloser", () => {
   it("closes a bar when the next interval begins, and only once", () => {

@@ -209,7 +209,12 @@ describe("Kraken live against the fake", () => {
       (s) => versions(s).length >= 2,
       (event, s) => {
         // Silence from the middle of a traded minute until the timer has closed it on what it saw.
-        if (target === undefined && event.type === "bar" && !event.closed && s.at(-1)!.at >= event.bar.ts + 20_000) {
+        if (
+          target === undefined &&
+          event.type === "bar" &&
+          !event.closed &&
+          s.at(-1)!.at >= event.bar.ts + 20_000
+        ) {
           target = event.bar.ts
           run.fake.freeze(true)
         }
