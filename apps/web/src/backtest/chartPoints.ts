@@ -1,0 +1,27 @@
+/**
+ * Columns of epoch-ms times and values as the points lightweight-charts draws (seconds, strictly
+ * increasing): a later point with the same second replaces the earlier one, since the chart
+ * refuses duplicate times.
+ */
+import type { UTCTimestamp } from "lightweight-charts"
+
+export interface ChartPoint {
+  readonly time: UTCTimestamp
+  readonly value: number
+}
+
+export const chartPoints = (ts: ArrayLike<number>, values: ArrayLike<number>): Array<ChartPoint> => {
+  const out: Array<ChartPoint> = []
+  const n = Math.min(ts.length, values.length)
+  for (let i = 0; i < n; i++) {
+    const time = Math.floor((ts[i] ?? 0) / 1000) as UTCTimestamp
+    const point = { time, value: values[i] ?? 0 }
+    const last = out.at(-1)
+    if (last !== undefined && last.time >= time) {
+      if (last.time === time) out[out.length - 1] = point
+      continue
+    }
+    out.push(point)
+  }
+  return out
+}
