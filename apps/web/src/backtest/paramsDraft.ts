@@ -65,8 +65,10 @@ export const paramProblem = (key: string, spec: ParamSpec, value: DraftValue | u
     case "integer": {
       if (typeof value !== "number" || !Number.isFinite(value)) return `${name} must be a number`
       if (spec.type === "integer" && !Number.isInteger(value)) return `${name} must be a whole number`
-      if (spec.min !== undefined && value < spec.min) return `${name} must be at least ${spec.min}, got ${value}`
-      if (spec.max !== undefined && value > spec.max) return `${name} must be at most ${spec.max}, got ${value}`
+      if (spec.min !== undefined && value < spec.min)
+        return `${name} must be at least ${spec.min}, got ${value}`
+      if (spec.max !== undefined && value > spec.max)
+        return `${name} must be at most ${spec.max}, got ${value}`
       return null
     }
     case "boolean":
