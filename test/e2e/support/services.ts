@@ -1,6 +1,6 @@
 /**
- * Registry and DataHub as their own processes (`apps/<svc>/src/main.ts`, as `npm start` runs
- * them) on random loopback ports, sharing a fresh database on the test PostgreSQL (see
+ * Registry, DataHub and Trader as their own processes (`apps/<svc>/src/main.ts`, as `npm start`
+ * runs them) on random loopback ports, sharing a fresh database on the test PostgreSQL (see
  * test/globalSetup.ts). Registry registers the built-in providers, synthetic included.
  */
 import { TestDatabase } from "@quasar/server/testing"
@@ -10,8 +10,10 @@ import { type Spawned, servicePair, spawnTsx, waitFor200, within } from "../../s
 export interface Services {
   readonly registryPort: number
   readonly datahubPort: number
+  readonly traderPort: number
   readonly registryUrl: string
   readonly datahubUrl: string
+  readonly traderUrl: string
   readonly adminToken: string
   /** What the services send each other on their `/internal/` routes. */
   readonly serviceToken: string
@@ -33,7 +35,16 @@ export const startServices = async (dataDir: string): Promise<Services> => {
   // A uniquely named database, dropped when the scope closes (in-memory PGlite when no server).
   const databaseUrl = await Effect.runPromise(Scope.extend(TestDatabase.fresh, scope))
   const pair = await servicePair(databaseUrl, dataDir)
-  const { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken } = pair
+  const {
+    registryPort,
+    datahubPort,
+    traderPort,
+    registryUrl,
+    datahubUrl,
+    traderUrl,
+    adminToken,
+    serviceToken
+  } = pair
   const env = {
     ...pair.env,
     // The fake Kraken and EODHD listen on loopback ports picked at start; the database's and the
@@ -42,22 +53,38 @@ export const startServices = async (dataDir: string): Promise<Services> => {
   }
   const datahub = spawnTsx("apps/datahub/src/main.ts", env)
   const registry = spawnTsx("apps/registry/src/main.ts", env)
+  const trader = spawnTsx("apps/trader/src/main.ts", env)
+  const named = [
+    ["registry", registry],
+    ["datahub", datahub],
+    ["trader", trader]
+  ] as const
   const logs = () =>
-    [registry, datahub]
-      .map((s, i) => `--- ${i === 0 ? "registry" : "datahub"}\n${`${s.stdout()}${s.stderr()}`.slice(-2_500)}`)
-      .join("\n")
+    named.map(([name, s]) => `--- ${name}\n${`${s.stdout()}${s.stderr()}`.slice(-2_500)}`).join("\n")
   const stop = async () => {
-    await Promise.all([stopGracefully(registry), stopGracefully(datahub)])
+    await Promise.all(named.map(([, s]) => stopGracefully(s)))
     await Effect.runPromise(Scope.close(scope, Exit.void))
   }
   try {
     await Promise.all([
       waitFor200(`${registryUrl}/health`, 90_000, registry),
-      waitFor200(`${datahubUrl}/health`, 90_000, datahub)
+      waitFor200(`${datahubUrl}/health`, 90_000, datahub),
+      waitFor200(`${traderUrl}/health`, 90_000, trader)
     ])
   } catch (e) {
     await stop()
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs()}`)
   }
-  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken, logs, stop }
+  return {
+    registryPort,
+    datahubPort,
+    traderPort,
+    registryUrl,
+    datahubUrl,
+    traderUrl,
+    adminToken,
+    serviceToken,
+    logs,
+    stop
+  }
 }
