@@ -1,6 +1,6 @@
 import type { BacktestFill, BacktestInputs, BacktestStatistics, CodeVersion } from "@quasar/domain"
 import { describe, expect, it } from "vitest"
-import { chartPoints } from "../src/backtest/chartPoints"
+import { chartPoints, thinned } from "../src/backtest/chartPoints"
 import { drawdownOf } from "../src/backtest/drawdown"
 import {
   changedParams,
@@ -203,5 +203,14 @@ describe("memberQuery", () => {
       to: "2024-01-02T00:00:00.000Z"
     })
     expect(memberQuery(inputs, "kraken:XBT/USD")).toMatchObject({ provider: "kraken", symbol: "XBT/USD" })
+  })
+})
+
+describe("thinned", () => {
+  it("keeps every k-th point and the last, at most the maximum", () => {
+    const points = Array.from({ length: 10 }, (_, i) => i)
+    expect(thinned(points, 20)).toBe(points)
+    expect(thinned(points, 4)).toEqual([0, 3, 6, 9])
+    expect(thinned(points, 3)).toEqual([0, 4, 8, 9])
   })
 })

@@ -25,3 +25,16 @@ export const chartPoints = (ts: ArrayLike<number>, values: ArrayLike<number>): A
   }
   return out
 }
+
+/** Points a line chart draws at most: a million-bar run is thinned to this many, the last one kept. */
+export const MAX_LINE_POINTS = 20_000
+
+/** Every k-th point (k chosen so at most `max` remain), and the last point, always drawn. */
+export const thinned = <A>(points: ReadonlyArray<A>, max = MAX_LINE_POINTS): ReadonlyArray<A> => {
+  if (points.length <= max) return points
+  const step = Math.ceil(points.length / max)
+  const out = points.filter((_, i) => i % step === 0)
+  const last = points.at(-1)
+  if (last !== undefined && (points.length - 1) % step !== 0) out.push(last)
+  return out
+}
