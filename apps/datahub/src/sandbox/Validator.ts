@@ -3,7 +3,7 @@
  * fresh sandbox that checks the SDK contract and describes the export, whose manifest must
  * decode and match the name and kind it was uploaded as. The sandbox is always killed after.
  */
-import type { CodeKind, CodeLanguage, Manifest, ValidationIssue, ValidationReport } from "@quasar/domain"
+import type { CodeKind, CodeLanguage, CodeManifest, ValidationIssue, ValidationReport } from "@quasar/domain"
 import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
 import { bundleUpload } from "./bundle"
 import type { SandboxSetupError } from "./errors"
@@ -21,7 +21,7 @@ type Issue = typeof ValidationIssue.Type
 export interface ValidationResult {
   readonly report: ValidationReport
   /** Present only when the report is ok. */
-  readonly manifest: Manifest | null
+  readonly manifest: CodeManifest | null
 }
 
 export const MAX_SOURCE_BYTES = 1024 * 1024
@@ -30,7 +30,13 @@ const CONCURRENT_VALIDATIONS = 2
 
 const error = (message: string): Issue => ({ severity: "error", message })
 
-const mismatch = (manifest: Manifest, name: string, kind: CodeKind): Array<Issue> => [
+const builder: Record<CodeKind, string> = {
+  provider: "defineProvider",
+  broker: "defineBroker",
+  strategy: "defineStrategy"
+}
+
+const mismatch = (manifest: CodeManifest, name: string, kind: CodeKind): Array<Issue> => [
   ...(manifest.name === name
     ? []
     : [
@@ -42,9 +48,7 @@ const mismatch = (manifest: Manifest, name: string, kind: CodeKind): Array<Issue
     ? []
     : [
         error(
-          `the module is a ${manifest.kind} but was uploaded as a ${kind}: build it with ${
-            kind === "provider" ? "defineProvider" : "defineBroker"
-          } or upload it as a ${manifest.kind}`
+          `the module is a ${manifest.kind} but was uploaded as a ${kind}: build it with ${builder[kind]} or upload it as a ${manifest.kind}`
         )
       ])
 ]
