@@ -1,4 +1,11 @@
-import type { BacktestFill, BacktestInputs, BacktestStatistics, CodeVersion } from "@quasar/domain"
+import {
+  type BacktestFill,
+  type BacktestInputs,
+  type BacktestStatistics,
+  CodeVersion,
+  ProviderName
+} from "@quasar/domain"
+import { DateTime } from "effect"
 import { describe, expect, it } from "vitest"
 import { chartPoints, thinned } from "../src/backtest/chartPoints"
 import { drawdownOf } from "../src/backtest/drawdown"
@@ -38,13 +45,15 @@ describe("chartPoints", () => {
   })
 })
 
-const spec: ParamsSpec = {
-  fast: { type: "integer", default: 10, min: 2, max: 200, label: "Fast SMA" },
-  fraction: { type: "number", default: 0.95, min: 0.01, max: 1 },
-  short: { type: "boolean", default: false },
-  mode: { type: "enum", values: ["close", "hl2"], default: "close" },
-  note: { type: "string", default: "", maxLength: 3 }
-}
+const fast = { key: "fast", type: "integer", default: 10, min: 2, max: 200, label: "Fast SMA" } as const
+const short = { key: "short", type: "boolean", default: false } as const
+const spec: ParamsSpec = [
+  fast,
+  { key: "fraction", type: "number", default: 0.95, min: 0.01, max: 1 },
+  short,
+  { key: "mode", type: "enum", values: ["close", "hl2"], default: "close" },
+  { key: "note", type: "string", default: "", maxLength: 3 }
+]
 
 describe("params form", () => {
   it("starts from the defaults and sends only what differs from them", () => {
@@ -71,9 +80,9 @@ describe("params form", () => {
   })
 
   it("says a number's bounds", () => {
-    expect(paramBounds(spec.fast!)).toBe("whole number, 2 to 200")
-    expect(paramBounds({ type: "number", default: 1, min: 0 })).toBe("number, at least 0")
-    expect(paramBounds(spec.short!)).toBeNull()
+    expect(paramBounds(fast)).toBe("whole number, 2 to 200")
+    expect(paramBounds({ key: "x", type: "number", default: 1, min: 0 })).toBe("number, at least 0")
+    expect(paramBounds(short)).toBeNull()
   })
 })
 
@@ -158,37 +167,49 @@ describe("statisticRows", () => {
 })
 
 describe("strategyManifestOf", () => {
-  const version = (manifest: unknown) => ({ name: "sma-cross", manifest }) as unknown as CodeVersion
-
-  it("reads params, universe, timeframe and warm-up; skips what it cannot read", () => {
-    const m = strategyManifestOf(
-      version({
-        name: "sma-cross",
-        version: "1.0.0",
-        params: { fast: { type: "integer", default: 10, min: 2 }, broken: { type: "number" } },
-        universe: { timeframe: "1h", symbols: ["BTC/USD", { provider: "kraken", symbol: "XBT/USD" }, 7] },
-        warmup: 30
-      })
-    )
-    expect(m).toEqual({
-      name: "sma-cross",
-      version: "1.0.0",
-      params: {
-        fast: {
-          type: "integer",
-          default: 10,
-          min: 2,
-          max: undefined,
-          label: undefined,
-          description: undefined
-        }
-      },
-      timeframe: "1h",
-      universe: ["BTC/USD", { provider: "kraken", symbol: "XBT/USD" }],
-      warmup: 30
+  const version = (manifest: CodeVersion["manifest"]) =>
+    new CodeVersion({
+      name: ProviderName.make("sma-cross"),
+      kind: manifest?.kind ?? "strategy",
+      language: "typescript",
+      version: 1,
+      sha256: "0".repeat(64),
+      size: 100,
+      manifest,
+      status: "valid",
+      validation: null,
+      builtIn: false,
+      createdAt: DateTime.unsafeMake(T0)
     })
-    expect(m?.universe.map(memberKey)).toEqual(["BTC/USD", "kraken:XBT/USD"])
+  const strategy = {
+    kind: "strategy",
+    name: ProviderName.make("sma-cross"),
+    version: "1.0.0",
+    params: [fast],
+    universe: {
+      timeframe: "1h",
+      symbols: ["BTC/USD", { provider: ProviderName.make("kraken"), symbol: "XBT/USD" }]
+    },
+    warmup: 30
+  } as const
+
+  it("is a strategy version's manifest, null for a provider's or none", () => {
+    expect(strategyManifestOf(version(strategy))).toEqual(strategy)
+    expect(
+      strategyManifestOf(
+        version({
+          kind: "provider",
+          name: ProviderName.make("p"),
+          displayName: "P",
+          version: "1",
+          capabilities: [],
+          timeframes: [],
+          settings: []
+        })
+      )
+    ).toBeNull()
     expect(strategyManifestOf(version(null))).toBeNull()
+    expect(strategy.universe.symbols.map(memberKey)).toEqual(["BTC/USD", "kraken:XBT/USD"])
   })
 })
 

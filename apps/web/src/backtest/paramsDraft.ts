@@ -4,48 +4,21 @@
  * be refused), and the values to send — only those that differ from the default, so a run's
  * recorded params say what was chosen.
  */
+import type { StrategyParam } from "@quasar/domain"
+
 export type ParamValue = number | boolean | string
 
-/** One parameter as a strategy's manifest declares it. */
-export type ParamSpec =
-  | {
-      readonly type: "number" | "integer"
-      readonly default: number
-      readonly min?: number | undefined
-      readonly max?: number | undefined
-      readonly label?: string | undefined
-      readonly description?: string | undefined
-    }
-  | {
-      readonly type: "boolean"
-      readonly default: boolean
-      readonly label?: string | undefined
-      readonly description?: string | undefined
-    }
-  | {
-      readonly type: "string"
-      readonly default: string
-      readonly maxLength?: number | undefined
-      readonly label?: string | undefined
-      readonly description?: string | undefined
-    }
-  | {
-      readonly type: "enum"
-      readonly values: ReadonlyArray<string>
-      readonly default: string
-      readonly label?: string | undefined
-      readonly description?: string | undefined
-    }
-
-export type ParamsSpec = Readonly<Record<string, ParamSpec>>
+/** One parameter as a strategy's manifest declares it, in the order the author wrote them. */
+export type ParamSpec = StrategyParam
+export type ParamsSpec = ReadonlyArray<StrategyParam>
 
 /** What a form field holds: a number input gives "" when empty or not a number. */
 export type DraftValue = number | boolean | string
 
 export const defaultsOf = (spec: ParamsSpec): Record<string, DraftValue> =>
-  Object.fromEntries(Object.entries(spec).map(([key, p]) => [key, p.default]))
+  Object.fromEntries(spec.map((p) => [p.key, p.default]))
 
-export const paramLabel = (key: string, spec: ParamSpec) => spec.label ?? key
+export const paramLabel = (spec: ParamSpec) => spec.label ?? spec.key
 
 /** The bounds a number parameter keeps to, as the form says them: "2 to 200", "at least 0". */
 export const paramBounds = (spec: ParamSpec): string | null => {
@@ -58,8 +31,8 @@ export const paramBounds = (spec: ParamSpec): string | null => {
 }
 
 /** Why `value` is refused for the parameter, or null. */
-export const paramProblem = (key: string, spec: ParamSpec, value: DraftValue | undefined): string | null => {
-  const name = paramLabel(key, spec)
+export const paramProblem = (spec: ParamSpec, value: DraftValue | undefined): string | null => {
+  const name = paramLabel(spec)
   switch (spec.type) {
     case "number":
     case "integer": {
@@ -90,9 +63,9 @@ export const paramProblems = (
   draft: Readonly<Record<string, DraftValue>>
 ): Record<string, string> => {
   const out: Record<string, string> = {}
-  for (const [key, p] of Object.entries(spec)) {
-    const problem = paramProblem(key, p, draft[key])
-    if (problem !== null) out[key] = problem
+  for (const p of spec) {
+    const problem = paramProblem(p, draft[p.key])
+    if (problem !== null) out[p.key] = problem
   }
   return out
 }
@@ -103,9 +76,9 @@ export const changedParams = (
   draft: Readonly<Record<string, DraftValue>>
 ): Record<string, ParamValue> => {
   const out: Record<string, ParamValue> = {}
-  for (const [key, p] of Object.entries(spec)) {
-    const value = draft[key]
-    if (value !== undefined && value !== p.default) out[key] = value
+  for (const p of spec) {
+    const value = draft[p.key]
+    if (value !== undefined && value !== p.default) out[p.key] = value
   }
   return out
 }

@@ -3,9 +3,9 @@
  * their manifests, uploading, activation, deletion and rollback — the same lifecycle as providers,
  * without settings or assets, which strategies do not have.
  */
-import type { CodeVersion, ProviderName } from "@quasar/domain"
+import type { CodeVersion, ProviderName, StrategyManifest } from "@quasar/domain"
 import { computed, onMounted, ref, watch } from "vue"
-import { type StrategyManifest, strategyManifestOf } from "../backtest/strategyManifest"
+import { strategyManifestOf } from "../backtest/strategyManifest"
 import { registry } from "./useApi"
 import { type CodeSummary, useProviders } from "./useProviders"
 
