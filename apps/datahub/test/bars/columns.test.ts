@@ -129,7 +129,7 @@ layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true 
         )
         expect(reversed.status).toBe(400)
         expect(JSON.stringify(reversed.body)).toMatch(/from is after to/)
-        for (const params of [
+        for (const params of <ReadonlyArray<Record<string, string>>>[
           { provider: "test", timeframe: "1m" },
           { symbol: "BAD", timeframe: "1m" },
           { ...series, symbol: "BAD", timeframe: "7m" },
