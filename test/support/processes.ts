@@ -30,24 +30,21 @@ const extraPids = new Set<number>()
 export { freePort }
 
 /**
- * Loopback ports, URLs, fresh tokens and the environment for a Registry and a DataHub (and, for
- * tests that start it too, a Trader) run as processes on `databaseUrl`, sharing `dataDir`.
+ * Loopback ports, URLs, fresh tokens and the environment for a Registry and a DataHub run as
+ * processes on `databaseUrl`, sharing `dataDir`.
  */
 export const servicePair = async (databaseUrl: string, dataDir: string) => {
-  const [registryPort, datahubPort, traderPort] = [await freePort(), await freePort(), await freePort()]
+  const [registryPort, datahubPort] = [await freePort(), await freePort()]
   const registryUrl = `http://127.0.0.1:${registryPort}`
   const datahubUrl = `http://127.0.0.1:${datahubPort}`
-  const traderUrl = `http://127.0.0.1:${traderPort}`
   const adminToken = randomBytes(32).toString("base64url")
   const serviceToken = randomBytes(32).toString("base64url")
   const env: Record<string, string> = {
     HOST: "127.0.0.1",
     REGISTRY_PORT: String(registryPort),
     DATAHUB_PORT: String(datahubPort),
-    TRADER_PORT: String(traderPort),
     REGISTRY_URL: registryUrl,
     DATAHUB_URL: datahubUrl,
-    TRADER_URL: traderUrl,
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: "5",
     QUASAR_DATA_DIR: dataDir,
@@ -56,17 +53,7 @@ export const servicePair = async (databaseUrl: string, dataDir: string) => {
     QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
     LOG_LEVEL: "Warn"
   }
-  return {
-    registryPort,
-    datahubPort,
-    traderPort,
-    registryUrl,
-    datahubUrl,
-    traderUrl,
-    adminToken,
-    serviceToken,
-    env
-  }
+  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken, env }
 }
 
 /** `node --import tsx <entry> ...args` from the repository root. */

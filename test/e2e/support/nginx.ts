@@ -15,12 +15,9 @@ export interface NginxOptions {
   readonly webRoot: string
   readonly registryPort: number
   readonly datahubPort: number
-  /** Absent when the test starts no Trader: its routes then answer 502, like a Trader that is down. */
+  /** Absent in runs without Trader: its routes then answer 502 (nothing listens on the discard port). */
   readonly traderPort?: number
 }
-
-/** The discard port: nothing listens on it, so a proxied request fails at once. */
-const NOTHING_LISTENS = 9
 
 export interface RunningNginx {
   readonly url: string
@@ -38,7 +35,7 @@ const writeConfig = (o: NginxOptions) => {
     join(site, "upstreams.conf"),
     `upstream quasar_registry { server 127.0.0.1:${o.registryPort}; keepalive 16; }\n` +
       `upstream quasar_datahub { server 127.0.0.1:${o.datahubPort}; keepalive 16; }\n` +
-      `upstream quasar_trader { server 127.0.0.1:${o.traderPort ?? NOTHING_LISTENS}; keepalive 16; }\n`
+      `upstream quasar_trader { server 127.0.0.1:${o.traderPort ?? 9}; keepalive 16; }\n`
   )
   writeFileSync(
     join(site, "listen.conf"),

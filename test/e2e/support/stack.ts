@@ -52,7 +52,7 @@ export const startStack = async (): Promise<Stack> => {
     // The build and the service start-up overlap; whatever started is stopped if another part fails.
     const [webR, servicesR, krakenR, eodhdR] = await Promise.allSettled([
       buildWeb(join(dir, "web")),
-      startServices(join(dir, "data")),
+      startServices(join(dir, "data"), { trader: true }),
       startFakeKraken({ seed: 7 }),
       startFakeEodhd({ seed: 7, validTokens: ["e2e-token"] })
     ])
@@ -60,7 +60,8 @@ export const startStack = async (): Promise<Stack> => {
     if (eodhdR.status === "fulfilled") cleanups.push(eodhdR.value.close)
     if (servicesR.status === "fulfilled") cleanups.push(servicesR.value.stop)
     const [web, services, kraken, eodhd] = [value(webR), value(servicesR), value(krakenR), value(eodhdR)]
-    const api = apiClients(services.registryUrl, services.datahubUrl, services.adminToken, services.traderUrl)
+    const traderUrl = `http://127.0.0.1:${services.traderPort}`
+    const api = apiClients(services.registryUrl, services.datahubUrl, services.adminToken, traderUrl)
     await api.builtinsActive(["synthetic", "kraken", "eodhd"])
     await api.configure("kraken", { restUrl: kraken.restUrl, wsUrl: kraken.wsUrl })
     await api.configure("eodhd", { apiToken: "e2e-token", baseUrl: eodhd.baseUrl, exchanges: "US,CC" })
@@ -86,7 +87,7 @@ export const startStack = async (): Promise<Stack> => {
       webRoot: web,
       registryUrl: services.registryUrl,
       datahubUrl: services.datahubUrl,
-      traderUrl: services.traderUrl,
+      traderUrl,
       adminToken: services.adminToken,
       serviceToken: services.serviceToken,
       api,
