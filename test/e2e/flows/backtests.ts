@@ -75,7 +75,7 @@ const tokenIfAsked = async (page: Page, adminToken: string, done: () => Promise<
   await done()
 }
 
-const uploadAndActivate = async ({ page, url, adminToken }: Stack) => {
+export const uploadAndActivate = async ({ page, url, adminToken }: Stack) => {
   await page.goto(`${url}/strategies`)
   await textMatching(page.getByRole("main"), /No strategy yet\./)
   const form = page.getByRole("form", { name: "Upload code" })

@@ -52,7 +52,7 @@ export const startStack = async (): Promise<Stack> => {
     // The build and the service start-up overlap; whatever started is stopped if another part fails.
     const [webR, servicesR, krakenR, eodhdR] = await Promise.allSettled([
       buildWeb(join(dir, "web")),
-      startServices(join(dir, "data"), { trader: true }),
+      startServices(join(dir, "data"), { trader: process.env.E2E_NO_TRADER !== "1" }),
       startFakeKraken({ seed: 7 }),
       startFakeEodhd({ seed: 7, validTokens: ["e2e-token"] })
     ])
@@ -74,7 +74,7 @@ export const startStack = async (): Promise<Stack> => {
       webRoot: web,
       registryPort: services.registryPort,
       datahubPort: services.datahubPort,
-      traderPort: services.traderPort
+      ...(services.traderPort === 0 ? {} : { traderPort: services.traderPort })
     })
     cleanups.push(nginx.stop)
     const browser = await launchBrowser()
