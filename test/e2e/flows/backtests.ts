@@ -115,23 +115,34 @@ export const uploadAndActivate = async ({ page, url, adminToken }: Stack) => {
 const launch = async (stack: Stack, params: Record<string, string>, from: number, to: number) => {
   const { page } = stack
   const form = page.getByRole("form", { name: "New backtest" })
-  await form.getByLabel("Provider").selectOption(SERIES.provider)
-  await form.getByLabel("From").fill(await localInput(page, from))
-  await form.getByLabel("To").fill(await localInput(page, to))
+  await form.locator('select[name="provider"]').selectOption(SERIES.provider)
+  await form.getByLabel("From", { exact: true }).fill(await localInput(page, from))
+  await form.getByLabel("To", { exact: true }).fill(await localInput(page, to))
   const fields = form.getByRole("group", { name: "Parameters" })
   await fields.getByLabel(/Fast SMA/).waitFor()
   for (const [label, value] of Object.entries(params)) await fields.getByLabel(new RegExp(label)).fill(value)
+  const runId = (url: string | URL) => /\/backtests\/(\d+)/.exec(String(url))?.[1]
+  const before = runId(page.url())
   await form.getByRole("button", { name: "Run backtest" }).click()
-  await page.waitForURL(/\/backtests\/\d+/, { timeout: 30_000 })
-  const id = Number(/\/backtests\/(\d+)/.exec(page.url())?.[1])
+  // The page opens the new run.
+  await page.waitForURL((u) => runId(u) !== undefined && runId(u) !== before, { timeout: 30_000 })
+  const id = Number(runId(page.url()))
   const run = page.getByRole("region", { name: `Run #${id}` })
   // The progress bar moves until the run ends; a run this short may end before it is seen.
   const status = await textMatching(
-    run.getByRole("heading"),
+    run.getByRole("heading", { level: 2 }),
     /completed|failed|cancelled|interrupted/,
     120_000
   )
   if (!/completed/.test(status)) throw new Error(`run #${id} ended ${status}: ${await visibleText(run)}`)
+  const progress = page
+    .getByRole("table", { name: "Backtests" })
+    .getByRole("progressbar", { name: `Progress of run ${id}` })
+  await eventually(
+    `run #${id}'s progress bar full in the list`,
+    () => progress.getAttribute("aria-valuenow"),
+    (v) => v === "100"
+  )
   return { id, run }
 }
 

@@ -1,6 +1,7 @@
 /**
  * One run followed until it ends: its detail is fetched when chosen and polled every second while
- * it is queued or running (progress and time left), then once more for its result.
+ * it is queued or running (progress and time left), then once more for its result. Another run's
+ * detail is never shown under the chosen run's id, not even while the chosen one loads.
  */
 import { type BacktestDetail, BacktestId } from "@quasar/domain"
 import { Either, Schema } from "effect"
@@ -26,16 +27,20 @@ export const useBacktestRun = (id: () => number | null) => {
   const error = ref<string | null>(null)
   const loading = ref(false)
 
+  let sequence = 0
+
   const reload = async () => {
+    const mine = ++sequence
     const current = id()
+    if (run.value !== null && run.value.id !== current) run.value = null
     if (current === null) {
-      run.value = null
       error.value = null
       return
     }
-    if (run.value?.id !== current) loading.value = true
+    if (run.value === null) loading.value = true
     const outcome = await backtestDetail(current)
-    if (current !== id()) return
+    // A slower answer to an earlier request must not replace a newer one.
+    if (mine !== sequence) return
     loading.value = false
     run.value = outcome.ok ? outcome.run : null
     error.value = outcome.ok ? null : outcome.message
