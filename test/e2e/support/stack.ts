@@ -52,7 +52,7 @@ export const startStack = async (): Promise<Stack> => {
     // The build and the service start-up overlap; whatever started is stopped if another part fails.
     const [webR, servicesR, krakenR, eodhdR] = await Promise.allSettled([
       buildWeb(join(dir, "web")),
-      startServices(join(dir, "data"), { trader: process.env.E2E_NO_TRADER !== "1" }),
+      startServices(join(dir, "data"), { trader: true }),
       startFakeKraken({ seed: 7 }),
       startFakeEodhd({ seed: 7, validTokens: ["e2e-token"] })
     ])
