@@ -60,7 +60,7 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
     "nginx serves the app, caches hashed assets, strips API prefixes, and sends security headers on errors",
     nginxServesTheAppAndApis
   )
-  step("overview shows both services, the database and migrations", overviewShowsHealth)
+  step("overview shows the three services, the database and migrations", overviewShowsHealth)
   step(
     "uploading a valid provider asks for the token once and shows it validated; secrets stay write-only",
     uploadValidProvider,
