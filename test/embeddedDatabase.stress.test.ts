@@ -21,6 +21,7 @@ import Pg from "pg"
 import { appLayer } from "../apps/datahub/src/App"
 import { BarSource } from "../apps/datahub/src/collect/BarSource"
 import { CollectionConfig } from "../apps/datahub/src/collect/CollectionConfig"
+import { LiveSource } from "../apps/datahub/src/live/LiveSource"
 import { Script, scriptedProvider } from "../apps/datahub/test/collect/scripted"
 import {
   acceleratedClock,
@@ -30,7 +31,7 @@ import {
   storedBars,
   testConfig
 } from "../apps/datahub/test/collect/support"
-import { AppLive as RegistryApp } from "../apps/registry/src/App"
+import { RegistryLive as RegistryApp } from "../apps/registry/src/App"
 import { slowLink } from "./support/slowLink"
 
 const CLIENTS = 16
@@ -164,6 +165,7 @@ describe("the embedded database under both services' concurrent load", () => {
             TestService.layer(
               appLayer({}, "external").pipe(
                 Layer.provide(BarSource.inProcess([scriptedProvider("scripted", script)], {}, now)),
+                Layer.provide(LiveSource.inProcess([])),
                 Layer.provide(Layer.succeed(CollectionConfig, testConfig({ clock, marginMs: 500 })))
               ),
               database

@@ -28,7 +28,7 @@ import {
 import { AuthThrottle, BodyPolicy, RouteTable, ServiceAuthLive, ServiceConfig } from "@quasar/server"
 import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
 import { Context, DateTime, Effect, Layer } from "effect"
-import { AppLive } from "../src/App"
+import { RegistryLive } from "../src/App"
 
 export interface Listing {
   readonly assets: ReadonlyArray<ProviderAsset>
@@ -133,7 +133,7 @@ export const layer = Layer.scoped(
 /** The Registry on a fresh database, configured to call the fake DataHub; the fake is exposed too. */
 export const registryLayer = Layer.unwrapEffect(
   Effect.map(FakeDataHub, (fake) =>
-    TestService.layer(AppLive, TestDatabase.layer, TestService.testConfig({ datahubUrl: fake.url }))
+    TestService.layer(RegistryLive, TestDatabase.layer, TestService.testConfig({ datahubUrl: fake.url }))
   )
 ).pipe(Layer.provideMerge(layer))
 

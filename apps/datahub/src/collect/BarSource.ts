@@ -2,12 +2,10 @@
  * Where collected bars come from. The scheduler only knows this interface: in production the
  * ProviderPool runs each provider's active code in its sandbox; tests and benchmarks run
  * provider objects in-process through the host's ProviderRunner (`BarSource.inProcess`).
- *
- * A `Context.Reference` whose default refuses every call with a message saying what is missing,
- * so the app builds before a real source is wired, and a test can provide its own from outside.
+ * A required service: an app without a source does not type-check.
  */
-import { NotFound, type ProviderError, ProviderRetryableError, ServiceUnavailable } from "@quasar/domain"
-import { Context, Effect, Layer, Stream } from "effect"
+import { NotFound, type ProviderError, type ServiceUnavailable } from "@quasar/domain"
+import { Context, Effect, Layer, type Stream } from "effect"
 import type { HistoryRequest, Provider, Timeframe } from "../../../../libs/providers/src/sdk/types"
 import { type HistoryChunk, history, type RawSettings } from "../sandbox/providerHost"
 import { inProcessProviders, unknownProvider } from "./InProcessProviders"
@@ -33,18 +31,10 @@ export interface BarSourceService {
   readonly describe: (provider: string) => Effect.Effect<ProviderDescription, NotFound | ServiceUnavailable>
 }
 
-const UNWIRED =
-  "no bar source is wired into this DataHub (provide a ProviderPool-backed BarSource layer); collection waits"
-
-/** Unavailable rather than "not found": an unwired build must not put every subscription in error. */
-const unwired: BarSourceService = {
-  history: (provider) => Stream.fail(new ProviderRetryableError({ provider, message: UNWIRED })),
-  describe: () => Effect.fail(new ServiceUnavailable({ message: UNWIRED }))
-}
-
-export class BarSource extends Context.Reference<BarSource>()("@quasar/datahub/collect/BarSource", {
-  defaultValue: (): BarSourceService => unwired
-}) {
+export class BarSource extends Context.Tag("@quasar/datahub/collect/BarSource")<
+  BarSource,
+  BarSourceService
+>() {
   /**
    * Provider objects run in this process through the host (screening, timeouts, rate limits via
    * the shared token buckets). Settings are per provider name, checked against each spec; bad

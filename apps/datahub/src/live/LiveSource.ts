@@ -3,11 +3,9 @@
  * each provider's active code in its sandbox (`LiveSource.pool`); tests and benchmarks run
  * provider objects in-process through the host's ProviderRunner (`LiveSource.inProcess`), with a
  * clock of their own shared with a fake exchange.
- *
- * A `Context.Reference` whose default refuses with a retryable error naming what is missing, so
- * an unwired build keeps its connections in backoff instead of putting subscriptions in error.
+ * A required service: an app without a source does not type-check.
  */
-import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
+import type { ProviderError } from "@quasar/domain"
 import { Context, Effect, Layer, Stream } from "effect"
 import type { LiveEvent, LiveRequest, Provider } from "../../../../libs/providers/src/sdk/types"
 import { type InProcessOptions, inProcessProviders } from "../collect/InProcessProviders"
@@ -23,16 +21,12 @@ export interface LiveSourceService {
   readonly live: (provider: string, request: LiveRequest) => Stream.Stream<LiveEvent, ProviderError>
 }
 
-const UNWIRED =
-  "no live source is wired into this DataHub (provide a ProviderPool-backed LiveSource layer); live streams wait"
-
 export type { InProcessOptions } from "../collect/InProcessProviders"
 
-export class LiveSource extends Context.Reference<LiveSource>()("@quasar/datahub/live/LiveSource", {
-  defaultValue: (): LiveSourceService => ({
-    live: (provider) => Stream.fail(new ProviderRetryableError({ provider, message: UNWIRED }))
-  })
-}) {
+export class LiveSource extends Context.Tag("@quasar/datahub/live/LiveSource")<
+  LiveSource,
+  LiveSourceService
+>() {
   /** Provider objects run in this process; settings per provider name, checked against each spec. */
   static readonly inProcess = (
     providers: ReadonlyArray<Provider>,
