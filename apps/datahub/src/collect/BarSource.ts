@@ -1,7 +1,7 @@
 /**
  * Where collected bars come from. The scheduler only knows this interface: in production the
  * ProviderPool runs each provider's active code in its sandbox; tests and benchmarks run
- * provider objects in-process through the host's ProviderRunner (`BarSource.inProcess`).
+ * provider objects in-process through the host's provider calls (`BarSource.inProcess`).
  * A required service: an app without a source does not type-check.
  */
 import { NotFound, type ProviderError, type ServiceUnavailable } from "@quasar/domain"

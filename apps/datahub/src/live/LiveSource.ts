@@ -1,7 +1,7 @@
 /**
  * Where live events come from, as BarSource is for history: in production the ProviderPool runs
  * each provider's active code in its sandbox (`LiveSource.pool`); tests and benchmarks run
- * provider objects in-process through the host's ProviderRunner (`LiveSource.inProcess`), with a
+ * provider objects in-process through the host's provider calls (`LiveSource.inProcess`), with a
  * clock of their own shared with a fake exchange.
  * A required service: an app without a source does not type-check.
  */

@@ -18,8 +18,8 @@ import { LiveConfig } from "./LiveConfig"
 import { LiveHub, seriesKey } from "./LiveHub"
 import { LiveRepo, type LiveSubscription } from "./LiveRepo"
 import type { LiveSource } from "./LiveSource"
-import { StatusBoard } from "./LiveStatus"
 import { type Member, makeConnection, type ProviderConnection } from "./ProviderConnection"
+import { StatusBoard } from "./StatusBoard"
 
 export interface LiveSupervisorService {
   /** Re-reads the live subscriptions and adjusts the connections (after any change to them). */
