@@ -5,6 +5,7 @@ import { migrations } from "@quasar/migrations"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { type ConfigError, Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
+import { CodeUsageApiLive } from "./CodeUsageApi"
 import { CollectionApiLive } from "./CollectionApi"
 import { BarSink } from "./collect/BarSink"
 import type { BarSource } from "./collect/BarSource"
@@ -29,7 +30,14 @@ import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
 
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
-  Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive, CollectionApiLive]),
+  Layer.provide([
+    HealthApiLive,
+    SandboxApiLive,
+    CodeUsageApiLive,
+    SubscriptionsApiLive,
+    BarsApiLive,
+    CollectionApiLive
+  ]),
   Layer.provide(CollectionHistoryRepo.layer),
   Layer.provide([LiveApiLive, LiveFeedRoute])
 )
