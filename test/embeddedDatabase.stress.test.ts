@@ -19,9 +19,8 @@ import { TestService } from "@quasar/server/testing"
 import { Context, DateTime, Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import Pg from "pg"
 import { appLayer } from "../apps/datahub/src/App"
-import { BarSource } from "../apps/datahub/src/collect/BarSource"
 import { CollectionConfig } from "../apps/datahub/src/collect/CollectionConfig"
-import { LiveSource } from "../apps/datahub/src/live/LiveSource"
+import { inProcessBarSource, inProcessLiveSource } from "../apps/datahub/src/testing/InProcessSources"
 import { Script, scriptedProvider } from "../apps/datahub/test/collect/scripted"
 import {
   acceleratedClock,
@@ -164,8 +163,8 @@ describe("the embedded database under both services' concurrent load", () => {
           const datahub = yield* Layer.build(
             TestService.layer(
               appLayer({}, "external").pipe(
-                Layer.provide(BarSource.inProcess([scriptedProvider("scripted", script)], {}, now)),
-                Layer.provide(LiveSource.inProcess([])),
+                Layer.provide(inProcessBarSource([scriptedProvider("scripted", script)], {}, now)),
+                Layer.provide(inProcessLiveSource([])),
                 Layer.provide(Layer.succeed(CollectionConfig, testConfig({ clock, marginMs: 500 })))
               ),
               database

@@ -4,8 +4,8 @@ import { ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import Pg from "pg"
-import { BarSource } from "../../src/collect/BarSource"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { Script, scriptedProvider } from "./scripted"
 import {
   adminClient,
@@ -46,7 +46,7 @@ const start = (
     const log = new SourceLog()
     const providers = [scriptedProvider("scripted", script), ...more.map(([n, s]) => scriptedProvider(n, s))]
     const app = yield* Layer.build(
-      collectingApp({ databaseUrl, source: BarSource.inProcess(providers), log, config })
+      collectingApp({ databaseUrl, source: inProcessBarSource(providers), log, config })
     )
     const db = yield* Layer.build(probe(databaseUrl))
     return { app, db, log, databaseUrl, client: yield* Effect.provide(adminClient, app) }

@@ -16,7 +16,7 @@ import {
   type CollectionConfigValues,
   defaultCollectionConfig
 } from "../../src/collect/CollectionConfig"
-import { LiveSource } from "../../src/live/LiveSource"
+import { inProcessLiveSource } from "../../src/testing/InProcessSources"
 
 export const MINUTE = 60_000
 
@@ -102,7 +102,7 @@ export const collectingApp = (options: AppOptions) =>
     appLayer({}, "external").pipe(
       Layer.provide(recordingSource(options.source, options.log ?? new SourceLog())),
       // History only: no provider streams live here.
-      Layer.provide(LiveSource.inProcess([])),
+      Layer.provide(inProcessLiveSource([])),
       Layer.provide(Layer.succeed(CollectionConfig, testConfig(options.config)))
     ),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(options.databaseUrl), embedded: false })
