@@ -115,7 +115,8 @@ const eventuallyStored = (
   within: Duration.DurationInput
 ) => eventually(`bars of ${symbol} are stored`, storedBars(symbol), check, within)
 
-const comparable = (b: {
+/** The fields a stored or pushed bar must share with the truth (no-trade bars: trades 0 vs none). */
+export const comparable = (b: {
   readonly ts: number
   readonly open: number
   readonly high: number
