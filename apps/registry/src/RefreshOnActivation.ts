@@ -1,6 +1,7 @@
 /**
  * When a version is activated (by any Registry instance), list that provider's assets again:
  * the new code may offer other symbols. Listens on the change feed so it works across replicas.
+ * A strategy lists no assets, so its activation refreshes nothing.
  */
 import type { ProviderName } from "@quasar/domain"
 import { ChangeFeed } from "@quasar/server"
@@ -13,6 +14,7 @@ const activatedName = (payload: unknown): string | undefined =>
   payload !== null &&
   "event" in payload &&
   payload.event === "activated" &&
+  !("kind" in payload && payload.kind === "strategy") &&
   "name" in payload &&
   typeof payload.name === "string"
     ? payload.name
