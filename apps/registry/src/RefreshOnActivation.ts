@@ -9,7 +9,8 @@ import { Effect, Layer, Option, Stream } from "effect"
 import { refreshAssets } from "./AssetRefresh"
 import { CODE_CHANNEL } from "./CodeRegistry"
 
-const activatedName = (payload: unknown): string | undefined =>
+/** The name whose assets an activation event asks to refresh: none for a strategy's. */
+export const activatedName = (payload: unknown): string | undefined =>
   typeof payload === "object" &&
   payload !== null &&
   "event" in payload &&
