@@ -131,7 +131,7 @@ const make = Effect.gen(function* () {
           })
         )
       yield* repo.activate(name, v)
-      yield* feed.publish(CODE_CHANNEL, { event: "activated", name, version: v })
+      yield* feed.publish(CODE_CHANNEL, { event: "activated", name, version: v, kind: target.kind })
       return yield* versionOf(name, v)
     }).pipe(Effect.withSpan("CodeRegistry.activate", { attributes: { name, version: v } }))
 
