@@ -142,11 +142,6 @@ const make = Effect.gen(function* () {
   const remove = (name: string, v: number) =>
     sql`DELETE FROM code_registry WHERE name = ${name} AND version = ${v}`.pipe(Effect.asVoid)
 
-  const subscriptionCount = (name: string) =>
-    sql<{ n: number }>`SELECT count(*)::int AS n FROM provider_subscription WHERE provider = ${name}`.pipe(
-      Effect.map((rows) => rows[0]?.n ?? 0)
-    )
-
   return {
     summaries,
     summary,
@@ -158,8 +153,7 @@ const make = Effect.gen(function* () {
     insert,
     activate,
     setCurrentStatus,
-    remove,
-    subscriptionCount
+    remove
   } as const
 })
 

@@ -105,6 +105,8 @@ export class CodeGroup extends HttpApiGroup.make("code")
       .addSuccess(Schema.Void)
       .addError(NotFound)
       .addError(Conflict)
+      // A running provider version is deleted only once DataHub has said no subscription uses it.
+      .addError(ServiceUnavailable)
       .middleware(AdminAuth)
   )
   .add(

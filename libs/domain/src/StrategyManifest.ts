@@ -22,20 +22,16 @@ const described = {
   description: Schema.optional(Schema.String.pipe(Schema.maxLength(2_000)))
 }
 
-const NumberParam = Schema.Struct({
-  ...described,
-  type: Schema.Literal("number", "integer"),
-  default: Finite,
-  /** Inclusive bounds. */
-  min: Schema.optional(Finite),
-  max: Schema.optional(Finite)
-}).pipe(
-  Schema.filter((p) =>
-    p.min !== undefined && p.max !== undefined && p.min > p.max
-      ? `min ${p.min} is above max ${p.max}`
-      : undefined
-  )
-)
+/** One member per `type`, so that decoding picks the member by its type and reports only its errors. */
+const NumericParam = <T extends "number" | "integer">(type: T) =>
+  Schema.Struct({
+    ...described,
+    type: Schema.Literal(type),
+    default: Finite,
+    /** Inclusive bounds. */
+    min: Schema.optional(Finite),
+    max: Schema.optional(Finite)
+  })
 
 const BooleanParam = Schema.Struct({ ...described, type: Schema.Literal("boolean"), default: Schema.Boolean })
 
@@ -60,9 +56,24 @@ const EnumParam = Schema.Struct({
  * One parameter, a form field: its key, type, default and bounds. Whether the default keeps to
  * the bounds is the SDK's `resolveParams` to say (the one check Trader also applies to a run).
  */
-export const StrategyParam = Schema.Union(NumberParam, BooleanParam, StringParam, EnumParam).annotations({
-  identifier: "StrategyParam"
-})
+export const StrategyParam = Schema.Union(
+  NumericParam("number"),
+  NumericParam("integer"),
+  BooleanParam,
+  StringParam,
+  EnumParam
+)
+  // On the union rather than its member: a member's refusal would read as "not that type".
+  .pipe(
+    Schema.filter((p) =>
+      p.type === "number" || p.type === "integer"
+        ? p.min !== undefined && p.max !== undefined && p.min > p.max
+          ? `min ${p.min} is above max ${p.max}`
+          : undefined
+        : undefined
+    )
+  )
+  .annotations({ identifier: "StrategyParam" })
 export type StrategyParam = typeof StrategyParam.Type
 
 /** A common symbol (resolved through the mappings) or an explicit provider/symbol pair. */

@@ -69,17 +69,25 @@ const check = (namespace: Record<string, unknown>): ContractCheck => {
       problems: [`the module has no default export: end it with \`export default\` and ${FIX}`]
     }
   if (typeof exported !== "object" || exported === null)
-    return { ok: false, problems: [`the default export is ${show(exported)}, not a provider: ${FIX}`] }
+    return {
+      ok: false,
+      problems: [`the default export is ${show(exported)}, not a module definition: ${FIX}`]
+    }
   const e = exported as Record<string, unknown>
-  if (e.kind === "strategy") return checkStrategy(exported, e)
+  if (e.kind === "strategy") return checkStrategy(e)
   const problems: Array<string> = []
   const kind = e.kind
-  if (kind !== "provider" && kind !== "broker")
-    problems.push(
-      `the default export's kind is ${show(kind)}, expected "provider", "broker" or "strategy": ${FIX}`
-    )
   if (e.sdkVersion !== 1)
     problems.push(`sdkVersion is ${show(e.sdkVersion)}; this DataHub runs SDK version 1: ${FIX}`)
+  // Which fields are required depends on the kind: without one, listing them would mislead.
+  if (kind !== "provider" && kind !== "broker")
+    return {
+      ok: false,
+      problems: [
+        `the default export's kind is ${show(kind)}, expected "provider", "broker" or "strategy": ${FIX}`,
+        ...problems
+      ]
+    }
   for (const field of ["name", "displayName", "version"] as const)
     if (typeof e[field] !== "string" || e[field] === "") problems.push(`${field} must be a non-empty string`)
   if (kind === "provider" && !Array.isArray(e.timeframes))
@@ -148,7 +156,7 @@ const STRATEGY_FIX = "build it with defineStrategy({...}) from @quasar/providers
  * SDK's own `resolveParams` (what Trader applies to a run). Its data fields go to the host as
  * they are, to be decoded there; nothing of it is called here, and it gets no context at all.
  */
-const checkStrategy = (exported: object, e: Record<string, unknown>): ContractCheck => {
+const checkStrategy = (e: Record<string, unknown>): ContractCheck => {
   const problems: Array<string> = []
   if (e.sdkVersion !== 1)
     problems.push(`sdkVersion is ${show(e.sdkVersion)}; this DataHub runs SDK version 1: ${STRATEGY_FIX}`)

@@ -186,6 +186,7 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
           e.template.startsWith(`${INTERNAL_PREFIX}/`)
         )
       expect(internal.map((r) => `${r.method} ${r.template}`).sort()).toEqual([
+        "GET /internal/code/:name/usage",
         "POST /internal/sandbox/:name/assets",
         "POST /internal/sandbox/validate"
       ])
