@@ -23,6 +23,7 @@ const decodeDetail = Schema.decodeUnknownSync(BacktestDetail)
 const decodeSummary = Schema.decodeUnknownSync(BacktestSummary)
 
 export interface NewBacktest {
+  readonly at: Date
   readonly strategy: string
   readonly version: number
   readonly provider: string
@@ -117,8 +118,8 @@ const make = Effect.gen(function* () {
       Effect.map(
         sql<{ id: number }>`
           INSERT INTO trader.backtests
-            (status, strategy, version, provider, from_ts, to_ts, params, initial_cash, inputs, progress_total)
-          VALUES ('queued', ${b.strategy}, ${b.version}, ${b.provider}, ${new Date(b.from)}, ${new Date(b.to)},
+            (status, created_at, strategy, version, provider, from_ts, to_ts, params, initial_cash, inputs, progress_total)
+          VALUES ('queued', ${b.at}, ${b.strategy}, ${b.version}, ${b.provider}, ${new Date(b.from)}, ${new Date(b.to)},
                   ${JSON.stringify(b.params)}::jsonb, ${b.initialCash}, ${JSON.stringify(b.inputs)}::jsonb, ${b.total})
           RETURNING id`,
         (rows) => rows[0]!.id as BacktestId
