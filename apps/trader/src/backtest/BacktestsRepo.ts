@@ -8,7 +8,7 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import {
   BacktestDetail,
   type BacktestId,
-  type BacktestInputs,
+  BacktestInputs,
   BacktestResult,
   type BacktestRunStatus,
   BacktestSummary
@@ -21,6 +21,9 @@ const StoredResult = Schema.Struct(resultFields)
 const encodeStored = Schema.encodeSync(StoredResult)
 const decodeDetail = Schema.decodeUnknownSync(BacktestDetail)
 const decodeSummary = Schema.decodeUnknownSync(BacktestSummary)
+/** Inputs that do not decode (a row written before they were resolved) show as null. */
+const storedInputs = (inputs: unknown) =>
+  Option.isSome(Schema.decodeUnknownOption(BacktestInputs)(inputs)) ? inputs : null
 
 export interface NewBacktest {
   readonly at: Date
@@ -197,7 +200,7 @@ const make = Effect.gen(function* () {
         return Option.some(
           decodeDetail({
             ...Schema.encodeSync(BacktestSummary)(summary),
-            inputs: row.inputs,
+            inputs: storedInputs(row.inputs),
             result:
               stored === undefined
                 ? null
