@@ -1,3 +1,4 @@
+import { HttpClient } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect } from "effect"
 import { BacktestRunner } from "../../src/backtest/BacktestRunner"
@@ -6,17 +7,17 @@ import { smaCross } from "../engine/smaCross"
 import {
   BARS,
   btcBars,
+  defaultTrader,
   kraken,
   MINUTE,
   ready,
   request,
   smaModule,
   T0,
-  traderClient,
-  traderLayer
+  traderClient
 } from "./support"
 
-layer(traderLayer(), { timeout: 60_000 })("backtests through the API", (it) => {
+layer(defaultTrader(), { timeout: 60_000 })("backtests through the API", (it) => {
   it.effect(
     "a full SMA-cross run completes, and its stored result equals the engine's for the same inputs",
     () =>
@@ -118,6 +119,55 @@ layer(traderLayer(), { timeout: 60_000 })("backtests through the API", (it) => {
       const detail = yield* api.backtests.get({ path: { id: accepted.id } })
       expect(detail).toMatchObject({ status: "completed", version: 2 })
       expect(detail.inputs?.codeSha256).not.toBe(smaModule.sha256)
+    })
+  )
+
+  it.effect("a strategy that throws ends its run failed, saying where, with the result so far", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const api = yield* traderClient()
+      const accepted = yield* api.backtests.submit({ payload: request({ strategy: "thrower", params: {} }) })
+      yield* Effect.flatMap(BacktestRunner, (r) => r.settled(accepted.id))
+      const detail = yield* api.backtests.get({ path: { id: accepted.id } })
+      expect(detail.status).toBe("failed")
+      expect(detail.message).toContain("the strategy failed at bar")
+      expect(detail.message).toContain("boom")
+      expect(detail.result?.failure).toMatchObject({
+        ts: T0 + 500 * MINUTE,
+        message: expect.stringContaining("boom")
+      })
+    })
+  )
+
+  it.effect("code the executor stops ends its run failed with the executor's reason, and no result", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const api = yield* traderClient()
+      const accepted = yield* api.backtests.submit({ payload: request({ strategy: "unrunnable" }) })
+      yield* Effect.flatMap(BacktestRunner, (r) => r.settled(accepted.id))
+      const detail = yield* api.backtests.get({ path: { id: accepted.id } })
+      expect(detail).toMatchObject({ status: "failed", result: null, statistics: null })
+      expect(detail.message).toContain("no in-process strategy has code sha256")
+    })
+  )
+
+  it.effect("health names Trader and its own migrations; the OpenAPI document lists the backtests API", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const api = yield* traderClient()
+      const health = yield* api.health.health()
+      expect(health).toMatchObject({
+        service: "trader",
+        status: "ok",
+        migrations: { version: 1, pending: 0 }
+      })
+      const spec = yield* HttpClient.get("/openapi.json").pipe(
+        Effect.flatMap((r) => r.json),
+        Effect.scoped
+      )
+      expect(Object.keys((spec as { paths: object }).paths)).toEqual(
+        expect.arrayContaining(["/backtests", "/backtests/{id}", "/backtests/{id}/cancel"])
+      )
     })
   )
 

@@ -5,7 +5,6 @@
  */
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { type BacktestRequest, ProviderName, TraderApi } from "@quasar/domain"
-import type { Strategy } from "@quasar/providers/sdk"
 import type { DatabaseUrl } from "@quasar/server"
 import { SchemaState } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
@@ -17,7 +16,7 @@ import { SymbolMappings } from "../../src/strategies/SymbolMappings"
 import * as InProcessExecutor from "../../src/testing/InProcessExecutor"
 import * as MemoryBarsFeed from "../../src/testing/MemoryBarsFeed"
 import * as StrategyModules from "../../src/testing/StrategyModules"
-import { walk } from "../engine/fixtures"
+import { scripted, walk } from "../engine/fixtures"
 import { smaCross } from "../engine/smaCross"
 
 export const T0 = Date.UTC(2024, 0, 1)
@@ -32,6 +31,23 @@ export const btcBars = (n = BARS): BarColumns => {
 }
 
 export const smaModule = StrategyModules.strategyModule("sma-cross", 1, smaCross)
+/** Throws from its 500th bar time on. */
+export const throwerModule = StrategyModules.strategyModule(
+  "thrower",
+  1,
+  scripted(
+    (ctx) => {
+      if (ctx.time >= T0 + 500 * MINUTE) throw new Error("boom")
+    },
+    ["BTC/USD"],
+    "1m"
+  )
+)
+
+export const unrunnableModule = StrategyModules.strategyModule("unrunnable", 1, smaCross, {
+  source: "// never runs\n"
+})
+
 export const smaModuleV2 = StrategyModules.strategyModule("sma-cross", 2, smaCross, {
   active: false,
   source: "// sma-cross, second upload\n"
@@ -39,7 +55,8 @@ export const smaModuleV2 = StrategyModules.strategyModule("sma-cross", 2, smaCro
 
 export interface TraderTestOptions {
   readonly modules?: ReadonlyArray<StrategyModules.StrategyModule>
-  readonly extraStrategies?: ReadonlyArray<Strategy>
+  /** In the catalog, but the executor cannot run them (it aborts, as a sandbox that stops code does). */
+  readonly unrunnable?: ReadonlyArray<StrategyModules.StrategyModule>
   readonly series?: ReadonlyMap<string, BarColumns>
   readonly executor?: InProcessExecutor.InProcessOptions
   readonly runner?: Partial<RunnerOptions>
@@ -49,11 +66,11 @@ export interface TraderTestOptions {
 export const defaultSeries = () => new Map([[MemoryBarsFeed.seriesKey("kraken", "BTC/USD", "1m"), btcBars()]])
 
 export const traderLayer = (options: TraderTestOptions = {}) => {
-  const modules = options.modules ?? [smaModule, smaModuleV2]
+  const modules = options.modules ?? [smaModule, smaModuleV2, throwerModule]
   return TestService.layer(
     appLayer({
       executor: InProcessExecutor.layer(modules, options.executor ?? { every: 250 }),
-      strategies: StrategyModules.catalog(modules),
+      strategies: StrategyModules.catalog([...modules, ...(options.unrunnable ?? [])]),
       mappings: SymbolMappings.identity,
       bars: MemoryBarsFeed.layer(options.series ?? defaultSeries()),
       runner: { ...defaultRunnerOptions, ...options.runner }
@@ -61,6 +78,9 @@ export const traderLayer = (options: TraderTestOptions = {}) => {
     options.database ?? TestDatabase.layer
   )
 }
+
+/** The default test app, with a strategy the executor cannot run. */
+export const defaultTrader = () => traderLayer({ unrunnable: [unrunnableModule] })
 
 export const ready = Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
 
