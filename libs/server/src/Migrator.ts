@@ -82,6 +82,33 @@ export const sqlClientDb = Effect.map(
   })
 )
 
+/**
+ * The migrator's view of the service's `SqlClient` for a service that owns a PostgreSQL schema of
+ * its own (Trader): every migration run creates the schema and works inside it, so its
+ * `schema_migrations` and tables live there and its migration ids never meet another service's.
+ */
+export const sqlClientDbInSchema = (schema: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.map(sqlClientDb, (db): MigrationDb => {
+      const quoted = `"${schema.replace(/"/g, '""')}"`
+      return {
+        ...db,
+        transaction: (effect) =>
+          db.transaction(
+            Effect.zipRight(
+              Effect.zipRight(
+                db.exec(`CREATE SCHEMA IF NOT EXISTS ${quoted}`),
+                sql
+                  .unsafe(`SET LOCAL search_path TO ${quoted}`)
+                  .pipe(Effect.mapError(fail("SET search_path")))
+              ),
+              effect
+            )
+          )
+      }
+    })
+  )
+
 /** Detects PostgreSQL's version and TimescaleDB, creating the extension when that is safe. */
 export const detectFeatures = (db: MigrationDb) =>
   Effect.gen(function* () {

@@ -5,7 +5,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Context, Deferred, Effect, Layer, Ref, Schedule } from "effect"
-import { type Migration, type MigrationResult, migrate, sqlClientDb } from "./Migrator"
+import { type Migration, type MigrationResult, migrate, sqlClientDb, sqlClientDbInSchema } from "./Migrator"
 
 export class SchemaState extends Context.Tag("@quasar/server/SchemaState")<
   SchemaState,
@@ -23,15 +23,17 @@ const retry = Schedule.exponential("200 millis", 2).pipe(
   Schedule.jittered
 )
 
+/** `schema`: the service's own PostgreSQL schema, for a service whose migrations live there. */
 export const layer = (
-  migrations: ReadonlyArray<Migration>
+  migrations: ReadonlyArray<Migration>,
+  options: { readonly schema?: string } = {}
 ): Layer.Layer<SchemaState, never, SqlClient.SqlClient> =>
   Layer.scoped(
     SchemaState,
     Effect.gen(function* () {
       const state = yield* Ref.make<MigrationResult | null>(null)
       const done = yield* Deferred.make<MigrationResult>()
-      const db = yield* sqlClientDb
+      const db = yield* options.schema === undefined ? sqlClientDb : sqlClientDbInSchema(options.schema)
       yield* migrate(db, migrations).pipe(
         Effect.tapError((e) =>
           Effect.logWarning("migrations could not run yet; retrying", { error: e.message })
