@@ -9,18 +9,22 @@ import { ProviderName } from "@quasar/domain"
 import { SchemaState, ServiceConfig } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Layer } from "effect"
-import { AppLive } from "../../apps/datahub/src/App"
+import { DataHubLive } from "../../apps/datahub/src/App"
 import { BarWriter } from "../../apps/datahub/src/store/BarWriter"
 import { BarsFeed, type BarsRange } from "../../apps/trader/src/bars/BarsFeed"
 import * as ColumnarBarsFeed from "../../apps/trader/src/bars/ColumnarBarsFeed"
+import { DataHubClient } from "../../apps/trader/src/clients/DataHubClient"
 
 const MINUTE = 60_000
 const T0 = Date.UTC(2024, 0, 1)
 const provider = ProviderName.make("test")
 
-/** The feed as Trader wires it (fetch, ServiceConfig's DATAHUB_URL), pointed at `datahubUrl`. */
+/** The feed as Trader wires it (its DataHub client from DATAHUB_URL), pointed at `datahubUrl`. */
 const feedAt = (datahubUrl: string) =>
-  ColumnarBarsFeed.layer.pipe(Layer.provide(ServiceConfig.layer(TestService.testConfig({ datahubUrl }))))
+  ColumnarBarsFeed.layer.pipe(
+    Layer.provide(DataHubClient.layer),
+    Layer.provide(ServiceConfig.layer(TestService.testConfig({ datahubUrl })))
+  )
 
 const load = (datahubUrl: string, range: Omit<BarsRange, "provider" | "timeframe">) =>
   Effect.flatMap(BarsFeed, (feed) => feed.load({ provider, timeframe: "1m", ...range })).pipe(
@@ -31,7 +35,7 @@ const dataHubUrl = Effect.map(HttpServer.HttpServer, ({ address }) =>
   address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
 )
 
-layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
   "ColumnarBarsFeed",
   (it) => {
     it.effect("loads the stored bars of [from, to) as Float64Array columns", () =>

@@ -49,12 +49,7 @@ export const startServices = async (
   const datahub = spawnTsx("apps/datahub/src/main.ts", env)
   const registry = spawnTsx("apps/registry/src/main.ts", env)
   const trader = options.trader
-    ? spawnTsx("apps/trader/src/main.ts", {
-        ...env,
-        // The launcher's name for the port and the one Trader's main reads.
-        TRADER_PORT: String(traderPort),
-        QUASAR_TRADER_PORT: String(traderPort)
-      })
+    ? spawnTsx("apps/trader/src/main.ts", { ...env, QUASAR_TRADER_PORT: String(traderPort) })
     : undefined
   const named = [
     ["registry", registry],

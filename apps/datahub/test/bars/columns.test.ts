@@ -3,7 +3,7 @@ import { expect, layer } from "@effect/vitest"
 import { type BarColumns, DataHubApi, decodeBarColumns, encodeBarColumns, ProviderName } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Either } from "effect"
-import { AppLive } from "../../src/App"
+import { DataHubLive } from "../../src/App"
 import { COLUMN_PAGE_BARS } from "../../src/store/BarColumnsRepo"
 import { allPages, failure, get, iso, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
@@ -41,7 +41,7 @@ const fromPoints = (
   volume: Float64Array.from(points, (p) => p.volume)
 })
 
-layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
   "GET /bars/columns",
   (it) => {
     it.effect("answers the JSON query's bars as columns, across pages, with awkward doubles", () =>

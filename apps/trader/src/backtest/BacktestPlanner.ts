@@ -28,7 +28,7 @@ export interface PlannedBacktest {
   readonly version: number
   readonly inputs: BacktestInputs
   readonly job: BacktestJob
-  /** Bar times the run will trade: its progress total. */
+  /** Bar times the run will go through, warm-up included: its progress total, as the engine counts. */
   readonly total: number
 }
 
@@ -43,8 +43,8 @@ const countIn = (columns: BarColumns, from: number, to: number): number => {
   return n
 }
 
-/** Distinct bar times in [from, to) across all series. */
-const tradedTimes = (series: ReadonlyArray<BarColumns>, from: number, to: number): number => {
+/** Distinct bar times before `to` across all series (the loaded warm-up bars included). */
+const barTimes = (series: ReadonlyArray<BarColumns>, from: number, to: number): number => {
   if (series.length === 1) return countIn(series[0]!, from, to)
   const times = new Set<number>()
   for (const columns of series) for (const t of columns.ts) if (t >= from && t < to) times.add(t)
@@ -112,9 +112,9 @@ const make = Effect.gen(function* () {
         strategy: request.strategy,
         version: code.version,
         inputs,
-        total: tradedTimes(
+        total: barTimes(
           members.map(([, bars]) => bars),
-          from,
+          warmupFrom,
           to
         ),
         job: {

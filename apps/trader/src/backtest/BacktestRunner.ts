@@ -204,7 +204,9 @@ const make = (options: RunnerOptions) =>
             message: `${options.maxUnfinished} backtests are already queued or running; wait for one to end (or cancel one) and submit again`
           })
         const planned = yield* planner.plan(request)
+        const t = yield* now
         const id = yield* repo.insert({
+          at: new Date(t),
           strategy: planned.strategy,
           version: planned.version,
           provider: request.provider,
@@ -215,7 +217,6 @@ const make = (options: RunnerOptions) =>
           inputs: planned.inputs,
           total: planned.total
         })
-        const t = yield* now
         yield* Ref.update(
           runs,
           HashMap.set<BacktestId, RunState>(id, {
@@ -297,10 +298,15 @@ const make = (options: RunnerOptions) =>
         Effect.flatMap(Option.match({ onNone: () => Effect.fail(notFound(id)), onSome: Effect.succeed }))
       )
 
-    /** Waits until no run of this process is queued or running (tests, shutdown reports). */
-    const idle = Effect.flatMap(FiberMap.join(fibers).pipe(Effect.ignore), () => Effect.void)
+    /** Waits until run `id` of this process has ended (at once when it is not running here). */
+    const settled = (id: BacktestId) =>
+      FiberMap.get(fibers, id).pipe(
+        Effect.flatMap(Fiber.await),
+        Effect.catchTag("NoSuchElementException", () => Effect.void),
+        Effect.asVoid
+      )
 
-    return { submit, list, get, cancel, remove, idle, recovered: Deferred.await(recovered) }
+    return { submit, list, get, cancel, remove, settled, recovered: Deferred.await(recovered) }
   })
 
 const notFound = (id: BacktestId) =>

@@ -8,7 +8,7 @@ import { SqlClient, type SqlError } from "@effect/sql"
 import {
   BacktestDetail,
   type BacktestId,
-  type BacktestInputs,
+  BacktestInputs,
   BacktestResult,
   type BacktestRunStatus,
   BacktestSummary
@@ -21,8 +21,12 @@ const StoredResult = Schema.Struct(resultFields)
 const encodeStored = Schema.encodeSync(StoredResult)
 const decodeDetail = Schema.decodeUnknownSync(BacktestDetail)
 const decodeSummary = Schema.decodeUnknownSync(BacktestSummary)
+/** Inputs that do not decode (a row written before they were resolved) show as null. */
+const storedInputs = (inputs: unknown) =>
+  Option.isSome(Schema.decodeUnknownOption(BacktestInputs)(inputs)) ? inputs : null
 
 export interface NewBacktest {
+  readonly at: Date
   readonly strategy: string
   readonly version: number
   readonly provider: string
@@ -117,8 +121,8 @@ const make = Effect.gen(function* () {
       Effect.map(
         sql<{ id: number }>`
           INSERT INTO trader.backtests
-            (status, strategy, version, provider, from_ts, to_ts, params, initial_cash, inputs, progress_total)
-          VALUES ('queued', ${b.strategy}, ${b.version}, ${b.provider}, ${new Date(b.from)}, ${new Date(b.to)},
+            (status, created_at, strategy, version, provider, from_ts, to_ts, params, initial_cash, inputs, progress_total)
+          VALUES ('queued', ${b.at}, ${b.strategy}, ${b.version}, ${b.provider}, ${new Date(b.from)}, ${new Date(b.to)},
                   ${JSON.stringify(b.params)}::jsonb, ${b.initialCash}, ${JSON.stringify(b.inputs)}::jsonb, ${b.total})
           RETURNING id`,
         (rows) => rows[0]!.id as BacktestId
@@ -196,7 +200,7 @@ const make = Effect.gen(function* () {
         return Option.some(
           decodeDetail({
             ...Schema.encodeSync(BacktestSummary)(summary),
-            inputs: row.inputs,
+            inputs: storedInputs(row.inputs),
             result:
               stored === undefined
                 ? null

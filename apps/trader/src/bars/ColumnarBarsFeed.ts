@@ -6,18 +6,17 @@
  * refuses is the caller's InvalidRequest; anything else (DataHub down, an answer cut short or not
  * decodable) is ServiceUnavailable.
  */
-import { FetchHttpClient, HttpApiClient } from "@effect/platform"
-import { DataHubApi, emptyBarColumns, InvalidRequest, ServiceUnavailable } from "@quasar/domain"
-import { ServiceConfig } from "@quasar/server"
+import { emptyBarColumns, InvalidRequest, ServiceUnavailable } from "@quasar/domain"
 import { DateTime, Effect, Layer } from "effect"
+import { DataHubClient } from "../clients/DataHubClient"
 import { BarsFeed, type BarsRange } from "./BarsFeed"
 
 const describe = (range: BarsRange) =>
   `${range.provider} ${range.symbol} ${range.timeframe} bars from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}`
 
-/** The feed over the DataHub at `baseUrl`, through the ambient `HttpClient`. */
-export const make = (baseUrl: string) =>
-  Effect.map(HttpApiClient.make(DataHubApi, { baseUrl }), (client) =>
+export const layer = Layer.effect(
+  BarsFeed,
+  Effect.map(DataHubClient, (client) =>
     BarsFeed.of({
       load: (range) =>
         client.bars
@@ -54,9 +53,4 @@ export const make = (baseUrl: string) =>
           )
     })
   )
-
-/** The feed over the DataHub that `ServiceConfig.datahubUrl` names. */
-export const layer = Layer.effect(
-  BarsFeed,
-  Effect.flatMap(ServiceConfig, (config) => make(config.datahubUrl))
-).pipe(Layer.provide(FetchHttpClient.layer))
+)

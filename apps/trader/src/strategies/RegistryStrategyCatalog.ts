@@ -1,9 +1,9 @@
 /** `StrategyCatalog` over the Registry's code API, through the derived client. */
 import { type CodeVersion, InvalidRequest, NotFound, ProviderName, ServiceUnavailable } from "@quasar/domain"
-import { Effect, Either, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { RegistryClient } from "../clients/RegistryClient"
 import { StrategyCatalog, type StrategyCode } from "./StrategyCatalog"
-import { strategyManifest } from "./strategyManifest"
+import { strategySpec } from "./strategySpec"
 
 const RUNNABLE = new Set(["valid", "active", "disabled"])
 
@@ -29,10 +29,9 @@ export const layer = Layer.effect(
                   : Effect.succeed(active)
               })
             : yield* client.code.version({ path: { ...path, version } })
-        const kind: string = chosen.kind
-        if (kind !== "strategy")
+        if (chosen.kind !== "strategy")
           return yield* new InvalidRequest({
-            message: `${name} is ${kind} code, not a strategy; name a strategy uploaded with kind "strategy"`,
+            message: `${name} is ${chosen.kind} code, not a strategy; name a strategy uploaded with kind "strategy"`,
             field: "strategy"
           })
         if (!RUNNABLE.has(chosen.status))
@@ -40,10 +39,10 @@ export const layer = Layer.effect(
             message: `version ${chosen.version} of ${name} is ${chosen.status} (it has not passed validation); run a valid version`,
             field: "version"
           })
-        const manifest = strategyManifest(chosen.manifest)
-        if (Either.isLeft(manifest))
+        const manifest = chosen.manifest
+        if (manifest === null || manifest.kind !== "strategy")
           return yield* new InvalidRequest({
-            message: `version ${chosen.version} of ${name} has no usable strategy manifest (${manifest.left}); upload it again`,
+            message: `version ${chosen.version} of ${name} has no strategy manifest; upload it again`,
             field: "version"
           })
         const source = yield* client.code.source({ path: { ...path, version: chosen.version } })
@@ -53,7 +52,7 @@ export const layer = Layer.effect(
           language: chosen.language,
           sha256: chosen.sha256,
           source,
-          manifest: manifest.right
+          manifest: strategySpec(manifest)
         }
       }).pipe(
         Effect.catchIf(

@@ -7,9 +7,10 @@ import type { CodeLanguage, InvalidRequest, NotFound, ServiceUnavailable } from 
 import type { ParamsSpec, Universe } from "@quasar/providers/sdk"
 import { Context, type Effect } from "effect"
 
-export interface StrategyManifest {
-  /** The version string the module declares (`defineStrategy({ version })`), when recorded. */
-  readonly version?: string | undefined
+/** What Trader needs of a strategy's manifest, in the SDK's terms (params as a record). */
+export interface StrategySpec {
+  /** The version string the module declares (`defineStrategy({ version })`). */
+  readonly version: string
   readonly params: ParamsSpec
   readonly universe: Universe
   readonly warmup: number
@@ -21,7 +22,7 @@ export interface StrategyCode {
   readonly language: CodeLanguage
   readonly sha256: string
   readonly source: string
-  readonly manifest: StrategyManifest
+  readonly manifest: StrategySpec
 }
 
 export class StrategyCatalog extends Context.Tag("@quasar/trader/StrategyCatalog")<
