@@ -134,7 +134,13 @@ const launch = async (stack: Stack, params: Record<string, string>, from: number
     /completed|failed|cancelled|interrupted/,
     120_000
   )
-  if (!/completed/.test(status)) throw new Error(`run #${id} ended ${status}: ${await visibleText(run)}`)
+  if (!/completed/.test(status)) {
+    const why = await run
+      .getByRole("alert")
+      .textContent({ timeout: 5_000 })
+      .catch(() => "no reason shown")
+    throw new Error(`run #${id} did not complete (${status.replace(/\s+/g, " ")}): ${why}`)
+  }
   const progress = page
     .getByRole("table", { name: "Backtests" })
     .getByRole("progressbar", { name: `Progress of run ${id}` })
