@@ -5,7 +5,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Context, Deferred, Effect, Layer, Ref, Schedule } from "effect"
-import { type Migration, type MigrationResult, migrate, sqlClientDb, sqlClientDbInSchema } from "./Migrator"
+import { type MigrateOptions, type Migration, type MigrationResult, migrate, sqlClientDb } from "./Migrator"
 
 export class SchemaState extends Context.Tag("@quasar/server/SchemaState")<
   SchemaState,
@@ -23,18 +23,18 @@ const retry = Schedule.exponential("200 millis", 2).pipe(
   Schedule.jittered
 )
 
-/** `schema`: the service's own PostgreSQL schema, for a service whose migrations live there. */
+/** `options.schema`: the service's own PostgreSQL schema, for a service whose migrations live there. */
 export const layer = (
   migrations: ReadonlyArray<Migration>,
-  options: { readonly schema?: string } = {}
+  options: MigrateOptions = {}
 ): Layer.Layer<SchemaState, never, SqlClient.SqlClient> =>
   Layer.scoped(
     SchemaState,
     Effect.gen(function* () {
       const state = yield* Ref.make<MigrationResult | null>(null)
       const done = yield* Deferred.make<MigrationResult>()
-      const db = yield* options.schema === undefined ? sqlClientDb : sqlClientDbInSchema(options.schema)
-      yield* migrate(db, migrations).pipe(
+      const db = yield* sqlClientDb
+      yield* migrate(db, migrations, options).pipe(
         Effect.tapError((e) =>
           Effect.logWarning("migrations could not run yet; retrying", { error: e.message })
         ),

@@ -19,25 +19,12 @@ import {
   ServiceUnavailable
 } from "@quasar/domain"
 import { SchemaState } from "@quasar/server"
-import {
-  Cause,
-  Clock,
-  Context,
-  Deferred,
-  Effect,
-  Fiber,
-  FiberMap,
-  HashMap,
-  Layer,
-  Option,
-  Ref,
-  Schedule
-} from "effect"
+import { Cause, Clock, Context, Deferred, Effect, Fiber, FiberMap, Layer, Option, Schedule } from "effect"
 import type { Progress } from "../engine/runBacktest"
 import { BacktestExecutor } from "./BacktestExecutor"
 import { BacktestPlanner, type PlanError, type PlannedBacktest } from "./BacktestPlanner"
-import { BacktestsRepo, type Live } from "./BacktestsRepo"
-import { etaSeconds } from "./eta"
+import { BacktestsRepo } from "./BacktestsRepo"
+import { makeRunStates } from "./RunStates"
 
 export interface RunnerOptions {
   /** Runs at a time; the rest wait, queued. */
@@ -52,15 +39,6 @@ export const defaultRunnerOptions: RunnerOptions = {
   concurrency: 2,
   maxUnfinished: 16,
   progressWriteMs: 1_000
-}
-
-interface RunState {
-  readonly done: number
-  readonly total: number
-  /** When it got its slot; null while queued. */
-  readonly startedAt: number | null
-  readonly savedAt: number
-  readonly cancelling: boolean
 }
 
 const INTERRUPTED_AT_START =
@@ -86,7 +64,7 @@ const make = (options: RunnerOptions) =>
     const schema = yield* SchemaState.SchemaState
     const fibers = yield* FiberMap.make<BacktestId>()
     const slots = yield* Effect.makeSemaphore(options.concurrency)
-    const runs = yield* Ref.make(HashMap.empty<BacktestId, RunState>())
+    const states = yield* makeRunStates
     const recovered = yield* Deferred.make<void>()
     const now = Clock.currentTimeMillis
 
@@ -109,35 +87,14 @@ const make = (options: RunnerOptions) =>
       Effect.forkScoped
     )
 
-    const snapshot = Effect.gen(function* () {
-      const [map, t] = yield* Effect.all([Ref.get(runs), now])
-      return (id: BacktestId): Option.Option<Live> =>
-        Option.map(HashMap.get(map, id), (s) => ({
-          done: s.done,
-          total: s.total,
-          etaSeconds: s.startedAt === null ? null : etaSeconds(s.done, s.total, t - s.startedAt)
-        }))
-    })
-
-    const update = (id: BacktestId, f: (s: RunState) => RunState) =>
-      Ref.update(runs, (map) => HashMap.modify(map, id, f))
+    const snapshot = Effect.flatMap(now, states.snapshot)
 
     const onProgress = (id: BacktestId) => (progress: Progress) =>
-      Effect.gen(function* () {
-        const t = yield* now
-        const state = yield* Ref.modify(runs, (map) => {
-          const next = Option.map(HashMap.get(map, id), (s) => ({
-            ...s,
-            done: progress.done,
-            total: progress.total
-          }))
-          return [next, Option.match(next, { onNone: () => map, onSome: (s) => HashMap.set(map, id, s) })]
-        })
-        if (Option.isSome(state) && t - state.value.savedAt >= options.progressWriteMs) {
-          yield* update(id, (s) => ({ ...s, savedAt: t }))
-          yield* repo.saveProgress(id, progress.done, progress.total).pipe(Effect.ignore)
-        }
-      })
+      Effect.flatMap(now, (t) => states.progress(id, progress, t, options.progressWriteMs)).pipe(
+        Effect.flatMap((due) =>
+          due ? repo.saveProgress(id, progress.done, progress.total).pipe(Effect.ignore) : Effect.void
+        )
+      )
 
     const endWithout = (id: BacktestId, status: "failed" | "cancelled" | "interrupted", message: string) =>
       Effect.flatMap(now, (t) => repo.end(id, status, message, new Date(t))).pipe(
@@ -148,7 +105,7 @@ const make = (options: RunnerOptions) =>
     const execute = (id: BacktestId, planned: PlannedBacktest) =>
       Effect.gen(function* () {
         const startedAt = yield* now
-        yield* update(id, (s) => ({ ...s, startedAt, savedAt: startedAt }))
+        yield* states.update(id, (s) => ({ ...s, startedAt, savedAt: startedAt }))
         yield* repo.markRunning(id, new Date(startedAt))
         yield* Effect.logInfo("backtest started")
         const result = yield* executor.run(planned.job, onProgress(id))
@@ -165,8 +122,8 @@ const make = (options: RunnerOptions) =>
           )
         ),
         Effect.onInterrupt(() =>
-          Effect.flatMap(Ref.get(runs), (map) =>
-            Option.exists(HashMap.get(map, id), (s) => s.cancelling)
+          Effect.flatMap(states.get(id), (state) =>
+            Option.exists(state, (s) => s.cancelling)
               ? endWithout(id, "cancelled", CANCELLED)
               : endWithout(id, "interrupted", INTERRUPTED_AT_STOP)
           )
@@ -183,7 +140,7 @@ const make = (options: RunnerOptions) =>
                 )
               )
         ),
-        Effect.ensuring(Ref.update(runs, HashMap.remove(id))),
+        Effect.ensuring(states.remove(id)),
         Effect.annotateLogs({ backtest: id, strategy: planned.strategy, version: planned.version }),
         Effect.withSpan("Backtest.execute", { attributes: { backtest: id } })
       )
@@ -199,7 +156,7 @@ const make = (options: RunnerOptions) =>
               })
           })
         )
-        if (HashMap.size(yield* Ref.get(runs)) >= options.maxUnfinished)
+        if ((yield* states.size) >= options.maxUnfinished)
           return yield* new Conflict({
             message: `${options.maxUnfinished} backtests are already queued or running; wait for one to end (or cancel one) and submit again`
           })
@@ -217,16 +174,13 @@ const make = (options: RunnerOptions) =>
           inputs: planned.inputs,
           total: planned.total
         })
-        yield* Ref.update(
-          runs,
-          HashMap.set<BacktestId, RunState>(id, {
-            done: 0,
-            total: planned.total,
-            startedAt: null,
-            savedAt: t,
-            cancelling: false
-          })
-        )
+        yield* states.add(id, {
+          done: 0,
+          total: planned.total,
+          startedAt: null,
+          savedAt: t,
+          cancelling: false
+        })
         yield* FiberMap.run(fibers, id, execute(id, planned))
         yield* Effect.logInfo("backtest queued").pipe(Effect.annotateLogs({ backtest: id }))
         return { id, status: "queued" as const }
@@ -251,9 +205,8 @@ const make = (options: RunnerOptions) =>
 
     const cancel = (id: BacktestId): Effect.Effect<BacktestSummary, NotFound | Conflict, never> =>
       Effect.gen(function* () {
-        const held = HashMap.get(yield* Ref.get(runs), id)
-        if (Option.isSome(held)) {
-          yield* update(id, (s) => ({ ...s, cancelling: true }))
+        if (Option.isSome(yield* states.get(id))) {
+          yield* states.update(id, (s) => ({ ...s, cancelling: true }))
           const fiber = yield* FiberMap.get(fibers, id).pipe(Effect.option)
           if (Option.isSome(fiber)) yield* Fiber.interrupt(fiber.value)
           return yield* summary(id)
@@ -270,7 +223,7 @@ const make = (options: RunnerOptions) =>
 
     const remove = (id: BacktestId): Effect.Effect<void, NotFound | Conflict> =>
       Effect.gen(function* () {
-        if (HashMap.has(yield* Ref.get(runs), id)) return yield* stillRunning(id)
+        if (Option.isSome(yield* states.get(id))) return yield* stillRunning(id)
         const removed = yield* repo.remove(id)
         if (Option.isNone(removed)) return yield* notFound(id)
         if (!removed.value) return yield* stillRunning(id)

@@ -1,5 +1,6 @@
-import { HttpClient } from "@effect/platform"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
+import { TestService } from "@quasar/server/testing"
 import { DateTime, Effect } from "effect"
 import { BacktestRunner } from "../../src/backtest/BacktestRunner"
 import { runBacktest } from "../../src/engine/runBacktest"
@@ -168,6 +169,20 @@ layer(defaultTrader(), { timeout: 60_000 })("backtests through the API", (it) =>
       expect(Object.keys((spec as { paths: object }).paths)).toEqual(
         expect.arrayContaining(["/backtests", "/backtests/{id}", "/backtests/{id}/cancel"])
       )
+      // Accepted, not done: 202 with the run's id.
+      const accepted = yield* HttpClientRequest.post("/backtests").pipe(
+        HttpClientRequest.bearerToken(TestService.ADMIN_TOKEN),
+        HttpClientRequest.bodyUnsafeJson({
+          strategy: "sma-cross",
+          provider: "kraken",
+          from: new Date(T0 + 100 * MINUTE).toISOString(),
+          to: new Date(T0 + 200 * MINUTE).toISOString()
+        }),
+        HttpClient.execute,
+        Effect.flatMap((r) => Effect.map(r.json, (body) => ({ status: r.status, body }))),
+        Effect.scoped
+      )
+      expect(accepted).toMatchObject({ status: 202, body: { id: expect.any(Number), status: "queued" } })
     })
   )
 

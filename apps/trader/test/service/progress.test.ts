@@ -27,7 +27,7 @@ const app = Layer.unwrapEffect(
         every: EVERY,
         pause: (progress) => Effect.zipRight(Queue.offer(reached, progress), Queue.take(gates))
       },
-      runner: { concurrency: 1, progressWriteMs: 1_000 }
+      runner: { concurrency: 1, maxUnfinished: 2, progressWriteMs: 1_000 }
     })
   )
 ).pipe(Layer.provideMerge(Steps.Default))
@@ -59,6 +59,12 @@ layer(app, { timeout: 60_000 })("progress and cancel", (it) => {
       expect(waiting.startedAt).toBeNull()
       const listed = yield* api.backtests.list({ urlParams: { status: "queued" } })
       expect(listed.map((s) => s.id)).toEqual([second.id])
+      // Two held (one running, one queued) is the most this process takes on: a third is refused.
+      const full = yield* Effect.flip(api.backtests.submit({ payload: request() }))
+      expect(full).toMatchObject({
+        _tag: "Conflict",
+        message: expect.stringContaining("already queued or running")
+      })
       // A queued or running run cannot be deleted.
       expect((yield* Effect.flip(api.backtests.remove({ path: { id: second.id } })))._tag).toBe("Conflict")
 
