@@ -8,7 +8,7 @@
 import type { Buffer } from "node:buffer"
 import { SqlClient } from "@effect/sql"
 import { BAR_COLUMN_NAMES, barColumnsBlock } from "@quasar/domain"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 import { type Series, toTimestamp } from "./BarsRepo"
 
 export const COLUMN_PAGE_BARS = 50_000
@@ -94,7 +94,30 @@ const make = Effect.gen(function* () {
         Effect.withSpan("BarColumnsRepo.page", { attributes: { ...series, after, limit } })
       )
 
-  return { page } as const
+  /** Open time of the last bar of `series` in the range, if it has any. */
+  const lastMs = (
+    series: Series,
+    range: { readonly from: number | undefined; readonly to: number | undefined }
+  ) =>
+    sql
+      .unsafe<{ ms: number }>(
+        `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ms FROM historical_data
+         WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5
+         ORDER BY ts DESC LIMIT 1`,
+        [
+          series.provider,
+          series.symbol,
+          series.timeframe,
+          toTimestamp(range.from, "-infinity"),
+          toTimestamp(range.to, "infinity")
+        ]
+      )
+      .pipe(
+        Effect.map(([row]) => Option.fromNullable(row?.ms)),
+        Effect.withSpan("BarColumnsRepo.lastMs", { attributes: { ...series } })
+      )
+
+  return { page, lastMs } as const
 })
 
 export class BarColumnsRepo extends Context.Tag("@quasar/datahub/BarColumnsRepo")<

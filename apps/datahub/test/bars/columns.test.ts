@@ -70,6 +70,29 @@ layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: t
       })
     )
 
+    it.effect(
+      "reads slices in order: a full first page, a slice denser than a page, sparse bars far apart",
+      () =>
+        Effect.gen(function* () {
+          const firstPage = bars("MIXED", COLUMN_PAGE_BARS)
+          const denseStart = T0 + COLUMN_PAGE_BARS * MINUTE
+          // Closer than their timeframe: one slice holds more than a page of them.
+          const dense = bars("MIXED", COLUMN_PAGE_BARS + 7, { start: denseStart, step: 1_000 })
+          const sparseStart = denseStart + (COLUMN_PAGE_BARS + 7) * 1_000
+          const sparse = bars("MIXED", 5, { start: sparseStart, step: 3 * COLUMN_PAGE_BARS * MINUTE })
+          yield* seed("historical", [...firstPage, ...dense, ...sparse])
+          const json = yield* allPages({ ...series, symbol: "MIXED", limit: "100000" })
+          const answer = yield* columnsOf({ ...series, symbol: "MIXED" })
+          expect(answer.columns.ts.length).toBe(2 * COLUMN_PAGE_BARS + 12)
+          expect(answer.columns).toEqual(fromPoints(json.bars))
+          // The range's end inside the sparse part: the slices stop there.
+          const cut = sparseStart + 2 * 3 * COLUMN_PAGE_BARS * MINUTE
+          const upTo = yield* columnsOf({ ...series, symbol: "MIXED", to: String(cut) })
+          expect(upTo.columns.ts.length).toBe(2 * COLUMN_PAGE_BARS + 7 + 2)
+          expect(upTo.columns.ts.at(-1)).toBe(cut - 3 * COLUMN_PAGE_BARS * MINUTE)
+        })
+    )
+
     it.effect("is exactly the golden format for a small series, from inclusive and to exclusive", () =>
       Effect.gen(function* () {
         const rows = bars("SMALL", 10)
