@@ -1,5 +1,5 @@
 /**
- * Starts Registry and DataHub as real child processes on one database, from the production
+ * Starts Registry and DataHub (and Trader, when asked) as real child processes on one database, from the production
  * bundles (as the Docker images run them), so a benchmark measures the service as deployed —
  * including its peak RSS, read from /proc — and not a test harness.
  */
@@ -35,7 +35,7 @@ export const cpuSeconds = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-/** The processes `pid` started (Linux /proc): DataHub's sandbox children. */
+/** The processes `pid` started (Linux /proc): a service's sandbox children. */
 const childrenOf = (pid: number): Array<number> => {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
@@ -52,7 +52,7 @@ const childrenOf = (pid: number): Array<number> => {
 const descendantsOf = (pid: number): Array<number> =>
   childrenOf(pid).flatMap((child) => [child, ...descendantsOf(child)])
 
-/** CPU seconds of DataHub's sandbox processes. */
+/** CPU seconds of a service's sandbox processes. */
 export const sandboxCpuSeconds = (pid: number) =>
   descendantsOf(pid).reduce((sum, child) => {
     try {
@@ -62,10 +62,22 @@ export const sandboxCpuSeconds = (pid: number) =>
     }
   }, 0)
 
+/** Resident memory of a service's sandbox processes together, MB. */
+export const sandboxRssMb = (pid: number) =>
+  descendantsOf(pid).reduce((sum, child) => {
+    try {
+      return sum + rssOf(child).rssMb
+    } catch {
+      return sum
+    }
+  }, 0)
+
 export interface Services {
   readonly registryUrl: string
   readonly datahubUrl: string
   readonly datahub: ChildProcess
+  /** Present when started with `{ trader: true }`. */
+  readonly trader: { readonly url: string; readonly process: ChildProcess } | undefined
   readonly stop: () => Promise<void>
 }
 
@@ -83,9 +95,13 @@ const buildServices = () => {
   return built
 }
 
-export const startServices = async (databaseUrl: string): Promise<Services> => {
+export const startServices = async (
+  databaseUrl: string,
+  options: { readonly trader?: boolean } = {}
+): Promise<Services> => {
   await buildServices()
-  const [registryPort, datahubPort] = [await freePort(), await freePort()]
+  const [registryPort, datahubPort, traderPort] = [await freePort(), await freePort(), await freePort()]
+  const traderUrl = `http://127.0.0.1:${traderPort}`
   const registryUrl = `http://127.0.0.1:${registryPort}`
   const datahubUrl = `http://127.0.0.1:${datahubPort}`
   const env = {
@@ -93,6 +109,7 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
     DATABASE_URL: databaseUrl,
     REGISTRY_PORT: String(registryPort),
     DATAHUB_PORT: String(datahubPort),
+    QUASAR_TRADER_PORT: String(traderPort),
     REGISTRY_URL: registryUrl,
     DATAHUB_URL: datahubUrl,
     HOST: "127.0.0.1",
@@ -117,14 +134,24 @@ export const startServices = async (databaseUrl: string): Promise<Services> => {
     })
   const datahub = start("datahub")
   const registry = start("registry")
-  await Promise.all([waitHealthy(registryUrl), waitHealthy(datahubUrl)])
+  const trader = options.trader ? start("trader") : undefined
+  const all = trader ? [registry, datahub, trader] : [registry, datahub]
+  await Promise.all([
+    waitHealthy(registryUrl),
+    waitHealthy(datahubUrl),
+    ...(trader ? [waitHealthy(traderUrl)] : [])
+  ])
   const stop = async () => {
-    for (const child of [registry, datahub]) child.kill("SIGTERM")
+    for (const child of all) child.kill("SIGTERM")
     await Promise.all(
-      [registry, datahub].map((c) =>
-        c.exitCode === null ? new Promise((r) => c.once("exit", r)) : undefined
-      )
+      all.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : undefined))
     )
   }
-  return { registryUrl, datahubUrl, datahub, stop }
+  return {
+    registryUrl,
+    datahubUrl,
+    datahub,
+    trader: trader ? { url: traderUrl, process: trader } : undefined,
+    stop
+  }
 }

@@ -2,8 +2,8 @@
  * `npm start` (and `npm run dev` = `--watch`): the whole platform on one machine with nothing
  * installed. Hosts the embedded database unless DATABASE_URL is set, keeps a write token and the
  * services' own credential, runs
- * Registry and DataHub as child processes, and serves port 3000 the way Nginx does in production
- * (UI + `/api/registry/*` + `/api/datahub/*`). Ctrl-C or SIGTERM stops everything in order
+ * Registry, DataHub and Trader as child processes, and serves port 3000 the way Nginx does in
+ * production (UI + `/api/registry/*` + `/api/datahub/*` + `/api/trader/*`). Ctrl-C or SIGTERM stops everything in order
  * (services, then the proxy, then the database) and exits 0; a service dying on its own stops
  * everything too, with exit code 1.
  */
@@ -65,7 +65,7 @@ const program = Effect.gen(function* () {
   say(`quasar: database: ${database.description}`)
 
   const url = (port: number) => `http://${shown}:${port}`
-  const routes = serviceRoutes(dial, config.registryPort, config.datahubPort)
+  const routes = serviceRoutes(dial, config.registryPort, config.datahubPort, config.traderPort)
   yield* ensureWebBuild(config.repoRoot, config.webDist, say)
   yield* serveWeb(
     {
@@ -74,7 +74,8 @@ const program = Effect.gen(function* () {
       placeholder: (hostName) =>
         placeholderPage({
           registry: `http://${hostName}:${config.registryPort}`,
-          datahub: `http://${hostName}:${config.datahubPort}`
+          datahub: `http://${hostName}:${config.datahubPort}`,
+          trader: `http://${hostName}:${config.traderPort}`
         })
     },
     config.host,
@@ -83,7 +84,8 @@ const program = Effect.gen(function* () {
 
   const specs: ReadonlyArray<ServiceSpec> = [
     { name: "registry", port: config.registryPort },
-    { name: "datahub", port: config.datahubPort }
+    { name: "datahub", port: config.datahubPort },
+    { name: "trader", port: config.traderPort }
   ]
   const services = yield* spawnAll(
     specs,
@@ -94,6 +96,7 @@ const program = Effect.gen(function* () {
         ...process.env,
         REGISTRY_PORT: String(config.registryPort),
         DATAHUB_PORT: String(config.datahubPort),
+        QUASAR_TRADER_PORT: String(config.traderPort),
         REGISTRY_URL: process.env.REGISTRY_URL || `http://${dial}:${config.registryPort}`,
         DATAHUB_URL: process.env.DATAHUB_URL || `http://${dial}:${config.datahubPort}`,
         QUASAR_DATA_DIR: config.dataDir,
@@ -108,7 +111,8 @@ const program = Effect.gen(function* () {
     },
     say
   )
-  say(`quasar: started ${services.map((s) => `${s.name} (pid ${s.pid ?? "?"})`).join(" and ")}`)
+  const started = services.map((s) => `${s.name} (pid ${s.pid ?? "?"})`)
+  say(`quasar: started ${started.slice(0, -1).join(", ")} and ${started.at(-1)}`)
 
   const healthy = waitHealthy(
     specs.map((s) => ({ name: s.name, url: `http://${dial}:${s.port}/health` })),
@@ -129,6 +133,7 @@ const program = Effect.gen(function* () {
       `  UI         ${url(config.webPort)}/`,
       `  Registry   ${url(config.registryPort)}   docs ${url(config.registryPort)}/docs   via UI ${url(config.webPort)}/api/registry/`,
       `  DataHub    ${url(config.datahubPort)}   docs ${url(config.datahubPort)}/docs   via UI ${url(config.webPort)}/api/datahub/`,
+      `  Trader     ${url(config.traderPort)}   docs ${url(config.traderPort)}/docs   via UI ${url(config.webPort)}/api/trader/`,
       `  database   ${database.description}`,
       token.source === "environment"
         ? "  write token: from QUASAR_ADMIN_TOKEN"

@@ -30,8 +30,8 @@ const compose = parse(readFileSync(join(root, "ops/compose.yaml"), "utf8")) as {
 const { services } = compose
 
 describe("ops/compose.yaml", () => {
-  it("runs TimescaleDB, Registry, DataHub and Nginx with the UI", () => {
-    expect(Object.keys(services).sort()).toEqual(["datahub", "db", "registry", "web"])
+  it("runs TimescaleDB, Registry, DataHub, Trader and Nginx with the UI", () => {
+    expect(Object.keys(services).sort()).toEqual(["datahub", "db", "registry", "trader", "web"])
     expect(services.db?.image).toMatch(/^timescale\/timescaledb:\d+\.\d+\.\d+-pg\d+$/)
   })
 
@@ -47,20 +47,31 @@ describe("ops/compose.yaml", () => {
     }
     expect(services.registry?.depends_on?.db?.condition).toBe("service_healthy")
     expect(services.datahub?.depends_on?.db?.condition).toBe("service_healthy")
+    expect(services.trader?.depends_on?.db?.condition).toBe("service_healthy")
     expect(services.web?.depends_on?.registry?.condition).toBe("service_healthy")
     expect(services.web?.depends_on?.datahub?.condition).toBe("service_healthy")
+    expect(services.web?.depends_on?.trader?.condition).toBe("service_healthy")
+    expect(JSON.stringify(services.trader?.healthcheck?.test)).toContain("127.0.0.1:8082/health")
   })
 
   it("keeps the database in a named volume and secrets in the env file", () => {
     expect(compose.volumes).toHaveProperty("pgdata")
     expect(services.db?.volumes).toContain("pgdata:/var/lib/postgresql/data")
-    for (const name of ["registry", "datahub"]) {
+    for (const name of ["registry", "datahub", "trader"]) {
       expect(services[name]?.env_file).toBe(".env")
       const env = JSON.stringify(services[name]?.environment ?? {})
       expect(env).not.toMatch(/QUASAR_ADMIN_TOKEN|QUASAR_SECRET_KEY/)
     }
     expect(services.registry?.environment?.DATAHUB_URL).toBe("http://datahub:8081")
     expect(services.datahub?.environment?.REGISTRY_URL).toBe("http://registry:8080")
+    // Trader reaches the others over HTTP only; the port is its own.
+    expect(services.trader?.environment).toMatchObject({
+      SERVICE: "trader",
+      QUASAR_TRADER_PORT: "8082",
+      REGISTRY_URL: "http://registry:8080",
+      DATAHUB_URL: "http://datahub:8081"
+    })
+    expect(services.trader?.build?.dockerfile).toBe("ops/docker/service.Dockerfile")
     const example = readFileSync(join(root, "ops/.env.example"), "utf8")
     for (const key of [
       "POSTGRES_PASSWORD",
@@ -71,8 +82,8 @@ describe("ops/compose.yaml", () => {
       expect(example).toContain(key)
   })
 
-  it("gives Registry and DataHub the same service credential, required from the env file", () => {
-    for (const name of ["registry", "datahub"])
+  it("gives Registry, DataHub and Trader the same service credential, required from the env file", () => {
+    for (const name of ["registry", "datahub", "trader"])
       expect(services[name]?.environment?.QUASAR_SERVICE_TOKEN, name).toMatch(/^\$\{QUASAR_SERVICE_TOKEN:\?/)
     expect(services.web?.environment?.QUASAR_SERVICE_TOKEN).toBeUndefined()
   })
@@ -100,6 +111,7 @@ describe("ops/compose.yaml", () => {
     for (const dir of [
       "apps/registry",
       "apps/datahub",
+      "apps/trader",
       "apps/web",
       "libs/domain",
       "libs/providers",
@@ -122,7 +134,11 @@ describe("ops/docker/web.Dockerfile's nginx layout", () => {
     const upstreams = readFileSync(join(root, "ops/docker/nginx/upstreams.conf"), "utf8")
     expect(upstreams).toMatch(/server registry:8080;/)
     expect(upstreams).toMatch(/server datahub:8081;/)
-    writeFileSync(join(quasarDir, "upstreams.conf"), upstreams.replace(/(registry|datahub):/g, "127.0.0.1:"))
+    expect(upstreams).toMatch(/server trader:8082;/)
+    writeFileSync(
+      join(quasarDir, "upstreams.conf"),
+      upstreams.replace(/(registry|datahub|trader):/g, "127.0.0.1:")
+    )
     mkdirSync(join(prefix, "conf.d"))
     cpSync(join(root, "ops/docker/nginx/default.conf"), join(prefix, "conf.d/default.conf"))
     writeFileSync(

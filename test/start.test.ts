@@ -26,12 +26,13 @@ afterEach(killLeftovers)
 const dataDir = mkdtempSync(join(tmpdir(), "quasar-start-"))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
-let ports = { web: 0, registry: 0, datahub: 0, db: 0 }
+let ports = { web: 0, registry: 0, datahub: 0, trader: 0, db: 0 }
 beforeAll(async () => {
   ports = {
     web: await freePort(),
     registry: await freePort(),
     datahub: await freePort(),
+    trader: await freePort(),
     db: await freePort()
   }
 })
@@ -41,6 +42,7 @@ const launch = (): Spawned =>
     WEB_PORT: String(ports.web),
     REGISTRY_PORT: String(ports.registry),
     DATAHUB_PORT: String(ports.datahub),
+    QUASAR_TRADER_PORT: String(ports.trader),
     QUASAR_EMBEDDED_DB_PORT: String(ports.db),
     QUASAR_DATA_DIR: dataDir,
     // No UI build here, whatever apps/web holds: `/` is the placeholder.
@@ -56,17 +58,18 @@ const launch = (): Spawned =>
     DATAHUB_URL: ""
   })
 
-/** The children's pids, from the launcher's "started registry (pid N) and datahub (pid M)" line. */
+/** The children's pids, from the launcher's "started registry (pid N), datahub (pid M) and trader (pid T)" line. */
 const childPids = async (launcher: Spawned) => {
   // The embedded database opens first: on a busy machine that alone takes more than a few seconds.
   const line = await waitForOutput(
     launcher,
-    /started registry \(pid (\d+)\) and datahub \(pid (\d+)\)/,
+    /started registry \(pid (\d+)\), datahub \(pid (\d+)\) and trader \(pid (\d+)\)/,
     60_000
   )
-  const pids = { registry: Number(line[1]), datahub: Number(line[2]) }
+  const pids = { registry: Number(line[1]), datahub: Number(line[2]), trader: Number(line[3]) }
   track(pids.registry)
   track(pids.datahub)
+  track(pids.trader)
   return pids
 }
 
@@ -100,11 +103,12 @@ const withDb = async <A>(f: (client: Pg.Client) => Promise<A>): Promise<A> => {
   }
 }
 
-const bothHealthy = async (launcher: Spawned) => {
+const allHealthy = async (launcher: Spawned) => {
   const started = Date.now()
   await Promise.all([
     waitFor200(`http://127.0.0.1:${ports.registry}/health`, 60_000, launcher),
-    waitFor200(`http://127.0.0.1:${ports.datahub}/health`, 60_000, launcher)
+    waitFor200(`http://127.0.0.1:${ports.datahub}/health`, 60_000, launcher),
+    waitFor200(`http://127.0.0.1:${ports.trader}/health`, 60_000, launcher)
   ])
   return Date.now() - started
 }
@@ -114,20 +118,22 @@ const serviceTokenFile = join(dataDir, "service-token")
 let firstToken = ""
 
 describe("npm start (scripts/start.ts)", () => {
-  it("brings both services up within 60 s, serves port 3000, and stops cleanly on SIGTERM", async () => {
+  it("brings the three services up within 60 s, serves port 3000, and stops cleanly on SIGTERM", async () => {
     const launcher = launch()
     const pids = await childPids(launcher)
-    expect(await bothHealthy(launcher)).toBeLessThan(60_000)
+    expect(await allHealthy(launcher)).toBeLessThan(60_000)
     const banner = (await waitForOutput(launcher, /Quasar is up[\s\S]*Ctrl-C stops everything/))[0]
     const startupOutput = launcher.stdout()
     expect(banner).toContain(`http://localhost:${ports.web}/`)
     expect(banner).toContain(`http://localhost:${ports.registry}/docs`)
+    expect(banner).toContain(`Trader     http://localhost:${ports.trader}`)
+    expect(banner).toContain(`http://localhost:${ports.web}/api/trader/`)
 
     const viaProxy = await Promise.all(
-      ["registry", "datahub"].map((s) => get(`http://127.0.0.1:${ports.web}/api/${s}/health`))
+      ["registry", "datahub", "trader"].map((s) => get(`http://127.0.0.1:${ports.web}/api/${s}/health`))
     )
-    expect(viaProxy.map((a) => a.status)).toEqual([200, 200])
-    expect(viaProxy.map((a) => JSON.parse(a.body).service)).toEqual(["registry", "datahub"])
+    expect(viaProxy.map((a) => a.status)).toEqual([200, 200, 200])
+    expect(viaProxy.map((a) => JSON.parse(a.body).service)).toEqual(["registry", "datahub", "trader"])
     const page = await get(`http://127.0.0.1:${ports.web}/`)
     expect(page.status).toBe(200)
     expect(page.headers["content-type"]).toContain("text/html")
@@ -160,6 +166,7 @@ describe("npm start (scripts/start.ts)", () => {
     expect((await validate(ports.datahub, "/internal/sandbox/validate")).status).toBe(401)
     const routed = await validate(ports.web, "/api/datahub/internal/sandbox/validate", serviceToken)
     expect(routed.status).toBe(404)
+    expect((await validate(ports.web, "/api/trader/internal/anything", serviceToken)).status).toBe(404)
 
     // Log lines from the services reach stdout as intact JSON when it is not a terminal.
     const jsonLines = launcher
@@ -167,7 +174,7 @@ describe("npm start (scripts/start.ts)", () => {
       .split("\n")
       .filter((l) => l.startsWith("{"))
     const logs = jsonLines.map((l) => JSON.parse(l) as { service?: string })
-    expect(new Set(logs.map((l) => l.service))).toEqual(new Set(["registry", "datahub"]))
+    expect(new Set(logs.map((l) => l.service))).toEqual(new Set(["registry", "datahub", "trader"]))
     // Starting up is not a reason for warnings (the services waiting for each other included).
     const startupWarnings = startupOutput
       .split("\n")
@@ -187,6 +194,7 @@ describe("npm start (scripts/start.ts)", () => {
     expect(exit).toEqual({ code: 0, signal: null })
     expect(isAlive(pids.registry)).toBe(false)
     expect(isAlive(pids.datahub)).toBe(false)
+    expect(isAlive(pids.trader)).toBe(false)
     expect(launcher.stdout()).toContain("quasar: stopped")
     await expect(get(`http://127.0.0.1:${ports.web}/`, 1_000)).rejects.toThrow()
   }, 120_000)
@@ -194,7 +202,7 @@ describe("npm start (scripts/start.ts)", () => {
   it("keeps the data and the token across a restart, and stops everything when a service dies", async () => {
     const launcher = launch()
     const pids = await childPids(launcher)
-    await bothHealthy(launcher)
+    await allHealthy(launcher)
     const rows = await withDb((db) => db.query<{ note: string }>("SELECT note FROM start_test_scratch"))
     expect(rows.rows).toEqual([{ note: "kept across restarts" }])
     expect(readFileSync(tokenFile, "utf8").trim()).toBe(firstToken)
@@ -207,6 +215,7 @@ describe("npm start (scripts/start.ts)", () => {
     expect(exit).toEqual({ code: 1, signal: null })
     expect(launcher.stderr()).toContain("registry was killed by SIGKILL; stopping everything")
     expect(isAlive(pids.datahub)).toBe(false)
+    expect(isAlive(pids.trader)).toBe(false)
     await expect(get(`http://127.0.0.1:${ports.web}/`, 1_000)).rejects.toThrow()
   }, 120_000)
 })

@@ -1,4 +1,4 @@
-# Registry or DataHub: `docker build -f ops/docker/service.Dockerfile --build-arg SERVICE=registry .`
+# Registry, DataHub or Trader: `docker build -f ops/docker/service.Dockerfile --build-arg SERVICE=registry .`
 # Build stage installs the production dependencies once; the runtime stage is node:26-slim
 # with only those, the sources the service runs, and an unprivileged user.
 
@@ -7,6 +7,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/registry/package.json apps/registry/
 COPY apps/datahub/package.json apps/datahub/
+COPY apps/trader/package.json apps/trader/
 COPY apps/web/package.json apps/web/
 COPY libs/domain/package.json libs/domain/
 COPY libs/providers/package.json libs/providers/
@@ -29,10 +30,11 @@ COPY libs ./libs
 COPY migrations ./migrations
 COPY apps/registry ./apps/registry
 COPY apps/datahub ./apps/datahub
+COPY apps/trader ./apps/trader
 COPY scripts/build-services.ts ./scripts/
 RUN node --import tsx scripts/build-services.ts
 USER quasar
-EXPOSE 8080 8081
+EXPOSE 8080 8081 8082
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.SERVICE==='datahub'?(process.env.DATAHUB_PORT||8081):(process.env.REGISTRY_PORT||8080))+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const s=process.env.SERVICE,e=process.env;fetch('http://127.0.0.1:'+(s==='datahub'?(e.DATAHUB_PORT||8081):s==='trader'?(e.QUASAR_TRADER_PORT||8082):(e.REGISTRY_PORT||8080))+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["sh", "-c", "exec node dist/${SERVICE}.mjs"]

@@ -1,6 +1,7 @@
 /**
  * What the launcher reads from the environment, with the same defaults and the same one-line
- * errors as the services (REGISTRY_PORT, DATAHUB_PORT, QUASAR_DATA_DIR, the tokens, ...), plus
+ * errors as the services (REGISTRY_PORT, DATAHUB_PORT, QUASAR_TRADER_PORT, QUASAR_DATA_DIR, the
+ * tokens, ...), plus
  * WEB_PORT for the UI/proxy. The services re-read the variables they care about.
  */
 import { isAbsolute, resolve } from "node:path"
@@ -18,6 +19,7 @@ export interface LauncherConfig {
   readonly webPort: number
   readonly registryPort: number
   readonly datahubPort: number
+  readonly traderPort: number
   /** Absolute, so that both children (and the launcher) agree whatever their cwd. */
   readonly dataDir: string
   readonly embeddedDbPort: number
@@ -51,6 +53,7 @@ const launcherConfig = (watch: boolean) =>
     webPort: Config.port("WEB_PORT").pipe(Config.withDefault(3000)),
     registryPort: Config.port("REGISTRY_PORT").pipe(Config.withDefault(8080)),
     datahubPort: Config.port("DATAHUB_PORT").pipe(Config.withDefault(8081)),
+    traderPort: Config.port("QUASAR_TRADER_PORT").pipe(Config.withDefault(8082)),
     dataDir: nonBlank("QUASAR_DATA_DIR"),
     embeddedDbPort: Config.port("QUASAR_EMBEDDED_DB_PORT").pipe(Config.withDefault(54329)),
     databaseUrl: nonBlank("DATABASE_URL"),

@@ -3,9 +3,10 @@
 export interface PlaceholderLinks {
   readonly registry: string
   readonly datahub: string
+  readonly trader: string
 }
 
-export const placeholderPage = ({ registry, datahub }: PlaceholderLinks): string => `<!doctype html>
+export const placeholderPage = ({ registry, datahub, trader }: PlaceholderLinks): string => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -21,7 +22,7 @@ export const placeholderPage = ({ registry, datahub }: PlaceholderLinks): string
 <body>
   <h1>Quasar</h1>
   <p class="tag">Open market-data platform: clean, gap-free OHLCV bars from many sources in one database.</p>
-  <p>Both services are running; the UI comes in a later issue. Until then, here are the APIs.</p>
+  <p>The services are running; the UI comes in a later issue. Until then, here are the APIs.</p>
   <table>
     <tr><td>Registry</td>
       <td><a href="${registry}/health">health</a></td>
@@ -31,6 +32,10 @@ export const placeholderPage = ({ registry, datahub }: PlaceholderLinks): string
       <td><a href="${datahub}/health">health</a></td>
       <td><a href="${datahub}/docs">API docs</a></td>
       <td><a href="/api/datahub/health">health via /api/datahub/</a></td></tr>
+    <tr><td>Trader</td>
+      <td><a href="${trader}/health">health</a></td>
+      <td><a href="${trader}/docs">API docs</a></td>
+      <td><a href="/api/trader/health">health via /api/trader/</a></td></tr>
   </table>
   <p>This page is replaced by the UI once <code>apps/web/dist</code> exists.</p>
 </body>

@@ -1,6 +1,6 @@
 /**
- * Registry and DataHub as child processes. They live in a scope: closing it sends SIGTERM to
- * both, waits up to 10 s for each, then SIGKILLs whatever is left, so the launcher never exits
+ * Registry, DataHub and Trader as child processes. They live in a scope: closing it sends SIGTERM
+ * to all, waits up to 10 s for each, then SIGKILLs whatever is left, so the launcher never exits
  * leaving a service (or a port) behind. `firstExit` fails as soon as one of them dies on its own.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { LauncherError } from "./LauncherError"
 import { forwardLines, type Sink } from "./output"
 
-export type ServiceName = "registry" | "datahub"
+export type ServiceName = "registry" | "datahub" | "trader"
 
 export interface ServiceSpec {
   readonly name: ServiceName

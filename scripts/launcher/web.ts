@@ -1,6 +1,6 @@
 /**
- * The launcher's port 3000: what Nginx is in production. `/api/registry/*` and `/api/datahub/*`
- * go to the services (prefix stripped), `/ws/*` to DataHub (path kept), everything else is the
+ * The launcher's port 3000: what Nginx is in production. `/api/registry/*`, `/api/datahub/*` and
+ * `/api/trader/*` go to the services (prefix stripped), `/ws/*` to DataHub (path kept), everything else is the
  * UI's built files or, before the UI exists, a placeholder page. The services' `/internal/`
  * routes are never proxied (404), however the path is spelled. The security headers go on every
  * answer, as the server-level `include` does in Nginx, so that CSP problems show up in dev too.
@@ -35,7 +35,8 @@ const MiB = 1024 * 1024
 export const serviceRoutes = (
   host: string,
   registryPort: number,
-  datahubPort: number
+  datahubPort: number,
+  traderPort: number
 ): ReadonlyArray<ProxyRoute> => [
   {
     prefix: "/api/registry/",
@@ -52,6 +53,14 @@ export const serviceRoutes = (
     stripPrefix: true,
     maxBodyBytes: 2 * MiB,
     readTimeoutMs: 300_000
+  },
+  {
+    prefix: "/api/trader/",
+    host,
+    port: traderPort,
+    stripPrefix: true,
+    maxBodyBytes: 2 * MiB,
+    readTimeoutMs: 120_000
   },
   {
     prefix: "/ws/",

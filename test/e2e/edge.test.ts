@@ -1,6 +1,6 @@
 /**
- * The services' edge as a browser and an attacker on the network meet it: Registry and DataHub as
- * processes, real Nginx with the production configuration (ops/nginx/quasar.conf and its CSP) and
+ * The services' edge as a browser and an attacker on the network meet it: Registry, DataHub and
+ * Trader as processes, real Nginx with the production configuration (ops/nginx/quasar.conf and its CSP) and
  * the `npm start` proxy in front. Through either, the services' `/internal/` routes are not
  * routed (404), however the path is spelled, even with the real service credential — which, sent
  * to DataHub directly, does reach them. Swagger UI renders in Chromium under both prefixes and
@@ -40,18 +40,19 @@ describe.runIf(missing === null)("the services' edge through Nginx and the npm s
     const web = join(dir, "web")
     mkdirSync(join(web, "assets"), { recursive: true })
     writeFileSync(join(web, "index.html"), '<!DOCTYPE html><div id="app"></div>')
-    services = await startServices(join(dir, "data"))
+    services = await startServices(join(dir, "data"), { trader: true })
     nginx = await startNginx({
       binary: nginxBinary() ?? "nginx",
       dir: join(dir, "nginx"),
       port: await freePort(),
       webRoot: web,
       registryPort: services.registryPort,
-      datahubPort: services.datahubPort
+      datahubPort: services.datahubPort,
+      traderPort: services.traderPort
     })
     proxyPort = await freePort()
     proxy = createWebServer({
-      routes: serviceRoutes("127.0.0.1", services.registryPort, services.datahubPort),
+      routes: serviceRoutes("127.0.0.1", services.registryPort, services.datahubPort, services.traderPort),
       distDir: web,
       placeholder: () => "placeholder"
     })
@@ -76,7 +77,8 @@ describe.runIf(missing === null)("the services' edge through Nginx and the npm s
   const spellings = () => [
     ...internalSpellings("/api/datahub", "sandbox/validate"),
     ...internalSpellings("/api/datahub", "sandbox/edge/assets"),
-    ...internalSpellings("/api/registry", "anything")
+    ...internalSpellings("/api/registry", "anything"),
+    ...internalSpellings("/api/trader", "anything")
   ]
 
   it("sent to DataHub directly, the service credential reaches the internal routes, in several spellings", async () => {
@@ -118,9 +120,24 @@ describe.runIf(missing === null)("the services' edge through Nginx and the npm s
     ["Nginx", () => nginx.url],
     ["the npm start proxy", () => `http://127.0.0.1:${proxyPort}`]
   ] as const)
+    it(`${via} routes /api/trader/ to Trader, stripping the prefix`, async () => {
+      const health = await fetch(`${base()}/api/trader/health`)
+      expect(health.status).toBe(200)
+      expect(((await health.json()) as { service?: string }).service).toBe("trader")
+      expect(health.headers.get("content-security-policy")).toContain("default-src 'self'")
+      const list = await fetch(`${base()}/api/trader/backtests`)
+      expect(list.status).toBe(200)
+      expect(Array.isArray(await list.json())).toBe(true)
+    }, 60_000)
+
+  for (const [via, base] of [
+    ["Nginx", () => nginx.url],
+    ["the npm start proxy", () => `http://127.0.0.1:${proxyPort}`]
+  ] as const)
     for (const [service, title] of [
       ["registry", "Quasar Registry"],
-      ["datahub", "Quasar DataHub"]
+      ["datahub", "Quasar DataHub"],
+      ["trader", "Quasar Trader"]
     ] as const)
       it(`Swagger UI of the ${service} renders through ${via} under the production CSP`, async () => {
         const page = await browser.newPage()

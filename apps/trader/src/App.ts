@@ -10,7 +10,7 @@ import { BacktestPlanner } from "./backtest/BacktestPlanner"
 import { BacktestRunner, defaultRunnerOptions, type RunnerOptions } from "./backtest/BacktestRunner"
 import { BacktestsRepo } from "./backtest/BacktestsRepo"
 import type { BarsFeed } from "./bars/BarsFeed"
-import * as JsonBarsFeed from "./bars/JsonBarsFeed"
+import * as ColumnarBarsFeed from "./bars/ColumnarBarsFeed"
 import { DataHubClient } from "./clients/DataHubClient"
 import { RegistryClient } from "./clients/RegistryClient"
 import { HealthApiLive } from "./HealthApi"
@@ -29,7 +29,7 @@ export interface TraderParts<E, R> {
   readonly strategies?: Layer.Layer<StrategyCatalog, never, Clients>
   /** Default: the Registry's mappings. */
   readonly mappings?: Layer.Layer<SymbolMappings, never, Clients>
-  /** Default: DataHub's JSON bars query. */
+  /** Default: DataHub's bars as binary columns (`GET /bars/columns`). */
   readonly bars?: Layer.Layer<BarsFeed, never, Clients>
   readonly runner?: RunnerOptions
 }
@@ -43,7 +43,7 @@ export const appLayer = <E, R>(parts: TraderParts<E, R>) =>
       Layer.mergeAll(
         parts.strategies ?? RegistryStrategyCatalog.layer,
         parts.mappings ?? SymbolMappings.registry,
-        parts.bars ?? JsonBarsFeed.layer
+        parts.bars ?? ColumnarBarsFeed.layer
       )
     ),
     Layer.provide(Layer.mergeAll(RegistryClient.layer, DataHubClient.layer)),

@@ -1,6 +1,7 @@
 /** DataHub: stored bars. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { DateTime, ParseResult, Schema } from "effect"
+import { BAR_COLUMNS_CONTENT_TYPE, BarColumnsFromBytes } from "./BarColumns"
 import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
 import { InvalidRequest, NotFound } from "./Errors"
@@ -108,6 +109,15 @@ export const LatestQuery = Schema.Struct({
   timeframe: TimeframeFromString
 })
 
+/** One stored series, named by the provider's own symbol, over [from, to). */
+export const BarColumnsQuery = Schema.Struct({
+  provider: ProviderName,
+  symbol: MarketSymbol,
+  timeframe: TimeframeFromString,
+  from: Schema.optional(InstantParam),
+  to: Schema.optional(InstantParam)
+})
+
 export class BarsGroup extends HttpApiGroup.make("bars")
   .add(
     HttpApiEndpoint.get("query", "/bars")
@@ -134,6 +144,23 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .annotate(
         OpenApi.Description,
         "The newest bar of a series: the forming one if live, else the last closed"
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("columns", "/bars/columns")
+      .setUrlParams(BarColumnsQuery)
+      .addSuccess(
+        BarColumnsFromBytes.pipe(
+          HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: BAR_COLUMNS_CONTENT_TYPE })
+        )
+      )
+      .addError(InvalidRequest)
+      .addError(NotFound)
+      .annotate(
+        OpenApi.Description,
+        "Every stored bar with from <= ts < to of one series, oldest first, as binary float64 columns " +
+          "(ts, open, high, low, close, volume; see the BarColumnsBinary schema), sent while it is read: " +
+          "no page limit. For programs (backtests); people read GET /bars"
       )
   )
   .middleware(BodyPolicy)

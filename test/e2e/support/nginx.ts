@@ -15,6 +15,8 @@ export interface NginxOptions {
   readonly webRoot: string
   readonly registryPort: number
   readonly datahubPort: number
+  /** Absent in runs without Trader: its routes then answer 502 (nothing listens on the discard port). */
+  readonly traderPort?: number
 }
 
 export interface RunningNginx {
@@ -32,7 +34,8 @@ const writeConfig = (o: NginxOptions) => {
   writeFileSync(
     join(site, "upstreams.conf"),
     `upstream quasar_registry { server 127.0.0.1:${o.registryPort}; keepalive 16; }\n` +
-      `upstream quasar_datahub { server 127.0.0.1:${o.datahubPort}; keepalive 16; }\n`
+      `upstream quasar_datahub { server 127.0.0.1:${o.datahubPort}; keepalive 16; }\n` +
+      `upstream quasar_trader { server 127.0.0.1:${o.traderPort ?? 9}; keepalive 16; }\n`
   )
   writeFileSync(
     join(site, "listen.conf"),

@@ -54,7 +54,7 @@ const FIRST_MS = -62_135_596_800_000 // 0001-01-01T00:00:00Z
 const LAST_MS = 253_402_300_799_999 // 9999-12-31T23:59:59.999Z
 
 /** A bound as a timestamptz literal; an open bound is `open`, one beyond the years 1–9999 infinite. */
-const toTimestamp = (ms: number | undefined, open: "-infinity" | "infinity") =>
+export const toTimestamp = (ms: number | undefined, open: "-infinity" | "infinity") =>
   ms === undefined
     ? open
     : ms < FIRST_MS

@@ -1,0 +1,208 @@
+/**
+ * 1,000,000 one-minute bars of one symbol through the SMA crossover of `strategies/smaCross.ts`,
+ * end to end through the API as a user runs it: the bars are COPYed into a fresh database, the
+ * strategy module is uploaded to the Registry and activated, and `POST /backtests` on Trader is
+ * timed until `GET /backtests/{id}` says completed — Trader reading the bars from DataHub as
+ * columns (`GET /bars/columns`), running the strategy in its sandbox and storing the result. The
+ * services run from the production bundles with the production heap flags.
+ *
+ * Baseline, measured in the same run: the same strategy as a plain loop over the Float64Array
+ * columns in this process (best of three). The API's result must agree with it (fills and final
+ * equity), or the benchmark fails: it would not be the same strategy. Reported: bars/s end to end,
+ * the ratio to the loop, Trader's peak RSS (its sandbox's apart), and the bars path alone (the
+ * columns of the million bars through the derived DataHub client).
+ * Targets: ≥ 500,000 bars/s, ratio ≥ 0.3, Trader's peak RSS ≤ 300 MB.
+ */
+import { readFileSync } from "node:fs"
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import {
+  type BacktestDetail,
+  type BacktestId,
+  DataHubApi,
+  ProviderName,
+  RegistryApi,
+  TraderApi
+} from "@quasar/domain"
+import { DateTime, Effect } from "effect"
+import Pg from "pg"
+import { copyIn } from "./copyIn"
+import { ADMIN_TOKEN, rssOf, sandboxRssMb, startServices } from "./services"
+import {
+  type Columns,
+  FEE_BPS,
+  INITIAL_CASH,
+  MINUTE,
+  makeBars,
+  plainLoop,
+  SLIPPAGE_BPS,
+  START,
+  time
+} from "./smaCrossLoop"
+import { note, report, withFreshDatabase } from "./support"
+
+const BARS = 1_000_000
+const ROUNDS = 3
+const PROVIDER = "bench"
+const SYMBOL = "BENCH/USD"
+const STRATEGY = "sma-cross"
+const POLL_MS = 20
+const RSS_LIMIT_MB = 300
+const source = readFileSync(new URL("./strategies/smaCross.ts", import.meta.url), "utf8")
+
+/** The bars as COPY text, 64 KiB at a time (JS prints the shortest text that reads back exactly). */
+function* copyLines(bars: Columns): Iterable<string> {
+  let chunk = ""
+  for (let i = 0; i < bars.ts.length; i++) {
+    chunk += `${PROVIDER}\t${SYMBOL}\t1m\t${new Date(bars.ts[i]!).toISOString()}\t${bars.open[i]}\t${bars.high[i]}\t${bars.low[i]}\t${bars.close[i]}\t${bars.volume[i]}\n`
+    if (chunk.length >= 1 << 16) {
+      yield chunk
+      chunk = ""
+    }
+  }
+  if (chunk !== "") yield chunk
+}
+
+const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
+  Effect.runPromise(Effect.provide(effect, FetchHttpClient.layer))
+
+const withAdmin = { transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(ADMIN_TOKEN)) }
+
+/** Uploads the strategy module and activates the version it became. */
+const uploadStrategy = (registryUrl: string) =>
+  run(
+    Effect.gen(function* () {
+      const registry = yield* HttpApiClient.make(RegistryApi, { baseUrl: registryUrl, ...withAdmin })
+      const name = ProviderName.make(STRATEGY)
+      const { version } = yield* registry.code.upload({
+        path: { name },
+        payload: { kind: "strategy", language: "typescript", source }
+      })
+      if (version.status !== "valid")
+        return yield* Effect.die(`the strategy did not validate: ${JSON.stringify(version)}`)
+      yield* registry.code.activate({ path: { name, version: version.version } })
+    })
+  )
+
+/** Every bar of the series as columns, read the way Trader reads them. */
+const readColumns = (datahubUrl: string) =>
+  run(
+    Effect.gen(function* () {
+      const datahub = yield* HttpApiClient.make(DataHubApi, { baseUrl: datahubUrl })
+      return yield* datahub.bars.columns({
+        urlParams: {
+          provider: ProviderName.make(PROVIDER),
+          symbol: SYMBOL,
+          timeframe: "1m",
+          from: DateTime.unsafeMake(START),
+          to: DateTime.unsafeMake(START + BARS * MINUTE)
+        }
+      })
+    })
+  )
+
+const submit = (traderUrl: string) =>
+  run(
+    Effect.gen(function* () {
+      const trader = yield* HttpApiClient.make(TraderApi, { baseUrl: traderUrl, ...withAdmin })
+      return yield* trader.backtests.submit({
+        payload: {
+          strategy: STRATEGY,
+          provider: ProviderName.make(PROVIDER),
+          from: DateTime.unsafeMake(START),
+          to: DateTime.unsafeMake(START + BARS * MINUTE),
+          params: {},
+          initialCash: INITIAL_CASH,
+          fill: { feeBps: FEE_BPS, slippageBps: SLIPPAGE_BPS }
+        }
+      })
+    })
+  )
+
+const detail = (traderUrl: string, id: BacktestId) =>
+  run(
+    Effect.flatMap(HttpApiClient.make(TraderApi, { baseUrl: traderUrl }), (trader) =>
+      trader.backtests.get({ path: { id } })
+    )
+  )
+
+const ENDED = new Set(["completed", "failed", "cancelled", "interrupted"])
+
+await withFreshDatabase("backtest", async (url) => {
+  const services = await startServices(url, { trader: true })
+  const trader = services.trader!
+  const traderPid = trader.process.pid ?? 0
+  const client = new Pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const bars = makeBars(BARS)
+    await copyIn(
+      client,
+      "historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)",
+      () => copyLines(bars)
+    )
+    // Settled pages (hint bits, visibility map), as for bars stored long before a backtest.
+    await client.query("VACUUM ANALYZE historical_data")
+    await client.query("CHECKPOINT").catch(() => undefined)
+    note(`stored ${BARS} bars of ${PROVIDER} ${SYMBOL}`)
+    await uploadStrategy(services.registryUrl)
+
+    // The baseline: the strategy as a plain loop in this process, best of three.
+    let loopMs = Number.POSITIVE_INFINITY
+    let loop = plainLoop(bars)
+    for (let round = 0; round < ROUNDS; round++) {
+      const timed = time(() => plainLoop(bars))
+      loopMs = Math.min(loopMs, timed.ms)
+      loop = timed.out
+    }
+    note(`plain loop: ${loopMs.toFixed(0)} ms (${loop.fills} fills, final equity ${loop.final.toFixed(6)})`)
+
+    // The bars path alone: the million bars as columns through the derived client.
+    const columnsStarted = performance.now()
+    const columns = await readColumns(services.datahubUrl)
+    const columnsMs = performance.now() - columnsStarted
+    if (columns.ts.length !== BARS) throw new Error(`GET /bars/columns answered ${columns.ts.length} bars`)
+    note(
+      `GET /bars/columns: ${BARS} bars in ${columnsMs.toFixed(0)} ms = ${Math.round(BARS / (columnsMs / 1000))} bars/s`
+    )
+
+    // End to end: submitted until Trader says completed.
+    let peakMb = rssOf(traderPid).peakMb
+    let sandboxPeakMb = 0
+    const started = performance.now()
+    const accepted = await submit(trader.url)
+    let last: BacktestDetail
+    for (;;) {
+      last = await detail(trader.url, accepted.id)
+      peakMb = Math.max(peakMb, rssOf(traderPid).peakMb)
+      sandboxPeakMb = Math.max(sandboxPeakMb, sandboxRssMb(traderPid))
+      if (ENDED.has(last.status)) break
+      if (performance.now() - started > 600_000) throw new Error("the backtest did not end within 10 minutes")
+      await new Promise((r) => setTimeout(r, POLL_MS))
+    }
+    const seconds = (performance.now() - started) / 1000
+    if (last.status !== "completed" || last.result === null)
+      throw new Error(`the backtest ended ${last.status}: ${last.message ?? "no message"}`)
+    const fills = last.result.fills.length
+    const final = last.result.equity.equity.at(-1) ?? Number.NaN
+    note(`Trader: ${BARS} bars in ${seconds.toFixed(2)} s (${fills} fills, final equity ${final.toFixed(6)})`)
+    if (fills !== loop.fills || Math.abs(final - loop.final) > 1e-9 * Math.max(1, Math.abs(loop.final)))
+      throw new Error("Trader's result and the plain loop disagree: they did not run the same strategy")
+    note(`Trader peak RSS ${peakMb} MB (target <= ${RSS_LIMIT_MB}); its sandbox at most ${sandboxPeakMb} MB`)
+
+    const value = Math.round(BARS / seconds)
+    const baseline = Math.round(BARS / (loopMs / 1_000))
+    const ratio = Math.round((value / baseline) * 1_000) / 1_000
+    report({
+      bench: "backtest",
+      value,
+      unit: "bars/s",
+      baseline,
+      ratio,
+      target: `≥ 500000 bars/s and ratio ≥ 0.3 (and Trader peak RSS ≤ ${RSS_LIMIT_MB} MB)`,
+      pass: value >= 500_000 && ratio >= 0.3 && peakMb <= RSS_LIMIT_MB
+    })
+  } finally {
+    await client.end()
+    await services.stop()
+  }
+})
