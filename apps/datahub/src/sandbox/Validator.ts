@@ -4,16 +4,12 @@
  * decode and match the name and kind it was uploaded as. The sandbox is always killed after.
  */
 import type { CodeKind, CodeLanguage, Manifest, ValidationIssue, ValidationReport } from "@quasar/domain"
+import { nestingProblem, SandboxLimits, type SandboxSetupError } from "@quasar/sandbox"
+import { bundleUpload, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
 import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
-import { bundleUpload } from "./bundle"
-import type { SandboxSetupError } from "./errors"
 import { toManifest } from "./manifest"
-import { nestingProblem } from "./nesting"
-import { SandboxLimits } from "./SandboxLimits"
+import { start } from "./ProviderSandbox"
 import { SandboxNetwork } from "./SandboxNetwork"
-import { start } from "./SandboxProcess"
-import { SandboxQuota } from "./SandboxQuota"
-import { SandboxWorkspace } from "./SandboxWorkspace"
 import { TypeChecker } from "./TypeChecker"
 
 type Issue = typeof ValidationIssue.Type

@@ -12,16 +12,14 @@
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
+import { hardenProcess, isChildInit, packEvents, packPage } from "@quasar/sandbox/child"
 // The two host modules the child needs, imported file by file: the host's index would drag in
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
-import { hardenProcess } from "./childHardening"
-import { isChildInit } from "./childInit"
 import { checkExport, type RunnableModule } from "./contract"
 import { makeChildFetch } from "./egress/childFetch"
 import { LiveBuffer } from "./liveBuffer"
-import { packEvents, packPage } from "./packedBars"
 import {
   type CallSettings,
   type ChildMessage,
