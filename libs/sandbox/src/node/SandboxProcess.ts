@@ -143,10 +143,10 @@ export const start = <M extends ChildMessageBase, H extends object>(
           const init: ChildInit = { _tag: "Init", token }
           child.send(init, () => undefined)
         })
-        // "exit" comes before the channel's "close": the reason is in place when it reports.
-        child.once("exit", (_code, signal) => {
-          if (signal === "SIGKILL" && placement.outOfMemory())
-            channel.kill(`used more than ${limits.rssMb} MB of memory`)
+        // "exit" comes before the channel's "close": the reason is in place when it reports. Under
+        // `unshare` a node killed by the kernel shows as unshare exiting with code 1, not a signal.
+        child.once("exit", () => {
+          if (placement.outOfMemory()) channel.kill(`used more than ${limits.rssMb} MB of memory`)
         })
         return { child, channel }
       }),
