@@ -113,7 +113,7 @@ await attempt("worker", () => new (get("node:worker_threads").Worker)("1", { eva
 await attempt("environment", () => { if (Object.keys(process.env).length > 0) return; throw new Error("empty") })`
       const result = yield* run(
         strategySource(
-          "if (ctx.time === 0) for (const [name, outcome] of Object.entries(outcomes)) ctx.log(`${name}: ${outcome}`)",
+          "if (ctx.time === 0) for (const [name, outcome] of Object.entries(outcomes)) ctx.log(name + ': ' + outcome)",
           prelude
         )
       )
