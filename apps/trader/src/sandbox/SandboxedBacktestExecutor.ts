@@ -23,7 +23,7 @@ import {
   SandboxWorkspace,
   start
 } from "@quasar/sandbox/node"
-import { Duration, Effect, Either, Fiber, Layer, Option, Queue, Runtime, Schema } from "effect"
+import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Queue, Runtime, Schema } from "effect"
 import { BacktestAborted, BacktestExecutor, type BacktestJob } from "../backtest/BacktestExecutor"
 import type { Progress } from "../engine/runBacktest"
 import { type ChildMessage, decodeChildMessage, type HostMessage } from "./protocol"
@@ -52,6 +52,7 @@ export const strategyWorkspace = SandboxWorkspace.layer(
 )
 
 const validResult = Schema.validateEither(BacktestResult)
+const liveClock = Clock.make()
 
 const aborted = (reason: "inputs" | "sandbox", message: string) => new BacktestAborted({ reason, message })
 
@@ -195,6 +196,8 @@ const make = (options: SandboxedBacktestOptions) =>
           return result.right
         })
       ).pipe(
+        // The limits guard a real process: they run on the real clock, also where a test controls time.
+        Effect.withClock(liveClock),
         Effect.tapError((e) =>
           Effect.logWarning("backtest aborted").pipe(
             Effect.annotateLogs({ reason: e.reason, error: e.message })

@@ -1,7 +1,8 @@
 /**
  * Strategies that misbehave, run in the sandbox: a throw fails the run at its bar, a loop or an
  * unbounded allocation gets the child stopped with the limit named, malformed orders are rejected
- * while the run goes on, and nothing reaches the network, files or other processes.
+ * while the run goes on, and nothing reaches the network, files or other processes. They run
+ * under the TestClock: the executor's limits keep to the real clock all the same.
  */
 import { createServer, type Socket } from "node:net"
 import { expect, layer } from "@effect/vitest"
@@ -14,7 +15,7 @@ const bars = { "BTC/USD": flatBars([10, 11, 12, 13, 14, 15]) }
 const run = (source: string) =>
   Effect.flatMap(BacktestExecutor, (e) => e.run(job(source, bars), () => Effect.void))
 
-layer(executor, { timeout: 90_000, excludeTestServices: true })("strategies in the sandbox", (it) => {
+layer(executor, { timeout: 90_000 })("strategies in the sandbox", (it) => {
   it.effect("a strategy that throws fails the run at its bar, with its error", () =>
     Effect.gen(function* () {
       const result = yield* run(

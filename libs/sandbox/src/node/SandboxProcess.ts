@@ -144,9 +144,10 @@ export const start = <M extends ChildMessageBase, H extends object>(
           child.send(init, () => undefined)
         })
         // "exit" comes before the channel's "close": the reason is in place when it reports. Under
-        // `unshare` a node killed by the kernel shows as unshare exiting with code 1, not a signal.
-        child.once("exit", () => {
-          if (placement.outOfMemory()) channel.kill(`used more than ${limits.rssMb} MB of memory`)
+        // `unshare` a node killed by the kernel can show as unshare exiting with code 1, not a signal.
+        child.once("exit", (code, signal) => {
+          const killed = signal === "SIGKILL" || (wrapper !== undefined && code !== 0)
+          if (killed && placement.outOfMemory()) channel.kill(`used more than ${limits.rssMb} MB of memory`)
         })
         return { child, channel }
       }),
