@@ -81,6 +81,7 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
 ]
 
 const MB = 1024 * 1024
+const liveClock = Clock.make()
 /** The most characters of one log message of the child that reach the host's log. */
 const MAX_LOG_MESSAGE = 4096
 
@@ -283,4 +284,9 @@ export const start = <M extends ChildMessageBase, H extends object>(
           channel.kill(reason)
         })
     } satisfies SandboxChild<M, H>
-  }).pipe(Effect.annotateLogs({ sandbox: options.label }))
+  }).pipe(
+    // A child's limits (load time, memory and CPU sampling) are real time: they keep to the real
+    // clock also where a test controls time.
+    Effect.withClock(liveClock),
+    Effect.annotateLogs({ sandbox: options.label })
+  )

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Context, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
 import { SandboxSetupError } from "../errors"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "../SandboxLimits"
 
@@ -170,8 +170,10 @@ const safe = (label: string) => label.replace(/[^a-zA-Z0-9_-]+/g, "-").slice(0, 
 
 const removeGroup = (dir: string) =>
   Effect.try(() => rmdirSync(dir)).pipe(
-    // A group empties once the kernel has reaped its processes, a moment after they exit.
+    // A group empties once the kernel has reaped its processes, a moment after they exit (real
+    // time, also where a test controls the clock).
     Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 40 }),
+    Effect.withClock(Clock.make()),
     Effect.catchAll((e) =>
       Effect.logWarning("could not remove a sandbox cgroup").pipe(
         Effect.annotateLogs({ dir, error: messageOf(e) })
