@@ -1,7 +1,8 @@
 /**
- * How much a sandbox child may use and how long the host (DataHub, Trader) waits for it. The operator sets the CPU
- * budget and the number of sandboxes (`QUASAR_SANDBOX_CPU_PERCENT`, `QUASAR_SANDBOX_MAX_CONCURRENT`);
- * a bad value stops the service at start with a message naming the variable.
+ * How much a sandbox child may use and how long the host (DataHub, Trader) waits for it. The
+ * operator sets the CPU budget and the number of sandboxes (`QUASAR_SANDBOX_CPU_PERCENT`,
+ * `QUASAR_SANDBOX_MAX_CONCURRENT`); a bad value stops the service at start with a message naming
+ * the variable.
  */
 import { describeConfigError } from "@quasar/server"
 import { Config, Context, Duration, Effect, Layer } from "effect"

@@ -87,8 +87,8 @@ export type Capability = typeof Capability.Type
 
 /**
  * The module loaded and its default export passed the runner's contract check. `token` is the
- * one DataHub sent the runner before it imported provider code (childInit.ts): a verdict sent
- * by provider code itself cannot carry it.
+ * one DataHub sent the runner before it imported provider code (`@quasar/sandbox` childInit.ts):
+ * a verdict sent by provider code itself cannot carry it.
  */
 export const Loaded = loadedMessage({
   /** The export's data fields, decoded into the domain `Manifest` by the host (see manifest.ts). */
@@ -97,7 +97,7 @@ export const Loaded = loadedMessage({
 })
 
 export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
-/** A history page's bars as columns (packedBars.ts): eight numbers per bar. */
+/** A history page's bars as columns (`@quasar/sandbox` packedBars.ts): eight numbers per bar. */
 export const PackedPageColumns = Schema.Struct({
   flags: Schema.instanceOf(Uint8Array),
   numbers: Schema.instanceOf(Float64Array)
@@ -112,7 +112,7 @@ export const Item = Schema.TaggedStruct("Item", {
   value: Schema.Unknown,
   page: Schema.optional(PackedPageColumns)
 })
-/** Bar events as columns (packedBars.ts), checked for consistent lengths and positions. */
+/** Bar events as columns (`@quasar/sandbox` packedBars.ts), checked for lengths and positions. */
 export const PackedBarColumns = Schema.Struct({
   at: Schema.instanceOf(Int32Array),
   symbols: Schema.Array(Schema.String),

@@ -85,7 +85,8 @@ const UPLOAD_DIR = "/nonexistent-upload-dir"
 /**
  * The bundle's source map, inline, so that the child's stack traces (node --enable-source-maps)
  * point into the upload. Its sources are renamed: the upload is `<role>.ts`/`<role>.js`
- * (`provider.ts`, `strategy.js`) and every other file is the SDK's, as `quasar-sdk/<file>`, so no host path reaches the child.
+ * (`provider.ts`, `strategy.js`) and every other file is the SDK's, as `quasar-sdk/<file>`, so
+ * no host path reaches the child.
  */
 const withInlineMap = (code: string, mapText: string, uploadName: string): string => {
   const map = JSON.parse(mapText) as { sources?: ReadonlyArray<string> }

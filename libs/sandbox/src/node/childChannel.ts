@@ -33,9 +33,9 @@ export interface Channel<M extends ChildMessageBase, H extends object> {
 }
 
 /**
- * What the host does for the child besides answering its calls (DataHub relays a provider's
- * `ctx.fetch` and `ctx.connect`). A sandbox without one takes no such message: a child that sends
- * a message that is neither a verdict, a log line nor a reply is killed.
+ * The app's messages that are not replies to a call: DataHub relays a provider's `ctx.fetch` and
+ * `ctx.connect`, Trader reads a backtest's progress. A sandbox without one takes no such message:
+ * a child that sends a message that is neither a verdict, a log line nor a reply is killed.
  */
 export interface Relay<M> {
   /** Whether `message` is one of the relay's. */
