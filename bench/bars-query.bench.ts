@@ -13,7 +13,7 @@ import { Database, DatabaseUrl, SchemaState, ServiceConfig, serviceConfig } from
 import { SwaggerAssets } from "@quasar/server/node"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import Pg from "pg"
-import { AppLive } from "../apps/datahub/src/App"
+import { DataHubLive } from "../apps/datahub/src/App"
 import { median, note, peakRssMb, report, timed, withFreshDatabase } from "./support"
 
 const BARS = 100_000
@@ -93,7 +93,7 @@ const main = () =>
     }).pipe(
       Effect.scoped,
       Effect.provide(
-        AppLive.pipe(
+        DataHubLive.pipe(
           Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
           Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-bench" })),
           Layer.provideMerge(DatabaseUrl.layer(Redacted.make(url))),

@@ -6,6 +6,7 @@ import { assetSearch } from "./0004_asset_search"
 import { collection } from "./0005_collection"
 import { liveFillfactor } from "./0006_live_fillfactor"
 import { runHeartbeat } from "./0007_run_heartbeat"
+import { strategyCode } from "./0008_strategy_code"
 
 export const migrations = [
   coreTables,
@@ -14,5 +15,6 @@ export const migrations = [
   assetSearch,
   collection,
   liveFillfactor,
-  runHeartbeat
+  runHeartbeat,
+  strategyCode
 ]

@@ -19,8 +19,8 @@ import { TestService } from "@quasar/server/testing"
 import { Context, DateTime, Duration, Effect, Fiber, Layer, Logger, LogLevel, Redacted } from "effect"
 import Pg from "pg"
 import { appLayer } from "../apps/datahub/src/App"
-import { BarSource } from "../apps/datahub/src/collect/BarSource"
 import { CollectionConfig } from "../apps/datahub/src/collect/CollectionConfig"
+import { inProcessBarSource, inProcessLiveSource } from "../apps/datahub/src/testing/InProcessSources"
 import { Script, scriptedProvider } from "../apps/datahub/test/collect/scripted"
 import {
   acceleratedClock,
@@ -30,7 +30,7 @@ import {
   storedBars,
   testConfig
 } from "../apps/datahub/test/collect/support"
-import { AppLive as RegistryApp } from "../apps/registry/src/App"
+import { RegistryLive as RegistryApp } from "../apps/registry/src/App"
 import { slowLink } from "./support/slowLink"
 
 const CLIENTS = 16
@@ -163,7 +163,8 @@ describe("the embedded database under both services' concurrent load", () => {
           const datahub = yield* Layer.build(
             TestService.layer(
               appLayer({}, "external").pipe(
-                Layer.provide(BarSource.inProcess([scriptedProvider("scripted", script)], {}, now)),
+                Layer.provide(inProcessBarSource([scriptedProvider("scripted", script)], {}, now)),
+                Layer.provide(inProcessLiveSource([])),
                 Layer.provide(Layer.succeed(CollectionConfig, testConfig({ clock, marginMs: 500 })))
               ),
               database

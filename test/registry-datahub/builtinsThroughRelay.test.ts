@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type Manifest, ProviderName } from "@quasar/domain"
+import { type CodeManifest, ProviderName } from "@quasar/domain"
 import { type FakeEodhd, type FakeKraken, startFakeEodhd, startFakeKraken } from "@quasar/providers/testing"
 import { SecretBox, ServiceConfig } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
@@ -63,7 +63,7 @@ const activate = (name: string, values: Record<string, unknown>, secrets: Record
     const sha = createHash("sha256").update(source).digest("hex")
     yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
       VALUES (${name}, 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
     const config = yield* ServiceConfig
     const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
     const sealed: Record<string, string> = {}

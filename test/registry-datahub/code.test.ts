@@ -20,7 +20,7 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
       expect(first.created).toBe(true)
       expect(first.version).toMatchObject({ name: "acme", version: 1, status: "valid", builtIn: false })
       expect(first.version.sha256).toMatch(/^[0-9a-f]{64}$/)
-      expect(first.version.manifest?.settings.map((s) => s.key)).toEqual(["apiKey", "region"])
+      expect(first.version.manifest).toMatchObject({ settings: [{ key: "apiKey" }, { key: "region" }] })
       expect(first.version.validation?.ok).toBe(true)
 
       const again = yield* api.code.upload({
@@ -136,17 +136,19 @@ export default defineProvider({
         path: { name: bounded },
         payload: { kind: "provider", language: "javascript", source: module("min: 100, max: 60000") }
       })
-      expect(uploaded.version.manifest?.settings).toEqual([
-        {
-          key: "updateMs",
-          type: "number",
-          default: 1000,
-          min: 100,
-          max: 60000,
-          secret: false,
-          required: false
-        }
-      ])
+      expect(uploaded.version.manifest).toMatchObject({
+        settings: [
+          {
+            key: "updateMs",
+            type: "number",
+            default: 1000,
+            min: 100,
+            max: 60000,
+            secret: false,
+            required: false
+          }
+        ]
+      })
       yield* api.code.activate({ path: { name: bounded, version: 1 } })
       const save = (updateMs: number) =>
         api.code.updateSettings({ path: { name: bounded }, payload: { values: { updateMs } } })

@@ -8,7 +8,7 @@ import { DatabaseUrl } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Redacted } from "effect"
 import { appLayer as dataHubApp } from "../../apps/datahub/src/App"
-import { AppLive, makeApp } from "../../apps/registry/src/App"
+import { makeApp, RegistryLive } from "../../apps/registry/src/App"
 import type { BuiltinSources } from "../../apps/registry/src/BuiltinSources"
 
 export const registryWithDataHub = (builtins?: Layer.Layer<BuiltinSources>) =>
@@ -18,7 +18,7 @@ export const registryWithDataHub = (builtins?: Layer.Layer<BuiltinSources>) =>
       const database = DatabaseUrl.layer(Redacted.make(url))
       const datahubUrl = yield* TestService.start(dataHubApp(), database)
       return TestService.layer(
-        builtins ? makeApp(builtins) : AppLive,
+        builtins ? makeApp(builtins) : RegistryLive,
         database,
         TestService.testConfig({ datahubUrl })
       )

@@ -10,7 +10,7 @@ import { DatabaseUrl, SchemaState, Telemetry } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Option, Redacted, Schedule } from "effect"
 import { appLayer as dataHubApp } from "../../apps/datahub/src/App"
-import { AppLive as registryApp } from "../../apps/registry/src/App"
+import { RegistryLive as registryApp } from "../../apps/registry/src/App"
 import { validJs } from "../fixtures/providerModules"
 
 interface ExportedSpan {

@@ -7,15 +7,17 @@ import { bundlerComponent, SandboxQuota } from "@quasar/sandbox/node"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { type ConfigError, Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
+import { CodeUsageApiLive } from "./CodeUsageApi"
 import { CollectionApiLive } from "./CollectionApi"
 import { BarSink } from "./collect/BarSink"
+import type { BarSource } from "./collect/BarSource"
 import { CollectionLive } from "./collect/Collection"
 import { CollectionHistoryRepo } from "./collect/CollectionHistoryRepo"
 import { PoolBarSource } from "./collect/PoolBarSource"
 import { HealthApiLive } from "./HealthApi"
 import { LiveApiLive } from "./LiveApi"
 import { LiveFeedRoute } from "./live/LiveFeedServer"
-import { LiveLive } from "./live/LiveLayer"
+import { LiveLive } from "./live/LiveLive"
 import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
@@ -27,7 +29,14 @@ import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
 
 const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
-  Layer.provide([HealthApiLive, SandboxApiLive, SubscriptionsApiLive, BarsApiLive, CollectionApiLive]),
+  Layer.provide([
+    HealthApiLive,
+    SandboxApiLive,
+    CodeUsageApiLive,
+    SubscriptionsApiLive,
+    BarsApiLive,
+    CollectionApiLive
+  ]),
   Layer.provide(CollectionHistoryRepo.layer),
   Layer.provide([LiveApiLive, LiveFeedRoute])
 )
@@ -54,16 +63,13 @@ const BarSinkLive = Layer.effect(
   Effect.map(BarWriter, (writer) => ({ write: writer.write }))
 ).pipe(Layer.provideMerge(BarWriter.layer))
 
-/**
- * The app with other sandbox limits (tests shorten the timeouts), for tests that run providers
- * in-process another bar source (`BarSource.inProcess`; by default the sandboxes), and for tests
- * whose sandboxed providers reach fakes on 127.0.0.1 an allowlist naming them (by default
- * QUASAR_SANDBOX_ALLOW_HOSTS).
- */
-export const appLayer = <E = never, R = never>(
-  sandboxLimits: Partial<SandboxLimitValues> = {},
-  barSource: "pool" | "external" = "pool",
-  allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
+/** The bar and live sources of production: the sandboxes. */
+const PoolSources = Layer.merge(PoolBarSource, LiveSource.pool)
+
+const build = <S, RS, E, R>(
+  sandboxLimits: Partial<SandboxLimitValues>,
+  sources: Layer.Layer<S, never, RS>,
+  allowHosts: Layer.Layer<SandboxAllowHosts, E | ConfigError.ConfigError, R>
 ) =>
   HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
     Layer.provide(
@@ -71,14 +77,41 @@ export const appLayer = <E = never, R = never>(
     ),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),
-    Layer.provideMerge(barSource === "pool" ? PoolBarSource : Layer.empty),
-    Layer.provideMerge(barSource === "pool" ? LiveSource.pool : Layer.empty),
+    Layer.provideMerge(sources),
     Layer.provideMerge(BarSinkLive),
-    Layer.provideMerge(
-      SandboxLive<E | ConfigError.ConfigError, R>(sandboxLimits, allowHosts ?? SandboxAllowHosts.fromEnv)
-    ),
+    Layer.provideMerge(SandboxLive<E | ConfigError.ConfigError, R>(sandboxLimits, allowHosts)),
     Layer.provideMerge(ChangeFeed.layer),
     Layer.provideMerge(SchemaState.layer(migrations))
   )
 
-export const AppLive = appLayer()
+/**
+ * The app with other sandbox limits (tests shorten the timeouts); with `"external"` sources the
+ * layer requires a BarSource and a LiveSource (tests run providers in-process with
+ * `BarSource.inProcess`/`LiveSource.inProcess`), by default it runs them in the sandboxes; for
+ * tests whose sandboxed providers reach fakes on 127.0.0.1 an allowlist naming them (by default
+ * QUASAR_SANDBOX_ALLOW_HOSTS).
+ */
+export function appLayer<E = never, R = never>(
+  sandboxLimits?: Partial<SandboxLimitValues>,
+  sources?: "pool",
+  allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
+): ReturnType<typeof build<BarSource | LiveSource, ProviderPool, E, R>>
+export function appLayer<E = never, R = never>(
+  sandboxLimits: Partial<SandboxLimitValues>,
+  sources: "external",
+  allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
+): ReturnType<typeof build<never, never, E, R>>
+export function appLayer<E = never, R = never>(
+  sandboxLimits: Partial<SandboxLimitValues> = {},
+  sources: "pool" | "external" = "pool",
+  allowHosts?: Layer.Layer<SandboxAllowHosts, E, R>
+) {
+  const hosts: Layer.Layer<SandboxAllowHosts, E | ConfigError.ConfigError, R> =
+    allowHosts ?? SandboxAllowHosts.fromEnv
+  return sources === "pool"
+    ? build(sandboxLimits, PoolSources, hosts)
+    : build(sandboxLimits, Layer.empty, hosts)
+}
+
+/** DataHub as it runs in production: every service wired, providers in their sandboxes. */
+export const DataHubLive = appLayer()

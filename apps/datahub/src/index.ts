@@ -1,1 +1,1 @@
-export { AppLive } from "./App"
+export { DataHubLive } from "./App"

@@ -1,4 +1,4 @@
 import { runService } from "@quasar/server/node"
-import { AppLive } from "./App"
+import { DataHubLive } from "./App"
 
-runService({ name: "datahub", portVariable: "DATAHUB_PORT", defaultPort: 8081, app: () => AppLive })
+runService({ name: "datahub", portVariable: "DATAHUB_PORT", defaultPort: 8081, app: () => DataHubLive })

@@ -5,11 +5,11 @@ import { migrations } from "@quasar/migrations"
 import { SchemaState } from "@quasar/server"
 import { ProxiedDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Logger, Schedule } from "effect"
-import { AppLive } from "../src/App"
+import { DataHubLive } from "../src/App"
 
 const latest = Math.max(...migrations.map((m) => m.id))
 
-layer(TestService.layer(AppLive), { timeout: 60_000 })("datahub service", (it) => {
+layer(TestService.layer(DataHubLive), { timeout: 60_000 })("datahub service", (it) => {
   it.effect("answers /health with 200, the database status and the migration version", () =>
     Effect.gen(function* () {
       yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
@@ -72,7 +72,7 @@ const healthUntil = (status: number) =>
 
 // Live clock (no test services): the pool's reconnects and the test's waits take real time.
 layer(
-  TestService.layer(AppLive, DatabaseUrlLive).pipe(
+  TestService.layer(DataHubLive, DatabaseUrlLive).pipe(
     Layer.provideMerge(ProxiedLive), // the same (memoised) proxy the service connects through
     Layer.provide(Logger.remove(Logger.defaultLogger))
   ),

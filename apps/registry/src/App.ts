@@ -41,4 +41,4 @@ export const makeApp = (builtins: Layer.Layer<BuiltinSources>) =>
   )
 
 /** Without built-in providers: tests start from an empty registry. */
-export const AppLive = makeApp(BuiltinSources.none)
+export const RegistryLive = makeApp(BuiltinSources.none)

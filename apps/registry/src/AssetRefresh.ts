@@ -96,8 +96,8 @@ const fromDataHub =
 
 /**
  * Lists `provider`'s assets through DataHub and stores them: 404 when no code has that name,
- * 409 when none of its versions is active (or it cannot list assets), 503 when DataHub or the
- * database is down.
+ * 409 when it is a strategy or none of its versions is active (or it cannot list assets), 503
+ * when DataHub or the database is down.
  */
 export const refreshAssets = (
   provider: ProviderName
@@ -114,6 +114,10 @@ export const refreshAssets = (
     if (Option.isNone(code))
       return yield* new NotFound({
         message: `no provider code named ${provider}: upload its code and activate a version first`
+      })
+    if (code.value.kind === "strategy")
+      return yield* new Conflict({
+        message: `${provider} is a strategy: strategies trade the assets of providers and list none of their own`
       })
     if (code.value.status !== "active")
       return yield* new Conflict({

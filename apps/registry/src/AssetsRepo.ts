@@ -1,6 +1,6 @@
 /** SQL for `assets`: search, and storing a provider's listing. */
 import { SqlClient, type Statement } from "@effect/sql"
-import { Asset, type AssetSearch, type CodeStatus, type ProviderAsset } from "@quasar/domain"
+import { Asset, type AssetSearch, type CodeKind, type CodeStatus, type ProviderAsset } from "@quasar/domain"
 import { Array as Arr, Context, Effect, Layer, Option, Schema } from "effect"
 
 export type SearchParams = typeof AssetSearch.Type
@@ -10,6 +10,7 @@ const AssetRow = Schema.Struct({ ...Asset.fields, refreshedAt: Schema.DateTimeUt
 
 /** The current (active or disabled) version of a name, or its newest one when none is current. */
 export interface CodeState {
+  readonly kind: CodeKind
   readonly status: CodeStatus
   /** The manifest's capabilities, null when the version has no manifest. */
   readonly capabilities: ReadonlyArray<string> | null
@@ -93,15 +94,16 @@ const make = Effect.gen(function* () {
     ).pipe(Effect.withSpan("AssetsRepo.explainSearch"))
 
   const codeState = (provider: string) =>
-    sql<{ status: CodeStatus; capabilities: ReadonlyArray<string> | null }>`
-      SELECT status, manifest->'capabilities' AS capabilities FROM code_registry WHERE name = ${provider}
+    sql<CodeState>`
+      SELECT kind, status, manifest->'capabilities' AS capabilities FROM code_registry WHERE name = ${provider}
       ORDER BY (status IN ('active', 'disabled')) DESC, version DESC LIMIT 1`.pipe(
       Effect.map((rows): Option.Option<CodeState> => Option.fromNullable(rows[0])),
       Effect.withSpan("AssetsRepo.codeState", { attributes: { provider } })
     )
 
+  /** Names whose code lists assets when active: strategies never do. */
   const activeProviders = sql<{ name: string }>`
-    SELECT DISTINCT name FROM code_registry WHERE status = 'active' ORDER BY name`.pipe(
+    SELECT DISTINCT name FROM code_registry WHERE status = 'active' AND kind <> 'strategy' ORDER BY name`.pipe(
     Effect.map((rows) => rows.map((r) => r.name)),
     Effect.withSpan("AssetsRepo.activeProviders")
   )

@@ -77,6 +77,20 @@ const make = Effect.gen(function* () {
       )
     )
 
+  const subscriptionsOf = (name: Name) =>
+    datahub.codeUsage.usage({ path: { name } }).pipe(
+      Effect.map((usage) => usage.subscriptions),
+      Effect.mapError(
+        (e) =>
+          new ServiceUnavailable({
+            message:
+              e._tag === "Unauthorized" || e._tag === "TooManyAttempts"
+                ? `DataHub refused the Registry's service credential (${e.message}): set the same QUASAR_SERVICE_TOKEN on both services`
+                : `cannot ask DataHub at ${config.datahubUrl} whether subscriptions use "${name}" (${e.message}); nothing was deleted: retry once DataHub is up`
+          })
+      )
+    )
+
   const upload = (name: Name, input: Upload, builtIn = false) =>
     Effect.gen(function* () {
       const sha256 = yield* sha256Hex(input.source)
@@ -117,7 +131,7 @@ const make = Effect.gen(function* () {
           })
         )
       yield* repo.activate(name, v)
-      yield* feed.publish(CODE_CHANNEL, { event: "activated", name, version: v })
+      yield* feed.publish(CODE_CHANNEL, { event: "activated", name, version: v, kind: target.kind })
       return yield* versionOf(name, v)
     }).pipe(Effect.withSpan("CodeRegistry.activate", { attributes: { name, version: v } }))
 
@@ -148,8 +162,9 @@ const make = Effect.gen(function* () {
   const deleteVersion = (name: Name, v: number) =>
     Effect.gen(function* () {
       const target = yield* versionOf(name, v)
-      if (target.status === "active" || target.status === "disabled") {
-        const n = yield* repo.subscriptionCount(name)
+      // Only providers have subscriptions, and those are DataHub's to count.
+      if (target.kind === "provider" && (target.status === "active" || target.status === "disabled")) {
+        const n = yield* subscriptionsOf(name)
         if (n > 0)
           return yield* Effect.fail(
             new Conflict({

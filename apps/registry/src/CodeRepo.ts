@@ -1,11 +1,11 @@
-/** SQL for `code_registry`: versions of provider and broker code. */
+/** SQL for `code_registry`: versions of provider, broker and strategy code. */
 import { SqlClient, type SqlError } from "@effect/sql"
 import {
   type CodeKind,
   type CodeLanguage,
+  type CodeManifest,
   type CodeStatus,
   CodeVersion,
-  type Manifest,
   type ValidationReport
 } from "@quasar/domain"
 import { Context, Effect, Layer, Option, Schema } from "effect"
@@ -40,7 +40,7 @@ export interface NewVersion {
   readonly language: CodeLanguage
   readonly sha256: string
   readonly source: string
-  readonly manifest: Manifest | null
+  readonly manifest: CodeManifest | null
   readonly status: "valid" | "invalid"
   readonly validation: ValidationReport
   readonly builtIn: boolean
@@ -142,11 +142,6 @@ const make = Effect.gen(function* () {
   const remove = (name: string, v: number) =>
     sql`DELETE FROM code_registry WHERE name = ${name} AND version = ${v}`.pipe(Effect.asVoid)
 
-  const subscriptionCount = (name: string) =>
-    sql<{ n: number }>`SELECT count(*)::int AS n FROM provider_subscription WHERE provider = ${name}`.pipe(
-      Effect.map((rows) => rows[0]?.n ?? 0)
-    )
-
   return {
     summaries,
     summary,
@@ -158,8 +153,7 @@ const make = Effect.gen(function* () {
     insert,
     activate,
     setCurrentStatus,
-    remove,
-    subscriptionCount
+    remove
   } as const
 })
 

@@ -31,13 +31,19 @@ export const describeTaken = (commonSymbol: string, source: string, symbol: stri
 export const unknownSource = (source: string) =>
   `unknown source ${source}: no provider or broker code has that name; upload its code first, or check the spelling`
 
+/** A strategy trades common symbols through the mappings; it has no symbols of its own to map. */
+export const strategySource = (source: string) =>
+  `${source} is a strategy, not a source of symbols: map a provider's or broker's symbols instead`
+
 /** The fate of one input row of a bulk write, decided against what is stored and what came before it. */
 const decide = (
   index: MappingIndex,
   kinds: ReadonlyMap<string, CodeKind>,
   m: MappingInput
 ): "created" | "unchanged" | string => {
-  if (!kinds.has(m.source)) return unknownSource(m.source)
+  const kind = kinds.get(m.source)
+  if (kind === undefined) return unknownSource(m.source)
+  if (kind === "strategy") return strategySource(m.source)
   const current = index.commonOf(m.source, m.symbol)
   if (current === m.commonSymbol) return "unchanged"
   if (current !== undefined)
@@ -85,6 +91,7 @@ const make = Effect.gen(function* () {
       yield* lockForWrite
       const kind = (yield* sourceKinds([m.source])).get(m.source)
       if (kind === undefined) return yield* new NotFound({ message: unknownSource(m.source) })
+      if (kind === "strategy") return yield* new Conflict({ message: strategySource(m.source) })
       const [taken] = yield* sql<{ symbol: string }>`SELECT symbol FROM asset_mapping
         WHERE common_symbol = ${m.commonSymbol} AND source = ${m.source} AND symbol <> ${m.symbol}`
       if (taken)

@@ -5,7 +5,7 @@
  * At start, secrets still in the v1 envelope are re-sealed as v2 (`ResealOnStart`).
  */
 import { SqlClient } from "@effect/sql"
-import { type CodeVersion, InvalidRequest, NotFound, settingValueProblem } from "@quasar/domain"
+import { type CodeVersion, Conflict, InvalidRequest, NotFound, settingValueProblem } from "@quasar/domain"
 import {
   ChangeFeed,
   ProviderSettingsRepo,
@@ -33,10 +33,17 @@ const make = Effect.gen(function* () {
       const versions = yield* code.versions(name)
       if (versions.length === 0)
         return yield* Effect.fail(new NotFound({ message: `"${name}" does not exist` }))
+      // Strategies take params per run instead: settings would be a second place to set them.
+      if (versions[0]?.kind === "strategy")
+        return yield* Effect.fail(
+          new Conflict({
+            message: `"${name}" is a strategy and has no settings: give its params with each backtest instead`
+          })
+        )
       const source =
         versions.find((v) => v.status === "active" || v.status === "disabled") ??
         versions.find((v) => v.status === "valid")
-      return source?.manifest?.settings ?? []
+      return source?.manifest?.kind === "strategy" ? [] : (source?.manifest?.settings ?? [])
     })
 
   const view = (name: Name) =>

@@ -1,6 +1,7 @@
 /**
  * When a version is activated (by any Registry instance), list that provider's assets again:
  * the new code may offer other symbols. Listens on the change feed so it works across replicas.
+ * A strategy lists no assets, so its activation refreshes nothing.
  */
 import type { ProviderName } from "@quasar/domain"
 import { ChangeFeed } from "@quasar/server"
@@ -8,11 +9,13 @@ import { Effect, Layer, Option, Stream } from "effect"
 import { refreshAssets } from "./AssetRefresh"
 import { CODE_CHANNEL } from "./CodeRegistry"
 
-const activatedName = (payload: unknown): string | undefined =>
+/** The name whose assets an activation event asks to refresh: none for a strategy's. */
+export const activatedName = (payload: unknown): string | undefined =>
   typeof payload === "object" &&
   payload !== null &&
   "event" in payload &&
   payload.event === "activated" &&
+  !("kind" in payload && payload.kind === "strategy") &&
   "name" in payload &&
   typeof payload.name === "string"
     ? payload.name

@@ -1,1 +1,1 @@
-export { AppLive } from "./App"
+export { RegistryLive } from "./App"

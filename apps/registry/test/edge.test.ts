@@ -10,7 +10,7 @@ import type { MappingInput, ProviderName } from "@quasar/domain"
 import { AUTH_THROTTLE, DatabaseUrl, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Option, Redacted, Schedule, TestServices } from "effect"
-import { AppLive } from "../src/App"
+import { RegistryLive } from "../src/App"
 import { ProviderSettings } from "../src/ProviderSettings"
 import { FakeDataHub, layer as fakeDataHub, registryClient, registryLayer, seedCode } from "./fakeDataHub"
 
@@ -94,7 +94,7 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
       const { url } = yield* DatabaseUrl
       const fake = yield* FakeDataHub
       yield* TestService.start(
-        AppLive,
+        RegistryLive,
         DatabaseUrl.layer(url),
         TestService.testConfig({ datahubUrl: fake.url })
       )
@@ -215,7 +215,7 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
 const throttled = Layer.unwrapEffect(
   Effect.map(FakeDataHub, (fake) =>
     TestService.layer(
-      AppLive,
+      RegistryLive,
       TestDatabase.layer,
       TestService.testConfig({ datahubUrl: fake.url, authThrottle: AUTH_THROTTLE })
     )

@@ -1,6 +1,6 @@
 /**
  * A fake DataHub for Registry tests: a real HTTP server built from the same group definitions
- * as `DataHubApi`, answering `health` and `sandbox` with canned data on a random port, behind a TCP
+ * as `DataHubApi`, answering `health`, `sandbox` and `codeUsage` with canned data on a random port, behind a TCP
  * proxy a test can cut to play "DataHub is down". Also the Registry's test environment wired to
  * it, and helpers that seed `code_registry` rows directly (the code API is not needed for that).
  */
@@ -18,6 +18,7 @@ import { SqlClient } from "@effect/sql"
 import {
   type CodeKind,
   type CodeStatus,
+  CodeUsageGroup,
   HealthGroup,
   HealthReport,
   NotFound,
@@ -28,7 +29,7 @@ import {
 import { AuthThrottle, BodyPolicy, RouteTable, ServiceAuthLive, ServiceConfig } from "@quasar/server"
 import { TcpProxy, TestDatabase, TestService } from "@quasar/server/testing"
 import { Context, DateTime, Effect, Layer } from "effect"
-import { AppLive } from "../src/App"
+import { RegistryLive } from "../src/App"
 
 export interface Listing {
   readonly assets: ReadonlyArray<ProviderAsset>
@@ -37,6 +38,9 @@ export interface Listing {
 
 /** What each provider's `listAssets` answers; a provider without an entry is unknown (404). */
 class Listings extends Context.Tag("test/FakeDataHub/Listings")<Listings, Map<string, Listing>>() {}
+
+/** How many subscriptions the fake says use each provider (none unless set). */
+class Usage extends Context.Tag("test/FakeDataHub/Usage")<Usage, Map<string, number>>() {}
 
 export class FakeDataHub extends Context.Tag("test/FakeDataHub")<
   FakeDataHub,
@@ -48,6 +52,7 @@ export class FakeDataHub extends Context.Tag("test/FakeDataHub")<
       assets: ReadonlyArray<ProviderAsset>,
       rejected?: number
     ) => Effect.Effect<void>
+    readonly setSubscriptions: (provider: string, count: number) => Effect.Effect<void>
     /** Refuses connections until `restore`, as a stopped DataHub would. */
     readonly cut: Effect.Effect<void>
     readonly restore: Effect.Effect<void>
@@ -58,7 +63,7 @@ export class FakeDataHub extends Context.Tag("test/FakeDataHub")<
  * The part of DataHub's API the Registry calls, from the very group definitions DataHubApi is
  * made of; the other groups (subscriptions, bars) are DataHub's business and stay out of the fake.
  */
-const FakeApi = HttpApi.make("datahub").add(HealthGroup).add(SandboxGroup)
+const FakeApi = HttpApi.make("datahub").add(HealthGroup).add(SandboxGroup).add(CodeUsageGroup)
 
 const HealthLive = HttpApiBuilder.group(FakeApi, "health", (handlers) =>
   handlers
@@ -100,10 +105,19 @@ const SandboxLive = HttpApiBuilder.group(FakeApi, "sandbox", (handlers) =>
   )
 )
 
-const serverLayer = (listings: Map<string, Listing>) =>
+const CodeUsageLive = HttpApiBuilder.group(FakeApi, "codeUsage", (handlers) =>
+  Effect.map(Usage, (usage) =>
+    handlers.handle("usage", ({ path }) =>
+      Effect.succeed({ name: path.name, subscriptions: usage.get(path.name) ?? 0 })
+    )
+  )
+)
+
+const serverLayer = (listings: Map<string, Listing>, usage: Map<string, number>) =>
   HttpApiBuilder.serve().pipe(
-    Layer.provide(HttpApiBuilder.api(FakeApi).pipe(Layer.provide([HealthLive, SandboxLive]))),
+    Layer.provide(HttpApiBuilder.api(FakeApi).pipe(Layer.provide([HealthLive, SandboxLive, CodeUsageLive]))),
     Layer.provide(Layer.succeed(Listings, listings)),
+    Layer.provide(Layer.succeed(Usage, usage)),
     // The real guards: the fake refuses a Registry that does not send the service credential.
     Layer.provide([ServiceAuthLive, BodyPolicy.layer(RouteTable.make(FakeApi))]),
     Layer.provide(AuthThrottle.layer),
@@ -115,15 +129,17 @@ export const layer = Layer.scoped(
   FakeDataHub,
   Effect.gen(function* () {
     const listings = new Map<string, Listing>()
+    const usage = new Map<string, number>()
     // Built apart (a fresh memo map): HttpApiBuilder's router is a global layer, which the
     // Registry's own server would otherwise share, registering both APIs' routes twice.
-    const server = Context.get(yield* Layer.build(serverLayer(listings)), HttpServer.HttpServer)
+    const server = Context.get(yield* Layer.build(serverLayer(listings, usage)), HttpServer.HttpServer)
     const port = server.address._tag === "TcpAddress" ? server.address.port : 0
     const proxy = yield* TcpProxy.make("127.0.0.1", port)
     return {
       url: `http://127.0.0.1:${proxy.port}`,
       setListing: (provider, assets, rejected = 0) =>
         Effect.sync(() => void listings.set(provider, { assets, rejected })),
+      setSubscriptions: (provider, count) => Effect.sync(() => void usage.set(provider, count)),
       cut: proxy.cut,
       restore: proxy.restore
     }
@@ -133,7 +149,7 @@ export const layer = Layer.scoped(
 /** The Registry on a fresh database, configured to call the fake DataHub; the fake is exposed too. */
 export const registryLayer = Layer.unwrapEffect(
   Effect.map(FakeDataHub, (fake) =>
-    TestService.layer(AppLive, TestDatabase.layer, TestService.testConfig({ datahubUrl: fake.url }))
+    TestService.layer(RegistryLive, TestDatabase.layer, TestService.testConfig({ datahubUrl: fake.url }))
   )
 ).pipe(Layer.provideMerge(layer))
 

@@ -5,12 +5,12 @@ import { migrations } from "@quasar/migrations"
 import { SchemaState } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Effect } from "effect"
-import { AppLive } from "../src/App"
+import { RegistryLive } from "../src/App"
 
 /** The newest migration this build knows (4 = asset search, at the time of writing). */
 const latest = Math.max(...migrations.map((m) => m.id))
 
-layer(TestService.layer(AppLive), { timeout: 60_000 })("registry service", (it) => {
+layer(TestService.layer(RegistryLive), { timeout: 60_000 })("registry service", (it) => {
   it.effect("answers /health with 200, the database status and the migration version", () =>
     Effect.gen(function* () {
       yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)

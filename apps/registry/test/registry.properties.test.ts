@@ -23,7 +23,8 @@ import * as MappingsCsv from "../src/MappingsCsv"
 import * as MappingsImport from "../src/MappingsImport"
 import { FakeDataHub, registryLayer, seedCode } from "./fakeDataHub"
 
-const SOURCES = ["kraken", "eodhd", "ibkr"]
+/** Providers, a broker, and a strategy (which settings, refresh and mappings refuse). */
+const SOURCES = ["kraken", "eodhd", "ibkr", "sma-cross"]
 const RUNS = 60
 
 /** Mostly known sources and a small pool of symbols, so that rows collide and rules get exercised. */
@@ -68,6 +69,7 @@ layer(registryLayer, { timeout: 180_000 })("registry properties", (it) => {
         yield* seedCode("kraken")
         yield* seedCode("eodhd")
         yield* seedCode("ibkr", { kind: "broker" })
+        yield* seedCode("sma-cross", { kind: "strategy" })
         yield* seedCode("dormant", { status: "valid" })
         yield* fake.setListing("kraken", [
           { symbol: "XBT/USD", assetClass: "crypto", base: "BTC", quote: "USD" },
@@ -235,14 +237,21 @@ layer(registryLayer, { timeout: 180_000 })("registry properties", (it) => {
         yield* mine("search", searchParams, (p) => ({ method: "GET", url: `/assets?${query(p)}` }))
         yield* mine(
           "refresh",
-          fc.tuple(fc.oneof(fc.constantFrom("kraken", "eodhd", "ibkr", "dormant"), source, segment), token),
+          fc.tuple(
+            fc.oneof(fc.constantFrom("kraken", "eodhd", "ibkr", "dormant", "sma-cross"), source, segment),
+            token
+          ),
           ([provider, t]) => ({ method: "POST", url: `/assets/refresh/${provider}`, token: t }),
           { numRuns: 30, unavailable: true }
         )
         yield* consistent
 
         // Code (another engineer's endpoints)
-        const name = fc.oneof(fc.constantFrom("pcode", "pcode2"), Arbitrary.make(ProviderName), segment)
+        const name = fc.oneof(
+          fc.constantFrom("pcode", "pcode2", "sma-cross"),
+          Arbitrary.make(ProviderName),
+          segment
+        )
         const version = fc.oneof(
           fc.integer({ min: -1, max: 4 }).map(String),
           fc.constantFrom("x", "1.5", "99999999999")

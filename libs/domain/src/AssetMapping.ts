@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { CodeKind } from "./CodeVersion"
+import { VenueKind } from "./CodeVersion"
 import { MarketSymbol, ProviderName } from "./Common"
 
 /**
@@ -10,6 +10,6 @@ import { MarketSymbol, ProviderName } from "./Common"
 export class AssetMapping extends Schema.Class<AssetMapping>("AssetMapping")({
   commonSymbol: MarketSymbol,
   source: ProviderName,
-  sourceKind: CodeKind,
+  sourceKind: VenueKind,
   symbol: MarketSymbol
 }) {}

@@ -1,6 +1,7 @@
 /**
  * OHLCV bars. `RawBar` is what a provider yields (epoch-ms open time, plain numbers); the host
- * validates every one with `ValidBar` before anything is written. `Bar` is what the API serves.
+ * checks every one with `barProblem` before anything is written (`ValidBar` is the same check as a
+ * schema). `BarPoint` in BarsApi.ts is what the API serves.
  */
 import { Schema } from "effect"
 import { MarketSymbol, ProviderName, Timestamp } from "./Common"

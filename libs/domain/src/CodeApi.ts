@@ -1,4 +1,4 @@
-/** Registry: provider and broker code — upload, versions, activation, settings. */
+/** Registry: provider, broker and strategy code — upload, versions, activation, settings. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { AdminAuth } from "./Auth"
@@ -12,14 +12,16 @@ export const MAX_SOURCE_BYTES = 1_048_576
 export const CODE_BODY_LIMIT = 7 * MiB
 
 export const UploadCode = Schema.Struct({
-  kind: CodeKind.annotations({ description: "provider (market data) or broker (order execution)" }),
+  kind: CodeKind.annotations({
+    description: "provider (market data), broker (order execution) or strategy (trading logic)"
+  }),
   language: CodeLanguage.annotations({
     description: "javascript, or typescript (type-checked against the SDK when validated)"
   }),
   source: Schema.String.pipe(
     Schema.minLength(1, {
       description:
-        "the whole module as text (at most 1 MiB of UTF-8): one ES module whose default export is defineProvider({...}) (or defineBroker), importing only @quasar/providers/sdk"
+        "the whole module as text (at most 1 MiB of UTF-8): one ES module whose default export is defineProvider({...}) (or defineBroker, defineStrategy), importing only @quasar/providers/sdk"
     }),
     Schema.filter(
       (s) => new TextEncoder().encode(s).length <= MAX_SOURCE_BYTES || "source is larger than 1 MiB"
@@ -103,6 +105,8 @@ export class CodeGroup extends HttpApiGroup.make("code")
       .addSuccess(Schema.Void)
       .addError(NotFound)
       .addError(Conflict)
+      // A running provider version is deleted only once DataHub has said no subscription uses it.
+      .addError(ServiceUnavailable)
       .middleware(AdminAuth)
   )
   .add(
@@ -119,14 +123,24 @@ export class CodeGroup extends HttpApiGroup.make("code")
       .middleware(AdminAuth)
       .annotate(OpenApi.Description, "Activate the newest valid version older than the active one")
   )
-  .add(HttpApiEndpoint.get("settings")`/code/${name}/settings`.addSuccess(SettingsView).addError(NotFound))
+  .add(
+    HttpApiEndpoint.get("settings")`/code/${name}/settings`
+      .addSuccess(SettingsView)
+      .addError(NotFound)
+      .addError(Conflict)
+      .annotate(OpenApi.Description, "A provider's or broker's settings (strategies have none: 409)")
+  )
   .add(
     HttpApiEndpoint.put("updateSettings")`/code/${name}/settings`
       .setPayload(SettingsInput)
       .addSuccess(SettingsView)
       .addError(NotFound)
       .addError(InvalidRequest)
+      .addError(Conflict)
       .middleware(AdminAuth)
   )
   .middleware(BodyPolicy)
-  .annotate(OpenApi.Description, "Provider and broker code: versions, validation, activation, settings") {}
+  .annotate(
+    OpenApi.Description,
+    "Provider, broker and strategy code: versions, validation, activation, settings"
+  ) {}

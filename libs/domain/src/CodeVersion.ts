@@ -1,10 +1,15 @@
 import { Either, Schema } from "effect"
 import { ProviderName, Timestamp } from "./Common"
+import { StrategyManifest } from "./StrategyManifest"
 import { settingRulesProblem } from "./settingValue"
 import { Timeframe } from "./Timeframe"
 
-export const CodeKind = Schema.Literal("provider", "broker")
+export const CodeKind = Schema.Literal("provider", "broker", "strategy")
 export type CodeKind = typeof CodeKind.Type
+
+/** The kinds that run against a venue (market data, orders): they have settings, assets and mappings. */
+export const VenueKind = Schema.Literal("provider", "broker")
+export type VenueKind = typeof VenueKind.Type
 
 /** uploaded → valid | invalid; a valid version can become active; a provider can be disabled. */
 export const CodeStatus = Schema.Literal("uploaded", "valid", "invalid", "active", "disabled")
@@ -41,7 +46,7 @@ export const Manifest = Schema.Struct({
   name: ProviderName,
   displayName: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
   version: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(32)),
-  kind: CodeKind,
+  kind: VenueKind,
   capabilities: Schema.Array(Capability),
   timeframes: Schema.Array(Timeframe),
   settings: Schema.Array(SettingField),
@@ -49,6 +54,12 @@ export const Manifest = Schema.Struct({
   publishDelayMs: Schema.optional(Schema.Number.pipe(Schema.between(0, 7 * 86_400_000)))
 }).annotations({ identifier: "Manifest" })
 export type Manifest = typeof Manifest.Type
+
+/** What any uploaded module declares: a provider's or broker's manifest, or a strategy's (by `kind`). */
+export const CodeManifest = Schema.Union(Manifest, StrategyManifest).annotations({
+  identifier: "CodeManifest"
+})
+export type CodeManifest = typeof CodeManifest.Type
 
 export const ValidationIssue = Schema.Struct({
   severity: Schema.Literal("error", "warning"),
@@ -65,7 +76,7 @@ export const ValidationReport = Schema.Struct({
 }).annotations({ identifier: "ValidationReport" })
 export type ValidationReport = typeof ValidationReport.Type
 
-/** One uploaded version of provider or broker code; unique (name, version) and (name, sha256). */
+/** One uploaded version of provider, broker or strategy code; unique (name, version) and (name, sha256). */
 export class CodeVersion extends Schema.Class<CodeVersion>("CodeVersion")({
   name: ProviderName,
   kind: CodeKind,
@@ -73,7 +84,7 @@ export class CodeVersion extends Schema.Class<CodeVersion>("CodeVersion")({
   version: Schema.Int.pipe(Schema.positive()),
   sha256: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/)),
   size: Schema.Int.pipe(Schema.nonNegative()),
-  manifest: Schema.NullOr(Manifest),
+  manifest: Schema.NullOr(CodeManifest),
   status: CodeStatus,
   validation: Schema.NullOr(ValidationReport),
   /** Shipped with Quasar and registered on first start. */

@@ -1,5 +1,6 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { BarsGroup } from "./BarsApi"
+import { CodeUsageGroup } from "./CodeUsageApi"
 import { CollectionGroup } from "./CollectionApi"
 import { HealthGroup } from "./HealthApi"
 import { markInternalOperations } from "./Internal"
@@ -11,6 +12,7 @@ import { SubscriptionsGroup } from "./SubscriptionsApi"
 export class DataHubApi extends HttpApi.make("datahub")
   .add(HealthGroup)
   .add(SandboxGroup)
+  .add(CodeUsageGroup)
   .add(SubscriptionsGroup)
   .add(BarsGroup)
   .add(LiveGroup)

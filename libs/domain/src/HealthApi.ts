@@ -24,7 +24,7 @@ export const HealthComponent = Schema.Struct({
 export type HealthComponent = typeof HealthComponent.Type
 
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
-  service: Schema.Literal("registry", "datahub"),
+  service: Schema.Literal("registry", "datahub", "trader"),
   status: Schema.Literal("ok", "unavailable"),
   database: Schema.Struct({
     status: Schema.Literal("up", "down"),

@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import { ServiceAuth } from "./Auth"
 import { BodyPolicy, limitBody } from "./BodyPolicy"
 import { CODE_BODY_LIMIT, UploadCode } from "./CodeApi"
-import { CodeKind, CodeLanguage, Manifest, ValidationReport } from "./CodeVersion"
+import { CodeKind, CodeLanguage, CodeManifest, ValidationReport } from "./CodeVersion"
 import { ProviderName } from "./Common"
 import { InvalidRequest, NotFound, ServiceUnavailable } from "./Errors"
 import { INTERNAL_PREFIX } from "./Internal"
@@ -23,7 +23,7 @@ export const ValidateRequest = Schema.Struct({
 
 export const ValidateResponse = Schema.Struct({
   report: ValidationReport,
-  manifest: Schema.NullOr(Manifest)
+  manifest: Schema.NullOr(CodeManifest)
 }).annotations({ identifier: "ValidateResponse" })
 
 export const ListAssetsResponse = Schema.Struct({

@@ -110,18 +110,37 @@ export const detectFeatures = (db: MigrationDb) =>
     } satisfies DbFeatures
   })
 
+export interface MigrateOptions {
+  /**
+   * A PostgreSQL schema of the service's own (Trader's `trader`): created if missing, and the
+   * migrations, their `schema_migrations` and their ids live in it, apart from other services'.
+   * Features are detected before the search path changes, so TimescaleDB, when created here,
+   * lands where the services that use it look for it.
+   */
+  readonly schema?: string
+}
+
 /** Applies every pending migration in order; safe to call from several processes at once. */
-export const migrate = (db: MigrationDb, migrations: ReadonlyArray<Migration>) =>
+export const migrate = (
+  db: MigrationDb,
+  migrations: ReadonlyArray<Migration>,
+  options: MigrateOptions = {}
+) =>
   db
     .transaction(
       Effect.gen(function* () {
         yield* db.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`)
+        const features = yield* detectFeatures(db)
+        if (options.schema !== undefined) {
+          const schema = `"${options.schema.replace(/"/g, '""')}"`
+          yield* db.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+          yield* db.exec(`SET LOCAL search_path TO ${schema}`)
+        }
         yield* db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
           id integer PRIMARY KEY,
           name text NOT NULL,
           variant text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now())`)
-        const features = yield* detectFeatures(db)
         const done = new Set(
           (yield* db.query<{ id: number }>("SELECT id FROM schema_migrations")).map((r) => Number(r.id))
         )

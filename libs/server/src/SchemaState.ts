@@ -5,7 +5,7 @@
  */
 import type { SqlClient } from "@effect/sql"
 import { Context, Deferred, Effect, Layer, Ref, Schedule } from "effect"
-import { type Migration, type MigrationResult, migrate, sqlClientDb } from "./Migrator"
+import { type MigrateOptions, type Migration, type MigrationResult, migrate, sqlClientDb } from "./Migrator"
 
 export class SchemaState extends Context.Tag("@quasar/server/SchemaState")<
   SchemaState,
@@ -23,8 +23,10 @@ const retry = Schedule.exponential("200 millis", 2).pipe(
   Schedule.jittered
 )
 
+/** `options.schema`: the service's own PostgreSQL schema, for a service whose migrations live there. */
 export const layer = (
-  migrations: ReadonlyArray<Migration>
+  migrations: ReadonlyArray<Migration>,
+  options: MigrateOptions = {}
 ): Layer.Layer<SchemaState, never, SqlClient.SqlClient> =>
   Layer.scoped(
     SchemaState,
@@ -32,7 +34,7 @@ export const layer = (
       const state = yield* Ref.make<MigrationResult | null>(null)
       const done = yield* Deferred.make<MigrationResult>()
       const db = yield* sqlClientDb
-      yield* migrate(db, migrations).pipe(
+      yield* migrate(db, migrations, options).pipe(
         Effect.tapError((e) =>
           Effect.logWarning("migrations could not run yet; retrying", { error: e.message })
         ),

@@ -44,20 +44,57 @@ const FeedsLive = Layer.scoped(
   })
 ).pipe(Layer.provide(TestDatabase.layer))
 
+const isProbe = (c: Change) => typeof c.payload === "object" && c.payload !== null && "probe" in c.payload
+const isMarker = (c: Change) => typeof c.payload === "object" && c.payload !== null && "marker" in c.payload
+
+/** Waits until `received` holds a change that `test` accepts, failing after `within`. */
+const awaitChange = (
+  received: Effect.Effect<ReadonlyArray<Change>>,
+  test: (c: Change) => boolean,
+  what: string,
+  within: Duration.DurationInput = "2 seconds"
+) =>
+  received.pipe(
+    Effect.filterOrFail(
+      (xs) => xs.some(test),
+      () => "not yet"
+    ),
+    Effect.retry(Schedule.spaced("25 millis")),
+    Effect.timeoutFail({
+      duration: within,
+      onTimeout: () => new Error(`no ${what} within ${Duration.format(within)}`)
+    })
+  )
+
 /**
- * Subscribes to `channel`, collecting into a Ref, and waits until the subscription has taken its
- * starting point (its first query), so that later publishes count as "after subscribing".
+ * Subscribes `feed` to `channel`, collecting into a Ref, and returns once the subscription has
+ * taken its starting point: a probe published after subscribing has arrived. Probes are left out
+ * of what it returns.
  */
-const collect = (feed: Feed, channel: string) =>
+const collect = (feed: Feed, publisher: Feed, channel: string) =>
   Effect.gen(function* () {
-    const received = yield* Ref.make(Chunk.empty<Change>())
-    const fiber = yield* feed.changes(channel).pipe(
-      Stream.runForEach((c) => Ref.update(received, Chunk.append(c))),
+    const ref = yield* Ref.make(Chunk.empty<Change>())
+    yield* feed.changes(channel).pipe(
+      Stream.runForEach((c) => Ref.update(ref, Chunk.append(c))),
       Effect.forkScoped
     )
-    // The stream takes its starting point on its first query; give it time to run.
-    yield* Effect.sleep("600 millis")
-    return { received: Ref.get(received).pipe(Effect.map(Chunk.toReadonlyArray)), fiber }
+    const all = Ref.get(ref).pipe(Effect.map(Chunk.toReadonlyArray))
+    // Until the stream has its starting point a probe may be missed, so probes repeat.
+    yield* publisher
+      .publish(channel, { probe: true })
+      .pipe(Effect.zipRight(awaitChange(all, isProbe, "probe", "200 millis")), Effect.retry({ times: 50 }))
+    return { received: Effect.map(all, (xs) => xs.filter((c) => !isProbe(c))) }
+  })
+
+/**
+ * Everything `received` gets up to a marker published now on `channel`: changes arrive in
+ * publication order, so whatever else was coming (a duplicate, a stray channel's change) is there.
+ */
+const settled = (publisher: Feed, channel: string, received: Effect.Effect<ReadonlyArray<Change>>) =>
+  Effect.gen(function* () {
+    yield* publisher.publish(channel, { marker: true })
+    const xs = yield* awaitChange(received, isMarker, "marker")
+    return xs.filter((c) => !isMarker(c))
   })
 
 /** Waits until `received` holds at least `n` changes, failing after `within`. */
@@ -82,7 +119,7 @@ layer(FeedsLive, { timeout: 60_000, excludeTestServices: true })("ChangeFeed acr
   it.scoped("a change published by one instance arrives on the other within 2 s, once", () =>
     Effect.gen(function* () {
       const { publisher, subscriber } = yield* Feeds
-      const { received } = yield* collect(subscriber, "code.activated")
+      const { received } = yield* collect(subscriber, publisher, "code.activated")
       const start = Date.now()
       yield* publisher.publish("code.activated", { name: "kraken", version: 3 })
       const got = yield* awaitCount(received, 1, "2 seconds")
@@ -90,17 +127,16 @@ layer(FeedsLive, { timeout: 60_000, excludeTestServices: true })("ChangeFeed acr
       expect(got).toEqual([
         { id: expect.any(Number), channel: "code.activated", payload: { name: "kraken", version: 3 } }
       ])
-      // Several more polls later it has still arrived only once.
-      yield* Effect.sleep("1200 millis")
-      expect(yield* received).toEqual(got)
+      // Up to a later change it has still arrived only once.
+      expect(yield* settled(publisher, "code.activated", received)).toEqual(got)
     })
   )
 
   it.scoped("delivers several changes in publication order, each once, to every subscriber", () =>
     Effect.gen(function* () {
       const { publisher, subscriber } = yield* Feeds
-      const first = yield* collect(subscriber, "subscription.added")
-      const second = yield* collect(publisher, "subscription.added") // the publisher may listen too
+      const first = yield* collect(subscriber, publisher, "subscription.added")
+      const second = yield* collect(publisher, publisher, "subscription.added") // the publisher may listen too
       for (const n of [1, 2, 3]) yield* publisher.publish("subscription.added", { n })
       const payloads = (xs: ReadonlyArray<Change>) => xs.map((c) => c.payload)
       expect(payloads(yield* awaitCount(first.received, 3, "2 seconds"))).toEqual([
@@ -113,24 +149,22 @@ layer(FeedsLive, { timeout: 60_000, excludeTestServices: true })("ChangeFeed acr
         { n: 2 },
         { n: 3 }
       ])
-      yield* Effect.sleep("1 second")
-      expect((yield* first.received).length).toBe(3)
-      expect((yield* second.received).length).toBe(3)
+      expect((yield* settled(publisher, "subscription.added", first.received)).length).toBe(3)
+      expect((yield* settled(publisher, "subscription.added", second.received)).length).toBe(3)
     })
   )
 
   it.scoped("does not deliver changes on other channels", () =>
     Effect.gen(function* () {
       const { publisher, subscriber } = yield* Feeds
-      const mine = yield* collect(subscriber, "assets.refreshed")
-      const other = yield* collect(subscriber, "assets.refreshed.other")
+      const mine = yield* collect(subscriber, publisher, "assets.refreshed")
+      const other = yield* collect(subscriber, publisher, "assets.refreshed.other")
       yield* publisher.publish("assets.refreshed.other", { provider: "eodhd" })
       yield* publisher.publish("ASSETS.REFRESHED", { provider: "eodhd" })
       expect((yield* awaitCount(other.received, 1, "2 seconds")).map((c) => c.channel)).toEqual([
         "assets.refreshed.other"
       ])
-      yield* Effect.sleep("1 second")
-      expect(yield* mine.received).toEqual([])
+      expect(yield* settled(publisher, "assets.refreshed", mine.received)).toEqual([])
     })
   )
 
@@ -139,12 +173,10 @@ layer(FeedsLive, { timeout: 60_000, excludeTestServices: true })("ChangeFeed acr
       const { publisher, subscriber } = yield* Feeds
       yield* publisher.publish("version.disabled", { version: 1 })
       yield* publisher.publish("version.disabled", { version: 2 })
-      const { received } = yield* collect(subscriber, "version.disabled")
+      const { received } = yield* collect(subscriber, publisher, "version.disabled")
       yield* publisher.publish("version.disabled", { version: 3 })
-      const got = yield* awaitCount(received, 1, "2 seconds")
-      yield* Effect.sleep("1 second")
+      const got = yield* settled(publisher, "version.disabled", received)
       expect(got.map((c) => c.payload)).toEqual([{ version: 3 }])
-      expect((yield* received).map((c) => c.payload)).toEqual([{ version: 3 }])
     })
   )
 })

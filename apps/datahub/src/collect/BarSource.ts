@@ -1,16 +1,14 @@
 /**
  * Where collected bars come from. The scheduler only knows this interface: in production the
  * ProviderPool runs each provider's active code in its sandbox; tests and benchmarks run
- * provider objects in-process through the host's ProviderRunner (`BarSource.inProcess`).
+ * provider objects in-process (`testing/InProcessSources.ts`).
  *
- * A `Context.Reference` whose default refuses every call with a message saying what is missing,
- * so the app builds before a real source is wired, and a test can provide its own from outside.
+ * A required service: an app without a source does not type-check.
  */
-import { NotFound, type ProviderError, ProviderRetryableError, ServiceUnavailable } from "@quasar/domain"
-import { Context, Effect, Layer, Stream } from "effect"
-import type { HistoryRequest, Provider, Timeframe } from "../../../../libs/providers/src/sdk/types"
-import { type HistoryChunk, history, type RawSettings } from "../sandbox/providerHost"
-import { inProcessProviders, unknownProvider } from "./InProcessProviders"
+import type { NotFound, ProviderError, ServiceUnavailable } from "@quasar/domain"
+import { Context, type Effect, type Stream } from "effect"
+import type { HistoryRequest, Timeframe } from "../../../../libs/providers/src/sdk/types"
+import type { HistoryChunk } from "../sandbox/providerHost"
 
 export type { HistoryRequest } from "../../../../libs/providers/src/sdk/types"
 export type { HistoryChunk } from "../sandbox/providerHost"
@@ -33,46 +31,7 @@ export interface BarSourceService {
   readonly describe: (provider: string) => Effect.Effect<ProviderDescription, NotFound | ServiceUnavailable>
 }
 
-const UNWIRED =
-  "no bar source is wired into this DataHub (provide a ProviderPool-backed BarSource layer); collection waits"
-
-/** Unavailable rather than "not found": an unwired build must not put every subscription in error. */
-const unwired: BarSourceService = {
-  history: (provider) => Stream.fail(new ProviderRetryableError({ provider, message: UNWIRED })),
-  describe: () => Effect.fail(new ServiceUnavailable({ message: UNWIRED }))
-}
-
-export class BarSource extends Context.Reference<BarSource>()("@quasar/datahub/collect/BarSource", {
-  defaultValue: (): BarSourceService => unwired
-}) {
-  /**
-   * Provider objects run in this process through the host (screening, timeouts, rate limits via
-   * the shared token buckets). Settings are per provider name, checked against each spec; bad
-   * settings make every call of that provider fail as fatal, naming the problem.
-   */
-  static readonly inProcess = (
-    providers: ReadonlyArray<Provider>,
-    settingsByProvider: Readonly<Record<string, RawSettings>> = {},
-    now?: () => number
-  ): Layer.Layer<BarSource> =>
-    Layer.scoped(
-      BarSource,
-      Effect.gen(function* () {
-        const running = yield* inProcessProviders(providers, settingsByProvider, now ? { now } : {})
-        return {
-          history: (name, request) =>
-            running.stream(name, (provider, ctx) => history(provider, ctx, request)),
-          describe: (name) => {
-            const provider = running.get(name)
-            return provider
-              ? Effect.succeed({
-                  name,
-                  timeframes: provider.timeframes,
-                  publishDelayMs: provider.publishDelayMs ?? 0
-                })
-              : Effect.fail(new NotFound({ message: unknownProvider(name) }))
-          }
-        } satisfies BarSourceService
-      })
-    )
-}
+export class BarSource extends Context.Tag("@quasar/datahub/collect/BarSource")<
+  BarSource,
+  BarSourceService
+>() {}

@@ -1,8 +1,8 @@
 /**
  * Historical collection as one layer: the subscriptions service the API uses and the scheduler
  * behind it. Needs the SQL client, ChangeFeed, SchemaState and a BarSink (the store's writer,
- * adapted in App.ts). BarSource and CollectionConfig are references: the app or a test provides
- * them, otherwise their defaults apply.
+ * adapted in App.ts) and a BarSource. CollectionConfig is a reference: its defaults apply unless
+ * a test provides other tunables.
  */
 import { Layer } from "effect"
 import { GapRepo } from "./GapRepo"

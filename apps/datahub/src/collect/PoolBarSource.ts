@@ -22,17 +22,7 @@ export const PoolBarSource = Layer.effect(
   BarSource,
   Effect.map(ProviderPool, (pool) => ({
     history: (provider, request) =>
-      pool
-        .history(provider, request)
-        .pipe(
-          Stream.mapError((e) =>
-            e._tag === "NotFound"
-              ? new ProviderFatalError({ provider, message: e.message })
-              : e._tag === "ServiceUnavailable"
-                ? new ProviderRetryableError({ provider, message: e.message })
-                : e
-          )
-        ),
+      pool.history(provider, request).pipe(Stream.mapError(providerErrorOf(provider))),
     describe: pool.describe
   }))
 )

@@ -119,6 +119,14 @@ const make = Effect.gen(function* () {
     )
   }
 
+  const countFor = (provider: string) =>
+    sql<{
+      n: number
+    }>`SELECT count(*)::int AS n FROM provider_subscription WHERE provider = ${provider}`.pipe(
+      Effect.map((rows) => rows[0]?.n ?? 0),
+      traced("countFor", { provider })
+    )
+
   const get = (id: number) =>
     sql`SELECT ${columns} FROM provider_subscription WHERE id = ${id}`.pipe(
       Effect.flatMap(records),
@@ -210,6 +218,7 @@ const make = Effect.gen(function* () {
     create,
     mappedSymbol,
     list,
+    countFor,
     get,
     runnableIds,
     pause,

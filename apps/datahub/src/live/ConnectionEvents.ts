@@ -62,22 +62,32 @@ export const makeConnectionEvents = (options: EventsOptions) =>
               to: new Date(gap.to).toISOString(),
               error: e.message
             }),
-            Effect.as<ReadonlySet<number>>(new Set())
+            Effect.as<ReadonlyMap<number, ProviderBar>>(new Map())
           )
         )
       )
 
-    /** The gap is filled: held bars history did not deliver are written, and the stream is trusted. */
+    /**
+     * The gap is filled: held bars history did not deliver are written, and the stream is trusted.
+     * Bars history wrote over ones the stream had already closed (suspect bars, which the
+     * provider's timer closed on stale values) go to `/live` clients too: they replace what those
+     * clients were sent.
+     */
     const trust = (
       state: SeriesState,
       storedUntil: number | undefined,
       to: number,
-      written: ReadonlySet<number>
+      written: ReadonlyMap<number, ProviderBar>
     ) => {
       if (series.get(state.symbol) !== state || state.phase !== "filling") return
       const release = releasable(state.held, storedUntil, written)
+      if (storedUntil !== undefined)
+        writes.announce(
+          state,
+          [...written.values()].filter((bar) => bar.ts <= storedUntil).sort((a, b) => a.ts - b.ts)
+        )
       let last = state.lastClosed ?? Number.NEGATIVE_INFINITY
-      for (const ts of written) last = Math.max(last, ts)
+      for (const ts of written.keys()) last = Math.max(last, ts)
       for (const bar of release) last = Math.max(last, bar.ts)
       state.held = []
       state.lastClosed = Number.isFinite(last) ? last : undefined
@@ -100,7 +110,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         const from = Math.min(after, state.suspectFrom ?? after)
         const fill =
           from >= to
-            ? Effect.succeed<ReadonlySet<number>>(new Set())
+            ? Effect.succeed<ReadonlyMap<number, ProviderBar>>(new Map())
             : fillPermits.withPermits(1)(
                 fillUntilDone({ provider, symbol: state.symbol, timeframe, from, to })
               )

@@ -6,6 +6,7 @@
  */
 import type { ProviderError, Timeframe } from "@quasar/domain"
 import { Effect, Stream } from "effect"
+import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { type RetryOptions, retryProviderStream } from "../sandbox/providerHost"
 import { BarWriter } from "../store/BarWriter"
@@ -23,18 +24,18 @@ export interface GapRange {
 const iso = (ms: number) => new Date(ms).toISOString()
 
 /**
- * Writes the provider's closed bars in [from, to) and yields their open times once committed.
+ * Writes the provider's closed bars in [from, to) and yields them by open time once committed.
  * Pages are retried by the host's provider policy (the whole request again: writes are idempotent).
  */
 export const fillGap = (
   gap: GapRange,
   retry: RetryOptions
-): Effect.Effect<ReadonlySet<number>, ProviderError, BarSource | BarWriter> =>
+): Effect.Effect<ReadonlyMap<number, ProviderBar>, ProviderError, BarSource | BarWriter> =>
   Effect.gen(function* () {
     const source = yield* BarSource
     const writer = yield* BarWriter
     const { provider, symbol, timeframe } = gap
-    const written = new Set<number>()
+    const written = new Map<number, ProviderBar>()
     yield* source.history(provider, { symbol, timeframe, from: gap.from, to: gap.to }).pipe(
       retryProviderStream(retry),
       Stream.runForEach((chunk) =>
@@ -48,7 +49,7 @@ export const fillGap = (
               .pipe(
                 Effect.tap(() =>
                   Effect.sync(() => {
-                    for (const bar of chunk.bars) written.add(bar.ts)
+                    for (const bar of chunk.bars) written.set(bar.ts, bar)
                   })
                 ),
                 // Refused rows are bad data that no retry fixes; the stream's versions may cover them.

@@ -19,6 +19,7 @@
 import { Socket } from "@effect/platform"
 import { CLOSE_TOO_SLOW, LiveClientMessage, type LiveServerMessage } from "@quasar/domain"
 import { Duration, Effect, Either, Option, ParseResult, Queue, Schema, type Scope } from "effect"
+import { barFrame } from "./barFrame"
 import { LiveConfig } from "./LiveConfig"
 import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
 import { textFrames } from "./textFrames"
@@ -33,38 +34,6 @@ const EXAMPLE = '{"_tag":"subscribe","provider":"kraken","symbol":"BTC/USD","tim
  * for a schema encode per bar on the hot path.
  */
 const frame = (message: LiveServerMessage): string => JSON.stringify(message)
-
-/** A number as JSON writes it (bars hold finite numbers only: the writer refuses others). */
-const json = (x: number | undefined): string => (x === undefined ? "null" : String(x))
-
-/**
- * A bar's frame, the same text as `frame` of the `bar` message (test/live/feed.test.ts decodes it
- * with the schema), written out directly: this runs for every bar every client receives. Each
- * update's frame is made once, however many clients watch its series.
- */
-const barFrames = new WeakMap<LiveUpdate, string>()
-/** Per series, the frame's text up to the bar's open time: the same for all its bars. */
-const prefixes = new Map<string, string>()
-/** The last open time written out: every series' forming bar shares it. */
-let lastIso = { ts: Number.NaN, text: "" }
-const barFrame = (u: LiveUpdate): string => {
-  let text = barFrames.get(u)
-  if (text === undefined) {
-    const b = u.bar
-    let prefix = prefixes.get(u.key)
-    if (prefix === undefined) {
-      if (prefixes.size >= 100_000) prefixes.clear()
-      prefix = `{"_tag":"bar","provider":${JSON.stringify(u.provider)},"symbol":${JSON.stringify(u.symbol)},"timeframe":${JSON.stringify(u.timeframe)},"bar":{"ts":"`
-      prefixes.set(u.key, prefix)
-    }
-    if (lastIso.ts !== b.ts) lastIso = { ts: b.ts, text: new Date(b.ts).toISOString() }
-    text =
-      `${prefix}${lastIso.text}","open":${json(b.open)},"high":${json(b.high)},"low":${json(b.low)},` +
-      `"close":${json(b.close)},"volume":${json(b.volume)},"vwap":${json(b.vwap)},"trades":${json(b.trades)}},"closed":${u.closed}}`
-    barFrames.set(u, text)
-  }
-  return text
-}
 
 /** What the sender reads of Node's `ws` WebSocket, which the platform hands to message handlers. */
 interface RawWebSocket {

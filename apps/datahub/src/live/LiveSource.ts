@@ -1,19 +1,16 @@
 /**
  * Where live events come from, as BarSource is for history: in production the ProviderPool runs
  * each provider's active code in its sandbox (`LiveSource.pool`); tests and benchmarks run
- * provider objects in-process through the host's ProviderRunner (`LiveSource.inProcess`), with a
- * clock of their own shared with a fake exchange.
+ * provider objects in-process (`testing/InProcessSources.ts`) on a clock of their own shared with
+ * a fake exchange.
  *
- * A `Context.Reference` whose default refuses with a retryable error naming what is missing, so
- * an unwired build keeps its connections in backoff instead of putting subscriptions in error.
+ * A required service: an app without a source does not type-check.
  */
-import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
+import type { ProviderError } from "@quasar/domain"
 import { Context, Effect, Layer, Stream } from "effect"
-import type { LiveEvent, LiveRequest, Provider } from "../../../../libs/providers/src/sdk/types"
-import { type InProcessOptions, inProcessProviders } from "../collect/InProcessProviders"
+import type { LiveEvent, LiveRequest } from "../../../../libs/providers/src/sdk/types"
 import { providerErrorOf } from "../collect/PoolBarSource"
 import { ProviderPool } from "../sandbox/ProviderPool"
-import { live, type RawSettings } from "../sandbox/providerHost"
 
 export interface LiveSourceService {
   /**
@@ -23,32 +20,10 @@ export interface LiveSourceService {
   readonly live: (provider: string, request: LiveRequest) => Stream.Stream<LiveEvent, ProviderError>
 }
 
-const UNWIRED =
-  "no live source is wired into this DataHub (provide a ProviderPool-backed LiveSource layer); live streams wait"
-
-export type { InProcessOptions } from "../collect/InProcessProviders"
-
-export class LiveSource extends Context.Reference<LiveSource>()("@quasar/datahub/live/LiveSource", {
-  defaultValue: (): LiveSourceService => ({
-    live: (provider) => Stream.fail(new ProviderRetryableError({ provider, message: UNWIRED }))
-  })
-}) {
-  /** Provider objects run in this process; settings per provider name, checked against each spec. */
-  static readonly inProcess = (
-    providers: ReadonlyArray<Provider>,
-    settingsByProvider: Readonly<Record<string, RawSettings>> = {},
-    options: InProcessOptions = {}
-  ): Layer.Layer<LiveSource> =>
-    Layer.scoped(
-      LiveSource,
-      Effect.gen(function* () {
-        const running = yield* inProcessProviders(providers, settingsByProvider, options)
-        return {
-          live: (name, request) => running.stream(name, (provider, ctx) => live(provider, ctx, request))
-        } satisfies LiveSourceService
-      })
-    )
-
+export class LiveSource extends Context.Tag("@quasar/datahub/live/LiveSource")<
+  LiveSource,
+  LiveSourceService
+>() {
   /**
    * The sandboxes. A provider that is not (or no longer) runnable is fatal for its connection; a
    * pool that cannot tell now (database hiccup) and a crashed sandbox are worth another connect.

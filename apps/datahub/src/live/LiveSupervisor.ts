@@ -11,13 +11,15 @@
  */
 import { Background, ChangeFeed, SchemaState } from "@quasar/server"
 import { Context, Duration, Effect, ExecutionStrategy, Exit, Layer, Scope, Stream } from "effect"
+import type { BarSource } from "../collect/BarSource"
 import { SUBSCRIPTIONS_CHANNEL } from "../collect/Scheduler"
 import type { BarWriter } from "../store/BarWriter"
 import { LiveConfig } from "./LiveConfig"
 import { LiveHub, seriesKey } from "./LiveHub"
 import { LiveRepo, type LiveSubscription } from "./LiveRepo"
-import { StatusBoard } from "./LiveStatus"
+import type { LiveSource } from "./LiveSource"
 import { type Member, makeConnection, type ProviderConnection } from "./ProviderConnection"
+import { StatusBoard } from "./StatusBoard"
 
 export interface LiveSupervisorService {
   /** Re-reads the live subscriptions and adjusts the connections (after any change to them). */
@@ -33,8 +35,8 @@ const make = Effect.gen(function* () {
   const feed = yield* ChangeFeed.ChangeFeed
   const schema = yield* SchemaState.SchemaState
   const config = yield* LiveConfig
-  // The whole context at runtime (references such as BarSource and LiveSource included).
-  const context = yield* Effect.context<LiveRepo | LiveHub | BarWriter>()
+  // What each connection's fibers run with.
+  const context = yield* Effect.context<LiveRepo | LiveHub | BarWriter | BarSource | LiveSource>()
   const lifetime = yield* Effect.scope
   const board = new StatusBoard()
   const connections = new Map<
@@ -125,6 +127,6 @@ export class LiveSupervisor extends Context.Tag("@quasar/datahub/live/LiveSuperv
   LiveSupervisor,
   LiveSupervisorService
 >() {
-  /** Needs the SQL client, ChangeFeed, SchemaState, BarWriter and LiveHub; LiveSource/BarSource are references. */
+  /** Needs the SQL client, ChangeFeed, SchemaState, BarWriter, LiveHub, LiveSource and BarSource. */
   static readonly layer = Layer.scoped(LiveSupervisor, make).pipe(Layer.provide(LiveRepo.layer))
 }

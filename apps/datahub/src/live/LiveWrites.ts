@@ -30,6 +30,8 @@ export interface LiveWrites {
   readonly forming: (state: SeriesState, bar: ProviderBar) => void
   /** Closed bars of a trusted series, oldest first. */
   readonly closed: (state: SeriesState, bars: ReadonlyArray<ProviderBar>) => void
+  /** Closed bars already stored (by a gap fill) that `/live` clients get with the next batch. */
+  readonly announce: (state: SeriesState, bars: ReadonlyArray<ProviderBar>) => void
   /** The series' stream is trusted now (a live-only subscription becomes `current`). */
   readonly streaming: (state: SeriesState) => void
   /** Writes what gathered, batch after batch, forever. */
@@ -61,6 +63,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
     const wake = yield* Queue.sliding<void>(1)
     let forming = new Map<string, Item>()
     let closed: Array<Item> = []
+    let announced: Array<Item> = []
     let trusted = new Set<number>()
     const signal = () => {
       Queue.unsafeOffer(wake, undefined)
@@ -155,7 +158,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       )
     )
 
-    const gathered = () => forming.size > 0 || closed.length > 0 || trusted.size > 0
+    const gathered = () => forming.size > 0 || closed.length > 0 || announced.length > 0 || trusted.size > 0
 
     // Two batches may be in the database at once: while one commits, the next is already queued
     // behind it (the writer applies them in order), so an update waits for one commit, not two.
@@ -167,9 +170,10 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
     /** Cuts a batch of what gathered and queues its writes; returns what commits and publishes it. */
     const startBatch: Effect.Effect<Effect.Effect<void> | undefined> = Effect.gen(function* () {
       if (!gathered()) return undefined
-      const batch = { forming: [...forming.values()], closed, trusted }
+      const batch = { forming: [...forming.values()], closed, announced, trusted }
       forming = new Map()
       closed = []
+      announced = []
       trusted = new Set()
       const kept = yield* notCollected(batch.closed)
       const commits = yield* Effect.all([queueWrite("historical", kept), queueWrite("live", batch.forming)])
@@ -181,6 +185,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
         yield* Deferred.await(before)
         // Closed first: a client sees a bar close before the next one forms.
         yield* hub.publish([
+          ...batch.announced.map((i) => update(i, true)),
           ...kept.map((i) => update(i, true)),
           ...batch.forming.map((i) => update(i, false))
         ])
@@ -216,6 +221,10 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       },
       closed: (state, bars) => {
         for (const bar of bars) closed.push({ state, bar })
+        if (bars.length > 0) signal()
+      },
+      announce: (state, bars) => {
+        for (const bar of bars) announced.push({ state, bar })
         if (bars.length > 0) signal()
       },
       streaming: (state) => {

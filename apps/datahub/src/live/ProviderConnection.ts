@@ -23,9 +23,9 @@ import { closeGeneration, type Generation, openGeneration } from "./Generation"
 import { LiveConfig } from "./LiveConfig"
 import { LiveRepo } from "./LiveRepo"
 import { LiveSource } from "./LiveSource"
-import type { ConnectionView, StatusBoard } from "./LiveStatus"
 import { makeLiveWrites } from "./LiveWrites"
 import { type ConnectionStatus, newSeries, type SeriesState } from "./SeriesState"
+import type { ConnectionView, StatusBoard } from "./StatusBoard"
 
 export interface Member {
   readonly id: number

@@ -62,7 +62,7 @@ export interface ConnectionStatus {
 export const releasable = (
   held: ReadonlyArray<ProviderBar>,
   storedUntil: number | undefined,
-  filled: ReadonlySet<number>
+  filled: { has(ts: number): boolean }
 ): Array<ProviderBar> => {
   const byTs = new Map<number, ProviderBar>()
   for (const bar of held)

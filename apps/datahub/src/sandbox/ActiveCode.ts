@@ -32,8 +32,8 @@ const make = Effect.gen(function* () {
 
   /** The version that runs for `name`, or why none does (404, in words an operator can act on). */
   const current = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
-    sql<{ version: number; status: string; manifest: unknown }>`
-      SELECT version, status, manifest FROM code_registry WHERE name = ${name}
+    sql<{ version: number; status: string; kind: string; manifest: unknown }>`
+      SELECT version, status, kind, manifest FROM code_registry WHERE name = ${name}
       ORDER BY (status IN ('active', 'disabled')) DESC, version DESC LIMIT 1`.pipe(
       Effect.mapError(unavailable(`the code registry entry of "${name}"`)),
       Effect.flatMap(([row]) => {
@@ -41,6 +41,12 @@ const make = Effect.gen(function* () {
           return Effect.fail(
             new NotFound({
               message: `no provider or broker named "${name}": upload it to the Registry first`
+            })
+          )
+        if (row.kind === "strategy")
+          return Effect.fail(
+            new NotFound({
+              message: `"${name}" is a strategy, not a provider or broker: strategies run in Trader's backtests and deployments`
             })
           )
         if (row.status === "disabled")

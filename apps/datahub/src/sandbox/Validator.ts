@@ -3,13 +3,15 @@
  * fresh sandbox that checks the SDK contract and describes the export, whose manifest must
  * decode and match the name and kind it was uploaded as. The sandbox is always killed after.
  */
-import type { CodeKind, CodeLanguage, Manifest, ValidationIssue, ValidationReport } from "@quasar/domain"
+import type { CodeKind, CodeLanguage, CodeManifest, ValidationIssue, ValidationReport } from "@quasar/domain"
 import { nestingProblem, SandboxLimits, type SandboxSetupError } from "@quasar/sandbox"
 import { bundleUpload, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
 import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
+import { Agent } from "undici"
+import { EgressDenied } from "./egress/pinnedConnector"
 import { toManifest } from "./manifest"
 import { start } from "./ProviderSandbox"
-import { SandboxNetwork } from "./SandboxNetwork"
+import { SandboxNetwork, type SandboxNetworkService } from "./SandboxNetwork"
 import { TypeChecker } from "./TypeChecker"
 
 type Issue = typeof ValidationIssue.Type
@@ -17,7 +19,7 @@ type Issue = typeof ValidationIssue.Type
 export interface ValidationResult {
   readonly report: ValidationReport
   /** Present only when the report is ok. */
-  readonly manifest: Manifest | null
+  readonly manifest: CodeManifest | null
 }
 
 export const MAX_SOURCE_BYTES = 1024 * 1024
@@ -26,7 +28,13 @@ const CONCURRENT_VALIDATIONS = 2
 
 const error = (message: string): Issue => ({ severity: "error", message })
 
-const mismatch = (manifest: Manifest, name: string, kind: CodeKind): Array<Issue> => [
+const builder: Record<CodeKind, string> = {
+  provider: "defineProvider",
+  broker: "defineBroker",
+  strategy: "defineStrategy"
+}
+
+const mismatch = (manifest: CodeManifest, name: string, kind: CodeKind): Array<Issue> => [
   ...(manifest.name === name
     ? []
     : [
@@ -38,23 +46,38 @@ const mismatch = (manifest: Manifest, name: string, kind: CodeKind): Array<Issue
     ? []
     : [
         error(
-          `the module is a ${manifest.kind} but was uploaded as a ${kind}: build it with ${
-            kind === "provider" ? "defineProvider" : "defineBroker"
-          } or upload it as a ${manifest.kind}`
+          `the module is a ${manifest.kind} but was uploaded as a ${kind}: build it with ${builder[kind]} or upload it as a ${manifest.kind}`
         )
       ])
 ]
+
+/**
+ * The network a strategy's validation gets: none. Nothing in it is called, but module code can
+ * write relay requests on the IPC channel itself; each is refused, whatever the allowlist says.
+ */
+const noNetwork = (network: SandboxNetworkService): SandboxNetworkService => {
+  const refusal = () => new EgressDenied("strategy code has no network access")
+  return {
+    isolation: network.isolation,
+    egress: {
+      rules: { allow: [], reserved: [] },
+      resolve: () => Promise.reject(refusal()),
+      dispatcher: new Agent({ connect: (_options, callback) => callback(refusal(), null) })
+    }
+  }
+}
 
 const make = Effect.gen(function* () {
   const workspace = yield* SandboxWorkspace
   const typeChecker = yield* TypeChecker
   const limits = yield* SandboxLimits
   const network = yield* SandboxNetwork
+  const offline = noNetwork(network)
   const quota = yield* SandboxQuota
   const slots = yield* Effect.makeSemaphore(CONCURRENT_VALIDATIONS)
 
   /** Loads the bundle in a fresh sandbox: the manifest issues, or the manifest. */
-  const load = (name: string, code: string) =>
+  const load = (name: string, kind: CodeKind, code: string) =>
     Effect.scoped(
       Effect.gen(function* () {
         const directory = yield* workspace.prepare(`validate-${name}`, code)
@@ -73,7 +96,7 @@ const make = Effect.gen(function* () {
         )
       ),
       Effect.provideService(SandboxLimits, limits),
-      Effect.provideService(SandboxNetwork, network),
+      Effect.provideService(SandboxNetwork, kind === "strategy" ? offline : network),
       Effect.provideService(SandboxQuota, quota)
     )
 
@@ -93,7 +116,7 @@ const make = Effect.gen(function* () {
       const { code, warnings } = bundled.right
       // Code that does not type-check is rejected anyway; running it would only add noise.
       if (typeIssues.length > 0) return { issues: [...typeIssues, ...warnings] }
-      const loaded = yield* slots.withPermits(1)(load(name, code))
+      const loaded = yield* slots.withPermits(1)(load(name, kind, code))
       if (Either.isLeft(loaded)) return { issues: [...warnings, ...loaded.left] }
       const issues = [...warnings, ...mismatch(loaded.right, name, kind)]
       return { issues, manifest: loaded.right }

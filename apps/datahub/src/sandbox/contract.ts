@@ -4,7 +4,9 @@
  * decodes the data fields with the domain `Manifest` schema, since the child is not trusted.
  * Reading the export can run author code (getters, proxies), so every access is guarded.
  */
-import type { AssetInfo, HistoryPage, LiveEvent, ProviderContext } from "@quasar/providers/sdk"
+import type { AssetInfo, HistoryPage, LiveEvent, ParamsSpec, ProviderContext } from "@quasar/providers/sdk"
+// File by file, like the runner's other imports: the SDK's index would drag in more than this.
+import { resolveParams } from "../../../../libs/providers/src/sdk/strategyParams"
 
 export type Capability = "listAssets" | "history" | "live"
 
@@ -25,7 +27,8 @@ export type ContractCheck =
     }
   | { readonly ok: false; readonly problems: ReadonlyArray<string> }
 
-const FIX = "build it with defineProvider({...}) or defineBroker({...}) from @quasar/providers/sdk"
+const FIX =
+  "build it with defineProvider({...}), defineBroker({...}) or defineStrategy({...}) from @quasar/providers/sdk"
 
 const show = (value: unknown): string => {
   try {
@@ -66,14 +69,25 @@ const check = (namespace: Record<string, unknown>): ContractCheck => {
       problems: [`the module has no default export: end it with \`export default\` and ${FIX}`]
     }
   if (typeof exported !== "object" || exported === null)
-    return { ok: false, problems: [`the default export is ${show(exported)}, not a provider: ${FIX}`] }
+    return {
+      ok: false,
+      problems: [`the default export is ${show(exported)}, not a module definition: ${FIX}`]
+    }
   const e = exported as Record<string, unknown>
+  if (e.kind === "strategy") return checkStrategy(e)
   const problems: Array<string> = []
   const kind = e.kind
-  if (kind !== "provider" && kind !== "broker")
-    problems.push(`the default export's kind is ${show(kind)}, expected "provider" or "broker": ${FIX}`)
   if (e.sdkVersion !== 1)
     problems.push(`sdkVersion is ${show(e.sdkVersion)}; this DataHub runs SDK version 1: ${FIX}`)
+  // Which fields are required depends on the kind: without one, listing them would mislead.
+  if (kind !== "provider" && kind !== "broker")
+    return {
+      ok: false,
+      problems: [
+        `the default export's kind is ${show(kind)}, expected "provider", "broker" or "strategy": ${FIX}`,
+        ...problems
+      ]
+    }
   for (const field of ["name", "displayName", "version"] as const)
     if (typeof e[field] !== "string" || e[field] === "") problems.push(`${field} must be a non-empty string`)
   if (kind === "provider" && !Array.isArray(e.timeframes))
@@ -120,5 +134,56 @@ const check = (namespace: Record<string, unknown>): ContractCheck => {
       publishDelayMs: plain(e.publishDelayMs)
     },
     functions
+  }
+}
+
+/** Strategies are never called through the provider protocol; a call says so instead of running. */
+const notAProvider = () => Promise.reject(new Error("a strategy is not a provider: it lists no assets"))
+
+/** A spec too malformed for `resolveParams` (an enum without values) is left for the host's decoding to name. */
+const defaultsCheck = (params: ParamsSpec) => {
+  try {
+    return resolveParams(params, {})
+  } catch {
+    return { ok: true } as const
+  }
+}
+
+const STRATEGY_FIX = "build it with defineStrategy({...}) from @quasar/providers/sdk"
+
+/**
+ * A strategy's export: the SDK's marks, an `onBar` function and params whose defaults pass the
+ * SDK's own `resolveParams` (what Trader applies to a run). Its data fields go to the host as
+ * they are, to be decoded there; nothing of it is called here, and it gets no context at all.
+ */
+const checkStrategy = (e: Record<string, unknown>): ContractCheck => {
+  const problems: Array<string> = []
+  if (e.sdkVersion !== 1)
+    problems.push(`sdkVersion is ${show(e.sdkVersion)}; this DataHub runs SDK version 1: ${STRATEGY_FIX}`)
+  for (const field of ["name", "version"] as const)
+    if (typeof e[field] !== "string" || e[field] === "") problems.push(`${field} must be a non-empty string`)
+  if (typeof e.onBar !== "function") problems.push("onBar must be a function (ctx, bars) => void")
+  const params = plain(e.params)
+  if (typeof params !== "object" || params === null || Array.isArray(params))
+    problems.push("params must be an object of param specs (use {} when there are none)")
+  else {
+    const resolved = defaultsCheck(params as ParamsSpec)
+    if (!resolved.ok) problems.push(...resolved.problems.map((p) => `params: ${p}`))
+  }
+  if (problems.length > 0) return { ok: false, problems }
+  return {
+    ok: true,
+    module: { listAssets: notAProvider, history: undefined, live: undefined, rateLimit: undefined },
+    manifest: {
+      kind: "strategy",
+      name: e.name,
+      version: e.version,
+      description: plain(e.description),
+      params,
+      universe: plain(e.universe),
+      warmup: plain(e.warmup),
+      window: plain(e.window)
+    },
+    functions: []
   }
 }

@@ -1,9 +1,17 @@
 /**
- * The manifest a module declares, as the domain `Manifest`: the SDK's settings record becomes
- * `SettingField[]` (key = record key) and capabilities follow the functions present. The child
- * described its export, but it is untrusted, so everything is decoded here.
+ * The manifest a module declares, as the domain `Manifest` (or `StrategyManifest`): the SDK's
+ * settings (params) record becomes `SettingField[]` (`StrategyParam[]`), key = record key, and
+ * capabilities follow the functions present. The child described its export, but it is
+ * untrusted, so everything is decoded here.
  */
-import { Manifest, type SettingField, type ValidationIssue } from "@quasar/domain"
+import {
+  type CodeManifest,
+  Manifest,
+  type SettingField,
+  StrategyManifest,
+  type ValidationIssue
+} from "@quasar/domain"
+import { type ParamsSpec, resolveParams } from "@quasar/providers/sdk"
 import { Either, ParseResult, Schema } from "effect"
 import type { Capability } from "./protocol"
 
@@ -37,10 +45,14 @@ const capabilityOf: Record<Capability, Manifest["capabilities"][number]> = {
 }
 
 /** "settings.apiKey.type: …" rather than "settings.0.type": the author knows keys, not indexes. */
-const describe = (error: ParseResult.ParseError, keys: ReadonlyArray<string>): Array<string> =>
+const describe = (
+  error: ParseResult.ParseError,
+  keys: ReadonlyArray<string>,
+  record: "settings" | "params" = "settings"
+): Array<string> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
     const path = issue.path.map((p, i) =>
-      i === 1 && issue.path[0] === "settings" && typeof p === "number" ? (keys[p] ?? p) : p
+      i === 1 && issue.path[0] === record && typeof p === "number" ? (keys[p] ?? p) : p
     )
     return path.length > 0
       ? `manifest field ${path.join(".")}: ${issue.message}`
@@ -55,12 +67,47 @@ const defaultProblem = (field: SettingField): string | undefined => {
     : `setting ${field.key}: its default ${JSON.stringify(field.default)} is not a ${field.type}`
 }
 
+const SdkStrategy = Schema.Struct({
+  kind: Schema.Literal("strategy"),
+  params: Schema.Record({ key: Schema.String, value: Schema.Object })
+})
+
+const error = (messages: ReadonlyArray<string>) =>
+  Either.left(messages.map((message): Issue => ({ severity: "error", message })))
+
+/** A strategy's manifest; its params' defaults checked by the SDK's `resolveParams`, as a run's are. */
+const toStrategyManifest = (described: unknown): Either.Either<StrategyManifest, ReadonlyArray<Issue>> => {
+  const sdk = Schema.decodeUnknownEither(SdkStrategy)(described, { onExcessProperty: "ignore" })
+  if (Either.isLeft(sdk)) return error(describe(sdk.left, [], "params"))
+  const keys = Object.keys(sdk.right.params)
+  const candidate = {
+    ...(described as object),
+    params: keys.map((key) => ({ ...sdk.right.params[key], key }))
+  }
+  const manifest = Schema.decodeUnknownEither(StrategyManifest)(candidate, {
+    errors: "all",
+    onExcessProperty: "ignore"
+  })
+  if (Either.isLeft(manifest)) return error(describe(manifest.left, keys, "params"))
+  const defaults = resolveParams(sdkParams(manifest.right), {})
+  return defaults.ok ? Either.right(manifest.right) : error(defaults.problems.map((p) => `params: ${p}`))
+}
+
+/** The params spec in the SDK's shape, for `resolveParams`. */
+export const sdkParams = (manifest: StrategyManifest): ParamsSpec =>
+  Object.fromEntries(manifest.params.map(({ key, ...spec }) => [key, spec]))
+
 export const toManifest = (
   described: unknown,
   functions: ReadonlyArray<Capability>
-): Either.Either<Manifest, ReadonlyArray<Issue>> => {
-  const error = (messages: ReadonlyArray<string>) =>
-    Either.left(messages.map((message): Issue => ({ severity: "error", message })))
+): Either.Either<CodeManifest, ReadonlyArray<Issue>> => {
+  if (
+    typeof described === "object" &&
+    described !== null &&
+    "kind" in described &&
+    described.kind === "strategy"
+  )
+    return toStrategyManifest(described)
   const sdk = Schema.decodeUnknownEither(SdkManifest)(described, { onExcessProperty: "ignore" })
   if (Either.isLeft(sdk)) return error(describe(sdk.left, []))
   const keys = Object.keys(sdk.right.settings)

@@ -1,6 +1,5 @@
 /**
- * The provider host harness (libs/providers/src/host) as DataHub uses it. `@quasar/providers`
- * does not export `./host` yet, so this one file reaches into the sources; when the package
- * gains that export, only this line changes.
+ * The provider host harness (`@quasar/providers/host`: screening, timeouts, settings checks) as
+ * DataHub's sandbox, runner and in-process sources use it.
  */
 export * from "@quasar/providers/host"

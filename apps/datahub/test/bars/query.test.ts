@@ -4,13 +4,13 @@ import { expect, layer } from "@effect/vitest"
 import { BAR_CSV_HEADER, BarCsvLine, DataHubApi, NEXT_CURSOR_HEADER } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Schema } from "effect"
-import { AppLive } from "../../src/App"
+import { DataHubLive } from "../../src/App"
 import { allPages, failure, get, iso, page, point, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
 
 const DAY = 1_440 * MINUTE
 
-layer(TestService.layer(AppLive), { timeout: 120_000, excludeTestServices: true })("GET /bars", (it) => {
+layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })("GET /bars", (it) => {
   it.effect("pages with the cursor return every bar exactly once, oldest first", () =>
     Effect.gen(function* () {
       yield* ready

@@ -1,10 +1,21 @@
 import { expect, layer } from "@effect/vitest"
 import { DatabaseUrl, SchemaState } from "@quasar/server"
 import { TcpProxy, TestDatabase } from "@quasar/server/testing"
-import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, Scope } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Option, Redacted, Schedule, Scope } from "effect"
 import Pg from "pg"
 import { BarWriter } from "../../src/store/BarWriter"
 import { bars, countOf, direct, MINUTE, T0, writerLayer, writerServices } from "./support"
+
+/** Polls `read` until `test` holds (a state the test waits for, instead of sleeping). */
+const until = <A, E, R>(what: string, read: Effect.Effect<A, E, R>, test: (a: A) => boolean) =>
+  read.pipe(
+    Effect.filterOrFail(test, () => new Error(`not yet: ${what}`)),
+    Effect.retry(Schedule.spaced("20 millis")),
+    Effect.timeoutFail({
+      duration: "20 seconds",
+      onTimeout: () => new Error(`timed out waiting until ${what}`)
+    })
+  )
 
 const ready = Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
 
@@ -218,7 +229,14 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       // SHARE mode lets others read but blocks every insert until the lock goes.
       yield* Effect.promise(() => locker.query("BEGIN; LOCK TABLE historical_data IN SHARE MODE"))
       const fiber = yield* Effect.fork(writer.write("historical", bars("COMMIT", 10)))
-      yield* Effect.sleep("500 millis")
+      // The writer's insert is queued behind the lock: PostgreSQL shows it waiting.
+      yield* until(
+        "the insert waits for the lock",
+        direct<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'historical_data'::regclass"
+        ),
+        ([row]) => (row?.n ?? 0) > 0
+      )
       expect(Option.isNone(yield* Fiber.poll(fiber))).toBe(true)
       expect(yield* countOf("COMMIT")).toBe(0)
       yield* Effect.promise(() => locker.query("COMMIT").then(() => locker.end()))
@@ -284,9 +302,8 @@ layer(
       yield* writer.write("historical", rows.slice(0, 1_000))
       yield* proxy.cut
       const pending = yield* Effect.fork(writer.write("historical", rows.slice(1_000)))
-      yield* Effect.sleep("1500 millis")
+      yield* until("the writer retries", writer.stats, (stats) => stats.retries > 1)
       expect(Option.isNone(yield* Fiber.poll(pending))).toBe(true)
-      expect((yield* writer.stats).retries).toBeGreaterThan(0)
       expect(yield* countOf("OUTAGE")).toBe(1_000)
       yield* proxy.restore
       yield* Fiber.join(pending).pipe(Effect.timeout("20 seconds"))

@@ -4,7 +4,7 @@ import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
-import { BarSource } from "../../src/collect/BarSource"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   acceleratedClock,
   adminClient,
@@ -29,7 +29,7 @@ describe("history backfill with the synthetic provider", () => {
           const log = new SourceLog()
           const app = collectingApp({
             databaseUrl: yield* TestDatabase.fresh,
-            source: BarSource.inProcess([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } }, now),
+            source: inProcessBarSource([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } }, now),
             log,
             config: { clock, maxBarsPerRun: 3_000, marginMs: 1_000 }
           })

@@ -11,7 +11,7 @@ import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
-import { BarSource } from "../../src/collect/BarSource"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   acceleratedClock,
   adminClient,
@@ -50,7 +50,7 @@ describe("collection counts what the database confirms", () => {
           const { clock, now } = acceleratedClock(30)
           const app = collectingApp({
             databaseUrl: yield* TestDatabase.fresh,
-            source: BarSource.inProcess([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } }, now),
+            source: inProcessBarSource([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } }, now),
             config: { clock, maxBarsPerRun: 1_500, marginMs: 1_000 }
           })
           const ctx = yield* Layer.build(app)

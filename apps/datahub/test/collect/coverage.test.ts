@@ -11,8 +11,8 @@ import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
-import { BarSource } from "../../src/collect/BarSource"
 import * as Plan from "../../src/collect/Plan"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { acceleratedClock, adminClient, collectingApp, eventually, MINUTE, storedBars } from "./support"
 
 const ms = (t: DateTime.Utc) => DateTime.toEpochMillis(t)
@@ -34,7 +34,7 @@ describe("coverage is measured from backfillFrom", () => {
           const { clock, now } = acceleratedClock(30)
           const app = collectingApp({
             databaseUrl: yield* TestDatabase.fresh,
-            source: BarSource.inProcess([synthetic], { synthetic: { symbols: "SYN/USD", seed: 3 } }, now),
+            source: inProcessBarSource([synthetic], { synthetic: { symbols: "SYN/USD", seed: 3 } }, now),
             config: { clock, marginMs: 1_000, gapScanEvery: Duration.minutes(2) }
           })
           const ctx = yield* Layer.build(app)

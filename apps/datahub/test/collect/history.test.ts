@@ -4,7 +4,7 @@ import { startFakeKraken } from "@quasar/providers/testing"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import kraken from "../../../../libs/providers/src/kraken/provider"
-import { BarSource } from "../../src/collect/BarSource"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { adminClient, collectingApp, eventually, MINUTE, seriesState } from "./support"
 
 describe("why are bars missing", () => {
@@ -21,7 +21,7 @@ describe("why are bars missing", () => {
             Layer.build(
               collectingApp({
                 databaseUrl,
-                source: BarSource.inProcess([kraken], {
+                source: inProcessBarSource([kraken], {
                   kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl }
                 })
               })

@@ -8,7 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { TestDatabase } from "@quasar/server/testing"
 import { Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
-import { BarSource } from "../../src/collect/BarSource"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { adminClient, collectingApp, eventually } from "./support"
 
 const runStatuses = Effect.flatMap(
@@ -24,7 +24,7 @@ describe("runs cut off by a crash", () => {
       Effect.gen(function* () {
         const databaseUrl = yield* TestDatabase.fresh
         const app = () =>
-          collectingApp({ databaseUrl, source: BarSource.inProcess([synthetic], {}, Date.now) })
+          collectingApp({ databaseUrl, source: inProcessBarSource([synthetic], {}, Date.now) })
         // A first life: the schema exists, then two runs are left `running`, as a crash leaves them.
         yield* Effect.scoped(
           Effect.gen(function* () {

@@ -5,7 +5,7 @@ import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import eodhd from "../../../../libs/providers/src/eodhd/provider"
 import kraken from "../../../../libs/providers/src/kraken/provider"
-import { BarSource } from "../../src/collect/BarSource"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   adminClient,
   collectingApp,
@@ -32,7 +32,7 @@ const krakenApp = (fake: FakeKraken) =>
     Layer.build(
       collectingApp({
         databaseUrl,
-        source: BarSource.inProcess([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } })
+        source: inProcessBarSource([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } })
       })
     )
   )
@@ -42,7 +42,7 @@ const eodhdApp = (fake: FakeEodhd, apiToken: string) =>
     Layer.build(
       collectingApp({
         databaseUrl,
-        source: BarSource.inProcess([eodhd], { eodhd: { apiToken, baseUrl: fake.baseUrl } })
+        source: inProcessBarSource([eodhd], { eodhd: { apiToken, baseUrl: fake.baseUrl } })
       })
     )
   )

@@ -4,7 +4,7 @@ import { TcpProxy, TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Exit, Layer, Scope } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
-import { BarSource } from "../../src/collect/BarSource"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   adminClient,
   collectingApp,
@@ -17,7 +17,7 @@ import {
   storedBars
 } from "./support"
 
-const source = BarSource.inProcess([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } })
+const source = inProcessBarSource([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } })
 const truthTs = (from: number, to: number) =>
   barsBetween({ seed: 42 }, "SYN/USD", "1m", from, to).map((b) => b.ts)
 

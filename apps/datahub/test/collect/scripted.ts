@@ -23,6 +23,8 @@ export class Script {
   /** Pages still to be corrupted (one unsound bar each) before good ones are served. */
   garbagePages = 0
   readonly requests: Array<{ readonly symbol: string; readonly from: number; readonly to: number }> = []
+  /** Awaited before each request is served (a test reads the database's state at that moment). */
+  onRequest: (symbol: string, from: number) => Promise<void> = async () => {}
   active = 0
   maxActive = 0
 
@@ -53,6 +55,7 @@ export const scriptedProvider = (name: string, script: Script) =>
     settings: {},
     listAssets: async () => [],
     async *history(ctx, { symbol, timeframe, from, to }) {
+      await script.onRequest(symbol, from)
       script.requests.push({ symbol, from, to })
       script.active++
       script.maxActive = Math.max(script.maxActive, script.active)

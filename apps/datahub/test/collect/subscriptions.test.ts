@@ -4,8 +4,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { DataHubApi, ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Duration, Effect, Layer } from "effect"
-import { BarSource } from "../../src/collect/BarSource"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
+import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { Script, scriptedProvider } from "./scripted"
 import {
   adminClient,
@@ -27,7 +27,7 @@ const start = (script: Script, config: Partial<CollectionConfigValues> = {}) =>
     const app = yield* Layer.build(
       collectingApp({
         databaseUrl,
-        source: BarSource.inProcess([scriptedProvider("scripted", script)]),
+        source: inProcessBarSource([scriptedProvider("scripted", script)]),
         config
       })
     )

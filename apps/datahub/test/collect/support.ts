@@ -16,6 +16,7 @@ import {
   type CollectionConfigValues,
   defaultCollectionConfig
 } from "../../src/collect/CollectionConfig"
+import { inProcessLiveSource } from "../../src/testing/InProcessSources"
 
 export const MINUTE = 60_000
 
@@ -95,11 +96,13 @@ export interface AppOptions {
   readonly config?: Partial<CollectionConfigValues>
 }
 
-/** The whole DataHub (HTTP API, scheduler) on `databaseUrl`, with the given bar source. */
+/** The whole DataHub (HTTP API, scheduler) on `databaseUrl`, with the given bar source and no live one. */
 export const collectingApp = (options: AppOptions) =>
   TestService.layer(
     appLayer({}, "external").pipe(
       Layer.provide(recordingSource(options.source, options.log ?? new SourceLog())),
+      // History only: no provider streams live here.
+      Layer.provide(inProcessLiveSource([])),
       Layer.provide(Layer.succeed(CollectionConfig, testConfig(options.config)))
     ),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(options.databaseUrl), embedded: false })

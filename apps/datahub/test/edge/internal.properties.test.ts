@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net"
 import { HttpApi } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { DataHubApi, INTERNAL_PREFIX, type Manifest, RegistryApi, ServiceAuth } from "@quasar/domain"
+import { type CodeManifest, DataHubApi, INTERNAL_PREFIX, RegistryApi, ServiceAuth } from "@quasar/domain"
 import { SecretBox, ServiceConfig } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, FastCheck as fc, Layer, Logger, LogLevel, Option, Runtime } from "effect"
@@ -89,7 +89,7 @@ const seedProvider = (leakUrl: string) =>
     const sha = createHash("sha256").update(exfiltrating).digest("hex")
     yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
       VALUES ('exfil', 'provider', 'javascript', 1, ${sha}, ${exfiltrating}, ${exfiltrating.length},
-              ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
     const config = yield* ServiceConfig
     const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
     const apiKey = yield* box.seal("the-api-key", { provider: "exfil", setting: "apiKey" })
@@ -186,6 +186,7 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
           e.template.startsWith(`${INTERNAL_PREFIX}/`)
         )
       expect(internal.map((r) => `${r.method} ${r.template}`).sort()).toEqual([
+        "GET /internal/code/:name/usage",
         "POST /internal/sandbox/:name/assets",
         "POST /internal/sandbox/validate"
       ])

@@ -11,11 +11,13 @@ import { describe, expect, it } from "@effect/vitest"
 import { SubscriptionId, Timeframe } from "@quasar/domain"
 import type { FakeKraken } from "@quasar/providers/testing"
 import { TestDatabase } from "@quasar/server/testing"
-import { Duration, Effect, Exit, Layer, Scope } from "effect"
+import { Duration, Effect, Exit, Layer, Queue, Scope } from "effect"
 import type { LiveConfigValues } from "../../src/live/LiveConfig"
+import { LiveHub, type LiveUpdate } from "../../src/live/LiveHub"
 import {
   acceleratedNow,
   adminClient,
+  comparable,
   eventually,
   expectGroundTruth,
   fakeKraken,
@@ -140,6 +142,17 @@ describe("live streams survive provider faults without losing a closed bar", () 
           // the values it last saw; the stream only counts as stale after 6 s.
           const { now, fake, app } = yield* setUp({ config: { staleAfter: Duration.seconds(6) } })
           yield* Effect.provide(allStoredUntil(barOpen(now()) + 2 * MINUTE), app)
+          // What `/live` clients are sent, from before the silence on.
+          const published: Array<LiveUpdate> = []
+          const updates = yield* Effect.provide(
+            Effect.flatMap(LiveHub, (hub) => hub.subscribe),
+            app
+          )
+          yield* Queue.take(updates).pipe(
+            Effect.tap((batch) => Effect.sync(() => published.push(...batch))),
+            Effect.forever,
+            Effect.forkScoped
+          )
           yield* intoBar(now, 30_000)
           fake.freeze(true)
           const frozenAt = now()
@@ -152,6 +165,14 @@ describe("live streams survive provider faults without losing a closed bar", () 
             app
           )
           expect(yield* Effect.provide(reconnects, app)).toBe(0)
+          // Clients were sent the timer's guess for the silent bars, then their final values.
+          for (const symbol of SYMBOLS) {
+            const last = new Map<number, LiveUpdate["bar"]>()
+            for (const u of published) if (u.closed && u.symbol === symbol) last.set(u.bar.ts, u.bar)
+            for (const [ts, bar] of last)
+              if (ts >= barOpen(frozenAt) && ts < end - MINUTE)
+                expect(comparable(bar)).toEqual(comparable(fake.bar(symbol, "1m", ts)))
+          }
         })
       ),
     60_000

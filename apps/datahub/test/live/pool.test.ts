@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type Manifest, ProviderName, Timeframe } from "@quasar/domain"
+import { type CodeManifest, ProviderName, Timeframe } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
@@ -45,7 +45,7 @@ const activateSynthetic = Effect.gen(function* () {
   const sha = createHash("sha256").update(syntheticSource).digest("hex")
   yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
     VALUES ('synthetic', 'provider', 'javascript', 1, ${sha}, ${syntheticSource}, ${syntheticSource.length},
-            ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+            ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
   const values = { symbols: SYMBOLS.join(","), seed: SEED, updateMs: 200 }
   yield* sql`INSERT INTO provider_settings (name, "values", secrets)
     VALUES ('synthetic', ${JSON.stringify(values)}::jsonb, '{}'::jsonb)`

@@ -12,9 +12,8 @@ import { Duration, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { expect } from "vitest"
 import kraken from "../../../../libs/providers/src/kraken/provider"
 import { appLayer } from "../../src/App"
-import { BarSource } from "../../src/collect/BarSource"
 import { defaultLiveConfig, LiveConfig, type LiveConfigValues } from "../../src/live/LiveConfig"
-import { LiveSource } from "../../src/live/LiveSource"
+import { inProcessBarSource, inProcessLiveSource } from "../../src/testing/InProcessSources"
 import { adminClient, eventually } from "../collect/support"
 
 export { adminClient, eventually, probe } from "../collect/support"
@@ -66,8 +65,8 @@ export const liveApp = (
   const settings = { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl, closeGraceMs: 40_000 } }
   return TestService.layer(
     appLayer({}, "external").pipe(
-      Layer.provide(BarSource.inProcess([kraken], settings, now)),
-      Layer.provide(LiveSource.inProcess([kraken], settings, { now })),
+      Layer.provide(inProcessBarSource([kraken], settings, now)),
+      Layer.provide(inProcessLiveSource([kraken], settings, { now })),
       Layer.provide(Layer.succeed(LiveConfig, testLiveConfig(now, overrides)))
     ),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(databaseUrl), embedded: false })
@@ -116,7 +115,8 @@ const eventuallyStored = (
   within: Duration.DurationInput
 ) => eventually(`bars of ${symbol} are stored`, storedBars(symbol), check, within)
 
-const comparable = (b: {
+/** The fields a stored or pushed bar must share with the truth (no-trade bars: trades 0 vs none). */
+export const comparable = (b: {
   readonly ts: number
   readonly open: number
   readonly high: number

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import type { Manifest } from "@quasar/domain"
+import type { CodeManifest } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Chunk, Duration, Effect, HashMap, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import { appLayer } from "../../src/App"
@@ -64,7 +64,7 @@ layer(app, { timeout: 90_000, excludeTestServices: true })("sandbox log context"
       const sha = createHash("sha256").update(source).digest("hex")
       yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
         VALUES ('calllog', 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-                ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+                ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
       const pool = yield* ProviderPool
       const to = Math.floor(Date.now() / MINUTE) * MINUTE
       // The backfill starts the sandbox and stays open while the other calls run.

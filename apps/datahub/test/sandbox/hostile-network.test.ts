@@ -15,7 +15,7 @@ import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type Manifest, ProviderName } from "@quasar/domain"
+import { type CodeManifest, ProviderName } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Context, Duration, Effect, HashMap, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
@@ -100,7 +100,7 @@ const listThrough = (url: string, socket = false) =>
     const sha = createHash("sha256").update(source).digest("hex")
     yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
       VALUES (${name}, 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
     yield* sql`INSERT INTO provider_settings (name, "values", secrets)
       VALUES (${name}, ${JSON.stringify({ url, socket })}::jsonb, '{}'::jsonb)`
     const api = yield* client

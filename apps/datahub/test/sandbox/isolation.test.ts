@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type Manifest, ProviderName } from "@quasar/domain"
+import { type CodeManifest, ProviderName } from "@quasar/domain"
 import { detectIsolation, logIsolation, residentBytes, sandboxedPid } from "@quasar/sandbox/node"
 import { Effect, Logger, Schedule } from "effect"
 import { describe, it } from "vitest"
@@ -110,7 +110,7 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("a namespaced san
       const sha = createHash("sha256").update(source).digest("hex")
       yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
         VALUES ('synthetic', 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-                ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+                ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
       yield* sql`INSERT INTO provider_settings (name, "values", secrets)
         VALUES ('synthetic', '{"symbols":"AAA/USD","seed":7}'::jsonb, '{}'::jsonb)`
       const api = yield* client

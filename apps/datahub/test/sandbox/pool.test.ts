@@ -6,7 +6,7 @@ import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type Manifest, ProviderName } from "@quasar/domain"
+import { type CodeManifest, ProviderName } from "@quasar/domain"
 import { ChangeFeed, SecretBox, ServiceConfig } from "@quasar/server"
 import { Chunk, Effect, Option, Schedule, Stream } from "effect"
 import { ProviderPool } from "../../src/sandbox/ProviderPool"
@@ -26,7 +26,7 @@ const store = (name: string, source: string, version: number, status: "active" |
     const sha = createHash("sha256").update(`${version}:${source}`).digest("hex")
     yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
       VALUES (${name}, 'provider', 'javascript', ${version}, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, ${status})`
+              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, ${status})`
   })
 
 const settings = (name: string, values: Record<string, unknown>, secrets: Record<string, string> = {}) =>

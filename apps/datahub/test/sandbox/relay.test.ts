@@ -8,7 +8,7 @@ import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type Manifest, ProviderName } from "@quasar/domain"
+import { type CodeManifest, ProviderName } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, Schedule } from "effect"
 import { appLayer } from "../../src/App"
@@ -83,7 +83,7 @@ const listThrough = (url: string) =>
     const sha = createHash("sha256").update(source).digest("hex")
     yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
       VALUES (${name}, 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies Manifest | null)}::jsonb, 'active')`
+              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
     yield* sql`INSERT INTO provider_settings (name, "values", secrets)
       VALUES (${name}, ${JSON.stringify({ url })}::jsonb, '{}'::jsonb)`
     const api = yield* client

@@ -128,13 +128,17 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("sandbox validati
     })
   )
 
-  it.effect("rejects a default export that is not built with defineProvider", () =>
+  it.effect("rejects a default export that is not built with defineProvider, naming the builders", () =>
     Effect.gen(function* () {
       const { report } = yield* validate("fixture-export", wrongExport)
       expect(report.ok).toBe(false)
-      expect(messages(report)).toContain(`kind is undefined, expected "provider" or "broker"`)
+      expect(messages(report)).toContain(`kind is undefined, expected "provider", "broker" or "strategy"`)
+      expect(messages(report)).toContain(
+        "defineProvider({...}), defineBroker({...}) or defineStrategy({...})"
+      )
       expect(messages(report)).toContain("sdkVersion is undefined")
-      expect(messages(report)).toContain("displayName must be a non-empty string")
+      // Without a kind, the fields one kind requires would only mislead.
+      expect(messages(report)).not.toContain("displayName")
     })
   )
 

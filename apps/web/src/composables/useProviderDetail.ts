@@ -35,10 +35,14 @@ export const useProviderDetail = (name: () => ProviderName | null) => {
   }
   watch(name, reload, { immediate: true })
 
-  /** The manifest that settings follow: the active (or disabled) version's, else the newest valid one. */
+  /**
+   * The manifest that settings follow: the active (or disabled) version's, else the newest valid
+   * one. A strategy's has no settings, capabilities or timeframes: none for this page.
+   */
   const manifest = computed<Manifest | null>(() => {
     const current = versions.value.find((v) => v.status === "active" || v.status === "disabled")
-    return (current ?? versions.value.find((v) => v.status === "valid"))?.manifest ?? null
+    const found = (current ?? versions.value.find((v) => v.status === "valid"))?.manifest ?? null
+    return found?.kind === "strategy" ? null : found
   })
 
   const withName = <A>(call: (n: ProviderName) => Promise<A>) => {

@@ -5,7 +5,7 @@
  */
 export { type Connector, makeProviderContext, type ProviderContextOptions, withCallSignal } from "./context"
 export { providerLogger } from "./logger"
-export { type AssetListing, type CallOptions, history, listAssets, live } from "./ProviderRunner"
+export { type AssetListing, type CallOptions, history, listAssets, live } from "./providerCalls"
 export { classifyProviderError, failFromProvider } from "./providerError"
 export { providerRetrySchedule, type RetryOptions, retryProviderCall, retryProviderStream } from "./retry"
 export {

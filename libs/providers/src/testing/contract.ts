@@ -1,6 +1,6 @@
 /**
  * The provider contract as one vitest suite: every provider passes it against its fake. Calls
- * go through the host's ProviderRunner, so bar validation and error mapping are part of what
+ * go through the host's provider calls, so bar validation and error mapping are part of what
  * is proved, exactly as DataHub will run the provider.
  */
 import type { ProviderFatalError } from "@quasar/domain"
@@ -8,7 +8,7 @@ import { Effect, Either, HashMap, Logger, Option, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeProviderContext } from "../host/context"
 import { connectWebSocket } from "../host/node/connectWebSocket"
-import { history, listAssets, live } from "../host/ProviderRunner"
+import { history, listAssets, live } from "../host/providerCalls"
 import type {
   AssetInfo,
   Provider,

@@ -26,7 +26,7 @@ import * as GracefulHttpServer from "./GracefulHttpServer"
 import * as SwaggerAssetsLive from "./SwaggerAssets"
 
 export interface ServiceDefinition<A, E> {
-  readonly name: "registry" | "datahub"
+  readonly name: "registry" | "datahub" | "trader"
   readonly portVariable: string
   readonly defaultPort: number
   /** Everything the service runs, given a server, a database and its configuration. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Stream } from "effect"
-import { history, listAssets } from "../../src/host/ProviderRunner"
+import { history, listAssets } from "../../src/host/providerCalls"
 import { FatalError, MalformedMessageError, RetryableError } from "../../src/sdk/errors"
 import type { HistoryPage } from "../../src/sdk/types"
 import { bar, contextFor, fakeProvider, MINUTE, NOW } from "./fakes"

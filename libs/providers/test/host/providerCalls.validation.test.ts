@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Stream } from "effect"
-import { history, listAssets, live } from "../../src/host/ProviderRunner"
+import { history, listAssets, live } from "../../src/host/providerCalls"
 import type { LiveEvent } from "../../src/sdk/types"
 import { bar, contextFor, fakeProvider, MINUTE, NOW } from "./fakes"
 

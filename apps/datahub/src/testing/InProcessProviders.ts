@@ -1,6 +1,6 @@
 /**
  * Provider objects run in this process through the host (screening, timeouts, rate limits via
- * the shared token buckets): what `BarSource.inProcess` and `LiveSource.inProcess` stand on, for
+ * the shared token buckets): what the in-process sources stand on, for
  * tests and benchmarks. Settings are per provider name and checked against each spec; bad
  * settings make every call of that provider fail as fatal, naming the problem.
  */

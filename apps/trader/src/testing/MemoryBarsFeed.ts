@@ -1,0 +1,43 @@
+/** A `BarsFeed` over columns held in memory, keyed `provider:symbol:timeframe`, for tests. */
+import { Effect, Layer } from "effect"
+import { BarsFeed, type BarsRange } from "../bars/BarsFeed"
+import type { BarColumns } from "../engine/types"
+
+export const seriesKey = (provider: string, symbol: string, timeframe: string) =>
+  `${provider}:${symbol}:${timeframe}`
+
+const slice = (columns: BarColumns, from: number, to: number): BarColumns => {
+  let start = 0
+  while (start < columns.ts.length && columns.ts[start]! < from) start++
+  let end = start
+  while (end < columns.ts.length && columns.ts[end]! < to) end++
+  return {
+    ts: columns.ts.slice(start, end),
+    open: columns.open.slice(start, end),
+    high: columns.high.slice(start, end),
+    low: columns.low.slice(start, end),
+    close: columns.close.slice(start, end),
+    volume: columns.volume.slice(start, end)
+  }
+}
+
+const EMPTY = slice(
+  {
+    ts: new Float64Array(0),
+    open: new Float64Array(0),
+    high: new Float64Array(0),
+    low: new Float64Array(0),
+    close: new Float64Array(0),
+    volume: new Float64Array(0)
+  },
+  0,
+  0
+)
+
+export const layer = (series: ReadonlyMap<string, BarColumns>) =>
+  Layer.succeed(BarsFeed, {
+    load: (range: BarsRange) => {
+      const columns = series.get(seriesKey(range.provider, range.symbol, range.timeframe))
+      return Effect.succeed(columns === undefined ? EMPTY : slice(columns, range.from, range.to))
+    }
+  })
