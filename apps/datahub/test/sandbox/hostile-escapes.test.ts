@@ -4,10 +4,10 @@
  * Each is refused, the refusal is logged with the provider's name, and DataHub stays healthy.
  */
 import { expect, layer } from "@effect/vitest"
+import { boundedJson } from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
-import { boundedJson } from "../../src/sandbox/childWatch"
 import {
   hugeLogFields,
   hugeMalformed,
