@@ -88,7 +88,7 @@ layer(app, { timeout: 90_000, excludeTestServices: true })("sandbox escapes", (i
       const { report, manifest } = yield* validate("hostile", verdictHijack)
       expect(report.ok).toBe(false)
       expect(manifest).toBeNull()
-      expect(messages(report)).toMatch(/^the default export is 42, not a provider/)
+      expect(messages(report)).toMatch(/^the default export is 42, not a module definition/)
       yield* expectHealthy
     })
   )
