@@ -3,25 +3,16 @@
  * the bars as columns, and gets progress and the result back; the production layer runs the code
  * in the sandbox (no network at all), the in-process one runs trusted code in tests.
  */
-import type { BacktestResult, FillSettings, ProviderName } from "@quasar/domain"
-import { Context, Data, type Effect } from "effect"
+import type { BacktestResult } from "@quasar/domain"
+import { Context, type Effect, Schema } from "effect"
 import type { Progress } from "../engine/runBacktest"
-import type { BarColumns } from "../engine/types"
+import type { BacktestInput } from "../engine/types"
 
-export interface BacktestJob {
+/** A run's inputs with the strategy as code to load (the engine's input has it loaded). */
+export interface BacktestJob extends Omit<BacktestInput, "strategy"> {
   /** The strategy module's source as uploaded (TypeScript or JavaScript), and its language. */
   readonly source: string
   readonly language: "typescript" | "javascript"
-  /** sha256 of `source`, recorded in the result's inputs. */
-  readonly codeSha256: string
-  readonly params: Readonly<Record<string, unknown>>
-  readonly provider: ProviderName
-  readonly from: number
-  readonly to: number
-  readonly initialCash: number
-  readonly fill: FillSettings
-  /** Keyed by universe key (`universeKey` of the SDK); every member of the universe is present. */
-  readonly bars: ReadonlyMap<string, BarColumns>
 }
 
 /**
@@ -29,10 +20,10 @@ export interface BacktestJob {
  * result has status `failed` and says where. `inputs`: the job cannot start (the caller's fault);
  * `sandbox`: the code was stopped (time, memory, crash) and the message says which limit.
  */
-export class BacktestAborted extends Data.TaggedError("BacktestAborted")<{
-  readonly reason: "inputs" | "sandbox"
-  readonly message: string
-}> {}
+export class BacktestAborted extends Schema.TaggedError<BacktestAborted>()("BacktestAborted", {
+  reason: Schema.Literal("inputs", "sandbox"),
+  message: Schema.String
+}) {}
 
 export class BacktestExecutor extends Context.Tag("@quasar/trader/BacktestExecutor")<
   BacktestExecutor,

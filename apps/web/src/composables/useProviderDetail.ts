@@ -5,6 +5,7 @@
 import type { CodeVersion, Manifest, ProviderName, SettingsView } from "@quasar/domain"
 import { computed, ref, watch } from "vue"
 import { registry } from "./useApi"
+import { versionCalls } from "./useVersionActions"
 
 type Settings = typeof SettingsView.Type
 export type SettingInputValue = string | number | boolean | null
@@ -45,7 +46,7 @@ export const useProviderDetail = (name: () => ProviderName | null) => {
     return found?.kind === "strategy" ? null : found
   })
 
-  const withName = <A>(call: (n: ProviderName) => Promise<A>) => {
+  const withName = <A>(call: (n: ProviderName) => Promise<A>): Promise<A> => {
     const current = name()
     if (current === null) throw new Error("no provider selected")
     return call(current)
@@ -58,11 +59,7 @@ export const useProviderDetail = (name: () => ProviderName | null) => {
     loading,
     error,
     reload,
-    activate: (version: number) =>
-      withName((n) => registry((c) => c.code.activate({ path: { name: n, version } }))),
-    remove: (version: number) =>
-      withName((n) => registry((c) => c.code.deleteVersion({ path: { name: n, version } }))),
-    rollback: () => withName((n) => registry((c) => c.code.rollback({ path: { name: n } }))),
+    ...versionCalls(withName),
     disable: () => withName((n) => registry((c) => c.code.disable({ path: { name: n } }))),
     refreshAssets: () => withName((n) => registry((c) => c.assets.refresh({ path: { provider: n } }))),
     saveSettings: (values: Record<string, SettingInputValue>) =>

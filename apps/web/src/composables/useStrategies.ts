@@ -8,6 +8,7 @@ import { computed, onMounted, ref, watch } from "vue"
 import { strategyManifestOf } from "../backtest/strategyManifest"
 import { registry } from "./useApi"
 import { type CodeSummary, useProviders } from "./useProviders"
+import { versionCalls } from "./useVersionActions"
 
 export const isStrategy = (code: { readonly kind: string }) => code.kind === "strategy"
 
@@ -59,7 +60,7 @@ export const useStrategyDetail = (name: () => ProviderName | null) => {
 
   const manifest = computed(() => currentManifest(versions.value))
 
-  const withName = <A>(call: (n: ProviderName) => Promise<A>) => {
+  const withName = <A>(call: (n: ProviderName) => Promise<A>): Promise<A> => {
     const current = name()
     if (current === null) throw new Error("no strategy selected")
     return call(current)
@@ -70,10 +71,6 @@ export const useStrategyDetail = (name: () => ProviderName | null) => {
     manifest,
     error,
     reload,
-    activate: (version: number) =>
-      withName((n) => registry((c) => c.code.activate({ path: { name: n, version } }))),
-    remove: (version: number) =>
-      withName((n) => registry((c) => c.code.deleteVersion({ path: { name: n, version } }))),
-    rollback: () => withName((n) => registry((c) => c.code.rollback({ path: { name: n } })))
+    ...versionCalls(withName)
   }
 }
