@@ -7,6 +7,7 @@
 import { type BarPoint, BarsQuery, type Coverage, type Subscription, type Timeframe } from "@quasar/domain"
 import { Effect, Schema } from "effect"
 import { ref } from "vue"
+import { readPages } from "../bars/readPages"
 import { datahub } from "./useApi"
 
 export interface SeriesKey {
@@ -24,7 +25,8 @@ export interface BarsView {
   readonly resample: Timeframe.Timeframe | null
 }
 
-export const MAX_CHART_BARS = 50_000
+export { MAX_CHART_BARS } from "../bars/readPages"
+
 const PAGE = 10_000
 const decodeQuery = Schema.decodeUnknown(BarsQuery)
 
@@ -77,26 +79,18 @@ export const useBars = () => {
     loaded.value = 0
     truncated.value = false
     const started = performance.now()
-    const all: Array<BarPoint> = []
-    let cursor: string | null = null
     void loadCoverage(view.key, mine)
-    do {
-      const outcome = await page(view, cursor, PAGE)
-      if (mine !== sequence) return
-      if (!outcome.ok) {
-        error.value = outcome.failure.message
-        break
+    const read = await readPages(
+      (cursor) => page(view, cursor, PAGE),
+      () => mine === sequence,
+      (n) => {
+        loaded.value = n
       }
-      if (typeof outcome.value === "string") {
-        error.value = "DataHub answered CSV where JSON was asked for"
-        break
-      }
-      all.push(...outcome.value.bars)
-      loaded.value = all.length
-      cursor = outcome.value.nextCursor
-    } while (cursor !== null && all.length < MAX_CHART_BARS)
-    truncated.value = cursor !== null
-    bars.value = all
+    )
+    if (read === undefined) return
+    error.value = read.error
+    truncated.value = read.truncated
+    bars.value = read.bars
     tookMs.value = Math.round(performance.now() - started)
     loading.value = false
   }

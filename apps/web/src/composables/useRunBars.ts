@@ -6,8 +6,8 @@
 import { type BacktestInputs, type BarPoint, BarsQuery } from "@quasar/domain"
 import { Effect, Schema } from "effect"
 import { ref } from "vue"
+import { readPages } from "../bars/readPages"
 import { datahub } from "./useApi"
-import { MAX_CHART_BARS } from "./useBars"
 
 const PAGE = 10_000
 const decodeQuery = Schema.decodeUnknown(BarsQuery)
@@ -45,23 +45,13 @@ export const useRunBars = () => {
     const mine = ++sequence
     loading.value = true
     error.value = null
-    const all: Array<BarPoint> = []
-    let cursor: string | null = null
-    do {
-      const outcome = await page(inputs, member, cursor)
-      if (mine !== sequence) return
-      if (!outcome.ok) {
-        error.value = outcome.failure.message
-        break
-      }
-      if (typeof outcome.value === "string") {
-        error.value = "DataHub answered CSV where JSON was asked for"
-        break
-      }
-      all.push(...outcome.value.bars)
-      cursor = outcome.value.nextCursor
-    } while (cursor !== null && all.length < MAX_CHART_BARS)
-    bars.value = all
+    const read = await readPages(
+      (cursor) => page(inputs, member, cursor),
+      () => mine === sequence
+    )
+    if (read === undefined) return
+    error.value = read.error
+    bars.value = read.bars
     loading.value = false
   }
 
