@@ -8,7 +8,7 @@
  * A stream is known by its id and the `epoch` it was opened in: a provider's promise settling
  * after its stream was cancelled or finished carries a stale epoch and changes nothing.
  */
-import { LIVE_BUFFER } from "./protocol"
+import { type CallSettings, LIVE_BUFFER } from "./protocol"
 
 interface HistoryStream {
   readonly kind: "history"
@@ -46,7 +46,7 @@ export type PageOutcome =
   | { readonly _tag: "Threw"; readonly error: unknown }
 
 export type RunnerEvent =
-  | { readonly _tag: "Call"; readonly id: number }
+  | { readonly _tag: "Call"; readonly id: number; readonly settings: CallSettings }
   | {
       readonly _tag: "CallSettled"
       readonly id: number
@@ -54,7 +54,13 @@ export type RunnerEvent =
         | { readonly ok: true; readonly value: unknown }
         | { readonly ok: false; readonly error: unknown }
     }
-  | { readonly _tag: "Open"; readonly id: number; readonly method: "history" | "live" }
+  | {
+      readonly _tag: "Open"
+      readonly id: number
+      readonly method: "history" | "live"
+      readonly settings: CallSettings
+      readonly request: unknown
+    }
   | { readonly _tag: "Pull"; readonly id: number }
   | { readonly _tag: "Cancel"; readonly id: number }
   | {
@@ -77,7 +83,7 @@ export type RunnerEvent =
 
 export type RunnerOutput =
   /** Run the provider's `listAssets` for call `id`. */
-  | { readonly _tag: "StartCall"; readonly id: number }
+  | { readonly _tag: "StartCall"; readonly id: number; readonly settings: CallSettings }
   | { readonly _tag: "AbortCall"; readonly id: number }
   /** Open the provider's iterator (and, live, start reading it). */
   | {
@@ -85,6 +91,8 @@ export type RunnerOutput =
       readonly id: number
       readonly epoch: number
       readonly method: "history" | "live"
+      readonly settings: CallSettings
+      readonly request: unknown
     }
   /** Take the page asked for ahead (or ask for one) and report it as PageSettled. */
   | { readonly _tag: "PullPage"; readonly id: number; readonly epoch: number }
@@ -204,7 +212,10 @@ export const step = (state: RunnerState, event: RunnerEvent): Step => {
     case "Call": {
       const calls = new Set(state.calls)
       calls.add(event.id)
-      return { state: { ...state, calls }, outputs: [{ _tag: "StartCall", id: event.id }] }
+      return {
+        state: { ...state, calls },
+        outputs: [{ _tag: "StartCall", id: event.id, settings: event.settings }]
+      }
     }
     case "CallSettled": {
       // A cancelled call's result is not sent: the host has stopped waiting for it.
@@ -227,7 +238,16 @@ export const step = (state: RunnerState, event: RunnerEvent): Step => {
           : { kind: "live", epoch, waiting: false, scheduled: false, buffered: 0 }
       return {
         state: { ...withStream(state, event.id, stream), opened: epoch + 1 },
-        outputs: [{ _tag: "StartStream", id: event.id, epoch, method: event.method }]
+        outputs: [
+          {
+            _tag: "StartStream",
+            id: event.id,
+            epoch,
+            method: event.method,
+            settings: event.settings,
+            request: event.request
+          }
+        ]
       }
     }
     case "Pull": {

@@ -15,6 +15,9 @@ import {
   step
 } from "../../src/sandbox/runnerState"
 
+const settings = { apiKey: "k" }
+const request = { symbol: "BTC" }
+
 const run = (events: ReadonlyArray<RunnerEvent>, from: RunnerState = initial) =>
   events.reduce(
     (acc, event) => {
@@ -26,8 +29,8 @@ const run = (events: ReadonlyArray<RunnerEvent>, from: RunnerState = initial) =>
 
 describe("runnerState", () => {
   it("answers a call once it settles, and fails it with what it threw", () => {
-    const called = run([{ _tag: "Call", id: 1 }])
-    expect(called.outputs).toEqual([{ _tag: "StartCall", id: 1 }])
+    const called = run([{ _tag: "Call", id: 1, settings }])
+    expect(called.outputs).toEqual([{ _tag: "StartCall", id: 1, settings }])
     expect(called.state.calls.has(1)).toBe(true)
     const ok = step(called.state, { _tag: "CallSettled", id: 1, outcome: { ok: true, value: ["BTC"] } })
     expect(ok.outputs).toEqual([{ _tag: "SendResult", id: 1, value: ["BTC"] }])
@@ -39,12 +42,12 @@ describe("runnerState", () => {
 
   it("sends nothing for a call cancelled before it settles", () => {
     const cancelled = run([
-      { _tag: "Call", id: 1 },
+      { _tag: "Call", id: 1, settings },
       { _tag: "Cancel", id: 1 },
       { _tag: "CallSettled", id: 1, outcome: { ok: true, value: [] } }
     ])
     expect(cancelled.outputs).toEqual([
-      { _tag: "StartCall", id: 1 },
+      { _tag: "StartCall", id: 1, settings },
       { _tag: "AbortCall", id: 1 },
       { _tag: "SendCancelled", id: 1 }
     ])
@@ -59,8 +62,10 @@ describe("runnerState", () => {
   })
 
   it("pages a history stream, asking for the next page ahead, until it is done", () => {
-    const opened = run([{ _tag: "Open", id: 2, method: "history" }])
-    expect(opened.outputs).toEqual([{ _tag: "StartStream", id: 2, epoch: 0, method: "history" }])
+    const opened = run([{ _tag: "Open", id: 2, method: "history", settings, request }])
+    expect(opened.outputs).toEqual([
+      { _tag: "StartStream", id: 2, epoch: 0, method: "history", settings, request }
+    ])
     const paged = run(
       [
         { _tag: "Pull", id: 2 },
@@ -82,7 +87,7 @@ describe("runnerState", () => {
   })
 
   it("ends a history stream whose page threw or is not an iterator result", () => {
-    const opened = run([{ _tag: "Open", id: 2, method: "history" }]).state
+    const opened = run([{ _tag: "Open", id: 2, method: "history", settings, request }]).state
     const error = new Error("rate limited")
     expect(
       step(opened, { _tag: "PageSettled", id: 2, epoch: 0, outcome: { _tag: "Threw", error } }).outputs
@@ -100,7 +105,7 @@ describe("runnerState", () => {
 
   it("ignores a page that settles after its stream was cancelled, or reopened", () => {
     const cancelled = run([
-      { _tag: "Open", id: 2, method: "history" },
+      { _tag: "Open", id: 2, method: "history", settings, request },
       { _tag: "Pull", id: 2 },
       { _tag: "Cancel", id: 2 }
     ])
@@ -109,7 +114,7 @@ describe("runnerState", () => {
       step(cancelled.state, { _tag: "PageSettled", id: 2, epoch: 0, outcome: { _tag: "Done" } }).outputs
     ).toEqual([])
     // The same id opened again is a new stream: the old one's page is not its own.
-    const reopened = step(cancelled.state, { _tag: "Open", id: 2, method: "history" })
+    const reopened = step(cancelled.state, { _tag: "Open", id: 2, method: "history", settings, request })
     expect(current(reopened.state, 2, 0)).toBeUndefined()
     expect(current(reopened.state, 2, 1)?.kind).toBe("history")
     expect(
@@ -118,8 +123,10 @@ describe("runnerState", () => {
   })
 
   it("answers a live pull with what is buffered, at once or at the end of the turn", () => {
-    const opened = run([{ _tag: "Open", id: 4, method: "live" }])
-    expect(opened.outputs).toEqual([{ _tag: "StartStream", id: 4, epoch: 0, method: "live" }])
+    const opened = run([{ _tag: "Open", id: 4, method: "live", settings, request }])
+    expect(opened.outputs).toEqual([
+      { _tag: "StartStream", id: 4, epoch: 0, method: "live", settings, request }
+    ])
     // Buffered before the pull: the pull takes it immediately.
     const ready = run(
       [
@@ -151,7 +158,7 @@ describe("runnerState", () => {
 
   it("pauses the live reader on a full buffer until a send empties it", () => {
     const full = run([
-      { _tag: "Open", id: 4, method: "live" },
+      { _tag: "Open", id: 4, method: "live", settings, request },
       { _tag: "LiveRead", id: 4, epoch: 0, buffered: LIVE_BUFFER - 1 }
     ])
     expect(bufferFull(full.state, 4)).toBe(false)
@@ -164,11 +171,13 @@ describe("runnerState", () => {
 
   it("reports a live stream's end only after everything buffered is sent", () => {
     const ended = run([
-      { _tag: "Open", id: 4, method: "live" },
+      { _tag: "Open", id: 4, method: "live", settings, request },
       { _tag: "LiveRead", id: 4, epoch: 0, buffered: 1 },
       { _tag: "LiveEnded", id: 4, epoch: 0, end: {} }
     ])
-    expect(ended.outputs).toEqual([{ _tag: "StartStream", id: 4, epoch: 0, method: "live" }])
+    expect(ended.outputs).toEqual([
+      { _tag: "StartStream", id: 4, epoch: 0, method: "live", settings, request }
+    ])
     const drained = run(
       [
         { _tag: "Pull", id: 4 },
@@ -185,7 +194,7 @@ describe("runnerState", () => {
     // A waiting pull hears of a failure as soon as it happens.
     const error = new Error("socket closed")
     const failed = run([
-      { _tag: "Open", id: 5, method: "live" },
+      { _tag: "Open", id: 5, method: "live", settings, request },
       { _tag: "Pull", id: 5 },
       { _tag: "LiveEnded", id: 5, epoch: 0, end: { error } }
     ])
@@ -197,7 +206,7 @@ describe("runnerState", () => {
 
   it("changes nothing for a live stream's reads, end or send after it is cancelled", () => {
     const cancelled = run([
-      { _tag: "Open", id: 4, method: "live" },
+      { _tag: "Open", id: 4, method: "live", settings, request },
       { _tag: "Pull", id: 4 },
       { _tag: "Cancel", id: 4 }
     ])
