@@ -21,14 +21,8 @@ import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket
 import { checkExport, type RunnableModule } from "./contract"
 import { makeChildFetch } from "./egress/childFetch"
 import { LiveBuffer } from "./liveBuffer"
-import {
-  type CallSettings,
-  type ChildMessage,
-  type HostMessage,
-  LIVE_BUFFER,
-  type LoadPosition,
-  type ThrownError
-} from "./protocol"
+import type { CallSettings, ChildMessage, HostMessage, LoadPosition, ThrownError } from "./protocol"
+import { bufferFull, current, initial, type RunnerEvent, type RunnerOutput, step } from "./runnerState"
 import { makeSocketConnector } from "./webSocketConnection"
 
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
@@ -214,9 +208,8 @@ const serve = (provider: RunnableModule) => {
       signal
     )
 
-  const calls = new Map<number, AbortController>()
   /** A history stream: one page per pull, the next one asked for ahead. */
-  interface PageStream {
+  interface PageResources {
     readonly kind: "history"
     readonly controller: AbortController
     readonly iterator: AsyncIterator<unknown>
@@ -227,24 +220,21 @@ const serve = (provider: RunnableModule) => {
     ahead?: Promise<IteratorResult<unknown>> | undefined
   }
   /** A live stream: read ahead into a bounded buffer, everything buffered sent per pull. */
-  interface EventStream {
+  interface LiveResources {
     readonly kind: "live"
     readonly controller: AbortController
     readonly iterator: AsyncIterator<unknown>
     readonly buffer: LiveBuffer
-    /** How the provider's iterator ended (done, or the error it threw), once it has. */
-    end?: { readonly error?: unknown } | undefined
-    /** The host pulled and got nothing yet. */
-    waiting: boolean
-    /** A send is scheduled for the end of the current turn (so a frame's events go together). */
-    scheduled: boolean
     /** Restarts the reader paused on a full buffer. */
     resume?: (() => void) | undefined
   }
-  type OpenStream = PageStream | EventStream
-  const streams = new Map<number, OpenStream>()
+  type Resources = PageResources | LiveResources
+  /** What the reducer's open calls and streams hold (runnerState.ts keeps the bookkeeping). */
+  const calls = new Map<number, AbortController>()
+  const streams = new Map<number, Resources>()
+  let state = initial
 
-  const askNext = (stream: PageStream): Promise<IteratorResult<unknown>> => {
+  const askNext = (stream: PageResources): Promise<IteratorResult<unknown>> => {
     const next = attempt(() => stream.iterator.next())
     // Reported by the Pull that takes it; until then it must not count as unhandled.
     next.catch(() => undefined)
@@ -264,62 +254,47 @@ const serve = (provider: RunnableModule) => {
       })
   }
 
-  const finish = (id: number, stream: OpenStream) => {
-    streams.delete(id)
-    stream.controller.abort()
-  }
-
-  /** Answers a waiting pull of a live stream, if there is anything to answer with. */
-  const deliver = (id: number, stream: EventStream) => {
-    if (!stream.waiting || streams.get(id) !== stream) return
-    if (stream.buffer.size > 0) {
-      stream.waiting = false
-      answer({ _tag: "Items", id, ...packEvents(stream.buffer.take()) })
-      stream.resume?.()
-      stream.resume = undefined
-    } else if (stream.end) {
-      stream.waiting = false
-      finish(id, stream)
-      post(
-        "error" in stream.end ? { _tag: "Failed", id, error: thrown(stream.end.error) } : { _tag: "Done", id }
-      )
-    }
+  const dispatch = (event: RunnerEvent) => {
+    const next = step(state, event)
+    state = next.state
+    for (const output of next.outputs) perform(output)
   }
 
   /** Reads the provider's live iterator into the buffer until it ends, pausing while it is full. */
-  const readLive = async (id: number, stream: EventStream) => {
+  const readLive = async (id: number, epoch: number, stream: LiveResources) => {
+    let end: { readonly error?: unknown } | undefined
     try {
-      while (streams.get(id) === stream) {
-        if (stream.buffer.size >= LIVE_BUFFER) {
+      while (current(state, id, epoch)) {
+        if (bufferFull(state, id)) {
           await new Promise<void>((resume) => {
             stream.resume = resume
           })
           continue
         }
         const result = await stream.iterator.next()
-        if (streams.get(id) !== stream) return
+        if (!current(state, id, epoch)) return
         if (typeof result !== "object" || result === null)
           throw new Error("the iterator returned a non-object")
         if (result.done) {
-          stream.end = {}
+          end = {}
           break
         }
         stream.buffer.push(result.value)
-        if (stream.waiting && !stream.scheduled) {
-          stream.scheduled = true
-          setImmediate(() => {
-            stream.scheduled = false
-            deliver(id, stream)
-          })
-        }
+        dispatch({ _tag: "LiveRead", id, epoch, buffered: stream.buffer.size })
       }
     } catch (error) {
-      stream.end = { error }
+      end = { error }
     }
-    deliver(id, stream)
+    if (end) dispatch({ _tag: "LiveEnded", id, epoch, end })
   }
 
-  const open = (id: number, method: "history" | "live", settings: CallSettings, request: unknown) => {
+  const startStream = (
+    id: number,
+    epoch: number,
+    method: "history" | "live",
+    settings: CallSettings,
+    request: unknown
+  ) => {
     const controller = new AbortController()
     let iterator: AsyncIterator<unknown>
     try {
@@ -334,91 +309,133 @@ const serve = (provider: RunnableModule) => {
       streams.set(id, { kind: "history", controller, iterator })
       return
     }
-    const stream: EventStream = {
-      kind: "live",
-      controller,
-      iterator,
-      buffer: new LiveBuffer(),
-      waiting: false,
-      scheduled: false
-    }
+    const stream: LiveResources = { kind: "live", controller, iterator, buffer: new LiveBuffer() }
     streams.set(id, stream)
-    void readLive(id, stream)
+    void readLive(id, epoch, stream)
   }
 
-  const pullPage = (id: number, stream: PageStream) => {
+  const pullPage = (id: number, epoch: number, stream: PageResources) => {
     const next = stream.ahead ?? askNext(stream)
     stream.ahead = undefined
     next.then(
-      (result) => {
-        if (streams.get(id) !== stream) return
-        if (typeof result !== "object" || result === null) {
-          finish(id, stream)
-          post({
-            _tag: "Failed",
-            id,
-            error: { name: "Error", message: "the iterator returned a non-object" }
-          })
-        } else if (result.done) {
-          finish(id, stream)
-          post({ _tag: "Done", id })
-        } else {
-          stream.ahead = askNext(stream)
-          const packed = packPage(result.value)
-          answer(packed ? { _tag: "Item", id, ...packed } : { _tag: "Item", id, value: result.value })
-        }
-      },
-      (e) => {
-        if (streams.get(id) !== stream) return
-        finish(id, stream)
-        post({ _tag: "Failed", id, error: thrown(e) })
-      }
+      (result) =>
+        dispatch({
+          _tag: "PageSettled",
+          id,
+          epoch,
+          outcome:
+            typeof result !== "object" || result === null
+              ? { _tag: "NonObject" }
+              : result.done
+                ? { _tag: "Done" }
+                : { _tag: "Value", value: result.value }
+        }),
+      (error) => dispatch({ _tag: "PageSettled", id, epoch, outcome: { _tag: "Threw", error } })
     )
   }
 
-  const pull = (id: number) => {
-    const stream = streams.get(id)
-    if (!stream)
-      return post({ _tag: "Failed", id, error: { name: "Error", message: `no open stream ${id}` } })
-    if (stream.kind === "history") return pullPage(id, stream)
-    stream.waiting = true
-    deliver(id, stream)
-  }
-
-  const cancel = (id: number) => {
-    calls.get(id)?.abort()
-    calls.delete(id)
-    const stream = streams.get(id)
-    if (stream) {
-      streams.delete(id)
-      stream.controller.abort()
-      if (stream.kind === "live") stream.resume?.()
-      // Lets the generator run its `finally` blocks; not awaited, it may be parked in an await.
-      attempt(() => stream.iterator.return?.()).catch(() => undefined)
+  const perform = (output: RunnerOutput): void => {
+    const { id } = output
+    switch (output._tag) {
+      case "StartCall": {
+        const controller = new AbortController()
+        calls.set(id, controller)
+        attempt(() => provider.listAssets(contextFor(id, output.settings, controller.signal))).then(
+          (value) => {
+            calls.delete(id)
+            dispatch({ _tag: "CallSettled", id, outcome: { ok: true, value } })
+          },
+          (error) => {
+            calls.delete(id)
+            dispatch({ _tag: "CallSettled", id, outcome: { ok: false, error } })
+          }
+        )
+        return
+      }
+      case "AbortCall":
+        calls.get(id)?.abort()
+        calls.delete(id)
+        return
+      case "StartStream":
+        startStream(id, output.epoch, output.method, output.settings, output.request)
+        return
+      case "PullPage": {
+        const stream = streams.get(id)
+        if (stream?.kind === "history") pullPage(id, output.epoch, stream)
+        return
+      }
+      case "AskAhead": {
+        const stream = streams.get(id)
+        if (stream?.kind === "history") stream.ahead = askNext(stream)
+        return
+      }
+      case "SendResult":
+        answer({ _tag: "Result", id, value: output.value })
+        return
+      case "SendPage": {
+        const packed = packPage(output.value)
+        answer(packed ? { _tag: "Item", id, ...packed } : { _tag: "Item", id, value: output.value })
+        return
+      }
+      case "SendItems": {
+        const stream = streams.get(id)
+        if (stream?.kind !== "live") return
+        answer({ _tag: "Items", id, ...packEvents(stream.buffer.take()) })
+        stream.resume?.()
+        stream.resume = undefined
+        return
+      }
+      case "ScheduleDelivery":
+        setImmediate(() => dispatch({ _tag: "Delivery", id, epoch: output.epoch }))
+        return
+      case "SendDone":
+        post({ _tag: "Done", id })
+        return
+      case "SendFailed":
+        post({ _tag: "Failed", id, error: thrown(output.error) })
+        return
+      case "SendNoStream":
+        post({ _tag: "Failed", id, error: { name: "Error", message: `no open stream ${id}` } })
+        return
+      case "SendCancelled":
+        post({ _tag: "Cancelled", id })
+        return
+      case "Finish":
+        streams.get(id)?.controller.abort()
+        streams.delete(id)
+        return
+      case "CloseStream": {
+        const stream = streams.get(id)
+        if (!stream) return
+        streams.delete(id)
+        stream.controller.abort()
+        if (stream.kind === "live") stream.resume?.()
+        // Lets the generator run its `finally` blocks; not awaited, it may be parked in an await.
+        attempt(() => stream.iterator.return?.()).catch(() => undefined)
+        return
+      }
     }
-    post({ _tag: "Cancelled", id })
   }
 
   process.on("message", (raw) => {
     const message = raw as HostMessage
     switch (message._tag) {
-      case "Call": {
-        const controller = new AbortController()
-        calls.set(message.id, controller)
-        attempt(() => provider.listAssets(contextFor(message.id, message.settings, controller.signal))).then(
-          (value) => calls.delete(message.id) && answer({ _tag: "Result", id: message.id, value }),
-          (e) => calls.delete(message.id) && post({ _tag: "Failed", id: message.id, error: thrown(e) })
-        )
-        return
-      }
+      case "Call":
+        return dispatch({ _tag: "Call", id: message.id, settings: message.settings })
       case "Open":
-        return open(message.id, message.method, message.settings, message.request)
+        return dispatch({
+          _tag: "Open",
+          id: message.id,
+          method: message.method,
+          settings: message.settings,
+          request: message.request
+        })
       case "Pull":
-        return pull(message.id)
+        return dispatch({ _tag: "Pull", id: message.id })
       case "Cancel":
-        return cancel(message.id)
+        return dispatch({ _tag: "Cancel", id: message.id })
       case "Ping":
-        return post({ _tag: "Pong", id: message.id })
+        return void post({ _tag: "Pong", id: message.id })
       default:
         relayedFetch.receive(message)
         relayedSocket.receive(message)

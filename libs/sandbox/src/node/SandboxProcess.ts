@@ -11,15 +11,16 @@
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
-import { Clock, Deferred, Duration, Effect, type Either, Option, Runtime, type Scope } from "effect"
+import { Clock, Deferred, type Duration, Effect, type Either, Option, Runtime, type Scope } from "effect"
 import type { ChildInit } from "../childInit"
 import { SandboxLoadError, type SandboxSetupError } from "../errors"
 import type { ChildMessageBase, ControlMessage, LoadedOf, Log, ReplyOf } from "../protocol"
-import { SandboxLimits, type SandboxLimitValues, seconds } from "../SandboxLimits"
+import { SandboxLimits, type SandboxLimitValues } from "../SandboxLimits"
 import { openChannel, type Relay } from "./childChannel"
 import { boundedFields, residentBytes, sandboxedPid } from "./childWatch"
 import { neutral } from "./neutral"
 import type { SandboxIsolation } from "./SandboxIsolation"
+import { initial, type SandboxProcessEvent, type SandboxProcessOutput, step } from "./SandboxProcessState"
 import { cpuTicks, descendants, SandboxQuota, TICKS_PER_SECOND } from "./SandboxQuota"
 import { MODULE_FILE, RUNNER_FILE } from "./SandboxWorkspace"
 
@@ -80,7 +81,6 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   join(directory, MODULE_FILE)
 ]
 
-const MB = 1024 * 1024
 const liveClock = Clock.make()
 /** The most characters of one log message of the child that reach the host's log. */
 const MAX_LOG_MESSAGE = 4096
@@ -99,10 +99,15 @@ export const start = <M extends ChildMessageBase, H extends object>(
     const annotations = { ...owner, sandbox: label }
     yield* quota.admit(label, owner)
     const placement = yield* quota.place(label)
-    /** The child's processes once placed (see Placement.enter). */
-    let pids: ReadonlyArray<number> = []
-    /** The host itself stopped the child (idle, retired, done): not worth a warning. */
-    let asked = false
+    let state = initial({ limits, ticksPerSecond: TICKS_PER_SECOND })
+    /** Steps the reducer; the outputs that only touch the child are performed here. */
+    let perform: (output: SandboxProcessOutput) => void = () => undefined
+    const dispatch = (event: SandboxProcessEvent): ReadonlyArray<SandboxProcessOutput> => {
+      const next = step(state, event)
+      state = next.state
+      for (const output of next.outputs) perform(output)
+      return next.outputs
+    }
     const runtime = yield* neutral(Effect.runtime<never>())
     const runFork = Runtime.runFork(runtime)
     const channel = yield* Effect.acquireRelease(
@@ -132,30 +137,41 @@ export const start = <M extends ChildMessageBase, H extends object>(
             runFork(Effect.logDebug(`sandbox ${stream}`).pipe(Effect.annotateLogs({ ...annotations, text }))),
           relay: options.relay
         })
+        perform = (output) => {
+          switch (output._tag) {
+            case "Kill":
+              return channel.kill(output.reason)
+            case "SendInit": {
+              const init: ChildInit = { _tag: "Init", token }
+              return child.send(init, () => undefined)
+            }
+            case "CheckMemory":
+              return void dispatch({ _tag: "MemoryChecked", outOfMemory: placement.outOfMemory() })
+          }
+        }
         // The token goes out once the child is in its limits: the runner imports nothing before.
         child.once("spawn", () => {
+          let pids: ReadonlyArray<number>
           try {
             pids = placement.enter(child.pid ?? -1)
           } catch (e) {
-            return channel.kill(
-              `could not be placed in its resource limits (${e instanceof Error ? e.message : String(e)})`
-            )
+            return void dispatch({
+              _tag: "PlacementFailed",
+              message: e instanceof Error ? e.message : String(e)
+            })
           }
-          const init: ChildInit = { _tag: "Init", token }
-          child.send(init, () => undefined)
+          dispatch({ _tag: "Placed", pids })
         })
         // "exit" comes before the channel's "close": the reason is in place when it reports. Under
         // `unshare` a node killed by the kernel can show as unshare exiting with code 1, not a signal.
         child.once("exit", (code, signal) => {
-          const killed = signal === "SIGKILL" || (wrapper !== undefined && code !== 0)
-          if (killed && placement.outOfMemory()) channel.kill(`used more than ${limits.rssMb} MB of memory`)
+          dispatch({ _tag: "Exited", code, signal, wrapped: wrapper !== undefined })
         })
         return { child, channel }
       }),
       ({ channel }) =>
         Effect.sync(() => {
-          asked = true
-          channel.kill("stopped")
+          dispatch({ _tag: "StopAsked", reason: "stopped" })
         }).pipe(Effect.zipRight(Deferred.await(channel.exited).pipe(Effect.timeoutOption("3 seconds"))))
     ).pipe(Effect.map(({ child, channel }) => ({ ...channel, pid: child.pid ?? -1 })))
 
@@ -172,8 +188,8 @@ export const start = <M extends ChildMessageBase, H extends object>(
         }
         const target = node
         const rss = yield* Effect.promise(() => residentBytes(target))
-        if (rss === undefined) return
-        if (rss > limits.rssMb * MB) return channel.kill(`used more than ${limits.rssMb} MB of memory`)
+        // A kill or a child gone ends the watch.
+        if (dispatch({ _tag: "MemorySampled", rss }).length > 0) return
         yield* Effect.sleep(memoryEvery)
       }
     }).pipe(Effect.forkScoped)
@@ -182,31 +198,24 @@ export const start = <M extends ChildMessageBase, H extends object>(
       yield* Effect.gen(function* () {
         // Loaded, the child can start no process: its tree (a launcher's child included) is final.
         yield* Deferred.await(channel.loaded).pipe(Effect.ignore)
-        pids = [channel.pid, ...descendants(channel.pid)]
-        const windowMs = Duration.toMillis(limits.cpuWindow)
-        const samples: Array<{ readonly at: number; readonly ticks: number }> = []
+        dispatch({ _tag: "TreeFinal", pids: [channel.pid, ...descendants(channel.pid)] })
         while (channel.gone() === undefined) {
           yield* Effect.sleep("500 millis")
-          const at = yield* Clock.currentTimeMillis
-          samples.push({ at, ticks: cpuTicks(pids) })
-          while (samples.length > 2 && (samples[1]?.at ?? at) <= at - windowMs) samples.shift()
-          const first = samples[0]
-          if (!first || at - first.at < windowMs) continue
-          const used =
-            ((samples.at(-1)?.ticks ?? 0) - first.ticks) / TICKS_PER_SECOND / ((at - first.at) / 1000)
-          if (used * 100 > limits.cpuPercent)
-            return channel.kill(
-              `used ${Math.round(used * 100)}% of a CPU core for ${seconds(limits.cpuWindow)}; the budget is ${limits.cpuPercent}% (QUASAR_SANDBOX_CPU_PERCENT)`
-            )
+          const now = yield* Clock.currentTimeMillis
+          if (dispatch({ _tag: "CpuSampled", now, ticks: cpuTicks(state.pids) }).length > 0) return
         }
       }).pipe(Effect.forkScoped)
 
     // Every end that the host did not ask for is logged with its reason (denials included).
     yield* Deferred.await(channel.exited).pipe(
       Effect.flatMap((reason) =>
-        asked || reason === "stopped after failing to load"
-          ? Effect.void
-          : Effect.logWarning("sandbox child ended").pipe(Effect.annotateLogs({ ...annotations, reason }))
+        Effect.forEach(dispatch({ _tag: "Ended", reason }), (output) =>
+          output._tag === "WarnEnded"
+            ? Effect.logWarning("sandbox child ended").pipe(
+                Effect.annotateLogs({ ...annotations, reason: output.reason })
+              )
+            : Effect.void
+        )
       ),
       Effect.forkScoped
     )
@@ -217,20 +226,23 @@ export const start = <M extends ChildMessageBase, H extends object>(
         Option.match({
           onSome: Effect.succeed,
           onNone: () => {
-            const reason = `did not finish loading within ${seconds(limits.loadTimeout)}`
-            channel.kill(reason)
-            return Effect.fail(new SandboxLoadError({ problems: [`the module ${reason}`] }))
+            const failed = dispatch({ _tag: "LoadTimedOut" }).find((o) => o._tag === "FailLoad")
+            return Effect.fail(new SandboxLoadError({ problems: failed ? [...failed.problems] : [] }))
           }
         })
       ),
       Effect.withSpan("sandbox.load", { attributes: { ...annotations, pid: channel.pid } })
     )
 
-    let nextId = 0
+    const takeId = () => {
+      const id = state.nextId
+      dispatch({ _tag: "IdTaken" })
+      return id
+    }
 
     const responsive = (within: Duration.DurationInput) =>
       Effect.suspend(() => {
-        const id = nextId++
+        const id = takeId()
         return channel.exchange(id, { _tag: "Ping", id }).pipe(
           Effect.timeoutOption(within),
           Effect.map(Option.isSome),
@@ -246,10 +258,7 @@ export const start = <M extends ChildMessageBase, H extends object>(
               Effect.timeoutOption(limits.cancelGrace),
               Effect.flatMap((acked) =>
                 Effect.sync(() => {
-                  if (Option.isNone(acked))
-                    channel.kill(
-                      `did not stop ${what} within ${seconds(limits.cancelGrace)} of being cancelled`
-                    )
+                  if (Option.isNone(acked)) dispatch({ _tag: "CancelUnacknowledged", what })
                 })
               ),
               Effect.ignore
@@ -260,29 +269,22 @@ export const start = <M extends ChildMessageBase, H extends object>(
       yield* Effect.gen(function* () {
         while (channel.gone() === undefined) {
           yield* Effect.sleep(limits.heartbeat)
-          if (!(yield* responsive(limits.heartbeat)))
-            return channel.kill(
-              `stopped answering for ${seconds(limits.heartbeat)} (its event loop is blocked)`
-            )
+          if (!(yield* responsive(limits.heartbeat))) return dispatch({ _tag: "HeartbeatMissed" })
         }
       }).pipe(Effect.forkScoped)
 
     return {
       pid: channel.pid,
       loaded,
-      nextId: () => nextId++,
+      nextId: takeId,
       send: channel.send,
       exchange: channel.exchange,
       responsive,
       cancel,
       gone: channel.gone,
       exited: Deferred.await(channel.exited),
-      kill: (reason: string) => Effect.sync(() => channel.kill(reason)),
-      stop: (reason: string) =>
-        Effect.sync(() => {
-          asked = true
-          channel.kill(reason)
-        })
+      kill: (reason: string) => Effect.sync(() => void dispatch({ _tag: "KillAsked", reason })),
+      stop: (reason: string) => Effect.sync(() => void dispatch({ _tag: "StopAsked", reason }))
     } satisfies SandboxChild<M, H>
   }).pipe(
     // A child's limits (load time, memory and CPU sampling) are real time: they keep to the real
