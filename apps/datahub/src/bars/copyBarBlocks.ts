@@ -23,6 +23,19 @@ const TUPLE_BYTES = 2 + FIELDS * 12
 const PG_EPOCH_MS = 946_684_800_000
 const TWO_32 = 2 ** 32
 
+/**
+ * Bytes of a chunk joined to the part of a tuple the chunk before left over: enough to complete
+ * it, or the header with a short extension.
+ */
+const CARRY_WINDOW = 256
+
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
+}
+
 /** A block being filled: its bytes and a Float64Array over each of its columns. */
 interface OpenBlock {
   readonly bytes: Uint8Array<ArrayBuffer>
@@ -66,13 +79,46 @@ export class CopyBarDecoder {
   }
 
   push(chunk: Uint8Array): Array<Uint8Array<ArrayBuffer>> {
-    const bytes = this.joined(chunk)
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     const out: Array<Uint8Array<ArrayBuffer>> = []
-    let at = this.headerRead ? 0 : this.header(bytes, view)
-    if (at < 0) {
-      this.carry = bytes
-      return out
+    let bytes = chunk
+    let at = 0
+    const carry = this.carry
+    if (carry !== undefined) {
+      // The tuple cut by the last chunk is completed from the head of this one; the rest of
+      // this one is read where it lies, so a chunk is never copied whole.
+      const head = chunk.subarray(0, CARRY_WINDOW)
+      const window = concat(carry, head)
+      const stop = this.parse(window, 0, out)
+      if (stop >= carry.length) at = stop - carry.length
+      else if (head.length === chunk.length) {
+        this.carry = window.slice(stop)
+        return out
+      } else bytes = concat(window.subarray(stop), chunk.subarray(head.length))
+    }
+    const stop = this.parse(bytes, at, out)
+    this.carry = stop < bytes.length ? bytes.slice(stop) : undefined
+    return out
+  }
+
+  /** The last block (undefined if it holds no bar); fails if the COPY stopped before its trailer. */
+  end(): Uint8Array<ArrayBuffer> | undefined {
+    if (!this.ended) throw new CopyFormatError("the COPY ended before its trailer")
+    if (this.filled === 0) return undefined
+    return this.filled === this.blockBars ? this.block.bytes : shrink(this.block, this.filled)
+  }
+
+  /** Reads the header and whole tuples of `bytes` from `at`; where it stopped. */
+  private parse(bytes: Uint8Array, from: number, out: Array<Uint8Array<ArrayBuffer>>): number {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    let at = from
+    if (!this.headerRead) {
+      if (bytes.length - at < HEADER_BYTES) return at
+      if (SIGNATURE.some((b, i) => bytes[at + i] !== b))
+        throw new CopyFormatError("not a binary COPY: the PGCOPY signature is missing")
+      const start = at + HEADER_BYTES + view.getInt32(at + SIGNATURE.length + 4)
+      if (bytes.length < start) return at
+      this.headerRead = true
+      at = start
     }
     while (!this.ended && at + 2 <= bytes.length) {
       const fields = view.getInt16(at)
@@ -100,36 +146,7 @@ export class CopyBarDecoder {
       }
     }
     if (this.ended && at < bytes.length) throw new CopyFormatError("bytes follow the COPY trailer")
-    this.carry = at < bytes.length ? bytes.slice(at) : undefined
-    return out
-  }
-
-  /** The last block (undefined if it holds no bar); fails if the COPY stopped before its trailer. */
-  end(): Uint8Array<ArrayBuffer> | undefined {
-    if (!this.ended) throw new CopyFormatError("the COPY ended before its trailer")
-    if (this.filled === 0) return undefined
-    return this.filled === this.blockBars ? this.block.bytes : shrink(this.block, this.filled)
-  }
-
-  /** The bytes left over from the last chunk (at most part of a tuple), then `chunk`. */
-  private joined(chunk: Uint8Array): Uint8Array {
-    const carry = this.carry
-    if (carry === undefined) return chunk
-    const bytes = new Uint8Array(carry.length + chunk.length)
-    bytes.set(carry, 0)
-    bytes.set(chunk, carry.length)
-    return bytes
-  }
-
-  /** Where the tuples start, or -1 if `bytes` do not hold the whole header yet. */
-  private header(bytes: Uint8Array, view: DataView): number {
-    if (bytes.length < HEADER_BYTES) return -1
-    if (SIGNATURE.some((b, i) => bytes[i] !== b))
-      throw new CopyFormatError("not a binary COPY: the PGCOPY signature is missing")
-    const start = HEADER_BYTES + view.getInt32(SIGNATURE.length + 4)
-    if (bytes.length < start) return -1
-    this.headerRead = true
-    return start
+    return at
   }
 }
 

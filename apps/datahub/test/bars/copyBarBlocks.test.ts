@@ -74,13 +74,15 @@ const decodeAll = (chunks: ReadonlyArray<Uint8Array>, blockBars: number) => {
 describe("copyBarBlocks", () => {
   it("decodes every bar exactly, whatever the chunk boundaries and block size", () => {
     const bars = columns(23)
-    const copy = binaryCopy(bars, { extension: 5 })
-    for (const size of [1, 2, 7, 19, 73, 74, 75, 500, copy.length])
-      for (const blockBars of [1, 4, 23, 50]) {
-        const blocks = decodeAll(chunked(copy, size), blockBars)
-        expect(blocks.length).toBe(Math.ceil(23 / blockBars))
-        expect(answerOf(blocks)).toEqual(bars)
-      }
+    for (const extension of [0, 5, 300]) {
+      const copy = binaryCopy(bars, { extension })
+      for (const size of [1, 2, 7, 19, 73, 74, 75, 257, 500, copy.length])
+        for (const blockBars of [1, 4, 23, 50]) {
+          const blocks = decodeAll(chunked(copy, size), blockBars)
+          expect(blocks.length).toBe(Math.ceil(23 / blockBars))
+          expect(answerOf(blocks)).toEqual(bars)
+        }
+    }
   })
 
   it("answers no block for a COPY of no rows", () => {
@@ -91,6 +93,8 @@ describe("copyBarBlocks", () => {
     const copy = binaryCopy(columns(3))
     expect(() => decodeAll([copy.subarray(0, copy.length - 2)], 10)).toThrow(/ended before its trailer/)
     expect(() => decodeAll([copy.subarray(0, copy.length - 40)], 10)).toThrow(CopyFormatError)
+    expect(() => decodeAll([copy, new Uint8Array(1)], 10)).toThrow(/bytes follow the COPY trailer/)
+    expect(() => decodeAll(chunked(new Uint8Array([...copy, 0, 0, 0]), 7), 10)).toThrow(/follow/)
     expect(() => decodeAll([binaryCopy(columns(3), { nullAt: 1 })], 10)).toThrow(/length -1/)
     expect(() => decodeAll([new TextEncoder().encode("1\t2\n".repeat(10))], 10)).toThrow(/PGCOPY/)
   })
