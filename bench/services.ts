@@ -109,7 +109,7 @@ export const startServices = async (
     DATABASE_URL: databaseUrl,
     REGISTRY_PORT: String(registryPort),
     DATAHUB_PORT: String(datahubPort),
-    QUASAR_TRADER_PORT: String(traderPort),
+    TRADER_PORT: String(traderPort),
     REGISTRY_URL: registryUrl,
     DATAHUB_URL: datahubUrl,
     HOST: "127.0.0.1",

@@ -96,7 +96,7 @@ const program = Effect.gen(function* () {
         ...process.env,
         REGISTRY_PORT: String(config.registryPort),
         DATAHUB_PORT: String(config.datahubPort),
-        QUASAR_TRADER_PORT: String(config.traderPort),
+        TRADER_PORT: String(config.traderPort),
         REGISTRY_URL: process.env.REGISTRY_URL || `http://${dial}:${config.registryPort}`,
         DATAHUB_URL: process.env.DATAHUB_URL || `http://${dial}:${config.datahubPort}`,
         QUASAR_DATA_DIR: config.dataDir,

@@ -67,7 +67,7 @@ describe("ops/compose.yaml", () => {
     // Trader reaches the others over HTTP only; the port is its own.
     expect(services.trader?.environment).toMatchObject({
       SERVICE: "trader",
-      QUASAR_TRADER_PORT: "8082",
+      TRADER_PORT: "8082",
       REGISTRY_URL: "http://registry:8080",
       DATAHUB_URL: "http://datahub:8081"
     })

@@ -42,7 +42,7 @@ const launch = (): Spawned =>
     WEB_PORT: String(ports.web),
     REGISTRY_PORT: String(ports.registry),
     DATAHUB_PORT: String(ports.datahub),
-    QUASAR_TRADER_PORT: String(ports.trader),
+    TRADER_PORT: String(ports.trader),
     QUASAR_EMBEDDED_DB_PORT: String(ports.db),
     QUASAR_DATA_DIR: dataDir,
     // No UI build here, whatever apps/web holds: `/` is the placeholder.

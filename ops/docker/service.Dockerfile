@@ -36,5 +36,5 @@ RUN node --import tsx scripts/build-services.ts
 USER quasar
 EXPOSE 8080 8081 8082
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=5 \
-  CMD node -e "const s=process.env.SERVICE,e=process.env;fetch('http://127.0.0.1:'+(s==='datahub'?(e.DATAHUB_PORT||8081):s==='trader'?(e.QUASAR_TRADER_PORT||8082):(e.REGISTRY_PORT||8080))+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const s=process.env.SERVICE,e=process.env;fetch('http://127.0.0.1:'+(s==='datahub'?(e.DATAHUB_PORT||8081):s==='trader'?(e.TRADER_PORT||8082):(e.REGISTRY_PORT||8080))+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["sh", "-c", "exec node dist/${SERVICE}.mjs"]

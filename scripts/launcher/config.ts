@@ -1,6 +1,6 @@
 /**
  * What the launcher reads from the environment, with the same defaults and the same one-line
- * errors as the services (REGISTRY_PORT, DATAHUB_PORT, QUASAR_TRADER_PORT, QUASAR_DATA_DIR, the
+ * errors as the services (REGISTRY_PORT, DATAHUB_PORT, TRADER_PORT, QUASAR_DATA_DIR, the
  * tokens, ...), plus
  * WEB_PORT for the UI/proxy. The services re-read the variables they care about.
  */
@@ -53,7 +53,7 @@ const launcherConfig = (watch: boolean) =>
     webPort: Config.port("WEB_PORT").pipe(Config.withDefault(3000)),
     registryPort: Config.port("REGISTRY_PORT").pipe(Config.withDefault(8080)),
     datahubPort: Config.port("DATAHUB_PORT").pipe(Config.withDefault(8081)),
-    traderPort: Config.port("QUASAR_TRADER_PORT").pipe(Config.withDefault(8082)),
+    traderPort: Config.port("TRADER_PORT").pipe(Config.withDefault(8082)),
     dataDir: nonBlank("QUASAR_DATA_DIR"),
     embeddedDbPort: Config.port("QUASAR_EMBEDDED_DB_PORT").pipe(Config.withDefault(54329)),
     databaseUrl: nonBlank("DATABASE_URL"),

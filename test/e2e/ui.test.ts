@@ -1,12 +1,13 @@
 /**
- * Quasar as a user gets it: the built UI behind real nginx (ops/nginx/quasar.conf), Registry and
- * DataHub on a fresh PostgreSQL database, fake Kraken/EODHD behind the built-in providers, driven
- * in Debian's chromium. The tests share one browser tab and run in order: later ones use what
+ * Quasar as a user gets it: the built UI behind real nginx (ops/nginx/quasar.conf), Registry,
+ * DataHub and Trader on a fresh PostgreSQL database, fake Kraken/EODHD behind the built-in
+ * providers, driven in Debian's chromium. The tests share one browser tab and run in order: later ones use what
  * earlier ones created (the uploaded provider, the SYN/USD subscription). Screenshots of every
  * page go to test-output/screenshots/.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { assetsSearchAndPaging } from "./flows/assets"
+import { uploadStrategyAndBacktestIt } from "./flows/backtests"
 import { chartShowsStoredBars, liveBarAppears, weekRangeFitsTheChart } from "./flows/explorer"
 import { phoneLayoutAndKeyboard } from "./flows/layout"
 import { liveFeedAnswersThroughNginx } from "./flows/live"
@@ -59,7 +60,7 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
     "nginx serves the app, caches hashed assets, strips API prefixes, and sends security headers on errors",
     nginxServesTheAppAndApis
   )
-  step("overview shows both services, the database and migrations", overviewShowsHealth)
+  step("overview shows the three services, the database and migrations", overviewShowsHealth)
   step(
     "uploading a valid provider asks for the token once and shows it validated; secrets stay write-only",
     uploadValidProvider,
@@ -96,5 +97,10 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
     "roll back only when there is something to roll back to; settings refresh the assets and keep to their bounds",
     rollBackAndSettings,
     180_000
+  )
+  step(
+    "the README's strategy is uploaded and backtested on synthetic bars: equity, drawdown, trades on the chart, statistics, two runs compared",
+    uploadStrategyAndBacktestIt,
+    300_000
   )
 })

@@ -2,6 +2,8 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { DataHubApi, LIVE_PATH } from "@quasar/domain"
 import { migrations } from "@quasar/migrations"
+import { SandboxLimits, type SandboxLimitValues } from "@quasar/sandbox"
+import { bundlerComponent, SandboxQuota } from "@quasar/sandbox/node"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { type ConfigError, Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
@@ -20,12 +22,9 @@ import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
 import { SubscriptionsApiLive } from "./SubscriptionsApi"
 import { SandboxAllowHosts } from "./sandbox/egress/allowHosts"
-import { bundlerComponent } from "./sandbox/esbuildService"
 import { ProviderPool } from "./sandbox/ProviderPool"
-import { SandboxLimits, type SandboxLimitValues } from "./sandbox/SandboxLimits"
+import { providerWorkspace } from "./sandbox/ProviderSandbox"
 import { SandboxNetwork } from "./sandbox/SandboxNetwork"
-import { SandboxQuota } from "./sandbox/SandboxQuota"
-import { SandboxWorkspace } from "./sandbox/SandboxWorkspace"
 import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
 
@@ -51,7 +50,7 @@ const SandboxLive = <E, R>(
   allowHosts: Layer.Layer<SandboxAllowHosts, E, R>
 ) =>
   Layer.mergeAll(Validator.layer, ProviderPool.layer).pipe(
-    Layer.provideMerge(SandboxWorkspace.layer),
+    Layer.provideMerge(providerWorkspace),
     Layer.provideMerge(SandboxQuota.layer()),
     Layer.provideMerge(SandboxLimits.layer(limits)),
     Layer.provideMerge(SandboxNetwork.layer),

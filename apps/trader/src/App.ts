@@ -3,9 +3,9 @@ import { HttpApiBuilder } from "@effect/platform"
 import { TraderApi } from "@quasar/domain"
 import { TRADER_SCHEMA, traderMigrations } from "@quasar/migrations/trader"
 import { Health, HttpService, SchemaState } from "@quasar/server"
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
 import { BacktestsApiLive } from "./BacktestsApi"
-import { BacktestAborted, BacktestExecutor } from "./backtest/BacktestExecutor"
+import type { BacktestExecutor } from "./backtest/BacktestExecutor"
 import { BacktestPlanner } from "./backtest/BacktestPlanner"
 import { BacktestRunner, defaultRunnerOptions, type RunnerOptions } from "./backtest/BacktestRunner"
 import { BacktestsRepo } from "./backtest/BacktestsRepo"
@@ -14,6 +14,7 @@ import * as ColumnarBarsFeed from "./bars/ColumnarBarsFeed"
 import { DataHubClient } from "./clients/DataHubClient"
 import { RegistryClient } from "./clients/RegistryClient"
 import { HealthApiLive } from "./HealthApi"
+import { SandboxedBacktestExecutor } from "./sandbox/SandboxedBacktestExecutor"
 import * as RegistryStrategyCatalog from "./strategies/RegistryStrategyCatalog"
 import type { StrategyCatalog } from "./strategies/StrategyCatalog"
 import { SymbolMappings } from "./strategies/SymbolMappings"
@@ -53,19 +54,5 @@ export const appLayer = <E, R>(parts: TraderParts<E, R>) =>
     Layer.provideMerge(SchemaState.layer(traderMigrations, { schema: TRADER_SCHEMA }))
   )
 
-/**
- * Stands in for the sandboxed executor until it is wired here: every run ends `failed` with a
- * message saying so, and no strategy code runs outside the sandbox.
- */
-const sandboxMissing = Layer.succeed(BacktestExecutor, {
-  run: () =>
-    Effect.fail(
-      new BacktestAborted({
-        reason: "sandbox",
-        message:
-          "this Trader build has no strategy sandbox, so strategy code cannot run; use a build that has one"
-      })
-    )
-})
-
-export const TraderLive = appLayer({ executor: sandboxMissing })
+/** Trader as it runs in production: strategy code in the sandbox, with no network at all. */
+export const TraderLive = appLayer({ executor: SandboxedBacktestExecutor.layer() })

@@ -1,4 +1,4 @@
 import { runService } from "@quasar/server/node"
 import { TraderLive } from "./App"
 
-runService({ name: "trader", portVariable: "QUASAR_TRADER_PORT", defaultPort: 8082, app: () => TraderLive })
+runService({ name: "trader", portVariable: "TRADER_PORT", defaultPort: 8082, app: () => TraderLive })

@@ -41,6 +41,18 @@ export const router = createRouter({
       meta: { title: "Data explorer" }
     },
     {
+      path: "/strategies/:name?",
+      name: "strategies",
+      component: () => import("./pages/StrategiesPage.vue"),
+      meta: { title: "Strategies" }
+    },
+    {
+      path: "/backtests/:id?",
+      name: "backtests",
+      component: () => import("./pages/BacktestsPage.vue"),
+      meta: { title: "Backtests" }
+    },
+    {
       path: "/:missing(.*)*",
       name: "not-found",
       component: () => import("./pages/NotFoundPage.vue"),

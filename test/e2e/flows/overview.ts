@@ -1,4 +1,4 @@
-/** Overview page: both services, the database and migrations, the subscriptions summary, live connections. */
+/** Overview page: the three services, the database and migrations, the subscriptions summary, live connections. */
 import { CreateSubscription } from "@quasar/domain"
 import { Effect, Schema } from "effect"
 import { expect } from "vitest"
@@ -8,7 +8,7 @@ import type { Stack } from "../support/stack"
 
 export const overviewShowsHealth = async ({ page, url }: Stack) => {
   await page.goto(`${url}/`)
-  for (const name of ["Registry", "DataHub"]) {
+  for (const name of ["Registry", "DataHub", "Trader"]) {
     const card = page.getByRole("region", { name: `${name} health` })
     const text = await textMatching(card, /Migrations\s*version \d+ · up to date/)
     expect(text).toMatch(new RegExp(`^${name}\\s*ok`))

@@ -3,13 +3,15 @@
  * the same derived clients the UI uses, with the admin token.
  */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { DataHubApi, ProviderName, RegistryApi } from "@quasar/domain"
+import { DataHubApi, ProviderName, RegistryApi, TraderApi } from "@quasar/domain"
 import { Effect, Schedule } from "effect"
 
-export const apiClients = (registryUrl: string, datahubUrl: string, token: string) => {
+/** `traderUrl` is absent for tests that start no Trader: `trader` is then a client of nothing. */
+export const apiClients = (registryUrl: string, datahubUrl: string, token: string, traderUrl = "") => {
   const auth = HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
   const registry = HttpApiClient.make(RegistryApi, { baseUrl: registryUrl, transformClient: auth })
   const datahub = HttpApiClient.make(DataHubApi, { baseUrl: datahubUrl, transformClient: auth })
+  const trader = HttpApiClient.make(TraderApi, { baseUrl: traderUrl, transformClient: auth })
   const run = <A, E>(effect: Effect.Effect<A, E, HttpClient.HttpClient>) =>
     Effect.runPromise(effect.pipe(Effect.provide(FetchHttpClient.layer)))
 
@@ -35,7 +37,7 @@ export const apiClients = (registryUrl: string, datahubUrl: string, token: strin
   const refreshAssets = (name: string) =>
     run(Effect.flatMap(registry, (c) => c.assets.refresh({ path: { provider: ProviderName.make(name) } })))
 
-  return { registry, datahub, run, builtinsActive, configure, refreshAssets }
+  return { registry, datahub, trader, run, builtinsActive, configure, refreshAssets }
 }
 
 export type ApiClients = ReturnType<typeof apiClients>

@@ -49,7 +49,7 @@ export const startServices = async (
   const datahub = spawnTsx("apps/datahub/src/main.ts", env)
   const registry = spawnTsx("apps/registry/src/main.ts", env)
   const trader = options.trader
-    ? spawnTsx("apps/trader/src/main.ts", { ...env, QUASAR_TRADER_PORT: String(traderPort) })
+    ? spawnTsx("apps/trader/src/main.ts", { ...env, TRADER_PORT: String(traderPort) })
     : undefined
   const named = [
     ["registry", registry],

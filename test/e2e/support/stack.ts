@@ -1,6 +1,6 @@
 /**
- * The whole product for the e2e tests, started once per run: the UI built once, Registry and
- * DataHub on a fresh database, fake Kraken and EODHD (set as the built-ins' URLs), real nginx
+ * The whole product for the e2e tests, started once per run: the UI built once, Registry,
+ * DataHub and Trader on a fresh database, fake Kraken and EODHD (set as the built-ins' URLs), real nginx
  * with the production config in front, and chromium on a single page (the admin token lives in
  * that tab's sessionStorage, as for a user).
  */
@@ -24,6 +24,7 @@ export interface Stack {
   readonly webRoot: string
   readonly registryUrl: string
   readonly datahubUrl: string
+  readonly traderUrl: string
   readonly adminToken: string
   readonly serviceToken: string
   readonly api: ApiClients
@@ -51,7 +52,7 @@ export const startStack = async (): Promise<Stack> => {
     // The build and the service start-up overlap; whatever started is stopped if another part fails.
     const [webR, servicesR, krakenR, eodhdR] = await Promise.allSettled([
       buildWeb(join(dir, "web")),
-      startServices(join(dir, "data")),
+      startServices(join(dir, "data"), { trader: true }),
       startFakeKraken({ seed: 7 }),
       startFakeEodhd({ seed: 7, validTokens: ["e2e-token"] })
     ])
@@ -59,7 +60,8 @@ export const startStack = async (): Promise<Stack> => {
     if (eodhdR.status === "fulfilled") cleanups.push(eodhdR.value.close)
     if (servicesR.status === "fulfilled") cleanups.push(servicesR.value.stop)
     const [web, services, kraken, eodhd] = [value(webR), value(servicesR), value(krakenR), value(eodhdR)]
-    const api = apiClients(services.registryUrl, services.datahubUrl, services.adminToken)
+    const traderUrl = `http://127.0.0.1:${services.traderPort}`
+    const api = apiClients(services.registryUrl, services.datahubUrl, services.adminToken, traderUrl)
     await api.builtinsActive(["synthetic", "kraken", "eodhd"])
     await api.configure("kraken", { restUrl: kraken.restUrl, wsUrl: kraken.wsUrl })
     await api.configure("eodhd", { apiToken: "e2e-token", baseUrl: eodhd.baseUrl, exchanges: "US,CC" })
@@ -71,7 +73,8 @@ export const startStack = async (): Promise<Stack> => {
       port: await freePort(),
       webRoot: web,
       registryPort: services.registryPort,
-      datahubPort: services.datahubPort
+      datahubPort: services.datahubPort,
+      ...(services.traderPort === 0 ? {} : { traderPort: services.traderPort })
     })
     cleanups.push(nginx.stop)
     const browser = await launchBrowser()
@@ -84,6 +87,7 @@ export const startStack = async (): Promise<Stack> => {
       webRoot: web,
       registryUrl: services.registryUrl,
       datahubUrl: services.datahubUrl,
+      traderUrl,
       adminToken: services.adminToken,
       serviceToken: services.serviceToken,
       api,

@@ -15,6 +15,7 @@ import type { HistoryRequest, LiveEvent, LiveRequest, Timeframe } from "@quasar/
 import { ChangeFeed } from "@quasar/server"
 import { Chunk, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
+import type { Sandbox } from "./ProviderSandbox"
 import type { CallSettings } from "./protocol"
 import {
   type AssetListing,
@@ -24,7 +25,6 @@ import {
   liveScreen,
   screenAssets
 } from "./providerHost"
-import type { Sandbox } from "./SandboxProcess"
 import { SandboxSlots, type SandboxStatus } from "./SandboxSlots"
 
 export type PoolError = NotFound | ServiceUnavailable | ProviderError

@@ -4,12 +4,12 @@
  * database's and services' ports reserved). Built once per DataHub.
  */
 import { HttpServer } from "@effect/platform"
+import { detectIsolation, logIsolation, type SandboxIsolation } from "@quasar/sandbox/node"
 import { DatabaseUrl, ServiceConfig } from "@quasar/server"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { SandboxAllowHosts } from "./egress/allowHosts"
 import { type Egress, makeEgress } from "./egress/Egress"
 import type { ReservedPort } from "./egress/EgressPolicy"
-import { detectIsolation, logIsolation, type SandboxIsolation } from "./SandboxIsolation"
 
 export interface SandboxNetworkService {
   readonly isolation: SandboxIsolation

@@ -4,15 +4,12 @@
  * backoff allows, retired when that version stops being the active one, stopped when idle.
  */
 import { ProviderRetryableError, ServiceUnavailable } from "@quasar/domain"
+import { SandboxLimits, SandboxLoadError, seconds } from "@quasar/sandbox"
+import { bundleUpload, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
 import { Context, Duration, Effect, Exit, Layer, Scope } from "effect"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
-import { bundleUpload } from "./bundle"
-import { SandboxLoadError } from "./errors"
-import { SandboxLimits, seconds } from "./SandboxLimits"
+import { type Sandbox, start } from "./ProviderSandbox"
 import { SandboxNetwork } from "./SandboxNetwork"
-import { type Sandbox, start } from "./SandboxProcess"
-import { SandboxQuota } from "./SandboxQuota"
-import { SandboxWorkspace } from "./SandboxWorkspace"
 
 export interface SandboxStatus {
   readonly name: string

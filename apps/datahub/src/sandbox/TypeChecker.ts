@@ -13,10 +13,9 @@ import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import type { ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
+import { SandboxLimits, SandboxSetupError, seconds } from "@quasar/sandbox"
+import { build } from "@quasar/sandbox/node"
 import { Context, Deferred, Effect, Exit, Layer, Option } from "effect"
-import { SandboxSetupError } from "./errors"
-import { build } from "./esbuildService"
-import { SandboxLimits, seconds } from "./SandboxLimits"
 import type { TypeIssue } from "./typecheck"
 
 type Issue = typeof ValidationIssue.Type

@@ -4,18 +4,14 @@
  * decode and match the name and kind it was uploaded as. The sandbox is always killed after.
  */
 import type { CodeKind, CodeLanguage, CodeManifest, ValidationIssue, ValidationReport } from "@quasar/domain"
+import { nestingProblem, SandboxLimits, type SandboxSetupError } from "@quasar/sandbox"
+import { bundleUpload, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
 import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
 import { Agent } from "undici"
-import { bundleUpload } from "./bundle"
 import { EgressDenied } from "./egress/pinnedConnector"
-import type { SandboxSetupError } from "./errors"
 import { toManifest } from "./manifest"
-import { nestingProblem } from "./nesting"
-import { SandboxLimits } from "./SandboxLimits"
+import { start } from "./ProviderSandbox"
 import { SandboxNetwork, type SandboxNetworkService } from "./SandboxNetwork"
-import { start } from "./SandboxProcess"
-import { SandboxQuota } from "./SandboxQuota"
-import { SandboxWorkspace } from "./SandboxWorkspace"
 import { TypeChecker } from "./TypeChecker"
 
 type Issue = typeof ValidationIssue.Type

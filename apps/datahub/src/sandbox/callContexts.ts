@@ -4,7 +4,7 @@
  * child. The host keeps each open call's log annotations and span by call id (protocol.ts) and
  * logs the child's lines in that context; lines outside any call get the sandbox's own.
  */
-import { Context, Effect, FiberRef, HashMap, Option, Runtime, type Scope, Tracer } from "effect"
+import { Effect, FiberRef, type HashMap, Option, Runtime, type Scope, type Tracer } from "effect"
 import type { ChildMessage } from "./protocol"
 
 type Log = Extract<ChildMessage, { readonly _tag: "Log" }>
@@ -20,16 +20,6 @@ const byLevel = {
   warn: Effect.logWarning,
   error: Effect.logError
 } as const
-
-/**
- * A runtime without the caller's log annotations and span: what the sandbox logs on its own
- * (load time, stderr, denials) must not look like part of the call that happened to start it.
- */
-export const neutral = <A, E>(self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  self.pipe(
-    Effect.locally(FiberRef.currentLogAnnotations, HashMap.empty()),
-    Effect.mapInputContext((context: Context.Context<never>) => Context.omit(Tracer.ParentSpan)(context))
-  )
 
 export const makeCallContexts = (runtime: Runtime.Runtime<never>) => {
   const open = new Map<number, CallContext>()

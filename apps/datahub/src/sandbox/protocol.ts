@@ -1,9 +1,9 @@
 /**
- * The messages DataHub and a sandbox child exchange over Node's IPC channel (`serialization:
- * "advanced"`, i.e. structured clone). The host decodes **every** child message with these
- * schemas: the child runs untrusted code that can call `process.send` itself, so a message that
- * does not decode gets the child killed. Host messages are only typed (the runner is bundled
- * without Effect to stay small, see bundle.ts).
+ * The messages DataHub and a provider's sandbox child exchange over Node's IPC channel, on top of
+ * the ones every sandbox shares (`@quasar/sandbox` protocol.ts: verdict, log, ping, cancel). The
+ * host decodes **every** child message with these schemas: the child runs untrusted code that can
+ * call `process.send` itself, so a message that does not decode gets the child killed. Host
+ * messages are only typed (the runner is bundled without Effect to stay small).
  *
  * Streams are pull-based: the child answers each `Pull` with exactly one `Item` (history: one
  * page), `Items` (live: every event gathered since the last pull), `Done` or `Failed`. A history
@@ -12,10 +12,21 @@
  * so a slow consumer holds the provider's generator still (backpressure) and a fast feed costs
  * the host one message per pull, not one per update.
  */
+import {
+  CallId,
+  Cancelled,
+  type ControlMessage,
+  LoadFailed,
+  Log,
+  loadedMessage,
+  NUMBERS_PER_BAR,
+  Pong,
+  packedProblem,
+  ThrownError
+} from "@quasar/sandbox"
 import { Schema } from "effect"
-import { NUMBERS_PER_BAR, packedProblem } from "./packedBars"
 
-const CallId = Schema.Int.pipe(Schema.nonNegative())
+export { LoadPosition, ThrownError } from "@quasar/sandbox"
 
 /** The most live events the child buffers, and so the most one `Items` carries. */
 export const LIVE_BUFFER = 20_000
@@ -41,9 +52,7 @@ export type HostMessage =
       readonly request: unknown
     }
   | { readonly _tag: "Pull"; readonly id: number }
-  /** Aborts the call's signal; the child answers `Cancelled` (which also proves it is responsive). */
-  | { readonly _tag: "Cancel"; readonly id: number }
-  | { readonly _tag: "Ping"; readonly id: number }
+  | ControlMessage
   | RelayReply
 
 /**
@@ -73,42 +82,22 @@ export type RelayReply =
       readonly error?: ThrownError
     }
 
-/** An error the provider threw, as plain data; the host classifies it by `name`. */
-export const ThrownError = Schema.Struct({
-  name: Schema.String,
-  message: Schema.String,
-  retryAfterMs: Schema.optional(Schema.Number)
-})
-export type ThrownError = typeof ThrownError.Type
-
 export const Capability = Schema.Literal("listAssets", "history", "live")
 export type Capability = typeof Capability.Type
 
 /**
  * The module loaded and its default export passed the runner's contract check. `token` is the
- * one DataHub sent the runner before it imported provider code (childInit.ts): a verdict sent
- * by provider code itself cannot carry it.
+ * one DataHub sent the runner before it imported provider code (`@quasar/sandbox` childInit.ts):
+ * a verdict sent by provider code itself cannot carry it.
  */
-export const Loaded = Schema.TaggedStruct("Loaded", {
-  token: Schema.String,
+export const Loaded = loadedMessage({
   /** The export's data fields, decoded into the domain `Manifest` by the host (see manifest.ts). */
   manifest: Schema.Unknown,
   functions: Schema.Array(Capability)
 })
 
-/** Where in the upload (1-based line and column) the module threw while loading. */
-export const LoadPosition = Schema.Struct({ line: Schema.Int, column: Schema.Int })
-export type LoadPosition = typeof LoadPosition.Type
-
-/** The module threw while loading, or its default export breaks the SDK contract. */
-export const LoadFailed = Schema.TaggedStruct("LoadFailed", {
-  token: Schema.String,
-  problems: Schema.Array(Schema.String),
-  at: Schema.optional(LoadPosition)
-})
-
 export const Result = Schema.TaggedStruct("Result", { id: CallId, value: Schema.Unknown })
-/** A history page's bars as columns (packedBars.ts): eight numbers per bar. */
+/** A history page's bars as columns (`@quasar/sandbox` packedBars.ts): eight numbers per bar. */
 export const PackedPageColumns = Schema.Struct({
   flags: Schema.instanceOf(Uint8Array),
   numbers: Schema.instanceOf(Float64Array)
@@ -123,7 +112,7 @@ export const Item = Schema.TaggedStruct("Item", {
   value: Schema.Unknown,
   page: Schema.optional(PackedPageColumns)
 })
-/** Bar events as columns (packedBars.ts), checked for consistent lengths and positions. */
+/** Bar events as columns (`@quasar/sandbox` packedBars.ts), checked for lengths and positions. */
 export const PackedBarColumns = Schema.Struct({
   at: Schema.instanceOf(Int32Array),
   symbols: Schema.Array(Schema.String),
@@ -145,18 +134,6 @@ export const Items = Schema.TaggedStruct("Items", {
 )
 export const Done = Schema.TaggedStruct("Done", { id: CallId })
 export const Failed = Schema.TaggedStruct("Failed", { id: CallId, error: ThrownError })
-export const Cancelled = Schema.TaggedStruct("Cancelled", { id: CallId })
-export const Pong = Schema.TaggedStruct("Pong", { id: CallId })
-
-export const LogLevel = Schema.Literal("debug", "info", "warn", "error")
-
-export const Log = Schema.TaggedStruct("Log", {
-  level: LogLevel,
-  message: Schema.String,
-  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-  /** The call whose context (ctx.log) wrote the line; absent outside calls. */
-  call: Schema.optional(CallId)
-})
 
 const RelayId = Schema.Int.pipe(Schema.nonNegative())
 /** The longest URL the child may ask for (browsers and servers stop near here too). */

@@ -1,8 +1,9 @@
 /**
- * The program inside a sandbox child: `node <flags> runner.mjs provider.mjs`. It takes away what
- * the permission model leaves reachable (childHardening.ts), waits for DataHub's token
- * (childInit.ts), loads the bundled provider, checks its default export, says `Loaded` (or
- * `LoadFailed`), then answers the host's calls. Bundled by esbuild without Effect (see bundle.ts) so each child stays small.
+ * The program inside a provider's sandbox child: `node <flags> runner.mjs module.mjs`. It takes
+ * away what the permission model leaves reachable (`@quasar/sandbox` childHardening.ts), waits for
+ * DataHub's token (`@quasar/sandbox` childInit.ts), loads the bundled provider, checks its default
+ * export, says `Loaded` (or `LoadFailed`), then answers the host's calls. Bundled by esbuild
+ * without Effect (see `@quasar/sandbox` bundle.ts) so each child stays small.
  *
  * The child is started with Node's permission model: it may read its own directory only, and
  * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED), and has
@@ -12,16 +13,14 @@
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
+import { hardenProcess, isChildInit, packEvents, packPage } from "@quasar/sandbox/child"
 // The two host modules the child needs, imported file by file: the host's index would drag in
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
 import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
-import { hardenProcess } from "./childHardening"
-import { isChildInit } from "./childInit"
 import { checkExport, type RunnableModule } from "./contract"
 import { makeChildFetch } from "./egress/childFetch"
 import { LiveBuffer } from "./liveBuffer"
-import { packEvents, packPage } from "./packedBars"
 import {
   type CallSettings,
   type ChildMessage,
@@ -57,7 +56,7 @@ const denied = (what: string) =>
 hardenProcess(denied)
 
 /**
- * The token proving this runner's verdict: DataHub's first message (see childInit.ts), awaited
+ * The token proving this runner's verdict: DataHub's first message (see `@quasar/sandbox` childInit.ts), awaited
  * before provider code is imported and kept in this module's scope only.
  */
 const token = await new Promise<string>((resolve) =>
@@ -139,7 +138,7 @@ const attempt = <A>(f: () => A | PromiseLike<A>): Promise<A> => new Promise<A>((
 
 /**
  * Where in the upload `e` was thrown: the first stack frame in `provider.ts`/`provider.js` next
- * to the module, which the bundle's source map (bundle.ts) makes the upload's own line and column.
+ * to the module, which the bundle's source map (`@quasar/sandbox` bundle.ts) makes the upload's own line and column.
  * Node names a source-mapped frame by path, an unmapped one by file URL.
  */
 const uploadPosition = (e: unknown, modulePath: string): LoadPosition | undefined => {

@@ -4,9 +4,9 @@
  * leaves a restarted bundler behind, with the death in /health.
  */
 import { expect, layer } from "@effect/vitest"
+import { MAX_NESTING } from "@quasar/sandbox"
+import { build } from "@quasar/sandbox/node"
 import { Effect } from "effect"
-import { build } from "../../src/sandbox/esbuildService"
-import { MAX_NESTING } from "../../src/sandbox/nesting"
 import { validJs, validTs } from "./fixtures/modules"
 import { client, messages, testApp, validate } from "./support"
 

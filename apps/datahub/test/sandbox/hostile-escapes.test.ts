@@ -4,10 +4,10 @@
  * Each is refused, the refusal is logged with the provider's name, and DataHub stays healthy.
  */
 import { expect, layer } from "@effect/vitest"
+import { boundedJson } from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
-import { boundedJson } from "../../src/sandbox/childWatch"
 import {
   hugeLogFields,
   hugeMalformed,
@@ -88,7 +88,7 @@ layer(app, { timeout: 90_000, excludeTestServices: true })("sandbox escapes", (i
       const { report, manifest } = yield* validate("hostile", verdictHijack)
       expect(report.ok).toBe(false)
       expect(manifest).toBeNull()
-      expect(messages(report)).toMatch(/^the default export is 42, not a provider/)
+      expect(messages(report)).toMatch(/^the default export is 42, not a module definition/)
       yield* expectHealthy
     })
   )

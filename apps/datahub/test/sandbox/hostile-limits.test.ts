@@ -6,17 +6,22 @@
  */
 import { readFileSync } from "node:fs"
 import { expect, it, layer } from "@effect/vitest"
+import { SandboxLimits, type SandboxLimitValues } from "@quasar/sandbox"
+import {
+  bundleUpload,
+  cpuTicks,
+  descendants,
+  detectIsolation,
+  SandboxQuota,
+  SandboxWorkspace,
+  TICKS_PER_SECOND
+} from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
 import { ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
-import { bundleUpload } from "../../src/sandbox/bundle"
 import { makeEgress } from "../../src/sandbox/egress/Egress"
-import { detectIsolation } from "../../src/sandbox/SandboxIsolation"
-import { SandboxLimits, type SandboxLimitValues } from "../../src/sandbox/SandboxLimits"
+import { providerWorkspace, start } from "../../src/sandbox/ProviderSandbox"
 import { SandboxNetwork } from "../../src/sandbox/SandboxNetwork"
-import { start } from "../../src/sandbox/SandboxProcess"
-import { cpuTicks, descendants, SandboxQuota, TICKS_PER_SECOND } from "../../src/sandbox/SandboxQuota"
-import { SandboxWorkspace } from "../../src/sandbox/SandboxWorkspace"
 import { validJs } from "./fixtures/modules"
 import { client, messages, validate } from "./support"
 
@@ -39,7 +44,7 @@ const isolatedNetwork = Layer.effect(
 
 const sandboxes = (limits: Partial<SandboxLimitValues>, cgroupRoot?: string) =>
   Layer.mergeAll(
-    SandboxWorkspace.layer,
+    providerWorkspace,
     SandboxQuota.layer(cgroupRoot ? { cgroupRoot } : {}),
     isolatedNetwork
   ).pipe(

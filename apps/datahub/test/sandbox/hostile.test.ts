@@ -70,8 +70,10 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("hostile uploads"
 
   it.effect("flooding stdout gets the child killed", () =>
     Effect.gen(function* () {
-      expect(yield* rejected(hostile.floodStdout)).toBe(
-        "the module flooded stdout (more than 1 MB within 10 s)"
+      // Under load the host reads the pipe late and the child's garbage grows meanwhile: whichever
+      // limit it reaches first kills it, the output budget or the memory caps.
+      expect(yield* rejected(hostile.floodStdout)).toMatch(
+        /^the module (flooded stdout \(more than 1 MB within 10 s\)|ran out of memory \(heap cap \d+ MB\)|used more than \d+ MB of memory)$/
       )
     })
   )

@@ -5,8 +5,8 @@
  */
 import { deserialize, serialize } from "node:v8"
 import { describe, expect, it } from "@effect/vitest"
+import { packEvents, packedProblem, packPage, unpackEvents, unpackPage } from "@quasar/sandbox"
 import { Either, Schema } from "effect"
-import { packEvents, packedProblem, packPage, unpackEvents, unpackPage } from "../../src/sandbox/packedBars"
 import { ChildMessage } from "../../src/sandbox/protocol"
 
 const bar = (symbol: string, ts: number, extra: Record<string, number> = {}, closed = false) => ({

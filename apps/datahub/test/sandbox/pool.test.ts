@@ -143,7 +143,11 @@ layer(testAppWithServers, { timeout: 90_000, excludeTestServices: true })("provi
         })
         expect((yield* listAssets("synthetic")).assets).toHaveLength(2)
         const after = yield* pidOf("synthetic")
-        expect(after).toMatchObject({ crashes: 1, lastReason: "was killed by SIGKILL" })
+        // Under load an earlier sandbox may have missed a heartbeat and crashed already (and a
+        // sandbox that ran a minute starts its count afresh): this crash is counted, and is the last.
+        expect(after?.lastReason).toBe("was killed by SIGKILL")
+        expect(after?.crashes).toBeGreaterThanOrEqual(1)
+        expect(after?.crashes).toBeLessThanOrEqual((before?.crashes ?? 0) + 1)
         expect(after?.pid).not.toBe(before?.pid)
       }).pipe(Effect.scoped)
   )

@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
+import { bundleUpload } from "@quasar/sandbox/node"
 import { Effect } from "effect"
-import { bundleUpload } from "../../src/sandbox/bundle"
 import {
   importsFs,
   syntaxErrorJs,

@@ -11,7 +11,7 @@ import {
   HttpClientError,
   HttpClientRequest
 } from "@effect/platform"
-import { DataHubApi, RegistryApi } from "@quasar/domain"
+import { DataHubApi, RegistryApi, TraderApi } from "@quasar/domain"
 import { Cause, Effect, Exit, Option } from "effect"
 import { useAdminToken } from "./useAdminToken"
 
@@ -24,8 +24,12 @@ const registryClient = (token: string | null) =>
 const datahubClient = (token: string | null) =>
   HttpApiClient.make(DataHubApi, { baseUrl: "/api/datahub", transformClient: withToken(token) })
 
+const traderClient = (token: string | null) =>
+  HttpApiClient.make(TraderApi, { baseUrl: "/api/trader", transformClient: withToken(token) })
+
 export type RegistryClient = Effect.Effect.Success<ReturnType<typeof registryClient>>
 export type DataHubClient = Effect.Effect.Success<ReturnType<typeof datahubClient>>
+export type TraderClient = Effect.Effect.Success<ReturnType<typeof traderClient>>
 
 export interface ApiFailure {
   /** The error's tag (`NotFound`, `Conflict`, `ResponseError`, ...). */
@@ -109,3 +113,7 @@ export const registry = <A, E>(call: (client: RegistryClient) => Effect.Effect<A
 /** Calls DataHub: `datahub((c) => c.subscriptions.list({ urlParams: {} }))`. */
 export const datahub = <A, E>(call: (client: DataHubClient) => Effect.Effect<A, E>): Promise<Outcome<A>> =>
   withAuthRetry((token) => run(Effect.flatMap(datahubClient(token), call)))
+
+/** Calls Trader: `trader((c) => c.backtests.list({ urlParams: {} }))`. */
+export const trader = <A, E>(call: (client: TraderClient) => Effect.Effect<A, E>): Promise<Outcome<A>> =>
+  withAuthRetry((token) => run(Effect.flatMap(traderClient(token), call)))

@@ -3,6 +3,7 @@
  * (from the file extension), the source from a file or the editor, and the result: the version
  * created and its validation report, or the server's reason for refusing it.
  */
+import type { CodeKind, CodeLanguage } from "@quasar/domain"
 import { Either } from "effect"
 import { computed, ref, watch } from "vue"
 import { useAction } from "./useAction"
@@ -10,10 +11,16 @@ import { checkName, declaredName, type Uploaded, type useProviders } from "./use
 
 const MAX_BYTES = 1_048_576
 
-export const useCodeUpload = (upload: ReturnType<typeof useProviders>["upload"]) => {
+export const useCodeUpload = (
+  upload: ReturnType<typeof useProviders>["upload"],
+  initial: { readonly kind: CodeKind; readonly language: CodeLanguage } = {
+    kind: "provider",
+    language: "javascript"
+  }
+) => {
   const name = ref("")
-  const kind = ref<"provider" | "broker">("provider")
-  const language = ref<"javascript" | "typescript">("javascript")
+  const kind = ref<CodeKind>(initial.kind)
+  const language = ref<CodeLanguage>(initial.language)
   const source = ref("")
   const fileName = ref<string | null>(null)
   const result = ref<Uploaded | null>(null)

@@ -1,16 +1,16 @@
 /**
- * What the overview shows: both services' health (an unhealthy one still sends its report, as
+ * What the overview shows: the services' health (Registry, DataHub, Trader) (an unhealthy one still sends its report, as
  * `Unhealthy.report`), the subscriptions (whose failures it lists), and DataHub's live
  * connections as `/live/status` reports them. Refreshes every 10 s while the tab is visible.
  */
 import { HealthReport, type LiveStatus, type Subscription } from "@quasar/domain"
 import { DateTime } from "effect"
 import { computed, onMounted, ref } from "vue"
-import { datahub, type Outcome, registry } from "./useApi"
+import { datahub, type Outcome, registry, trader } from "./useApi"
 import { usePolling } from "./usePolling"
 
 export interface ServiceHealth {
-  readonly service: "registry" | "datahub"
+  readonly service: "registry" | "datahub" | "trader"
   /** The service's own report (also sent with a 503), or null when it could not be reached. */
   readonly report: HealthReport | null
   /** Why it is not ok, in the server's words. */
@@ -37,13 +37,14 @@ export const useOverview = () => {
   const checkedAt = ref<Date | null>(null)
 
   const refresh = async () => {
-    const [reg, hub, subs, liveStatus] = await Promise.all([
+    const [reg, hub, trade, subs, liveStatus] = await Promise.all([
       registry((c) => c.health.health()),
       datahub((c) => c.health.health()),
+      trader((c) => c.health.health()),
       datahub((c) => c.subscriptions.list({ urlParams: {} })),
       datahub((c) => c.live.status())
     ])
-    services.value = [toHealth("registry", reg), toHealth("datahub", hub)]
+    services.value = [toHealth("registry", reg), toHealth("datahub", hub), toHealth("trader", trade)]
     if (subs.ok) {
       subscriptions.value = subs.value
       subscriptionsError.value = null

@@ -1,8 +1,11 @@
-/** The provider and broker list, and uploading new code (validated by DataHub's sandbox on upload). */
+/**
+ * The provider and broker list (strategies, the other code kind, have their own page), and
+ * uploading new code (validated by DataHub's sandbox on upload).
+ */
 import type { CodeKind, CodeLanguage, CodeSummary as CodeSummarySchema, UploadResult } from "@quasar/domain"
 import { ProviderName } from "@quasar/domain"
 import { Effect, Either, Schema } from "effect"
-import { onMounted, ref } from "vue"
+import { computed, onMounted, ref } from "vue"
 import { registry } from "./useApi"
 
 export type CodeSummary = typeof CodeSummarySchema.Type
@@ -27,7 +30,8 @@ export const declaredName = (source: string): string | null =>
   /\bname\s*:\s*["'`]([a-z][a-z0-9_-]{0,63})["'`]/.exec(source)?.[1] ?? null
 
 export const useProviders = () => {
-  const providers = ref<ReadonlyArray<CodeSummary>>([])
+  const all = ref<ReadonlyArray<CodeSummary>>([])
+  const providers = computed(() => all.value.filter((c) => c.kind !== "strategy"))
   const loading = ref(true)
   const error = ref<string | null>(null)
 
@@ -35,7 +39,7 @@ export const useProviders = () => {
     const outcome = await registry((c) => c.code.list())
     loading.value = false
     if (outcome.ok) {
-      providers.value = outcome.value
+      all.value = outcome.value
       error.value = null
     } else error.value = outcome.failure.message
   }
@@ -51,5 +55,5 @@ export const useProviders = () => {
     )
 
   onMounted(reload)
-  return { providers, loading, error, reload, upload }
+  return { all, providers, loading, error, reload, upload }
 }

@@ -1,7 +1,7 @@
-/** The sandbox's own failures; provider failures use the domain's ProviderError classes. */
+/** The sandbox's own failures; failures of the code it runs are the app's to classify. */
 import { Schema } from "effect"
 
-/** DataHub could not prepare the sandbox (temp directory, runner bundle): a deployment problem. */
+/** The host could not prepare the sandbox (temp directory, runner bundle): a deployment problem. */
 export class SandboxSetupError extends Schema.TaggedError<SandboxSetupError>()("SandboxSetupError", {
   message: Schema.String
 }) {}

@@ -1,6 +1,6 @@
 /**
  * esbuild at both ends of the sandbox: an upload becomes one self-contained ES module (the SDK
- * inlined, nothing else importable), and the child's runner becomes one small file that the
+ * inlined, nothing else importable), and the app's child runner becomes one file that the
  * permission model lets the child read from its own directory. Builds go through
  * esbuildService.ts, which restarts a dead esbuild service.
  */
@@ -11,9 +11,9 @@ import type { CodeLanguage, ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
 import { Effect } from "effect"
 import type { Message, Plugin } from "esbuild"
-import { SandboxSetupError } from "./errors"
+import { SandboxSetupError } from "../errors"
+import { nestingProblem } from "../nesting"
 import { BundlerDied, build } from "./esbuildService"
-import { nestingProblem } from "./nesting"
 
 type Issue = typeof ValidationIssue.Type
 
@@ -32,7 +32,7 @@ const toIssue = (severity: Issue["severity"], message: Message): Issue => ({
  * every other import — `node:*`, packages, relative files — naming it, so that an upload runs
  * with exactly what it was validated with and reaches nothing but the SDK.
  */
-const sdkOnly: Plugin = {
+const sdkOnly = (role: UploadRole): Plugin => ({
   name: "sdk-only",
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
@@ -41,16 +41,19 @@ const sdkOnly: Plugin = {
       return {
         errors: [
           {
-            text: `import of "${args.path}" is not allowed: provider code may import only "${SDK_SPECIFIER}" (bundle anything else into the upload)`
+            text: `import of "${args.path}" is not allowed: ${role} code may import only "${SDK_SPECIFIER}" (bundle anything else into the upload)`
           }
         ]
       }
     })
   }
-}
+})
 
 const isBuildFailure = (e: unknown): e is { readonly errors: ReadonlyArray<Message> } =>
   typeof e === "object" && e !== null && Array.isArray((e as { errors?: unknown }).errors)
+
+/** What the upload is: it names the upload's file in stack traces (`provider.ts`, `strategy.js`). */
+export type UploadRole = "provider" | "strategy"
 
 export interface Bundled {
   readonly code: string
@@ -63,7 +66,8 @@ export interface Bundled {
  */
 export const bundleUpload = (
   source: string,
-  language: CodeLanguage
+  language: CodeLanguage,
+  role: UploadRole = "provider"
 ): Effect.Effect<Bundled, ReadonlyArray<Issue>> =>
   Effect.suspend(() => {
     const tooDeep = nestingProblem(source)
@@ -71,8 +75,8 @@ export const bundleUpload = (
       ? Effect.void
       : Effect.fail<ReadonlyArray<Issue>>([{ severity: "error", message: tooDeep }])
   }).pipe(
-    Effect.zipRight(bundle(source, language)),
-    Effect.withSpan("sandbox.bundleUpload", { attributes: { language, bytes: source.length } })
+    Effect.zipRight(bundle(source, language, role)),
+    Effect.withSpan("sandbox.bundleUpload", { attributes: { language, role, bytes: source.length } })
   )
 
 /** A directory that holds nothing: relative imports must fail, and they do (see sdkOnly). */
@@ -80,8 +84,9 @@ const UPLOAD_DIR = "/nonexistent-upload-dir"
 
 /**
  * The bundle's source map, inline, so that the child's stack traces (node --enable-source-maps)
- * point into the upload. Its sources are renamed: the upload is `provider.ts`/`provider.js`
- * and every other file is the SDK's, as `quasar-sdk/<file>`, so no host path reaches the child.
+ * point into the upload. Its sources are renamed: the upload is `<role>.ts`/`<role>.js`
+ * (`provider.ts`, `strategy.js`) and every other file is the SDK's, as `quasar-sdk/<file>`, so
+ * no host path reaches the child.
  */
 const withInlineMap = (code: string, mapText: string, uploadName: string): string => {
   const map = JSON.parse(mapText) as { sources?: ReadonlyArray<string> }
@@ -99,8 +104,12 @@ const withInlineMap = (code: string, mapText: string, uploadName: string): strin
   return `${code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(cleaned).toString("base64")}\n`
 }
 
-const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, ReadonlyArray<Issue>> => {
-  const uploadName = language === "typescript" ? "provider.ts" : "provider.js"
+const bundle = (
+  source: string,
+  language: CodeLanguage,
+  role: UploadRole
+): Effect.Effect<Bundled, ReadonlyArray<Issue>> => {
+  const uploadName = `${role}.${language === "typescript" ? "ts" : "js"}`
   return Effect.tryPromise({
     try: () =>
       build(
@@ -122,8 +131,8 @@ const bundle = (source: string, language: CodeLanguage): Effect.Effect<Bundled, 
           // The map is attached by withInlineMap; `outfile` only names the outputs (nothing is written).
           sourcemap: "external",
           sourcesContent: false,
-          outfile: join(sdkDir, "provider.mjs"),
-          plugins: [sdkOnly]
+          outfile: join(sdkDir, `${role}.mjs`),
+          plugins: [sdkOnly(role)]
         },
         "an upload"
       ),
@@ -179,10 +188,11 @@ const domainTreeShaken: Plugin = {
   }
 }
 
-const runnerEntry = fileURLToPath(new URL("./runner.ts", import.meta.url))
-
-/** Bundles the child's program into `outFile`; returns its size in bytes. */
-export const bundleRunner = (outFile: string): Effect.Effect<number, SandboxSetupError> =>
+/** Bundles the child's program (`runnerEntry`, a source file) into `outFile`; returns its size in bytes. */
+export const bundleRunner = (
+  runnerEntry: string,
+  outFile: string
+): Effect.Effect<number, SandboxSetupError> =>
   Effect.tryPromise({
     try: async () => {
       const result = await build(

@@ -4,7 +4,7 @@
  * namespace (no interface but a down loopback: no connection of its own can leave it) and its
  * own PID namespace (it cannot see, signal or renice any process of the host), under `unshare`.
  * Elsewhere the child relies on Node's permission model alone, which also refuses the network
- * because DataHub does not pass `--allow-net`.
+ * because the host does not pass `--allow-net`.
  */
 import { execFile } from "node:child_process"
 import { access, constants } from "node:fs/promises"
@@ -78,5 +78,5 @@ export const logIsolation = (isolation: SandboxIsolation): Effect.Effect<void> =
   isolation.network === "namespace"
     ? Effect.logInfo("sandbox children run in their own network and PID namespaces")
     : Effect.logWarning(
-        `sandbox children cannot get their own network and PID namespaces (${isolation.problem}): Node's permission model alone keeps provider code off the network, and it can see other processes; run DataHub as root or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu)`
+        `sandbox children cannot get their own network and PID namespaces (${isolation.problem}): Node's permission model alone keeps sandboxed code off the network, and it can see other processes; run the service as root or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu)`
       )

@@ -1,18 +1,18 @@
 /**
  * What sandboxes may use together and each: a cap on how many run at once, and per child a CPU
- * budget and a memory cap enforced by the kernel where DataHub may create cgroups (v1 `cpu` and
- * `memory` hierarchies, or v2), under the cgroup DataHub itself runs in. Where it may not, the
+ * budget and a memory cap enforced by the kernel where the host may create cgroups (v1 `cpu` and
+ * `memory` hierarchies, or v2), under the cgroup the host itself runs in. Where it may not, the
  * child's CPU and memory are sampled from /proc and it is killed past them (SandboxProcess).
  * The start log says which mechanism is active.
  *
  * A child is placed in its groups before it receives its token (childInit.ts), and the runner
- * loads no provider code before that: provider code never runs outside its limits.
+ * loads no uploaded code before that: uploaded code never runs outside its limits.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Context, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
-import { SandboxSetupError } from "./errors"
-import { SandboxLimits, type SandboxLimitValues, seconds } from "./SandboxLimits"
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule, type Scope } from "effect"
+import { SandboxSetupError } from "../errors"
+import { SandboxLimits, type SandboxLimitValues, seconds } from "../SandboxLimits"
 
 export type Mechanism = "cgroup v1" | "cgroup v2" | "sampling"
 
@@ -29,10 +29,13 @@ export interface SandboxQuotaService {
   readonly memory: Mechanism
   /**
    * A place among `maxConcurrent` for the scope's lifetime. When none is free, the reclaimers are
-   * asked to stop an idle sandbox first (an idle provider must not keep a validation waiting);
+   * asked to stop an idle sandbox first (an idle provider must not keep a validation waiting, say);
    * fails past `admissionWait`.
    */
-  readonly admit: (provider: string, label: string) => Effect.Effect<void, SandboxSetupError, Scope.Scope>
+  readonly admit: (
+    label: string,
+    owner: Readonly<Record<string, string>>
+  ) => Effect.Effect<void, SandboxSetupError, Scope.Scope>
   /** Registers a way to free a place: it stops one idle sandbox and says whether it did. */
   readonly onPressure: (reclaim: Effect.Effect<boolean>) => Effect.Effect<void>
   readonly place: (label: string) => Effect.Effect<Placement, never, Scope.Scope>
@@ -41,16 +44,16 @@ export interface SandboxQuotaService {
 const CFS_PERIOD_US = 100_000
 const MB = 1024 * 1024
 
-/** A cgroup directory DataHub can create children in, for one resource. */
+/** A cgroup directory the host can create children in, for one resource. */
 interface Hierarchy {
   readonly version: 1 | 2
-  /** DataHub's own directory for its sandboxes (`quasar-datahub-<pid>`). */
+  /** The host's own directory for its sandboxes (`quasar-sandboxes-<pid>`). */
   readonly root: string
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-/** Where DataHub's process sits in each hierarchy, from /proc/self/cgroup. */
+/** Where the host's process sits in each hierarchy, from /proc/self/cgroup. */
 const ownGroups = (): Array<{ readonly controllers: ReadonlyArray<string>; readonly path: string }> =>
   readFileSync("/proc/self/cgroup", "utf8")
     .split("\n")
@@ -78,13 +81,13 @@ const forget = (dir: string) => {
 }
 
 /**
- * Groups left by a DataHub that died without removing them. `rmdir` refuses a group that still
- * holds processes, so a live DataHub's groups are never removed, whatever its pid means here.
+ * Groups left by a service that died without removing them. `rmdir` refuses a group that still
+ * holds processes, so a live service's groups are never removed, whatever its pid means here.
  */
 const removeStale = (parent: string) => {
   try {
     for (const entry of readdirSync(parent)) {
-      const pid = /^quasar-datahub-(\d+)$/.exec(entry)?.[1]
+      const pid = /^quasar-sandboxes-(\d+)$/.exec(entry)?.[1]
       if (pid === undefined || existsSync(`/proc/${pid}`)) continue
       const dir = join(parent, entry)
       for (const child of readdirSync(dir, { withFileTypes: true }))
@@ -92,13 +95,13 @@ const removeStale = (parent: string) => {
       forget(dir)
     }
   } catch {
-    // Not a hierarchy DataHub can use; findHierarchy says why.
+    // Not a hierarchy the host can use; findHierarchy says why.
   }
 }
 
-/** DataHub's sandbox directory for `controller` (v1 first, then v2), or why there is none. */
+/** The host's sandbox directory for `controller` (v1 first, then v2), or why there is none. */
 const findHierarchy = (cgroupRoot: string, controller: "cpu" | "memory"): Hierarchy | string => {
-  const name = `quasar-datahub-${process.pid}`
+  const name = `quasar-sandboxes-${process.pid}`
   const problems: Array<string> = []
   try {
     const groups = ownGroups()
@@ -167,8 +170,10 @@ const safe = (label: string) => label.replace(/[^a-zA-Z0-9_-]+/g, "-").slice(0, 
 
 const removeGroup = (dir: string) =>
   Effect.try(() => rmdirSync(dir)).pipe(
-    // A group empties once the kernel has reaped its processes, a moment after they exit.
+    // A group empties once the kernel has reaped its processes, a moment after they exit (real
+    // time, also where a test controls the clock).
     Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 40 }),
+    Effect.withClock(Clock.make()),
     Effect.catchAll((e) =>
       Effect.logWarning("could not remove a sandbox cgroup").pipe(
         Effect.annotateLogs({ dir, error: messageOf(e) })
@@ -261,7 +266,7 @@ const make = (options: QuotaOptions) =>
         )
       )
 
-    const admit = (provider: string, label: string) =>
+    const admit = (label: string, owner: Readonly<Record<string, string>>) =>
       takeWithin(Duration.millis(20)).pipe(
         Effect.flatMap((taken) =>
           Option.isSome(taken)
@@ -272,7 +277,7 @@ const make = (options: QuotaOptions) =>
           Option.isSome(taken)
             ? Effect.void
             : Effect.logWarning("sandbox refused: all places taken").pipe(
-                Effect.annotateLogs({ provider, sandbox: label, maxConcurrent: limits.maxConcurrent }),
+                Effect.annotateLogs({ ...owner, sandbox: label, maxConcurrent: limits.maxConcurrent }),
                 Effect.zipRight(
                   Effect.fail(
                     new SandboxSetupError({
@@ -351,7 +356,7 @@ const make = (options: QuotaOptions) =>
     } satisfies SandboxQuotaService
   })
 
-export class SandboxQuota extends Context.Tag("@quasar/datahub/SandboxQuota")<
+export class SandboxQuota extends Context.Tag("@quasar/sandbox/SandboxQuota")<
   SandboxQuota,
   SandboxQuotaService
 >() {

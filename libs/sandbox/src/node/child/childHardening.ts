@@ -1,11 +1,11 @@
 /**
- * What the runner takes away from the child's process before provider code exists. Node's
+ * What the runner takes away from the child's process before uploaded code exists. Node's
  * permission model covers files, processes, workers, addons and the inspector; it does not
  * cover these, each of which reaches past the sandbox:
  * - `v8.setFlagsFromString` turns on V8 flags such as `--allow-natives-syntax` (V8's unsafe
  *   internals); the heap-snapshot and `queryObjects` functions read every string and object in
  *   the heap, the runner's own included.
- * - `os.setPriority` renices any process of the same user, DataHub included.
+ * - `os.setPriority` renices any process of the same user, the host included.
  * - `process.report.getReport()` prints the command line, environment and more.
  * - `process._send` is what `process.send` calls: replaced, it would see (and could rewrite)
  *   the runner's own messages, verdict included.
@@ -21,7 +21,7 @@ export const DENIED_V8 = [
   "queryObjects"
 ] as const
 
-/** Thrown where provider code reaches for something the sandbox took away. */
+/** Thrown where uploaded code reaches for something the sandbox took away. */
 const denial = (what: string): Error =>
   Object.assign(new Error(`${what} is not available in the sandbox`), {
     code: "ERR_SANDBOX_DENIED"
@@ -45,10 +45,10 @@ export const hardenProcess = (onDenied: (what: string) => void): void => {
   // are copies: this updates them from the patched objects.
   syncBuiltinESMExports()
 
-  // The permission model does not cover signals: without this a provider could kill DataHub
+  // The permission model does not cover signals: without this uploaded code could kill the host
   // (`process.kill(process.ppid)`), since both run as the same user.
   for (const key of ["kill", "_kill"]) deny(process, key, "process.kill", onDenied)
-  // Refused by the permission model too, but silently if provider code catches the error.
+  // Refused by the permission model too, but silently if uploaded code catches the error.
   for (const key of ["binding", "_linkedBinding", "dlopen"]) deny(process, key, `process.${key}`, onDenied)
   Object.defineProperty(process, "report", {
     get: () => undefined,

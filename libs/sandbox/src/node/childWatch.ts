@@ -1,11 +1,11 @@
 /**
- * What DataHub watches on a child besides its messages: how much it writes (a flood gets it
+ * What the host watches on a child besides its messages: how much it writes (a flood gets it
  * killed), the tail of its stderr (how V8 and Node say why a process died), and its resident
  * memory. Plain functions: they run in Node stream callbacks.
  */
 import { readFile } from "node:fs/promises"
 import { Duration } from "effect"
-import { megabytes, type SandboxLimitValues, seconds } from "./SandboxLimits"
+import { megabytes, type SandboxLimitValues, seconds } from "../SandboxLimits"
 
 /** Counts bytes per window; `spend` returns the reason once the budget is blown. */
 export const outputBudget = (limits: SandboxLimitValues) => {
@@ -135,7 +135,7 @@ export const boundedJson = (
 /** The first characters of a child's message, for a reason or a log line. */
 export const preview = (raw: unknown, max = 120): string => boundedJson(raw, max).text
 
-/** The most characters of provider log fields that reach DataHub's log. */
+/** The most characters of a child's log fields that reach the host's log. */
 export const MAX_LOG_FIELDS = 4096
 
 /** Provider log fields as plain JSON data of bounded size; past the bound, their start as text. */

@@ -1,15 +1,18 @@
 /**
- * Sandbox directories do not outlive DataHub: its root goes when the workspace closes (or the
- * process exits), and roots left by a DataHub killed outright go at the next start, while those
- * of DataHubs still running stay.
+ * Sandbox directories do not outlive their service: its root goes when the workspace closes (or
+ * the process exits), and roots left by a service killed outright go at the next start, while
+ * those of services still running stay.
  */
 import { spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { removeStaleRoots, SandboxWorkspace } from "../../src/sandbox/SandboxWorkspace"
+import { MODULE_FILE, RUNNER_FILE, removeStaleRoots, SandboxWorkspace } from "../../src/node/SandboxWorkspace"
+
+const runner = fileURLToPath(new URL("../fixtures/echoRunner.ts", import.meta.url))
 
 /** The pid of a process that has exited (and been reaped). */
 const deadPid = (): number => {
@@ -17,13 +20,13 @@ const deadPid = (): number => {
   return Number(run.stdout.toString())
 }
 
-it.effect("removes the roots of DataHubs that are gone, and only those", () =>
+it.effect("removes the roots of services that are gone, and only those", () =>
   Effect.gen(function* () {
     const parent = mkdtempSync(join(tmpdir(), "quasar-stale-test-"))
     const root = (name: string, owner?: string, ageMs = 0) => {
       const dir = join(parent, `quasar-sandbox-${name}`)
-      mkdirSync(join(dir, "provider-0"), { recursive: true })
-      writeFileSync(join(dir, "provider-0", "provider.mjs"), "export default 1")
+      mkdirSync(join(dir, "module-0"), { recursive: true })
+      writeFileSync(join(dir, "module-0", MODULE_FILE), "export default 1")
       if (owner !== undefined) writeFileSync(join(dir, "owner.pid"), owner)
       const at = new Date(Date.now() - ageMs)
       utimesSync(dir, at, at)
@@ -56,10 +59,11 @@ it.effect("a workspace's root names its owner and is removed when the workspace 
         const dir = yield* workspace.prepare("fixture", "export default 1")
         const rootDir = dirname(dir)
         expect(readFileSync(join(rootDir, "owner.pid"), "utf8")).toBe(String(process.pid))
-        expect(readFileSync(join(dir, "provider.mjs"), "utf8")).toBe("export default 1")
+        expect(readFileSync(join(dir, MODULE_FILE), "utf8")).toBe("export default 1")
+        expect(readFileSync(join(dir, RUNNER_FILE), "utf8")).toContain("Echoed")
         return rootDir
       })
-    ).pipe(Effect.provide(SandboxWorkspace.layer))
+    ).pipe(Effect.provide(SandboxWorkspace.layer(runner)))
     expect(existsSync(directory)).toBe(false)
   })
 )

@@ -1,9 +1,9 @@
 /**
- * The first message DataHub sends a child, before the child loads provider code: the token that
+ * The first message the host sends a child, before the child loads uploaded code: the token that
  * proves the runner's `Loaded`/`LoadFailed` verdict. It travels over the IPC channel rather than
  * the command line, which the child can read back (`/proc/self/cmdline`, `process.report`), and
- * the runner keeps it in a closure. DataHub sends it once the child is placed in its resource
- * limits (see SandboxQuota), so no provider code runs outside them.
+ * the runner keeps it in a closure. The host sends it once the child is placed in its resource
+ * limits (see SandboxQuota), so no uploaded code runs outside them.
  */
 export interface ChildInit {
   readonly _tag: "Init"

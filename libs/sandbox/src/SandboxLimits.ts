@@ -1,7 +1,8 @@
 /**
- * How much a sandbox child may use and how long DataHub waits for it. The operator sets the CPU
- * budget and the number of sandboxes (`QUASAR_SANDBOX_CPU_PERCENT`, `QUASAR_SANDBOX_MAX_CONCURRENT`);
- * a bad value stops DataHub at start with a message naming the variable.
+ * How much a sandbox child may use and how long the host (DataHub, Trader) waits for it. The
+ * operator sets the CPU budget and the number of sandboxes (`QUASAR_SANDBOX_CPU_PERCENT`,
+ * `QUASAR_SANDBOX_MAX_CONCURRENT`); a bad value stops the service at start with a message naming
+ * the variable.
  */
 import { describeConfigError } from "@quasar/server"
 import { Config, Context, Duration, Effect, Layer } from "effect"
@@ -12,7 +13,7 @@ export interface SandboxLimitValues {
   readonly heapMb: number
   /**
    * Resident memory cap, MB. ArrayBuffers live outside the V8 heap, so the heap cap alone does
-   * not bound a child; DataHub samples /proc/<pid>/statm and kills past this.
+   * not bound a child; the host samples /proc/<pid>/statm and kills past this.
    */
   readonly rssMb: number
   readonly loadTimeout: Duration.Duration
@@ -35,7 +36,7 @@ export interface SandboxLimitValues {
   /** A provider sandbox with no call for this long is stopped (it restarts on the next call). */
   readonly idleTimeout: Duration.Duration
   /**
-   * CPU per sandbox, in percent of one core: a cgroup quota holds the child to it where DataHub
+   * CPU per sandbox, in percent of one core: a cgroup quota holds the child to it where the host
    * may create cgroups, else a child above it for `cpuWindow` is killed.
    */
   readonly cpuPercent: number
@@ -71,7 +72,7 @@ export const defaults: SandboxLimitValues = {
   checkTimeout: Duration.seconds(30)
 }
 
-export class SandboxLimits extends Context.Tag("@quasar/datahub/SandboxLimits")<
+export class SandboxLimits extends Context.Tag("@quasar/sandbox/SandboxLimits")<
   SandboxLimits,
   SandboxLimitValues
 >() {

@@ -1,5 +1,5 @@
 /**
- * esbuild's JavaScript API runs one long-lived service process for the whole of DataHub; when
+ * esbuild's JavaScript API runs one long-lived service process for the whole service; when
  * it dies (an upload nested deeply enough overflows its parser's stack), every later build
  * fails with "The service is no longer running" and no validation runs or sandbox starts. This
  * module owns the one esbuild instance: a build that finds the service dead loads a fresh copy
@@ -92,7 +92,7 @@ export const bundlerHealth = (): BundlerHealth => ({
         }`
 })
 
-/** The bundler's line in DataHub's /health report. */
+/** The bundler's line in the service's /health report. */
 export const bundlerComponent: Effect.Effect<HealthComponent> = Effect.sync(() => {
   const { up, detail } = bundlerHealth()
   return { name: "bundler", status: up ? "up" : "down", detail }

@@ -1,0 +1,69 @@
+/** What the sandboxed executor's tests share: the executor with short limits, and jobs from sources. */
+import { createHash } from "node:crypto"
+import { readFileSync } from "node:fs"
+import { FillSettings, ProviderName } from "@quasar/domain"
+import { descendants } from "@quasar/sandbox/node"
+import { Duration, Layer, Logger, LogLevel } from "effect"
+import type { BacktestJob } from "../../src/backtest/BacktestExecutor"
+import type { BarColumns } from "../../src/engine/types"
+import { SandboxedBacktestExecutor } from "../../src/sandbox/SandboxedBacktestExecutor"
+
+/** A short wall-clock limit and a small heap, so hostile runs end quickly; loading may be slow under load. */
+export const TIME_LIMIT_SECONDS = 4
+
+export const executor = SandboxedBacktestExecutor.layer({
+  timeLimit: Duration.seconds(TIME_LIMIT_SECONDS),
+  progressEvery: 500,
+  limits: { heapMb: 64, rssMb: 256, loadTimeout: Duration.seconds(20) }
+}).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
+
+export const job = (
+  source: string,
+  bars: Readonly<Record<string, BarColumns>>,
+  overrides: Partial<BacktestJob> = {}
+): BacktestJob => {
+  const all = Object.values(bars).flatMap((c) => Array.from(c.ts))
+  return {
+    source,
+    language: "javascript",
+    codeSha256: sha256(source),
+    params: {},
+    provider: ProviderName.make("kraken"),
+    from: Math.min(...all),
+    to: Math.max(...all) + 1,
+    initialCash: 1_000,
+    fill: FillSettings.make({ feeBps: 0, slippageBps: 0 }),
+    bars: new Map(Object.entries(bars)),
+    ...overrides
+  }
+}
+
+/** A JavaScript strategy over BTC/USD whose `onBar` body is `body`, after the module's `prelude`. */
+export const strategySource = (
+  body: string,
+  prelude = ""
+) => `import { defineStrategy } from "@quasar/providers/sdk"
+${prelude}
+export default defineStrategy({
+  name: "hostile",
+  version: "1.0.0",
+  params: {},
+  universe: { timeframe: "1d", symbols: ["BTC/USD"] },
+  warmup: 0,
+  onBar(ctx, bars) {
+${body}
+  }
+})
+`
+
+/** The strategy runners this test process has running (children of any depth). */
+export const runningStrategies = (): Array<number> =>
+  descendants(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("runner.mjs")
+    } catch {
+      return false
+    }
+  })

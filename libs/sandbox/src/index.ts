@@ -1,0 +1,6 @@
+export * from "./childInit"
+export * from "./errors"
+export * from "./nesting"
+export * from "./packedBars"
+export * from "./protocol"
+export * from "./SandboxLimits"
