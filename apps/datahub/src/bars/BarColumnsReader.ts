@@ -9,10 +9,11 @@
  * closer than their timeframe) is read in keyset pages. A read that fails later ends the answer
  * without its end block, which the decoder reports as cut short.
  *
- * On a PostgreSQL server the range is read by one binary `COPY … TO STDOUT` instead, decoded into
- * blocks as it streams (`copyBarBlocks`): PostgreSQL writes binary tuples several times faster
- * than it packs pages, and one connection does it. A one-bar page read first keeps the 400, 404
- * and empty answers as they are. The embedded database has no COPY and reads pages.
+ * On a PostgreSQL server the range is read by binary `COPY … TO STDOUT`s instead, one after the
+ * other, each of a million bars' worth of time, decoded into blocks as they stream
+ * (`copyBarBlocks`): PostgreSQL writes binary tuples several times faster than it packs pages,
+ * and one connection does it. A one-bar page read first keeps the 400, 404 and empty answers as
+ * they are. The embedded database has no COPY and reads pages.
  */
 import { HttpServerResponse } from "@effect/platform"
 import {
@@ -40,18 +41,18 @@ interface Slice {
 }
 
 /**
- * Time slices covering (after, last], each as long as a page of bars at the timeframe, the last
- * one ending just past `last` (and never past the range's end).
+ * Bars' worth of time one COPY reads: a statement's timeout counts the time it waits on a slow
+ * reader too, so a range is read by COPYs of at most about 48 MB of columns each.
  */
-function* slices(
-  after: number,
-  last: number,
-  timeframeMs: number,
-  to: DateTime.Utc | undefined
-): Iterable<Slice> {
-  const width = COLUMN_PAGE_BARS * timeframeMs
-  const end = Math.min(last + 1, to === undefined ? Number.POSITIVE_INFINITY : DateTime.toEpochMillis(to))
-  for (let from = after; from < end; from += width) yield { from, to: Math.min(from + width, end) }
+export const COPY_SLICE_BARS = 1_000_000
+
+/**
+ * Time slices from `start` to just past `last` (and never past the range's end), each `width` ms
+ * long but the last.
+ */
+function* slices(start: number, last: number, width: number, to: number | undefined): Iterable<Slice> {
+  const end = Math.min(last + 1, to ?? Number.POSITIVE_INFINITY)
+  for (let from = start; from < end; from += width) yield { from, to: Math.min(from + width, end) }
 }
 
 interface Range {
@@ -112,14 +113,27 @@ const make = Effect.gen(function* () {
         from: q.from && DateTime.toEpochMillis(q.from),
         to: q.to && DateTime.toEpochMillis(q.to)
       }
+      const timeframeMs = Timeframe.durationMs(series.timeframe)
       if (bulk.available) {
         const probe = yield* repo.page(series, range, undefined, 1)
-        if (probe === undefined) yield* resolver.ensureKnown(series)
-        const blocks =
-          probe === undefined
-            ? Stream.empty
-            : copyBarBlocks(bulk.copyOut(copyStatement(series, range)), COLUMN_PAGE_BARS).pipe(Stream.orDie)
-        return answer(blocks)
+        if (probe === undefined) return yield* Effect.as(resolver.ensureKnown(series), answer(Stream.empty))
+        // The probe's one bar is the range's first: the slices start at it.
+        const copied = Stream.unwrap(
+          Effect.map(repo.lastMs(series, range), (last) =>
+            Option.match(last, {
+              onNone: () => Stream.empty,
+              onSome: (lastMs) =>
+                Stream.fromIterable(
+                  slices(probe.lastMs, lastMs, COPY_SLICE_BARS * timeframeMs, range.to)
+                ).pipe(
+                  Stream.flatMap((slice) =>
+                    copyBarBlocks(bulk.copyOut(copyStatement(series, slice)), COLUMN_PAGE_BARS)
+                  )
+                )
+            })
+          )
+        )
+        return answer(copied.pipe(Stream.orDie))
       }
       const first = yield* repo.page(series, range, undefined)
       if (first === undefined) yield* resolver.ensureKnown(series)
@@ -132,7 +146,7 @@ const make = Effect.gen(function* () {
                   onNone: () => Stream.empty,
                   onSome: (lastMs) =>
                     Stream.fromIterable(
-                      slices(first.lastMs, lastMs, Timeframe.durationMs(series.timeframe), q.to)
+                      slices(first.lastMs, lastMs, COLUMN_PAGE_BARS * timeframeMs, range.to)
                     ).pipe(
                       Stream.mapEffect((slice) => readSlice(series, slice, first.lastMs), {
                         concurrency: CONCURRENT_SLICES

@@ -5,6 +5,7 @@ import { DatabaseUrl } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Either, Layer, Redacted } from "effect"
 import { DataHubLive } from "../../src/App"
+import { COPY_SLICE_BARS } from "../../src/bars/BarColumnsReader"
 import { COLUMN_PAGE_BARS } from "../../src/store/BarColumnsRepo"
 import { allPages, failure, get, iso, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
@@ -82,6 +83,34 @@ for (const [way, database] of [
           expect(exact.columns.ts.length).toBe(2 * COLUMN_PAGE_BARS)
           expect(exact.columns.ts.at(-1)).toBe(T0 + (2 * COLUMN_PAGE_BARS - 1) * MINUTE)
         })
+      )
+
+      it.effect(
+        "reads a range longer than one COPY's slice: every bar once, in order, the end exclusive",
+        () =>
+          Effect.gen(function* () {
+            // Runs of bars more than a COPY slice apart, one run across a slice boundary.
+            const far = COPY_SLICE_BARS * MINUTE
+            const rows = [0, far - 3 * MINUTE, 1.5 * far, 4 * far].flatMap((offset, k) =>
+              bars("FAR", 7 + k, { start: T0 + offset })
+            )
+            yield* seed("historical", rows)
+            const json = yield* allPages({ ...series, symbol: "FAR", limit: "100000" })
+            expect(json.bars.length).toBe(rows.length)
+            const all = yield* columnsOf({ ...series, symbol: "FAR" })
+            expect(all.columns).toEqual(fromPoints(json.bars))
+            const to = T0 + 1.5 * far + 2 * MINUTE
+            const part = yield* columnsOf({
+              ...series,
+              symbol: "FAR",
+              from: iso(T0 + MINUTE),
+              to: String(to)
+            })
+            expect(part.columns).toEqual(
+              fromPoints(json.bars.filter((b) => Date.parse(b.ts) >= T0 + MINUTE && Date.parse(b.ts) < to))
+            )
+            expect(part.columns.ts.length).toBe(6 + 8 + 2)
+          })
       )
 
       it.effect(
