@@ -5,7 +5,7 @@
  */
 import { HttpServer } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
-import { ProviderName } from "@quasar/domain"
+import { BAR_COLUMN_NAMES, ProviderName } from "@quasar/domain"
 import { SchemaState, ServiceConfig } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Layer } from "effect"
@@ -61,6 +61,12 @@ layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: t
         expect(Array.from(all.ts.subarray(0, 3))).toEqual([T0, T0 + MINUTE, T0 + 2 * MINUTE])
         expect(all.open[n - 1]).toBe(rows[n - 1]!.open)
         expect(all.volume[12]).toBe(12)
+        // Each column is one allocation of its own length: copied once out of the answer's blocks
+        // (two here), and holding none of the answer's bytes alive.
+        for (const name of BAR_COLUMN_NAMES) {
+          expect(all[name].byteOffset).toBe(0)
+          expect(all[name].buffer.byteLength).toBe(n * 8)
+        }
         const part = yield* load(url, { symbol: "FEED", from: T0 + 10 * MINUTE, to: T0 + 20 * MINUTE })
         expect(Array.from(part.close)).toEqual(rows.slice(10, 20).map((r) => r.close))
         const none = yield* load(url, { symbol: "FEED", from: T0 - MINUTE, to: T0 })

@@ -1,41 +1,69 @@
 /**
- * `COPY … FROM STDIN` on the service's own pool, for the one path where it pays: appending rows
- * that are known to be new (the bar writer's backfill path). COPY inserts rows in multi-row
- * batches and skips the executor, so it stores several times more rows per second of database
- * CPU than any INSERT; it is one statement, so a failure (a duplicate key, 23505) stores nothing.
+ * `COPY … FROM STDIN` and `COPY … TO STDOUT` on the service's own pool, for the paths where they
+ * pay. In: appending rows that are known to be new (the bar writer's backfill path); COPY inserts
+ * rows in multi-row batches and skips the executor, so it stores several times more rows per
+ * second of database CPU than any INSERT; it is one statement, so a failure (a duplicate key,
+ * 23505) stores nothing. Out: reading many rows in PostgreSQL's binary format, which the server
+ * writes with no per-row protocol message parsing on this side and the caller decodes in place.
  *
- * Not offered on the embedded database (PGlite has no COPY FROM STDIN over its socket): callers
- * check `available` and use an INSERT instead.
+ * Not offered on the embedded database (PGlite has no COPY over its socket): callers check
+ * `available` and use an INSERT or a SELECT instead.
  */
 import { SqlError } from "@effect/sql"
-import { Context, Effect, Layer } from "effect"
-import type Pg from "pg"
-import { from as copyFrom } from "pg-copy-streams"
+import { Context, Effect, Layer, Stream } from "effect"
+import Pg from "pg"
+import { from as copyFrom, to as copyTo } from "pg-copy-streams"
 
 export interface BulkCopyService {
   readonly available: boolean
   /** Runs `statement` (a `COPY … FROM STDIN`) with `data` as its input; the rows copied. */
   readonly copyIn: (statement: string, data: Uint8Array) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * The output of `statement` (a `COPY … TO STDOUT`) as it arrives, in the chunks the socket
+   * delivers (row boundaries fall anywhere). Pulled: the server waits while the consumer does.
+   * COPY takes no parameters: put values in with `literal`.
+   */
+  readonly copyOut: (statement: string) => Stream.Stream<Uint8Array, SqlError.SqlError>
 }
+
+/** `value` as a quoted SQL string literal, for statements that take no parameters (COPY). */
+export const literal = (value: string): string => Pg.escapeLiteral(value)
 
 export class BulkCopy extends Context.Tag("@quasar/server/BulkCopy")<BulkCopy, BulkCopyService>() {}
 
 const failure = (cause: unknown) =>
   new SqlError.SqlError({ cause, message: cause instanceof Error ? cause.message : "COPY failed" })
 
+/**
+ * A client checked out for one COPY, with an "error" listener for the whole checkout: a client
+ * whose connection dies emits "error" on itself, not on the stream, and may do so more than once,
+ * and an "error" with no listener takes the process down.
+ */
+const checkOut = (pool: Pg.Pool) =>
+  Effect.tryPromise({ try: () => pool.connect(), catch: failure }).pipe(
+    Effect.map((client) => {
+      const errors: { onError: (e: Error) => void } = { onError: () => undefined }
+      const listener = (e: Error) => errors.onError(e)
+      client.on("error", listener)
+      return { client, errors, listener }
+    })
+  )
+
+// A connection whose COPY failed or was abandoned mid-way may be in any state: it is not reused,
+// and it keeps the listener for whatever it still emits while it is torn down.
+const checkIn = (
+  { client, errors, listener }: Effect.Effect.Success<ReturnType<typeof checkOut>>,
+  failed: boolean
+) =>
+  Effect.sync(() => {
+    errors.onError = () => undefined
+    if (!failed) client.off("error", listener)
+    client.release(failed ? true : undefined)
+  })
+
 const copyThrough = (pool: Pg.Pool, statement: string, data: Uint8Array) =>
   Effect.acquireUseRelease(
-    Effect.tryPromise({ try: () => pool.connect(), catch: failure }).pipe(
-      Effect.map((client) => {
-        // A checked-out client whose connection dies emits "error" on itself, not on the
-        // stream, and may do so more than once (the stream's write fails too): this listener
-        // stays for the whole checkout, since an "error" with none takes the process down.
-        const errors: { onError: (e: Error) => void } = { onError: () => undefined }
-        const listener = (e: Error) => errors.onError(e)
-        client.on("error", listener)
-        return { client, errors, listener }
-      })
-    ),
+    checkOut(pool),
     ({ client, errors }) =>
       Effect.async<number, SqlError.SqlError>((resume) => {
         let settled = false
@@ -54,14 +82,17 @@ const copyThrough = (pool: Pg.Pool, statement: string, data: Uint8Array) =>
           settled = true
         })
       }),
-    // A connection whose COPY failed mid-way may be in any state: it is not reused, and it keeps
-    // the listener for whatever it still emits while it is torn down.
-    ({ client, errors, listener }, exit) =>
-      Effect.sync(() => {
-        errors.onError = () => undefined
-        if (exit._tag === "Success") client.off("error", listener)
-        client.release(exit._tag === "Failure" ? true : undefined)
-      })
+    (checkout, exit) => checkIn(checkout, exit._tag === "Failure")
+  )
+
+const copyOutThrough = (pool: Pg.Pool, statement: string): Stream.Stream<Uint8Array, SqlError.SqlError> =>
+  Stream.acquireRelease(checkOut(pool), (checkout, exit) => checkIn(checkout, exit._tag === "Failure")).pipe(
+    Stream.flatMap(({ client, errors }) => {
+      const stream = client.query(copyTo(statement))
+      // The connection's death fails the read in progress; a failed COPY errors the stream itself.
+      errors.onError = (e) => stream.destroy(e)
+      return Stream.fromAsyncIterable<Uint8Array, SqlError.SqlError>(stream, failure)
+    })
   )
 
 export const fromPool = (pool: Pg.Pool, options: { readonly available: boolean }) =>
@@ -70,5 +101,9 @@ export const fromPool = (pool: Pg.Pool, options: { readonly available: boolean }
     copyIn: (statement, data) =>
       options.available
         ? copyThrough(pool, statement, data).pipe(Effect.withSpan("BulkCopy.copyIn"))
-        : Effect.fail(failure(new Error("COPY FROM STDIN is not available on the embedded database")))
+        : Effect.fail(failure(new Error("COPY FROM STDIN is not available on the embedded database"))),
+    copyOut: (statement) =>
+      options.available
+        ? copyOutThrough(pool, statement).pipe(Stream.withSpan("BulkCopy.copyOut"))
+        : Stream.fail(failure(new Error("COPY TO STDOUT is not available on the embedded database")))
   })

@@ -8,6 +8,12 @@
  * two of them read a million bars about twice as fast. A slice holding more than a page (bars
  * closer than their timeframe) is read in keyset pages. A read that fails later ends the answer
  * without its end block, which the decoder reports as cut short.
+ *
+ * On a PostgreSQL server the range is read by binary `COPY … TO STDOUT`s instead, one after the
+ * other, each of a million bars' worth of time, decoded into blocks as they stream
+ * (`copyBarBlocks`): PostgreSQL writes binary tuples several times faster than it packs pages,
+ * and one connection does it. A one-bar page read first keeps the 400, 404 and empty answers as
+ * they are. The embedded database has no COPY and reads pages.
  */
 import { HttpServerResponse } from "@effect/platform"
 import {
@@ -18,10 +24,11 @@ import {
   InvalidRequest,
   Timeframe
 } from "@quasar/domain"
-import { orDieOnSql } from "@quasar/server"
+import { BulkCopy, orDieOnSql } from "@quasar/server"
 import { Context, DateTime, Effect, Layer, Option, Stream } from "effect"
 import { BarColumnsRepo, COLUMN_PAGE_BARS, type ColumnBlock } from "../store/BarColumnsRepo"
-import { BarsRepo, type Series } from "../store/BarsRepo"
+import { BarsRepo, type Series, toTimestamp } from "../store/BarsRepo"
+import { copyBarBlocks } from "./copyBarBlocks"
 import { SeriesResolver } from "./SeriesResolver"
 
 type Query = typeof BarColumnsQuery.Type
@@ -34,23 +41,40 @@ interface Slice {
 }
 
 /**
- * Time slices covering (after, last], each as long as a page of bars at the timeframe, the last
- * one ending just past `last` (and never past the range's end).
+ * Bars' worth of time one COPY reads: a statement's timeout counts the time it waits on a slow
+ * reader too, so a range is read by COPYs of at most about 48 MB of columns each.
  */
-function* slices(
-  after: number,
-  last: number,
-  timeframeMs: number,
-  to: DateTime.Utc | undefined
-): Iterable<Slice> {
-  const width = COLUMN_PAGE_BARS * timeframeMs
-  const end = Math.min(last + 1, to === undefined ? Number.POSITIVE_INFINITY : DateTime.toEpochMillis(to))
-  for (let from = after; from < end; from += width) yield { from, to: Math.min(from + width, end) }
+export const COPY_SLICE_BARS = 1_000_000
+
+/**
+ * Time slices from `start` to just past `last` (and never past the range's end), each `width` ms
+ * long but the last.
+ */
+function* slices(start: number, last: number, width: number, to: number | undefined): Iterable<Slice> {
+  const end = Math.min(last + 1, to ?? Number.POSITIVE_INFINITY)
+  for (let from = start; from < end; from += width) yield { from, to: Math.min(from + width, end) }
+}
+
+interface Range {
+  readonly from: number | undefined
+  readonly to: number | undefined
+}
+
+/** Every bar of `series` in `range`, oldest first, as a binary COPY. */
+const copyStatement = (series: Series, range: Range) => {
+  const { literal } = BulkCopy
+  return `COPY (SELECT ts, open, high, low, close, volume FROM historical_data
+    WHERE provider = ${literal(series.provider)} AND symbol = ${literal(series.symbol)}
+      AND timeframe = ${literal(series.timeframe)}
+      AND ts >= ${literal(toTimestamp(range.from, "-infinity"))}::timestamptz
+      AND ts < ${literal(toTimestamp(range.to, "infinity"))}::timestamptz
+    ORDER BY ts) TO STDOUT (FORMAT binary)`
 }
 
 const make = Effect.gen(function* () {
   const repo = yield* BarColumnsRepo
   const resolver = yield* SeriesResolver
+  const bulk = yield* BulkCopy.BulkCopy
 
   /** Every bar of `slice` after `after`, as one block or, when it holds more than a page, several. */
   const readSlice = (series: Series, slice: Slice, after: number) =>
@@ -67,6 +91,16 @@ const make = Effect.gen(function* () {
       return blocks
     })
 
+  /** The header, `blocks`, and the end block only if every block was read. */
+  const answer = (blocks: Stream.Stream<Uint8Array>) =>
+    HttpServerResponse.stream(
+      Stream.make(barColumnsHeader()).pipe(
+        Stream.concat(blocks),
+        Stream.concat(Stream.make(barColumnsEnd()))
+      ),
+      { contentType: BAR_COLUMNS_CONTENT_TYPE }
+    )
+
   const columns = (q: Query) =>
     Effect.gen(function* () {
       if (q.from && q.to && DateTime.greaterThan(q.from, q.to))
@@ -75,9 +109,31 @@ const make = Effect.gen(function* () {
           message: "from is after to: give a range with from <= to (to is exclusive)"
         })
       const series: Series = { provider: q.provider, symbol: q.symbol, timeframe: q.timeframe }
-      const range = {
+      const range: Range = {
         from: q.from && DateTime.toEpochMillis(q.from),
         to: q.to && DateTime.toEpochMillis(q.to)
+      }
+      const timeframeMs = Timeframe.durationMs(series.timeframe)
+      if (bulk.available) {
+        const probe = yield* repo.page(series, range, undefined, 1)
+        if (probe === undefined) return yield* Effect.as(resolver.ensureKnown(series), answer(Stream.empty))
+        // The probe's one bar is the range's first: the slices start at it.
+        const copied = Stream.unwrap(
+          Effect.map(repo.lastMs(series, range), (last) =>
+            Option.match(last, {
+              onNone: () => Stream.empty,
+              onSome: (lastMs) =>
+                Stream.fromIterable(
+                  slices(probe.lastMs, lastMs, COPY_SLICE_BARS * timeframeMs, range.to)
+                ).pipe(
+                  Stream.flatMap((slice) =>
+                    copyBarBlocks(bulk.copyOut(copyStatement(series, slice)), COLUMN_PAGE_BARS)
+                  )
+                )
+            })
+          )
+        )
+        return answer(copied.pipe(Stream.orDie))
       }
       const first = yield* repo.page(series, range, undefined)
       if (first === undefined) yield* resolver.ensureKnown(series)
@@ -90,7 +146,7 @@ const make = Effect.gen(function* () {
                   onNone: () => Stream.empty,
                   onSome: (lastMs) =>
                     Stream.fromIterable(
-                      slices(first.lastMs, lastMs, Timeframe.durationMs(series.timeframe), q.to)
+                      slices(first.lastMs, lastMs, COLUMN_PAGE_BARS * timeframeMs, range.to)
                     ).pipe(
                       Stream.mapEffect((slice) => readSlice(series, slice, first.lastMs), {
                         concurrency: CONCURRENT_SLICES
@@ -104,12 +160,9 @@ const make = Effect.gen(function* () {
         Stream.map((block) => block.bytes),
         Stream.orDie
       )
-      const body = Stream.make(barColumnsHeader()).pipe(
-        Stream.concat(first === undefined ? Stream.empty : Stream.make(first.bytes)),
-        Stream.concat(blocks),
-        Stream.concat(Stream.make(barColumnsEnd()))
+      return answer(
+        (first === undefined ? Stream.empty : Stream.make(first.bytes)).pipe(Stream.concat(blocks))
       )
-      return HttpServerResponse.stream(body, { contentType: BAR_COLUMNS_CONTENT_TYPE })
     }).pipe(
       orDieOnSql,
       Effect.withSpan("BarColumnsReader.columns", { attributes: { provider: q.provider, symbol: q.symbol } })
