@@ -43,7 +43,7 @@ export type LiveClientEvent =
   /** A series' current bar, sent at once when it is subscribed. */
   | { readonly _tag: "Latest"; readonly update: LiveUpdate }
   /** The hub's batches: the updates of watched series are queued. */
-  | { readonly _tag: "Updates"; readonly batches: ReadonlyArray<ReadonlyArray<LiveUpdate>> }
+  | { readonly _tag: "Updates"; readonly batches: Iterable<ReadonlyArray<LiveUpdate>> }
   | { readonly _tag: "Watch"; readonly key: string }
   | { readonly _tag: "Unwatch"; readonly key: string }
   /** The sender takes everything waiting. */
@@ -139,7 +139,7 @@ const queueAll = (state: LiveClientState, items: Iterable<Pending>): LiveClientS
   return { state: { ...next, closing: true }, outputs }
 }
 
-function* watched(watching: ReadonlySet<string>, batches: ReadonlyArray<ReadonlyArray<LiveUpdate>>) {
+function* watched(watching: ReadonlySet<string>, batches: Iterable<ReadonlyArray<LiveUpdate>>) {
   for (const batch of batches) for (const u of batch) if (watching.has(u.key)) yield u
 }
 
