@@ -5,11 +5,12 @@
  * Cutting a batch takes all of it; what was written is noted as progress until it is recorded.
  * LiveWrites drives it and performs what it asks for.
  *
- * Events arrive for every bar of a busy feed, so the collections are persistent: a step costs
- * about the same however much has gathered (forming bars in a HashMap that remembers each
- * series' first arrival, closed bars in a list built newest first).
+ * Events arrive for every bar of a busy feed, so a step costs the same however much has gathered:
+ * bars are prepended to persistent lists (newest first), and the forming bars are reduced to the
+ * newest of each series when a batch is cut, or once superseded versions outnumber the series
+ * (so a feed read while the database is away holds about one forming bar per series).
  */
-import { HashMap, List } from "effect"
+import { List } from "effect"
 import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import type { SeriesState } from "./SeriesState"
 
@@ -18,16 +19,12 @@ export interface Item {
   readonly bar: ProviderBar
 }
 
-interface FormingEntry {
-  readonly item: Item
-  /** When the series' first forming bar of this batch arrived: batches list forming bars so. */
-  readonly order: number
-}
-
 export interface LiveWritesState {
-  /** Symbol → its newest forming bar. */
-  readonly forming: HashMap.HashMap<string, FormingEntry>
-  readonly arrivals: number
+  /** Newest first, superseded versions included. */
+  readonly forming: List.List<Item>
+  readonly formingLength: number
+  /** Series among the forming bars when they were last reduced. */
+  readonly formingSeries: number
   /** Newest first. */
   readonly closed: List.List<Item>
   /** Newest first. */
@@ -83,8 +80,9 @@ export interface LiveWritesStep {
 }
 
 export const initialLiveWrites: LiveWritesState = {
-  forming: HashMap.empty(),
-  arrivals: 0,
+  forming: List.empty(),
+  formingLength: 0,
+  formingSeries: 0,
   closed: List.empty(),
   announced: List.empty(),
   trusted: new Set(),
@@ -94,7 +92,7 @@ export const initialLiveWrites: LiveWritesState = {
 
 /** Whether anything gathered since the last cut. */
 export const hasGathered = (state: LiveWritesState): boolean =>
-  HashMap.size(state.forming) > 0 ||
+  List.isCons(state.forming) ||
   List.isCons(state.closed) ||
   List.isCons(state.announced) ||
   state.trusted.size > 0
@@ -110,17 +108,30 @@ const prependAll = (list: List.List<Item>, state: SeriesState, bars: ReadonlyArr
 
 const oldestFirst = (list: List.List<Item>): Array<Item> => List.toArray(list).reverse()
 
+/** The newest forming bar of each series, in the order each series' first one arrived. */
+const newestPerSeries = (forming: List.List<Item>): Array<Item> => {
+  const bySymbol = new Map<string, Item>()
+  for (const item of oldestFirst(forming)) bySymbol.set(item.state.symbol, item)
+  return [...bySymbol.values()]
+}
+
+/** Superseded forming bars tolerated beyond one per series before they are dropped. */
+const FORMING_SLACK = 1_024
+
 export const stepLiveWrites = (state: LiveWritesState, event: LiveWritesEvent): LiveWritesStep => {
   switch (event._tag) {
     case "Forming": {
-      const item = { state: event.state, bar: event.bar }
-      const known = HashMap.get(state.forming, event.state.symbol)
-      const order = known._tag === "Some" ? known.value.order : state.arrivals
+      const forming = List.prepend(state.forming, { state: event.state, bar: event.bar })
+      const formingLength = state.formingLength + 1
+      if (formingLength <= 2 * state.formingSeries + FORMING_SLACK)
+        return { state: { ...state, forming, formingLength }, outputs: WAKE }
+      const newest = newestPerSeries(forming)
       return {
         state: {
           ...state,
-          forming: HashMap.set(state.forming, event.state.symbol, { item, order }),
-          arrivals: state.arrivals + 1
+          forming: List.fromIterable(newest.reverse()),
+          formingLength: newest.length,
+          formingSeries: newest.length
         },
         outputs: WAKE
       }
@@ -138,9 +149,8 @@ export const stepLiveWrites = (state: LiveWritesState, event: LiveWritesEvent): 
       return { state: { ...state, trusted: new Set(state.trusted).add(event.state.id) }, outputs: WAKE }
     case "Cut": {
       if (!hasGathered(state)) return { state, outputs: NOTHING }
-      const forming = [...HashMap.values(state.forming)].sort((a, b) => a.order - b.order).map((e) => e.item)
       const batch: Batch = {
-        forming,
+        forming: newestPerSeries(state.forming),
         closed: oldestFirst(state.closed),
         announced: oldestFirst(state.announced),
         trusted: state.trusted
@@ -148,8 +158,9 @@ export const stepLiveWrites = (state: LiveWritesState, event: LiveWritesEvent): 
       return {
         state: {
           ...state,
-          forming: HashMap.empty(),
-          arrivals: 0,
+          forming: List.empty(),
+          formingLength: 0,
+          formingSeries: 0,
           closed: List.empty(),
           announced: List.empty(),
           trusted: new Set()

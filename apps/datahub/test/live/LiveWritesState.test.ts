@@ -58,6 +58,18 @@ describe("LiveWritesState", () => {
     ])
   })
 
+  it("holds about one forming bar per series however many versions arrive before a cut", () => {
+    let state = run(initialLiveWrites, { _tag: "Forming", state: eth, bar: bar(0) }).state
+    for (let i = 1; i <= 10_000; i++)
+      state = stepLiveWrites(state, { _tag: "Forming", state: btc, bar: bar(i) }).state
+    expect(state.formingLength).toBeLessThanOrEqual(2 * 2 + 1_024 + 1)
+    state = run(state, { _tag: "Forming", state: eth, bar: bar(1) }).state
+    expect(cut(state).batch?.forming).toEqual([
+      { state: eth, bar: bar(1) },
+      { state: btc, bar: bar(10_000) }
+    ])
+  })
+
   it("keeps every closed and announced bar, oldest first, and wakes only when there are bars", () => {
     const { state, outputs } = run(
       initialLiveWrites,
