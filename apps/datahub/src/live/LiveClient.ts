@@ -15,13 +15,23 @@
  * those (and replies) that fill the buffer of a client that stopped reading.
  *
  * A message the server cannot read gets an `error` frame; the connection stays open.
+ *
+ * The buffer's state and its rules are LiveClientState's reducer; this module feeds it the
+ * socket's and the hub's events (with the time from the Clock) and performs what it asks for.
  */
 import { Socket } from "@effect/platform"
-import { CLOSE_TOO_SLOW, LiveClientMessage, type LiveServerMessage } from "@quasar/domain"
-import { Duration, Effect, Either, Option, ParseResult, Queue, Schema, type Scope } from "effect"
+import { LiveClientMessage, type LiveServerMessage } from "@quasar/domain"
+import { Clock, Duration, Effect, Either, Option, ParseResult, Queue, Schema, type Scope } from "effect"
 import { barFrame } from "./barFrame"
+import {
+  initialLiveClient,
+  type LiveClientEvent,
+  type LiveClientOutput,
+  type Pending,
+  stepLiveClient
+} from "./LiveClientState"
 import { LiveConfig } from "./LiveConfig"
-import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
+import { LiveHub, seriesKey } from "./LiveHub"
 import { textFrames } from "./textFrames"
 
 const decodeClient = Schema.decodeUnknownEither(Schema.parseJson(LiveClientMessage))
@@ -64,49 +74,41 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
     const { feed: limits } = yield* LiveConfig
     yield* hub.connected
     const write = yield* socket.writer
-    /** A frame ready to send, or a bar encoded only when sent (it may be replaced before). */
-    type Pending = string | LiveUpdate
-    let outbox: Array<Pending> = []
-    /** Series key → index in `outbox` of its forming bar waiting to be sent. */
-    const formingAt = new Map<string, number>()
     const wake = yield* Queue.sliding<void>(1)
-    const watching = new Set<string>()
     // The raw socket, for its unsent byte count; the platform hands it to message handlers only.
     let raw: RawWebSocket | undefined
-    let closing = false
-    let lastSentAt = Date.now()
+    let state = initialLiveClient(
+      {
+        clientBuffer: limits.clientBuffer,
+        socketBufferBytes: limits.socketBufferBytes,
+        maxSeriesPerClient: limits.maxSeriesPerClient,
+        heartbeatEveryMillis: Duration.toMillis(limits.heartbeatEvery)
+      },
+      yield* Clock.currentTimeMillis
+    )
 
-    const tooSlow = Effect.suspend(() => {
-      if (closing) return Effect.void
-      closing = true
-      const reason = `too slow: over ${limits.clientBuffer} messages waiting; read faster or watch fewer series`
-      return Effect.logWarning("live client closed: too slow").pipe(
-        Effect.annotateLogs({ watching: watching.size, buffer: limits.clientBuffer }),
-        Effect.zipRight(write(new Socket.CloseEvent(CLOSE_TOO_SLOW, reason))),
-        Effect.ignore
-      )
-    })
-    /** Queues `pending`; false when the buffer is full (the client is too slow). */
-    const enqueue = (pending: Pending): boolean => {
-      if (typeof pending !== "string") {
-        if (!pending.closed) {
-          const at = formingAt.get(pending.key)
-          if (at !== undefined) {
-            outbox[at] = pending
-            return true
-          }
-          if (outbox.length >= limits.clientBuffer) return false
-          formingAt.set(pending.key, outbox.length)
-        } else formingAt.delete(pending.key)
-      }
-      if (outbox.length >= limits.clientBuffer) return false
-      outbox.push(pending)
-      Queue.unsafeOffer(wake, undefined)
-      return true
-    }
-    const send = (pending: Pending) =>
-      Effect.suspend(() => (closing || enqueue(pending) ? Effect.void : tooSlow))
-    const reply = (message: LiveServerMessage) => send(frame(message))
+    /**
+     * Steps the buffer and performs what concerns the socket (waking the sender, closing a slow
+     * client); returns the outputs for the caller's own part. Synchronous up to the close, so no
+     * other event comes in between a step and its outputs.
+     */
+    const dispatch = (event: LiveClientEvent): Effect.Effect<ReadonlyArray<LiveClientOutput>> =>
+      Effect.suspend(() => {
+        const step = stepLiveClient(state, event)
+        state = step.state
+        let close: Effect.Effect<void> = Effect.void
+        for (const output of step.outputs)
+          if (output._tag === "Wake") Queue.unsafeOffer(wake, undefined)
+          else if (output._tag === "Close")
+            close = Effect.logWarning("live client closed: too slow").pipe(
+              Effect.annotateLogs({ watching: output.watching, buffer: limits.clientBuffer }),
+              Effect.zipRight(write(new Socket.CloseEvent(output.code, output.reason))),
+              Effect.ignore
+            )
+        return Effect.as(close, step.outputs)
+      })
+    const reply = (message: LiveServerMessage) =>
+      Effect.asVoid(dispatch({ _tag: "Reply", frame: frame(message) }))
     const refuse = (message: string) => reply({ _tag: "error", message })
 
     const onMessage = (data: string | Uint8Array) =>
@@ -128,7 +130,7 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
         const key = seriesKey(m)
         const series = { provider: m.provider, symbol: m.symbol, timeframe: m.timeframe }
         if (m._tag === "unsubscribe") {
-          watching.delete(key)
+          yield* dispatch({ _tag: "Unwatch", key })
           return yield* reply({ _tag: "unsubscribed", ...series })
         }
         // A series nobody streams would answer `subscribed` and then stay silent forever.
@@ -136,15 +138,12 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
           return yield* refuse(
             `${series.provider} ${series.symbol} ${series.timeframe} is not collected live: subscribe it with mode live or both (or switch its subscription to one of them, or resume it if paused), then subscribe here again`
           )
-        if (!watching.has(key) && watching.size >= limits.maxSeriesPerClient)
-          return yield* refuse(
-            `at most ${limits.maxSeriesPerClient} series per connection; unsubscribe some first`
-          )
-        watching.add(key)
+        for (const output of yield* dispatch({ _tag: "Watch", key }))
+          if (output._tag === "Refuse") return yield* refuse(output.message)
         yield* reply({ _tag: "subscribed", ...series })
         // The current state at once, rather than at the next update.
         const latest = hub.latest(key)
-        if (latest !== undefined) yield* send(latest)
+        if (latest !== undefined) yield* dispatch({ _tag: "Latest", update: latest })
       })
 
     // The hub's updates, filtered to this client's series, into its bounded buffer.
@@ -152,44 +151,47 @@ export const serveClient = (socket: Socket.Socket): Effect.Effect<void, never, L
     yield* Effect.forkScoped(
       Effect.forever(
         Effect.flatMap(Queue.takeBetween(updates, 1, Number.MAX_SAFE_INTEGER), (batches) =>
-          Effect.suspend(() => {
-            if (closing) return Effect.void
-            for (const batch of batches)
-              for (const u of batch) if (watching.has(u.key) && !enqueue(u)) return tooSlow
-            return Effect.void
-          })
+          dispatch({ _tag: "Updates", batches })
         )
       )
     )
     // The sender: waits while the socket holds too much unsent, so the buffer above fills instead.
+    const pauseWhileFull: Effect.Effect<void> = Effect.suspend(() =>
+      Effect.flatMap(dispatch({ _tag: "Buffered", bytes: raw?.bufferedAmount }), (outputs) => {
+        const pause = outputs.find((o) => o._tag === "Pause")
+        return pause === undefined
+          ? Effect.void
+          : Effect.zipRight(Effect.sleep(Duration.millis(pause.millis)), pauseWhileFull)
+      })
+    )
+    const sendAll = (pending: ReadonlyArray<Pending>) =>
+      Effect.gen(function* () {
+        const texts = pending.map((p) => (typeof p === "string" ? p : barFrame(p)))
+        const direct = directSocket(raw)
+        if (direct !== undefined) direct.write(textFrames(texts))
+        else yield* Effect.forEach(texts, write, { discard: true })
+        yield* dispatch({ _tag: "Sent", now: yield* Clock.currentTimeMillis })
+        yield* pauseWhileFull
+      })
     yield* Effect.forkScoped(
       Effect.forever(
         Effect.gen(function* () {
           yield* Queue.take(wake)
-          if (closing) return yield* Effect.never
-          const pending = outbox
-          outbox = []
-          formingAt.clear()
-          const texts = pending.map((p) => (typeof p === "string" ? p : barFrame(p)))
-          const direct = directSocket(raw)
-          if (direct !== undefined) direct.write(textFrames(texts))
-          else yield* Effect.forEach(texts, write, { discard: true })
-          lastSentAt = Date.now()
-          while (raw !== undefined && raw.bufferedAmount > limits.socketBufferBytes && !closing)
-            yield* Effect.sleep(Duration.millis(10))
+          for (const output of yield* dispatch({ _tag: "Take" })) {
+            if (output._tag === "Halt") return yield* Effect.never
+            if (output._tag === "Send") yield* sendAll(output.pending)
+          }
         })
       ).pipe(Effect.ignore)
     )
     // Heartbeats while nothing else is sent.
-    const every = Duration.toMillis(limits.heartbeatEvery)
     yield* Effect.forkScoped(
       Effect.forever(
-        Effect.zipRight(
-          Effect.sleep(Duration.millis(every / 2)),
-          Effect.suspend(() =>
-            Date.now() - lastSentAt >= every / 2 ? reply({ _tag: "heartbeat" }) : Effect.void
-          )
-        )
+        Effect.gen(function* () {
+          yield* Effect.sleep(Duration.millis(Duration.toMillis(limits.heartbeatEvery) / 2))
+          for (const output of yield* dispatch({ _tag: "Tick", now: yield* Clock.currentTimeMillis }))
+            if (output._tag === "Heartbeat") yield* reply({ _tag: "heartbeat" })
+        })
       )
     )
     yield* socket

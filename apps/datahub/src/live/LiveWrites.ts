@@ -11,6 +11,9 @@
  * subscriptions whose history is collected too (`both`), a closed bar that the scheduler has
  * already collected (before `collected_until`) is not written again from the stream: when the
  * stream closes a bar late (Kraken's grace period after a quiet minute) history got there first.
+ *
+ * What gathers, and cutting it into a batch, is LiveWritesState's reducer; this module feeds it
+ * the connection's events and performs what it asks for (writes, publishing, progress).
  */
 import type { Timeframe } from "@quasar/domain"
 import { Deferred, Duration, Effect, Queue } from "effect"
@@ -18,12 +21,15 @@ import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { type BarRow, type BarsRejected, type BarTarget, BarWriter } from "../store/BarWriter"
 import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
 import { LiveRepo } from "./LiveRepo"
+import {
+  hasGathered,
+  type Item,
+  initialLiveWrites,
+  type LiveWritesEvent,
+  type LiveWritesOutput,
+  stepLiveWrites
+} from "./LiveWritesState"
 import type { SeriesState } from "./SeriesState"
-
-interface Item {
-  readonly state: SeriesState
-  readonly bar: ProviderBar
-}
 
 export interface LiveWrites {
   /** The newest forming bar of a series (replaces one not yet written). */
@@ -61,12 +67,13 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
     const repo = yield* LiveRepo
     const tf = timeframe
     const wake = yield* Queue.sliding<void>(1)
-    let forming = new Map<string, Item>()
-    let closed: Array<Item> = []
-    let announced: Array<Item> = []
-    let trusted = new Set<number>()
-    const signal = () => {
-      Queue.unsafeOffer(wake, undefined)
+    let gathering = initialLiveWrites
+    /** Steps what gathers; wakes the batch fiber when asked to and returns the other outputs. */
+    const dispatch = (event: LiveWritesEvent): ReadonlyArray<LiveWritesOutput> => {
+      const step = stepLiveWrites(gathering, event)
+      gathering = step.state
+      for (const output of step.outputs) if (output._tag === "Wake") Queue.unsafeOffer(wake, undefined)
+      return step.outputs
     }
 
     // Explicit fields, not spreads, and each series' key made once: these run for every bar
@@ -136,20 +143,12 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
 
     // Progress (last_bar_at, streaming) is recorded on a clock of its own, not after every batch:
     // at a busy feed's pace that would be one more statement per batch, in the path of the next.
-    let pendingLatest = new Map<number, number>()
-    let pendingTrusted = new Set<number>()
-    const noteProgress = (written: ReadonlyArray<Item>, nowTrusted: ReadonlySet<number>) => {
-      for (const { state, bar } of written)
-        pendingLatest.set(state.id, Math.max(pendingLatest.get(state.id) ?? 0, bar.ts))
-      for (const id of nowTrusted) pendingTrusted.add(id)
-    }
     const bookkeeping = Effect.gen(function* () {
-      const latest = pendingLatest
-      const nowTrusted = pendingTrusted
-      pendingLatest = new Map()
-      pendingTrusted = new Set()
-      if (latest.size > 0) yield* repo.recordLastBars(latest)
-      if (nowTrusted.size > 0) yield* repo.markStreaming([...nowTrusted])
+      for (const output of dispatch({ _tag: "Record" }))
+        if (output._tag === "RecordProgress") {
+          if (output.latest.size > 0) yield* repo.recordLastBars(output.latest)
+          if (output.trusted.size > 0) yield* repo.markStreaming([...output.trusted])
+        }
     }).pipe(
       Effect.catchAll((e) =>
         Effect.logWarning("could not record live progress; the next round will").pipe(
@@ -157,8 +156,6 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
         )
       )
     )
-
-    const gathered = () => forming.size > 0 || closed.length > 0 || announced.length > 0 || trusted.size > 0
 
     // Two batches may be in the database at once: while one commits, the next is already queued
     // behind it (the writer applies them in order), so an update waits for one commit, not two.
@@ -169,12 +166,9 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
 
     /** Cuts a batch of what gathered and queues its writes; returns what commits and publishes it. */
     const startBatch: Effect.Effect<Effect.Effect<void> | undefined> = Effect.gen(function* () {
-      if (!gathered()) return undefined
-      const batch = { forming: [...forming.values()], closed, announced, trusted }
-      forming = new Map()
-      closed = []
-      announced = []
-      trusted = new Set()
+      const taken = dispatch({ _tag: "Cut" }).find((o) => o._tag === "Batch")
+      if (taken === undefined) return undefined
+      const { batch } = taken
       const kept = yield* notCollected(batch.closed)
       const commits = yield* Effect.all([queueWrite("historical", kept), queueWrite("live", batch.forming)])
       const before = published
@@ -189,7 +183,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
           ...kept.map((i) => update(i, true)),
           ...batch.forming.map((i) => update(i, false))
         ])
-        noteProgress(kept, batch.trusted)
+        dispatch({ _tag: "Published", written: kept, trusted: batch.trusted })
       }).pipe(
         Effect.withSpan("LiveWrites.batch", {
           attributes: { provider, timeframe, forming: batch.forming.length, closed: kept.length }
@@ -216,20 +210,16 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
 
     return {
       forming: (state, bar) => {
-        forming.set(state.symbol, { state, bar })
-        signal()
+        dispatch({ _tag: "Forming", state, bar })
       },
       closed: (state, bars) => {
-        for (const bar of bars) closed.push({ state, bar })
-        if (bars.length > 0) signal()
+        dispatch({ _tag: "Closed", state, bars })
       },
       announce: (state, bars) => {
-        for (const bar of bars) announced.push({ state, bar })
-        if (bars.length > 0) signal()
+        dispatch({ _tag: "Announce", state, bars })
       },
       streaming: (state) => {
-        trusted.add(state.id)
-        signal()
+        dispatch({ _tag: "Streaming", state })
       },
       run: Effect.zipRight(
         Effect.fork(Effect.forever(Effect.zipRight(Effect.sleep(PROGRESS_EVERY), bookkeeping))),
@@ -238,7 +228,7 @@ export const makeLiveWrites = (provider: string, timeframe: Timeframe.Timeframe)
       // At most CAPACITY_WAIT: while the database is away the stream goes on being read (the
       // newest forming bars and the closed ones gather here), or it would look stale and be
       // reconnected for nothing.
-      capacity: Effect.suspend(() => (gathered() ? Deferred.await(cut) : Effect.void)).pipe(
+      capacity: Effect.suspend(() => (hasGathered(gathering) ? Deferred.await(cut) : Effect.void)).pipe(
         Effect.zipRight(permits.withPermits(1)(Effect.void)),
         Effect.timeoutOption(CAPACITY_WAIT),
         Effect.asVoid
