@@ -14,11 +14,13 @@ export interface GenerationInfo {
   readonly openedAt: number
 }
 
-/** Why a generation's stream ended; a fatal refusal is not retried. */
+/** Why a generation's stream ended (a provider error); a fatal refusal is not retried. */
 export interface EndReason {
-  readonly fatal: boolean
+  readonly _tag: string
   readonly message: string
 }
+
+const isFatal = (reason: EndReason) => reason._tag === "ProviderFatalError"
 
 export interface LifecycleState {
   /** A connection that stayed up this long (ms) backs off from the first delay again when lost. */
@@ -30,7 +32,7 @@ export interface LifecycleState {
   readonly lastError: string | null
 }
 
-export type LifecycleEvent =
+export type LifecycleEvent<E extends EndReason> =
   /** The loop's turn: the symbols the connection should carry now, in subscription order. */
   | { readonly _tag: "Tick"; readonly wanted: ReadonlyArray<string> }
   /** The generation asked for by `Open` is streaming. */
@@ -38,20 +40,20 @@ export type LifecycleEvent =
   /** Members changed (after the debounce). */
   | { readonly _tag: "Changed"; readonly wanted: ReadonlyArray<string> }
   /** The primary's stream ended. */
-  | { readonly _tag: "Ended"; readonly reason: EndReason; readonly now: number }
+  | { readonly _tag: "Ended"; readonly reason: E; readonly now: number }
   /** A handover candidate answered for every symbol, or the primary ended while it was opening. */
-  | { readonly _tag: "HandedOver"; readonly candidate: GenerationInfo; readonly lost: EndReason | null }
+  | { readonly _tag: "HandedOver"; readonly candidate: GenerationInfo; readonly lost: E | null }
   /** A handover candidate ended before it was ready. */
   | {
       readonly _tag: "HandoverFailed"
       readonly candidate: GenerationInfo
-      readonly reason: EndReason
+      readonly reason: E
       readonly wanted: ReadonlyArray<string>
     }
   /** The control loop died of a defect. */
   | { readonly _tag: "Crashed" }
 
-export type LifecycleOutput =
+export type LifecycleOutput<E extends EndReason> =
   | { readonly _tag: "SetState"; readonly state: StatusState }
   | { readonly _tag: "Close"; readonly n: number }
   /** Open generation `n` with these symbols; `Opened` follows. */
@@ -64,25 +66,25 @@ export type LifecycleOutput =
   | {
       readonly _tag: "ReportLost"
       readonly n: number
-      readonly reason: EndReason
+      readonly reason: E
       readonly reconnects: number
     }
   | { readonly _tag: "ReportReopened"; readonly n: number; readonly symbols: number }
-  | { readonly _tag: "ReportHandoverFailed"; readonly reason: EndReason }
+  | { readonly _tag: "ReportHandoverFailed"; readonly reason: E }
   /** Let series answered by `n` (none: by no generation) wait for a gap fill. */
   | { readonly _tag: "WaitUnlessAnswered"; readonly n: number | null }
   /** Put these symbols' subscriptions in error (all of them when `symbols` is null). */
   | { readonly _tag: "Refuse"; readonly symbols: ReadonlyArray<string> | null; readonly message: string }
   | { readonly _tag: "ResetBackoff" }
-  | { readonly _tag: "Backoff"; readonly reason: EndReason }
+  | { readonly _tag: "Backoff"; readonly reason: E }
   /** Ask for the change again after a pause (a handover that may succeed later). */
   | { readonly _tag: "RetryChangeLater" }
   /** Wait before restarting the loop after a crash. */
   | { readonly _tag: "RestartLater" }
 
-export interface LifecycleStep {
+export interface LifecycleStep<E extends EndReason> {
   readonly state: LifecycleState
-  readonly outputs: ReadonlyArray<LifecycleOutput>
+  readonly outputs: ReadonlyArray<LifecycleOutput<E>>
 }
 
 export const initialLifecycle = (healthyAfterMs: number): LifecycleState => ({
@@ -93,16 +95,23 @@ export const initialLifecycle = (healthyAfterMs: number): LifecycleState => ({
   lastError: null
 })
 
-const closePrimary = (state: LifecycleState): ReadonlyArray<LifecycleOutput> =>
+const closePrimary = <E extends EndReason>(state: LifecycleState): ReadonlyArray<LifecycleOutput<E>> =>
   state.primary === null ? [] : [{ _tag: "Close", n: state.primary.n }]
 
-export const stepLifecycle = (state: LifecycleState, event: LifecycleEvent): LifecycleStep => {
+export const stepLifecycle = <E extends EndReason>(
+  state: LifecycleState,
+  event: LifecycleEvent<E>
+): LifecycleStep<E> => {
   switch (event._tag) {
     case "Tick": {
       if (event.wanted.length === 0)
         return {
           state: { ...state, primary: null },
-          outputs: [...closePrimary(state), { _tag: "SetState", state: "stopped" }, { _tag: "AwaitChange" }]
+          outputs: [
+            ...closePrimary<E>(state),
+            { _tag: "SetState", state: "stopped" },
+            { _tag: "AwaitChange" }
+          ]
         }
       if (state.primary === null) {
         const n = state.generations + 1
@@ -133,12 +142,12 @@ export const stepLifecycle = (state: LifecycleState, event: LifecycleEvent): Lif
       if (current === null) return { state, outputs: [] }
       const reconnects = state.reconnects + 1
       const next: LifecycleState = { ...state, primary: null, reconnects, lastError: event.reason.message }
-      const lost: ReadonlyArray<LifecycleOutput> = [
+      const lost: ReadonlyArray<LifecycleOutput<E>> = [
         { _tag: "Close", n: current.n },
         { _tag: "ReportLost", n: current.n, reason: event.reason, reconnects },
         { _tag: "WaitUnlessAnswered", n: null }
       ]
-      if (event.reason.fatal)
+      if (isFatal(event.reason))
         return {
           state: next,
           outputs: [
@@ -165,7 +174,8 @@ export const stepLifecycle = (state: LifecycleState, event: LifecycleEvent): Lif
     case "HandedOver": {
       const current = state.primary
       const { candidate, lost } = event
-      const closed: ReadonlyArray<LifecycleOutput> = current === null ? [] : [{ _tag: "Close", n: current.n }]
+      const closed: ReadonlyArray<LifecycleOutput<E>> =
+        current === null ? [] : [{ _tag: "Close", n: current.n }]
       if (lost !== null && current !== null) {
         const reconnects = state.reconnects + 1
         return {
@@ -188,12 +198,12 @@ export const stepLifecycle = (state: LifecycleState, event: LifecycleEvent): Lif
     }
     case "HandoverFailed": {
       const current = state.primary
-      const failed: ReadonlyArray<LifecycleOutput> = [
+      const failed: ReadonlyArray<LifecycleOutput<E>> = [
         { _tag: "Close", n: event.candidate.n },
         { _tag: "ReportHandoverFailed", reason: event.reason }
       ]
       // Refused for good: the symbols only the candidate carried are in error, the others go on.
-      if (event.reason.fatal)
+      if (isFatal(event.reason))
         return {
           state,
           outputs: [
@@ -210,7 +220,11 @@ export const stepLifecycle = (state: LifecycleState, event: LifecycleEvent): Lif
     case "Crashed":
       return {
         state: { ...state, primary: null },
-        outputs: [...closePrimary(state), { _tag: "WaitUnlessAnswered", n: null }, { _tag: "RestartLater" }]
+        outputs: [
+          ...closePrimary<E>(state),
+          { _tag: "WaitUnlessAnswered", n: null },
+          { _tag: "RestartLater" }
+        ]
       }
   }
 }

@@ -13,8 +13,8 @@ const gen = (n: number, symbols: ReadonlyArray<string>, openedAt = T0): Generati
   symbols: new Set(symbols),
   openedAt
 })
-const retryable = { fatal: false, message: "socket closed" }
-const fatal = { fatal: true, message: "bad key" }
+const retryable = { _tag: "ProviderRetryableError", message: "socket closed" }
+const fatal = { _tag: "ProviderFatalError", message: "bad key" }
 
 /** A connection streaming generation 1 for `symbols`. */
 const streaming = (symbols: ReadonlyArray<string>): LifecycleState => {
