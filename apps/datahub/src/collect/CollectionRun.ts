@@ -5,7 +5,7 @@
  * policy; fatal ones end the run at once. A page holding unsound bars fails as a whole and is
  * asked for again: a page is written completely or not at all.
  */
-import { type ProviderError, ProviderRetryableError, Timeframe } from "@quasar/domain"
+import { type ProviderError, ProviderRetryableError } from "@quasar/domain"
 import { Metrics } from "@quasar/server"
 import {
   Cause,
@@ -25,9 +25,16 @@ import { type BarRow, BarSink } from "./BarSink"
 import { BarSource, type HistoryChunk } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
 import { CollectionRunRepo, type RunKind, type RunStatus } from "./CollectionRunRepo"
+import {
+  completion,
+  initialState,
+  type RunEvent,
+  type RunOutput,
+  retries as retriesOf,
+  step
+} from "./CollectionRunState"
 import { BarsNotStored, PageRefused, type StoreUnavailable, storeUnavailable } from "./errors"
 import { GapRepo } from "./GapRepo"
-import { holesBefore, progressPercent } from "./Plan"
 import { type Series, type SubscriptionRecord, SubscriptionRepo } from "./SubscriptionRepo"
 
 export interface RunPlan {
@@ -89,7 +96,6 @@ export const collectRange = (plan: RunPlan) =>
     const config = yield* CollectionConfig
     const sub = plan.subscription
     const series: Series = { provider: sub.provider, symbol: sub.symbol, timeframe: sub.timeframe }
-    const d = Timeframe.durationMs(sub.timeframe)
     const forward = plan.kind !== "gap"
     const backfillFrom = sub.backfillFrom ?? plan.from
     const store = Effect.mapError(storeUnavailable)
@@ -98,17 +104,43 @@ export const collectRange = (plan: RunPlan) =>
     const runId = yield* store(
       runs.start({ subscriptionId: sub.id, ...series, kind: plan.kind, from: plan.from, to: plan.to })
     )
-    let cursor = plan.from
-    // The last bar known to be stored before `cursor`: a hole after it that the provider skips
-    // while answering a later bar is known-empty (see Plan.holesBefore).
-    let lastSeen =
-      sub.lastBarAt !== null && sub.lastBarAt < plan.from && forward ? sub.lastBarAt : plan.from - d
-    let rows = 0
-    let pages = 0
-    let attempts = 0
+    const initial = initialState(
+      {
+        timeframe: sub.timeframe,
+        forward,
+        from: plan.from,
+        to: plan.to,
+        until: plan.until,
+        backfillFrom,
+        subscriptionStatus: sub.status
+      },
+      sub.lastBarAt
+    )
+    let state = initial
+    type Bar = HistoryChunk["bars"][number]
+    /** Applies one event; its state holds from here on, whatever the outputs' effects do. */
+    const advance = (event: RunEvent<Bar>): ReadonlyArray<RunOutput<Bar>> => {
+      const next = step(state, event)
+      state = next.state
+      return next.outputs
+    }
+    const perform = (output: RunOutput<Bar>): Effect.Effect<void, StoreUnavailable | BarsNotStored> => {
+      switch (output._tag) {
+        case "RecordEmpty":
+          return store(gaps.recordEmpty(series, output.ranges))
+        case "RecordProgress":
+          return store(subscriptions.recordProgress(sub.id, output.progress))
+        case "RecordLastBar":
+          return store(subscriptions.recordLastBar(sub.id, output.lastBarAt))
+        case "NotStored":
+          return new BarsNotStored({ missing: output.missing, message: output.message })
+        default:
+          return Effect.void
+      }
+    }
 
     // Explicit fields, not spreads: this runs once per bar of every backfill.
-    const toRow = (b: HistoryChunk["bars"][number]): BarRow => ({
+    const toRow = (b: Bar): BarRow => ({
       provider: series.provider,
       symbol: series.symbol,
       timeframe: series.timeframe,
@@ -123,17 +155,13 @@ export const collectRange = (plan: RunPlan) =>
     })
     // Writing and recording are two steps so that two writes can be in flight (the writer's
     // lanes stay busy) while progress is still recorded strictly in order, each step only once
-    // its rows are committed. A failed write fails the stream; the retry restarts from `cursor`,
-    // the last recorded page, and rewrites whatever was in flight (upserts: no duplicates).
-    let queuedFrom = cursor
-    const toWrite = (chunk: HistoryChunk): ReadonlyArray<HistoryChunk["bars"][number]> => {
-      pages++
-      const bars = chunk.bars.filter((b) => b.ts >= queuedFrom)
-      const last = bars.at(-1)
-      if (last !== undefined) queuedFrom = last.ts + d
-      return bars
+    // its rows are committed. A failed write fails the stream; the retry restarts from the
+    // cursor, the last recorded page, and rewrites whatever was in flight (upserts: no duplicates).
+    const toWrite = (chunk: HistoryChunk): ReadonlyArray<Bar> => {
+      const [output] = advance({ _tag: "PageQueued", bars: chunk.bars })
+      return output?._tag === "Write" ? output.bars : []
     }
-    const write = (bars: ReadonlyArray<HistoryChunk["bars"][number]>) =>
+    const write = (bars: ReadonlyArray<Bar>) =>
       bars.length === 0
         ? Effect.succeed(bars)
         : sink.write("historical", bars.map(toRow)).pipe(
@@ -144,62 +172,29 @@ export const collectRange = (plan: RunPlan) =>
     // committed write may still store fewer rows than it carried (a trigger, a lost statement).
     // The run then advances only up to the first missing bar and fails with `BarsNotStored`, so
     // the next run writes again from there.
-    const record = (written: ReadonlyArray<HistoryChunk["bars"][number]>) =>
+    const record = (written: ReadonlyArray<Bar>) =>
       Effect.gen(function* () {
-        // After a provider retry, pages already recorded may be written again: never step back.
-        const sent =
-          written[0] !== undefined && written[0].ts < cursor ? written.filter((b) => b.ts >= cursor) : written
-        if (sent.length === 0) return
+        const [check] = advance({ _tag: "Written", bars: written })
+        if (check?._tag !== "CheckStored") return
+        const sent = check.bars
         const missing = yield* store(
           gaps.unstored(
             series,
             sent.map((b) => b.ts)
           )
         )
-        const firstMissing = missing[0]
-        const bars = firstMissing === undefined ? sent : sent.filter((b) => b.ts < firstMissing)
-        const last = bars.at(-1)
-        if (last !== undefined) {
-          yield* store(
-            gaps.recordEmpty(
-              series,
-              holesBefore(
-                sub.timeframe,
-                lastSeen,
-                bars.map((b) => b.ts)
-              )
-            )
-          )
-          lastSeen = last.ts
-          cursor = last.ts + d
-          rows += bars.length
-          yield* store(
-            forward
-              ? subscriptions.recordProgress(sub.id, {
-                  collectedUntil: cursor,
-                  lastBarAt: last.ts,
-                  progress:
-                    sub.status === "current" ? 100 : progressPercent(backfillFrom, cursor, plan.until),
-                  status: sub.status === "current" ? "current" : "backfilling"
-                })
-              : subscriptions.recordLastBar(sub.id, last.ts)
-          )
-        }
-        if (firstMissing !== undefined)
-          return yield* new BarsNotStored({
-            missing: missing.length,
-            message: `${missing.length} of ${sent.length} bars written were not in the database after their commit (the first at ${iso(firstMissing)}); the run counts only the ${rows} confirmed bars and the next run writes again from ${iso(firstMissing)}`
-          })
+        // The holes are recorded before the run advances past them.
+        for (const output of advance({ _tag: "Checked", sent, missing })) yield* perform(output)
+        if (state.pending === null) return
+        for (const output of advance({ _tag: "HolesRecorded" })) yield* perform(output)
       })
 
-    // Each (re)start asks only for what is not committed yet.
     const pagesFromCursor = Stream.suspend(() => {
-      attempts++
-      queuedFrom = cursor
+      const [request] = advance({ _tag: "AttemptStarted" })
       return source.history(sub.provider, {
         symbol: sub.symbol,
         timeframe: sub.timeframe,
-        from: cursor,
+        from: request?._tag === "Request" ? request.from : state.cursor,
         to: plan.to
       })
     }).pipe(
@@ -215,7 +210,7 @@ export const collectRange = (plan: RunPlan) =>
       retryProviderStream(config.retry)
     )
 
-    const retries = () => Math.max(0, attempts - 1)
+    const retries = () => retriesOf(state)
     // A run that failed because the database went away is recorded once it is back (within a
     // while), so the table says so; a stopped run must not hold up a shutdown for long.
     const finish = (status: RunStatus, error: string | null, patience: Duration.DurationInput) =>
@@ -227,22 +222,22 @@ export const collectRange = (plan: RunPlan) =>
       ).pipe(
         Effect.zipRight(Clock.currentTimeMillis),
         Effect.flatMap((now) =>
-          runs.finish(runId, { status, rows, pages, retries: retries(), error, durationMs: now - startedAt })
+          runs.finish(runId, {
+            status,
+            rows: state.rows,
+            pages: state.pages,
+            retries: retries(),
+            error,
+            durationMs: now - startedAt
+          })
         ),
         Effect.retry(Schedule.spaced("500 millis")),
         Effect.timeout(patience),
         Effect.ignore
       )
 
-    const completed = forward
-      ? subscriptions.recordProgress(sub.id, {
-          collectedUntil: plan.to,
-          lastBarAt: null,
-          progress: plan.to >= plan.until ? 100 : progressPercent(backfillFrom, plan.to, plan.until),
-          status: plan.to >= plan.until || sub.status === "current" ? "current" : "backfilling"
-        })
-      : // A gap lies between stored bars: whatever of it the provider did not fill is empty.
-        gaps.recordEmpty(series, cursor < plan.to ? [{ from: cursor, to: plan.to }] : [])
+    // Decided from the run's start: a gap run records its whole range as known-empty.
+    const completed = perform(completion(initial))
 
     // Says the run is alive while it works, so a crash leaves a run that stops beating (the
     // scheduler closes such runs as interrupted). On the service's own clock, not a test's.
@@ -264,7 +259,7 @@ export const collectRange = (plan: RunPlan) =>
           })
       }),
       Effect.zipRight(store(completed)),
-      Effect.map((): RunResult => ({ rows, pages, retries: retries() })),
+      Effect.map((): RunResult => ({ rows: state.rows, pages: state.pages, retries: retries() })),
       Effect.onExit(
         Exit.match({
           onSuccess: (r) => finish(r.rows > 0 ? "ok" : "empty", null, "10 seconds"),
@@ -279,11 +274,13 @@ export const collectRange = (plan: RunPlan) =>
         Cause.isInterruptedOnly(cause)
           ? Effect.void
           : Effect.logWarning("collection run failed").pipe(
-              Effect.annotateLogs({ rows, retries: retries(), error: messageOf(cause) })
+              Effect.annotateLogs({ rows: state.rows, retries: retries(), error: messageOf(cause) })
             )
       ),
       Effect.tap((r) => Effect.annotateCurrentSpan({ rows: r.rows, retries: r.retries })),
-      Effect.tapError((e) => Effect.annotateCurrentSpan({ rows, retries: retries(), error: e.message })),
+      Effect.tapError((e) =>
+        Effect.annotateCurrentSpan({ rows: state.rows, retries: retries(), error: e.message })
+      ),
       Effect.annotateLogs({ run: runId, kind: plan.kind, from: iso(plan.from), to: iso(plan.to) })
     )
   }).pipe(

@@ -15,7 +15,7 @@
 import type { SqlError } from "@effect/sql"
 import type { ProviderError, Timeframe } from "@quasar/domain"
 import { Metrics } from "@quasar/server"
-import { Cause, Deferred, Duration, Effect, Metric, Queue, Schedule } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Metric, Queue, Schedule } from "effect"
 import { providerRetrySchedule } from "../sandbox/providerHost"
 import { isSettingsRefusal } from "../sandbox/settingsNotices"
 import { makeConnectionEvents } from "./ConnectionEvents"
@@ -24,6 +24,12 @@ import { LiveConfig } from "./LiveConfig"
 import { LiveRepo } from "./LiveRepo"
 import { LiveSource } from "./LiveSource"
 import { makeLiveWrites } from "./LiveWrites"
+import {
+  initialLifecycle,
+  type LifecycleEvent,
+  type LifecycleOutput,
+  stepLifecycle
+} from "./ProviderConnectionState"
 import { type ConnectionStatus, newSeries, type SeriesState } from "./SeriesState"
 import type { ConnectionView, StatusBoard } from "./StatusBoard"
 
@@ -58,9 +64,12 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
     }
     const series = new Map<string, SeriesState>()
     const changes = yield* Queue.sliding<void>(1)
-    let primary: Generation | undefined
-    let generations = 0
-    const view: ConnectionView = { status, series, symbols: () => [...(primary?.symbols ?? [])] }
+    let lifecycle = initialLifecycle(Duration.toMillis(config.healthyAfter))
+    /** The generations open now, by number: the primary, and a handover's candidate. */
+    const open = new Map<number, Generation>()
+    const primary = (): Generation | undefined =>
+      lifecycle.primary === null ? undefined : open.get(lifecycle.primary.n)
+    const view: ConnectionView = { status, series, symbols: () => [...(primary()?.symbols ?? [])] }
     board.add(view)
     const setState = (state: ConnectionStatus["state"]) => board.setState(status, state, config.now())
 
@@ -72,7 +81,7 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
         Effect.zipRight(board.remove(view))
       )
     )
-    yield* Effect.addFinalizer(() => (primary ? closeGeneration(primary) : Effect.void))
+    yield* Effect.addFinalizer(() => Effect.suspend(() => closeAll))
 
     const events = yield* makeConnectionEvents({
       provider,
@@ -80,136 +89,172 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
       status,
       series,
       writes,
-      isPrimary: (gen) => gen === primary,
+      isPrimary: (gen) => gen === primary(),
       setState
     })
 
-    const open = Effect.suspend(() =>
+    const close = (n: number) =>
+      Effect.suspend(() => {
+        const gen = open.get(n)
+        open.delete(n)
+        return gen ? closeGeneration(gen) : Effect.void
+      })
+    const closeAll = Effect.suspend(() => {
+      const p = primary()
+      return p ? close(p.n) : Effect.void
+    })
+
+    const openGen = (n: number, symbols: ReadonlyArray<string>) =>
       openGeneration({
         source,
-        n: ++generations,
+        n,
         provider,
         timeframe,
-        symbols: [...series.keys()],
+        symbols,
         staleAfter: config.staleAfter,
         handoverTimeout: config.handoverTimeout,
         handle: events.handle,
         ready: writes.capacity
+      }).pipe(
+        Effect.tap((gen) => {
+          open.set(n, gen)
+          return Effect.logInfo("live connection opening").pipe(
+            Effect.annotateLogs({ generation: gen.n, symbols: gen.symbols.size })
+          )
+        })
+      )
+    const info = (gen: Generation) =>
+      Effect.map(Clock.currentTimeMillis, (openedAt) => ({ n: gen.n, symbols: gen.symbols, openedAt }))
+
+    const makeBackoff = Schedule.driver(
+      providerRetrySchedule({ ...config.reconnect, maxAttempts: Number.MAX_SAFE_INTEGER })
+    )
+    /** The reconnect backoff of the running control loop (a restarted loop starts a new one). */
+    let backoff: Effect.Effect.Success<typeof makeBackoff> | undefined
+
+    /** Steps the lifecycle and performs its outputs in order; some wait and feed the next event. */
+    const run = (event: LifecycleEvent<ProviderError>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const next = stepLifecycle(lifecycle, event)
+        lifecycle = next.state
+        return Effect.forEach(next.outputs, perform, { discard: true })
       })
-    ).pipe(
-      Effect.tap((gen) =>
-        Effect.logInfo("live connection opening").pipe(
-          Effect.annotateLogs({ generation: gen.n, symbols: gen.symbols.size })
+
+    const perform = (output: LifecycleOutput<ProviderError>): Effect.Effect<void> => {
+      switch (output._tag) {
+        case "SetState":
+          return setState(output.state)
+        case "Close":
+          return close(output.n)
+        case "Open":
+          return openGen(output.n, output.symbols).pipe(
+            Effect.flatMap(info),
+            Effect.flatMap((generation) => run({ _tag: "Opened", generation }))
+          )
+        case "AwaitChange":
+          return Queue.take(changes)
+        case "AwaitEndOrChange":
+          return awaitEndOrChange
+        case "Handover":
+          return handover(output.n, output.symbols)
+        case "ReportLost":
+          return reportLost(output.n, output.reason, output.reconnects)
+        case "ReportReopened":
+          return Effect.logInfo("live connection reopened with the new symbol set").pipe(
+            Effect.annotateLogs({ generation: output.n, symbols: output.symbols })
+          )
+        case "ReportHandoverFailed":
+          return Effect.logWarning(
+            "could not reopen the live connection with new symbols; keeping the current one"
+          ).pipe(Effect.annotateLogs({ error: output.reason.message }))
+        case "WaitUnlessAnswered":
+          return events.waitUnlessAnswered(output.n === null ? undefined : open.get(output.n))
+        case "Refuse":
+          return refuse(output.symbols, output.message)
+        case "ResetBackoff":
+          return backoff ? backoff.reset : Effect.void
+        case "Backoff":
+          return backoff ? backoff.next(output.reason).pipe(Effect.ignore) : Effect.void
+        case "RetryChangeLater":
+          return Effect.zipRight(
+            Effect.sleep(config.reconnect.baseDelay ?? "1 second"),
+            Queue.offer(changes, undefined)
+          )
+        case "RestartLater":
+          return Effect.sleep(RESTART_AFTER_CRASH)
+      }
+    }
+
+    const awaitEndOrChange = Effect.suspend(() => {
+      const current = primary()
+      if (current === undefined) return Effect.void
+      return Effect.raceFirst(
+        Effect.map(Deferred.await(current.ended), (error) => ({ _tag: "Ended", error }) as const),
+        Effect.as(Queue.take(changes), { _tag: "Changed" } as const)
+      ).pipe(
+        Effect.flatMap((next) =>
+          next._tag === "Changed"
+            ? Effect.sleep(config.changeDebounce).pipe(
+                Effect.zipRight(Queue.takeAll(changes)),
+                Effect.zipRight(Effect.suspend(() => run({ _tag: "Changed", wanted: [...series.keys()] })))
+              )
+            : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                run({ _tag: "Ended", reason: next.error, now })
+              )
         )
       )
-    )
+    })
 
-    const lostConnection = (gen: Generation, error: ProviderError) =>
+    /** Opens a connection with the new symbol set and switches to it once it answered for all. */
+    const handover = (n: number, symbols: ReadonlyArray<string>) =>
       Effect.gen(function* () {
-        status.reconnects++
+        const current = primary()
+        const candidate = yield* openGen(n, symbols)
+        const generation = yield* info(candidate)
+        const outcome = yield* Effect.raceAll([
+          Effect.as(Deferred.await(candidate.ready), { _tag: "Ready" } as const),
+          Effect.map(Deferred.await(candidate.ended), (error) => ({ _tag: "Failed", error }) as const),
+          ...(current
+            ? [Effect.map(Deferred.await(current.ended), (error) => ({ _tag: "Lost", error }) as const)]
+            : [])
+        ])
+        yield* outcome._tag === "Failed"
+          ? run({
+              _tag: "HandoverFailed",
+              candidate: generation,
+              reason: outcome.error,
+              wanted: [...series.keys()]
+            })
+          : run({
+              _tag: "HandedOver",
+              candidate: generation,
+              lost: outcome._tag === "Lost" ? outcome.error : null
+            })
+      })
+
+    const control = Effect.gen(function* () {
+      backoff = yield* makeBackoff
+      while (true) yield* run({ _tag: "Tick", wanted: [...series.keys()] })
+    })
+
+    const reportLost = (n: number, error: ProviderError, reconnects: number) =>
+      Effect.gen(function* () {
+        status.reconnects = reconnects
         status.lastError = error.message
         yield* Metric.increment(Metric.tagged(Metrics.liveReconnects, "provider", provider))
         // Missing settings are reported once per provider, at warn (settingsNotices.ts).
         yield* (isSettingsRefusal(error) ? Effect.logInfo : Effect.logWarning)(
           "live connection lost; its series wait for a gap fill after the reconnect"
-        ).pipe(
-          Effect.annotateLogs({ generation: gen.n, error: error.message, reconnects: status.reconnects })
-        )
+        ).pipe(Effect.annotateLogs({ generation: n, error: error.message, reconnects }))
       })
 
-    /** Refused for good: every subscription of the connection is in error until an operator resumes it. */
-    const refusedForGood = (error: ProviderError) =>
+    /** Puts these symbols' subscriptions (all when null) in error until an operator resumes them. */
+    const refuse = (symbols: ReadonlyArray<string> | null, message: string) =>
       Effect.forEach(
-        [...series.values()],
-        (state) =>
-          events.refuse(
-            state,
-            events.refusal(state.symbol, `the live connection was refused: ${error.message}`)
-          ),
+        symbols === null ? [...series.values()] : symbols.flatMap((s) => series.get(s) ?? []),
+        (state) => events.refuse(state, events.refusal(state.symbol, message)),
         { discard: true }
       )
-
-    const control = Effect.gen(function* () {
-      const backoff = yield* Schedule.driver(
-        providerRetrySchedule({ ...config.reconnect, maxAttempts: Number.MAX_SAFE_INTEGER })
-      )
-      while (true) {
-        if (series.size === 0) {
-          if (primary) yield* closeGeneration(primary)
-          primary = undefined
-          yield* setState("stopped")
-          yield* Queue.take(changes)
-          continue
-        }
-        if (primary === undefined) {
-          yield* setState("connecting")
-          primary = yield* open
-        }
-        const current = primary
-        const next = yield* Effect.raceFirst(
-          Effect.map(Deferred.await(current.ended), (error) => ({ _tag: "Ended", error }) as const),
-          Effect.as(Queue.take(changes), { _tag: "Changed" } as const)
-        )
-        if (next._tag === "Changed") {
-          yield* Effect.sleep(config.changeDebounce)
-          yield* Queue.takeAll(changes)
-          if ([...series.keys()].some((s) => !current.symbols.has(s))) yield* handover(current)
-          continue
-        }
-        // Lost: reconnect after a backoff (from the first delay again if it had been up a while).
-        primary = undefined
-        yield* closeGeneration(current)
-        yield* lostConnection(current, next.error)
-        yield* events.waitUnlessAnswered(undefined)
-        if (next.error._tag === "ProviderFatalError") {
-          yield* refusedForGood(next.error)
-          continue
-        }
-        yield* setState("backoff")
-        if (Date.now() - current.openedAt > Duration.toMillis(config.healthyAfter)) yield* backoff.reset
-        yield* backoff.next(next.error).pipe(Effect.ignore)
-      }
-    })
-
-    /** Opens a connection with the new symbol set and switches to it once it answered for all. */
-    const handover = (current: Generation) =>
-      Effect.gen(function* () {
-        const candidate = yield* open
-        const outcome = yield* Effect.raceAll([
-          Effect.as(Deferred.await(candidate.ready), { _tag: "Ready" } as const),
-          Effect.map(Deferred.await(candidate.ended), (error) => ({ _tag: "Failed", error }) as const),
-          Effect.map(Deferred.await(current.ended), (error) => ({ _tag: "Lost", error }) as const)
-        ])
-        if (outcome._tag === "Failed") {
-          yield* closeGeneration(candidate)
-          yield* Effect.logWarning(
-            "could not reopen the live connection with new symbols; keeping the current one"
-          ).pipe(Effect.annotateLogs({ error: outcome.error.message }))
-          if (outcome.error._tag === "ProviderFatalError") {
-            const added = [...series.values()].filter((s) => !current.symbols.has(s.symbol))
-            yield* Effect.forEach(
-              added,
-              (s) => events.refuse(s, events.refusal(s.symbol, outcome.error.message)),
-              {
-                discard: true
-              }
-            )
-          } else
-            yield* Effect.zipRight(
-              Effect.sleep(config.reconnect.baseDelay ?? "1 second"),
-              Queue.offer(changes, undefined)
-            )
-          return
-        }
-        primary = candidate
-        yield* closeGeneration(current)
-        if (outcome._tag === "Lost") yield* lostConnection(current, outcome.error)
-        else
-          yield* Effect.logInfo("live connection reopened with the new symbol set").pipe(
-            Effect.annotateLogs({ generation: candidate.n, symbols: candidate.symbols.size })
-          )
-        yield* events.waitUnlessAnswered(candidate)
-      })
 
     /** A crash (a defect) is logged and the loop restarted; the connection never dies silently. */
     const supervised: Effect.Effect<never> = control.pipe(
@@ -217,14 +262,7 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
         Cause.isInterruptedOnly(cause)
           ? Effect.interrupt
           : Effect.logError("live connection crashed; restarting it", cause).pipe(
-              Effect.zipRight(Effect.suspend(() => (primary ? closeGeneration(primary) : Effect.void))),
-              Effect.zipRight(
-                Effect.sync(() => {
-                  primary = undefined
-                })
-              ),
-              Effect.zipRight(events.waitUnlessAnswered(undefined)),
-              Effect.zipRight(Effect.sleep(RESTART_AFTER_CRASH)),
+              Effect.zipRight(run({ _tag: "Crashed" })),
               Effect.zipRight(Effect.suspend(() => supervised))
             )
       )
