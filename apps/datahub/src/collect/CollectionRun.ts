@@ -236,8 +236,9 @@ export const collectRange = (plan: RunPlan) =>
         Effect.ignore
       )
 
-    // Decided from the run's start: a gap run records its whole range as known-empty.
-    const completed = perform(completion(initial))
+    // At the end of the run: a forward run records its range as collected; a gap run records as
+    // known-empty what lies after the last bar it got (holes before bars were recorded page by page).
+    const completed = Effect.suspend(() => perform(completion(state)))
 
     // Says the run is alive while it works, so a crash leaves a run that stops beating (the
     // scheduler closes such runs as interrupted). On the service's own clock, not a test's.
