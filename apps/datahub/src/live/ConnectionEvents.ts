@@ -4,7 +4,7 @@
  * starts its gap fill on a fiber of its own (a few at a time), holding its closed bars until the
  * fill is written (SeriesState), so a slow history request delays nothing else.
  */
-import { Timeframe } from "@quasar/domain"
+import type { Timeframe } from "@quasar/domain"
 import { Duration, Effect, FiberMap, FiberSet } from "effect"
 import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
@@ -16,7 +16,8 @@ import { answer, type Generation } from "./Generation"
 import { LiveConfig } from "./LiveConfig"
 import { LiveRepo } from "./LiveRepo"
 import type { LiveWrites } from "./LiveWrites"
-import { type ConnectionStatus, releasable, type SeriesState } from "./SeriesState"
+import { type SeriesEventsEvent, type SeriesEventsOutput, stepSeriesEvents } from "./SeriesEventsState"
+import type { ConnectionStatus, SeriesState } from "./SeriesState"
 
 export interface EventsOptions {
   readonly provider: string
@@ -39,7 +40,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const fills = yield* FiberMap.make<string>()
     const skipped = yield* FiberSet.make()
     const fillPermits = yield* Effect.makeSemaphore(config.fillConcurrency)
-    const barMs = Timeframe.durationMs(timeframe)
+    const seriesConfig = { timeframe, suspectMs: Duration.toMillis(config.suspectAfter) }
     const reconnectSchedule = providerRetrySchedule({
       ...config.reconnect,
       maxAttempts: Number.MAX_SAFE_INTEGER
@@ -68,71 +69,36 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       )
 
     /**
-     * The gap is filled: held bars history did not deliver are written, and the stream is trusted.
-     * Bars history wrote over ones the stream had already closed (suspect bars, which the
-     * provider's timer closed on stale values) go to `/live` clients too: they replace what those
-     * clients were sent.
+     * Asks history for the range `Fill` gives on a fiber of the series' own (the series holds its
+     * stream's closed bars meanwhile), then trusts the stream unless the series left meanwhile.
      */
-    const trust = (
-      state: SeriesState,
-      storedUntil: number | undefined,
-      to: number,
-      written: ReadonlyMap<number, ProviderBar>
-    ) => {
-      if (series.get(state.symbol) !== state || state.phase !== "filling") return
-      const release = releasable(state.held, storedUntil, written)
-      if (storedUntil !== undefined)
-        writes.announce(
-          state,
-          [...written.values()].filter((bar) => bar.ts <= storedUntil).sort((a, b) => a.ts - b.ts)
-        )
-      let last = state.lastClosed ?? Number.NEGATIVE_INFINITY
-      for (const ts of written.keys()) last = Math.max(last, ts)
-      for (const bar of release) last = Math.max(last, bar.ts)
-      state.held = []
-      state.lastClosed = Number.isFinite(last) ? last : undefined
-      if (state.suspectFrom !== undefined && state.suspectFrom < to) state.suspectFrom = undefined
-      state.phase = "trusted"
-      writes.closed(state, release)
-      writes.streaming(state)
-    }
-
-    /**
-     * Asks history for [the bar after the last stored one (or the first suspect one), the forming
-     * bar's open) on a fiber of the series' own, holding its stream's closed bars meanwhile.
-     */
-    const startFill = (state: SeriesState) =>
-      Effect.suspend(() => {
-        state.phase = "filling"
-        const storedUntil = state.lastClosed
-        const to = Timeframe.barOpen(timeframe, config.now())
-        const after = storedUntil === undefined ? to : storedUntil + barMs
-        const from = Math.min(after, state.suspectFrom ?? after)
-        const fill =
-          from >= to
-            ? Effect.succeed<ReadonlyMap<number, ProviderBar>>(new Map())
-            : fillPermits.withPermits(1)(
-                fillUntilDone({ provider, symbol: state.symbol, timeframe, from, to })
-              )
-        return FiberMap.run(
+    const runFill = (state: SeriesState, storedUntil: number | undefined, from: number, to: number) => {
+      const fill =
+        from >= to
+          ? Effect.succeed<ReadonlyMap<number, ProviderBar>>(new Map())
+          : fillPermits.withPermits(1)(fillUntilDone({ provider, symbol: state.symbol, timeframe, from, to }))
+      return Effect.asVoid(
+        FiberMap.run(
           fills,
           state.symbol,
           fill.pipe(
-            Effect.flatMap((written) => Effect.sync(() => trust(state, storedUntil, to, written))),
+            Effect.flatMap((written) =>
+              Effect.suspend(() =>
+                series.get(state.symbol) === state
+                  ? feed(state, { _tag: "Filled", storedUntil, to, written })
+                  : Effect.void
+              )
+            ),
             Effect.provide(fillContext),
             Effect.provideService(BarSource, bars)
           )
         )
-      })
+      )
+    }
 
-    const answered = (gen: Generation, symbol: string) =>
-      Effect.suspend(() => {
-        answer(gen, symbol)
-        const state = series.get(symbol)
-        return state?.phase === "waiting" ? Effect.asVoid(startFill(state)) : Effect.void
-      })
-
-    const suspectMs = Duration.toMillis(config.suspectAfter)
+    /** Starts a gap fill now (on the providers' clock). */
+    const startFill = (state: SeriesState) =>
+      Effect.suspend(() => feed(state, { _tag: "FillStart", now: config.now() }))
 
     /**
      * Bars the trusted stream skipped before a closed bar: a minute without trades gets no candle
@@ -154,10 +120,60 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       )
 
     /**
+     * Writes are handed to the connection's LiveWrites at once; fills are returned to run, so an
+     * event that starts none is done synchronously.
+     */
+    const perform = (state: SeriesState, output: SeriesEventsOutput): Effect.Effect<void> => {
+      switch (output._tag) {
+        case "StartFill":
+          return startFill(state)
+        case "Fill":
+          return runFill(state, output.storedUntil, output.from, output.to)
+        case "FillSkipped":
+          return fillSkipped(state.symbol, output.from, output.to)
+        case "Forming":
+          writes.forming(state, output.bar)
+          return Effect.void
+        case "Closed":
+          writes.closed(state, output.bars)
+          return Effect.void
+        case "Announce":
+          writes.announce(state, output.bars)
+          return Effect.void
+        case "Streaming":
+          writes.streaming(state)
+          return Effect.void
+      }
+    }
+
+    /**
+     * Steps `state`'s bookkeeping with `event`, keeps the result on `state` (which the writer, the
+     * status board and later connections share), and performs what the step asks for.
+     */
+    const feed = (state: SeriesState, event: SeriesEventsEvent): Effect.Effect<void> => {
+      const step = stepSeriesEvents(seriesConfig, state, event)
+      state.phase = step.state.phase
+      state.lastClosed = step.state.lastClosed
+      state.held = step.state.held
+      state.suspectFrom = step.state.suspectFrom
+      let effect: Effect.Effect<void> = Effect.void
+      for (const output of step.outputs) effect = andThen(effect, perform(state, output))
+      return effect
+    }
+
+    const answered = (gen: Generation, symbol: string) =>
+      Effect.suspend(() => {
+        answer(gen, symbol)
+        const state = series.get(symbol)
+        return state === undefined ? Effect.void : feed(state, { _tag: "Answered" })
+      })
+
+    /**
      * A closed bar that arrives while the connection has shown no other sign of life (no update,
      * heartbeat or ack for `suspectAfter`) was closed by the provider's own timer on stale values
      * (Kraken: end + grace during a silence), so history is asked for it again once the series'
-     * stream is alive — or at the reconnect — and its version, written later, wins.
+     * stream is alive — or at the reconnect — and its version, written later, wins. The silence is
+     * measured on the clock `gen.lastLiveAt` is read from.
      */
     const onBar = (
       gen: Generation,
@@ -166,31 +182,8 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       closed: boolean
     ): Effect.Effect<void> => {
       const state = series.get(symbol)
-      // A closed bar again for the last one closed is the provider revising it (Kraken: a late
-      // update after its timer closed the bar); anything else older is stale.
-      const last = state?.lastClosed
-      if (state === undefined || (last !== undefined && (bar.ts < last || (bar.ts === last && !closed))))
-        return Effect.void
-      if (!closed) {
-        writes.forming(state, bar)
-        return state.suspectFrom !== undefined && state.phase === "trusted"
-          ? Effect.asVoid(startFill(state))
-          : Effect.void
-      }
-      const suspect = Date.now() - gen.lastLiveAt > suspectMs
-      if (suspect) state.suspectFrom = Math.min(state.suspectFrom ?? bar.ts, bar.ts)
-      if (state.phase !== "trusted") state.held.push(bar)
-      else {
-        const skippedFrom = state.lastClosed === undefined ? bar.ts : state.lastClosed + barMs
-        state.lastClosed = bar.ts
-        writes.closed(state, [bar])
-        if (skippedFrom < bar.ts) {
-          // A suspect bar is asked from history again anyway: the skipped ones go with it.
-          if (!suspect) return fillSkipped(state.symbol, skippedFrom, bar.ts)
-          state.suspectFrom = Math.min(state.suspectFrom ?? skippedFrom, skippedFrom)
-        }
-      }
-      return Effect.void
+      if (state === undefined) return Effect.void
+      return feed(state, { _tag: "Bar", bar, closed, now: Date.now(), lastLiveAt: gen.lastLiveAt })
     }
 
     /** Takes `state` out of this connection and puts its subscription in error with `message`. */
@@ -264,9 +257,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
         [...series.values()].filter((s) => s.phase !== "waiting" && !gen?.answered.has(s.symbol)),
         (state) =>
           Effect.zipRight(
-            Effect.sync(() => {
-              state.phase = "waiting"
-            }),
+            Effect.suspend(() => feed(state, { _tag: "Wait" })),
             FiberMap.remove(fills, state.symbol)
           ),
         { discard: true }

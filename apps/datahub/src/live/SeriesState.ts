@@ -21,7 +21,7 @@ export interface SeriesState {
   lastClosed: number | undefined
   phase: Phase
   /** Closed bars from the stream held while the series is not trusted, in arrival order. */
-  held: Array<ProviderBar>
+  held: ReadonlyArray<ProviderBar>
   /** The oldest closed bar that arrived while the connection was silent: to be asked from history again. */
   suspectFrom: number | undefined
 }
