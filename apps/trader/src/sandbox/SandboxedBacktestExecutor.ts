@@ -1,7 +1,8 @@
 /**
  * The production BacktestExecutor: each run gets a fresh sandbox child (`@quasar/sandbox`) that
  * loads the uploaded strategy (bundled with the SDK inlined, nothing else importable) and runs the
- * engine on the bars sent as columns. The child has no network at all (nothing is relayed: a
+ * engine on the bars sent as columns, in chunks the child acknowledges one at a time, so that
+ * neither side holds a whole universe serialized in the IPC channel at once. The child has no network at all (nothing is relayed: a
  * strategy's context offers no fetch or connect), a CPU budget, a heap and a memory cap, and a
  * wall-clock limit for the run; interrupting the run kills it.
  */
@@ -26,6 +27,7 @@ import {
 import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Queue, Runtime, Schema } from "effect"
 import { BacktestAborted, BacktestExecutor, type BacktestJob } from "../backtest/BacktestExecutor"
 import type { Progress } from "../engine/runBacktest"
+import type { BarColumns } from "../engine/types"
 import { type ChildMessage, decodeChildMessage, type HostMessage } from "./protocol"
 
 export interface SandboxedBacktestOptions {
@@ -33,6 +35,8 @@ export interface SandboxedBacktestOptions {
   readonly timeLimit?: Duration.DurationInput
   /** Bar times between two progress reports. */
   readonly progressEvery?: number
+  /** The most bars of one symbol in one message to the child. */
+  readonly barsPerMessage?: number
   /** Over Trader's defaults (and the operator's QUASAR_SANDBOX_* settings). */
   readonly limits?: Partial<SandboxLimitValues>
   readonly quota?: QuotaOptions
@@ -45,6 +49,17 @@ export interface SandboxedBacktestOptions {
 const TRADER_LIMITS: Partial<SandboxLimitValues> = { heapMb: 256, rssMb: 768 }
 const DEFAULT_TIME_LIMIT = Duration.minutes(10)
 const DEFAULT_EVERY = 10_000
+const DEFAULT_BARS_PER_MESSAGE = 100_000
+
+/** Views, not copies: the channel's serializer copies only each view's range. */
+const chunkOf = (columns: BarColumns, from: number, to: number): BarColumns => ({
+  ts: columns.ts.subarray(from, to),
+  open: columns.open.subarray(from, to),
+  high: columns.high.subarray(from, to),
+  low: columns.low.subarray(from, to),
+  close: columns.close.subarray(from, to),
+  volume: columns.volume.subarray(from, to)
+})
 
 /** The strategy runner, bundled into each child's directory. */
 export const strategyWorkspace = SandboxWorkspace.layer(
@@ -72,6 +87,7 @@ const make = (options: SandboxedBacktestOptions) =>
     yield* logIsolation(isolation)
     const timeLimit = Duration.decode(options.timeLimit ?? DEFAULT_TIME_LIMIT)
     const every = options.progressEvery ?? DEFAULT_EVERY
+    const perMessage = Math.max(1, Math.floor(options.barsPerMessage ?? DEFAULT_BARS_PER_MESSAGE))
 
     const setupFailed = (e: SandboxSetupError) =>
       aborted("sandbox", `the sandbox could not start: ${e.message}`)
@@ -137,8 +153,11 @@ const make = (options: SandboxedBacktestOptions) =>
           const id = child.nextId()
           const stopped = (reason: string) =>
             aborted("sandbox", `the strategy's sandbox stopped: it ${reason}`)
-          const reply = yield* child
-            .exchange(id, {
+          const killFor = (reason: string) =>
+            child.kill(reason).pipe(Effect.zipRight(Effect.fail(stopped(reason))))
+          // Each chunk waits for the child's `Taken`: one chunk at a time is serialized and in flight.
+          const transfer = Effect.gen(function* () {
+            child.send({
               _tag: "Run",
               id,
               inputs: {
@@ -150,22 +169,37 @@ const make = (options: SandboxedBacktestOptions) =>
                 initialCash: job.initialCash,
                 fill: { feeBps: job.fill.feeBps, slippageBps: job.fill.slippageBps }
               },
-              bars: [...job.bars],
+              lengths: Array.from(job.bars, ([key, columns]) => [key, columns.ts.length] as const),
               every
             })
-            .pipe(
-              Effect.mapError(stopped),
-              Effect.timeoutOption(timeLimit),
-              Effect.flatMap(
-                Option.match({
-                  onSome: Effect.succeed,
-                  onNone: () => {
-                    const reason = `ran longer than its wall-clock limit of ${seconds(timeLimit)}`
-                    return child.kill(reason).pipe(Effect.zipRight(Effect.fail(stopped(reason))))
-                  }
-                })
-              )
+            for (const [key, columns] of job.bars) {
+              for (let offset = 0; offset < columns.ts.length; offset += perMessage) {
+                const chunkId = child.nextId()
+                const answer = yield* child
+                  .exchange(chunkId, {
+                    _tag: "Bars",
+                    id: chunkId,
+                    key,
+                    offset,
+                    columns: chunkOf(columns, offset, offset + perMessage)
+                  })
+                  .pipe(Effect.mapError(stopped))
+                if (answer._tag === "Refused") return answer
+                if (answer._tag !== "Taken")
+                  return yield* killFor(`sent a malformed message: answered bars with ${answer._tag}`)
+              }
+            }
+            return yield* child.exchange(id, { _tag: "Start", id }).pipe(Effect.mapError(stopped))
+          })
+          const reply = yield* transfer.pipe(
+            Effect.timeoutOption(timeLimit),
+            Effect.flatMap(
+              Option.match({
+                onSome: Effect.succeed,
+                onNone: () => killFor(`ran longer than its wall-clock limit of ${seconds(timeLimit)}`)
+              })
             )
+          )
           if (reply._tag === "Refused")
             return yield* aborted(
               "inputs",

@@ -2,8 +2,8 @@
  * The program inside a strategy's sandbox child: `node <flags> runner.mjs module.mjs`. It takes
  * away what the permission model leaves reachable (hardenProcess), waits for Trader's token, loads
  * the bundled strategy, checks its default export, says `Loaded` (or `LoadFailed`), then runs the
- * one backtest Trader sends (`Run`) with the engine, reporting progress between chunks of bar
- * times and the result at the end. Bundled by esbuild at Trader's start (see SandboxWorkspace).
+ * one backtest Trader sends (`Run`, its bars in `Bars` chunks, then `Start`) with the engine,
+ * reporting progress between chunks of bar times and the result at the end. Bundled by esbuild at Trader's start (see SandboxWorkspace).
  *
  * The child has no network at all: no `--allow-net`, an empty network namespace where Linux
  * allows, and nothing relayed (a strategy's context offers no fetch or connect). The engine runs
@@ -15,7 +15,7 @@ import type { FillSettings, ProviderName } from "@quasar/domain"
 import type { Strategy } from "@quasar/providers/sdk"
 import { hardenProcess, isChildInit } from "@quasar/sandbox/child"
 import { prepareBacktest } from "../engine/prepareBacktest"
-import type { BacktestInput } from "../engine/types"
+import type { BacktestInput, BarColumns } from "../engine/types"
 import type { ChildMessage, HostMessage } from "./protocol"
 
 const ipcSend = process.send?.bind(process)
@@ -111,7 +111,65 @@ try {
   post({ _tag: "LoadFailed", token, problems: [`the module threw while loading: ${describe(e)}`] })
 }
 
-const run = (message: Extract<HostMessage, { readonly _tag: "Run" }>, loaded: Strategy) => {
+type RunMessage = Extract<HostMessage, { readonly _tag: "Run" }>
+type BarsMessage = Extract<HostMessage, { readonly _tag: "Bars" }>
+
+const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
+
+/** A run whose bars are arriving: each key's columns, allocated at the announced length, and how many are in. */
+interface Receiving {
+  readonly message: RunMessage
+  readonly columns: Map<string, BarColumns>
+  readonly received: Map<string, number>
+}
+
+const allocate = (length: number): BarColumns => ({
+  ts: new Float64Array(length),
+  open: new Float64Array(length),
+  high: new Float64Array(length),
+  low: new Float64Array(length),
+  close: new Float64Array(length),
+  volume: new Float64Array(length)
+})
+
+const receive = (message: RunMessage): Receiving | string => {
+  const columns = new Map<string, BarColumns>()
+  const received = new Map<string, number>()
+  for (const [key, length] of message.lengths) {
+    if (!Number.isSafeInteger(length) || length < 0 || columns.has(key))
+      return `the run announces ${JSON.stringify(key)} with ${length} bars`
+    columns.set(key, allocate(length))
+    received.set(key, 0)
+  }
+  return { message, columns, received }
+}
+
+/** Copies a chunk into its key's columns; what is wrong with it otherwise. */
+const take = (receiving: Receiving, chunk: BarsMessage): string | undefined => {
+  const target = receiving.columns.get(chunk.key)
+  const at = receiving.received.get(chunk.key)
+  if (target === undefined || at === undefined)
+    return `bars came for ${JSON.stringify(chunk.key)}, which the run did not announce`
+  const count = chunk.columns.ts.length
+  if (chunk.offset !== at || at + count > target.ts.length)
+    return `bars ${chunk.offset}… of ${JSON.stringify(chunk.key)} came out of order or past its announced length`
+  for (const name of COLUMNS) {
+    if (chunk.columns[name].length !== count)
+      return `the bars of ${JSON.stringify(chunk.key)} came with columns of different lengths`
+    target[name].set(chunk.columns[name], at)
+  }
+  receiving.received.set(chunk.key, at + count)
+  return undefined
+}
+
+const missing = (receiving: Receiving): Array<string> =>
+  [...receiving.columns].flatMap(([key, columns]) => {
+    const got = receiving.received.get(key) ?? 0
+    return got === columns.ts.length ? [] : [`${key} got ${got} of its ${columns.ts.length} bars`]
+  })
+
+const run = (receiving: Receiving, loaded: Strategy) => {
+  const { message } = receiving
   const { inputs } = message
   const input: BacktestInput = {
     strategy: loaded,
@@ -122,7 +180,7 @@ const run = (message: Extract<HostMessage, { readonly _tag: "Run" }>, loaded: St
     to: inputs.to,
     initialCash: inputs.initialCash,
     fill: inputs.fill as FillSettings,
-    bars: new Map(message.bars)
+    bars: receiving.columns
   }
   let prepared: ReturnType<typeof prepareBacktest>
   try {
@@ -149,14 +207,36 @@ const run = (message: Extract<HostMessage, { readonly _tag: "Run" }>, loaded: St
   step()
 }
 
+/** The run whose bars are arriving, or why its announcement cannot be taken (the reply to whatever comes next). */
+let receiving: Receiving | string | undefined
 let started = false
 process.on("message", (message: HostMessage) => {
   switch (message._tag) {
     case "Ping":
       return post({ _tag: "Pong", id: message.id })
     case "Run":
-      if (started || strategy === undefined) return
+      if (receiving !== undefined || strategy === undefined) return
+      receiving = receive(message)
+      return
+    case "Bars": {
+      if (receiving === undefined || started) return
+      const problem = typeof receiving === "string" ? receiving : take(receiving, message)
+      return problem === undefined
+        ? post({ _tag: "Taken", id: message.id })
+        : post({ _tag: "Refused", id: message.id, problems: [problem.slice(0, 2_000)] })
+    }
+    case "Start": {
+      const current = receiving
+      if (current === undefined || started || strategy === undefined) return
       started = true
-      return run(message, strategy)
+      const problems = typeof current === "string" ? [current] : missing(current)
+      if (typeof current === "string" || problems.length > 0)
+        return post({
+          _tag: "Refused",
+          id: message.id,
+          problems: problems.map((p) => p.slice(0, 2_000)).slice(0, 100)
+        })
+      return run(current, strategy)
+    }
   }
 })
