@@ -13,7 +13,7 @@
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
-import { hardenProcess, isChildInit, packEvents, packPage } from "@quasar/sandbox/child"
+import { packEvents, packPage, startRunner } from "@quasar/sandbox/child"
 // The two host modules the child needs, imported file by file: the host's index would drag in
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
 import { withCallSignal } from "../../../../libs/providers/src/host/context"
@@ -28,39 +28,8 @@ import { makeSocketConnector } from "./webSocketConnection"
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
 const REQUEST_TIMEOUT_MS = 30_000
 
-const ipcSend = process.send?.bind(process)
-if (!ipcSend) {
-  console.error("the sandbox runner must be started with an IPC channel")
-  process.exit(2)
-}
-const post = (message: ChildMessage): boolean => {
-  try {
-    // A value that cannot be structured-cloned throws here, synchronously.
-    ipcSend(message)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Every denial reaches DataHub's log with the provider's name, even if provider code catches it. */
-const denied = (what: string) =>
-  post({ _tag: "Log", level: "warn", message: "the sandbox denied an operation", fields: { denied: what } })
-
-hardenProcess(denied)
-
-/**
- * The token proving this runner's verdict: DataHub's first message (see `@quasar/sandbox` childInit.ts), awaited
- * before provider code is imported and kept in this module's scope only.
- */
-const token = await new Promise<string>((resolve) =>
-  process.once("message", (message) => resolve(isChildInit(message) ? message.token : ""))
-)
-
-// If DataHub goes away, so does every child it started. An interrupt is DataHub's to handle:
-// it stops its children itself (SandboxSlots), so a Ctrl-C that reaches this process is ignored.
-process.on("disconnect", () => process.exit(0))
-process.on("SIGINT", () => undefined)
+const { post, denied, token } = await startRunner<ChildMessage>("sandbox runner")
 
 const describeError = (e: unknown): string => {
   try {

@@ -1,6 +1,6 @@
 /**
  * The program inside a strategy's sandbox child: `node <flags> runner.mjs module.mjs`. It takes
- * away what the permission model leaves reachable (hardenProcess), waits for Trader's token, loads
+ * away what the permission model leaves reachable and waits for Trader's token (startRunner), loads
  * the bundled strategy, checks its default export, says `Loaded` (or `LoadFailed`), then runs the
  * one backtest Trader sends (`Run`, its bars in `Bars` chunks, then `Start`) with the engine,
  * reporting progress between chunks of bar times and the result at the end. Bundled by esbuild at Trader's start (see SandboxWorkspace).
@@ -13,37 +13,12 @@
 import { pathToFileURL } from "node:url"
 import type { FillSettings, ProviderName } from "@quasar/domain"
 import type { Strategy } from "@quasar/providers/sdk"
-import { hardenProcess, isChildInit } from "@quasar/sandbox/child"
+import { startRunner } from "@quasar/sandbox/child"
 import { prepareBacktest } from "../engine/prepareBacktest"
 import type { BacktestInput, BarColumns } from "../engine/types"
 import type { ChildMessage, HostMessage } from "./protocol"
 
-const ipcSend = process.send?.bind(process)
-if (!ipcSend) {
-  console.error("the strategy runner must be started with an IPC channel")
-  process.exit(2)
-}
-const post = (message: ChildMessage): boolean => {
-  try {
-    ipcSend(message)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const denied = (what: string) =>
-  post({ _tag: "Log", level: "warn", message: "the sandbox denied an operation", fields: { denied: what } })
-
-hardenProcess(denied)
-
-/** Trader's first message (see childInit): awaited before the strategy is imported. */
-const token = await new Promise<string>((resolve) =>
-  process.once("message", (message) => resolve(isChildInit(message) ? message.token : ""))
-)
-
-process.on("disconnect", () => process.exit(0))
-process.on("SIGINT", () => undefined)
+const { post, token } = await startRunner<ChildMessage>("strategy runner")
 // A stray rejected promise (a strategy cannot await anything the engine waits for) is logged, not fatal.
 process.on("unhandledRejection", (e) =>
   post({

@@ -5,3 +5,4 @@
 export { isChildInit } from "../../childInit"
 export { packEvents, packPage } from "../../packedBars"
 export * from "./childHardening"
+export * from "./startRunner"
