@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ProviderName, Timeframe } from "@quasar/domain"
+import { Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
@@ -13,7 +13,9 @@ import {
   eventually,
   MINUTE,
   SourceLog,
-  storedBars
+  storedBars,
+  subscribeSynthetic,
+  untilBackfilled
 } from "./support"
 
 const ms = (t: DateTime.Utc | null) => (t === null ? null : DateTime.toEpochMillis(t))
@@ -37,24 +39,11 @@ describe("history backfill with the synthetic provider", () => {
           const client = yield* Effect.provide(adminClient, ctx)
           const from = Timeframe.barOpen("1m", now() - 5 * 1_440 * MINUTE)
 
-          const [created] = yield* client.subscriptions.create({
-            payload: {
-              provider: ProviderName.make("synthetic"),
-              symbol: "SYN/USD",
-              timeframes: ["1m"],
-              mode: "history",
-              backfillFrom: DateTime.unsafeMake(from)
-            }
-          })
-          expect(created?.state.status).toBe("backfilling")
-          const id = created!.id
+          const created = yield* subscribeSynthetic(client, from)
+          expect(created.state.status).toBe("backfilling")
+          const id = created.id
 
-          const current = yield* eventually(
-            "the backfill is done",
-            client.subscriptions.get({ path: { id } }),
-            (s) => s.state.status === "current",
-            "30 seconds"
-          )
+          const current = yield* untilBackfilled(client, id, "30 seconds")
           expect(current.state.backfillProgress).toBe(100)
           expect(current.state.lastError).toBeNull()
           const lastBar = ms(current.state.lastBarAt)!

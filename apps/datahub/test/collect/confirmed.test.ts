@@ -6,7 +6,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { ProviderName, Timeframe } from "@quasar/domain"
+import { Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
@@ -17,9 +17,10 @@ import {
   adminClient,
   collectingApp,
   collectionRuns,
-  eventually,
   MINUTE,
-  storedBars
+  storedBars,
+  subscribeSynthetic,
+  untilBackfilled
 } from "./support"
 
 /** Rows in [from, to) vanish on their first insert (COPY, INSERT and upsert all fire the trigger). */
@@ -61,22 +62,8 @@ describe("collection counts what the database confirms", () => {
           const lostTo = lostFrom + 695 * MINUTE
           const swallowed = yield* Effect.provide(swallowOnce(lostFrom, lostTo), ctx)
 
-          const [created] = yield* client.subscriptions.create({
-            payload: {
-              provider: ProviderName.make("synthetic"),
-              symbol: "SYN/USD",
-              timeframes: ["1m"],
-              mode: "history",
-              backfillFrom: DateTime.unsafeMake(from)
-            }
-          })
-          const id = created!.id
-          const current = yield* eventually(
-            "the backfill is done",
-            client.subscriptions.get({ path: { id } }),
-            (s) => s.state.status === "current",
-            "40 seconds"
-          )
+          const { id } = yield* subscribeSynthetic(client, from)
+          const current = yield* untilBackfilled(client, id, "40 seconds")
           expect(current.state.backfillProgress).toBe(100)
           expect(yield* Effect.provide(swallowed, ctx)).toBe(695)
 

@@ -6,14 +6,23 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
-import { ProviderName, Timeframe } from "@quasar/domain"
+import { Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
 import * as Plan from "../../src/collect/Plan"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
-import { acceleratedClock, adminClient, collectingApp, eventually, MINUTE, storedBars } from "./support"
+import {
+  acceleratedClock,
+  adminClient,
+  collectingApp,
+  eventually,
+  MINUTE,
+  storedBars,
+  subscribeSynthetic,
+  untilBackfilled
+} from "./support"
 
 const ms = (t: DateTime.Utc) => DateTime.toEpochMillis(t)
 
@@ -40,22 +49,8 @@ describe("coverage is measured from backfillFrom", () => {
           const ctx = yield* Layer.build(app)
           const client = yield* Effect.provide(adminClient, ctx)
           const from = Timeframe.barOpen("1m", now() - 1_440 * MINUTE)
-          const [created] = yield* client.subscriptions.create({
-            payload: {
-              provider: ProviderName.make("synthetic"),
-              symbol: "SYN/USD",
-              timeframes: ["1m"],
-              mode: "history",
-              backfillFrom: DateTime.unsafeMake(from)
-            }
-          })
-          const id = created!.id
-          yield* eventually(
-            "the backfill is done",
-            client.subscriptions.get({ path: { id } }),
-            (s) => s.state.status === "current" && s.state.backfillProgress === 100,
-            "30 seconds"
-          )
+          const { id } = yield* subscribeSynthetic(client, from)
+          yield* untilBackfilled(client, id, "30 seconds", (s) => s.state.backfillProgress === 100)
           // Paused, so that nothing repairs the holes while the coverage is read.
           yield* client.subscriptions.pause({ path: { id } })
           const sql = yield* Effect.provide(SqlClient.SqlClient, ctx)

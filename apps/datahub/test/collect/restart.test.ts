@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ProviderName, Timeframe } from "@quasar/domain"
+import { Timeframe } from "@quasar/domain"
 import { TcpProxy, TestDatabase } from "@quasar/server/testing"
-import { DateTime, Effect, Exit, Layer, Scope } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
 import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
@@ -14,7 +14,8 @@ import {
   probe,
   SourceLog,
   seriesState,
-  storedBars
+  storedBars,
+  subscribeSynthetic
 } from "./support"
 
 const source = inProcessBarSource([synthetic], { synthetic: { symbols: "SYN/USD", seed: 42 } })
@@ -23,18 +24,9 @@ const truthTs = (from: number, to: number) =>
 
 /** Subscribes SYN/USD 1m from ten days back (14,400 bars: 15 synthetic pages). */
 const subscribe = Effect.gen(function* () {
-  const client = yield* adminClient
   const from = Timeframe.barOpen("1m", Date.now() - 10 * 1_440 * MINUTE)
-  const [sub] = yield* client.subscriptions.create({
-    payload: {
-      provider: ProviderName.make("synthetic"),
-      symbol: "SYN/USD",
-      timeframes: ["1m"],
-      mode: "history",
-      backfillFrom: DateTime.unsafeMake(from)
-    }
-  })
-  return { id: sub!.id, from }
+  const sub = yield* subscribeSynthetic(yield* adminClient, from)
+  return { id: sub.id, from }
 })
 
 const untilCurrent = (id: number) =>

@@ -5,10 +5,21 @@
  */
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { DataHubApi } from "@quasar/domain"
+import { DataHubApi, ProviderName, type Subscription, type SubscriptionId } from "@quasar/domain"
 import { Database, DatabaseUrl, SchemaState } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
-import { Clock, Duration, Effect, Layer, Logger, LogLevel, Redacted, Schedule, Stream } from "effect"
+import {
+  Clock,
+  DateTime,
+  Duration,
+  Effect,
+  Layer,
+  Logger,
+  LogLevel,
+  Redacted,
+  Schedule,
+  Stream
+} from "effect"
 import { appLayer } from "../../src/App"
 import { BarSource, type HistoryRequest } from "../../src/collect/BarSource"
 import {
@@ -127,6 +138,36 @@ export const eventually = <A, E, R>(
     Effect.filterOrFail(check, () => `not yet: ${what}`),
     Effect.retry(Schedule.spaced("100 millis")),
     Effect.timeoutFail({ duration: within, onTimeout: () => new Error(`timed out waiting until ${what}`) })
+  )
+
+type Client = Effect.Effect.Success<typeof adminClient>
+
+/** Subscribes the synthetic provider's SYN/USD 1m, history only, from `from`; yields the subscription. */
+export const subscribeSynthetic = (client: Client, from: number) =>
+  client.subscriptions
+    .create({
+      payload: {
+        provider: ProviderName.make("synthetic"),
+        symbol: "SYN/USD",
+        timeframes: ["1m"],
+        mode: "history",
+        backfillFrom: DateTime.unsafeMake(from)
+      }
+    })
+    .pipe(Effect.map(([created]) => created!))
+
+/** Waits, through the API, until subscription `id` is current (and `check` holds); yields it. */
+export const untilBackfilled = (
+  client: Client,
+  id: SubscriptionId,
+  within: Duration.DurationInput,
+  check: (s: Subscription) => boolean = () => true
+) =>
+  eventually(
+    "the backfill is done",
+    client.subscriptions.get({ path: { id } }),
+    (s) => s.state.status === "current" && check(s),
+    within
   )
 
 /** Stored bars of one series, ascending. */
