@@ -65,14 +65,10 @@ export const scripted = (
     onBar
   })
 
-export const input = (
-  strategy: Strategy,
-  bars: Readonly<Record<string, BarColumns>>,
-  overrides: Partial<BacktestInput> = {}
-): BacktestInput => {
+/** A run's inputs over `bars`: their whole range, 1,000 cash, no fees or slippage. */
+export const runInputs = (bars: Readonly<Record<string, BarColumns>>): Omit<BacktestInput, "strategy"> => {
   const all = Object.values(bars).flatMap((c) => Array.from(c.ts))
   return {
-    strategy,
     codeSha256: SHA,
     params: {},
     provider: ProviderName.make("kraken"),
@@ -80,7 +76,12 @@ export const input = (
     to: Math.max(...all) + 1,
     initialCash: 1_000,
     fill: FillSettings.make({ feeBps: 0, slippageBps: 0 }),
-    bars: new Map(Object.entries(bars)),
-    ...overrides
+    bars: new Map(Object.entries(bars))
   }
 }
+
+export const input = (
+  strategy: Strategy,
+  bars: Readonly<Record<string, BarColumns>>,
+  overrides: Partial<BacktestInput> = {}
+): BacktestInput => ({ strategy, ...runInputs(bars), ...overrides })

@@ -1,12 +1,12 @@
 /** What the sandboxed executor's tests share: the executor with short limits, and jobs from sources. */
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
-import { FillSettings, ProviderName } from "@quasar/domain"
 import { descendants } from "@quasar/sandbox/node"
 import { Duration, Layer, Logger, LogLevel } from "effect"
 import type { BacktestJob } from "../../src/backtest/BacktestExecutor"
 import type { BarColumns } from "../../src/engine/types"
 import { SandboxedBacktestExecutor } from "../../src/sandbox/SandboxedBacktestExecutor"
+import { runInputs } from "../engine/fixtures"
 
 /** A short wall-clock limit and a small heap, so hostile runs end quickly; loading may be slow under load. */
 export const TIME_LIMIT_SECONDS = 4
@@ -23,22 +23,13 @@ export const job = (
   source: string,
   bars: Readonly<Record<string, BarColumns>>,
   overrides: Partial<BacktestJob> = {}
-): BacktestJob => {
-  const all = Object.values(bars).flatMap((c) => Array.from(c.ts))
-  return {
-    source,
-    language: "javascript",
-    codeSha256: sha256(source),
-    params: {},
-    provider: ProviderName.make("kraken"),
-    from: Math.min(...all),
-    to: Math.max(...all) + 1,
-    initialCash: 1_000,
-    fill: FillSettings.make({ feeBps: 0, slippageBps: 0 }),
-    bars: new Map(Object.entries(bars)),
-    ...overrides
-  }
-}
+): BacktestJob => ({
+  ...runInputs(bars),
+  source,
+  language: "javascript",
+  codeSha256: sha256(source),
+  ...overrides
+})
 
 /** A JavaScript strategy over BTC/USD whose `onBar` body is `body`, after the module's `prelude`. */
 export const strategySource = (
