@@ -34,27 +34,43 @@ export class BulkCopy extends Context.Tag("@quasar/server/BulkCopy")<BulkCopy, B
 const failure = (cause: unknown) =>
   new SqlError.SqlError({ cause, message: cause instanceof Error ? cause.message : "COPY failed" })
 
+interface Checkout {
+  readonly client: Pg.PoolClient
+  readonly errors: { onError: (e: Error) => void }
+  readonly listener: (e: Error) => void
+}
+
 /**
  * A client checked out for one COPY, with an "error" listener for the whole checkout: a client
  * whose connection dies emits "error" on itself, not on the stream, and may do so more than once,
- * and an "error" with no listener takes the process down.
+ * and an "error" with no listener takes the process down. The listener is attached in the pool's
+ * callback, in the same turn as the pool takes its own off: a promise would leave a turn between
+ * them, in which a terminated backend's message (57P01) finds no listener.
  */
 const checkOut = (pool: Pg.Pool) =>
-  Effect.tryPromise({ try: () => pool.connect(), catch: failure }).pipe(
-    Effect.map((client) => {
-      const errors: { onError: (e: Error) => void } = { onError: () => undefined }
+  Effect.async<Checkout, SqlError.SqlError>((resume) => {
+    let wanted = true
+    pool.connect((err, client) => {
+      if (err || client === undefined) {
+        if (wanted) resume(Effect.fail(failure(err ?? new Error("the pool gave no client"))))
+        return
+      }
+      const errors: Checkout["errors"] = { onError: () => undefined }
       const listener = (e: Error) => errors.onError(e)
       client.on("error", listener)
-      return { client, errors, listener }
+      if (wanted) return resume(Effect.succeed({ client, errors, listener }))
+      // Interrupted while waiting for the pool: the client goes back unused.
+      client.off("error", listener)
+      client.release()
     })
-  )
+    return Effect.sync(() => {
+      wanted = false
+    })
+  })
 
 // A connection whose COPY failed or was abandoned mid-way may be in any state: it is not reused,
 // and it keeps the listener for whatever it still emits while it is torn down.
-const checkIn = (
-  { client, errors, listener }: Effect.Effect.Success<ReturnType<typeof checkOut>>,
-  failed: boolean
-) =>
+const checkIn = ({ client, errors, listener }: Checkout, failed: boolean) =>
   Effect.sync(() => {
     errors.onError = () => undefined
     if (!failed) client.off("error", listener)
