@@ -24,7 +24,7 @@ const count = async (client: Pg.Client, from: number, to: number) =>
   Number(
     (
       await client.query<{ n: string }>(
-        "SELECT count(*) AS n FROM historical_data WHERE provider = 'synthetic' AND ts >= $1 AND ts < $2",
+        "SELECT count(*) AS n FROM datahub.historical_data WHERE provider = 'synthetic' AND ts >= $1 AND ts < $2",
         [new Date(from), new Date(to)]
       )
     ).rows[0]?.n
@@ -76,12 +76,12 @@ await withFreshDatabase("backfill", async (url) => {
     const copyStarted = performance.now()
     await copyIn(
       client,
-      "historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)",
+      "datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)",
       () => copyLines(from, to)
     )
     const copySeconds = (performance.now() - copyStarted) / 1000
     const copied = await count(client, from, to)
-    await client.query("TRUNCATE historical_data")
+    await client.query("TRUNCATE datahub.historical_data")
     await client.query("CHECKPOINT")
     const copyRate = copied / copySeconds
     note(`COPY: ${copied} rows in ${copySeconds.toFixed(1)} s = ${Math.round(copyRate)} rows/s`)
@@ -109,7 +109,7 @@ await withFreshDatabase("backfill", async (url) => {
       await new Promise((r) => setTimeout(r, 100))
       peakMb = Math.max(peakMb, rssOf(pid).peakMb)
       const { rows } = await client.query<{ done: boolean }>(
-        "SELECT last_bar_at >= $1 AS done FROM provider_subscription WHERE provider = 'synthetic' AND symbol = $2",
+        "SELECT last_bar_at >= $1 AS done FROM datahub.provider_subscription WHERE provider = 'synthetic' AND symbol = $2",
         [new Date(lastBar), SYMBOL]
       )
       if (rows[0]?.done) break

@@ -18,7 +18,7 @@ import { median, note, peakRssMb, report, timed, withFreshDatabase } from "./sup
 
 const BARS = 100_000
 const RUNS = 7
-const SELECT = `SELECT ts, open, high, low, close, volume, vwap, trades FROM historical_data
+const SELECT = `SELECT ts, open, high, low, close, volume, vwap, trades FROM datahub.historical_data
   WHERE provider = 'bench' AND symbol = 'BTC/USD' AND timeframe = '1m' ORDER BY ts LIMIT ${BARS}`
 
 /** The series asked for (150,000 bars, so the page has a next cursor) among three others. */
@@ -32,11 +32,11 @@ const seed = async (url: string) => {
       ["SOL/USD", 100_000],
       ["XRP/USD", 100_000]
     ] as const)
-      await client.query(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
+      await client.query(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
         SELECT 'bench', '${symbol}', '1m', timestamptz '2023-01-01 00:00:00+00' + i * interval '1 minute',
                p, p + 0.75, p - 0.5, p + 0.25, 1.5 + (i % 13) * 0.125, p + 0.1, i % 97
         FROM generate_series(0, ${n - 1}) AS i, LATERAL (SELECT 30000 + sin(i / 97.0) * 500 AS p) AS price`)
-    await client.query("VACUUM ANALYZE historical_data")
+    await client.query("VACUUM ANALYZE datahub.historical_data")
   } finally {
     await client.end()
   }

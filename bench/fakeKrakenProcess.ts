@@ -3,7 +3,8 @@
  * updates a second keeps an event loop busy, and the `/live` clients that time the updates must
  * not wait behind it (their latencies would include the fake's own backlog). Started by
  * `startFakeKrakenProcess` (this file, forked with tsx); answers `stats` with its update count and
- * the stamp of its last update frame, and `freeze` by going silent (its last update stays last).
+ * the stamp of its last update frame, `freeze` by going silent (its last update stays last), and
+ * `thaw` by sending again.
  */
 import { fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -16,6 +17,8 @@ export interface FakeKrakenProcess {
   readonly stats: () => Promise<FakeCounters>
   /** Stops every update (and heartbeat); resolves once the fake sends nothing more. */
   readonly freeze: () => Promise<FakeCounters>
+  /** Sends updates (and heartbeats) again after `freeze`. */
+  readonly thaw: () => Promise<FakeCounters>
   readonly close: () => Promise<void>
 }
 
@@ -32,7 +35,7 @@ export interface FakeCounters {
   readonly lastStampPairs: number
 }
 
-type Request = { readonly _tag: "stats" | "freeze"; readonly id: number }
+type Request = { readonly _tag: "stats" | "freeze" | "thaw"; readonly id: number }
 type Message =
   | ({ readonly _tag: "stats"; readonly id: number } & FakeCounters)
   | { readonly _tag: "ready"; readonly restUrl: string; readonly wsUrl: string }
@@ -44,7 +47,7 @@ if (process.env[OPTIONS] && process.send) {
   const fake = await startFakeKraken({ ...options, batchUpdates: true, stampSentAt: true })
   const send = (m: Message) => process.send?.(m)
   process.on("message", (request: Request) => {
-    if (request._tag === "freeze") fake.freeze(true)
+    if (request._tag !== "stats") fake.freeze(request._tag === "freeze")
     const { updatesSent, lastStamp, lastStampPairs } = fake.stats
     send({ _tag: "stats", id: request.id, updatesSent, lastStamp, lastStampPairs })
   })
@@ -77,6 +80,7 @@ export const startFakeKrakenProcess = (options: Options): Promise<FakeKrakenProc
           wsUrl: m.wsUrl,
           stats: () => ask("stats"),
           freeze: () => ask("freeze"),
+          thaw: () => ask("thaw"),
           close: () =>
             new Promise((r) => {
               child.once("exit", () => r())

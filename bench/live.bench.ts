@@ -25,14 +25,19 @@
  * client closed by DataHub (a closed client would also take its share of the load off DataHub).
  * LIVE_BENCH_TIMELINE=1 prints the latency per 250 ms, to see when it rose (a minute boundary…).
  */
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { type LiveServerMessage, ProviderName, RegistryApi } from "@quasar/domain"
-import { Effect, Schedule } from "effect"
 import Pg from "pg"
-import WebSocket from "ws"
-import { copyIn } from "./copyIn"
+import type WebSocket from "ws"
+import { copyRowsPerSec } from "./copyBaseline"
 import { type FakeKrakenProcess, startFakeKrakenProcess } from "./fakeKrakenProcess"
-import { ADMIN_TOKEN, cpuSeconds, rssOf, sandboxCpuSeconds, startServices } from "./services"
+import {
+  committedRows,
+  configureProvider,
+  makeSink,
+  meanWriteSeconds,
+  percentile,
+  watch
+} from "./liveClients"
+import { cpuSeconds, rssOf, sandboxCpuSeconds, startServices } from "./services"
 import { median, note, report, withFreshDatabase } from "./support"
 
 const SYMBOLS = Number(process.env.LIVE_BENCH_SYMBOLS ?? 2_000)
@@ -46,138 +51,9 @@ const WARMUP_S = 15
 const MEASURE_S = 30
 const PER_CLIENT = 1_000
 const SETTLE_MS = 2_000
-const COPY_SERIES = 2_000
-const COPY_PER_SERIES = 100
 
 const symbolOf = (i: number) => `S${String(i + 1).padStart(4, "0")}/USD`
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** Points the registered Kraken provider at the fake (retried until the Registry has registered it). */
-const configureKraken = (registryUrl: string, restUrl: string, wsUrl: string) =>
-  Effect.gen(function* () {
-    const api = yield* HttpApiClient.make(RegistryApi, {
-      baseUrl: registryUrl,
-      transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(ADMIN_TOKEN))
-    })
-    yield* api.code.updateSettings({
-      path: { name: ProviderName.make("kraken") },
-      payload: { values: { restUrl, wsUrl } }
-    })
-  }).pipe(
-    Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.intersect(Schedule.recurs(240)))),
-    Effect.provide(FetchHttpClient.layer),
-    Effect.runPromise
-  )
-
-interface Sink {
-  on: boolean
-  latencies: Array<number>
-  bars: number
-  /** Close codes of clients DataHub closed (4008: too slow); any fails the run. */
-  closed: Array<number>
-  /** Set before the bench closes its clients itself. */
-  ending: boolean
-  /** LIVE_BENCH_TIMELINE=1: per 250 ms of receipt time, [max, sum, count] of the latencies. */
-  timeline?: Map<number, [number, number, number]>
-}
-
-/** A `/live` client watching `symbols`; records the latency of every forming bar pushed. */
-const watch = (datahubUrl: string, symbols: ReadonlyArray<string>, sink: Sink) =>
-  new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`${datahubUrl.replace(/^http/, "ws")}/live`)
-    ws.once("error", reject)
-    ws.once("open", () => {
-      for (const symbol of symbols)
-        ws.send(JSON.stringify({ _tag: "subscribe", provider: "kraken", symbol, timeframe: "1m" }))
-      resolve(ws)
-    })
-    ws.on("message", (data) => {
-      if (!sink.on) return
-      // Plain JSON.parse, typed by the domain schema's Type: the clients share the machine with
-      // DataHub, and a full schema decode per message would take CPU from what is measured.
-      const m = JSON.parse(String(data)) as typeof LiveServerMessage.Encoded
-      if (m._tag !== "bar") return
-      sink.bars++
-      // Stamped forming bars only: a snapshot's forming bar carries a real trade count (< 1e6).
-      if (!m.closed && m.bar.trades !== null && m.bar.trades >= 1e6) {
-        const latency = ((Date.now() % 1e9) - m.bar.trades + 1e9) % 1e9
-        sink.latencies.push(latency)
-        if (sink.timeline) {
-          const at = Math.floor(Date.now() / 250)
-          const bucket = sink.timeline.get(at) ?? [0, 0, 0]
-          bucket[0] = Math.max(bucket[0], latency)
-          bucket[1] += latency
-          bucket[2]++
-          sink.timeline.set(at, bucket)
-        }
-      }
-    })
-    ws.on("close", (code) => {
-      if (!sink.ending) sink.closed.push(code)
-    })
-  })
-
-/** Mean seconds per committed writer statement so far, from DataHub's Prometheus metrics. */
-const meanWriteSeconds = async (datahubUrl: string) => {
-  const text = await (await fetch(`${datahubUrl}/metrics`)).text()
-  const value = (name: string) =>
-    Number(
-      text
-        .split("\n")
-        .find((line) => line.startsWith(name))
-        ?.split(" ")
-        .at(-1) ?? Number.NaN
-    )
-  return value("quasar_write_batch_seconds_sum") / value("quasar_write_batch_seconds_count")
-}
-
-/** Rows the writer committed so far, from DataHub's Prometheus metrics. */
-const committedRows = async (datahubUrl: string) => {
-  const text = await (await fetch(`${datahubUrl}/metrics`)).text()
-  let rows = 0
-  for (const line of text.split("\n"))
-    if (line.startsWith("quasar_bars_written_total")) rows += Number(line.split(" ").at(-1))
-  return rows
-}
-
-const percentile = (xs: Array<number>, p: number) => {
-  xs.sort((a, b) => a - b)
-  return xs.length === 0 ? Number.NaN : xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
-}
-
-function* copyLines(): Iterable<string> {
-  let chunk = ""
-  for (let s = 0; s < COPY_SERIES; s++)
-    for (let i = 0; i < COPY_PER_SERIES; i++) {
-      const p = 100 + s + (i % 17) * 0.25
-      const ts = new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString()
-      chunk += `kraken\tS${s}/USD\t1m\t${ts}\t${p}\t${p + 1}\t${p - 1}\t${p + 0.5}\t${1 + (i % 7)}\t${p}\t${i % 97}\n`
-      if (chunk.length >= 1 << 16) {
-        yield chunk
-        chunk = ""
-      }
-    }
-  if (chunk !== "") yield chunk
-}
-
-/** Raw COPY into a table like live_data (same columns and primary key), best of two rounds. */
-const copyRowsPerSec = async (client: Pg.Client) => {
-  const times: Array<number> = []
-  for (let round = 0; round < 2; round++) {
-    await client.query("DROP TABLE IF EXISTS copy_baseline")
-    await client.query("CREATE TABLE copy_baseline (LIKE live_data INCLUDING DEFAULTS INCLUDING INDEXES)")
-    await client.query("CHECKPOINT")
-    const started = performance.now()
-    const columns = "(provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)"
-    await copyIn(client, `copy_baseline ${columns}`, copyLines)
-    times.push(performance.now() - started)
-  }
-  const rows = Number(
-    (await client.query<{ n: string }>("SELECT count(*) AS n FROM copy_baseline")).rows[0]?.n
-  )
-  if (rows !== COPY_SERIES * COPY_PER_SERIES) throw new Error(`COPY stored ${rows} rows`)
-  return Math.round(rows / (Math.min(...times) / 1000))
-}
 
 await withFreshDatabase("live", async (url) => {
   const services = await startServices(url)
@@ -192,22 +68,17 @@ await withFreshDatabase("live", async (url) => {
     await client.query("DROP TABLE copy_baseline")
     const updateMs = FIXED_UPDATE_MS ?? Math.max(1, (SYMBOLS / (OFFERED * baseline)) * 1000)
     fake = await startFakeKrakenProcess({ syntheticPairs: SYMBOLS, updateEveryMs: updateMs })
-    await configureKraken(services.registryUrl, fake.restUrl, fake.wsUrl)
+    await configureProvider(services.registryUrl, "kraken", { restUrl: fake.restUrl, wsUrl: fake.wsUrl })
     await client.query(
-      `INSERT INTO provider_subscription (provider, symbol, timeframe, mode)
+      `INSERT INTO datahub.provider_subscription (provider, symbol, timeframe, mode)
        SELECT 'kraken', 'S' || lpad(i::text, 4, '0') || '/USD', '1m', 'live' FROM generate_series(1, $1::int) AS i`,
       [SYMBOLS]
     )
     // Tells DataHub (ChangeFeed channel `subscriptions`) to re-read its live subscriptions.
-    await client.query(`INSERT INTO change_events (channel, payload) VALUES ('subscriptions', '{}'::jsonb)`)
-    const sink: Sink = {
-      on: false,
-      latencies: [],
-      bars: 0,
-      closed: [],
-      ending: false,
-      ...(process.env.LIVE_BENCH_TIMELINE ? { timeline: new Map() } : {})
-    }
+    await client.query(
+      `INSERT INTO datahub.change_events (channel, payload) VALUES ('subscriptions', '{}'::jsonb)`
+    )
+    const sink = makeSink()
     const symbols = Array.from({ length: SYMBOLS }, (_, i) => symbolOf(i))
     for (let i = 0; i < SYMBOLS; i += PER_CLIENT)
       sockets.push(await watch(services.datahubUrl, symbols.slice(i, i + PER_CLIENT), sink))
@@ -249,7 +120,7 @@ await withFreshDatabase("live", async (url) => {
     const current = Number(
       (
         await client.query<{ n: string }>(
-          "SELECT count(DISTINCT symbol) AS n FROM live_data WHERE provider = 'kraken' AND trades = $1",
+          "SELECT count(DISTINCT symbol) AS n FROM datahub.live_data WHERE provider = 'kraken' AND trades = $1",
           [sent.lastStamp]
         )
       ).rows[0]?.n

@@ -9,7 +9,7 @@ import { freePort } from "@quasar/server/node"
 
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
 
-const waitHealthy = async (url: string, timeoutMs = 120_000) => {
+export const waitHealthy = async (url: string, timeoutMs = 120_000) => {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     const ok = await fetch(`${url}/health`).then(
@@ -83,7 +83,7 @@ export interface Services {
 
 /** The production bundles (`npm run build:services`), built once per benchmark process. */
 let built: Promise<void> | undefined
-const buildServices = () => {
+export const buildServices = () => {
   built ??= new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", "scripts/build-services.ts"], {
       stdio: "inherit"
@@ -95,43 +95,62 @@ const buildServices = () => {
   return built
 }
 
+export interface ServicePorts {
+  readonly registry: number
+  readonly datahub: number
+  readonly trader: number
+}
+
+/** The environment every service process runs with (as the production compose file sets it). */
+export const serviceEnv = (databaseUrl: string, ports: ServicePorts): NodeJS.ProcessEnv => ({
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  REGISTRY_PORT: String(ports.registry),
+  DATAHUB_PORT: String(ports.datahub),
+  TRADER_PORT: String(ports.trader),
+  REGISTRY_URL: `http://127.0.0.1:${ports.registry}`,
+  DATAHUB_URL: `http://127.0.0.1:${ports.datahub}`,
+  HOST: "127.0.0.1",
+  QUASAR_ADMIN_TOKEN: ADMIN_TOKEN,
+  QUASAR_SERVICE_TOKEN: "bench-service-token-0123456789abcdef",
+  // The fake Kraken runs on a loopback port; the database's and the services' own ports stay
+  // closed to sandboxed code all the same.
+  QUASAR_SANDBOX_ALLOW_HOSTS: "127.0.0.1",
+  // BENCH_LOG_LEVEL=INFO (or DEBUG) shows the services' logs, which otherwise go nowhere.
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARN",
+  // The heap flags the production image runs with (ops/docker/service.Dockerfile).
+  NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "--max-old-space-size=192 --max-semi-space-size=8"
+})
+
+/** Starts `dist/<service>.mjs` (built by `buildServices`) with `env`. */
+export const spawnService = (service: string, env: NodeJS.ProcessEnv) =>
+  spawn(
+    process.execPath,
+    // BENCH_DATAHUB_NODE_ARGS: extra Node flags for DataHub only (e.g. --cpu-prof when profiling).
+    [
+      ...(service === "datahub"
+        ? (process.env.BENCH_DATAHUB_NODE_ARGS ?? "").split(" ").filter(Boolean)
+        : []),
+      `dist/${service}.mjs`
+    ],
+    {
+      // Only the Registry opens provider secrets: the other services are never given the key.
+      env: service === "registry" ? { ...env, QUASAR_SECRET_KEY: "bench-secret-key" } : env,
+      stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"]
+    }
+  )
+
 export const startServices = async (
   databaseUrl: string,
   options: { readonly trader?: boolean } = {}
 ): Promise<Services> => {
   await buildServices()
-  const [registryPort, datahubPort, traderPort] = [await freePort(), await freePort(), await freePort()]
-  const traderUrl = `http://127.0.0.1:${traderPort}`
-  const registryUrl = `http://127.0.0.1:${registryPort}`
-  const datahubUrl = `http://127.0.0.1:${datahubPort}`
-  const env = {
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    REGISTRY_PORT: String(registryPort),
-    DATAHUB_PORT: String(datahubPort),
-    TRADER_PORT: String(traderPort),
-    REGISTRY_URL: registryUrl,
-    DATAHUB_URL: datahubUrl,
-    HOST: "127.0.0.1",
-    QUASAR_ADMIN_TOKEN: ADMIN_TOKEN,
-    QUASAR_SERVICE_TOKEN: "bench-service-token-0123456789abcdef",
-    QUASAR_SECRET_KEY: "bench-secret-key",
-    // The fake Kraken runs on a loopback port; the database's and the services' own ports stay
-    // closed to sandboxed code all the same.
-    QUASAR_SANDBOX_ALLOW_HOSTS: "127.0.0.1",
-    // BENCH_LOG_LEVEL=INFO (or DEBUG) shows the services' logs, which otherwise go nowhere.
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "WARN",
-    // The heap flags the production image runs with (ops/docker/service.Dockerfile).
-    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? "--max-old-space-size=192 --max-semi-space-size=8"
-  }
-  // BENCH_DATAHUB_NODE_ARGS: extra Node flags for DataHub only (e.g. --cpu-prof when profiling).
-  const extra = (service: string) =>
-    service === "datahub" ? (process.env.BENCH_DATAHUB_NODE_ARGS ?? "").split(" ").filter(Boolean) : []
-  const start = (service: string) =>
-    spawn(process.execPath, [...extra(service), `dist/${service}.mjs`], {
-      env,
-      stdio: ["ignore", process.env.BENCH_LOG_LEVEL ? "inherit" : "ignore", "inherit"]
-    })
+  const ports = { registry: await freePort(), datahub: await freePort(), trader: await freePort() }
+  const traderUrl = `http://127.0.0.1:${ports.trader}`
+  const registryUrl = `http://127.0.0.1:${ports.registry}`
+  const datahubUrl = `http://127.0.0.1:${ports.datahub}`
+  const env = serviceEnv(databaseUrl, ports)
+  const start = (service: string) => spawnService(service, env)
   const datahub = start("datahub")
   const registry = start("registry")
   const trader = options.trader ? start("trader") : undefined

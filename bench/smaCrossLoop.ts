@@ -101,3 +101,11 @@ export const time = <A>(f: () => A): { readonly ms: number; readonly out: A } =>
   const out = f()
   return { ms: performance.now() - started, out }
 }
+
+export const timeAsync = async <A>(
+  f: () => Promise<A>
+): Promise<{ readonly ms: number; readonly out: A }> => {
+  const started = performance.now()
+  const out = await f()
+  return { ms: performance.now() - started, out }
+}

@@ -6,7 +6,7 @@
  * to rows committed, encoding included, best of two alternating rounds each. Target: the writer
  * commits at least 0.4× COPY's rows per second.
  */
-import { migrations } from "@quasar/migrations"
+import { DATAHUB_SCHEMA, datahubMigrations } from "@quasar/migrations/datahub"
 import { Database, DatabaseUrl, SchemaState } from "@quasar/server"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import Pg from "pg"
@@ -44,7 +44,7 @@ const bar = (s: number, i: number): BarRow => {
 const page = (s: number, p: number) => Array.from({ length: PAGE }, (_, j) => bar(s, p * PAGE + j))
 
 const count = async (client: Pg.Client) =>
-  Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM historical_data")).rows[0]?.n)
+  Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM datahub.historical_data")).rows[0]?.n)
 
 /** COPY's text format: tab-separated, \N for null (no field here holds a tab, newline or backslash). */
 function* copyLines(): Iterable<string> {
@@ -63,11 +63,11 @@ function* copyLines(): Iterable<string> {
 
 const ROUNDS = 2
 const COLUMNS =
-  "historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)"
+  "datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)"
 
 /** Empties the table and flushes dirty pages, so that every run starts from the same state. */
 const reset = async (client: Pg.Client) => {
-  await client.query("TRUNCATE historical_data")
+  await client.query("TRUNCATE datahub.historical_data")
   await client.query("CHECKPOINT")
 }
 
@@ -107,7 +107,7 @@ const throughWriter = (url: string, client: Pg.Client) =>
     Effect.scoped,
     Effect.provide(
       BarWriter.layer.pipe(
-        Layer.provideMerge(SchemaState.layer(migrations)),
+        Layer.provideMerge(SchemaState.layer(datahubMigrations, { schema: DATAHUB_SCHEMA })),
         Layer.provide(Database.layer({ poolSize: 4, applicationName: "quasar-bench" })),
         Layer.provide(DatabaseUrl.layer(Redacted.make(url))),
         Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))

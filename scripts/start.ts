@@ -29,6 +29,12 @@ process.stderr.on("error", () => undefined)
 
 const HEALTH_TIMEOUT = "60 seconds"
 
+/** The environment without the secret key, which only the Registry is given. */
+const withoutSecretKey = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+  const { QUASAR_SECRET_KEY: _key, ...rest } = env
+  return rest
+}
+
 const program = Effect.gen(function* () {
   const config = yield* Config.load(process.argv.slice(2))
   const dial = Config.dialHost(config.host)
@@ -83,7 +89,8 @@ const program = Effect.gen(function* () {
   )
 
   const specs: ReadonlyArray<ServiceSpec> = [
-    { name: "registry", port: config.registryPort },
+    // Only the Registry opens provider secrets: the other services never hold the key.
+    { name: "registry", port: config.registryPort, env: { QUASAR_SECRET_KEY: secretKey.value } },
     { name: "datahub", port: config.datahubPort },
     { name: "trader", port: config.traderPort }
   ]
@@ -93,7 +100,7 @@ const program = Effect.gen(function* () {
       cwd: config.repoRoot,
       watch: config.watch,
       env: {
-        ...process.env,
+        ...withoutSecretKey(process.env),
         REGISTRY_PORT: String(config.registryPort),
         DATAHUB_PORT: String(config.datahubPort),
         TRADER_PORT: String(config.traderPort),
@@ -103,8 +110,7 @@ const program = Effect.gen(function* () {
         QUASAR_EMBEDDED_DB_PORT: String(config.embeddedDbPort),
         QUASAR_ADMIN_TOKEN: token.value,
         QUASAR_SERVICE_TOKEN: serviceToken.value,
-        QUASAR_CORS_ORIGINS: Config.corsOriginsFor(config),
-        QUASAR_SECRET_KEY: secretKey.value
+        QUASAR_CORS_ORIGINS: Config.corsOriginsFor(config)
       },
       stdout: sinkFor(process.stdout),
       stderr: sinkFor(process.stderr)

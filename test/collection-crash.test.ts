@@ -6,16 +6,12 @@
  * series is current, every stored bar is compared with the provider's deterministic truth.
  */
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { ProviderName, Timeframe } from "@quasar/domain"
-import { TestDatabase } from "@quasar/server/testing"
-import { DateTime, Effect, Exit, Scope } from "effect"
-import pg from "pg"
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest"
+import { DateTime, Effect } from "effect"
+import { afterEach, expect, it } from "vitest"
 import { barsBetween } from "../libs/providers/src/synthetic/randomWalk"
 import { apiClients } from "./e2e/support/api"
+import { useFreshDatabase } from "./support/freshDatabase"
 import {
   killLeftovers,
   type Spawned,
@@ -34,24 +30,11 @@ const DAYS = 60
 const SYMBOL = "SYN/USD"
 const SEED = 42
 
-const scope = Effect.runSync(Scope.make())
-const dataDir = mkdtempSync(join(tmpdir(), "quasar-crash-"))
-let databaseUrl = ""
-let admin: pg.Client
+const db = useFreshDatabase("quasar-crash-")
+const { dataDir } = db
 /** The services the test expects running (an unexpected exit fails `until` at once), and their output. */
 let watched: Array<Spawned> = []
 let debugLogs = () => ""
-
-beforeAll(async () => {
-  databaseUrl = await Effect.runPromise(Scope.extend(TestDatabase.fresh, scope))
-  admin = new pg.Client({ connectionString: databaseUrl, application_name: "quasar-test-admin" })
-  await admin.connect()
-}, 60_000)
-afterAll(async () => {
-  await admin?.end().catch(() => undefined)
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  rmSync(dataDir, { recursive: true, force: true })
-})
 
 /** Children of `pid` (DataHub's sandbox), so a SIGKILLed parent leaves nothing running after the test. */
 const trackChildren = (pid: number) => {
@@ -71,10 +54,10 @@ interface Progress {
 }
 
 const progress = async (): Promise<Progress> => {
-  const { rows } = await admin.query<Progress>(
-    `SELECT s.status, (SELECT count(*)::int FROM historical_data h
+  const { rows } = await db.admin.query<Progress>(
+    `SELECT s.status, (SELECT count(*)::int FROM datahub.historical_data h
        WHERE h.provider = s.provider AND h.symbol = s.symbol AND h.timeframe = s.timeframe) AS count
-     FROM provider_subscription s WHERE s.provider = 'synthetic' AND s.symbol = $1 AND s.timeframe = '1m'`,
+     FROM datahub.provider_subscription s WHERE s.provider = 'synthetic' AND s.symbol = $1 AND s.timeframe = '1m'`,
     [SYMBOL]
   )
   return rows[0] ?? { status: "none", count: 0 }
@@ -91,8 +74,8 @@ const until = async (what: string, check: (p: Progress) => boolean, ms: number):
     if (check(last)) return last
     await new Promise((r) => setTimeout(r, 50))
   }
-  const { rows: runs } = await admin.query(
-    "SELECT id, kind, status, rows_written, error, started_at, finished_at FROM collection_runs ORDER BY id"
+  const { rows: runs } = await db.admin.query(
+    "SELECT id, kind, status, rows_written, error, started_at, finished_at FROM datahub.collection_runs ORDER BY id"
   )
   throw new Error(
     `${what}: not within ${ms} ms (last: ${JSON.stringify(last)})\nruns: ${JSON.stringify(runs, null, 1)}\n${debugLogs()}`
@@ -129,14 +112,14 @@ interface StoredRun {
 
 it("a backfill through kill -9 of DataHub, terminated backends and a Registry restart stores every bar once and right", async () => {
   const startedAt = Date.now()
-  const { registryUrl, datahubUrl, adminToken, env } = await servicePair(databaseUrl, dataDir)
+  const { registryUrl, datahubUrl, adminToken, env, registryEnv } = await servicePair(db.url, dataDir)
   const startDataHub = async () => {
     const datahub = spawnTsx("apps/datahub/src/main.ts", env)
     await waitFor200(`${datahubUrl}/health`, 90_000, datahub)
     return datahub
   }
   const startRegistry = async () => {
-    const registry = spawnTsx("apps/registry/src/main.ts", env)
+    const registry = spawnTsx("apps/registry/src/main.ts", registryEnv)
     await waitFor200(`${registryUrl}/health`, 90_000, registry)
     return registry
   }
@@ -169,7 +152,7 @@ it("a backfill through kill -9 of DataHub, terminated backends and a Registry re
   // (1) kill -9 DataHub mid-backfill, then start it again on the same database and port.
   const atKill = await until("DataHub writes a few pages", (p) => p.count >= total * 0.1, 60_000)
   trackChildren(datahub.pid)
-  const { rows: killedAt } = await admin.query<{ at: number }>(
+  const { rows: killedAt } = await db.admin.query<{ at: number }>(
     `SELECT (extract(epoch FROM now()) * 1000)::float8 AS at`
   )
   watched = [registry]
@@ -186,7 +169,7 @@ it("a backfill through kill -9 of DataHub, terminated backends and a Registry re
     atTerminate.push(
       await until(`the backfill passes ${share * 100} %`, (p) => p.count >= total * share, 60_000)
     )
-    const { rowCount } = await admin.query<{ pid: number }>(
+    const { rowCount } = await db.admin.query<{ pid: number }>(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
        WHERE datname = current_database() AND pid <> pg_backend_pid()`
     )
@@ -221,16 +204,16 @@ it("a backfill through kill -9 of DataHub, terminated backends and a Registry re
   trackChildren(datahub.pid)
   await Promise.all([stopGracefully(datahub), stopGracefully(registry)])
 
-  const { rows: subs } = await admin.query<{ collectedUntil: number }>(
+  const { rows: subs } = await db.admin.query<{ collectedUntil: number }>(
     `SELECT (extract(epoch FROM collected_until) * 1000)::float8 AS "collectedUntil"
-     FROM provider_subscription WHERE id = $1`,
+     FROM datahub.provider_subscription WHERE id = $1`,
     [sub!.id]
   )
   const collectedUntil = subs[0]!.collectedUntil
   expect(collectedUntil).toBeGreaterThanOrEqual(Timeframe.barOpen("1m", now))
-  const { rows: stored } = await admin.query<StoredBar>(
+  const { rows: stored } = await db.admin.query<StoredBar>(
     `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume, vwap, trades
-     FROM historical_data WHERE provider = 'synthetic' AND symbol = $1 AND timeframe = '1m' ORDER BY ts`,
+     FROM datahub.historical_data WHERE provider = 'synthetic' AND symbol = $1 AND timeframe = '1m' ORDER BY ts`,
     [SYMBOL]
   )
   const truth = barsBetween({ seed: SEED }, SYMBOL, "1m", from, collectedUntil)
@@ -265,14 +248,14 @@ it("a backfill through kill -9 of DataHub, terminated backends and a Registry re
 
   // The run log: no successful run claims rows the table lacks, and together they claim no more
   // than is stored (a page written twice across the kill is not counted twice).
-  const { rows: runs } = await admin.query<StoredRun>(
+  const { rows: runs } = await db.admin.query<StoredRun>(
     `SELECT r.id::int, r.kind, r.status, (extract(epoch FROM r.range_from) * 1000)::float8 AS "from",
             (extract(epoch FROM r.range_to) * 1000)::float8 AS "to", r.rows_written AS rows, r.error,
             (extract(epoch FROM r.started_at) * 1000)::float8 AS "startedAt",
-            (SELECT count(*)::int FROM historical_data h
+            (SELECT count(*)::int FROM datahub.historical_data h
               WHERE h.provider = r.provider AND h.symbol = r.symbol AND h.timeframe = r.timeframe
                 AND h.ts >= r.range_from AND h.ts < r.range_to) AS "inRange"
-     FROM collection_runs r WHERE r.subscription_id = $1 ORDER BY r.id`,
+     FROM datahub.collection_runs r WHERE r.subscription_id = $1 ORDER BY r.id`,
     [sub!.id]
   )
   const ok = runs.filter((r) => r.status === "ok")

@@ -20,6 +20,8 @@ interface Service {
   readonly env_file?: string
   readonly environment?: Record<string, string>
   readonly volumes?: ReadonlyArray<string>
+  readonly deploy?: { readonly replicas?: number }
+  readonly container_name?: string
 }
 
 const root = join(import.meta.dirname, "..")
@@ -40,6 +42,16 @@ describe("ops/compose.yaml", () => {
     expect(published.map(([name]) => name)).toEqual(["web"])
   })
 
+  it("runs DataHub as three runners of one cluster, each reached by its own container name", () => {
+    const datahub = services.datahub
+    expect(datahub?.deploy?.replicas).toBe(3)
+    // Replicas cannot share a fixed name or a published port.
+    expect(datahub?.container_name).toBeUndefined()
+    expect(datahub?.ports ?? []).toEqual([])
+    expect(datahub?.environment?.QUASAR_CLUSTER_RUNNER_ADDRESS).toMatch(/^hostname:\d+$/)
+    expect(datahub?.environment?.QUASAR_CLUSTER_LISTEN_HOST).toBe("0.0.0.0")
+  })
+
   it("gives every service a health check and a restart policy, and starts in health order", () => {
     for (const [name, s] of Object.entries(services)) {
       expect(s.healthcheck?.test, name).toBeDefined()
@@ -57,8 +69,10 @@ describe("ops/compose.yaml", () => {
   it("keeps the database in a named volume and secrets in the env file", () => {
     expect(compose.volumes).toHaveProperty("pgdata")
     expect(services.db?.volumes).toContain("pgdata:/var/lib/postgresql/data")
+    // The secret key is the Registry's alone: in a file only the Registry reads.
+    expect(services.registry?.env_file).toEqual([".env", "registry.env"])
+    for (const name of ["datahub", "trader"]) expect(services[name]?.env_file).toBe(".env")
     for (const name of ["registry", "datahub", "trader"]) {
-      expect(services[name]?.env_file).toBe(".env")
       const env = JSON.stringify(services[name]?.environment ?? {})
       expect(env).not.toMatch(/QUASAR_ADMIN_TOKEN|QUASAR_SECRET_KEY/)
     }
@@ -73,13 +87,10 @@ describe("ops/compose.yaml", () => {
     })
     expect(services.trader?.build?.dockerfile).toBe("ops/docker/service.Dockerfile")
     const example = readFileSync(join(root, "ops/.env.example"), "utf8")
-    for (const key of [
-      "POSTGRES_PASSWORD",
-      "QUASAR_ADMIN_TOKEN",
-      "QUASAR_SERVICE_TOKEN",
-      "QUASAR_SECRET_KEY"
-    ])
+    for (const key of ["POSTGRES_PASSWORD", "QUASAR_ADMIN_TOKEN", "QUASAR_SERVICE_TOKEN"])
       expect(example).toContain(key)
+    expect(example).not.toContain("QUASAR_SECRET_KEY")
+    expect(readFileSync(join(root, "ops/registry.env.example"), "utf8")).toContain("QUASAR_SECRET_KEY=")
   })
 
   it("gives Registry, DataHub and Trader the same service credential, required from the env file", () => {
@@ -133,11 +144,16 @@ describe("ops/docker/web.Dockerfile's nginx layout", () => {
     cpSync(join(root, "ops/docker/nginx/listen.conf"), join(quasarDir, "listen.conf"))
     const upstreams = readFileSync(join(root, "ops/docker/nginx/upstreams.conf"), "utf8")
     expect(upstreams).toMatch(/server registry:8080;/)
-    expect(upstreams).toMatch(/server datahub:8081;/)
+    expect(upstreams).toMatch(/server datahub:8081 resolve;/)
     expect(upstreams).toMatch(/server trader:8082;/)
+    // Re-resolving an upstream's name (`resolve`, with a `resolver` in the upstream) needs
+    // nginx 1.27.3, the image's 1.27.5; Debian's may be older, so those parts go for its check.
     writeFileSync(
       join(quasarDir, "upstreams.conf"),
-      upstreams.replace(/(registry|datahub|trader):/g, "127.0.0.1:")
+      upstreams
+        .replace(/(registry|datahub|trader):/g, "127.0.0.1:")
+        .replace(/ resolve;/g, ";")
+        .replace(/^\s*resolver .*$/gm, "")
     )
     mkdirSync(join(prefix, "conf.d"))
     cpSync(join(root, "ops/docker/nginx/default.conf"), join(prefix, "conf.d/default.conf"))

@@ -21,6 +21,7 @@ import Pg from "pg"
 import { appLayer } from "../apps/datahub/src/App"
 import { CollectionConfig } from "../apps/datahub/src/collect/CollectionConfig"
 import { inProcessBarSource, inProcessLiveSource } from "../apps/datahub/src/testing/InProcessSources"
+import { MemoryCatalog } from "../apps/datahub/src/testing/MemoryCatalog"
 import { Script, scriptedProvider } from "../apps/datahub/test/collect/scripted"
 import {
   acceleratedClock,
@@ -162,11 +163,13 @@ describe("the embedded database under both services' concurrent load", () => {
           // The DataHub as it runs on the embedded database (no COPY), its scheduler on the fast clock.
           const datahub = yield* Layer.build(
             TestService.layer(
-              appLayer({}, "external").pipe(
-                Layer.provide(inProcessBarSource([scriptedProvider("scripted", script)], {}, now)),
-                Layer.provide(inProcessLiveSource([])),
-                Layer.provide(Layer.succeed(CollectionConfig, testConfig({ clock, marginMs: 500 })))
-              ),
+              appLayer({}, "external")
+                .pipe(Layer.provideMerge(MemoryCatalog.layer))
+                .pipe(
+                  Layer.provide(inProcessBarSource([scriptedProvider("scripted", script)], {}, now)),
+                  Layer.provide(inProcessLiveSource([])),
+                  Layer.provide(Layer.succeed(CollectionConfig, testConfig({ clock, marginMs: 500 })))
+                ),
               database
             ).pipe(
               Layer.provide(recordAtLeast(LogLevel.Error)),

@@ -20,7 +20,10 @@ const answers = async (url: string) => {
   }
 }
 
-/** A throwaway PostgreSQL container when a Docker engine answers (testcontainers finds it). */
+/**
+ * A throwaway PostgreSQL container, when testcontainers finds a Docker engine (none: null, at
+ * once). An engine that cannot start it (no image and no registry) falls back to PGlite, saying why.
+ */
 const containerPostgres = async (): Promise<{ url: string; stop: () => Promise<void> } | null> => {
   const { getContainerRuntimeClient } = await import("testcontainers")
   try {
@@ -29,15 +32,17 @@ const containerPostgres = async (): Promise<{ url: string; stop: () => Promise<v
     return null
   }
   const { PostgreSqlContainer } = await import("@testcontainers/postgresql")
-  const container = await new PostgreSqlContainer("postgres:16-alpine")
-    .withUsername("postgres")
-    .withPassword("postgres")
-    .start()
-  return {
-    url: container.getConnectionUri().replace(/\/[^/]*$/, "/postgres"),
-    stop: async () => {
-      await container.stop()
-    }
+  try {
+    // The `postgres` database is the admin connection: each test file creates its own from it.
+    const container = await new PostgreSqlContainer("postgres:16-alpine")
+      .withDatabase("postgres")
+      .withUsername("postgres")
+      .withPassword("postgres")
+      .start()
+    return { url: container.getConnectionUri(), stop: () => container.stop().then(() => undefined) }
+  } catch (e) {
+    process.stdout.write(`[quasar tests] the Docker engine could not start PostgreSQL: ${String(e)}\n`)
+    return null
   }
 }
 

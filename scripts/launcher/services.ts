@@ -15,6 +15,8 @@ export type ServiceName = "registry" | "datahub" | "trader"
 export interface ServiceSpec {
   readonly name: ServiceName
   readonly port: number
+  /** Variables this service alone is given, over the shared ones (the Registry's secret key). */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 export interface RunningService extends ServiceSpec {
@@ -65,7 +67,7 @@ interface Child extends RunningService {
 const start = (spec: ServiceSpec, options: Options): Child => {
   const child = spawn(process.execPath, commandFor(spec.name, options.watch), {
     cwd: options.cwd,
-    env: options.env,
+    env: { ...options.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"]
   })
   live.add(child)

@@ -8,6 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { assetsSearchAndPaging } from "./flows/assets"
 import { uploadStrategyAndBacktestIt } from "./flows/backtests"
+import { deployToBrokerAndKill } from "./flows/brokerDeployments"
+import { arrangePaper, deployToPaperAndKill } from "./flows/deployments"
 import { chartShowsStoredBars, liveBarAppears, weekRangeFitsTheChart } from "./flows/explorer"
 import { phoneLayoutAndKeyboard } from "./flows/layout"
 import { liveFeedAnswersThroughNginx } from "./flows/live"
@@ -20,7 +22,7 @@ import {
 } from "./flows/overview"
 import { rollBackAndSettings, uploadProviderWithTypeError, uploadValidProvider } from "./flows/providers"
 import { refusedSubscriptionShowsTheServersReason, subscribeAndWatchBackfill } from "./flows/subscriptions"
-import { screenshot } from "./support/browser"
+import { collectPageErrors, screenshot } from "./support/browser"
 import { missingPrerequisites } from "./support/prerequisites"
 import { type Stack, startStack } from "./support/stack"
 
@@ -102,5 +104,31 @@ describe.runIf(missing === null)("Quasar UI end to end (nginx + chromium)", () =
     "the README's strategy is uploaded and backtested on synthetic bars: equity, drawdown, trades on the chart, statistics, two runs compared",
     uploadStrategyAndBacktestIt,
     300_000
+  )
+  // Both deployments wait on minutes closing, so they run side by side, each in a tab of its own
+  // and on a market of its own: the paper one on BTC/USD, the broker one on ETH/USD.
+  step(
+    "deployments side by side: the README's strategy on 1-minute bars on a paper account (a fill, the position in the portfolio, the kill switch flattens it) and a strategy on a broker account (kraken-broker on the fake Kraken: its order shows with the broker's id and fills; the kill switch sells it at the broker)",
+    async (s) => {
+      const { symbol, others } = await arrangePaper(s)
+      const synthetic = others[0]
+      if (synthetic === undefined) throw new Error(`no synthetic crypto pair left besides ${symbol}`)
+      const tab = await s.browser.newPage({ viewport: { width: 1280, height: 900 } })
+      tab.setDefaultTimeout(20_000)
+      const tabErrors = collectPageErrors(tab)
+      try {
+        await Promise.all([
+          deployToPaperAndKill(s, symbol),
+          deployToBrokerAndKill(
+            { ...s, page: tab },
+            { commonSymbol: "ETH/USD", synthetic, pair: "ETH/USD", base: "XETH" }
+          )
+        ])
+        expect(tabErrors).toEqual([])
+      } finally {
+        await tab.close()
+      }
+    },
+    15 * 60_000
   )
 })

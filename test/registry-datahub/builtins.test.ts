@@ -4,7 +4,7 @@ import * as BundledBuiltins from "../../apps/registry/src/node/bundleBuiltins"
 import { client, registryWithDataHub } from "./support"
 
 layer(registryWithDataHub(BundledBuiltins.layer), { timeout: 120_000, excludeTestServices: true })(
-  "built-in providers",
+  "built-in providers and brokers",
   (it) => {
     it.effect(
       "are registered on first start through upload and validation, activated, and list their assets",
@@ -12,10 +12,17 @@ layer(registryWithDataHub(BundledBuiltins.layer), { timeout: 120_000, excludeTes
         Effect.gen(function* () {
           const api = yield* client()
           const list = yield* api.code.list().pipe(
-            Effect.filterOrFail((l) => l.filter((s) => s.builtIn && s.activeVersion === 1).length === 3),
+            Effect.filterOrFail((l) => l.filter((s) => s.builtIn && s.activeVersion === 1).length === 4),
             Effect.retry(Schedule.spaced("500 millis").pipe(Schedule.upTo("90 seconds")))
           )
-          expect(list.map((s) => s.name).sort()).toEqual(["eodhd", "kraken", "synthetic"])
+          expect(list.map((s) => s.name).sort()).toEqual(["eodhd", "kraken", "kraken-broker", "synthetic"])
+          expect(list.find((s) => s.name === "kraken-broker")).toMatchObject({
+            kind: "broker",
+            activeVersion: 1
+          })
+          const broker = yield* api.code.version({ path: { name: "kraken-broker" as never, version: 1 } })
+          expect(broker.validation?.ok).toBe(true)
+          expect(broker.manifest).toMatchObject({ kind: "broker", name: "kraken-broker" })
           const kraken = yield* api.code.version({ path: { name: "kraken" as never, version: 1 } })
           expect(kraken.validation?.ok).toBe(true)
           expect(kraken.manifest).toMatchObject({

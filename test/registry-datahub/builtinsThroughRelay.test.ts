@@ -1,19 +1,12 @@
-/**
- * The built-in Kraken and EODHD providers, bundled as the Registry registers them, running in
- * sandboxes whose only way out is DataHub's egress relay: assets, history and a live
- * subscription come from the fakes on 127.0.0.1, which the allowlist names by host:port.
- */
-import { createHash } from "node:crypto"
-import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type CodeManifest, ProviderName } from "@quasar/domain"
+import { ProviderName } from "@quasar/domain"
 import { type FakeEodhd, type FakeKraken, startFakeEodhd, startFakeKraken } from "@quasar/providers/testing"
-import { SecretBox, ServiceConfig } from "@quasar/server"
+import { SandboxAllowHosts } from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
-import { Chunk, Context, Duration, Effect, Layer, Logger, LogLevel, Option, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Logger, LogLevel, Stream } from "effect"
 import { appLayer } from "../../apps/datahub/src/App"
-import { SandboxAllowHosts } from "../../apps/datahub/src/sandbox/egress/allowHosts"
 import { ProviderPool } from "../../apps/datahub/src/sandbox/ProviderPool"
+import { MemoryCatalog } from "../../apps/datahub/src/testing/MemoryCatalog"
 import { client, validate } from "../../apps/datahub/test/sandbox/support"
 import { BuiltinSources } from "../../apps/registry/src/BuiltinSources"
 import { layer as bundledBuiltins } from "../../apps/registry/src/node/bundleBuiltins"
@@ -47,30 +40,27 @@ const allowFakes = Layer.effect(
 
 const app = TestService.layer(
   appLayer({ callTimeout: Duration.seconds(20) }, "pool", allowFakes).pipe(
+    Layer.provideMerge(MemoryCatalog.layer),
     Layer.provideMerge(Fakes.layer),
     Layer.provideMerge(bundledBuiltins)
   )
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
 /** The built-in `name` as the Registry stores it (validated, active), with its settings. */
-const activate = (name: string, values: Record<string, unknown>, secrets: Record<string, string> = {}) =>
+const activate = (
+  name: string,
+  values: Record<string, string | number | boolean>,
+  secrets: Record<string, string> = {}
+) =>
   Effect.gen(function* () {
     const sources = yield* Effect.orDie(Effect.flatMap(BuiltinSources, (b) => b.load))
     const source = sources.find((s) => s.name === name)?.source ?? ""
     const { report, manifest } = yield* validate(name, source)
     expect(report.issues.filter((i) => i.severity === "error")).toEqual([])
-    const sql = yield* SqlClient.SqlClient
-    const sha = createHash("sha256").update(source).digest("hex")
-    yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-      VALUES (${name}, 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
-    const config = yield* ServiceConfig
-    const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
-    const sealed: Record<string, string> = {}
-    for (const [key, value] of Object.entries(secrets))
-      sealed[key] = yield* box.seal(value, { provider: name, setting: key })
-    yield* sql`INSERT INTO provider_settings (name, "values", secrets)
-      VALUES (${name}, ${JSON.stringify(values)}::jsonb, ${JSON.stringify(sealed)}::jsonb)`
+    const catalog = yield* MemoryCatalog
+    yield* catalog.putCode({ name, version: 1, status: "active", manifest, source })
+    // As the Registry hands them over: secrets opened.
+    yield* catalog.putSettings(name, { ...values, ...secrets })
   })
 
 const listAssets = (name: string) =>

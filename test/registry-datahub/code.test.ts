@@ -101,7 +101,7 @@ layer(registryWithDataHub(), { timeout: 120_000, excludeTestServices: true })("c
       const sql = yield* SqlClient.SqlClient
       const [row] = yield* sql<{
         secrets: Record<string, string>
-      }>`SELECT secrets FROM provider_settings WHERE name = 'acme'`
+      }>`SELECT secrets FROM registry.provider_settings WHERE name = 'acme'`
       expect(row?.secrets.apiKey).toMatch(/^v2:/)
       expect(JSON.stringify(row)).not.toContain("s3cret")
 
@@ -180,7 +180,7 @@ export default defineProvider({
     Effect.gen(function* () {
       const api = yield* client()
       const sql = yield* SqlClient.SqlClient
-      yield* sql`INSERT INTO provider_subscription (provider, symbol, timeframe, mode) VALUES ('acme', 'AAA', '1h', 'history')`
+      yield* sql`INSERT INTO datahub.provider_subscription (provider, symbol, timeframe, mode) VALUES ('acme', 'AAA', '1h', 'history')`
       const refused = yield* api.code.deleteVersion({ path: { name, version: 1 } }).pipe(Effect.flip)
       expect(refused._tag).toBe("Conflict")
       expect(refused.message).toBe(

@@ -50,10 +50,11 @@ export const servicePair = async (databaseUrl: string, dataDir: string) => {
     QUASAR_DATA_DIR: dataDir,
     QUASAR_ADMIN_TOKEN: adminToken,
     QUASAR_SERVICE_TOKEN: serviceToken,
-    QUASAR_SECRET_KEY: randomBytes(32).toString("hex"),
     LOG_LEVEL: "Warn"
   }
-  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken, env }
+  // Only the Registry opens provider secrets: the other services are never given the key.
+  const registryEnv = { ...env, QUASAR_SECRET_KEY: randomBytes(32).toString("hex") }
+  return { registryPort, datahubPort, registryUrl, datahubUrl, adminToken, serviceToken, env, registryEnv }
 }
 
 /** `node --import tsx <entry> ...args` from the repository root. */

@@ -9,9 +9,9 @@ import { RegistryApi } from "@quasar/domain"
 import { DatabaseUrl, SchemaState, Telemetry } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Option, Redacted, Schedule } from "effect"
-import { appLayer as dataHubApp } from "../../apps/datahub/src/App"
 import { RegistryLive as registryApp } from "../../apps/registry/src/App"
 import { validJs } from "../fixtures/providerModules"
+import { registryWithDataHub } from "../support/registryLink"
 
 interface ExportedSpan {
   readonly service: string
@@ -73,14 +73,15 @@ const stack = Layer.unwrapScoped(
     const url = yield* TestDatabase.fresh
     const database = DatabaseUrl.layer(Redacted.make(url))
     const endpoint = Option.some(otlp.url)
-    const datahubUrl = yield* TestService.start(
-      dataHubApp().pipe(Layer.provide(Telemetry.layer("datahub", endpoint))),
-      database
-    )
-    return TestService.layer(
-      registryApp.pipe(Layer.provide(Telemetry.layer("registry", endpoint))),
+    return registryWithDataHub(
       database,
-      TestService.testConfig({ datahubUrl })
+      (datahubUrl) =>
+        TestService.layer(
+          registryApp.pipe(Layer.provide(Telemetry.layer("registry", endpoint))),
+          database,
+          TestService.testConfig({ datahubUrl })
+        ),
+      Telemetry.layer("datahub", endpoint)
     ).pipe(Layer.merge(Layer.succeed(Collector, { spans: otlp.spans })))
   })
 )

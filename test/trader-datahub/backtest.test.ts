@@ -11,6 +11,7 @@ import { DatabaseUrl } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { DateTime, Effect, Layer, Redacted, Schedule } from "effect"
 import { appLayer as dataHubApp } from "../../apps/datahub/src/App"
+import { MemoryCatalog } from "../../apps/datahub/src/testing/MemoryCatalog"
 import { appLayer as traderApp } from "../../apps/trader/src/App"
 import { BacktestRunner } from "../../apps/trader/src/backtest/BacktestRunner"
 import { runBacktest } from "../../apps/trader/src/engine/runBacktest"
@@ -35,7 +36,11 @@ const services = Layer.unwrapScoped(
   Effect.gen(function* () {
     const url = yield* TestDatabase.fresh
     const database = DatabaseUrl.layer(Redacted.make(url))
-    const datahubUrl = yield* TestService.start(dataHubApp(), database)
+    // Trader reads bars only: DataHub needs no Registry here.
+    const datahubUrl = yield* TestService.start(
+      dataHubApp().pipe(Layer.provide(MemoryCatalog.layer)),
+      database
+    )
     // DataHub's tables exist once its health says so.
     const datahub = yield* HttpApiClient.make(DataHubApi, { baseUrl: datahubUrl }).pipe(
       Effect.provide(FetchHttpClient.layer)
@@ -65,7 +70,7 @@ layer(services, { timeout: 120_000, excludeTestServices: true })("Trader on Data
       const sql = yield* SqlClient.SqlClient
       const bars = btcBars(BARS)
       yield* sql`
-        INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+        INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         SELECT 'kraken', 'BTC/USD', '1m', to_timestamp(t / 1000.0), o, h, l, c, v
         FROM unnest(${Array.from(bars.ts)}::float8[], ${Array.from(bars.open)}::float8[],
                     ${Array.from(bars.high)}::float8[], ${Array.from(bars.low)}::float8[],

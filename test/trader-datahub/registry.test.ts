@@ -12,7 +12,6 @@ import { DataHubApi, ProviderName, RegistryApi } from "@quasar/domain"
 import { DatabaseUrl } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Context, DateTime, Effect, Layer, Redacted, Schedule } from "effect"
-import { appLayer as dataHubApp } from "../../apps/datahub/src/App"
 import { RegistryLive } from "../../apps/registry/src/App"
 import { appLayer as traderApp } from "../../apps/trader/src/App"
 import { BacktestRunner } from "../../apps/trader/src/backtest/BacktestRunner"
@@ -22,6 +21,7 @@ import { walk } from "../../apps/trader/test/engine/fixtures"
 import { smaCross } from "../../apps/trader/test/engine/smaCross"
 import { ready, traderClient } from "../../apps/trader/test/service/support"
 import { readmeStrategy } from "../fixtures/strategyModules"
+import { freePort, startDataHub } from "../support/registryLink"
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2024, 0, 1)
@@ -43,16 +43,19 @@ const services = Layer.unwrapScoped(
   Effect.gen(function* () {
     const url = yield* TestDatabase.fresh
     const database = DatabaseUrl.layer(Redacted.make(url))
-    const datahubUrl = yield* TestService.start(dataHubApp(), database)
-    const datahub = yield* HttpApiClient.make(DataHubApi, { baseUrl: datahubUrl })
-    yield* datahub.health
-      .health()
-      .pipe(Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("60 seconds"))))
+    // The Registry first, DataHub after it (stopped first): see registryLink.
+    const port = yield* freePort
+    const datahubUrl = `http://127.0.0.1:${port}`
     const registryUrl = yield* TestService.start(
       RegistryLive,
       database,
       TestService.testConfig({ datahubUrl })
     )
+    yield* startDataHub(database, { port, registryUrl })
+    const datahub = yield* HttpApiClient.make(DataHubApi, { baseUrl: datahubUrl })
+    yield* datahub.health
+      .health()
+      .pipe(Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("60 seconds"))))
     return TestService.layer(
       traderApp({ executor: InProcessExecutor.layer([readme]) }),
       database,
@@ -83,7 +86,7 @@ layer(services, { timeout: 180_000, excludeTestServices: true })(
         const sql = yield* SqlClient.SqlClient
         const bars = walk(BARS, 3)
         yield* sql`
-        INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+        INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         SELECT 'kraken', 'BTC/USD', '1h', to_timestamp((${T0}::float8 + i * ${HOUR}) / 1000.0), o, h, l, c, v
         FROM unnest(${Array.from(bars.open)}::float8[], ${Array.from(bars.high)}::float8[],
                     ${Array.from(bars.low)}::float8[], ${Array.from(bars.close)}::float8[],

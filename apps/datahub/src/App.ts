@@ -1,14 +1,17 @@
 /** Everything the datahub runs, given an HTTP server and a database. */
 import { HttpApiBuilder } from "@effect/platform"
 import { DataHubApi, LIVE_PATH } from "@quasar/domain"
-import { migrations } from "@quasar/migrations"
+import { DATAHUB_SCHEMA, datahubMigrations } from "@quasar/migrations/datahub"
 import { SandboxLimits, type SandboxLimitValues } from "@quasar/sandbox"
-import { bundlerComponent, SandboxQuota } from "@quasar/sandbox/node"
+import { bundlerComponent, SandboxAllowHosts, SandboxNetwork, SandboxQuota } from "@quasar/sandbox/node"
 import { ChangeFeed, Health, HttpService, SchemaState } from "@quasar/server"
 import { type ConfigError, Effect, Layer } from "effect"
 import { BarsApiLive } from "./BarsApi"
 import { CodeUsageApiLive } from "./CodeUsageApi"
 import { CollectionApiLive } from "./CollectionApi"
+import { RegistryCatalog } from "./catalog/RegistryCatalog"
+import { ClusterConfig } from "./cluster/ClusterConfig"
+import { ProviderOwnership } from "./cluster/ProviderOwnership"
 import { BarSink } from "./collect/BarSink"
 import type { BarSource } from "./collect/BarSource"
 import { CollectionLive } from "./collect/Collection"
@@ -20,11 +23,9 @@ import { LiveFeedRoute } from "./live/LiveFeedServer"
 import { LiveLive } from "./live/LiveLive"
 import { LiveSource } from "./live/LiveSource"
 import { SandboxApiLive } from "./SandboxApi"
-import { SubscriptionsApiLive } from "./SubscriptionsApi"
-import { SandboxAllowHosts } from "./sandbox/egress/allowHosts"
+import { LiveDemandApiLive, SubscriptionsApiLive } from "./SubscriptionsApi"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { providerWorkspace } from "./sandbox/ProviderSandbox"
-import { SandboxNetwork } from "./sandbox/SandboxNetwork"
 import { Validator } from "./sandbox/Validator"
 import { BarWriter } from "./store/BarWriter"
 
@@ -34,6 +35,7 @@ const ApiLive = HttpApiBuilder.api(DataHubApi).pipe(
     SandboxApiLive,
     CodeUsageApiLive,
     SubscriptionsApiLive,
+    LiveDemandApiLive,
     BarsApiLive,
     CollectionApiLive
   ]),
@@ -53,7 +55,7 @@ const SandboxLive = <E, R>(
     Layer.provideMerge(providerWorkspace),
     Layer.provideMerge(SandboxQuota.layer()),
     Layer.provideMerge(SandboxLimits.layer(limits)),
-    Layer.provideMerge(SandboxNetwork.layer),
+    Layer.provideMerge(SandboxNetwork.layer("DataHub")),
     Layer.provide(allowHosts)
   )
 
@@ -73,19 +75,25 @@ const build = <S, RS, E, R>(
 ) =>
   HttpService.layer(DataHubApi, ApiLive, { extraRoutes: [{ method: "GET", template: LIVE_PATH }] }).pipe(
     Layer.provide(
-      Health.layer("datahub", { sandbox: SandboxNetwork.healthReport, components: [bundlerComponent] })
+      Health.layer("datahub", {
+        sandbox: SandboxNetwork.healthReport,
+        components: [bundlerComponent],
+        cluster: Effect.flatMap(ProviderOwnership, (ownership) => ownership.report)
+      })
     ),
     Layer.provideMerge(CollectionLive),
     Layer.provideMerge(LiveLive),
+    Layer.provideMerge(ProviderOwnership.layer),
     Layer.provideMerge(sources),
     Layer.provideMerge(BarSinkLive),
     Layer.provideMerge(SandboxLive<E | ConfigError.ConfigError, R>(sandboxLimits, allowHosts)),
-    Layer.provideMerge(ChangeFeed.layer),
-    Layer.provideMerge(SchemaState.layer(migrations))
+    Layer.provideMerge(ChangeFeed.layer(DATAHUB_SCHEMA)),
+    Layer.provideMerge(SchemaState.layer(datahubMigrations, { schema: DATAHUB_SCHEMA }))
   )
 
 /**
- * The app with other sandbox limits (tests shorten the timeouts); with `"external"` sources the
+ * The app with other sandbox limits (tests shorten the timeouts), requiring the RegistryCatalog
+ * (over HTTP in production, `testing/MemoryCatalog` where a test runs DataHub alone); with `"external"` sources the
  * layer requires a BarSource and a LiveSource (tests run providers in-process with
  * `BarSource.inProcess`/`LiveSource.inProcess`), by default it runs them in the sandboxes; for
  * tests whose sandboxed providers reach fakes on 127.0.0.1 an allowlist naming them (by default
@@ -113,5 +121,8 @@ export function appLayer<E = never, R = never>(
     : build(sandboxLimits, Layer.empty, hosts)
 }
 
-/** DataHub as it runs in production: every service wired, providers in their sandboxes. */
-export const DataHubLive = appLayer()
+/**
+ * DataHub as it runs in production: every service wired, providers in their sandboxes, the
+ * Registry's catalogue read over HTTP, the cluster runner configured from the environment.
+ */
+export const DataHubLive = appLayer().pipe(Layer.provide([RegistryCatalog.layer, ClusterConfig.fromEnv]))

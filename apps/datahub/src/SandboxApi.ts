@@ -6,6 +6,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { DataHubApi, ServiceUnavailable } from "@quasar/domain"
 import { Effect } from "effect"
+import { RegistryCatalog } from "./catalog/RegistryCatalog"
 import { ProviderPool } from "./sandbox/ProviderPool"
 import { Validator } from "./sandbox/Validator"
 
@@ -13,6 +14,7 @@ export const SandboxApiLive = HttpApiBuilder.group(DataHubApi, "sandbox", (handl
   Effect.gen(function* () {
     const validator = yield* Validator
     const pool = yield* ProviderPool
+    const catalog = yield* RegistryCatalog
     return handlers
       .handle("validate", ({ payload }) =>
         validator.validate(payload.name, payload.kind, payload.language, payload.source).pipe(
@@ -23,7 +25,8 @@ export const SandboxApiLive = HttpApiBuilder.group(DataHubApi, "sandbox", (handl
         )
       )
       .handle("listAssets", ({ path }) =>
-        pool.listAssets(path.name).pipe(
+        // The Registry asks right after an activation or a settings change: read them afresh.
+        Effect.zipRight(catalog.refresh(path.name), pool.listAssets(path.name)).pipe(
           Effect.map((listing) => ({ assets: listing.assets, rejected: listing.rejected.length })),
           Effect.catchTags({
             ProviderRetryableError: (e) =>

@@ -20,3 +20,10 @@ export const SubscriptionsApiLive = HttpApiBuilder.group(DataHubApi, "subscripti
       .handle("coverage", ({ path }) => orDieOnSql(subscriptions.coverage(path.id)))
   })
 )
+
+/** Series other services need live (internal, service credential). */
+export const LiveDemandApiLive = HttpApiBuilder.group(DataHubApi, "liveDemand", (handlers) =>
+  Effect.map(Subscriptions, (subscriptions) =>
+    handlers.handle("ensure", ({ payload }) => orDieOnSql(subscriptions.ensureLive(payload)))
+  )
+)

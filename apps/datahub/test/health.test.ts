@@ -1,15 +1,15 @@
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { DataHubApi } from "@quasar/domain"
-import { migrations } from "@quasar/migrations"
+import { datahubMigrations } from "@quasar/migrations/datahub"
 import { SchemaState } from "@quasar/server"
 import { ProxiedDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Logger, Schedule } from "effect"
-import { DataHubLive } from "../src/App"
+import { DataHubAlone } from "../src/testing/DataHubAlone"
 
-const latest = Math.max(...migrations.map((m) => m.id))
+const latest = Math.max(...datahubMigrations.map((m) => m.id))
 
-layer(TestService.layer(DataHubLive), { timeout: 60_000 })("datahub service", (it) => {
+layer(TestService.layer(DataHubAlone), { timeout: 60_000 })("datahub service", (it) => {
   it.effect("answers /health with 200, the database status and the migration version", () =>
     Effect.gen(function* () {
       yield* Effect.flatMap(SchemaState.SchemaState, (s) => s.ready)
@@ -72,7 +72,7 @@ const healthUntil = (status: number) =>
 
 // Live clock (no test services): the pool's reconnects and the test's waits take real time.
 layer(
-  TestService.layer(DataHubLive, DatabaseUrlLive).pipe(
+  TestService.layer(DataHubAlone, DatabaseUrlLive).pipe(
     Layer.provideMerge(ProxiedLive), // the same (memoised) proxy the service connects through
     Layer.provide(Logger.remove(Logger.defaultLogger))
   ),

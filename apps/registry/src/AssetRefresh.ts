@@ -12,10 +12,11 @@ import {
   ProviderName,
   ServiceUnavailable
 } from "@quasar/domain"
-import { SchemaState, ServiceConfig } from "@quasar/server"
+import { ChangeFeed, SchemaState, ServiceConfig } from "@quasar/server"
 import type { Cause } from "effect"
 import { DateTime, Duration, Effect, FiberMap, Layer, Option, Schedule, Schema } from "effect"
 import { AssetsRepo } from "./AssetsRepo"
+import { ASSETS_CHANNEL } from "./CatalogChanges"
 import { DataHubClient, type SandboxError } from "./DataHubClient"
 
 /** A large provider (EODHD lists 50k+ symbols over several exchanges) takes minutes, not hours. */
@@ -104,10 +105,11 @@ export const refreshAssets = (
 ): Effect.Effect<
   typeof AssetRefreshSchema.Type,
   NotFound | Conflict | ServiceUnavailable,
-  AssetsRepo | DataHubClient | ServiceConfig
+  AssetsRepo | DataHubClient | ServiceConfig | ChangeFeed.ChangeFeed
 > =>
   Effect.gen(function* () {
     const repo = yield* AssetsRepo
+    const feed = yield* ChangeFeed.ChangeFeed
     const datahub = yield* DataHubClient
     const { datahubUrl } = yield* ServiceConfig
     const code = yield* repo.codeState(provider).pipe(Effect.mapError(databaseDown))
@@ -135,6 +137,8 @@ export const refreshAssets = (
       .pipe(Effect.timeout(LIST_TIMEOUT), Effect.mapError(fromDataHub(provider, datahubUrl)))
     const { unique, duplicates } = uniqueBySymbol(listing.assets)
     const stored = yield* repo.storeListing(provider, unique).pipe(Effect.mapError(databaseDown))
+    // DataHub drops what it cached of this provider's assets (known symbols, asset classes).
+    yield* feed.publish(ASSETS_CHANNEL, { name: provider }).pipe(Effect.mapError(databaseDown))
     if (stored.upserted + stored.delisted >= SETTLE_AFTER) yield* repo.settle
     return {
       provider,

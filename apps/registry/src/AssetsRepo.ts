@@ -66,10 +66,10 @@ const make = Effect.gen(function* () {
   const pageQuery = (p: SearchParams) => sql<object>`
     SELECT provider, symbol, name, asset_class AS "assetClass", base, quote, exchange, currency, isin,
            status, refreshed_at AS "refreshedAt"
-    FROM assets ${where(p)} ${order(p)} LIMIT ${p.limit} OFFSET ${p.offset}`
+    FROM registry.assets ${where(p)} ${order(p)} LIMIT ${p.limit} OFFSET ${p.offset}`
 
   const countQuery = (p: SearchParams) =>
-    sql<{ total: number }>`SELECT count(*) AS total FROM assets ${where(p)}`
+    sql<{ total: number }>`SELECT count(*) AS total FROM registry.assets ${where(p)}`
 
   const decodeRows = Schema.decodeUnknown(Schema.Array(AssetRow))
 
@@ -95,7 +95,7 @@ const make = Effect.gen(function* () {
 
   const codeState = (provider: string) =>
     sql<CodeState>`
-      SELECT kind, status, manifest->'capabilities' AS capabilities FROM code_registry WHERE name = ${provider}
+      SELECT kind, status, manifest->'capabilities' AS capabilities FROM registry.code_registry WHERE name = ${provider}
       ORDER BY (status IN ('active', 'disabled')) DESC, version DESC LIMIT 1`.pipe(
       Effect.map((rows): Option.Option<CodeState> => Option.fromNullable(rows[0])),
       Effect.withSpan("AssetsRepo.codeState", { attributes: { provider } })
@@ -103,13 +103,15 @@ const make = Effect.gen(function* () {
 
   /** Names whose code lists assets when active: strategies never do. */
   const activeProviders = sql<{ name: string }>`
-    SELECT DISTINCT name FROM code_registry WHERE status = 'active' AND kind <> 'strategy' ORDER BY name`.pipe(
+    SELECT DISTINCT name FROM registry.code_registry WHERE status = 'active' AND kind <> 'strategy' ORDER BY name`.pipe(
     Effect.map((rows) => rows.map((r) => r.name)),
     Effect.withSpan("AssetsRepo.activeProviders")
   )
 
   const lastRefreshed = (provider: string) =>
-    sql<{ at: Date | null }>`SELECT max(refreshed_at) AS at FROM assets WHERE provider = ${provider}`.pipe(
+    sql<{
+      at: Date | null
+    }>`SELECT max(refreshed_at) AS at FROM registry.assets WHERE provider = ${provider}`.pipe(
       Effect.map((rows) => Option.fromNullable(rows[0]?.at)),
       Effect.withSpan("AssetsRepo.lastRefreshed", { attributes: { provider } })
     )
@@ -117,7 +119,7 @@ const make = Effect.gen(function* () {
   const upsertChunk = (provider: string, rows: ReadonlyArray<ProviderAsset>) => {
     const column = (f: (a: ProviderAsset) => string | undefined) => rows.map((a) => f(a) ?? null)
     return sql`
-      INSERT INTO assets (provider, symbol, name, asset_class, base, quote, exchange, currency, isin, status, refreshed_at)
+      INSERT INTO registry.assets (provider, symbol, name, asset_class, base, quote, exchange, currency, isin, status, refreshed_at)
       SELECT ${provider}, t.symbol, t.name, t.asset_class, t.base, t.quote, t.exchange, t.currency, t.isin, t.status, now()
       FROM unnest(${column((a) => a.symbol)}::text[], ${column((a) => a.name)}::text[],
                   ${column((a) => a.assetClass ?? "other")}::text[], ${column((a) => a.base)}::text[],
@@ -144,7 +146,7 @@ const make = Effect.gen(function* () {
         discard: true
       })
       const delisted = yield* sql<{ symbol: string }>`
-        UPDATE assets a SET status = 'delisted'
+        UPDATE registry.assets a SET status = 'delisted'
         WHERE a.provider = ${provider} AND a.status <> 'delisted'
           AND NOT EXISTS (SELECT 1 FROM unnest(${assets.map((a) => a.symbol)}::text[]) AS l(symbol)
                           WHERE l.symbol = a.symbol)
@@ -164,8 +166,8 @@ const make = Effect.gen(function* () {
   const settle = Effect.gen(function* () {
     yield* sql`SELECT gin_clean_pending_list(i.indexrelid)
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
-      WHERE i.indrelid = 'assets'::regclass AND am.amname = 'gin'`
-    yield* sql`ANALYZE assets`
+      WHERE i.indrelid = 'registry.assets'::regclass AND am.amname = 'gin'`
+    yield* sql`ANALYZE registry.assets`
   }).pipe(
     Effect.catchAll((e) => Effect.logWarning("could not settle the assets indexes", { error: e.message })),
     Effect.withSpan("AssetsRepo.settle")

@@ -1,12 +1,9 @@
+import type { BuiltinSource } from "@quasar/providers"
 import { Context, Effect, Layer } from "effect"
 
-export interface BuiltinSource {
-  readonly name: string
-  /** One ES module whose only import is the provider SDK. */
-  readonly source: string
-}
+export type { BuiltinSource }
 
-/** Produces the sources of the built-in providers (bundling is platform-specific: see node/). */
+/** Produces the sources of the built-in providers and brokers (bundling is platform-specific: see node/). */
 export class BuiltinSources extends Context.Tag("@quasar/registry/BuiltinSources")<
   BuiltinSources,
   { readonly load: Effect.Effect<ReadonlyArray<BuiltinSource>, string> }

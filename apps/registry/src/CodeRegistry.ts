@@ -15,6 +15,7 @@ import {
 } from "@quasar/domain"
 import { ChangeFeed, ServiceConfig } from "@quasar/server"
 import { Context, Effect, Either, Layer, Option } from "effect"
+import { CODE_CHANNEL } from "./CatalogChanges"
 import { CodeRepo, type SummaryRow } from "./CodeRepo"
 import { DataHubClient } from "./DataHubClient"
 
@@ -24,7 +25,7 @@ export interface Upload {
   readonly source: string
 }
 
-export const CODE_CHANNEL = "code"
+export { CODE_CHANNEL } from "./CatalogChanges"
 
 const sha256Hex = (text: string) =>
   Effect.promise(() => crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))).pipe(
@@ -113,6 +114,8 @@ const make = Effect.gen(function* () {
         validation: report,
         builtIn
       })
+      // A new name becomes known to DataHub (bars, subscriptions) with its first upload.
+      if (result.created) yield* feed.publish(CODE_CHANNEL, { event: "uploaded", name })
       yield* Effect.logInfo("code uploaded").pipe(
         Effect.annotateLogs({ name, version: result.version.version, status: result.version.status, builtIn })
       )

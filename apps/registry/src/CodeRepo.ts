@@ -78,35 +78,37 @@ const make = Effect.gen(function* () {
            max(status) FILTER (WHERE status IN ('active', 'disabled')) AS current_status,
            max(version) AS latest_version,
            bool_or(built_in) AS built_in
-    FROM code_registry GROUP BY name, kind ORDER BY name`.pipe(Effect.withSpan("CodeRepo.summaries"))
+    FROM registry.code_registry GROUP BY name, kind ORDER BY name`.pipe(Effect.withSpan("CodeRepo.summaries"))
 
   const summary = (name: string) =>
     Effect.map(summaries, (rows) => Option.fromNullable(rows.find((r) => r.name === name)))
 
   const versions = (name: string) =>
-    sql<VersionRow>`SELECT ${columns} FROM code_registry WHERE name = ${name} ORDER BY version DESC`.pipe(
+    sql<VersionRow>`SELECT ${columns} FROM registry.code_registry WHERE name = ${name} ORDER BY version DESC`.pipe(
       Effect.map((rows) => rows.map(toVersion)),
       Effect.withSpan("CodeRepo.versions", { attributes: { name } })
     )
 
   const version = (name: string, v: number) =>
-    sql<VersionRow>`SELECT ${columns} FROM code_registry WHERE name = ${name} AND version = ${v}`.pipe(
+    sql<VersionRow>`SELECT ${columns} FROM registry.code_registry WHERE name = ${name} AND version = ${v}`.pipe(
       Effect.map(one),
       Effect.withSpan("CodeRepo.version", { attributes: { name, version: v } })
     )
 
   const source = (name: string, v: number) =>
-    sql<{ source: string }>`SELECT source FROM code_registry WHERE name = ${name} AND version = ${v}`.pipe(
+    sql<{
+      source: string
+    }>`SELECT source FROM registry.code_registry WHERE name = ${name} AND version = ${v}`.pipe(
       Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), (r) => r.source))
     )
 
   const bySha = (name: string, sha256: string) =>
-    sql<VersionRow>`SELECT ${columns} FROM code_registry WHERE name = ${name} AND sha256 = ${sha256}`.pipe(
+    sql<VersionRow>`SELECT ${columns} FROM registry.code_registry WHERE name = ${name} AND sha256 = ${sha256}`.pipe(
       Effect.map(one)
     )
 
   const current = (name: string) =>
-    sql<VersionRow>`SELECT ${columns} FROM code_registry
+    sql<VersionRow>`SELECT ${columns} FROM registry.code_registry
       WHERE name = ${name} AND status IN ('active', 'disabled')`.pipe(Effect.map(one))
 
   /** Inserts version n+1 under a per-name lock; an identical upload racing in returns the first. */
@@ -118,11 +120,11 @@ const make = Effect.gen(function* () {
       const existing = yield* bySha(v.name, v.sha256)
       if (Option.isSome(existing)) return { version: existing.value, created: false }
       const rows = yield* sql<VersionRow>`
-        INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status, validation, built_in)
+        INSERT INTO registry.code_registry (name, kind, language, version, sha256, source, size, manifest, status, validation, built_in)
         SELECT ${v.name}, ${v.kind}, ${v.language}, coalesce(max(version), 0) + 1, ${v.sha256}, ${v.source},
                ${new TextEncoder().encode(v.source).length}, ${v.manifest === null ? null : JSON.stringify(v.manifest)}::jsonb,
                ${v.status}, ${JSON.stringify(v.validation)}::jsonb, ${v.builtIn}
-        FROM code_registry WHERE name = ${v.name}
+        FROM registry.code_registry WHERE name = ${v.name}
         RETURNING ${columns}`
       return { version: toVersion(rows[0]!), created: true }
     }).pipe(sql.withTransaction, Effect.withSpan("CodeRepo.insert", { attributes: { name: v.name } }))
@@ -131,16 +133,16 @@ const make = Effect.gen(function* () {
   const activate = (name: string, v: number) =>
     Effect.gen(function* () {
       yield* sql`SELECT pg_advisory_xact_lock(hashtext(${`code:${name}`}))`
-      yield* sql`UPDATE code_registry SET status = 'valid'
+      yield* sql`UPDATE registry.code_registry SET status = 'valid'
         WHERE name = ${name} AND status IN ('active', 'disabled') AND version <> ${v}`
-      yield* sql`UPDATE code_registry SET status = 'active' WHERE name = ${name} AND version = ${v}`
+      yield* sql`UPDATE registry.code_registry SET status = 'active' WHERE name = ${name} AND version = ${v}`
     }).pipe(sql.withTransaction, Effect.withSpan("CodeRepo.activate", { attributes: { name, version: v } }))
 
   const setCurrentStatus = (name: string, status: "active" | "disabled") =>
-    sql`UPDATE code_registry SET status = ${status} WHERE name = ${name} AND status IN ('active', 'disabled')`
+    sql`UPDATE registry.code_registry SET status = ${status} WHERE name = ${name} AND status IN ('active', 'disabled')`
 
   const remove = (name: string, v: number) =>
-    sql`DELETE FROM code_registry WHERE name = ${name} AND version = ${v}`.pipe(Effect.asVoid)
+    sql`DELETE FROM registry.code_registry WHERE name = ${name} AND version = ${v}`.pipe(Effect.asVoid)
 
   return {
     summaries,

@@ -13,7 +13,9 @@ import {
   type MappingInput,
   NotFound
 } from "@quasar/domain"
+import { ChangeFeed } from "@quasar/server"
 import { Array as Arr, Context, Effect, Layer, Schema } from "effect"
+import { MAPPINGS_CHANNEL } from "./CatalogChanges"
 import { type MappingIndex, mappingIndex, type SuggestionAsset } from "./MappingSuggestions"
 
 const decodeMappings = Schema.decodeUnknown(Schema.Array(AssetMapping))
@@ -56,7 +58,10 @@ const decide = (
 const make = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
   const columns = sql`common_symbol AS "commonSymbol", source, source_kind AS "sourceKind", symbol`
-  const lockForWrite = sql`LOCK TABLE asset_mapping IN SHARE ROW EXCLUSIVE MODE`
+  const lockForWrite = sql`LOCK TABLE registry.asset_mapping IN SHARE ROW EXCLUSIVE MODE`
+  const feed = yield* ChangeFeed.ChangeFeed
+  // Inside the writing transaction, so DataHub hears of every committed change and of no other.
+  const published = feed.publish(MAPPINGS_CHANNEL, {})
 
   const list = (filter: {
     readonly commonSymbol?: string | undefined
@@ -66,7 +71,7 @@ const make = Effect.gen(function* () {
       ...(filter.commonSymbol === undefined ? [] : [sql`common_symbol = ${filter.commonSymbol}`]),
       ...(filter.source === undefined ? [] : [sql`source = ${filter.source}`])
     ]
-    return sql`SELECT ${columns} FROM asset_mapping ${clauses.length ? sql`WHERE ${sql.and(clauses)}` : sql.literal("")}
+    return sql`SELECT ${columns} FROM registry.asset_mapping ${clauses.length ? sql`WHERE ${sql.and(clauses)}` : sql.literal("")}
       ORDER BY common_symbol, source, symbol`.pipe(
       Effect.flatMap(decodeMappings),
       Effect.orDie,
@@ -77,12 +82,12 @@ const make = Effect.gen(function* () {
   /** The kind of each named source that has code (its newest version's kind). */
   const sourceKinds = (sources: ReadonlyArray<string>) =>
     sql<{ name: string; kind: CodeKind }>`
-      SELECT DISTINCT ON (name) name, kind FROM code_registry WHERE name = ANY(${sources}::text[])
+      SELECT DISTINCT ON (name) name, kind FROM registry.code_registry WHERE name = ANY(${sources}::text[])
       ORDER BY name, version DESC`.pipe(Effect.map((rows) => new Map(rows.map((r) => [r.name, r.kind]))))
 
   const existingFor = (sources: ReadonlyArray<string>) =>
     sql<{ commonSymbol: string; source: string; symbol: string }>`
-      SELECT common_symbol AS "commonSymbol", source, symbol FROM asset_mapping
+      SELECT common_symbol AS "commonSymbol", source, symbol FROM registry.asset_mapping
       WHERE source = ANY(${sources}::text[])`
 
   /** Creates the mapping or changes the common symbol of (source, symbol). */
@@ -92,17 +97,18 @@ const make = Effect.gen(function* () {
       const kind = (yield* sourceKinds([m.source])).get(m.source)
       if (kind === undefined) return yield* new NotFound({ message: unknownSource(m.source) })
       if (kind === "strategy") return yield* new Conflict({ message: strategySource(m.source) })
-      const [taken] = yield* sql<{ symbol: string }>`SELECT symbol FROM asset_mapping
+      const [taken] = yield* sql<{ symbol: string }>`SELECT symbol FROM registry.asset_mapping
         WHERE common_symbol = ${m.commonSymbol} AND source = ${m.source} AND symbol <> ${m.symbol}`
       if (taken)
         return yield* new Conflict({ message: describeTaken(m.commonSymbol, m.source, taken.symbol) })
       const rows = yield* sql`
-        INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
+        INSERT INTO registry.asset_mapping (common_symbol, source, source_kind, symbol)
         VALUES (${m.commonSymbol}, ${m.source}, ${kind}, ${m.symbol})
         ON CONFLICT (source, symbol) DO UPDATE SET common_symbol = EXCLUDED.common_symbol,
           source_kind = EXCLUDED.source_kind
         RETURNING ${columns}`
       const [mapping] = yield* decodeMappings(rows)
+      yield* published
       return mapping!
     }).pipe(
       sql.withTransaction,
@@ -111,7 +117,9 @@ const make = Effect.gen(function* () {
     )
 
   const remove = (source: string, symbol: string) =>
-    sql`DELETE FROM asset_mapping WHERE source = ${source} AND symbol = ${symbol} RETURNING symbol`.pipe(
+    sql`DELETE FROM registry.asset_mapping WHERE source = ${source} AND symbol = ${symbol} RETURNING symbol`.pipe(
+      Effect.tap((rows) => (rows.length > 0 ? published : Effect.void)),
+      sql.withTransaction,
       Effect.orDie,
       Effect.flatMap((rows) =>
         rows.length > 0
@@ -147,9 +155,10 @@ const make = Effect.gen(function* () {
         }
       }
       for (const chunk of Arr.chunksOf(created, CHUNK))
-        yield* sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
+        yield* sql`INSERT INTO registry.asset_mapping (common_symbol, source, source_kind, symbol)
           SELECT * FROM unnest(${chunk.map((m) => m.commonSymbol)}::text[], ${chunk.map((m) => m.source)}::text[],
                                ${chunk.map((m) => kinds.get(m.source)!)}::text[], ${chunk.map((m) => m.symbol)}::text[])`
+      if (created.length > 0) yield* published
       return { created: created.length, unchanged, conflicts }
     }).pipe(
       sql.withTransaction,
@@ -160,11 +169,11 @@ const make = Effect.gen(function* () {
   /** What suggestions are computed from: listed assets of sources that have code, and every mapping. */
   const suggestionInputs = Effect.all({
     assets: sql<SuggestionAsset>`
-      SELECT provider, symbol, asset_class AS "assetClass", base, quote, exchange, isin FROM assets
+      SELECT provider, symbol, asset_class AS "assetClass", base, quote, exchange, isin FROM registry.assets
       WHERE status = 'active' AND asset_class IN ('crypto', 'equity', 'etf')
-        AND provider IN (SELECT name FROM code_registry)`,
+        AND provider IN (SELECT name FROM registry.code_registry)`,
     mappings: sql<{ commonSymbol: string; source: string; symbol: string }>`
-      SELECT common_symbol AS "commonSymbol", source, symbol FROM asset_mapping`
+      SELECT common_symbol AS "commonSymbol", source, symbol FROM registry.asset_mapping`
   }).pipe(Effect.orDie, Effect.withSpan("MappingsRepo.suggestionInputs"))
 
   return { list, upsert, remove, bulk, suggestionInputs, all: list({}) } as const

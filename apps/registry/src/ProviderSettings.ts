@@ -2,21 +2,17 @@
  * Provider settings as users edit them: checked against the settings schema in the manifest of
  * the provider's current (or newest valid) version; secrets sealed with QUASAR_SECRET_KEY, bound
  * to their provider and setting, and never returned — the view only says which secrets are set.
- * At start, secrets still in the v1 envelope are re-sealed as v2 (`ResealOnStart`).
+ * At start, secrets still in the v1 envelope are re-sealed as v2 (`ResealOnStart`). The Registry
+ * alone holds the key: DataHub gets a provider's secrets opened over the internal channel
+ * (`opened`), for the sandbox that runs that provider and nothing else.
  */
 import { SqlClient } from "@effect/sql"
 import { type CodeVersion, Conflict, InvalidRequest, NotFound, settingValueProblem } from "@quasar/domain"
-import {
-  ChangeFeed,
-  ProviderSettingsRepo,
-  SchemaState,
-  SecretBox,
-  ServiceConfig,
-  type SettingValue
-} from "@quasar/server"
+import { ChangeFeed, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
 import { Context, Effect, Layer, Option, Schedule } from "effect"
 import { CODE_CHANNEL } from "./CodeRegistry"
 import { CodeRepo } from "./CodeRepo"
+import { ProviderSettingsRepo, type SettingValue } from "./ProviderSettingsRepo"
 
 type Name = CodeVersion["name"]
 
@@ -97,6 +93,24 @@ const make = Effect.gen(function* () {
     }).pipe(Effect.withSpan("ProviderSettings.update", { attributes: { name } }))
 
   /**
+   * The stored values and opened secrets of `name`, for DataHub to run it. Without a key the
+   * secrets are left out (none could have been stored); one that does not open is named with why.
+   */
+  const opened = (name: Name) =>
+    Effect.gen(function* () {
+      const stored = yield* repo.read(name)
+      const values: Record<string, SettingValue> = { ...stored.values }
+      const unopened: Array<{ key: string; message: string }> = []
+      if (Option.isSome(box))
+        for (const [key, envelope] of Object.entries(stored.secrets)) {
+          const plain = yield* Effect.either(box.value.open(envelope, { provider: name, setting: key }))
+          if (plain._tag === "Right") values[key] = plain.right
+          else unopened.push({ key, message: plain.left.message })
+        }
+      return { name, values, unopened }
+    }).pipe(Effect.withSpan("ProviderSettings.opened", { attributes: { name } }))
+
+  /**
    * Re-seals every v1 secret as v2, one provider per transaction (its row locked, so a
    * concurrent update is not lost). Idempotent: v2 values are left alone, and a value that does
    * not open with the current key is kept as it is and reported. Returns how many were re-sealed.
@@ -104,14 +118,14 @@ const make = Effect.gen(function* () {
   const resealLegacy = Effect.gen(function* () {
     if (Option.isNone(box)) return 0
     const names = yield* sql<{ name: string }>`
-      SELECT name FROM provider_settings
+      SELECT name FROM registry.provider_settings
       WHERE EXISTS (SELECT 1 FROM jsonb_each_text(secrets) s WHERE s.value LIKE 'v1:%')`
     let resealed = 0
     for (const { name } of names) {
       resealed += yield* sql.withTransaction(
         Effect.gen(function* () {
           const [row] = yield* sql<{ secrets: Record<string, string> }>`
-            SELECT secrets FROM provider_settings WHERE name = ${name} FOR UPDATE`
+            SELECT secrets FROM registry.provider_settings WHERE name = ${name} FOR UPDATE`
           const secrets = { ...row?.secrets }
           let count = 0
           for (const [key, envelope] of Object.entries(secrets)) {
@@ -128,7 +142,7 @@ const make = Effect.gen(function* () {
             count++
           }
           if (count > 0)
-            yield* sql`UPDATE provider_settings SET secrets = ${JSON.stringify(secrets)}::jsonb WHERE name = ${name}`
+            yield* sql`UPDATE registry.provider_settings SET secrets = ${JSON.stringify(secrets)}::jsonb WHERE name = ${name}`
           return count
         })
       )
@@ -136,7 +150,7 @@ const make = Effect.gen(function* () {
     return resealed
   }).pipe(Effect.withSpan("ProviderSettings.resealLegacy"))
 
-  return { view, update, resealLegacy } as const
+  return { view, update, opened, resealLegacy } as const
 })
 
 export class ProviderSettings extends Context.Tag("@quasar/registry/ProviderSettings")<

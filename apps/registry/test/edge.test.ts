@@ -7,7 +7,8 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import type { MappingInput, ProviderName } from "@quasar/domain"
-import { AUTH_THROTTLE, DatabaseUrl, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
+import { REGISTRY_SCHEMA, registryMigrations } from "@quasar/migrations/registry"
+import { AUTH_THROTTLE, ChangeFeed, DatabaseUrl, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Layer, Option, Redacted, Schedule, TestServices } from "effect"
 import { RegistryLive } from "../src/App"
@@ -39,7 +40,16 @@ const send = (request: HttpClientRequest.HttpClientRequest) =>
     )
   )
 
-layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
+// The settings service on a migrated database, without the Registry's start job (ResealOnStart,
+// tested below), which would race this test for the rows it inserts.
+const settingsAlone = TestService.layer(
+  ProviderSettings.layer.pipe(
+    Layer.provideMerge(ChangeFeed.layer(REGISTRY_SCHEMA)),
+    Layer.provideMerge(SchemaState.layer(registryMigrations, { schema: REGISTRY_SCHEMA }))
+  )
+)
+
+layer(settingsAlone, { timeout: 60_000 })("re-sealing legacy secrets", (it) => {
   it.effect("re-seals v1 secrets as v2 bound to their setting, once; a value it cannot open is kept", () =>
     Effect.gen(function* () {
       yield* ready
@@ -48,16 +58,16 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
       const secret = Redacted.value(Option.getOrThrow(config.secretKey))
       const values = { apiToken: yield* sealV1(secret, "tok-1"), other: yield* sealV1(secret, "tok-2") }
       const foreign = yield* sealV1("not-this-deployment's-key-0123456789", "lost")
-      yield* sql`INSERT INTO provider_settings (name, "values", secrets) VALUES
+      yield* sql`INSERT INTO registry.provider_settings (name, "values", secrets) VALUES
         ('legacy', '{"baseUrl":"https://x"}'::jsonb, ${JSON.stringify(values)}::jsonb),
         ('foreign', '{}'::jsonb, ${JSON.stringify({ apiToken: foreign })}::jsonb)`
 
-      const settings = yield* Effect.provide(ProviderSettings, ProviderSettings.layer)
+      const settings = yield* ProviderSettings
       expect(yield* settings.resealLegacy).toBe(2)
       const read = (name: string) =>
         Effect.map(
           sql<{ values: object; secrets: Record<string, string> }>`
-            SELECT "values", secrets FROM provider_settings WHERE name = ${name}`,
+            SELECT "values", secrets FROM registry.provider_settings WHERE name = ${name}`,
           (rows) => rows[0]
         )
       const after = yield* read("legacy")
@@ -82,14 +92,16 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
       expect((yield* read("legacy"))?.secrets).toEqual(after?.secrets)
     })
   )
+})
 
+layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
   it.effect("a Registry starting on a database with v1 secrets re-seals them by itself", () =>
     Effect.gen(function* () {
       yield* ready
       const sql = yield* SqlClient.SqlClient
       const config = yield* ServiceConfig
       const legacy = yield* sealV1(Redacted.value(Option.getOrThrow(config.secretKey)), "tok-3")
-      yield* sql`INSERT INTO provider_settings (name, "values", secrets)
+      yield* sql`INSERT INTO registry.provider_settings (name, "values", secrets)
         VALUES ('at-start', '{}'::jsonb, ${JSON.stringify({ apiToken: legacy })}::jsonb)`
       const { url } = yield* DatabaseUrl
       const fake = yield* FakeDataHub
@@ -99,7 +111,7 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
         TestService.testConfig({ datahubUrl: fake.url })
       )
       const resealed = yield* sql<{ envelope: string }>`
-        SELECT secrets->>'apiToken' AS envelope FROM provider_settings WHERE name = 'at-start'`.pipe(
+        SELECT secrets->>'apiToken' AS envelope FROM registry.provider_settings WHERE name = 'at-start'`.pipe(
         Effect.map((rows) => rows[0]?.envelope ?? ""),
         Effect.filterOrFail(
           (e) => e.startsWith("v2:"),

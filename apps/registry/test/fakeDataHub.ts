@@ -188,8 +188,8 @@ export const seedCode = (
             settings: []
           })
     yield* sql`
-      INSERT INTO code_registry (name, kind, version, sha256, source, size, status, manifest)
+      INSERT INTO registry.code_registry (name, kind, version, sha256, source, size, status, manifest)
       SELECT ${name}, ${options.kind ?? "provider"}, coalesce(max(version), 0) + 1, ${sha}, ${source},
              ${source.length}, ${options.status ?? "active"}, ${manifest}::jsonb
-      FROM code_registry WHERE name = ${name}`
+      FROM registry.code_registry WHERE name = ${name}`
   })

@@ -143,12 +143,12 @@ layer(registryLayer, { timeout: 180_000 })("registry properties", (it) => {
 
         const consistent = Effect.gen(function* () {
           const doubled =
-            yield* sql`SELECT common_symbol, source FROM asset_mapping GROUP BY 1, 2 HAVING count(*) > 1`
+            yield* sql`SELECT common_symbol, source FROM registry.asset_mapping GROUP BY 1, 2 HAVING count(*) > 1`
           const orphans =
-            yield* sql`SELECT m.source, m.symbol FROM asset_mapping m WHERE m.source_kind IS DISTINCT FROM
-          (SELECT kind FROM code_registry c WHERE c.name = m.source ORDER BY version DESC LIMIT 1)`
+            yield* sql`SELECT m.source, m.symbol FROM registry.asset_mapping m WHERE m.source_kind IS DISTINCT FROM
+          (SELECT kind FROM registry.code_registry c WHERE c.name = m.source ORDER BY version DESC LIMIT 1)`
           const badAssets =
-            yield* sql`SELECT provider, symbol FROM assets WHERE status NOT IN ('active', 'delisted')`
+            yield* sql`SELECT provider, symbol FROM registry.assets WHERE status NOT IN ('active', 'delisted')`
           expect({ doubled, orphans, badAssets }).toEqual({ doubled: [], orphans: [], badAssets: [] })
           // The CSV export reads back as exactly the stored mappings.
           const csv = yield* send({ method: "GET", url: "/mappings.csv" })

@@ -1,4 +1,10 @@
+import { NodeSocket } from "@effect/platform-node"
 import { runService } from "@quasar/server/node"
-import { TraderLive } from "./App"
+import { traderLive } from "./App"
 
-runService({ name: "trader", portVariable: "TRADER_PORT", defaultPort: 8082, app: () => TraderLive })
+runService({
+  name: "trader",
+  portVariable: "TRADER_PORT",
+  defaultPort: 8082,
+  app: () => traderLive(NodeSocket.layerWebSocketConstructor)
+})

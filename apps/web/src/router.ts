@@ -53,6 +53,18 @@ export const router = createRouter({
       meta: { title: "Backtests" }
     },
     {
+      path: "/deployments/:id?",
+      name: "deployments",
+      component: () => import("./pages/DeploymentsPage.vue"),
+      meta: { title: "Deployments" }
+    },
+    {
+      path: "/portfolio",
+      name: "portfolio",
+      component: () => import("./pages/PortfolioPage.vue"),
+      meta: { title: "Portfolio" }
+    },
+    {
       path: "/:missing(.*)*",
       name: "not-found",
       component: () => import("./pages/NotFoundPage.vue"),

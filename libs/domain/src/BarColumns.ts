@@ -90,10 +90,15 @@ export const barColumnsBlock = (n: number) => {
 }
 
 /** A whole answer in one piece: header, one block holding every bar (none if empty), end. */
-export const encodeBarColumns = (columns: BarColumns): Uint8Array<ArrayBuffer> => {
-  const n = columns.ts.length
+export const encodeBarColumns = (columns: BarColumns): Uint8Array<ArrayBuffer> =>
+  encodeBarColumnBlocks([columns])
+
+/** A whole answer: header, a block per non-empty one of `blocks`, end. */
+export const encodeBarColumnBlocks = (blocks: BarColumnBlocks): Uint8Array<ArrayBuffer> => {
   const parts = [barColumnsHeader()]
-  if (n > 0) {
+  for (const columns of blocks) {
+    const n = columns.ts.length
+    if (n === 0) continue
     const block = barColumnsBlock(n)
     for (let i = 0; i < n; i++)
       block.set(
@@ -117,19 +122,61 @@ export const encodeBarColumns = (columns: BarColumns): Uint8Array<ArrayBuffer> =
   return out
 }
 
-/** Copies `n` doubles at `offset` of `bytes` into `target` from `into`. */
-const copyColumn = (bytes: Uint8Array, offset: number, n: number, target: Float64Array, into: number) => {
-  const start = bytes.byteOffset + offset
-  if (littleEndianHost && start % 8 === 0) {
-    target.set(new Float64Array(bytes.buffer, start, n), into)
-    return
-  }
-  const view = new DataView(bytes.buffer, start, n * 8)
-  for (let i = 0; i < n; i++) target[into + i] = view.getFloat64(i * 8, true)
+/**
+ * The encoding of `blocks` as one block (header, one block of every bar, end), as a list of parts
+ * to write one after another: on a little-endian host the columns are views over the blocks'
+ * own arrays, so a vectored write sends a million bars without copying them. The parts hold the
+ * bytes `encodeBarColumns(concatBarColumns(blocks))` gives.
+ */
+export const barColumnsParts = (blocks: BarColumnBlocks): Array<Uint8Array<ArrayBuffer>> => {
+  if (!littleEndianHost) return [encodeBarColumns(concatBarColumns(blocks))]
+  const n = barCount(blocks)
+  if (n === 0) return [barColumnsHeader(), barColumnsEnd()]
+  const head = new Uint8Array(BAR_COLUMNS_BLOCK_HEAD_BYTES)
+  new DataView(head.buffer).setUint32(0, n, true)
+  const parts: Array<Uint8Array<ArrayBuffer>> = [barColumnsHeader(), head]
+  for (const name of BAR_COLUMN_NAMES)
+    for (const block of blocks)
+      if (block[name].length > 0)
+        parts.push(new Uint8Array(block[name].buffer, block[name].byteOffset, block[name].byteLength))
+  parts.push(barColumnsEnd())
+  return parts
 }
 
-/** The columns `bytes` hold, or what is wrong with them. */
-export const decodeBarColumns = (bytes: Uint8Array): Either.Either<BarColumns, string> => {
+/**
+ * A series' bars as the blocks an answer brings them in, oldest first. Decoded, each block's
+ * columns are views into the answer's bytes: a million bars cost the 48 MB that arrived, not a
+ * second copy, and whoever hands them on block by block (a backtest's sandbox) never needs them
+ * joined.
+ */
+export type BarColumnBlocks = ReadonlyArray<BarColumns>
+
+/** `n` doubles at `offset` of `bytes`: a view where the host's byte order and the alignment allow, else a copy. */
+const columnAt = (bytes: Uint8Array, offset: number, n: number): Float64Array<ArrayBuffer> => {
+  const start = bytes.byteOffset + offset
+  if (littleEndianHost && start % 8 === 0 && bytes.buffer instanceof ArrayBuffer)
+    return new Float64Array(bytes.buffer, start, n)
+  const view = new DataView(bytes.buffer, start, n * 8)
+  const out = new Float64Array(n)
+  for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true)
+  return out
+}
+
+/** The columns of a block of `n` bars whose values start at `at` of `bytes` (views where `columnAt` allows). */
+export const blockColumnsAt = (bytes: Uint8Array, at: number, n: number): BarColumns => {
+  const column = (c: number) => columnAt(bytes, at + c * n * 8, n)
+  return {
+    ts: column(0),
+    open: column(1),
+    high: column(2),
+    low: column(3),
+    close: column(4),
+    volume: column(5)
+  }
+}
+
+/** The blocks `bytes` hold, as views into them, or what is wrong with them. */
+export const decodeBarColumnBlocks = (bytes: Uint8Array): Either.Either<BarColumnBlocks, string> => {
   if (bytes.length < BAR_COLUMNS_HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b))
     return Either.left("not bar columns: the answer does not start with the QBCS header")
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -138,10 +185,8 @@ export const decodeBarColumns = (bytes: Uint8Array): Either.Either<BarColumns, s
     return Either.left(`bar columns version ${version}: this client reads version ${BAR_COLUMNS_VERSION}`)
   if (view.getUint16(6, true) !== COLUMNS)
     return Either.left(`bar columns with ${view.getUint16(6, true)} columns: version 1 has ${COLUMNS}`)
-  // First pass: the blocks' sizes, so that each column is allocated once at its full length.
-  const blocks: Array<{ readonly offset: number; readonly n: number }> = []
+  const blocks: Array<BarColumns> = []
   let at = BAR_COLUMNS_HEADER_BYTES
-  let total = 0
   for (;;) {
     if (at + BAR_COLUMNS_BLOCK_HEAD_BYTES > bytes.length)
       return Either.left("bar columns cut short: the answer ends before its end block")
@@ -150,20 +195,31 @@ export const decodeBarColumns = (bytes: Uint8Array): Either.Either<BarColumns, s
     if (n === 0) break
     if (at + n * BAR_COLUMNS_BAR_BYTES > bytes.length)
       return Either.left(`bar columns cut short: a block of ${n} bars is incomplete`)
-    blocks.push({ offset: at, n })
-    total += n
+    blocks.push(blockColumnsAt(bytes, at, n))
     at += n * BAR_COLUMNS_BAR_BYTES
   }
   if (at !== bytes.length) return Either.left("bar columns: bytes follow the end block")
-  const out = emptyBarColumns(total)
-  let into = 0
-  for (const { offset, n } of blocks) {
-    for (let c = 0; c < COLUMNS; c++)
-      copyColumn(bytes, offset + c * n * 8, n, out[BAR_COLUMN_NAMES[c]!], into)
-    into += n
-  }
-  return Either.right(out)
+  return Either.right(blocks)
 }
+
+/** Bars in all the blocks. */
+export const barCount = (blocks: BarColumnBlocks): number => blocks.reduce((n, b) => n + b.ts.length, 0)
+
+/** The blocks' bars in one set of columns: the block itself when there is one, else a copy. */
+export const concatBarColumns = (blocks: BarColumnBlocks): BarColumns => {
+  if (blocks.length === 1) return blocks[0]!
+  const out = emptyBarColumns(barCount(blocks))
+  let into = 0
+  for (const block of blocks) {
+    for (const name of BAR_COLUMN_NAMES) out[name].set(block[name], into)
+    into += block.ts.length
+  }
+  return out
+}
+
+/** The columns `bytes` hold, in one piece, or what is wrong with them. */
+export const decodeBarColumns = (bytes: Uint8Array): Either.Either<BarColumns, string> =>
+  Either.map(decodeBarColumnBlocks(bytes), concatBarColumns)
 
 const isFloat64Array = (u: unknown): u is Float64Array<ArrayBuffer> => u instanceof Float64Array
 
@@ -181,16 +237,20 @@ export const BarColumnsFromSelf = Schema.declare(
   { identifier: "BarColumns", description: "six Float64Array columns of one length" }
 )
 
-/** The binary answer of `GET /bars/columns`, decoded into columns (see the format above). */
-export const BarColumnsFromBytes = Schema.transformOrFail(Schema.Uint8ArrayFromSelf, BarColumnsFromSelf, {
-  strict: true,
-  decode: (bytes, _, ast) =>
-    Either.match(decodeBarColumns(bytes), {
-      onLeft: (problem) => ParseResult.fail(new ParseResult.Type(ast, bytes, problem)),
-      onRight: ParseResult.succeed
-    }),
-  encode: (columns) => ParseResult.succeed(encodeBarColumns(columns))
-}).annotations({
+/** The binary answer of `GET /bars/columns`, decoded into its blocks (see the format above). */
+export const BarColumnBlocksFromBytes = Schema.transformOrFail(
+  Schema.Uint8ArrayFromSelf,
+  Schema.Array(BarColumnsFromSelf),
+  {
+    strict: true,
+    decode: (bytes, _, ast) =>
+      Either.match(decodeBarColumnBlocks(bytes), {
+        onLeft: (problem) => ParseResult.fail(new ParseResult.Type(ast, bytes, problem)),
+        onRight: ParseResult.succeed
+      }),
+    encode: (blocks) => ParseResult.succeed(encodeBarColumnBlocks(blocks))
+  }
+).annotations({
   identifier: "BarColumnsBinary",
   description:
     'application/octet-stream: header "QBCS", version u16 1, column count u16 6; blocks of (bar count u32, ' +

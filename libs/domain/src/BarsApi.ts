@@ -1,10 +1,10 @@
 /** DataHub: stored bars. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { DateTime, ParseResult, Schema } from "effect"
-import { BAR_COLUMNS_CONTENT_TYPE, BarColumnsFromBytes } from "./BarColumns"
+import { BAR_COLUMNS_CONTENT_TYPE, BarColumnBlocksFromBytes } from "./BarColumns"
 import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
-import { InvalidRequest, NotFound } from "./Errors"
+import { InvalidRequest, NotFound, ServiceUnavailable } from "./Errors"
 import { TimeframeFromString } from "./Timeframe"
 
 export const MAX_BARS = 100_000
@@ -126,6 +126,7 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .addSuccess(HttpApiSchema.Text({ contentType: "text/csv" }))
       .addError(InvalidRequest)
       .addError(NotFound)
+      .addError(ServiceUnavailable)
       .annotate(
         OpenApi.Description,
         "Bars with from <= ts < to (open times; from and to as ISO 8601 or epoch milliseconds), oldest first. " +
@@ -141,6 +142,7 @@ export class BarsGroup extends HttpApiGroup.make("bars")
       .setUrlParams(LatestQuery)
       .addSuccess(BarPoint)
       .addError(NotFound)
+      .addError(ServiceUnavailable)
       .annotate(
         OpenApi.Description,
         "The newest bar of a series: the forming one if live, else the last closed"
@@ -150,12 +152,13 @@ export class BarsGroup extends HttpApiGroup.make("bars")
     HttpApiEndpoint.get("columns", "/bars/columns")
       .setUrlParams(BarColumnsQuery)
       .addSuccess(
-        BarColumnsFromBytes.pipe(
+        BarColumnBlocksFromBytes.pipe(
           HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: BAR_COLUMNS_CONTENT_TYPE })
         )
       )
       .addError(InvalidRequest)
       .addError(NotFound)
+      .addError(ServiceUnavailable)
       .annotate(
         OpenApi.Description,
         "Every stored bar with from <= ts < to of one series, oldest first, as binary float64 columns " +

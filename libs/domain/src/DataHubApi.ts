@@ -6,7 +6,7 @@ import { HealthGroup } from "./HealthApi"
 import { markInternalOperations } from "./Internal"
 import { LiveGroup } from "./LiveApi"
 import { SandboxGroup } from "./SandboxApi"
-import { SubscriptionsGroup } from "./SubscriptionsApi"
+import { LiveDemandGroup, SubscriptionsGroup } from "./SubscriptionsApi"
 
 /** DataHub (port 8081): runs provider code, collects and serves bars. */
 export class DataHubApi extends HttpApi.make("datahub")
@@ -14,6 +14,7 @@ export class DataHubApi extends HttpApi.make("datahub")
   .add(SandboxGroup)
   .add(CodeUsageGroup)
   .add(SubscriptionsGroup)
+  .add(LiveDemandGroup)
   .add(BarsGroup)
   .add(LiveGroup)
   .add(CollectionGroup)

@@ -23,6 +23,28 @@ export const HealthComponent = Schema.Struct({
 })
 export type HealthComponent = typeof HealthComponent.Type
 
+/** A provider that came to this runner or left it, and when (epoch ms). */
+export const ClusterHandoff = Schema.Struct({
+  provider: Schema.String,
+  kind: Schema.Literal("gained", "lost"),
+  at: Schema.Number
+})
+
+/** DataHub's part in the cluster: which runner answers and which providers it collects. */
+export const ClusterReport = Schema.Struct({
+  /** `host:port` of the runner socket, or `single` when DataHub runs alone. */
+  runner: Schema.String,
+  mode: Schema.Literal("single", "cluster"),
+  /** Providers whose subscriptions and live connections this runner owns now. */
+  providers: Schema.Array(Schema.String),
+  handoffs: Schema.Struct({
+    gained: Schema.Int,
+    lost: Schema.Int,
+    /** The newest few, newest last. */
+    recent: Schema.Array(ClusterHandoff)
+  })
+})
+
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
   service: Schema.Literal("registry", "datahub", "trader"),
   status: Schema.Literal("ok", "unavailable"),
@@ -43,7 +65,9 @@ export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({
   /** DataHub only. */
   sandbox: Schema.optional(SandboxIsolationReport),
   /** The service's own components; absent where it has none. */
-  components: Schema.optional(Schema.Array(HealthComponent))
+  components: Schema.optional(Schema.Array(HealthComponent)),
+  /** DataHub only. */
+  cluster: Schema.optional(ClusterReport)
 }) {}
 
 /** 503: the body still carries the whole report, so callers see what is down. */

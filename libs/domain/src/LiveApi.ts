@@ -34,7 +34,11 @@ export const LiveStatus = Schema.Struct({
   connections: Schema.Array(LiveConnection),
   subscriptions: Schema.Array(LiveSubscriptionStatus),
   /** Clients connected to the `/live` WebSocket. */
-  clients: Schema.Int
+  clients: Schema.Int,
+  /** The DataHub runner answering: the connections listed are its own (of the providers it owns). */
+  runner: Schema.optional(Schema.String),
+  /** Which runner owns each provider now, across the cluster. */
+  owners: Schema.optional(Schema.Array(Schema.Struct({ provider: ProviderName, runner: Schema.String })))
 }).annotations({ identifier: "LiveStatus" })
 
 export class LiveGroup extends HttpApiGroup.make("live")

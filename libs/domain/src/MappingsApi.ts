@@ -44,7 +44,17 @@ export class InvalidRows extends Schema.TaggedError<InvalidRows>()(
 ) {}
 
 const source = HttpApiSchema.param("source", ProviderName)
-const symbol = HttpApiSchema.param("symbol", MarketSymbol)
+/**
+ * A symbol as one path segment. Symbols hold "/" (BTC/USD) and the derived client puts path
+ * parameters into the URL as they are encoded, so the encoded side is the percent-encoded
+ * segment; on the server the router has already percent-decoded it, so decoding takes it as is.
+ */
+const SymbolSegment = Schema.transform(Schema.String, MarketSymbol, {
+  strict: true,
+  decode: (segment) => segment,
+  encode: (symbol) => encodeURIComponent(symbol)
+})
+const symbol = HttpApiSchema.param("symbol", SymbolSegment)
 
 export class MappingsGroup extends HttpApiGroup.make("mappings")
   .add(

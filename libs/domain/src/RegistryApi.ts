@@ -1,5 +1,6 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { AssetsGroup } from "./AssetsApi"
+import { CatalogGroup } from "./CatalogApi"
 import { CodeGroup } from "./CodeApi"
 import { HealthGroup } from "./HealthApi"
 import { markInternalOperations } from "./Internal"
@@ -11,6 +12,7 @@ export class RegistryApi extends HttpApi.make("registry")
   .add(CodeGroup)
   .add(AssetsGroup)
   .add(MappingsGroup)
+  .add(CatalogGroup)
   .annotate(OpenApi.Transform, markInternalOperations)
   .annotate(OpenApi.Title, "Quasar Registry")
   .annotate(OpenApi.Description, "Provider and broker code, assets and asset mappings") {}

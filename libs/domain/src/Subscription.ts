@@ -28,5 +28,7 @@ export class Subscription extends Schema.Class<Subscription>("Subscription")({
   mode: SubscriptionMode,
   backfillFrom: Schema.NullOr(Timestamp),
   state: SubscriptionState,
-  createdAt: Timestamp
+  createdAt: Timestamp,
+  /** The DataHub runner that collects it (the owner of its provider); null while none has taken it. */
+  runner: Schema.optional(Schema.NullOr(Schema.String))
 }) {}

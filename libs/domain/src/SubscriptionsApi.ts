@@ -1,7 +1,7 @@
 /** DataHub: what to collect. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { AdminAuth } from "./Auth"
+import { AdminAuth, ServiceAuth } from "./Auth"
 import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName, Timestamp } from "./Common"
 import { Conflict, InvalidRequest, NotFound } from "./Errors"
@@ -80,3 +80,33 @@ export class SubscriptionsGroup extends HttpApiGroup.make("subscriptions")
   .add(HttpApiEndpoint.get("coverage")`/subscriptions/${id}/coverage`.addSuccess(Coverage).addError(NotFound))
   .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "What DataHub collects, and how far it got") {}
+
+/** A series a service needs streamed live (Trader, for a deployment's universe). */
+export const LiveDemand = Schema.Struct({
+  provider: ProviderName,
+  /** The provider's own symbol. */
+  symbol: MarketSymbol,
+  timeframe: Timeframe
+}).annotations({ identifier: "LiveDemand" })
+export type LiveDemand = typeof LiveDemand.Type
+
+/**
+ * Internal: a service makes sure DataHub streams a series live, with the service credential (a
+ * service never holds the admin token). What is collected already is kept: a history
+ * subscription becomes `both`, a missing one is created `live`, a live one is left as it is.
+ */
+export class LiveDemandGroup extends HttpApiGroup.make("liveDemand")
+  .add(
+    HttpApiEndpoint.post("ensure", "/internal/subscriptions/live")
+      .setPayload(LiveDemand)
+      .addSuccess(Subscription)
+      .addError(InvalidRequest)
+      .addError(NotFound)
+      .annotate(
+        OpenApi.Description,
+        "Make sure a series is streamed live: creates a live subscription, or adds live to a history one"
+      )
+  )
+  .middleware(BodyPolicy)
+  .middleware(ServiceAuth)
+  .annotate(OpenApi.Description, "Internal: series other services need live. Needs QUASAR_SERVICE_TOKEN") {}

@@ -10,9 +10,11 @@ import { AdminAuth } from "./Auth"
 import { BacktestInputs, BacktestRequest, BacktestResult, BacktestStatistics, StrategyName } from "./Backtest"
 import { BodyPolicy } from "./BodyPolicy"
 import { ProviderName, SerialId, Timestamp } from "./Common"
+import { DeploymentsGroup } from "./DeploymentsApi"
 import { Conflict, InvalidRequest, NotFound, ServiceUnavailable } from "./Errors"
 import { HealthGroup } from "./HealthApi"
 import { markInternalOperations } from "./Internal"
+import { PortfolioGroup } from "./PortfolioApi"
 
 export const BacktestId = SerialId.pipe(Schema.brand("BacktestId")).annotations({
   identifier: "BacktestId",
@@ -139,6 +141,8 @@ export class BacktestsGroup extends HttpApiGroup.make("backtests")
 export class TraderApi extends HttpApi.make("trader")
   .add(HealthGroup)
   .add(BacktestsGroup)
+  .add(DeploymentsGroup)
+  .add(PortfolioGroup)
   .annotate(OpenApi.Transform, markInternalOperations)
   .annotate(OpenApi.Title, "Quasar Trader")
   .annotate(OpenApi.Description, "Strategy backtests over the bars DataHub stores") {}

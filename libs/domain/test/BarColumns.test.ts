@@ -1,11 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
 import {
+  BarColumnBlocksFromBytes,
   type BarColumns,
-  BarColumnsFromBytes,
   barColumnsBlock,
   barColumnsEnd,
   barColumnsHeader,
+  barColumnsParts,
+  barCount,
+  concatBarColumns,
+  decodeBarColumnBlocks,
   decodeBarColumns,
   emptyBarColumns,
   encodeBarColumns
@@ -93,10 +97,47 @@ describe("BarColumns wire format", () => {
     expect(problem(v2)).toMatch(/version 2/)
   })
 
+  it("decodes blocks as views into the answer's bytes, not copies", () => {
+    const a = barColumnsBlock(1)
+    a.set(0, 1, 2, 3, 4, 5, 6)
+    const b = barColumnsBlock(2)
+    b.set(0, 7, 8, 9, 10, 11, 12)
+    b.set(1, 13, 14, 15, 16, 17, 18)
+    const bytes = concat(barColumnsHeader(), a.bytes, b.bytes, barColumnsEnd())
+    const blocks = Either.getOrThrow(decodeBarColumnBlocks(bytes))
+    expect(blocks.map((block) => Array.from(block.close))).toEqual([[5], [11, 17]])
+    expect(blocks.every((block) => block.ts.buffer === bytes.buffer)).toBe(true)
+    expect(barCount(blocks)).toBe(3)
+    expect(concatBarColumns(blocks).volume).toEqual(Float64Array.of(6, 12, 18))
+    // Unaligned bytes decode the same, into copies.
+    const shifted = concat(Uint8Array.of(0xff), bytes).subarray(1)
+    const copied = Either.getOrThrow(decodeBarColumnBlocks(shifted))
+    expect(copied).toEqual(blocks)
+    expect(copied[0]!.ts.buffer).not.toBe(shifted.buffer)
+  })
+
   it("is the schema the derived client decodes with", () => {
     const bytes = encodeBarColumns(two)
-    expect(Schema.decodeSync(BarColumnsFromBytes)(bytes)).toEqual(two)
-    expect(Schema.encodeSync(BarColumnsFromBytes)(two)).toEqual(bytes)
-    expect(() => Schema.decodeSync(BarColumnsFromBytes)(bytes.slice(0, 20))).toThrow(/cut short/)
+    expect(Schema.decodeSync(BarColumnBlocksFromBytes)(bytes)).toEqual([two])
+    expect(Schema.encodeSync(BarColumnBlocksFromBytes)([two])).toEqual(bytes)
+    expect(Schema.encodeSync(BarColumnBlocksFromBytes)([two, emptyBarColumns()])).toEqual(bytes)
+    expect(() => Schema.decodeSync(BarColumnBlocksFromBytes)(bytes.slice(0, 20))).toThrow(/cut short/)
+  })
+
+  it("writes blocks as one block whose parts are views over their columns", () => {
+    const three: BarColumns = {
+      ts: Float64Array.of(1, 2, 3),
+      open: Float64Array.of(4, 5, 6),
+      high: Float64Array.of(7, 8, 9),
+      low: Float64Array.of(1, 2, 3),
+      close: Float64Array.of(5, 11, 17),
+      volume: Float64Array.of(6, 12, 18)
+    }
+    const blocks = [three, emptyBarColumns(), two]
+    const parts = barColumnsParts(blocks)
+    expect(hex(concat(...parts))).toBe(hex(encodeBarColumns(concatBarColumns(blocks))))
+    expect(decodeBarColumnBlocks(concat(...parts)).pipe(Either.getOrThrow)).toHaveLength(1)
+    expect(parts.some((part) => part.buffer === three.close.buffer)).toBe(true)
+    expect(hex(concat(...barColumnsParts([])))).toBe(hex(encodeBarColumns(emptyBarColumns())))
   })
 })

@@ -1,5 +1,7 @@
 export * from "./childInit"
+export * from "./egress/relayProtocol"
 export * from "./errors"
+export * from "./logAtLevel"
 export * from "./nesting"
 export * from "./packedBars"
 export * from "./protocol"

@@ -8,6 +8,7 @@
  * the call's `id`; the verdict (`Loaded`/`LoadFailed`) carries the token of childInit.ts.
  */
 import { Schema } from "effect"
+import { RelayRequest } from "./egress/relayProtocol"
 
 export const CallId = Schema.Int.pipe(Schema.nonNegative())
 
@@ -51,6 +52,12 @@ export const Log = Schema.TaggedStruct("Log", {
   call: Schema.optional(CallId)
 })
 export type Log = typeof Log.Type
+
+/**
+ * The child messages of every runner whose code may reach the network, besides its verdict and
+ * its calls' replies: the control answers, log lines and the egress relay's requests.
+ */
+export const runnerMessages = [Cancelled, Pong, Log, ...RelayRequest.members] as const
 
 /** The verdict as the host reads it, whatever else the app's `Loaded` carries. */
 export type LoadedBase = { readonly _tag: "Loaded"; readonly token: string }

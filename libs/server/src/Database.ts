@@ -27,6 +27,11 @@ export interface DatabaseOptions {
   readonly statementTimeout?: Duration.DurationInput
   /** Opening a connection fails after this (default 5 s). */
   readonly connectTimeout?: Duration.DurationInput
+  /**
+   * The schemas unqualified names resolve to on every connection of the pool: for a library
+   * that names its own tables without a schema (DataHub's cluster storage lives in `datahub`).
+   */
+  readonly searchPath?: string
 }
 
 /** The pieces of `pg`'s client this layer looks at; `pg` 8 has no public API for them. */
@@ -95,7 +100,8 @@ export const layer = (options: DatabaseOptions) =>
             // client's read timeout only fires when no answer comes at all.
             statement_timeout: statementMs,
             query_timeout: statementMs + 5_000,
-            application_name: options.applicationName
+            application_name: options.applicationName,
+            ...(options.searchPath === undefined ? {} : { options: `-c search_path=${options.searchPath}` })
           })
           discardBusyOnRelease(pool)
           // An idle client losing its connection must not crash the process; the next query reconnects.

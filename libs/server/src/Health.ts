@@ -1,7 +1,13 @@
 /** The health report both services answer on `GET /health`. */
 
 import { SqlClient } from "@effect/sql"
-import { type HealthComponent, HealthReport, type SandboxIsolationReport, Unhealthy } from "@quasar/domain"
+import {
+  type ClusterReport,
+  type HealthComponent,
+  HealthReport,
+  type SandboxIsolationReport,
+  Unhealthy
+} from "@quasar/domain"
 import { Clock, Context, Effect, Layer } from "effect"
 import { DatabaseUrl } from "./DatabaseUrl"
 import { SchemaState } from "./SchemaState"
@@ -18,13 +24,14 @@ export class Health extends Context.Tag("@quasar/server/Health")<
 /**
  * The report for `service`. `sandbox`: how the service isolates sandboxed code, for services that
  * run any (DataHub). Each of `components` is asked on every report, and one that is down makes
- * the service unavailable.
+ * the service unavailable. `cluster`: the runner's part in the cluster (DataHub), asked on every report.
  */
-export const layer = <R = never>(
+export const layer = <R = never, RC = never>(
   service: HealthReport["service"],
   options: {
     readonly sandbox?: Effect.Effect<typeof SandboxIsolationReport.Type, never, R>
     readonly components?: ReadonlyArray<Effect.Effect<HealthComponent>>
+    readonly cluster?: Effect.Effect<typeof ClusterReport.Type, never, RC>
   } = {}
 ) =>
   Layer.effect(
@@ -36,6 +43,8 @@ export const layer = <R = never>(
       const startedAt = yield* Clock.currentTimeMillis
       const isolation = options.sandbox === undefined ? undefined : yield* options.sandbox
       const components = options.components ?? []
+      const context = yield* Effect.context<RC>()
+      const cluster = options.cluster === undefined ? undefined : Effect.provide(options.cluster, context)
 
       const report = Effect.gen(function* () {
         const t0 = yield* Clock.currentTimeMillis
@@ -47,6 +56,7 @@ export const layer = <R = never>(
         const up = ping._tag === "Right"
         const pending = migrated ? 0 : schema.known
         const parts = yield* Effect.all(components)
+        const clusterReport = cluster === undefined ? undefined : yield* cluster
         return new HealthReport({
           service,
           status: up && pending === 0 && parts.every((c) => c.status === "up") ? "ok" : "unavailable",
@@ -60,7 +70,8 @@ export const layer = <R = never>(
           migrations: { version: migrated?.version ?? 0, pending },
           uptimeSeconds: Math.round((t1 - startedAt) / 1000),
           ...(isolation === undefined ? {} : { sandbox: isolation }),
-          ...(parts.length > 0 ? { components: parts } : {})
+          ...(parts.length > 0 ? { components: parts } : {}),
+          ...(clusterReport === undefined ? {} : { cluster: clusterReport })
         })
       }).pipe(Effect.withSpan("health.report"))
 

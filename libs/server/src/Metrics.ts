@@ -40,6 +40,15 @@ export const liveReconnects = Metric.counter("quasar_live_reconnects_total", {
   incremental: true
 })
 
+/** DataHub as a cluster; @effect/cluster's own gauges (`effect_cluster_shards`, `_runners`, …) come along. */
+export const providersOwned = Metric.gauge("quasar_cluster_providers_owned", {
+  description: "Providers this DataHub runner owns (collects and streams) now"
+})
+export const providerHandoffs = Metric.counter("quasar_cluster_handoffs_total", {
+  description: "Providers that came to this runner (kind=gained) or left it (kind=lost), by provider",
+  incremental: true
+})
+
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
 
 const labels = (tags: ReadonlyArray<{ key: string; value: string }>, extra?: [string, string]) => {

@@ -82,7 +82,11 @@ export const sqlClientDb = Effect.map(
   })
 )
 
-/** Detects PostgreSQL's version and TimescaleDB, creating the extension when that is safe. */
+/**
+ * Detects PostgreSQL's version and TimescaleDB, creating the extension when that is safe. The
+ * preload list is read from `pg_settings`, which leaves it out for a role that may not see it
+ * (`current_setting` refuses instead): such a role could not create the extension anyway.
+ */
 export const detectFeatures = (db: MigrationDb) =>
   Effect.gen(function* () {
     const [probe] = yield* db.query<{
@@ -92,7 +96,7 @@ export const detectFeatures = (db: MigrationDb) =>
       pg_version: number | string
     }>(`SELECT (SELECT extversion FROM pg_extension WHERE extname = 'timescaledb') AS installed,
                (SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb') AS available,
-               coalesce(current_setting('shared_preload_libraries', true), '') AS preload,
+               coalesce((SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'), '') AS preload,
                current_setting('server_version_num')::int AS pg_version`)
     const pgVersion = Number(probe?.pg_version ?? 0)
     let installed = probe?.installed ?? null
@@ -112,8 +116,9 @@ export const detectFeatures = (db: MigrationDb) =>
 
 export interface MigrateOptions {
   /**
-   * A PostgreSQL schema of the service's own (Trader's `trader`): created if missing, and the
-   * migrations, their `schema_migrations` and their ids live in it, apart from other services'.
+   * A PostgreSQL schema of the service's own (`registry`, `datahub`, `trader`): created if
+   * missing, and the migrations, their `schema_migrations` and their ids live in it, apart from
+   * other services'.
    * Features are detected before the search path changes, so TimescaleDB, when created here,
    * lands where the services that use it look for it.
    */
@@ -132,9 +137,17 @@ export const migrate = (
         yield* db.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`)
         const features = yield* detectFeatures(db)
         if (options.schema !== undefined) {
+          const name = options.schema.replace(/'/g, "''")
           const schema = `"${options.schema.replace(/"/g, '""')}"`
-          yield* db.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
-          yield* db.exec(`SET LOCAL search_path TO ${schema}`)
+          // A role that owns its schema but may not create schemas (CREATE on the database)
+          // still migrates: CREATE SCHEMA checks that right before IF NOT EXISTS.
+          const [exists] = yield* db.query(`SELECT 1 FROM pg_namespace WHERE nspname = '${name}'`)
+          if (exists === undefined) yield* db.exec(`CREATE SCHEMA ${schema}`)
+          // The service's schema first, the usual path behind it: extensions' functions and
+          // operator classes (TimescaleDB, pg_trgm, in `public`) stay reachable unqualified.
+          yield* db.exec(
+            `SELECT set_config('search_path', '${schema.replace(/'/g, "''")}, ' || current_setting('search_path'), true)`
+          )
         }
         yield* db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
           id integer PRIMARY KEY,

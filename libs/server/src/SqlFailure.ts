@@ -1,4 +1,5 @@
 import { SqlError } from "@effect/sql"
+import { ServiceUnavailable } from "@quasar/domain"
 import { Effect } from "effect"
 
 /**
@@ -14,3 +15,18 @@ export const orDieOnSql = <A, E, R>(
     (e): e is Extract<E, SqlError.SqlError> => e instanceof SqlError.SqlError,
     (e) => Effect.die(e)
   )
+
+/**
+ * A database failure the caller can retry: a 503 `ServiceUnavailable` with `message`, for
+ * endpoints that declare it (the database may be back in a moment).
+ */
+export const orUnavailableOnSql =
+  (message: (e: SqlError.SqlError) => string) =>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, Exclude<E, Extract<E, SqlError.SqlError>> | ServiceUnavailable, R> =>
+    Effect.catchIf(
+      self,
+      (e): e is Extract<E, SqlError.SqlError> => e instanceof SqlError.SqlError,
+      (e) => Effect.fail(new ServiceUnavailable({ message: message(e) }))
+    )

@@ -1,9 +1,11 @@
 /**
- * Two `ChangeFeed` instances with pools of their own on one database, as the Registry and the
- * DataHub have: what one publishes, the other sees, once, on that channel only.
+ * Two `ChangeFeed` instances with pools of their own on one database and one schema, as two
+ * replicas of a service have: what one publishes, the other sees, once, on that channel only.
+ * A third on another service's schema sees none of it.
  */
 import { expect, layer } from "@effect/vitest"
-import { migrations } from "@quasar/migrations"
+import { DATAHUB_SCHEMA, datahubMigrations } from "@quasar/migrations/datahub"
+import { REGISTRY_SCHEMA, registryMigrations } from "@quasar/migrations/registry"
 import { ChangeFeed, Database, DatabaseUrl, migrate, sqlClientDb } from "@quasar/server"
 import { TestDatabase } from "@quasar/server/testing"
 import { Chunk, Context, Duration, Effect, Layer, Ref, Schedule, Stream } from "effect"
@@ -13,14 +15,14 @@ type Feed = Context.Tag.Service<ChangeFeed.ChangeFeed>
 
 class Feeds extends Context.Tag("test/Feeds")<
   Feeds,
-  { readonly publisher: Feed; readonly subscriber: Feed }
+  { readonly publisher: Feed; readonly subscriber: Feed; readonly otherService: Feed }
 >() {}
 
 /** One service's view: its own pool and its own ChangeFeed layer instance. */
-const instance = (url: Context.Tag.Service<DatabaseUrl>, name: string) =>
+const instance = (url: Context.Tag.Service<DatabaseUrl>, name: string, schema = REGISTRY_SCHEMA) =>
   Effect.map(
     Layer.build(
-      ChangeFeed.layer.pipe(
+      ChangeFeed.layer(schema).pipe(
         Layer.provide(Database.layer({ poolSize: 3, applicationName: name })),
         Layer.provide(Layer.succeed(DatabaseUrl, url))
       )
@@ -32,14 +34,20 @@ const FeedsLive = Layer.scoped(
   Feeds,
   Effect.gen(function* () {
     const url = yield* DatabaseUrl
-    // The change_events table comes from the migrations.
-    yield* Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations)).pipe(
+    // The change_events tables come from the migrations.
+    yield* Effect.flatMap(sqlClientDb, (db) =>
+      Effect.zipRight(
+        migrate(db, registryMigrations, { schema: REGISTRY_SCHEMA }),
+        migrate(db, datahubMigrations, { schema: DATAHUB_SCHEMA })
+      )
+    ).pipe(
       Effect.provide(Database.layer({ poolSize: 1, applicationName: "quasar-test-migrate" })),
       Effect.provide(Layer.succeed(DatabaseUrl, url))
     )
     return {
       publisher: yield* instance(url, "quasar-test-publisher"),
-      subscriber: yield* instance(url, "quasar-test-subscriber")
+      subscriber: yield* instance(url, "quasar-test-subscriber"),
+      otherService: yield* instance(url, "quasar-test-other-service", DATAHUB_SCHEMA)
     }
   })
 ).pipe(Layer.provide(TestDatabase.layer))
@@ -165,6 +173,15 @@ layer(FeedsLive, { timeout: 60_000, excludeTestServices: true })("ChangeFeed acr
         "assets.refreshed.other"
       ])
       expect(yield* settled(publisher, "assets.refreshed", mine.received)).toEqual([])
+    })
+  )
+
+  it.scoped("does not deliver another service's changes: each reads its own schema's change_events", () =>
+    Effect.gen(function* () {
+      const { publisher, otherService } = yield* Feeds
+      const theirs = yield* collect(otherService, otherService, "code.activated")
+      yield* publisher.publish("code.activated", { name: "kraken", version: 4 })
+      expect(yield* settled(otherService, "code.activated", theirs.received)).toEqual([])
     })
   )
 

@@ -5,18 +5,18 @@
  * answers 503, and migrates by itself once the database is reachable.
  *
  * The service is composed from the same pieces as the apps (HttpService, Health, SchemaState,
- * ChangeFeed with every migration) around the shared health endpoint, because `libs/*` never
+ * ChangeFeed with DataHub's migrations) around the shared health endpoint, because `libs/*` never
  * import `apps/*`; apps/datahub/test covers the DataHub's own wiring.
  */
 import { HttpApi, HttpApiBuilder, HttpClient, type HttpClientResponse } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { HealthGroup, HealthReport, Unhealthy } from "@quasar/domain"
-import { migrations } from "@quasar/migrations"
+import { DATAHUB_SCHEMA, datahubMigrations } from "@quasar/migrations/datahub"
 import { ChangeFeed, DatabaseUrl, Health, HttpService, Metrics, SchemaState } from "@quasar/server"
 import { ProxiedDatabase, TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, Redacted, Schedule, Schema } from "effect"
 
-const latest = Math.max(...migrations.map((m) => m.id))
+const latest = Math.max(...datahubMigrations.map((m) => m.id))
 
 class TestApi extends HttpApi.make("test").add(HealthGroup) {}
 
@@ -33,8 +33,8 @@ const AppLive = HttpService.layer(
   )
 ).pipe(
   Layer.provide(Health.layer("datahub")),
-  Layer.provideMerge(ChangeFeed.layer),
-  Layer.provideMerge(SchemaState.layer(migrations))
+  Layer.provideMerge(ChangeFeed.layer(DATAHUB_SCHEMA)),
+  Layer.provideMerge(SchemaState.layer(datahubMigrations, { schema: DATAHUB_SCHEMA }))
 )
 
 /** A fresh database reached through a proxy the test can cut and restore. */
@@ -167,7 +167,7 @@ layer(proxied(true), { timeout: 60_000, excludeTestServices: true })(
           report: {
             status: "unavailable",
             database: { status: "down", backend: "unknown", latencyMs: null },
-            migrations: { version: 0, pending: migrations.length }
+            migrations: { version: 0, pending: datahubMigrations.length }
           }
         })
 

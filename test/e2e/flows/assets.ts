@@ -36,12 +36,12 @@ export const assetsSearchAndPaging = async ({ page, url, api }: Stack) => {
   await nav.getByRole("button", { name: "Last" }).click()
   await textMatching(nav, /10,001–10,001 of 10,001/)
 
-  // Typing is debounced: one search for the whole word, answered quickly.
+  // Typing is debounced and answered quickly. A slow keystroke (a loaded machine) may let a
+  // prefix's search through first; the whole word's answer is the one that stays.
   const started = Date.now()
   await page.getByRole("searchbox", { name: /Search/ }).pressSequentially("T1999", { delay: 40 })
-  const found = await textMatching(status, /^(\d+) assets? · \d+ ms/)
+  await textMatching(status, /^5 assets · \d+ ms/)
   expect(Date.now() - started).toBeLessThan(5_000)
-  expect(found).toMatch(/^5 assets/)
   await textMatching(page.getByRole("table", { name: "Assets" }), /T19991/)
   expect(new URL(page.url()).searchParams.get("q")).toBe("T1999")
   // One match reads as one asset.

@@ -63,7 +63,7 @@ const localInput = (page: Page, ms: number) =>
   page.evaluate((t) => new Date(t - new Date(t).getTimezoneOffset() * 60_000).toISOString().slice(0, 16), ms)
 
 /** Answers the token dialog if this tab has no token yet (the flow may run on its own). */
-const tokenIfAsked = async (page: Page, adminToken: string, done: () => Promise<unknown>) => {
+export const tokenIfAsked = async (page: Page, adminToken: string, done: () => Promise<unknown>) => {
   const dialog = page.getByRole("dialog", { name: "Admin token needed" })
   const first = await Promise.race([
     dialog.waitFor({ timeout: 90_000 }).then(() => "dialog" as const),

@@ -47,7 +47,7 @@ export const startServices = async (
   }
   const traderPort = options.trader ? await freePort() : 0
   const datahub = spawnTsx("apps/datahub/src/main.ts", env)
-  const registry = spawnTsx("apps/registry/src/main.ts", env)
+  const registry = spawnTsx("apps/registry/src/main.ts", { ...env, ...pair.registryEnv })
   const trader = options.trader
     ? spawnTsx("apps/trader/src/main.ts", { ...env, TRADER_PORT: String(traderPort) })
     : undefined

@@ -7,7 +7,7 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { startFakeEodhd, startFakeKraken } from "@quasar/providers/testing"
+import { type FakeKraken, startFakeEodhd, startFakeKraken } from "@quasar/providers/testing"
 import type { Browser, Page } from "playwright-core"
 import { freePort } from "../../support/processes"
 import { type ApiClients, apiClients } from "./api"
@@ -28,6 +28,8 @@ export interface Stack {
   readonly adminToken: string
   readonly serviceToken: string
   readonly api: ApiClients
+  /** The fake Kraken behind the built-in kraken provider, whose private API the broker trades on. */
+  readonly kraken: FakeKraken
   readonly browser: Browser
   readonly page: Page
   /** Page errors seen since the last `takePageErrors()`. */
@@ -91,6 +93,7 @@ export const startStack = async (): Promise<Stack> => {
       adminToken: services.adminToken,
       serviceToken: services.serviceToken,
       api,
+      kraken,
       browser,
       page,
       takePageErrors: () => errors.splice(0),

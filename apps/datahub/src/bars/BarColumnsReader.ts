@@ -9,11 +9,13 @@
  * closer than their timeframe) is read in keyset pages. A read that fails later ends the answer
  * without its end block, which the decoder reports as cut short.
  *
- * On a PostgreSQL server the range is read by binary `COPY … TO STDOUT`s instead, one after the
- * other, each of a million bars' worth of time, decoded into blocks as they stream
- * (`copyBarBlocks`): PostgreSQL writes binary tuples several times faster than it packs pages,
- * and one connection does it. A one-bar page read first keeps the 400, 404 and empty answers as
- * they are. The embedded database has no COPY and reads pages.
+ * On a PostgreSQL server the range is read by binary `COPY … TO STDOUT`s instead, each of a
+ * quarter of a million bars' worth of time, decoded into blocks as they stream (`copyBarBlocks`):
+ * PostgreSQL writes binary tuples several times faster than it packs pages. Two slices are read
+ * at a time on two connections, so one backend writes tuples while DataHub decodes and sends the
+ * other's; a slice is gathered whole (12 MB of columns at most) before it is sent, in order. A
+ * one-bar page read first keeps the 400, 404 and empty answers as they are. The embedded database
+ * has no COPY and reads pages.
  */
 import { HttpServerResponse } from "@effect/platform"
 import {
@@ -41,10 +43,10 @@ interface Slice {
 }
 
 /**
- * Bars' worth of time one COPY reads: a statement's timeout counts the time it waits on a slow
- * reader too, so a range is read by COPYs of at most about 48 MB of columns each.
+ * Bars' worth of time one COPY reads: its slice is gathered in memory before it is sent, so a
+ * slice is at most 12 MB of columns, and a COPY never waits on a slow reader.
  */
-export const COPY_SLICE_BARS = 1_000_000
+export const COPY_SLICE_BARS = 250_000
 
 /**
  * Time slices from `start` to just past `last` (and never past the range's end), each `width` ms
@@ -63,7 +65,7 @@ interface Range {
 /** Every bar of `series` in `range`, oldest first, as a binary COPY. */
 const copyStatement = (series: Series, range: Range) => {
   const { literal } = BulkCopy
-  return `COPY (SELECT ts, open, high, low, close, volume FROM historical_data
+  return `COPY (SELECT ts, open, high, low, close, volume FROM datahub.historical_data
     WHERE provider = ${literal(series.provider)} AND symbol = ${literal(series.symbol)}
       AND timeframe = ${literal(series.timeframe)}
       AND ts >= ${literal(toTimestamp(range.from, "-infinity"))}::timestamptz
@@ -126,9 +128,14 @@ const make = Effect.gen(function* () {
                 Stream.fromIterable(
                   slices(probe.lastMs, lastMs, COPY_SLICE_BARS * timeframeMs, range.to)
                 ).pipe(
-                  Stream.flatMap((slice) =>
-                    copyBarBlocks(bulk.copyOut(copyStatement(series, slice)), COLUMN_PAGE_BARS)
-                  )
+                  Stream.mapEffect(
+                    (slice) =>
+                      Stream.runCollect(
+                        copyBarBlocks(bulk.copyOut(copyStatement(series, slice)), COLUMN_PAGE_BARS)
+                      ),
+                    { concurrency: CONCURRENT_SLICES }
+                  ),
+                  Stream.flattenIterables
                 )
             })
           )

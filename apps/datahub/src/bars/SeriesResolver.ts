@@ -1,10 +1,12 @@
 /**
  * Which stored series a bars query names: provider and symbol, or a common symbol resolved
- * through the Registry's mappings (`asset_mapping`); and whether DataHub knows a series at all,
- * so that an empty answer for a known series is told apart from a misspelt name (404).
+ * through the Registry's mappings (RegistryCatalog); and whether a series is known at all (to
+ * DataHub's subscriptions and bars, or to the Registry's code and assets), so that an empty
+ * answer for a known series is told apart from a misspelt name (404).
  */
 import { type BarsQuery, InvalidRequest, NotFound } from "@quasar/domain"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
+import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { BarsRepo, type Series } from "../store/BarsRepo"
 
 type Query = typeof BarsQuery.Type
@@ -13,6 +15,7 @@ const invalid = (field: string, message: string) => new InvalidRequest({ field, 
 
 const make = Effect.gen(function* () {
   const repo = yield* BarsRepo
+  const catalog = yield* RegistryCatalog
 
   const resolve = (q: Query) =>
     Effect.gen(function* () {
@@ -32,7 +35,7 @@ const make = Effect.gen(function* () {
           "symbol",
           "name the series: provider and symbol, or commonSymbol (and optionally provider)"
         )
-      const mapped = yield* repo.mapped(q.commonSymbol, q.provider)
+      const mapped = yield* catalog.mapped(q.commonSymbol, q.provider)
       const [only] = mapped
       if (only === undefined)
         return yield* new NotFound({
@@ -46,9 +49,18 @@ const make = Effect.gen(function* () {
       return { provider: only.provider, symbol: only.symbol, timeframe } satisfies Series
     })
 
+  /** What DataHub's own tables say, completed by the Registry's code and assets only when they know nothing. */
+  const known = (series: Series) =>
+    Effect.gen(function* () {
+      const own = yield* repo.known(series.provider, series.symbol)
+      const provider = own.provider || (yield* catalog.isKnownProvider(series.provider))
+      const symbol = own.symbol || Option.isSome(yield* catalog.assetClass(series.provider, series.symbol))
+      return { provider, symbol }
+    })
+
   /** Succeeds for a series DataHub knows (code, assets, subscription or bars), else a 404 saying which name is unknown. */
   const ensureKnown = (series: Series) =>
-    Effect.flatMap(repo.known(series.provider, series.symbol), (known) =>
+    Effect.flatMap(known(series), (known) =>
       !known.provider
         ? new NotFound({
             message: `unknown provider ${series.provider}: no provider code, assets or bars go by that name; check it against the Registry's providers`

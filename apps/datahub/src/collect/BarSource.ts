@@ -6,11 +6,11 @@
  * A required service: an app without a source does not type-check.
  */
 import type { NotFound, ProviderError, ServiceUnavailable } from "@quasar/domain"
+import type { HistoryRequest, Timeframe } from "@quasar/providers/sdk"
 import { Context, type Effect, type Stream } from "effect"
-import type { HistoryRequest, Timeframe } from "../../../../libs/providers/src/sdk/types"
 import type { HistoryChunk } from "../sandbox/providerHost"
 
-export type { HistoryRequest } from "../../../../libs/providers/src/sdk/types"
+export type { HistoryRequest } from "@quasar/providers/sdk"
 export type { HistoryChunk } from "../sandbox/providerHost"
 
 /** What the scheduler needs to know about a provider before asking it for bars. */

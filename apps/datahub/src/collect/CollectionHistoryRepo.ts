@@ -35,20 +35,20 @@ const make = Effect.gen(function* () {
       duration_ms: number | null
     }>`SELECT id, subscription_id, kind, range_from, range_to, status, rows_written, pages, retries, error,
               started_at, duration_ms
-       FROM collection_runs
+       FROM datahub.collection_runs
        WHERE provider = ${s.provider} AND symbol = ${s.symbol} AND timeframe = ${s.timeframe}
          AND ${overlaps(w, "range_from", "range_to")}
        ORDER BY id DESC LIMIT ${w.limit}`
 
   const emptyRanges = (s: Series, w: HistoryWindow) =>
     sql<{ range_from: Date; range_to: Date; attempts: number; checked_at: Date }>`
-      SELECT range_from, range_to, attempts, checked_at FROM collection_empty_ranges
+      SELECT range_from, range_to, attempts, checked_at FROM datahub.collection_empty_ranges
       WHERE provider = ${s.provider} AND symbol = ${s.symbol} AND timeframe = ${s.timeframe}
         AND ${overlaps(w, "range_from", "range_to")}
       ORDER BY range_from LIMIT ${w.limit}`
 
   const stored = (s: Series, w: HistoryWindow) =>
-    sql<{ n: number }>`SELECT count(*) AS n FROM historical_data
+    sql<{ n: number }>`SELECT count(*) AS n FROM datahub.historical_data
       WHERE provider = ${s.provider} AND symbol = ${s.symbol} AND timeframe = ${s.timeframe}
         AND ${w.from === null ? sql`true` : sql`ts >= ${w.from}`} AND ${w.to === null ? sql`true` : sql`ts < ${w.to}`}`.pipe(
       Effect.map(([row]) => row?.n ?? 0)

@@ -43,7 +43,7 @@ const make = Effect.gen(function* () {
     const to = sql`to_timestamp(${bounds.to}::float8 / 1000)`
     return sql`
       WITH b AS (
-        SELECT ts FROM historical_data WHERE ${where(s)} AND ts >= ${from} AND ts < ${to}
+        SELECT ts FROM datahub.historical_data WHERE ${where(s)} AND ts >= ${from} AND ts < ${to}
         UNION ALL SELECT ${from} - ${step}
         UNION ALL SELECT ${to}),
       h AS (
@@ -52,7 +52,7 @@ const make = Effect.gen(function* () {
         ) pairs WHERE next_ts > ts + ${step})
       SELECT hole_from, hole_to FROM h
       WHERE NOT EXISTS (
-        SELECT 1 FROM collection_empty_ranges e
+        SELECT 1 FROM datahub.collection_empty_ranges e
         WHERE ${where(s, "e.")} AND e.range_from <= h.hole_from AND e.range_to >= h.hole_to AND ${hidden(filter)})`
   }
 
@@ -85,7 +85,7 @@ const make = Effect.gen(function* () {
     ranges.length === 0
       ? Effect.void
       : sql`
-      INSERT INTO collection_empty_ranges (provider, symbol, timeframe, range_from, range_to)
+      INSERT INTO datahub.collection_empty_ranges (provider, symbol, timeframe, range_from, range_to)
       SELECT ${s.provider}, ${s.symbol}, ${s.timeframe}, to_timestamp(f / 1000), to_timestamp(t / 1000)
       FROM unnest(${ranges.map((r) => r.from)}::float8[], ${ranges.map((r) => r.to)}::float8[]) AS u(f, t)
       ON CONFLICT (provider, symbol, timeframe, range_from) DO UPDATE SET
@@ -94,18 +94,6 @@ const make = Effect.gen(function* () {
           Effect.asVoid,
           Effect.withSpan("GapRepo.recordEmpty", { attributes: { ...s, ranges: ranges.length } })
         )
-
-  /**
-   * Whether the market trades around the clock, so every missing interval is a real gap. Only
-   * crypto is; for anything else (or an asset the Registry has not listed) holes are expected
-   * (nights, weekends, holidays) and only the provider can say which ones hold bars.
-   */
-  const isContinuous = (provider: string, symbol: string) =>
-    sql<{ assetClass: string }>`SELECT asset_class AS "assetClass" FROM assets
-      WHERE provider = ${provider} AND symbol = ${symbol}`.pipe(
-      Effect.map(([row]) => row?.assetClass === "crypto"),
-      Effect.withSpan("GapRepo.isContinuous", { attributes: { provider, symbol } })
-    )
 
   /**
    * First, last and count of the stored bars, and the holes inside `bounds` that `filter` does
@@ -119,7 +107,7 @@ const make = Effect.gen(function* () {
           yield* sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`
           const [stats] = yield* sql<{ first: number | null; last: number | null; count: number }>`
           SELECT ${ms("min(ts)")} AS first, ${ms("max(ts)")} AS last, count(*)::int AS count
-          FROM historical_data WHERE ${where(s)}`
+          FROM datahub.historical_data WHERE ${where(s)}`
           const first = stats?.first ?? null
           const last = stats?.last ?? null
           const from = bounds.from ?? first
@@ -145,13 +133,13 @@ const make = Effect.gen(function* () {
       ? Effect.succeed<ReadonlyArray<number>>([])
       : sql<{ ts: number }>`
       SELECT x AS ts FROM unnest(${opens}::float8[]) AS u(x)
-      WHERE NOT EXISTS (SELECT 1 FROM historical_data WHERE ${where(s)} AND ts = to_timestamp(x / 1000))
+      WHERE NOT EXISTS (SELECT 1 FROM datahub.historical_data WHERE ${where(s)} AND ts = to_timestamp(x / 1000))
       ORDER BY x`.pipe(
           Effect.map((rows) => rows.map((r) => r.ts)),
           Effect.withSpan("GapRepo.unstored", { attributes: { ...s, bars: opens.length } })
         )
 
-  return { holes, unconfirmedMs, recordEmpty, isContinuous, coverage, unstored }
+  return { holes, unconfirmedMs, recordEmpty, coverage, unstored }
 })
 
 export class GapRepo extends Context.Tag("@quasar/datahub/collect/GapRepo")<

@@ -12,11 +12,16 @@
  *
  * Changes reach it three ways: the API calls `refresh` in-process right after its write; other
  * DataHubs' writes arrive on the ChangeFeed channel `subscriptions` (≈0.4 s); and a periodic
- * re-read catches anything missed. (Several DataHubs would each run every subscription: sharing
- * the load is the later `@effect/cluster` step; runs are idempotent meanwhile.)
+ * re-read catches anything missed.
+ *
+ * Several DataHubs share the work as runners of one cluster: a subscription runs only on the
+ * runner that owns its provider (ProviderOwnership), and its fiber stops as soon as ownership
+ * leaves. Runs are idempotent (upserts, progress read from the row), so the moment in a handoff
+ * when the old owner is still stopping while the new one starts costs a repeated page at most.
  */
 import { Background, ChangeFeed, SchemaState } from "@quasar/server"
 import { Cause, Context, Duration, Effect, FiberMap, Layer, Option, Stream } from "effect"
+import { ProviderOwnership } from "../cluster/ProviderOwnership"
 import { CollectionConfig } from "./CollectionConfig"
 import { CollectionRunRepo } from "./CollectionRunRepo"
 import { GapRepo } from "./GapRepo"
@@ -53,7 +58,10 @@ const make = Effect.gen(function* () {
   const feed = yield* ChangeFeed.ChangeFeed
   const schema = yield* SchemaState.SchemaState
   const config = yield* CollectionConfig
+  const ownership = yield* ProviderOwnership
   const fibers = yield* FiberMap.make<number>()
+  /** The provider of each running fiber's subscription: what stops when ownership leaves. */
+  const providerOf = new Map<number, string>()
   const fork = yield* FiberMap.runtime(fibers)<LoopContext>()
 
   /** A loop that crashes (a defect) is logged and restarted; it never dies silently. */
@@ -72,12 +80,30 @@ const make = Effect.gen(function* () {
 
   const timed = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     config.clock === undefined ? self : Effect.withClock(self, config.clock)
-  const start = (id: number) => Effect.sync(() => fork(id, timed(supervised(id)), { onlyIfMissing: true }))
-  const stop = (id: number) => FiberMap.remove(fibers, id)
+  const stop = (id: number) =>
+    Effect.zipRight(
+      FiberMap.remove(fibers, id),
+      Effect.sync(() => providerOf.delete(id))
+    )
+  /** Starts the subscription's fiber if this runner owns its provider, else makes sure it is stopped. */
+  const start = (id: number, provider: string, owned: ReadonlySet<string>) =>
+    owned.has(provider)
+      ? Effect.sync(() => {
+          providerOf.set(id, provider)
+          fork(id, timed(supervised(id)), { onlyIfMissing: true })
+        })
+      : stop(id)
 
   const refresh = (id: number) =>
     subscriptions.get(id).pipe(
-      Effect.flatMap((row) => (Option.isSome(row) && isRunnable(row.value) ? start(id) : stop(id))),
+      Effect.flatMap((row) =>
+        Option.isSome(row) && isRunnable(row.value)
+          ? Effect.zipRight(
+              ownership.register(row.value.provider),
+              Effect.flatMap(ownership.owned, (owned) => start(id, row.value.provider, owned))
+            )
+          : stop(id)
+      ),
       Effect.catchAll((e) =>
         Effect.logWarning("could not re-read a changed subscription; the periodic re-read will").pipe(
           Effect.annotateLogs({ subscription: id, error: e.message })
@@ -85,12 +111,23 @@ const make = Effect.gen(function* () {
       )
     )
 
-  /** Makes the set of fibers match the set of active rows. */
+  /** Makes the set of fibers match the set of active rows of the providers owned here. */
   const reconcile = Effect.gen(function* () {
-    const wanted = new Set(yield* subscriptions.runnableIds)
-    for (const id of wanted) yield* start(id)
+    const rows = yield* subscriptions.runnable
+    for (const provider of new Set(rows.map((r) => r.provider))) yield* ownership.register(provider)
+    const owned = yield* ownership.owned
+    const wanted = new Set(rows.filter((r) => owned.has(r.provider)).map((r) => r.id))
+    for (const r of rows) if (wanted.has(r.id)) yield* start(r.id, r.provider, owned)
     for (const [id] of yield* Effect.sync(() => [...fibers])) if (!wanted.has(id)) yield* stop(id)
   })
+
+  /** Stops at once the fibers of providers no longer owned here (no database needed for that). */
+  const release = (owned: ReadonlySet<string>) =>
+    Effect.forEach(
+      [...providerOf].filter(([, provider]) => !owned.has(provider)),
+      ([id]) => stop(id),
+      { discard: true }
+    )
 
   const { forever } = Background
 
@@ -115,6 +152,13 @@ const make = Effect.gen(function* () {
       Duration.minutes(1)
     )
     yield* forever("collection run pruning", runs.prune, Duration.hours(1))
+    yield* forever(
+      "provider ownership",
+      ownership.changes.pipe(
+        Stream.runForEach((owned) => Effect.zipRight(release(owned), Effect.ignore(reconcile)))
+      ),
+      Duration.seconds(1)
+    )
     yield* forever(
       "subscription change feed",
       feed.changes(SUBSCRIPTIONS_CHANNEL).pipe(

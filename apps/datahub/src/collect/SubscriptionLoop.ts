@@ -5,6 +5,7 @@
  * pause from another DataHub or a crash in between loses nothing and repeats nothing.
  */
 import { Clock, Duration, Effect, Either, Option } from "effect"
+import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { isSettingsRefusal } from "../sandbox/settingsNotices"
 import { BarSource } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
@@ -40,6 +41,7 @@ export const subscriptionLoop = (id: number) =>
   Effect.gen(function* () {
     const subscriptions = yield* SubscriptionRepo
     const gaps = yield* GapRepo
+    const catalog = yield* RegistryCatalog
     const source = yield* BarSource
     const limits = yield* ProviderLimits
     const config = yield* CollectionConfig
@@ -75,7 +77,7 @@ export const subscriptionLoop = (id: number) =>
     const scanGaps = (sub: SubscriptionRecord, now: number, collectedUntil: number) =>
       Effect.gen(function* () {
         state.nextGapScan = now + Duration.toMillis(config.gapScanEvery)
-        const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
+        const continuous = yield* catalog.isContinuous(sub.provider, sub.symbol)
         const holes = yield* gaps.holes(
           sub,
           continuous

@@ -1,5 +1,5 @@
 /**
- * SQL for `provider_subscription` (and the `asset_mapping` lookup that resolves a common symbol).
+ * SQL for `provider_subscription`.
  * Times cross this boundary as epoch milliseconds. The collector's own updates never undo an
  * operator's decision: a status change from a run only applies while the row is still active
  * (backfilling or current), so a pause that lands during a run's commit stays a pause.
@@ -28,7 +28,8 @@ const Row = Schema.Struct({
   lastError: Schema.NullOr(Schema.String),
   backfillProgress: Schema.Number,
   collectedUntil: Schema.NullOr(Ms),
-  createdAt: Ms
+  createdAt: Ms,
+  runner: Schema.NullOr(Schema.String)
 })
 export type SubscriptionRecord = typeof Row.Type
 const decodeRecords = Schema.decodeUnknown(Schema.Array(Row))
@@ -61,7 +62,8 @@ const make = Effect.gen(function* () {
   const columns = sql`id, provider, symbol, timeframe, mode, ${ms("backfill_from")} AS "backfillFrom", status,
     ${ms("last_bar_at")} AS "lastBarAt", ${ms("next_run_at")} AS "nextRunAt", last_error AS "lastError",
     backfill_progress AS "backfillProgress", ${ms("collected_until")} AS "collectedUntil",
-    ${ms("created_at")} AS "createdAt"`
+    ${ms("created_at")} AS "createdAt",
+    (SELECT o.runner FROM datahub.provider_owners o WHERE o.provider = provider_subscription.provider) AS runner`
   const records = (rows: ReadonlyArray<unknown>) => Effect.orDie(decodeRecords(rows))
   const first = (rows: ReadonlyArray<SubscriptionRecord>) => Option.fromNullable(rows[0])
   const traced =
@@ -82,7 +84,7 @@ const make = Effect.gen(function* () {
             input.timeframes,
             (tf) =>
               sql<{ id: number }>`
-            INSERT INTO provider_subscription (provider, symbol, timeframe, mode, backfill_from)
+            INSERT INTO datahub.provider_subscription (provider, symbol, timeframe, mode, backfill_from)
             VALUES (${input.provider}, ${input.symbol}, ${tf}, ${input.mode}, ${at(input.backfillFrom(tf))})
             ON CONFLICT (provider, symbol, timeframe) DO UPDATE SET mode = EXCLUDED.mode,
               status = CASE WHEN provider_subscription.status IN ('backfilling', 'current')
@@ -92,7 +94,7 @@ const make = Effect.gen(function* () {
             WHERE provider_subscription.mode <> EXCLUDED.mode
             RETURNING id`
           )
-          const all = yield* sql`SELECT ${columns} FROM provider_subscription
+          const all = yield* sql`SELECT ${columns} FROM datahub.provider_subscription
           WHERE provider = ${input.provider} AND symbol = ${input.symbol}
             AND timeframe = ANY(${input.timeframes}::text[]) ORDER BY id`.pipe(Effect.flatMap(records))
           return { all, changed: inserted.flat().map((r) => r.id) }
@@ -100,19 +102,12 @@ const make = Effect.gen(function* () {
       )
       .pipe(traced("create", { provider: input.provider, symbol: input.symbol }))
 
-  const mappedSymbol = (commonSymbol: string, provider: string) =>
-    sql<{ symbol: string }>`SELECT symbol FROM asset_mapping
-      WHERE common_symbol = ${commonSymbol} AND source = ${provider}`.pipe(
-      Effect.map((rows) => Option.fromNullable(rows[0]?.symbol)),
-      traced("mappedSymbol", { commonSymbol, provider })
-    )
-
   const list = (filter: { readonly provider?: string | undefined; readonly status?: string | undefined }) => {
     const clauses = [
       ...(filter.provider === undefined ? [] : [sql`provider = ${filter.provider}`]),
       ...(filter.status === undefined ? [] : [sql`status = ${filter.status}`])
     ]
-    return sql`SELECT ${columns} FROM provider_subscription
+    return sql`SELECT ${columns} FROM datahub.provider_subscription
       ${clauses.length > 0 ? sql`WHERE ${sql.and(clauses)}` : sql.literal("")} ORDER BY id`.pipe(
       Effect.flatMap(records),
       traced("list", { ...filter })
@@ -122,26 +117,27 @@ const make = Effect.gen(function* () {
   const countFor = (provider: string) =>
     sql<{
       n: number
-    }>`SELECT count(*)::int AS n FROM provider_subscription WHERE provider = ${provider}`.pipe(
+    }>`SELECT count(*)::int AS n FROM datahub.provider_subscription WHERE provider = ${provider}`.pipe(
       Effect.map((rows) => rows[0]?.n ?? 0),
       traced("countFor", { provider })
     )
 
   const get = (id: number) =>
-    sql`SELECT ${columns} FROM provider_subscription WHERE id = ${id}`.pipe(
+    sql`SELECT ${columns} FROM datahub.provider_subscription WHERE id = ${id}`.pipe(
       Effect.flatMap(records),
       Effect.map(first),
       traced("get", { id })
     )
 
-  const runnableIds = sql<{ id: number }>`SELECT id FROM provider_subscription
-    WHERE mode <> 'live' AND status IN ('backfilling', 'current') ORDER BY id`.pipe(
-    Effect.map((rows) => rows.map((r) => r.id)),
-    traced("runnableIds")
-  )
+  /** The subscriptions the scheduler should run, with their provider (the runner that owns it runs them). */
+  const runnable = sql<{
+    id: number
+    provider: string
+  }>`SELECT id, provider FROM datahub.provider_subscription
+    WHERE mode <> 'live' AND status IN ('backfilling', 'current') ORDER BY id`.pipe(traced("runnable"))
 
   const pause = (id: number) =>
-    sql`UPDATE provider_subscription SET status = 'paused', next_run_at = NULL, updated_at = now()
+    sql`UPDATE datahub.provider_subscription SET status = 'paused', next_run_at = NULL, updated_at = now()
       WHERE id = ${id} RETURNING ${columns}`.pipe(
       Effect.flatMap(records),
       Effect.map(first),
@@ -150,7 +146,7 @@ const make = Effect.gen(function* () {
 
   /** Clears the error too; the scheduler sets `current` again once it has caught up. */
   const resume = (id: number) =>
-    sql`UPDATE provider_subscription
+    sql`UPDATE datahub.provider_subscription
       SET status = CASE WHEN status IN ('paused', 'error') THEN 'backfilling' ELSE status END,
           last_error = NULL, updated_at = now()
       WHERE id = ${id} RETURNING ${columns}`.pipe(
@@ -165,10 +161,14 @@ const make = Effect.gen(function* () {
       .withTransaction(
         Effect.gen(function* () {
           const [row] = yield* sql<{ provider: string; symbol: string; timeframe: string }>`
-          DELETE FROM provider_subscription WHERE id = ${id} RETURNING provider, symbol, timeframe`
+          DELETE FROM datahub.provider_subscription WHERE id = ${id} RETURNING provider, symbol, timeframe`
           if (!row) return false
           if (purge)
-            for (const table of ["historical_data", "live_data", "collection_empty_ranges"])
+            for (const table of [
+              "datahub.historical_data",
+              "datahub.live_data",
+              "datahub.collection_empty_ranges"
+            ])
               yield* sql`DELETE FROM ${sql(table)}
               WHERE provider = ${row.provider} AND symbol = ${row.symbol} AND timeframe = ${row.timeframe}`
           return true
@@ -177,7 +177,7 @@ const make = Effect.gen(function* () {
       .pipe(traced("remove", { id, purge }))
 
   const recordProgress = (id: number, p: Progress) =>
-    sql`UPDATE provider_subscription SET
+    sql`UPDATE datahub.provider_subscription SET
         collected_until = GREATEST(collected_until, ${at(p.collectedUntil)}),
         last_bar_at = ${p.lastBarAt === null ? sql`last_bar_at` : sql`GREATEST(last_bar_at, ${at(p.lastBarAt)})`},
         backfill_progress = ${p.progress === null ? sql`backfill_progress` : p.progress},
@@ -187,11 +187,11 @@ const make = Effect.gen(function* () {
 
   /** A bar older than the newest (a filled gap) still counts for `last_bar_at` only if newer. */
   const recordLastBar = (id: number, lastBarAt: number) =>
-    sql`UPDATE provider_subscription SET last_bar_at = GREATEST(last_bar_at, ${at(lastBarAt)}), updated_at = now()
+    sql`UPDATE datahub.provider_subscription SET last_bar_at = GREATEST(last_bar_at, ${at(lastBarAt)}), updated_at = now()
       WHERE id = ${id}`.pipe(Effect.asVoid, traced("recordLastBar", { id }))
 
   const recordNextRun = (id: number, nextRunAt: number) =>
-    sql`UPDATE provider_subscription SET next_run_at = ${at(nextRunAt)}, updated_at = now()
+    sql`UPDATE datahub.provider_subscription SET next_run_at = ${at(nextRunAt)}, updated_at = now()
       WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
       Effect.asVoid,
       traced("recordNextRun", { id })
@@ -199,7 +199,7 @@ const make = Effect.gen(function* () {
 
   /** A run failed with its retries spent: the reason is kept, the subscription stays active. */
   const recordFailure = (id: number, message: string, nextRunAt: number) =>
-    sql`UPDATE provider_subscription SET last_error = ${message}, next_run_at = ${at(nextRunAt)}, updated_at = now()
+    sql`UPDATE datahub.provider_subscription SET last_error = ${message}, next_run_at = ${at(nextRunAt)}, updated_at = now()
       WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
       Effect.asVoid,
       traced("recordFailure", { id })
@@ -207,7 +207,7 @@ const make = Effect.gen(function* () {
 
   /** Retrying cannot help (bad token, unknown symbol): stop until an operator resumes it. */
   const recordFatal = (id: number, message: string) =>
-    sql`UPDATE provider_subscription SET status = 'error', last_error = ${message}, next_run_at = NULL,
+    sql`UPDATE datahub.provider_subscription SET status = 'error', last_error = ${message}, next_run_at = NULL,
         updated_at = now()
       WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
       Effect.asVoid,
@@ -216,11 +216,10 @@ const make = Effect.gen(function* () {
 
   return {
     create,
-    mappedSymbol,
     list,
     countFor,
     get,
-    runnableIds,
+    runnable,
     pause,
     resume,
     remove,

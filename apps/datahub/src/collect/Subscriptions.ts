@@ -1,6 +1,6 @@
 /**
  * What the subscriptions API does: checks a request against the provider (timeframes) and the
- * mapping table (common symbols), writes through SubscriptionRepo, and makes every change take
+ * Registry's mappings (common symbols, through the RegistryCatalog), writes through SubscriptionRepo, and makes every change take
  * effect at once — in this DataHub through the Scheduler, in the others through the ChangeFeed.
  */
 import type { SqlError } from "@effect/sql"
@@ -15,6 +15,7 @@ import {
 } from "@quasar/domain"
 import { ChangeFeed } from "@quasar/server"
 import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
+import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { BarSource } from "./BarSource"
 import { GapRepo } from "./GapRepo"
 import * as Plan from "./Plan"
@@ -42,6 +43,7 @@ export const toSubscription = (r: SubscriptionRecord): Subscription =>
       lastError: r.lastError,
       backfillProgress: r.backfillProgress
     },
+    runner: r.runner,
     createdAt: time(r.createdAt)
   })
 
@@ -55,6 +57,7 @@ const make = Effect.gen(function* () {
   const gaps = yield* GapRepo
   const scheduler = yield* Scheduler
   const feed = yield* ChangeFeed.ChangeFeed
+  const catalog = yield* RegistryCatalog
 
   /** Here at once; in other DataHubs within a ChangeFeed poll. */
   const changed = (id: number) =>
@@ -79,8 +82,8 @@ const make = Effect.gen(function* () {
             "give symbol (the provider's own, e.g. XBT/USD) or commonSymbol (resolved through the mappings)",
           field: "symbol"
         })
-      const mapped = yield* repo.mappedSymbol(input.commonSymbol, input.provider)
-      return yield* Option.match(mapped, {
+      const [mapped] = yield* catalog.mapped(input.commonSymbol, input.provider)
+      return yield* Option.match(Option.fromNullable(mapped?.symbol), {
         onSome: Effect.succeed,
         onNone: () =>
           Effect.fail(
@@ -148,7 +151,7 @@ const make = Effect.gen(function* () {
   const coverage = (id: number) =>
     Effect.gen(function* () {
       const sub = yield* get(id)
-      const continuous = yield* gaps.isContinuous(sub.provider, sub.symbol)
+      const continuous = yield* catalog.isContinuous(sub.provider, sub.symbol)
       // Measured against what should be stored: from backfillFrom for history, from the first
       // stored bar for a live-only series. Empty ranges the provider confirmed are not gaps,
       // except in a market that trades around the clock, where an empty minute is suspect.
@@ -172,8 +175,42 @@ const make = Effect.gen(function* () {
       }
     })
 
+  /**
+   * A series streamed live for another service: created `live` when missing, `both` when only
+   * its history is collected (that collection goes on), left as it is when it streams already.
+   */
+  const ensureLive = (demand: {
+    readonly provider: string
+    readonly symbol: string
+    readonly timeframe: Timeframe.Timeframe
+  }) =>
+    Effect.gen(function* () {
+      const existing = (yield* repo.list({ provider: demand.provider })).find(
+        (r) => r.symbol === demand.symbol && r.timeframe === demand.timeframe
+      )
+      if (existing !== undefined && existing.mode !== "history") return toSubscription(existing)
+      const mode = existing === undefined ? "live" : "both"
+      const [created] = yield* create({
+        provider: ProviderName.make(demand.provider),
+        symbol: demand.symbol,
+        timeframes: [demand.timeframe],
+        mode
+      })
+      if (created === undefined) return yield* Effect.die("a subscription upsert returned no row")
+      yield* Effect.logInfo("subscription made live for another service").pipe(
+        Effect.annotateLogs({
+          provider: demand.provider,
+          symbol: demand.symbol,
+          timeframe: demand.timeframe,
+          mode
+        })
+      )
+      return created
+    }).pipe(Effect.withSpan("Subscriptions.ensureLive", { attributes: { provider: demand.provider } }))
+
   return {
     create,
+    ensureLive,
     list: (filter: { readonly provider?: string | undefined; readonly status?: string | undefined }) =>
       Effect.map(repo.list(filter), (rows) => rows.map(toSubscription)),
     get: (id: number) => Effect.map(get(id), toSubscription),

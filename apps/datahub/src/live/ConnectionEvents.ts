@@ -5,8 +5,8 @@
  * fill is written (SeriesState), so a slow history request delays nothing else.
  */
 import type { Timeframe } from "@quasar/domain"
+import type { LiveEvent, ProviderBar } from "@quasar/providers/sdk"
 import { Duration, Effect, FiberMap, FiberSet } from "effect"
-import type { LiveEvent, ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { providerRetrySchedule } from "../sandbox/providerHost"
 import { SETTINGS_REFUSAL } from "../sandbox/settingsNotices"
@@ -15,6 +15,7 @@ import { fillGap, type GapRange } from "./GapFill"
 import { answer, type Generation } from "./Generation"
 import { LiveConfig } from "./LiveConfig"
 import { LiveRepo } from "./LiveRepo"
+import { LiveSource } from "./LiveSource"
 import type { LiveWrites } from "./LiveWrites"
 import { type SeriesEventsEvent, type SeriesEventsOutput, stepSeriesEvents } from "./SeriesEventsState"
 import type { ConnectionStatus, SeriesState } from "./SeriesState"
@@ -37,6 +38,7 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const repo = yield* LiveRepo
     const fillContext = yield* Effect.context<BarWriter>()
     const bars = yield* BarSource
+    const source = yield* LiveSource
     const fills = yield* FiberMap.make<string>()
     const skipped = yield* FiberSet.make()
     const fillPermits = yield* Effect.makeSemaphore(config.fillConcurrency)
@@ -96,9 +98,9 @@ export const makeConnectionEvents = (options: EventsOptions) =>
       )
     }
 
-    /** Starts a gap fill now (on the providers' clock). */
+    /** Starts a gap fill now (on the providers' clock, which the forming bar's open follows). */
     const startFill = (state: SeriesState) =>
-      Effect.suspend(() => feed(state, { _tag: "FillStart", now: config.now() }))
+      Effect.flatMap(source.now, (now) => feed(state, { _tag: "FillStart", now }))
 
     /**
      * Bars the trusted stream skipped before a closed bar: a minute without trades gets no candle
@@ -173,17 +175,18 @@ export const makeConnectionEvents = (options: EventsOptions) =>
      * heartbeat or ack for `suspectAfter`) was closed by the provider's own timer on stale values
      * (Kraken: end + grace during a silence), so history is asked for it again once the series'
      * stream is alive — or at the reconnect — and its version, written later, wins. The silence is
-     * measured on the clock `gen.lastLiveAt` is read from.
+     * measured on the service's Clock, which `now` and `gen.lastLiveAt` are read from.
      */
     const onBar = (
       gen: Generation,
       symbol: string,
       bar: ProviderBar,
-      closed: boolean
+      closed: boolean,
+      now: number
     ): Effect.Effect<void> => {
       const state = series.get(symbol)
       if (state === undefined) return Effect.void
-      return feed(state, { _tag: "Bar", bar, closed, now: Date.now(), lastLiveAt: gen.lastLiveAt })
+      return feed(state, { _tag: "Bar", bar, closed, now, lastLiveAt: gen.lastLiveAt })
     }
 
     /** Takes `state` out of this connection and puts its subscription in error with `message`. */
@@ -214,14 +217,17 @@ export const makeConnectionEvents = (options: EventsOptions) =>
     const andThen = (first: Effect.Effect<void>, second: Effect.Effect<void>) =>
       first === Effect.void ? second : second === Effect.void ? first : Effect.zipRight(first, second)
 
-    /** Handles one event; returns `Effect.void` when everything was done synchronously (the common case). */
-    const handle = (gen: Generation, event: LiveEvent): Effect.Effect<void> => {
+    /**
+     * Handles one event that arrived at `now` (the service's Clock); returns `Effect.void` when
+     * everything was done synchronously (the common case).
+     */
+    const handle = (gen: Generation, event: LiveEvent, now: number): Effect.Effect<void> => {
       const primary = options.isPrimary(gen)
       const stateChange =
         primary && status.state !== "connected" ? options.setState("connected") : Effect.void
-      if (primary) status.lastMessageAt = config.now()
+      if (primary) status.lastMessageAt = now
       // Anything but a closed bar (which the provider may make up on a timer) shows the connection alive.
-      if (event.type !== "bar" || !event.closed) gen.lastLiveAt = Date.now()
+      if (event.type !== "bar" || !event.closed) gen.lastLiveAt = now
       switch (event.type) {
         case "heartbeat":
           return stateChange
@@ -242,10 +248,10 @@ export const makeConnectionEvents = (options: EventsOptions) =>
               : answered(gen, event.symbol)
           // The bar is taken now only when nothing before it has to run first.
           if (stateChange === Effect.void && first === Effect.void)
-            return onBar(gen, event.symbol, event.bar, event.closed)
+            return onBar(gen, event.symbol, event.bar, event.closed, now)
           return andThen(
             andThen(stateChange, first),
-            Effect.suspend(() => onBar(gen, event.symbol, event.bar, event.closed))
+            Effect.suspend(() => onBar(gen, event.symbol, event.bar, event.closed, now))
           )
         }
       }

@@ -5,8 +5,8 @@
  * and row count, so "why are bars missing for X between t1 and t2" can be answered from the logs.
  */
 import type { ProviderError, Timeframe } from "@quasar/domain"
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { Effect, Stream } from "effect"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { BarSource } from "../collect/BarSource"
 import { type RetryOptions, retryProviderStream } from "../sandbox/providerHost"
 import { BarWriter } from "../store/BarWriter"

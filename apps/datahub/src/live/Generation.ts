@@ -5,8 +5,8 @@
  * these at a time, two during a handover (the next one opened before the current one closes).
  */
 import { type ProviderError, ProviderRetryableError, type Timeframe } from "@quasar/domain"
-import { Deferred, Duration, Effect, Exit, Scope, Stream } from "effect"
-import type { LiveEvent } from "../../../../libs/providers/src/sdk/types"
+import type { LiveEvent } from "@quasar/providers/sdk"
+import { Clock, Deferred, Duration, Effect, Exit, Scope, Stream } from "effect"
 import type { LiveSourceService } from "./LiveSource"
 
 export interface Generation {
@@ -14,10 +14,10 @@ export interface Generation {
   readonly symbols: ReadonlySet<string>
   /** Symbols the provider answered for on this connection (ack, refusal or a first bar). */
   readonly answered: Set<string>
-  /** Real time (ms) it was opened and of its last event. */
+  /** When (ms, on the service's Clock) it was opened and of its last event. */
   readonly openedAt: number
   lastEventAt: number
-  /** Real time of the last event other than a closed bar (those a provider may make up on a timer). */
+  /** When the last event other than a closed bar came (a provider may make those up on a timer). */
   lastLiveAt: number
   /** Completes once every symbol is answered, or after the handover timeout. */
   readonly ready: Deferred.Deferred<void>
@@ -36,8 +36,11 @@ export interface OpenOptions {
   readonly handoverTimeout: Duration.Duration
   /** Waited for after each batch of events, before the next is read (backpressure). */
   readonly ready?: Effect.Effect<void> | undefined
-  /** Runs for every event, in order, on the generation's fiber; `Effect.void` when all was done at once. */
-  readonly handle: (gen: Generation, event: LiveEvent) => Effect.Effect<void>
+  /**
+   * Runs for every event, in order, on the generation's fiber, with the Clock's time its batch
+   * arrived at; `Effect.void` when all was done at once.
+   */
+  readonly handle: (gen: Generation, event: LiveEvent, now: number) => Effect.Effect<void>
 }
 
 /** Marks `symbol` answered; true the first time. */
@@ -52,7 +55,7 @@ export const openGeneration = (options: OpenOptions): Effect.Effect<Generation> 
   Effect.gen(function* () {
     const { provider, timeframe, source } = options
     const scope = yield* Scope.make()
-    const now = Date.now()
+    const now = yield* Clock.currentTimeMillis
     const gen: Generation = {
       n: options.n,
       symbols: new Set(options.symbols),
@@ -71,9 +74,10 @@ export const openGeneration = (options: OpenOptions): Effect.Effect<Generation> 
     const consume = source.live(provider, { symbols: options.symbols, timeframe }).pipe(
       Stream.runForEachChunk((events) =>
         Effect.gen(function* () {
-          gen.lastEventAt = Date.now()
+          const now = yield* Clock.currentTimeMillis
+          gen.lastEventAt = now
           for (const event of events) {
-            const effect = options.handle(gen, event)
+            const effect = options.handle(gen, event, now)
             if (effect !== Effect.void) yield* effect
           }
           if (options.ready) yield* options.ready
@@ -86,7 +90,7 @@ export const openGeneration = (options: OpenOptions): Effect.Effect<Generation> 
     const watchdog = Effect.gen(function* () {
       while (true) {
         yield* Effect.sleep(Duration.millis(Math.max(50, staleMs / 4)))
-        const quiet = Date.now() - gen.lastEventAt
+        const quiet = (yield* Clock.currentTimeMillis) - gen.lastEventAt
         if (quiet > staleMs)
           return yield* new ProviderRetryableError({
             provider,

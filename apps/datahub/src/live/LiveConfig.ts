@@ -43,11 +43,6 @@ export interface LiveConfigValues {
   readonly handoverTimeout: Duration.Duration
   /** Re-read of every live subscription, for changes whose notification was missed. */
   readonly reconcileEvery: Duration.Duration
-  /**
-   * The providers' time (bar open/close arithmetic, status times): tests run the fake exchange and
-   * the provider on an accelerated clock and hand the same one here. Timers stay real-time.
-   */
-  readonly now: () => number
   readonly feed: LiveFeedLimits
 }
 
@@ -61,7 +56,6 @@ export const defaultLiveConfig: LiveConfigValues = {
   changeDebounce: Duration.millis(500),
   handoverTimeout: Duration.seconds(15),
   reconcileEvery: Duration.seconds(30),
-  now: () => Date.now(),
   feed: {
     heartbeatEvery: Duration.seconds(20),
     clientBuffer: 50_000,

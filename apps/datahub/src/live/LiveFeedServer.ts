@@ -15,7 +15,7 @@ import { ClientAddress } from "@quasar/server"
 import { Effect } from "effect"
 import { serveClient } from "./LiveClient"
 import { LiveHub } from "./LiveHub"
-import { limitFrames } from "./socketLimits"
+import { limitFrames } from "./limitFrames"
 
 /** 4,096 characters (the longest message a client may send) of up to 4 UTF-8 bytes each. */
 export const MAX_CLIENT_FRAME_BYTES = 16_384

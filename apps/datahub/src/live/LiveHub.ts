@@ -8,8 +8,8 @@
  * once instead of waiting for the next update.
  */
 import type { Timeframe } from "@quasar/domain"
-import { Context, Duration, Effect, Layer, PubSub, type Queue, Schedule, type Scope } from "effect"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
+import type { ProviderBar } from "@quasar/providers/sdk"
+import { Clock, Context, Duration, Effect, Layer, PubSub, type Queue, Schedule, type Scope } from "effect"
 
 export interface LiveUpdate {
   /** `seriesKey` of the update's series, computed once by the publisher. */
@@ -52,7 +52,8 @@ const REREAD_EVERY_MS = 1_000
 /** How long a `/live` subscribe waits for a series it does not know yet to appear. */
 const STREAMED_WAIT = Duration.seconds(2)
 
-const make = Effect.gen(function* () {
+/** The hub of this process alone (LiveFanout shares it with the other runners). */
+export const makeLiveHub = Effect.gen(function* () {
   // Batches, not single updates: one offer per client per committed batch.
   const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<ReadonlyArray<LiveUpdate>>(), PubSub.shutdown)
   const newest = new Map<string, LiveUpdate>()
@@ -90,16 +91,16 @@ const make = Effect.gen(function* () {
       reread = again
     },
     isStreamed: (key) =>
-      Effect.suspend(() => {
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
         if (streamed.has(key)) return Effect.succeed(true)
         // The re-read runs on its own (it may wait behind one already under way); the client
         // waits a little for the key to appear, not for the re-read itself.
         const start =
-          Date.now() - rereadAt < REREAD_EVERY_MS
+          now - rereadAt < REREAD_EVERY_MS
             ? Effect.void
             : Effect.zipRight(
                 Effect.sync(() => {
-                  rereadAt = Date.now()
+                  rereadAt = now
                 }),
                 Effect.forkDaemon(reread)
               )
@@ -120,5 +121,5 @@ const make = Effect.gen(function* () {
 })
 
 export class LiveHub extends Context.Tag("@quasar/datahub/live/LiveHub")<LiveHub, LiveHubService>() {
-  static readonly layer = Layer.scoped(LiveHub, make)
+  static readonly layer = Layer.scoped(LiveHub, makeLiveHub)
 }

@@ -25,7 +25,7 @@ const make = Effect.gen(function* () {
       Effect.withSpan(self, `LiveRepo.${name}`, { attributes })
 
   /** Every subscription that should be streaming now. */
-  const subscriptions = sql`SELECT id, provider, symbol, timeframe, mode FROM provider_subscription
+  const subscriptions = sql`SELECT id, provider, symbol, timeframe, mode FROM datahub.provider_subscription
     WHERE mode IN ('live', 'both') AND status IN ('backfilling', 'current') ORDER BY id`.pipe(
     Effect.flatMap((rows) => Effect.orDie(decodeRows(rows))),
     traced("subscriptions")
@@ -34,7 +34,7 @@ const make = Effect.gen(function* () {
   /** The newest stored closed bar of each of `symbols` (absent: none stored). */
   const lastStored = (provider: string, timeframe: string, symbols: ReadonlyArray<string>) =>
     sql<{ symbol: string; ts: number }>`
-      SELECT symbol, (extract(epoch FROM max(ts)) * 1000)::float8 AS ts FROM historical_data
+      SELECT symbol, (extract(epoch FROM max(ts)) * 1000)::float8 AS ts FROM datahub.historical_data
       WHERE provider = ${provider} AND timeframe = ${timeframe} AND symbol = ANY(${symbols}::text[])
       GROUP BY symbol`.pipe(
       Effect.map((rows) => new Map(rows.map((r) => [r.symbol, r.ts]))),
@@ -45,7 +45,7 @@ const make = Effect.gen(function* () {
   const collectedUntil = (ids: ReadonlyArray<number>) =>
     sql<{ id: number; until: number | null }>`
       SELECT id, (extract(epoch FROM collected_until) * 1000)::float8 AS until
-      FROM provider_subscription WHERE id = ANY(${ids}::int[])`.pipe(
+      FROM datahub.provider_subscription WHERE id = ANY(${ids}::int[])`.pipe(
       Effect.map(
         (rows) => new Map(rows.flatMap((r) => (r.until === null ? [] : [[r.id, r.until] as const])))
       ),
@@ -54,7 +54,7 @@ const make = Effect.gen(function* () {
 
   /** Live-only subscriptions whose stream is trusted are `current` (history ones: the scheduler's call). */
   const markStreaming = (ids: ReadonlyArray<number>) =>
-    sql`UPDATE provider_subscription SET status = 'current', last_error = NULL, updated_at = now()
+    sql`UPDATE datahub.provider_subscription SET status = 'current', last_error = NULL, updated_at = now()
       WHERE id = ANY(${ids}::int[]) AND mode = 'live' AND status IN ('backfilling', 'current')
         AND (status <> 'current' OR last_error IS NOT NULL)`.pipe(
       Effect.asVoid,
@@ -63,14 +63,14 @@ const make = Effect.gen(function* () {
 
   /** `last_bar_at` of many subscriptions in one statement; an older bar never moves it back. */
   const recordLastBars = (latest: ReadonlyMap<number, number>) =>
-    sql`UPDATE provider_subscription AS s
+    sql`UPDATE datahub.provider_subscription AS s
       SET last_bar_at = GREATEST(s.last_bar_at, to_timestamp(u.ms / 1000)), updated_at = now()
       FROM unnest(${[...latest.keys()]}::int[], ${[...latest.values()]}::float8[]) AS u(id, ms)
       WHERE s.id = u.id`.pipe(Effect.asVoid, traced("recordLastBars", { subscriptions: latest.size }))
 
   /** The provider refused the symbol: this subscription stops until an operator resumes it. */
   const recordRejected = (id: number, message: string) =>
-    sql`UPDATE provider_subscription SET status = 'error', last_error = ${message}, next_run_at = NULL,
+    sql`UPDATE datahub.provider_subscription SET status = 'error', last_error = ${message}, next_run_at = NULL,
         updated_at = now()
       WHERE id = ${id} AND status IN ('backfilling', 'current')`.pipe(
       Effect.asVoid,
@@ -78,7 +78,7 @@ const make = Effect.gen(function* () {
     )
 
   /** Forming bars are only interesting while they form; a day later the closed bar is history. */
-  const pruneLive = sql`DELETE FROM live_data WHERE ts < now() - interval '1 day'`.pipe(
+  const pruneLive = sql`DELETE FROM datahub.live_data WHERE ts < now() - interval '1 day'`.pipe(
     Effect.asVoid,
     traced("pruneLive")
   )

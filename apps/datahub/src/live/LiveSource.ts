@@ -7,8 +7,8 @@
  * A required service: an app without a source does not type-check.
  */
 import type { ProviderError } from "@quasar/domain"
-import { Context, Effect, Layer, Stream } from "effect"
-import type { LiveEvent, LiveRequest } from "../../../../libs/providers/src/sdk/types"
+import type { LiveEvent, LiveRequest } from "@quasar/providers/sdk"
+import { Clock, Context, Effect, Layer, Stream } from "effect"
 import { providerErrorOf } from "../collect/PoolBarSource"
 import { ProviderPool } from "../sandbox/ProviderPool"
 
@@ -18,6 +18,12 @@ export interface LiveSourceService {
    * it again; fatal: it cannot work as configured). Nothing here reconnects.
    */
   readonly live: (provider: string, request: LiveRequest) => Stream.Stream<LiveEvent, ProviderError>
+  /**
+   * The time on the providers' clock, which their bars' open times follow: a gap fill asks history
+   * up to the forming bar's open on it. The service's Clock in production; in tests, the clock the
+   * in-process providers share with a fake exchange.
+   */
+  readonly now: Effect.Effect<number>
 }
 
 export class LiveSource extends Context.Tag("@quasar/datahub/live/LiveSource")<
@@ -32,7 +38,8 @@ export class LiveSource extends Context.Tag("@quasar/datahub/live/LiveSource")<
     LiveSource,
     Effect.map(ProviderPool, (pool) => ({
       live: (provider, request) =>
-        pool.live(provider, request).pipe(Stream.mapError(providerErrorOf(provider)))
+        pool.live(provider, request).pipe(Stream.mapError(providerErrorOf(provider))),
+      now: Clock.currentTimeMillis
     }))
   )
 }

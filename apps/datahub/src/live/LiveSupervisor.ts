@@ -8,23 +8,31 @@
  * Each compares the rows with the connections: new pairs get a connection, gone pairs are closed,
  * and each connection is handed its current members (it adds and drops symbols itself, without
  * disturbing the others).
+ *
+ * In a cluster only the runner that owns a provider (ProviderOwnership) opens its connections:
+ * every runner reads all rows (the hub still knows every streamed series), but connections are
+ * made for owned providers only, and a change of ownership re-reads at once, closing what left.
  */
+
+import { LiveStatus, ProviderName } from "@quasar/domain"
 import { Background, ChangeFeed, SchemaState } from "@quasar/server"
-import { Context, Duration, Effect, ExecutionStrategy, Exit, Layer, Scope, Stream } from "effect"
+import { Context, Duration, Effect, ExecutionStrategy, Exit, Layer, Option, Scope, Stream } from "effect"
+import { ProviderOwnership } from "../cluster/ProviderOwnership"
 import type { BarSource } from "../collect/BarSource"
 import { SUBSCRIPTIONS_CHANNEL } from "../collect/Scheduler"
 import type { BarWriter } from "../store/BarWriter"
 import { LiveConfig } from "./LiveConfig"
 import { LiveHub, seriesKey } from "./LiveHub"
 import { LiveRepo, type LiveSubscription } from "./LiveRepo"
-import type { LiveSource } from "./LiveSource"
+import { LiveSource } from "./LiveSource"
 import { type Member, makeConnection, type ProviderConnection } from "./ProviderConnection"
 import { StatusBoard } from "./StatusBoard"
 
 export interface LiveSupervisorService {
   /** Re-reads the live subscriptions and adjusts the connections (after any change to them). */
   readonly refresh: Effect.Effect<void>
-  readonly status: Effect.Effect<ReturnType<StatusBoard["snapshot"]>>
+  /** This runner's connections and series, and which runner owns each provider. */
+  readonly status: Effect.Effect<typeof LiveStatus.Type>
 }
 
 const pairKey = (provider: string, timeframe: string) => `${provider}\u0000${timeframe}`
@@ -35,6 +43,8 @@ const make = Effect.gen(function* () {
   const feed = yield* ChangeFeed.ChangeFeed
   const schema = yield* SchemaState.SchemaState
   const config = yield* LiveConfig
+  const source = yield* LiveSource
+  const ownership = yield* ProviderOwnership
   // What each connection's fibers run with.
   const context = yield* Effect.context<LiveRepo | LiveHub | BarWriter | BarSource | LiveSource>()
   const lifetime = yield* Effect.scope
@@ -63,7 +73,10 @@ const make = Effect.gen(function* () {
   const reconcile = lock
     .withPermits(1)(
       Effect.gen(function* () {
-        const rows = yield* repo.subscriptions
+        const all = yield* repo.subscriptions
+        for (const provider of new Set(all.map((r) => r.provider))) yield* ownership.register(provider)
+        const owned = yield* ownership.owned
+        const rows = all.filter((r) => owned.has(r.provider))
         const groups = new Map<
           string,
           { provider: string; timeframe: LiveSubscription["timeframe"]; members: Array<Member> }
@@ -75,7 +88,7 @@ const make = Effect.gen(function* () {
           groups.set(key, group)
         }
         hub.setStreamed(
-          new Set(rows.map((r) => seriesKey(r))),
+          new Set(all.map((r) => seriesKey(r))),
           Effect.suspend(() => refresh)
         )
         for (const group of groups.values())
@@ -114,12 +127,33 @@ const make = Effect.gen(function* () {
       ),
       Duration.seconds(1)
     )
+    yield* forever(
+      "provider ownership",
+      ownership.changes.pipe(Stream.runForEach(() => refresh)),
+      Duration.seconds(1)
+    )
     yield* forever("live_data pruning", Effect.delay(repo.pruneLive, Duration.hours(1)), Duration.zero)
   }).pipe(Effect.forkScoped)
 
   return {
     refresh,
-    status: Effect.map(hub.clients, (clients) => board.snapshot(config.now(), clients))
+    // The lag is measured against bar close times: on the providers' clock.
+    status: Effect.all([source.now, hub.clients, Effect.option(ownership.owners)]).pipe(
+      Effect.map(([now, clients, owners]) =>
+        LiveStatus.make({
+          ...board.snapshot(now, clients),
+          runner: ownership.runner,
+          ...(Option.isSome(owners)
+            ? {
+                owners: owners.value.map((o) => ({
+                  provider: ProviderName.make(o.provider),
+                  runner: o.runner
+                }))
+              }
+            : {})
+        })
+      )
+    )
   } satisfies LiveSupervisorService
 })
 
@@ -127,6 +161,9 @@ export class LiveSupervisor extends Context.Tag("@quasar/datahub/live/LiveSuperv
   LiveSupervisor,
   LiveSupervisorService
 >() {
-  /** Needs the SQL client, ChangeFeed, SchemaState, BarWriter, LiveHub, LiveSource and BarSource. */
+  /**
+   * Needs the SQL client, ChangeFeed, SchemaState, BarWriter, LiveHub, LiveSource, BarSource and
+   * ProviderOwnership.
+   */
   static readonly layer = Layer.scoped(LiveSupervisor, make).pipe(Layer.provide(LiveRepo.layer))
 }

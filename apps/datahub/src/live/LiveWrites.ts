@@ -16,8 +16,8 @@
  * the connection's events and performs what it asks for (writes, publishing, progress).
  */
 import type { Timeframe } from "@quasar/domain"
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { Deferred, Duration, Effect, Queue } from "effect"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { type BarRow, type BarsRejected, type BarTarget, BarWriter } from "../store/BarWriter"
 import { LiveHub, type LiveUpdate, seriesKey } from "./LiveHub"
 import { LiveRepo } from "./LiveRepo"

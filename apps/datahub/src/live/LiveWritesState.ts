@@ -10,8 +10,9 @@
  * newest of each series when a batch is cut, or once superseded versions outnumber the series
  * (so a feed read while the database is away holds about one forming bar per series).
  */
+
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { List } from "effect"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import type { SeriesState } from "./SeriesState"
 
 export interface Item {

@@ -71,7 +71,8 @@ export const makeConnection = (provider: string, timeframe: Timeframe.Timeframe,
       lifecycle.primary === null ? undefined : open.get(lifecycle.primary.n)
     const view: ConnectionView = { status, series, symbols: () => [...(primary()?.symbols ?? [])] }
     board.add(view)
-    const setState = (state: ConnectionStatus["state"]) => board.setState(status, state, config.now())
+    const setState = (state: ConnectionStatus["state"]) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => board.setState(status, state, now))
 
     // Finalizers run last-added first: the fibers stop, then the sockets, then what gathered is written.
     yield* Effect.addFinalizer(() =>

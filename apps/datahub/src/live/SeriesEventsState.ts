@@ -5,7 +5,7 @@
  * drives it and performs what it asks for (writes, fills); time comes in with the events.
  */
 import { Timeframe } from "@quasar/domain"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { type Phase, releasable } from "./SeriesState"
 
 export interface SeriesEvents {

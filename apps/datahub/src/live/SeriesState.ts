@@ -8,7 +8,7 @@
  * history versions of the same bars land first and win.
  */
 import type { Timeframe } from "@quasar/domain"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
+import type { ProviderBar } from "@quasar/providers/sdk"
 
 export type Phase = "waiting" | "filling" | "trusted"
 
@@ -43,7 +43,7 @@ export const newSeries = (
 
 export type ConnectionState = "connecting" | "connected" | "backoff" | "stopped"
 
-/** One connection's state as the status API shows it (times on the providers' clock). */
+/** One connection's state as the status API shows it (times on the service's Clock, when things happened here). */
 export interface ConnectionStatus {
   readonly provider: string
   readonly timeframe: Timeframe.Timeframe

@@ -1,12 +1,18 @@
 /**
- * What DataHub reads of the Registry's `code_registry` and `provider_settings` to run a
- * provider: its current version, that version's source, and its settings resolved for a call
- * (stored values, defaults, decrypted secrets), checked against the version's own spec.
+ * What DataHub needs of the Registry to run a provider: its current version, that version's
+ * source, and its settings resolved for a call (the manifest's defaults, then the stored values
+ * and secrets the Registry opened for it), checked against the version's own spec. All of it
+ * comes from the RegistryCatalog, so it keeps working from the cache while the Registry is down.
  */
-import { SqlClient } from "@effect/sql"
-import { type CodeLanguage, Manifest, NotFound, ProviderFatalError, ServiceUnavailable } from "@quasar/domain"
-import { ProviderSettingsRepo, SecretBox, ServiceConfig } from "@quasar/server"
-import { Context, Effect, Either, Layer, Option, Schema } from "effect"
+import {
+  type CodeLanguage,
+  type Manifest,
+  NotFound,
+  ProviderFatalError,
+  type ServiceUnavailable
+} from "@quasar/domain"
+import { Context, Effect, Either, Layer, Option } from "effect"
+import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { sdkSettings } from "./manifest"
 import type { CallSettings } from "./protocol"
 import { formatSettingsProblems, resolveSettings } from "./providerHost"
@@ -18,70 +24,70 @@ export interface ActiveVersion {
   readonly manifest: Manifest
 }
 
-const unavailable = (what: string) => (e: { readonly message: string }) =>
-  new ServiceUnavailable({ message: `cannot read ${what} from the database (${e.message}); retry shortly` })
-
-const decodeManifest = Schema.decodeUnknownOption(Manifest)
-
 const make = Effect.gen(function* () {
-  const sql = yield* SqlClient.SqlClient
-  const settingsRepo = yield* ProviderSettingsRepo
-  const config = yield* ServiceConfig
-  const box = yield* Effect.transposeOption(Option.map(config.secretKey, SecretBox.make))
+  const catalog = yield* RegistryCatalog
   const notices = makeSettingsNotices()
 
   /** The version that runs for `name`, or why none does (404, in words an operator can act on). */
   const current = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
-    sql<{ version: number; status: string; kind: string; manifest: unknown }>`
-      SELECT version, status, kind, manifest FROM code_registry WHERE name = ${name}
-      ORDER BY (status IN ('active', 'disabled')) DESC, version DESC LIMIT 1`.pipe(
-      Effect.mapError(unavailable(`the code registry entry of "${name}"`)),
-      Effect.flatMap(([row]) => {
-        if (!row)
-          return Effect.fail(
-            new NotFound({
-              message: `no provider or broker named "${name}": upload it to the Registry first`
-            })
-          )
-        if (row.kind === "strategy")
-          return Effect.fail(
-            new NotFound({
-              message: `"${name}" is a strategy, not a provider or broker: strategies run in Trader's backtests and deployments`
-            })
-          )
-        if (row.status === "disabled")
-          return Effect.fail(
-            new NotFound({
-              message: `"${name}" is disabled: activate a version in the Registry to use it again`
-            })
-          )
-        if (row.status !== "active")
-          return Effect.fail(
-            new NotFound({ message: `"${name}" has no active version: activate a valid one in the Registry` })
-          )
-        return Option.match(decodeManifest(row.manifest), {
+    catalog.current(name).pipe(
+      Effect.flatMap(
+        Option.match({
           onNone: () =>
             Effect.fail(
               new NotFound({
-                message: `"${name}" v${row.version} is active but has no valid manifest: upload it again to validate it`
+                message: `no provider or broker named "${name}": upload it to the Registry first`
               })
             ),
-          onSome: (manifest) => Effect.succeed({ name, version: row.version, manifest })
+          onSome: (row) => {
+            if (row.kind === "strategy")
+              return Effect.fail(
+                new NotFound({
+                  message: `"${name}" is a strategy, not a provider or broker: strategies run in Trader's backtests and deployments`
+                })
+              )
+            if (row.status === "disabled")
+              return Effect.fail(
+                new NotFound({
+                  message: `"${name}" is disabled: activate a version in the Registry to use it again`
+                })
+              )
+            if (row.status !== "active")
+              return Effect.fail(
+                new NotFound({
+                  message: `"${name}" has no active version: activate a valid one in the Registry`
+                })
+              )
+            const manifest = row.manifest
+            if (manifest === null || manifest.kind === "strategy")
+              return Effect.fail(
+                new NotFound({
+                  message: `"${name}" v${row.version} is active but has no valid manifest: upload it again to validate it`
+                })
+              )
+            return Effect.succeed({ name, version: row.version, manifest })
+          }
         })
-      }),
+      ),
       Effect.withSpan("ActiveCode.current", { attributes: { name } })
     )
 
-  const source = (name: string, version: number) =>
-    sql<{ source: string; language: CodeLanguage }>`
-      SELECT source, language FROM code_registry WHERE name = ${name} AND version = ${version}`.pipe(
-      Effect.mapError(unavailable(`the source of "${name}" v${version}`)),
-      Effect.flatMap(([row]) =>
-        row
-          ? Effect.succeed(row)
-          : Effect.fail(
+  const source = (
+    name: string,
+    version: number
+  ): Effect.Effect<
+    { readonly source: string; readonly language: CodeLanguage },
+    NotFound | ServiceUnavailable
+  > =>
+    catalog.version(name, version).pipe(
+      Effect.flatMap(
+        Option.match({
+          onNone: () =>
+            Effect.fail(
               new NotFound({ message: `"${name}" v${version} was deleted: activate another version` })
-            )
+            ),
+          onSome: (row) => Effect.succeed({ source: row.source, language: row.language })
+        })
       ),
       Effect.withSpan("ActiveCode.source", { attributes: { name, version } })
     )
@@ -90,10 +96,15 @@ const make = Effect.gen(function* () {
   const settings = (
     active: ActiveVersion
   ): Effect.Effect<CallSettings, ProviderFatalError | ServiceUnavailable> =>
-    settingsRepo.resolve(active.name, active.manifest.settings, box).pipe(
-      Effect.catchTags({
-        SqlError: (e) => Effect.fail(unavailable(`the settings of "${active.name}"`)(e)),
-        SecretError: (e) => Effect.fail(new ProviderFatalError({ provider: active.name, message: e.message }))
+    catalog.settings(active.name).pipe(
+      Effect.flatMap(({ values, unopened }) => {
+        const [sealed] = unopened
+        if (sealed)
+          return Effect.fail(new ProviderFatalError({ provider: active.name, message: sealed.message }))
+        const withDefaults: Record<string, string | number | boolean> = {}
+        for (const field of active.manifest.settings)
+          if (field.default !== undefined) withDefaults[field.key] = field.default
+        return Effect.succeed({ ...withDefaults, ...values })
       }),
       Effect.flatMap((values) =>
         Either.match(resolveSettings(sdkSettings(active.manifest), values), {
@@ -120,5 +131,5 @@ export class ActiveCode extends Context.Tag("@quasar/datahub/ActiveCode")<
   ActiveCode,
   Effect.Effect.Success<typeof make>
 >() {
-  static readonly layer = Layer.effect(ActiveCode, make).pipe(Layer.provide(ProviderSettingsRepo.layer))
+  static readonly layer = Layer.effect(ActiveCode, make)
 }

@@ -1,7 +1,7 @@
 /**
  * Runs the active version of each uploaded provider: one sandbox per (name, version), started on
  * first use, restarted with exponential backoff after a crash, stopped when another version
- * becomes current (ChangeFeed channel `code`, plus a periodic re-read) or after an idle spell.
+ * becomes current (the RegistryCatalog's changes, plus a periodic re-read) or after an idle spell.
  * Every result is screened by the host's validation before a caller sees it: the child is not
  * trusted, so its own checks count for nothing.
  */
@@ -12,8 +12,8 @@ import {
   type ServiceUnavailable
 } from "@quasar/domain"
 import type { HistoryRequest, LiveEvent, LiveRequest, Timeframe } from "@quasar/providers/sdk"
-import { ChangeFeed } from "@quasar/server"
 import { Chunk, Context, Duration, Effect, Either, Layer, Schedule, Stream } from "effect"
+import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
 import type { Sandbox } from "./ProviderSandbox"
 import type { CallSettings } from "./protocol"
@@ -62,7 +62,7 @@ const reportRejections = (kind: "asset" | "bar" | "event", rejected: Rejections)
 const make = Effect.gen(function* () {
   const code = yield* ActiveCode
   const slots = yield* SandboxSlots
-  const feed = yield* ChangeFeed.ChangeFeed
+  const catalog = yield* RegistryCatalog
 
   /** The active version, after retiring any other version of `name` still running. */
   const target = (name: string) =>
@@ -178,16 +178,14 @@ const make = Effect.gen(function* () {
       )
     )
 
-  const nameOf = (payload: unknown): string | undefined => {
-    const name = (payload as { readonly name?: unknown } | null)?.name
-    return typeof name === "string" ? name : undefined
-  }
-
-  yield* feed.changes("code").pipe(
-    Stream.runForEach((change) => {
-      const name = nameOf(change.payload)
-      return name ? reconcile(name) : Effect.void
-    }),
+  yield* catalog.changes.pipe(
+    Stream.runForEach((change) =>
+      change.topic === "all"
+        ? Effect.flatMap(slots.names, (names) => Effect.forEach(names, reconcile, { discard: true }))
+        : change.topic === "code" && change.name !== undefined
+          ? reconcile(change.name)
+          : Effect.void
+    ),
     Effect.forkScoped
   )
   // Events can be missed (a restart in between): re-read now and then, and stop idle sandboxes.
@@ -211,7 +209,7 @@ export class ProviderPool extends Context.Tag("@quasar/datahub/ProviderPool")<
   ProviderPool,
   ProviderPoolService
 >() {
-  /** Needs the SQL client, ChangeFeed, ServiceConfig (secret key), SandboxWorkspace, SandboxLimits. */
+  /** Needs the RegistryCatalog, SandboxWorkspace, SandboxLimits. */
   static readonly layer = Layer.scoped(ProviderPool, make).pipe(
     Layer.provide(SandboxSlots.layer),
     Layer.provide(ActiveCode.layer)

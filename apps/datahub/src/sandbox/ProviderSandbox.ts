@@ -1,7 +1,7 @@
 /**
  * A provider's sandbox child: the library's sandbox (`@quasar/sandbox`) running the provider
  * runner (runner.ts), with the provider protocol (protocol.ts) on top. Its `ctx.fetch` and
- * `ctx.connect` are made by DataHub under the egress policy (egress/); every call has a timeout,
+ * `ctx.connect` are made by DataHub under the egress policy (`@quasar/sandbox` node/egress/); every call has a timeout,
  * a span and annotated logs; a caller that stops waiting cancels the call.
  */
 import { fileURLToPath } from "node:url"
@@ -14,25 +14,28 @@ import {
   unpackEvents,
   unpackPage
 } from "@quasar/sandbox"
-import { neutral, type SandboxQuota, SandboxWorkspace, start as startChild } from "@quasar/sandbox/node"
+import {
+  egressRelay,
+  neutral,
+  SandboxNetwork,
+  type SandboxQuota,
+  SandboxWorkspace,
+  shownUrl,
+  start as startChild
+} from "@quasar/sandbox/node"
 import { Chunk, Duration, Effect, Option, Runtime, type Scope, Stream } from "effect"
 import { makeCallContexts } from "./callContexts"
-import { shownUrl } from "./egress/Egress"
-import { makeFetchRelay } from "./egress/relayFetch"
-import { makeSocketRelay } from "./egress/relaySocket"
 import {
   type CallSettings,
   type Capability,
   type ChildMessage,
   decodeChildMessage,
   type HostMessage,
-  isRelayRequest,
   type Reply,
   type StreamMethod,
   type ThrownError
 } from "./protocol"
 import { failFromProvider, providerLogger } from "./providerHost"
-import { SandboxNetwork } from "./SandboxNetwork"
 
 /** The sandbox workspace with the provider runner. */
 export const providerWorkspace = SandboxWorkspace.layer(
@@ -105,33 +108,13 @@ export const start = (
         if (!calls.log(log, message, { provider, sandbox: label, ...(fields ? { fields } : {}) }))
           logger[log.level](message, fields)
       },
-      relay: (send) => {
-        const relay = {
-          egress,
-          send,
-          denied: (url: string, reason: string) =>
-            runFork(
-              Effect.logWarning("sandbox egress denied").pipe(
-                Effect.annotateLogs({ provider, sandbox: label, url: shownUrl(url), reason })
-              )
-            )
-        }
-        const fetch = makeFetchRelay(relay)
-        const socket = makeSocketRelay(relay)
-        return {
-          accepts: isRelayRequest,
-          cost: (message) => (message._tag === "FetchStart" ? (message.body?.byteLength ?? 0) : 0),
-          handle: (message) => {
-            if (!isRelayRequest(message)) return
-            fetch.handle(message)
-            socket.handle(message)
-          },
-          close: () => {
-            fetch.close()
-            socket.close()
-          }
-        }
-      }
+      relay: egressRelay<ChildMessage>(egress, (url, reason) =>
+        runFork(
+          Effect.logWarning("sandbox egress denied").pipe(
+            Effect.annotateLogs({ provider, sandbox: label, url: shownUrl(url), reason })
+          )
+        )
+      )
     })
 
     const stopped = (reason: string) =>

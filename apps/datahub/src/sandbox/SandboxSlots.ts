@@ -5,11 +5,10 @@
  */
 import { ProviderRetryableError, ServiceUnavailable } from "@quasar/domain"
 import { SandboxLimits, SandboxLoadError, seconds } from "@quasar/sandbox"
-import { bundleUpload, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
+import { bundleUpload, SandboxNetwork, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
 import { Context, Duration, Effect, Exit, Layer, Scope } from "effect"
 import { ActiveCode, type ActiveVersion } from "./ActiveCode"
 import { type Sandbox, start } from "./ProviderSandbox"
-import { SandboxNetwork } from "./SandboxNetwork"
 
 export interface SandboxStatus {
   readonly name: string

@@ -5,13 +5,18 @@
  */
 import type { CodeKind, CodeLanguage, CodeManifest, ValidationIssue, ValidationReport } from "@quasar/domain"
 import { nestingProblem, SandboxLimits, type SandboxSetupError } from "@quasar/sandbox"
-import { bundleUpload, SandboxQuota, SandboxWorkspace } from "@quasar/sandbox/node"
+import {
+  bundleUpload,
+  EgressDenied,
+  SandboxNetwork,
+  type SandboxNetworkService,
+  SandboxQuota,
+  SandboxWorkspace
+} from "@quasar/sandbox/node"
 import { Clock, Context, DateTime, Effect, Either, Layer } from "effect"
 import { Agent } from "undici"
-import { EgressDenied } from "./egress/pinnedConnector"
 import { toManifest } from "./manifest"
 import { start } from "./ProviderSandbox"
-import { SandboxNetwork, type SandboxNetworkService } from "./SandboxNetwork"
 import { TypeChecker } from "./TypeChecker"
 
 type Issue = typeof ValidationIssue.Type

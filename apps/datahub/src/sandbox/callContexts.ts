@@ -4,6 +4,7 @@
  * child. The host keeps each open call's log annotations and span by call id (protocol.ts) and
  * logs the child's lines in that context; lines outside any call get the sandbox's own.
  */
+import { logAtLevel } from "@quasar/sandbox"
 import { Effect, FiberRef, type HashMap, Option, Runtime, type Scope, type Tracer } from "effect"
 import type { ChildMessage } from "./protocol"
 
@@ -13,13 +14,6 @@ interface CallContext {
   readonly annotations: HashMap.HashMap<string, unknown>
   readonly span: Option.Option<Tracer.AnySpan>
 }
-
-const byLevel = {
-  debug: Effect.logDebug,
-  info: Effect.logInfo,
-  warn: Effect.logWarning,
-  error: Effect.logError
-} as const
 
 export const makeCallContexts = (runtime: Runtime.Runtime<never>) => {
   const open = new Map<number, CallContext>()
@@ -49,7 +43,7 @@ export const makeCallContexts = (runtime: Runtime.Runtime<never>) => {
   const log = (line: Log, message: string, annotations: Record<string, unknown>): boolean => {
     const call = line.call === undefined ? undefined : open.get(line.call)
     if (!call) return false
-    const logged = byLevel[line.level](message).pipe(
+    const logged = logAtLevel[line.level](message).pipe(
       Effect.annotateLogs(annotations),
       Effect.locally(FiberRef.currentLogAnnotations, call.annotations)
     )

@@ -6,7 +6,7 @@
  */
 import type { AssetInfo, HistoryPage, LiveEvent, ParamsSpec, ProviderContext } from "@quasar/providers/sdk"
 // File by file, like the runner's other imports: the SDK's index would drag in more than this.
-import { resolveParams } from "../../../../libs/providers/src/sdk/strategyParams"
+import { resolveParams } from "@quasar/providers/sdk"
 
 export type Capability = "listAssets" | "history" | "live"
 

@@ -1,6 +1,7 @@
 /**
  * The messages DataHub and a provider's sandbox child exchange over Node's IPC channel, on top of
- * the ones every sandbox shares (`@quasar/sandbox` protocol.ts: verdict, log, ping, cancel). The
+ * the ones every sandbox shares (`@quasar/sandbox` protocol.ts: verdict, log, ping, cancel; and
+ * relayProtocol.ts: the egress relay's `ctx.fetch`/`ctx.connect` requests and replies). The
  * host decodes **every** child message with these schemas: the child runs untrusted code that can
  * call `process.send` itself, so a message that does not decode gets the child killed. Host
  * messages are only typed (the runner is bundled without Effect to stay small).
@@ -14,19 +15,24 @@
  */
 import {
   CallId,
-  Cancelled,
   type ControlMessage,
   LoadFailed,
-  Log,
   loadedMessage,
   NUMBERS_PER_BAR,
-  Pong,
   packedProblem,
+  type RelayReply,
+  runnerMessages,
   ThrownError
 } from "@quasar/sandbox"
 import { Schema } from "effect"
 
-export { LoadPosition, ThrownError } from "@quasar/sandbox"
+export {
+  isRelayRequest,
+  LoadPosition,
+  type RelayReply,
+  type RelayRequest,
+  ThrownError
+} from "@quasar/sandbox"
 
 /** The most live events the child buffers, and so the most one `Items` carries. */
 export const LIVE_BUFFER = 20_000
@@ -54,33 +60,6 @@ export type HostMessage =
   | { readonly _tag: "Pull"; readonly id: number }
   | ControlMessage
   | RelayReply
-
-/**
- * The host's answers to `ctx.fetch` and `ctx.connect` relayed for the child (see egress/). A
- * response body is pull-based: one `FetchChunk` (or `FetchEnd`) per `FetchPull`, so a slow
- * reader holds the host's download still; socket frames are pushed as they arrive.
- */
-export type RelayReply =
-  | {
-      readonly _tag: "FetchHead"
-      readonly req: number
-      readonly status: number
-      readonly statusText: string
-      readonly headers: ReadonlyArray<readonly [string, string]>
-      readonly url: string
-      readonly redirected: boolean
-    }
-  | { readonly _tag: "FetchChunk"; readonly req: number; readonly data: Uint8Array }
-  | { readonly _tag: "FetchEnd"; readonly req: number }
-  | { readonly _tag: "FetchError"; readonly req: number; readonly error: ThrownError }
-  | { readonly _tag: "SocketOpened"; readonly sock: number }
-  | { readonly _tag: "SocketFrame"; readonly sock: number; readonly data: string }
-  | {
-      readonly _tag: "SocketClosed"
-      readonly sock: number
-      readonly code: number
-      readonly error?: ThrownError
-    }
 
 export const Capability = Schema.Literal("listAssets", "history", "live")
 export type Capability = typeof Capability.Type
@@ -135,49 +114,6 @@ export const Items = Schema.TaggedStruct("Items", {
 export const Done = Schema.TaggedStruct("Done", { id: CallId })
 export const Failed = Schema.TaggedStruct("Failed", { id: CallId, error: ThrownError })
 
-const RelayId = Schema.Int.pipe(Schema.nonNegative())
-/** The longest URL the child may ask for (browsers and servers stop near here too). */
-export const MAX_URL_LENGTH = 16_384
-/** The largest request body the child may send through `ctx.fetch`. */
-export const MAX_REQUEST_BODY = 8 * 1024 * 1024
-const Url = Schema.String.pipe(Schema.maxLength(MAX_URL_LENGTH))
-
-/** `ctx.fetch` from the child: the request, made (or refused) by the host's egress relay. */
-export const FetchStart = Schema.TaggedStruct("FetchStart", {
-  req: RelayId,
-  url: Url,
-  method: Schema.String.pipe(Schema.maxLength(32)),
-  headers: Schema.Array(Schema.Tuple(Schema.String, Schema.String)).pipe(Schema.maxItems(256)),
-  redirect: Schema.Literal("follow", "manual", "error"),
-  body: Schema.optional(
-    Schema.instanceOf(Uint8Array).pipe(
-      Schema.filter(
-        (b) => b.byteLength <= MAX_REQUEST_BODY || `a request body over ${MAX_REQUEST_BODY} bytes`
-      )
-    )
-  )
-})
-export const FetchPull = Schema.TaggedStruct("FetchPull", { req: RelayId })
-export const FetchAbort = Schema.TaggedStruct("FetchAbort", { req: RelayId })
-/** `ctx.connect` from the child. */
-export const SocketOpen = Schema.TaggedStruct("SocketOpen", { sock: RelayId, url: Url })
-export const SocketSend = Schema.TaggedStruct("SocketSend", { sock: RelayId, data: Schema.String })
-export const SocketClose = Schema.TaggedStruct("SocketClose", {
-  sock: RelayId,
-  code: Schema.optional(Schema.Int),
-  reason: Schema.optional(Schema.String.pipe(Schema.maxLength(123)))
-})
-
-export const RelayRequest = Schema.Union(
-  FetchStart,
-  FetchPull,
-  FetchAbort,
-  SocketOpen,
-  SocketSend,
-  SocketClose
-)
-export type RelayRequest = typeof RelayRequest.Type
-
 /** Child → host. */
 export const ChildMessage = Schema.Union(
   Loaded,
@@ -187,22 +123,11 @@ export const ChildMessage = Schema.Union(
   Items,
   Done,
   Failed,
-  Cancelled,
-  Pong,
-  Log,
-  FetchStart,
-  FetchPull,
-  FetchAbort,
-  SocketOpen,
-  SocketSend,
-  SocketClose
+  ...runnerMessages
 )
 export type ChildMessage = typeof ChildMessage.Type
 
 /** What answers one call id. */
 export type Reply = Extract<ChildMessage, { readonly id: number }>
-
-export const isRelayRequest = (message: ChildMessage): message is RelayRequest =>
-  "req" in message || "sock" in message
 
 export const decodeChildMessage = Schema.decodeUnknownEither(ChildMessage)

@@ -8,22 +8,18 @@
  * The child is started with Node's permission model: it may read its own directory only, and
  * cannot write files, spawn processes or start workers (those throw ERR_ACCESS_DENIED), and has
  * no network: `ctx.fetch` and `ctx.connect` are relayed to DataHub, which applies the egress
- * policy (see egress/).
+ * policy (`@quasar/sandbox` node/egress/).
  */
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import type { Logger, ProviderContext, SettingsSpec, SettingsValues } from "@quasar/providers/sdk"
-import { packEvents, packPage, startRunner } from "@quasar/sandbox/child"
-// The two host modules the child needs, imported file by file: the host's index would drag in
+// The one host module the child needs itself, imported by name: the host's index would drag in
 // the Effect-based runner and Schema validation (see bundle.ts on keeping this bundle small).
-import { withCallSignal } from "../../../../libs/providers/src/host/context"
-import { makeTokenBucket } from "../../../../libs/providers/src/host/TokenBucket"
+import { makeTokenBucket } from "@quasar/providers/host"
+import { makeChildContexts, makeChildLogger, packEvents, packPage, startRunner } from "@quasar/sandbox/child"
 import { checkExport, type RunnableModule } from "./contract"
-import { makeChildFetch } from "./egress/childFetch"
 import { LiveBuffer } from "./liveBuffer"
 import type { CallSettings, ChildMessage, HostMessage, LoadPosition, ThrownError } from "./protocol"
 import { bufferFull, current, initial, type RunnerEvent, type RunnerOutput, step } from "./runnerState"
-import { makeSocketConnector } from "./webSocketConnection"
 
 /** Same budget as the in-process host (host/context.ts): an API that hangs must not hold a call. */
 const REQUEST_TIMEOUT_MS = 30_000
@@ -65,28 +61,8 @@ const thrown = (e: unknown): ThrownError => {
   }
 }
 
-const plainFields = (fields: unknown): Record<string, unknown> | undefined => {
-  try {
-    return fields === undefined ? undefined : JSON.parse(JSON.stringify(fields))
-  } catch {
-    return { fields: "(not serialisable)" }
-  }
-}
-
 /** A logger whose lines name `call`, so that DataHub logs each with that call's own context. */
-const loggerFor = (call?: number): Logger => {
-  const at =
-    (level: "debug" | "info" | "warn" | "error") =>
-    (message: string, fields?: Readonly<Record<string, unknown>>) =>
-      post({
-        _tag: "Log",
-        level,
-        message: String(message),
-        fields: plainFields(fields),
-        ...(call === undefined ? {} : { call })
-      })
-  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }
-}
+const loggerFor = makeChildLogger(post)
 
 /** Lines outside any call (load time, stray rejections). */
 const log = loggerFor()
@@ -149,33 +125,9 @@ const load = async (): Promise<RunnableModule | undefined> => {
 }
 
 const serve = (provider: RunnableModule) => {
-  const lifetime = new AbortController()
-  const relayedFetch = makeChildFetch(post)
-  const relayedSocket = makeSocketConnector(post)
   const bucket = provider.rateLimit ? makeTokenBucket(provider.rateLimit) : undefined
 
-  const contextFor = (id: number, settings: CallSettings, signal: AbortSignal): ProviderContext =>
-    withCallSignal(
-      {
-        // The host resolved these against the provider's own settings spec (host/settings.ts).
-        settings: settings as SettingsValues<SettingsSpec>,
-        fetch: async (input, init) => {
-          const cancel = init?.signal ?? undefined
-          await bucket?.take(cancel)
-          // The timeout starts once the request may go: waiting for a token is not the API's fault.
-          const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS)
-          return relayedFetch.fetch(input, {
-            ...init,
-            signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout
-          })
-        },
-        connect: (url) => relayedSocket.connect(url, lifetime.signal),
-        log: loggerFor(id),
-        signal: lifetime.signal,
-        now: Date.now
-      },
-      signal
-    )
+  const relay = makeChildContexts(post, { bucket, loggerFor, requestTimeoutMs: REQUEST_TIMEOUT_MS })
 
   /** A history stream: one page per pull, the next one asked for ahead. */
   interface PageResources {
@@ -269,7 +221,7 @@ const serve = (provider: RunnableModule) => {
     try {
       const fn = method === "history" ? provider.history : provider.live
       if (!fn) throw new Error(`this module has no ${method} function`)
-      iterator = fn(contextFor(id, settings, controller.signal), request)[Symbol.asyncIterator]()
+      iterator = fn(relay.contextFor(id, settings, controller.signal), request)[Symbol.asyncIterator]()
     } catch (e) {
       // Opening failed: the first Pull reports it, like any later failure.
       iterator = { next: () => Promise.reject(e) }
@@ -309,7 +261,7 @@ const serve = (provider: RunnableModule) => {
       case "StartCall": {
         const controller = new AbortController()
         calls.set(id, controller)
-        attempt(() => provider.listAssets(contextFor(id, output.settings, controller.signal))).then(
+        attempt(() => provider.listAssets(relay.contextFor(id, output.settings, controller.signal))).then(
           (value) => {
             calls.delete(id)
             dispatch({ _tag: "CallSettled", id, outcome: { ok: true, value } })
@@ -406,8 +358,7 @@ const serve = (provider: RunnableModule) => {
       case "Ping":
         return void post({ _tag: "Pong", id: message.id })
       default:
-        relayedFetch.receive(message)
-        relayedSocket.receive(message)
+        relay.receive(message)
     }
   })
 }

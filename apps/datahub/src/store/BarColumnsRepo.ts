@@ -23,7 +23,7 @@ const pageSql = `
          string_agg(float8send(low), '') AS low,
          string_agg(float8send(close), '') AS close,
          string_agg(float8send(volume), '') AS volume
-  FROM (SELECT ts, open, high, low, close, volume FROM historical_data
+  FROM (SELECT ts, open, high, low, close, volume FROM datahub.historical_data
         WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5 AND ts > $6
         ORDER BY ts LIMIT $7) AS page`
 
@@ -94,14 +94,14 @@ const make = Effect.gen(function* () {
         Effect.withSpan("BarColumnsRepo.page", { attributes: { ...series, after, limit } })
       )
 
-  /** Open time of the last bar of `series` in the range, if it has any. */
+  /** Open time of the last bar of `series` in the range, if there is one. */
   const lastMs = (
     series: Series,
     range: { readonly from: number | undefined; readonly to: number | undefined }
   ) =>
     sql
       .unsafe<{ ms: number }>(
-        `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ms FROM historical_data
+        `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ms FROM datahub.historical_data
          WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5
          ORDER BY ts DESC LIMIT 1`,
         [

@@ -41,12 +41,12 @@ export interface Page {
 }
 
 const storedRows = `
-  SELECT ts, open, high, low, close, volume, vwap, trades FROM historical_data
+  SELECT ts, open, high, low, close, volume, vwap, trades FROM datahub.historical_data
   WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5 AND ts > $6
   ORDER BY ts LIMIT $7`
 
 const moreAfter = `
-  SELECT EXISTS (SELECT 1 FROM historical_data
+  SELECT EXISTS (SELECT 1 FROM datahub.historical_data
                  WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts > $4 AND ts < $5) AS more`
 
 /** Years 1 to 9999: outside them `toISOString` writes a form PostgreSQL does not read. */
@@ -125,7 +125,7 @@ const make = Effect.gen(function* () {
       )
       const key = [series.provider, series.symbol, series.timeframe] as const
       const [first] = yield* sql.unsafe<{ ms: number }>(
-        `SELECT (extract(epoch FROM ts) * 1000)::int8 AS ms FROM historical_data
+        `SELECT (extract(epoch FROM ts) * 1000)::int8 AS ms FROM datahub.historical_data
          WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5 ORDER BY ts LIMIT 1`,
         [
           ...key,
@@ -167,11 +167,11 @@ const make = Effect.gen(function* () {
       trades: number | null
     }>`
       SELECT ts, open, high, low, close, volume, vwap, trades FROM (
-        (SELECT *, 0 AS preference FROM historical_data
+        (SELECT *, 0 AS preference FROM datahub.historical_data
          WHERE provider = ${series.provider} AND symbol = ${series.symbol} AND timeframe = ${series.timeframe}
          ORDER BY ts DESC LIMIT 1)
         UNION ALL
-        (SELECT *, 1 FROM live_data
+        (SELECT *, 1 FROM datahub.live_data
          WHERE provider = ${series.provider} AND symbol = ${series.symbol} AND timeframe = ${series.timeframe}
          ORDER BY ts DESC LIMIT 1)) AS newest
       -- A bar present in both is closed: the historical row is final.
@@ -182,29 +182,19 @@ const make = Effect.gen(function* () {
       Effect.withSpan("BarsRepo.latest", { attributes: { ...series } })
     )
 
-  /** Whether DataHub knows the provider, and the symbol at that provider (code, assets, subscriptions or bars). */
+  /** Whether DataHub's own tables know the provider, and the symbol at that provider (subscriptions or bars). */
   const known = (provider: string, symbol: string) =>
     sql<{ provider: boolean; symbol: boolean }>`
-      SELECT EXISTS (SELECT 1 FROM code_registry WHERE name = ${provider})
-          OR EXISTS (SELECT 1 FROM assets WHERE provider = ${provider})
-          OR EXISTS (SELECT 1 FROM historical_data WHERE provider = ${provider}) AS provider,
-             EXISTS (SELECT 1 FROM assets WHERE provider = ${provider} AND symbol = ${symbol})
-          OR EXISTS (SELECT 1 FROM provider_subscription WHERE provider = ${provider} AND symbol = ${symbol})
-          OR EXISTS (SELECT 1 FROM historical_data WHERE provider = ${provider} AND symbol = ${symbol})
-          OR EXISTS (SELECT 1 FROM live_data WHERE provider = ${provider} AND symbol = ${symbol}) AS symbol`.pipe(
+      SELECT EXISTS (SELECT 1 FROM datahub.provider_subscription WHERE provider = ${provider})
+          OR EXISTS (SELECT 1 FROM datahub.historical_data WHERE provider = ${provider}) AS provider,
+             EXISTS (SELECT 1 FROM datahub.provider_subscription WHERE provider = ${provider} AND symbol = ${symbol})
+          OR EXISTS (SELECT 1 FROM datahub.historical_data WHERE provider = ${provider} AND symbol = ${symbol})
+          OR EXISTS (SELECT 1 FROM datahub.live_data WHERE provider = ${provider} AND symbol = ${symbol}) AS symbol`.pipe(
       Effect.map(([row]) => ({ provider: row?.provider === true, symbol: row?.symbol === true })),
       Effect.withSpan("BarsRepo.known", { attributes: { provider, symbol } })
     )
 
-  /** The providers' symbols a common symbol maps to (at `provider` only, when given). */
-  const mapped = (commonSymbol: string, provider: string | undefined) =>
-    sql<{ provider: string; symbol: string }>`
-      SELECT source AS provider, symbol FROM asset_mapping
-      WHERE common_symbol = ${commonSymbol} AND source_kind = 'provider'
-        ${provider === undefined ? sql.literal("") : sql`AND source = ${provider}`}
-      ORDER BY source`.pipe(Effect.withSpan("BarsRepo.mapped", { attributes: { commonSymbol, provider } }))
-
-  return { page, latest, known, mapped } as const
+  return { page, latest, known } as const
 })
 
 export class BarsRepo extends Context.Tag("@quasar/datahub/BarsRepo")<

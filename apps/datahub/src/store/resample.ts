@@ -48,7 +48,7 @@ export const resampledRows = (fn: BucketFunction) => `
                CASE WHEN count(vwap) = count(*) AND sum(volume) > 0 THEN sum(vwap * volume) / sum(volume) END AS vwap,
                CASE WHEN count(trades) = count(*) THEN sum(trades) END AS trades
         FROM (SELECT ${bucketOf[fn]} AS bucket, ts, open, high, low, close, volume, vwap, trades
-              FROM historical_data
+              FROM datahub.historical_data
               WHERE provider = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5) AS stored
         GROUP BY bucket) AS buckets
   ORDER BY ts`

@@ -5,9 +5,9 @@
  * settings make every call of that provider fail as fatal, naming the problem.
  */
 import { ProviderFatalError } from "@quasar/domain"
+import { connectWebSocket } from "@quasar/providers/host/node"
+import type { Provider, ProviderContext } from "@quasar/providers/sdk"
 import { Effect, Either, type Scope, Stream } from "effect"
-import { connectWebSocket } from "../../../../libs/providers/src/host/node/index"
-import type { Provider, ProviderContext } from "../../../../libs/providers/src/sdk/types"
 import {
   type Connector,
   makeProviderContext,

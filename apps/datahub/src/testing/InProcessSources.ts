@@ -6,8 +6,8 @@
  * problem. Production uses the sandboxes (`PoolBarSource`, `LiveSource.pool`).
  */
 import { NotFound } from "@quasar/domain"
-import { Effect, Layer } from "effect"
-import type { Provider } from "../../../../libs/providers/src/sdk/types"
+import type { Provider } from "@quasar/providers/sdk"
+import { Clock, Effect, Layer } from "effect"
 import { BarSource, type BarSourceService } from "../collect/BarSource"
 import { LiveSource, type LiveSourceService } from "../live/LiveSource"
 import { history, live, type RawSettings } from "../sandbox/providerHost"
@@ -50,7 +50,8 @@ export const inProcessLiveSource = (
     Effect.gen(function* () {
       const running = yield* inProcessProviders(providers, settingsByProvider, options)
       return {
-        live: (name, request) => running.stream(name, (provider, ctx) => live(provider, ctx, request))
+        live: (name, request) => running.stream(name, (provider, ctx) => live(provider, ctx, request)),
+        now: options.now ? Effect.sync(options.now) : Clock.currentTimeMillis
       } satisfies LiveSourceService
     })
   )

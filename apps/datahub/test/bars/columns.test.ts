@@ -1,12 +1,19 @@
 import { HttpApiClient } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
-import { type BarColumns, DataHubApi, decodeBarColumns, encodeBarColumns, ProviderName } from "@quasar/domain"
+import {
+  type BarColumns,
+  concatBarColumns,
+  DataHubApi,
+  decodeBarColumns,
+  encodeBarColumns,
+  ProviderName
+} from "@quasar/domain"
 import { DatabaseUrl } from "@quasar/server"
 import { TestDatabase, TestService } from "@quasar/server/testing"
 import { Effect, Either, Layer, Redacted } from "effect"
-import { DataHubLive } from "../../src/App"
 import { COPY_SLICE_BARS } from "../../src/bars/BarColumnsReader"
 import { COLUMN_PAGE_BARS } from "../../src/store/BarColumnsRepo"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { allPages, failure, get, iso, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
 
@@ -56,7 +63,7 @@ for (const [way, database] of [
   ["binary COPY", TestDatabase.layer],
   ["pages (no COPY, as on the embedded database)", withoutCopy]
 ] as const)
-  layer(TestService.layer(DataHubLive, database), { timeout: 120_000, excludeTestServices: true })(
+  layer(TestService.layer(DataHubAlone, database), { timeout: 120_000, excludeTestServices: true })(
     `GET /bars/columns, read by ${way}`,
     (it) => {
       it.effect("answers the JSON query's bars as columns, across pages, with awkward doubles", () =>
@@ -219,9 +226,11 @@ for (const [way, database] of [
           const rows = bars("DERIVED", 4)
           yield* seed("historical", rows)
           const client = yield* HttpApiClient.make(DataHubApi)
-          const columns = yield* client.bars.columns({
-            urlParams: { provider: ProviderName.make("test"), symbol: "DERIVED", timeframe: "1m" }
-          })
+          const columns = concatBarColumns(
+            yield* client.bars.columns({
+              urlParams: { provider: ProviderName.make("test"), symbol: "DERIVED", timeframe: "1m" }
+            })
+          )
           expect(columns.close).toBeInstanceOf(Float64Array)
           expect(Array.from(columns.ts)).toEqual(rows.map((r) => r.ts))
           expect(Array.from(columns.close)).toEqual(rows.map((r) => r.close))

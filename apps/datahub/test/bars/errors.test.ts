@@ -3,11 +3,11 @@ import { expect, layer } from "@effect/vitest"
 import { DataHubApi } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { DateTime, Effect } from "effect"
-import { DataHubLive } from "../../src/App"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { failure, iso, point, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
 
-layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubAlone), { timeout: 120_000, excludeTestServices: true })(
   "GET /bars errors",
   (it) => {
     it.effect("answers 400 naming the problem for inconsistent parameters", () =>
@@ -78,7 +78,7 @@ layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: t
   }
 )
 
-layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubAlone), { timeout: 120_000, excludeTestServices: true })(
   "GET /bars/latest",
   (it) => {
     it.effect("is the forming bar when it is newer, else the last closed bar", () =>

@@ -1,16 +1,16 @@
 import { HttpApiClient } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { BAR_CSV_HEADER, BarCsvLine, DataHubApi, NEXT_CURSOR_HEADER } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Schema } from "effect"
-import { DataHubLive } from "../../src/App"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { allPages, failure, get, iso, page, point, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
 
 const DAY = 1_440 * MINUTE
 
-layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })("GET /bars", (it) => {
+layer(TestService.layer(DataHubAlone), { timeout: 120_000, excludeTestServices: true })("GET /bars", (it) => {
   it.effect("pages with the cursor return every bar exactly once, oldest first", () =>
     Effect.gen(function* () {
       yield* ready
@@ -157,18 +157,16 @@ layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: t
     })
   )
 
-  it.effect("resolves commonSymbol through asset_mapping", () =>
+  it.effect("resolves commonSymbol through the Registry's mappings", () =>
     Effect.gen(function* () {
-      const sql = yield* SqlClient.SqlClient
+      const registry = yield* MemoryCatalog
       yield* seed("historical", bars("XBT/USD", 5))
       yield* seed("historical", bars("BTCUSD", 3, { provider: "other" }))
-      yield* sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
-                 VALUES ('BTC-USD', 'test', 'provider', 'XBT/USD')`
+      yield* registry.putMapping({ commonSymbol: "BTC-USD", provider: "test", symbol: "XBT/USD" })
       const p = yield* page({ commonSymbol: "BTC-USD", timeframe: "1m" })
       expect(p).toMatchObject({ provider: "test", symbol: "XBT/USD" })
       expect(p.bars).toHaveLength(5)
-      yield* sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
-                 VALUES ('BTC-USD', 'other', 'provider', 'BTCUSD')`
+      yield* registry.putMapping({ commonSymbol: "BTC-USD", provider: "other", symbol: "BTCUSD" })
       const ambiguous = yield* failure({ commonSymbol: "BTC-USD", timeframe: "1m" })
       expect(ambiguous).toMatchObject({
         status: 400,

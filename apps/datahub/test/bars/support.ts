@@ -1,6 +1,6 @@
 /** Shared by the bar tests: generated bars, the writer on a fresh database, a second connection. */
 import type { Timeframe } from "@quasar/domain"
-import { migrations } from "@quasar/migrations"
+import { DATAHUB_SCHEMA, datahubMigrations } from "@quasar/migrations/datahub"
 import { Database, DatabaseUrl, SchemaState } from "@quasar/server"
 import { TestDatabase } from "@quasar/server/testing"
 import { Effect, Layer, Redacted } from "effect"
@@ -35,7 +35,7 @@ export const bars = (
 /** The writer with its schema state and pool, on whatever database `DatabaseUrl` names. */
 export const writerServices = (options: Partial<BarWriterOptions> = {}) =>
   BarWriter.layerWith(options).pipe(
-    Layer.provideMerge(SchemaState.layer(migrations)),
+    Layer.provideMerge(SchemaState.layer(datahubMigrations, { schema: DATAHUB_SCHEMA })),
     Layer.provideMerge(Database.layer({ poolSize: 4, applicationName: "quasar-test" }))
   )
 
@@ -60,7 +60,7 @@ export const direct = <A extends object = Record<string, unknown>>(
     })
   )
 
-export const countOf = (symbol: string, table = "historical_data") =>
+export const countOf = (symbol: string, table = "datahub.historical_data") =>
   Effect.map(
     direct<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE symbol = $1`, [symbol]),
     (rows) => rows[0]?.n ?? 0

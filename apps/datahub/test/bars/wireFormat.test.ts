@@ -8,8 +8,8 @@ import { expect, layer } from "@effect/vitest"
 import { BAR_CSV_HEADER, BarCsvLine, type BarPoint, BarsPage, ProviderName } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Schema } from "effect"
-import { DataHubLive } from "../../src/App"
 import type { BarRow } from "../../src/store/BarWriter"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { get, point, ready, seed, series } from "./http"
 import { MINUTE, T0 } from "./support"
 
@@ -60,7 +60,7 @@ const text = (params: Record<string, string>) => Effect.flatMap(get(params), (re
 const sorted = (rows: ReadonlyArray<BarRow>): Array<BarPoint> =>
   rows.toSorted((a, b) => a.ts - b.ts).map(point)
 
-layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubAlone), { timeout: 120_000, excludeTestServices: true })(
   "bars wire formats",
   (it) => {
     it.effect("a JSON page is byte for byte the encoded BarsPage", () =>

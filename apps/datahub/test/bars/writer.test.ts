@@ -29,7 +29,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       expect(yield* countOf("IDEM")).toBe(100)
       yield* writer.write("historical", [{ ...rows[10]!, close: 555, high: 600, vwap: null, trades: null }])
       const [bar] = yield* direct(
-        "SELECT close, high, vwap, trades FROM historical_data WHERE symbol = 'IDEM' AND ts = $1",
+        "SELECT close, high, vwap, trades FROM datahub.historical_data WHERE symbol = 'IDEM' AND ts = $1",
         [new Date(rows[10]!.ts)]
       )
       expect(bar).toEqual({ close: 555, high: 600, vwap: null, trades: null })
@@ -43,7 +43,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       const rows = bars("BEFORE", 20)
       // Stored by someone else: this writer has never seen the series, so it tries a plain append.
       yield* direct(
-        `INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+        `INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
          SELECT 'test', 'BEFORE', '1m', to_timestamp(ms / 1000.0), 1, 1, 1, 1, 1 FROM unnest($1::int8[]) AS ms`,
         [rows.slice(5, 10).map((r) => r.ts)]
       )
@@ -52,7 +52,9 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       expect((yield* writer.stats).appendConflicts).toBe(before + 1)
       expect(yield* countOf("BEFORE")).toBe(20)
       expect(
-        yield* direct("SELECT open FROM historical_data WHERE symbol = 'BEFORE' ORDER BY ts LIMIT 1 OFFSET 7")
+        yield* direct(
+          "SELECT open FROM datahub.historical_data WHERE symbol = 'BEFORE' ORDER BY ts LIMIT 1 OFFSET 7"
+        )
       ).toEqual([{ open: rows[7]!.open }])
       // Newer bars of a series it now knows go out as a plain append again.
       yield* writer.write("historical", bars("BEFORE", 5, { start: rows.at(-1)!.ts + MINUTE }))
@@ -80,7 +82,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       expect(after.queuedRows).toBe(0)
       expect(after.inFlightRows).toBe(0)
       const [sums] = yield* direct<{ v: number; first: Date; last: Date }>(
-        "SELECT sum(volume)::float8 AS v, min(ts) AS first, max(ts) AS last FROM historical_data WHERE symbol = 'MANY'"
+        "SELECT sum(volume)::float8 AS v, min(ts) AS first, max(ts) AS last FROM datahub.historical_data WHERE symbol = 'MANY'"
       )
       expect(sums?.v).toBe(rows.reduce((s, r) => s + r.volume, 0))
       expect(sums?.first.getTime()).toBe(T0)
@@ -101,10 +103,9 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
         ],
         { concurrency: "unbounded" }
       )
-      expect(yield* direct("SELECT close FROM historical_data WHERE symbol = 'DUP' ORDER BY ts")).toEqual([
-        { close: 2 },
-        { close: 4 }
-      ])
+      expect(
+        yield* direct("SELECT close FROM datahub.historical_data WHERE symbol = 'DUP' ORDER BY ts")
+      ).toEqual([{ close: 2 }, { close: 4 }])
     })
   )
 
@@ -125,7 +126,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
         times.map((ts) => ({ ...bars("MS", 1)[0]!, ts }))
       )
       const stored = yield* direct<{ ms: string }>(
-        "SELECT (extract(epoch FROM ts) * 1000)::int8::text AS ms FROM historical_data WHERE symbol = 'MS' ORDER BY ts"
+        "SELECT (extract(epoch FROM ts) * 1000)::int8::text AS ms FROM datahub.historical_data WHERE symbol = 'MS' ORDER BY ts"
       )
       expect(stored.map((r) => Number(r.ms))).toEqual([...times].sort((a, b) => a - b))
     })
@@ -145,7 +146,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       const stored = yield* direct<Record<string, string | null>>(
         `SELECT (extract(epoch FROM ts) * 1000)::int8::text AS ts, open::text, high::text, low::text,
                 close::text, volume::text, vwap::text, trades::text
-         FROM historical_data WHERE symbol = 'COPY' ORDER BY historical_data.ts`
+         FROM datahub.historical_data WHERE symbol = 'COPY' ORDER BY historical_data.ts`
       )
       const text = (x: number | null | undefined) => (x === null || x === undefined ? null : String(x))
       expect(stored).toEqual(
@@ -197,7 +198,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
         yield* writer.write(target, first)
         yield* writer.write(target, second)
         const stored = yield* direct<{ symbol: string; close: number; vwap: number | null; trades: number }>(
-          `SELECT symbol, close, vwap, trades FROM ${target}_data WHERE provider = 'many' ORDER BY trades`
+          `SELECT symbol, close, vwap, trades FROM datahub.${target}_data WHERE provider = 'many' ORDER BY trades`
         )
         expect(stored).toEqual(
           second.map((r) => ({ symbol: r.symbol, close: r.close, vwap: r.vwap, trades: r.trades }))
@@ -215,8 +216,8 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
           concurrency: "unbounded"
         }
       )
-      expect(yield* countOf("LIVE", "live_data")).toBe(3)
-      expect(yield* countOf("LIVE", "historical_data")).toBe(2)
+      expect(yield* countOf("LIVE", "datahub.live_data")).toBe(3)
+      expect(yield* countOf("LIVE", "datahub.historical_data")).toBe(2)
     })
   )
 
@@ -227,13 +228,13 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       const locker = new Pg.Client({ connectionString: Redacted.value(url) })
       yield* Effect.promise(() => locker.connect())
       // SHARE mode lets others read but blocks every insert until the lock goes.
-      yield* Effect.promise(() => locker.query("BEGIN; LOCK TABLE historical_data IN SHARE MODE"))
+      yield* Effect.promise(() => locker.query("BEGIN; LOCK TABLE datahub.historical_data IN SHARE MODE"))
       const fiber = yield* Effect.fork(writer.write("historical", bars("COMMIT", 10)))
       // The writer's insert is queued behind the lock: PostgreSQL shows it waiting.
       yield* until(
         "the insert waits for the lock",
         direct<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'historical_data'::regclass"
+          "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND relation = 'datahub.historical_data'::regclass"
         ),
         ([row]) => (row?.n ?? 0) > 0
       )
@@ -262,7 +263,7 @@ layer(writerLayer(), { timeout: 120_000, excludeTestServices: true })("BarWriter
       const rejected = results[1]
       if (rejected?._tag === "Left") {
         expect(rejected.left._tag).toBe("BarsRejected")
-        expect(rejected.left.message).toMatch(/refused 1 bars for historical_data: .*22P02/)
+        expect(rejected.left.message).toMatch(/refused 1 bars for datahub\.historical_data: .*22P02/)
       }
       expect([yield* countOf("OK1"), yield* countOf("BAD"), yield* countOf("OK2")]).toEqual([5, 0, 5])
       expect((yield* writer.stats).rejectedRows).toBeGreaterThanOrEqual(1)
@@ -276,17 +277,14 @@ class Proxied extends Context.Tag("test/Proxied")<Proxied, { readonly proxy: Tcp
 layer(
   Layer.unwrapScoped(
     Effect.gen(function* () {
-      const direct = new URL(yield* TestDatabase.fresh)
-      const proxy = yield* TcpProxy.make(direct.hostname, Number(direct.port || 5432))
-      const viaProxy = new URL(direct)
-      viaProxy.hostname = "127.0.0.1"
-      viaProxy.port = String(proxy.port)
+      const direct = yield* TestDatabase.fresh
+      const { proxy, url: viaProxy } = yield* TcpProxy.inFrontOf(direct)
       // The service's pool goes through the proxy; `DatabaseUrl` (for `direct`) does not.
       return Layer.mergeAll(
         writerServices({ retryDelay: "50 millis", maxRetryDelay: "300 millis" }).pipe(
-          Layer.provide(DatabaseUrl.layer(Redacted.make(viaProxy.toString())))
+          Layer.provide(DatabaseUrl.layer(Redacted.make(viaProxy)))
         ),
-        DatabaseUrl.layer(Redacted.make(direct.toString())),
+        DatabaseUrl.layer(Redacted.make(direct)),
         Layer.succeed(Proxied, { proxy })
       )
     })
@@ -309,7 +307,7 @@ layer(
       yield* Fiber.join(pending).pipe(Effect.timeout("20 seconds"))
       expect(yield* countOf("OUTAGE")).toBe(3_000)
       const [sum] = yield* direct<{ v: number }>(
-        "SELECT sum(open)::float8 AS v FROM historical_data WHERE symbol = 'OUTAGE'"
+        "SELECT sum(open)::float8 AS v FROM datahub.historical_data WHERE symbol = 'OUTAGE'"
       )
       expect(sum?.v).toBe(rows.reduce((s, r) => s + r.open, 0))
     })
@@ -329,7 +327,7 @@ layer(TestDatabase.layer, { timeout: 120_000, excludeTestServices: true })("BarW
       expect((yield* writer.stats).queuedRows).toBeGreaterThan(0)
       yield* Scope.close(scope, Exit.void)
       const [{ n }] = (yield* direct<{ n: number }>(
-        "SELECT count(*)::int AS n FROM historical_data WHERE symbol LIKE 'SHUT%'"
+        "SELECT count(*)::int AS n FROM datahub.historical_data WHERE symbol LIKE 'SHUT%'"
       )) as [{ n: number }]
       expect(n).toBe(100_000)
       expect((yield* Effect.forEach(writes, Fiber.await)).every(Exit.isSuccess)).toBe(true)

@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Timeframe } from "@quasar/domain"
+import { barsBetween, syntheticProvider as synthetic } from "@quasar/providers/synthetic"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
-import synthetic from "../../../../libs/providers/src/synthetic/provider"
-import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   acceleratedClock,

@@ -7,10 +7,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Timeframe } from "@quasar/domain"
+import { barsBetween, syntheticProvider as synthetic } from "@quasar/providers/synthetic"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
-import synthetic from "../../../../libs/providers/src/synthetic/provider"
-import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   acceleratedClock,
@@ -37,7 +36,7 @@ const swallowOnce = (from: number, to: number) =>
         END IF;
         RETURN NEW;
       END $$`)
-    yield* sql`CREATE TRIGGER swallow_once BEFORE INSERT ON historical_data
+    yield* sql`CREATE TRIGGER swallow_once BEFORE INSERT ON datahub.historical_data
       FOR EACH ROW EXECUTE FUNCTION swallow_once()`
     return sql<{ n: number }>`SELECT count(*)::int AS n FROM swallowed`.pipe(Effect.map(([r]) => r?.n ?? 0))
   })

@@ -7,10 +7,9 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Timeframe } from "@quasar/domain"
+import { barsBetween, syntheticProvider as synthetic } from "@quasar/providers/synthetic"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Duration, Effect, Layer } from "effect"
-import synthetic from "../../../../libs/providers/src/synthetic/provider"
-import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
 import * as Plan from "../../src/collect/Plan"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
@@ -56,7 +55,7 @@ describe("coverage is measured from backfillFrom", () => {
           const sql = yield* Effect.provide(SqlClient.SqlClient, ctx)
           const [row] = yield* sql<{ until: number }>`
             SELECT (extract(epoch FROM collected_until) * 1000)::float8 AS until
-            FROM provider_subscription WHERE id = ${id}`
+            FROM datahub.provider_subscription WHERE id = ${id}`
           const until = row!.until
           const holes = [
             [from, from + 10 * MINUTE],
@@ -64,7 +63,7 @@ describe("coverage is measured from backfillFrom", () => {
             [until - 5 * MINUTE, until]
           ] as const
           for (const [a, b] of holes)
-            yield* sql`DELETE FROM historical_data WHERE provider = 'synthetic' AND symbol = 'SYN/USD'
+            yield* sql`DELETE FROM datahub.historical_data WHERE provider = 'synthetic' AND symbol = 'SYN/USD'
               AND timeframe = '1m' AND ts >= to_timestamp(${a / 1000}) AND ts < to_timestamp(${b / 1000})`
 
           const holed = yield* client.subscriptions.coverage({ path: { id } })

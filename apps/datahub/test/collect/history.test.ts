@@ -1,9 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ProviderName, Timeframe } from "@quasar/domain"
+import kraken from "@quasar/providers/kraken"
 import { startFakeKraken } from "@quasar/providers/testing"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
-import kraken from "../../../../libs/providers/src/kraken/provider"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { adminClient, collectingApp, eventually, MINUTE, seriesState } from "./support"
 

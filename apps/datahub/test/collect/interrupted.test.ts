@@ -5,16 +5,16 @@
  */
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
+import { syntheticProvider as synthetic } from "@quasar/providers/synthetic"
 import { TestDatabase } from "@quasar/server/testing"
 import { Effect, Layer } from "effect"
-import synthetic from "../../../../libs/providers/src/synthetic/provider"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { adminClient, collectingApp, eventually } from "./support"
 
 const runStatuses = Effect.flatMap(
   SqlClient.SqlClient,
   (sql) => sql<{ symbol: string; status: string; error: string | null }>`
-    SELECT symbol, status, error FROM collection_runs ORDER BY id`
+    SELECT symbol, status, error FROM datahub.collection_runs ORDER BY id`
 )
 
 describe("runs cut off by a crash", () => {
@@ -31,7 +31,7 @@ describe("runs cut off by a crash", () => {
             const ctx = yield* Layer.build(app())
             yield* Effect.provide(adminClient, ctx)
             const sql = yield* Effect.provide(SqlClient.SqlClient, ctx)
-            yield* sql`INSERT INTO collection_runs
+            yield* sql`INSERT INTO datahub.collection_runs
               (provider, symbol, timeframe, kind, range_from, range_to, started_at, heartbeat_at) VALUES
               ('synthetic', 'CRASHED', '1m', 'backfill', now() - interval '1 day', now(),
                now() - interval '20 minutes', now() - interval '10 minutes'),

@@ -1,17 +1,20 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ProviderName, Timeframe } from "@quasar/domain"
+import eodhd from "@quasar/providers/eodhd"
+import kraken from "@quasar/providers/kraken"
 import { type FakeEodhd, type FakeKraken, startFakeEodhd, startFakeKraken } from "@quasar/providers/testing"
 import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Layer } from "effect"
-import eodhd from "../../../../libs/providers/src/eodhd/provider"
-import kraken from "../../../../libs/providers/src/kraken/provider"
+import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import {
   adminClient,
   collectingApp,
   collectionRuns,
   eventually,
+  loopClock,
   MINUTE,
+  runningLoops,
   seriesState,
   storedBars
 } from "./support"
@@ -27,12 +30,13 @@ const fakeEodhd = Effect.acquireRelease(
   (fake) => Effect.promise(() => fake.close())
 )
 
-const krakenApp = (fake: FakeKraken) =>
+const krakenApp = (fake: FakeKraken, config: Partial<CollectionConfigValues> = {}) =>
   Effect.flatMap(TestDatabase.fresh, (databaseUrl) =>
     Layer.build(
       collectingApp({
         databaseUrl,
-        source: inProcessBarSource([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } })
+        source: inProcessBarSource([kraken], { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl } }),
+        config
       })
     )
   )
@@ -96,15 +100,18 @@ describe("collection against the fake Kraken and EODHD", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const fake = yield* fakeKraken
-          const app = yield* krakenApp(fake)
+          const clock = yield* loopClock
+          const app = yield* krakenApp(fake, { clock })
           const id = yield* Effect.provide(subscribe("kraken", "NOPE/USD", "1h", Date.now() - 24 * HOUR), app)
           const failed = yield* Effect.provide(
             eventually("the subscription is in error", seriesState(id), (s) => s.status === "error"),
             app
           )
           expect(failed.lastError).toContain("NOPE/USD")
+          // Its loop has stopped: however long the loops' clock runs on, nothing more is asked.
+          expect(yield* Effect.provide(runningLoops, app)).not.toContain(id)
           const requests = fake.stats.restRequests
-          yield* Effect.sleep("1500 millis")
+          yield* clock.adjust("1 day")
           expect(fake.stats.restRequests).toBe(requests)
           const runs = yield* Effect.provide(collectionRuns(id), app)
           expect(runs).toHaveLength(1)

@@ -2,7 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Effect, Layer, type TestClock } from "effect"
 import Pg from "pg"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
@@ -12,8 +12,10 @@ import {
   collectingApp,
   collectionRuns,
   eventually,
+  loopClock,
   MINUTE,
   probe,
+  runningLoops,
   SourceLog,
   seriesState,
   storedBars
@@ -27,7 +29,7 @@ const recordedUntil = async (databaseUrl: string, symbol: string): Promise<numbe
   await client.connect()
   try {
     const { rows } = await client.query<{ at: number | null }>(
-      "SELECT (extract(epoch FROM collected_until) * 1000)::float8 AS at FROM provider_subscription WHERE symbol = $1",
+      "SELECT (extract(epoch FROM collected_until) * 1000)::float8 AS at FROM datahub.provider_subscription WHERE symbol = $1",
       [symbol]
     )
     return rows[0]?.at ?? null
@@ -45,8 +47,11 @@ const start = (
     const databaseUrl = yield* TestDatabase.fresh
     const log = new SourceLog()
     const providers = [scriptedProvider("scripted", script), ...more.map(([n, s]) => scriptedProvider(n, s))]
+    // The providers publish up to the loops' now: on their clock when the test drives one.
+    const { clock } = config
+    const now = clock === undefined ? undefined : () => clock.unsafeCurrentTimeMillis()
     const app = yield* Layer.build(
-      collectingApp({ databaseUrl, source: inProcessBarSource(providers), log, config })
+      collectingApp({ databaseUrl, source: inProcessBarSource(providers, {}, now), log, config })
     )
     const db = yield* Layer.build(probe(databaseUrl))
     return { app, db, log, databaseUrl, client: yield* Effect.provide(adminClient, app) }
@@ -83,16 +88,32 @@ const expectTruth = (
     expect(stored.map((b) => b.close)).toEqual(truth.map((b) => b.close))
   })
 
+/**
+ * Moves the loops' clock on by a day, longer than the loops ever wait (backoffs, bar closes, gap
+ * scans) whatever the configuration, and checks that nothing was asked for or stored meanwhile.
+ */
+const nothingHappensFor = <E>(
+  clock: TestClock.TestClock,
+  ...observed: ReadonlyArray<readonly [string, Effect.Effect<unknown, E>]>
+) =>
+  Effect.gen(function* () {
+    const before = yield* Effect.forEach(observed, ([, read]) => read)
+    yield* clock.adjust("1 day")
+    const after = yield* Effect.forEach(observed, ([, read]) => read)
+    for (const [i, [what]] of observed.entries()) expect([what, after[i]]).toEqual([what, before[i]])
+  })
+
 describe("the collection scheduler", () => {
   it.live(
-    "pause stops collection within 2 s (from this DataHub or another), resume continues; every bar once",
+    "a pause (from this DataHub or another) stops collecting, resume goes on; nothing recorded as collected is downloaded again",
     () =>
       Effect.scoped(
         Effect.gen(function* () {
           const script = new Script()
           script.pageBars = 200
           script.pageDelayMs = 150
-          const { app, db, log, client, databaseUrl } = yield* start(script)
+          const clock = yield* loopClock
+          const { app, db, log, client, databaseUrl } = yield* start(script, { clock })
           // What the database had recorded as collected when each request was made.
           const asked: Array<{ readonly from: number; readonly recorded: number | null }> = []
           script.onRequest = async (symbol, from) => {
@@ -118,13 +139,16 @@ describe("the collection scheduler", () => {
             ),
             db
           )
+          // The subscription has no loop left to ask for anything, however long its clock runs on.
+          expect(yield* Effect.provide(runningLoops, app)).not.toContain(id)
+          const stored = Effect.provide(
+            Effect.map(seriesState(id), (s) => s.count),
+            db
+          )
+          const pages = Effect.sync(() => log.pages.length)
+          const requests = Effect.sync(() => script.requests.length)
+          yield* nothingHappensFor(clock, ["bars stored", stored], ["pages", pages], ["requests", requests])
           const atPause = yield* Effect.provide(seriesState(id), db)
-          const pages = log.pages.length
-          const requests = script.requests.length
-          yield* Effect.sleep("2 seconds")
-          expect((yield* Effect.provide(seriesState(id), db)).count).toBe(atPause.count)
-          expect(log.pages.length).toBe(pages)
-          expect(script.requests.length).toBe(requests)
 
           yield* client.subscriptions.resume({ path })
           yield* Effect.provide(
@@ -136,19 +160,23 @@ describe("the collection scheduler", () => {
             Effect.flatMap(SqlClient.SqlClient, (sql) =>
               sql.withTransaction(
                 Effect.zipRight(
-                  sql`UPDATE provider_subscription SET status = 'paused' WHERE id = ${id}`,
-                  sql`INSERT INTO change_events (channel, payload) VALUES ('subscriptions', ${JSON.stringify({ id })}::jsonb)`
+                  sql`UPDATE datahub.provider_subscription SET status = 'paused' WHERE id = ${id}`,
+                  sql`INSERT INTO datahub.change_events (channel, payload) VALUES ('subscriptions', ${JSON.stringify({ id })}::jsonb)`
                 )
               )
             ),
             db
           )
-          yield* Effect.sleep("2 seconds")
-          const stopped = yield* Effect.provide(seriesState(id), db)
-          const pagesThen = log.pages.length
-          yield* Effect.sleep("1 second")
-          expect((yield* Effect.provide(seriesState(id), db)).count).toBe(stopped.count)
-          expect(log.pages.length).toBe(pagesThen)
+          yield* Effect.provide(
+            eventually("its loop is stopped", runningLoops, (ids) => !ids.includes(id)),
+            app
+          )
+          // Its last run has ended, and with it the writes it had queued.
+          yield* Effect.provide(
+            eventually("no run is going on", collectionRuns(id), (runs) => runs.at(-1)?.status !== "running"),
+            db
+          )
+          yield* nothingHappensFor(clock, ["bars stored", stored], ["pages", pages], ["requests", requests])
 
           const resumed = yield* client.subscriptions.resume({ path })
           expect(resumed.state).toMatchObject({ status: "backfilling", lastError: null })
@@ -244,7 +272,8 @@ describe("the collection scheduler", () => {
         Effect.gen(function* () {
           const script = new Script()
           script.failures = ["fatal"]
-          const { db, app, client } = yield* start(script)
+          const clock = yield* loopClock
+          const { db, app, client } = yield* start(script, { clock })
           const from = Timeframe.barOpen("1m", Date.now() - DAY)
           const id = yield* Effect.provide(subscribe("FATAL", from), app)
           const failed = yield* Effect.provide(
@@ -252,7 +281,8 @@ describe("the collection scheduler", () => {
             db
           )
           expect(failed.lastError).toContain("unknown symbol FATAL")
-          yield* Effect.sleep("1 second")
+          expect(yield* Effect.provide(runningLoops, app)).not.toContain(id)
+          yield* nothingHappensFor(clock, ["requests", Effect.sync(() => script.requests.length)])
           expect(script.requests).toHaveLength(1)
           const shown = yield* client.subscriptions.get({ path: { id: SubscriptionId.make(id) } })
           expect(shown.state).toMatchObject({ status: "error", lastError: expect.stringContaining("FATAL") })

@@ -4,9 +4,9 @@
  * scripted failures and garbage pages, and a log of every request and of how many ran at once.
  */
 import { Timeframe } from "@quasar/domain"
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { defineProvider, FatalError, RetryableError } from "@quasar/providers/sdk"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
-import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
+import { barsBetween } from "@quasar/providers/synthetic"
 
 export const WALK = { seed: 7 }
 

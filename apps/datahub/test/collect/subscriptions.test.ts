@@ -1,17 +1,19 @@
-import { HttpApiClient } from "@effect/platform"
+import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { DataHubApi, ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
-import { TestDatabase } from "@quasar/server/testing"
+import { TestDatabase, TestService } from "@quasar/server/testing"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { Script, scriptedProvider } from "./scripted"
 import {
   adminClient,
   collectingApp,
   collectionRuns,
   eventually,
+  loopClock,
   MINUTE,
   probe,
   seriesState,
@@ -24,19 +26,33 @@ const scripted = ProviderName.make("scripted")
 const start = (script: Script, config: Partial<CollectionConfigValues> = {}) =>
   Effect.gen(function* () {
     const databaseUrl = yield* TestDatabase.fresh
+    // The provider publishes up to the loops' now: on their clock when the test drives one.
+    const { clock } = config
+    const now = clock === undefined ? undefined : () => clock.unsafeCurrentTimeMillis()
     const app = yield* Layer.build(
       collectingApp({
         databaseUrl,
-        source: inProcessBarSource([scriptedProvider("scripted", script)]),
+        source: inProcessBarSource([scriptedProvider("scripted", script)], {}, now),
         config
       })
     )
     const db = yield* Layer.build(probe(databaseUrl))
-    return { app, db, client: yield* Effect.provide(adminClient, app) }
+    /** What the Registry holds, as DataHub reads it. */
+    const registry = (f: (catalog: MemoryCatalog["Type"]) => Effect.Effect<void>) =>
+      Effect.provide(Effect.flatMap(MemoryCatalog, f), app)
+    return { app, db, registry, client: yield* Effect.provide(adminClient, app) }
   })
 
 const exec = (f: (sql: SqlClient.SqlClient) => Effect.Effect<unknown, unknown>) =>
   Effect.flatMap(SqlClient.SqlClient, f).pipe(Effect.orDie)
+
+/** When subscription `id` was last written (epoch ms). */
+const loopMarks = (id: number) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ updated: number }>`
+      SELECT (extract(epoch FROM updated_at) * 1000)::float8 AS updated
+      FROM datahub.provider_subscription WHERE id = ${id}`.pipe(Effect.map((rows) => rows[0]!))
+  ).pipe(Effect.orDie)
 
 describe("the subscriptions API", () => {
   it.live(
@@ -44,7 +60,7 @@ describe("the subscriptions API", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const { db, client } = yield* start(new Script())
+          const { client, registry } = yield* start(new Script())
           const from = DateTime.unsafeMake(Timeframe.barOpen("1d", Date.now() - 3 * DAY))
           const created = yield* client.subscriptions.create({
             payload: {
@@ -73,13 +89,8 @@ describe("the subscriptions API", () => {
           const minute = again.find((s) => s.timeframe === "1m")!
           expect(DateTime.toEpochMillis(minute.backfillFrom!)).toBeCloseTo(Date.now() - 30 * DAY, -6)
 
-          yield* Effect.provide(
-            exec(
-              (sql) =>
-                sql`INSERT INTO asset_mapping (common_symbol, source, source_kind, symbol)
-                  VALUES ('ACME-COMMON', 'scripted', 'provider', 'ACME')`
-            ),
-            db
+          yield* registry((c) =>
+            c.putMapping({ commonSymbol: "ACME-COMMON", provider: "scripted", symbol: "ACME" })
           )
           const mapped = yield* client.subscriptions.create({
             payload: { provider: scripted, commonSymbol: "ACME-COMMON", timeframes: ["1h"], mode: "history" }
@@ -94,6 +105,51 @@ describe("the subscriptions API", () => {
           expect(byStatus).toHaveLength(0)
           const one = yield* client.subscriptions.get({ path: { id: created[0]!.id } })
           expect(one).toMatchObject({ provider: "scripted", symbol: "ACME", timeframe: "1h" })
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "another service makes a series live with the service credential, keeping what is collected",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { app, client } = yield* start(new Script())
+          const service = yield* Effect.provide(
+            HttpApiClient.make(DataHubApi, {
+              transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(TestService.SERVICE_TOKEN))
+            }),
+            app
+          )
+          const demand = (symbol: string) =>
+            service.liveDemand.ensure({ payload: { provider: scripted, symbol, timeframe: "1m" } })
+          // Missing: created live.
+          const created = yield* demand("NEW")
+          expect(created).toMatchObject({ symbol: "NEW", timeframe: "1m", mode: "live" })
+          // Live already: left as it is (the same row).
+          expect(yield* demand("NEW")).toMatchObject({ id: created.id, mode: "live" })
+          // History only: becomes both, and its backfill is not restarted.
+          const [history] = yield* client.subscriptions.create({
+            payload: { provider: scripted, symbol: "OLD", timeframes: ["1m"], mode: "history" }
+          })
+          const both = yield* demand("OLD")
+          expect(both).toMatchObject({ id: history!.id, mode: "both" })
+          expect(DateTime.toEpochMillis(both.backfillFrom!)).toBe(
+            DateTime.toEpochMillis(history!.backfillFrom!)
+          )
+          // The admin token is not the service credential; an unknown provider is a 4xx.
+          expect(
+            (yield* Effect.flip(
+              client.liveDemand.ensure({ payload: { provider: scripted, symbol: "X", timeframe: "1m" } })
+            ))._tag
+          ).toBe("Unauthorized")
+          const unknown = yield* Effect.flip(
+            service.liveDemand.ensure({
+              payload: { provider: ProviderName.make("nowhere"), symbol: "X", timeframe: "1m" }
+            })
+          )
+          expect(["NotFound", "InvalidRequest"]).toContain(unknown._tag)
         })
       ),
     60_000
@@ -155,17 +211,11 @@ describe("the subscriptions API", () => {
         Effect.gen(function* () {
           const script = new Script()
           script.late = (ts) => (ts / MINUTE) % 97 === 5
-          const { db, client } = yield* start(script, {
+          const { db, client, registry } = yield* start(script, {
             gapScanEvery: Duration.millis(300),
             emptyRecheckAfter: Duration.seconds(1)
           })
-          yield* Effect.provide(
-            exec(
-              (sql) =>
-                sql`INSERT INTO assets (provider, symbol, asset_class) VALUES ('scripted', 'COIN/USD', 'crypto')`
-            ),
-            db
-          )
+          yield* registry((c) => c.putAssets("scripted", [{ symbol: "COIN/USD", assetClass: "crypto" }]))
           const from = Timeframe.barOpen("1m", Date.now() - DAY)
           const [sub] = yield* client.subscriptions.create({
             payload: {
@@ -215,10 +265,9 @@ describe("the subscriptions API", () => {
           const script = new Script()
           // Open 00:00–08:00 UTC only; runs of 500 bars often end (and start) in closed hours.
           script.closed = (ts) => (ts / MINUTE) % 1_440 >= 480
-          const { db, client } = yield* start(script, {
-            gapScanEvery: Duration.millis(300),
-            maxBarsPerRun: 500
-          })
+          const gapScanEvery = Duration.millis(300)
+          const clock = yield* loopClock
+          const { db, client } = yield* start(script, { gapScanEvery, maxBarsPerRun: 500, clock })
           const from = Timeframe.barOpen("1d", Date.now() - 4 * DAY)
           const [sub] = yield* client.subscriptions.create({
             payload: {
@@ -234,16 +283,24 @@ describe("the subscriptions API", () => {
             eventually("backfilled", seriesState(id), (s) => s.status === "current"),
             db
           )
-          // Several gap scans later, not one closed night between stored bars was requested
-          // again; only the hours since the last close (never confirmed by a later bar) are
-          // asked once, and then known empty.
-          yield* Effect.sleep("1500 millis")
+          // Several gap scans: the loop's clock moves on a scan period at a time, and each time the
+          // test waits until the loop has recorded what the scan found (after its gap runs).
+          for (let scan = 0; scan < 4; scan++) {
+            const before = yield* Effect.provide(loopMarks(id), db)
+            yield* clock.adjust(gapScanEvery)
+            yield* Effect.provide(
+              eventually("the loop scanned", loopMarks(id), (m) => m.updated > before.updated),
+              db
+            )
+          }
+          // Not one closed night between stored bars was requested again; only the hours since
+          // the last close (never confirmed by a later bar) are asked once, and then known empty.
           const runs = yield* Effect.provide(collectionRuns(id), db)
           const gapRuns = runs.filter((r) => r.kind === "gap")
           expect(gapRuns.filter((r) => r.from <= done.lastBarAt!)).toEqual([])
           expect(gapRuns.length).toBeLessThanOrEqual(1)
           const known = yield* Effect.provide(
-            exec((sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM collection_empty_ranges`),
+            exec((sql) => sql<{ n: number }>`SELECT count(*)::int AS n FROM datahub.collection_empty_ranges`),
             db
           )
           expect(known).toEqual([{ n: expect.any(Number) }])

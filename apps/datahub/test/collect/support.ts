@@ -13,12 +13,15 @@ import {
   DateTime,
   Duration,
   Effect,
+  Fiber,
   Layer,
   Logger,
   LogLevel,
   Redacted,
   Schedule,
-  Stream
+  Stream,
+  TestClock,
+  TestContext
 } from "effect"
 import { appLayer } from "../../src/App"
 import { BarSource, type HistoryRequest } from "../../src/collect/BarSource"
@@ -27,7 +30,10 @@ import {
   type CollectionConfigValues,
   defaultCollectionConfig
 } from "../../src/collect/CollectionConfig"
+import { Scheduler } from "../../src/collect/Scheduler"
+import type { LiveSource } from "../../src/live/LiveSource"
 import { inProcessLiveSource } from "../../src/testing/InProcessSources"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 
 export const MINUTE = 60_000
 
@@ -50,6 +56,25 @@ export const acceleratedClock = (factor: number, origin = Date.now()) => {
 }
 
 /**
+ * A TestClock for the collection loops alone (pass it as `CollectionConfig.clock`), set to the real
+ * now: the loops wait for bar closes, backoffs and gap scans until the test moves it, while the
+ * API, the database, the providers and the test itself stay on real time.
+ */
+export const loopClock = Effect.gen(function* () {
+  // On a fiber of its own: providing the TestContext here would put the test's fiber on it too.
+  const made = yield* Effect.forkDaemon(Effect.provide(TestClock.testClock(), TestContext.TestContext))
+  const clock = yield* Effect.flatten(Fiber.await(made))
+  yield* clock.setTime(Date.now())
+  return clock
+})
+
+/** The ids of the subscriptions whose collection loop is running. */
+export const runningLoops = Effect.flatMap(Scheduler, (scheduler) => scheduler.running)
+
+/** Real time, even inside a loop that runs on a test's clock. */
+const realClock = Clock.make()
+
+/**
  * What the bar source delivered: every request and every page's bar open times, in order. The
  * sink is the real BarWriter, so "downloaded once" is observed here; `pageDelayMs` makes every
  * page slow (a slow provider), so a test can act in the middle of a backfill.
@@ -64,9 +89,16 @@ export class SourceLog {
     for (const page of this.pages) for (const ts of page) counts.set(ts, (counts.get(ts) ?? 0) + 1)
     return counts
   }
+  /** Open times of the bars delivered more than once, in order. */
+  repeatedTimes(): ReadonlyArray<number> {
+    return [...this.timesDelivered()]
+      .filter(([, n]) => n > 1)
+      .map(([ts]) => ts)
+      .sort((a, b) => a - b)
+  }
   /** Bars delivered more than once. */
   repeated(): number {
-    return [...this.timesDelivered().values()].filter((n) => n > 1).length
+    return this.repeatedTimes().length
   }
 }
 
@@ -82,9 +114,10 @@ const recordingSource = (inner: Layer.Layer<BarSource>, log: SourceLog) =>
           return source.history(provider, request)
         }).pipe(
           Stream.tap((chunk) =>
-            Effect.sleep(Duration.millis(log.pageDelayMs)).pipe(
-              Effect.zipRight(Effect.sync(() => log.pages.push(chunk.bars.map((b) => b.ts))))
-            )
+            (log.pageDelayMs > 0
+              ? Effect.withClock(Effect.sleep(Duration.millis(log.pageDelayMs)), realClock)
+              : Effect.void
+            ).pipe(Effect.zipRight(Effect.sync(() => log.pages.push(chunk.bars.map((b) => b.ts)))))
           )
         )
     }))
@@ -105,17 +138,21 @@ export interface AppOptions {
   readonly source: Layer.Layer<BarSource>
   readonly log?: SourceLog
   readonly config?: Partial<CollectionConfigValues>
+  /** Live streams (by default none: history only). */
+  readonly live?: Layer.Layer<LiveSource>
 }
 
 /** The whole DataHub (HTTP API, scheduler) on `databaseUrl`, with the given bar source and no live one. */
 export const collectingApp = (options: AppOptions) =>
   TestService.layer(
-    appLayer({}, "external").pipe(
-      Layer.provide(recordingSource(options.source, options.log ?? new SourceLog())),
-      // History only: no provider streams live here.
-      Layer.provide(inProcessLiveSource([])),
-      Layer.provide(Layer.succeed(CollectionConfig, testConfig(options.config)))
-    ),
+    appLayer({}, "external")
+      .pipe(Layer.provideMerge(MemoryCatalog.layer))
+      .pipe(
+        Layer.provide(recordingSource(options.source, options.log ?? new SourceLog())),
+        // History only unless a test streams live too.
+        Layer.provide(options.live ?? inProcessLiveSource([])),
+        Layer.provide(Layer.succeed(CollectionConfig, testConfig(options.config)))
+      ),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(options.databaseUrl), embedded: false })
   ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
@@ -176,7 +213,7 @@ export const storedBars = (provider: string, symbol: string, timeframe: string) 
     SqlClient.SqlClient,
     (sql) =>
       sql<{ ts: number; close: number }>`
-      SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, close FROM historical_data
+      SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, close FROM datahub.historical_data
       WHERE provider = ${provider} AND symbol = ${symbol} AND timeframe = ${timeframe} ORDER BY ts`
   )
 
@@ -197,7 +234,7 @@ export const collectionRuns = (subscriptionId: number) =>
       sql<RunRow>`
       SELECT kind, status, (extract(epoch FROM range_from) * 1000)::float8 AS "from",
              (extract(epoch FROM range_to) * 1000)::float8 AS "to", rows_written AS rows, retries, error
-      FROM collection_runs WHERE subscription_id = ${subscriptionId} ORDER BY id`
+      FROM datahub.collection_runs WHERE subscription_id = ${subscriptionId} ORDER BY id`
   )
 
 /** A SQL client of the test's own on `url`, to look at the database while DataHub is down. */
@@ -222,7 +259,7 @@ export const seriesState = (id: number) =>
       sql<SeriesState>`
       SELECT s.status, (extract(epoch FROM s.collected_until) * 1000)::float8 AS "collectedUntil",
              (extract(epoch FROM s.last_bar_at) * 1000)::float8 AS "lastBarAt", s.last_error AS "lastError",
-             (SELECT count(*)::int FROM historical_data h
+             (SELECT count(*)::int FROM datahub.historical_data h
                WHERE h.provider = s.provider AND h.symbol = s.symbol AND h.timeframe = s.timeframe) AS count
-      FROM provider_subscription s WHERE s.id = ${id}`
+      FROM datahub.provider_subscription s WHERE s.id = ${id}`
   ).pipe(Effect.map((rows) => rows[0]!))

@@ -8,7 +8,7 @@ import { Agent, request } from "node:http"
 import { expect, layer } from "@effect/vitest"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Layer, Logger } from "effect"
-import { DataHubLive } from "../../src/App"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { announcingHugeBody, port, raw, ready } from "./support"
 
 const admin = { authorization: `Bearer ${TestService.ADMIN_TOKEN}` }
@@ -44,7 +44,7 @@ const flood = (p: number, n: number, concurrency: number) =>
   })
 
 // The flood's twenty thousand log lines stay out of the test output.
-layer(TestService.layer(DataHubLive).pipe(Layer.provide(Logger.remove(Logger.defaultLogger))), {
+layer(TestService.layer(DataHubAlone).pipe(Layer.provide(Logger.remove(Logger.defaultLogger))), {
   timeout: 300_000,
   excludeTestServices: true
 })("datahub under bad requests", (it) => {

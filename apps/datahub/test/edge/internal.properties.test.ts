@@ -1,22 +1,13 @@
-/**
- * DataHub's internal routes (under `/internal/`, generated from the contract itself) for anyone
- * without the service credential: whatever the credential (none, wrong, the admin token, another
- * scheme, a near miss), the path spelling the router accepts, the body and its content type,
- * the answer is 401 — never 5xx — before the body is read; no module is loaded, no provider runs
- * (the one seeded here would send its decrypted API key to a server this test watches), and
- * nothing stored changes. With the credential, the same routes work.
- */
-import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { HttpApi } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type CodeManifest, DataHubApi, INTERNAL_PREFIX, RegistryApi, ServiceAuth } from "@quasar/domain"
-import { SecretBox, ServiceConfig } from "@quasar/server"
+import { DataHubApi, INTERNAL_PREFIX, RegistryApi, ServiceAuth } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
-import { Duration, Effect, FastCheck as fc, Layer, Logger, LogLevel, Option, Runtime } from "effect"
+import { Duration, Effect, FastCheck as fc, Layer, Logger, LogLevel, Runtime } from "effect"
 import { appLayer } from "../../src/App"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { validJs } from "../sandbox/fixtures/modules"
 import { validate } from "../sandbox/support"
 import { announcingHugeBody, port, raw, ready } from "./support"
@@ -56,7 +47,9 @@ const recording = Layer.merge(
 )
 
 const app = TestService.layer(
-  appLayer({ callTimeout: Duration.seconds(5), restartDelay: Duration.millis(100) })
+  appLayer({ callTimeout: Duration.seconds(5), restartDelay: Duration.millis(100) }).pipe(
+    Layer.provideMerge(MemoryCatalog.layer)
+  )
 ).pipe(Layer.provide(recording))
 
 /** A provider that sends its secret to the URL in its settings: what an attacker would aim at. */
@@ -85,27 +78,19 @@ const seedProvider = (leakUrl: string) =>
   Effect.gen(function* () {
     const { report, manifest } = yield* validate("exfil", exfiltrating)
     expect(report.issues).toEqual([])
-    const sql = yield* SqlClient.SqlClient
-    const sha = createHash("sha256").update(exfiltrating).digest("hex")
-    yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-      VALUES ('exfil', 'provider', 'javascript', 1, ${sha}, ${exfiltrating}, ${exfiltrating.length},
-              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
-    const config = yield* ServiceConfig
-    const box = yield* SecretBox.make(Option.getOrThrow(config.secretKey))
-    const apiKey = yield* box.seal("the-api-key", { provider: "exfil", setting: "apiKey" })
-    yield* sql`INSERT INTO provider_settings (name, "values", secrets)
-      VALUES ('exfil', ${JSON.stringify({ region: leakUrl })}::jsonb, ${JSON.stringify({ apiKey })}::jsonb)`
+    const catalog = yield* MemoryCatalog
+    yield* catalog.putCode({ name: "exfil", version: 1, status: "active", manifest, source: exfiltrating })
+    // As the Registry hands them over: the secret opened.
+    yield* catalog.putSettings("exfil", { region: leakUrl, apiKey: "the-api-key" })
   })
 
-/** Everything DataHub and the Registry keep, as one fingerprint. */
+/** Everything DataHub keeps, as one fingerprint. */
 const stored = Effect.flatMap(
   SqlClient.SqlClient,
   (sql) =>
     sql<{ fingerprint: string }>`SELECT concat_ws('|',
-      (SELECT md5(coalesce(string_agg(c::text, ',' ORDER BY name, version), '')) FROM code_registry c),
-      (SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY name), '')) FROM provider_settings s),
-      (SELECT md5(coalesce(string_agg(p::text, ',' ORDER BY id), '')) FROM provider_subscription p),
-      (SELECT count(*) FROM historical_data), (SELECT count(*) FROM live_data)) AS fingerprint`
+      (SELECT md5(coalesce(string_agg(p::text, ',' ORDER BY id), '')) FROM datahub.provider_subscription p),
+      (SELECT count(*) FROM datahub.historical_data), (SELECT count(*) FROM datahub.live_data)) AS fingerprint`
 ).pipe(Effect.map((rows) => rows[0]?.fingerprint))
 
 const service = TestService.SERVICE_TOKEN
@@ -188,7 +173,8 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
       expect(internal.map((r) => `${r.method} ${r.template}`).sort()).toEqual([
         "GET /internal/code/:name/usage",
         "POST /internal/sandbox/:name/assets",
-        "POST /internal/sandbox/validate"
+        "POST /internal/sandbox/validate",
+        "POST /internal/subscriptions/live"
       ])
     })
   )

@@ -8,8 +8,8 @@ import { LIVE_PATH } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Effect, Option, Schedule } from "effect"
 import WebSocket from "ws"
-import { DataHubLive } from "../../src/App"
 import { MAX_CLIENT_FRAME_BYTES, MAX_CONNECTIONS_PER_CLIENT } from "../../src/live/LiveFeedServer"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { port, ready } from "./support"
 
 interface Opened {
@@ -52,7 +52,7 @@ const until = (test: () => boolean) =>
     return test()
   })
 
-layer(TestService.layer(DataHubLive), { timeout: 120_000, excludeTestServices: true })(
+layer(TestService.layer(DataHubAlone), { timeout: 120_000, excludeTestServices: true })(
   "/live limits",
   (it) => {
     it.effect(

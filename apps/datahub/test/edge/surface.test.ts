@@ -7,7 +7,7 @@ import { HttpClient } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
 import { TestService } from "@quasar/server/testing"
 import { Effect, HashMap, Layer, Logger, LogLevel, Option } from "effect"
-import { DataHubLive } from "../../src/App"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { port, raw, ready } from "./support"
 
 /** Log lines of the service: level, message and the request path. */
@@ -26,7 +26,7 @@ const recording = Layer.merge(
   Logger.minimumLogLevel(LogLevel.Debug)
 )
 
-layer(TestService.layer(DataHubLive).pipe(Layer.provide(recording)), {
+layer(TestService.layer(DataHubAlone).pipe(Layer.provide(recording)), {
   timeout: 120_000,
   excludeTestServices: true
 })("what datahub shows", (it) => {
@@ -110,7 +110,7 @@ layer(TestService.layer(DataHubLive).pipe(Layer.provide(recording)), {
 })
 
 const allowed = "http://ui.example:8443"
-layer(TestService.layer(DataHubLive, undefined, TestService.testConfig({ corsOrigins: [allowed] })), {
+layer(TestService.layer(DataHubAlone, undefined, TestService.testConfig({ corsOrigins: [allowed] })), {
   timeout: 60_000,
   excludeTestServices: true
 })("datahub with QUASAR_CORS_ORIGINS", (it) => {

@@ -3,8 +3,9 @@
  * in the order the series first arrived, closed and announced bars all kept oldest first, trusted
  * series, and the progress noted from published batches until it is recorded.
  */
+
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { describe, expect, it } from "vitest"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import {
   type Batch,
   hasGathered,

@@ -3,8 +3,9 @@
  * held until the gap fill lands, revisions of the last closed bar, suspect bars asked again, and
  * the minutes a trusted stream skipped asked from history.
  */
+
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { describe, expect, it } from "vitest"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import {
   initialSeriesEvents,
   type SeriesEvents,

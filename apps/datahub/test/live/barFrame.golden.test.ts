@@ -3,9 +3,9 @@
  * domain's `LiveServerMessage` schema encodes to, for every shape of bar.
  */
 import { LiveServerMessage } from "@quasar/domain"
+import type { ProviderBar } from "@quasar/providers/sdk"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import type { ProviderBar } from "../../../../libs/providers/src/sdk/types"
 import { barFrame } from "../../src/live/barFrame"
 import { type LiveUpdate, seriesKey } from "../../src/live/LiveHub"
 

@@ -2,9 +2,10 @@
  * The fake Kraken's load options, which the live benchmark relies on: generated pairs served like
  * the real ones (REST and WS), one update frame per tick, and send times stamped in forming bars.
  */
+
+import { type FakeKraken, startFakeKraken } from "@quasar/providers/testing"
 import { afterEach, describe, expect, it } from "vitest"
 import WebSocket from "ws"
-import { type FakeKraken, startFakeKraken } from "../../../../libs/providers/src/testing/kraken/server"
 
 const NOW = Date.UTC(2024, 0, 15, 12, 0) + 25_000
 let running: Array<FakeKraken> = []

@@ -6,74 +6,17 @@
  */
 import { HttpServer } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import {
-  CLOSE_TOO_SLOW,
-  type LiveServerMessage,
-  ProviderName,
-  LiveServerMessage as ServerMessage
-} from "@quasar/domain"
+import { CLOSE_TOO_SLOW, type LiveServerMessage, ProviderName } from "@quasar/domain"
 import { TestDatabase } from "@quasar/server/testing"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import WebSocket from "ws"
 import { LiveHub, seriesKey } from "../../src/live/LiveHub"
+import { connect } from "./liveClient"
 import { acceleratedNow, fakeKraken, liveApp, liveStatus, MINUTE, subscribeLive } from "./support"
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0) + 5_000
-const decode = Schema.decodeUnknownSync(Schema.parseJson(ServerMessage))
 const XBT = { provider: ProviderName.make("kraken"), symbol: "XBT/USD", timeframe: "1m" } as const
 const ETH = { ...XBT, symbol: "ETH/USD" } as const
-
-interface Client {
-  readonly ws: WebSocket
-  readonly received: Array<LiveServerMessage>
-  readonly send: (message: unknown) => void
-  readonly closed: Promise<{ readonly code: number; readonly reason: string }>
-  readonly waitFor: (
-    what: string,
-    test: (received: ReadonlyArray<LiveServerMessage>) => boolean
-  ) => Effect.Effect<void, Error>
-}
-
-const connect = (url: string) =>
-  Effect.acquireRelease(
-    Effect.promise(
-      () =>
-        new Promise<Client>((resolve, reject) => {
-          const ws = new WebSocket(url)
-          const received: Array<LiveServerMessage> = []
-          const closed = new Promise<{ code: number; reason: string }>((done) =>
-            ws.on("close", (code, reason) => done({ code, reason: reason.toString() }))
-          )
-          ws.on("message", (data) => received.push(decode(String(data))))
-          ws.once("error", reject)
-          ws.once("open", () =>
-            resolve({
-              ws,
-              received,
-              closed,
-              send: (m) => ws.send(typeof m === "string" ? m : JSON.stringify(m)),
-              waitFor: (what, test) =>
-                Effect.promise(async () => {
-                  for (let i = 0; i < 300 && !test(received); i++) await new Promise((r) => setTimeout(r, 50))
-                  return test(received)
-                }).pipe(
-                  Effect.filterOrFail(
-                    (ok) => ok,
-                    () => new Error(`no ${what} in ${JSON.stringify(received.slice(-5)).slice(0, 600)}`)
-                  ),
-                  Effect.asVoid
-                )
-            })
-          )
-        })
-    ),
-    // A clean close before the app stops, so the server's handler ends normally.
-    (client) =>
-      Effect.promise(() => {
-        client.ws.close()
-        return Promise.race([client.closed, new Promise((r) => setTimeout(r, 1_000))])
-      }).pipe(Effect.zipRight(Effect.sync(() => client.ws.terminate())))
-  )
 
 const setUp = Effect.gen(function* () {
   const now = acceleratedNow(T0)

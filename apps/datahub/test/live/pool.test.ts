@@ -1,19 +1,13 @@
-/**
- * Smoke test through the real sandbox pool: the built-in synthetic provider uploaded as code (as
- * the Registry leaves it), live subscriptions created through the API. The first connection
- * fills the gap after the last stored bar from the sandbox's history, forming bars land in
- * `live_data`, and a sandbox killed mid-stream is restarted by the pool and the stream reopened.
- */
-import { createHash } from "node:crypto"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type CodeManifest, ProviderName, Timeframe } from "@quasar/domain"
+import { ProviderName, Timeframe } from "@quasar/domain"
+import { barsBetween } from "@quasar/providers/synthetic"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
-import { barsBetween } from "../../../../libs/providers/src/synthetic/randomWalk"
 import { appLayer } from "../../src/App"
 import { LiveConfig } from "../../src/live/LiveConfig"
 import { ProviderPool } from "../../src/sandbox/ProviderPool"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { syntheticSource } from "../sandbox/fixtures/synthetic"
 import { validate } from "../sandbox/support"
 import { adminClient, eventually, liveStatus, MINUTE, testLiveConfig } from "./support"
@@ -24,14 +18,9 @@ const testApp = TestService.layer(
     cancelGrace: Duration.seconds(1),
     restartDelay: Duration.millis(100),
     heartbeat: Duration.seconds(3)
-  }).pipe(
-    Layer.provide(
-      Layer.succeed(
-        LiveConfig,
-        testLiveConfig(() => Date.now(), { staleAfter: Duration.seconds(5) })
-      )
-    )
-  )
+  })
+    .pipe(Layer.provideMerge(MemoryCatalog.layer))
+    .pipe(Layer.provide(Layer.succeed(LiveConfig, testLiveConfig({ staleAfter: Duration.seconds(5) }))))
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
 const SEED = 7
@@ -41,17 +30,21 @@ const SYMBOLS = ["AAA/USD", "BBB/USD"]
 const activateSynthetic = Effect.gen(function* () {
   const { report, manifest } = yield* validate("synthetic", syntheticSource)
   expect(report.issues).toEqual([])
-  const sql = yield* SqlClient.SqlClient
-  const sha = createHash("sha256").update(syntheticSource).digest("hex")
-  yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-    VALUES ('synthetic', 'provider', 'javascript', 1, ${sha}, ${syntheticSource}, ${syntheticSource.length},
-            ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
-  const values = { symbols: SYMBOLS.join(","), seed: SEED, updateMs: 200 }
-  yield* sql`INSERT INTO provider_settings (name, "values", secrets)
-    VALUES ('synthetic', ${JSON.stringify(values)}::jsonb, '{}'::jsonb)`
+  const catalog = yield* MemoryCatalog
+  yield* catalog.putCode({
+    name: "synthetic",
+    version: 1,
+    status: "active",
+    manifest,
+    source: syntheticSource
+  })
+  yield* catalog.putSettings("synthetic", { symbols: SYMBOLS.join(","), seed: SEED, updateMs: 200 })
 })
 
-const stored = (symbol: string, table: "historical_data" | "live_data" = "historical_data") =>
+const stored = (
+  symbol: string,
+  table: "datahub.historical_data" | "datahub.live_data" = "datahub.historical_data"
+) =>
   Effect.flatMap(
     SqlClient.SqlClient,
     (sql) => sql<{ ts: number; open: number; high: number; low: number; close: number; volume: number }>`
@@ -79,7 +72,7 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })(
         // A bar stored six minutes ago: the first connection must fill the five after it.
         const seeded = Timeframe.barOpen("1m", Date.now()) - 6 * MINUTE
         const [old] = truth("AAA/USD", seeded, seeded + MINUTE)
-        yield* sql`INSERT INTO historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
+        yield* sql`INSERT INTO datahub.historical_data (provider, symbol, timeframe, ts, open, high, low, close, volume)
         VALUES ('synthetic', 'AAA/USD', '1m', to_timestamp(${seeded / 1000}), ${old!.open}, ${old!.high},
                 ${old!.low}, ${old!.close}, ${old!.volume})`
         const api = yield* adminClient
@@ -96,7 +89,7 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })(
         for (const symbol of SYMBOLS)
           yield* eventually(
             `forming bars of ${symbol}`,
-            stored(symbol, "live_data"),
+            stored(symbol, "datahub.live_data"),
             (rows) => rows.length > 0
           )
         const status = yield* eventually(
@@ -121,7 +114,7 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })(
         const restarted = (yield* pool.sandboxes).find((s) => s.name === "synthetic")
         expect(restarted?.pid).not.toBe(before?.pid)
         const killedAt = Date.now()
-        yield* eventually("forming bars again", stored("BBB/USD", "live_data"), () => true)
+        yield* eventually("forming bars again", stored("BBB/USD", "datahub.live_data"), () => true)
         yield* eventually("the stream moves again", liveStatus, (s) => {
           const at = s.connections[0]?.lastMessageAt
           return at !== null && at !== undefined && at.epochMillis > killedAt

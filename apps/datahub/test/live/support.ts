@@ -5,15 +5,16 @@
  */
 import { SqlClient } from "@effect/sql"
 import { ProviderName } from "@quasar/domain"
+import kraken from "@quasar/providers/kraken"
 import { type FakeKraken, startFakeKraken } from "@quasar/providers/testing"
 import { DatabaseUrl } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { expect } from "vitest"
-import kraken from "../../../../libs/providers/src/kraken/provider"
 import { appLayer } from "../../src/App"
 import { defaultLiveConfig, LiveConfig, type LiveConfigValues } from "../../src/live/LiveConfig"
 import { inProcessBarSource, inProcessLiveSource } from "../../src/testing/InProcessSources"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { adminClient, eventually } from "../collect/support"
 
 export { adminClient, eventually, probe } from "../collect/support"
@@ -35,10 +36,7 @@ export const fakeKraken = (now: () => number, options: { readonly snapshotBars?:
   )
 
 /** Short delays: stale after 1.5 s real (suspect after 0.5 s), reconnects from 200 ms, changes after 100 ms. */
-export const testLiveConfig = (
-  now: () => number,
-  overrides: Partial<LiveConfigValues> = {}
-): LiveConfigValues => ({
+export const testLiveConfig = (overrides: Partial<LiveConfigValues> = {}): LiveConfigValues => ({
   ...defaultLiveConfig,
   staleAfter: Duration.millis(1_500),
   suspectAfter: Duration.millis(500),
@@ -48,7 +46,6 @@ export const testLiveConfig = (
   changeDebounce: Duration.millis(100),
   handoverTimeout: Duration.seconds(3),
   reconcileEvery: Duration.seconds(2),
-  now,
   ...overrides
 })
 
@@ -64,11 +61,13 @@ export const liveApp = (
 ) => {
   const settings = { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl, closeGraceMs: 40_000 } }
   return TestService.layer(
-    appLayer({}, "external").pipe(
-      Layer.provide(inProcessBarSource([kraken], settings, now)),
-      Layer.provide(inProcessLiveSource([kraken], settings, { now })),
-      Layer.provide(Layer.succeed(LiveConfig, testLiveConfig(now, overrides)))
-    ),
+    appLayer({}, "external")
+      .pipe(Layer.provideMerge(MemoryCatalog.layer))
+      .pipe(
+        Layer.provide(inProcessBarSource([kraken], settings, now)),
+        Layer.provide(inProcessLiveSource([kraken], settings, { now })),
+        Layer.provide(Layer.succeed(LiveConfig, testLiveConfig(overrides)))
+      ),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(databaseUrl), embedded: false })
   ).pipe(Layer.provide(Logger.minimumLogLevel(process.env.LIVE_TEST_LOGS ? LogLevel.Info : LogLevel.Error)))
 }
@@ -102,7 +101,7 @@ export const storedBars = (symbol: string) =>
         vwap: number | null
         trades: number | null
       }>`SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume, vwap, trades
-      FROM historical_data WHERE provider = 'kraken' AND symbol = ${symbol} AND timeframe = '1m' ORDER BY ts`
+      FROM datahub.historical_data WHERE provider = 'kraken' AND symbol = ${symbol} AND timeframe = '1m' ORDER BY ts`
   )
 
 /** Polls until `symbol` has a stored closed bar at or after `ts`. */

@@ -1,16 +1,9 @@
-/**
- * One sandbox serves several calls; each line provider code logs through `ctx.log` carries the
- * context of the call it belongs to: a live stream's warnings carry the live stream's context,
- * not that of the backfill that started the sandbox.
- */
-import { createHash } from "node:crypto"
-import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import type { CodeManifest } from "@quasar/domain"
 import { TestService } from "@quasar/server/testing"
 import { Chunk, Duration, Effect, HashMap, Layer, Logger, LogLevel, Option, Stream } from "effect"
 import { appLayer } from "../../src/App"
 import { ProviderPool } from "../../src/sandbox/ProviderPool"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { validate } from "./support"
 
 const source = `import { defineProvider } from "@quasar/providers/sdk"
@@ -50,7 +43,9 @@ const record = Logger.add(
 )
 
 const app = TestService.layer(
-  appLayer({ callTimeout: Duration.seconds(10), cancelGrace: Duration.seconds(1) }, "pool")
+  appLayer({ callTimeout: Duration.seconds(10), cancelGrace: Duration.seconds(1) }, "pool").pipe(
+    Layer.provideMerge(MemoryCatalog.layer)
+  )
 ).pipe(Layer.provide(record), Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
 
 const MINUTE = 60_000
@@ -60,11 +55,8 @@ layer(app, { timeout: 90_000, excludeTestServices: true })("sandbox log context"
     Effect.gen(function* () {
       const { report, manifest } = yield* validate("calllog", source)
       expect(report.issues).toEqual([])
-      const sql = yield* SqlClient.SqlClient
-      const sha = createHash("sha256").update(source).digest("hex")
-      yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-        VALUES ('calllog', 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-                ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
+      const catalog = yield* MemoryCatalog
+      yield* catalog.putCode({ name: "calllog", version: 1, status: "active", manifest, source })
       const pool = yield* ProviderPool
       const to = Math.floor(Date.now() / MINUTE) * MINUTE
       // The backfill starts the sandbox and stays open while the other calls run.

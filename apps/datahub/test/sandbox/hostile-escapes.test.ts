@@ -8,6 +8,7 @@ import { boundedJson } from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import {
   hugeLogFields,
   hugeMalformed,
@@ -29,7 +30,9 @@ const capture = Logger.make((options) => {
 })
 
 const app = TestService.layer(
-  appLayer({ callTimeout: Duration.seconds(2), loadTimeout: Duration.seconds(20) })
+  appLayer({ callTimeout: Duration.seconds(2), loadTimeout: Duration.seconds(20) }).pipe(
+    Layer.provideMerge(MemoryCatalog.layer)
+  )
 ).pipe(
   Layer.provide(Logger.replace(Logger.defaultLogger, capture)),
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))

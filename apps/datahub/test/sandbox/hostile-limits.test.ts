@@ -12,6 +12,8 @@ import {
   cpuTicks,
   descendants,
   detectIsolation,
+  makeEgress,
+  SandboxNetwork,
   SandboxQuota,
   SandboxWorkspace,
   TICKS_PER_SECOND
@@ -19,9 +21,8 @@ import {
 import { TestService } from "@quasar/server/testing"
 import { ConfigProvider, Duration, Effect, Either, Exit, Fiber, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
-import { makeEgress } from "../../src/sandbox/egress/Egress"
 import { providerWorkspace, start } from "../../src/sandbox/ProviderSandbox"
-import { SandboxNetwork } from "../../src/sandbox/SandboxNetwork"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { validJs } from "./fixtures/modules"
 import { client, messages, validate } from "./support"
 
@@ -216,7 +217,9 @@ it.effect("operator settings apply, and explicit overrides win over them", () =>
 )
 
 const busyApp = TestService.layer(
-  appLayer({ loadTimeout: Duration.seconds(1), cpuPercent: 20, maxConcurrent: 4 })
+  appLayer({ loadTimeout: Duration.seconds(1), cpuPercent: 20, maxConcurrent: 4 }).pipe(
+    Layer.provideMerge(MemoryCatalog.layer)
+  )
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
 layer(busyApp, { timeout: 60_000, excludeTestServices: true })("DataHub under load", (it) => {

@@ -1,25 +1,16 @@
-/**
- * Sandboxed code has no network of its own: every way provider code could open a socket, send a
- * datagram, listen, load a native module or reach another process fails with an error, nothing
- * reaches the listeners on this host, and DataHub stays healthy. Through `ctx.fetch` and
- * `ctx.connect` it reaches what the egress policy allows (the allowlisted fake) and nothing else
- * (loopback in every spelling, private and metadata addresses, the database and DataHub's own
- * port even when loopback is allowlisted); each refusal is logged with the provider's name.
- */
-import { createHash } from "node:crypto"
 import { createSocket } from "node:dgram"
 import { rmSync } from "node:fs"
 import { createServer } from "node:net"
 import { getPriority, tmpdir } from "node:os"
 import { join } from "node:path"
 import { HttpServer } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type CodeManifest, ProviderName } from "@quasar/domain"
+import { ProviderName } from "@quasar/domain"
+import type { SandboxAllowHosts } from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
 import { Context, Duration, Effect, HashMap, Layer, Logger, LogLevel } from "effect"
 import { appLayer } from "../../src/App"
-import type { SandboxAllowHosts } from "../../src/sandbox/egress/allowHosts"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { escapeModule, escapes, fetchingJs } from "./fixtures/networkModules"
 import { allowLocalServers, LocalServers } from "./localServers"
 import { client, expectHealthy, messages, validate } from "./support"
@@ -82,10 +73,9 @@ const limits = {
 
 const appWith = (allowHosts: Layer.Layer<SandboxAllowHosts, never, LocalServers>) =>
   TestService.layer(
-    appLayer(limits, "pool", allowHosts).pipe(
-      Layer.provideMerge(LocalServers.layer),
-      Layer.provideMerge(Watched.layer)
-    )
+    appLayer(limits, "pool", allowHosts)
+      .pipe(Layer.provideMerge(MemoryCatalog.layer))
+      .pipe(Layer.provideMerge(LocalServers.layer), Layer.provideMerge(Watched.layer))
   ).pipe(Layer.provide(recordDenials), Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
 
 /** Validates and activates a provider that fetches (or connects to) `url`, then lists its assets. */
@@ -96,13 +86,9 @@ const listThrough = (url: string, socket = false) =>
     const source = fetchingJs(name)
     const { report, manifest } = yield* validate(name, source)
     expect(report.issues).toEqual([])
-    const sql = yield* SqlClient.SqlClient
-    const sha = createHash("sha256").update(source).digest("hex")
-    yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-      VALUES (${name}, 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
-    yield* sql`INSERT INTO provider_settings (name, "values", secrets)
-      VALUES (${name}, ${JSON.stringify({ url, socket })}::jsonb, '{}'::jsonb)`
+    const catalog = yield* MemoryCatalog
+    yield* catalog.putCode({ name, version: 1, status: "active", manifest, source })
+    yield* catalog.putSettings(name, { url, socket })
     const api = yield* client
     const listed = yield* Effect.either(api.sandbox.listAssets({ path: { name: ProviderName.make(name) } }))
     return { name, listed }

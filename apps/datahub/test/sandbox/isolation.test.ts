@@ -6,16 +6,15 @@
  * process, not of `unshare`.
  */
 import { execFile } from "node:child_process"
-import { createHash } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
 import { createServer } from "node:net"
-import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type CodeManifest, ProviderName } from "@quasar/domain"
+import { ProviderName } from "@quasar/domain"
 import { detectIsolation, logIsolation, residentBytes, sandboxedPid } from "@quasar/sandbox/node"
 import { Effect, Logger, Schedule } from "effect"
 import { describe, it } from "vitest"
 import { ProviderPool } from "../../src/sandbox/ProviderPool"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { syntheticSource } from "./fixtures/synthetic"
 import { client, testApp, validate } from "./support"
 
@@ -106,13 +105,9 @@ layer(testApp, { timeout: 90_000, excludeTestServices: true })("a namespaced san
       const source = syntheticSource
       const { report, manifest } = yield* validate("synthetic", source)
       expect(report.issues).toEqual([])
-      const sql = yield* SqlClient.SqlClient
-      const sha = createHash("sha256").update(source).digest("hex")
-      yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-        VALUES ('synthetic', 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-                ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
-      yield* sql`INSERT INTO provider_settings (name, "values", secrets)
-        VALUES ('synthetic', '{"symbols":"AAA/USD","seed":7}'::jsonb, '{}'::jsonb)`
+      const catalog = yield* MemoryCatalog
+      yield* catalog.putCode({ name: "synthetic", version: 1, status: "active", manifest, source })
+      yield* catalog.putSettings("synthetic", { symbols: "AAA/USD", seed: 7 })
       const api = yield* client
       yield* Effect.orDie(api.sandbox.listAssets({ path: { name: ProviderName.make("synthetic") } }))
       const pool = yield* ProviderPool

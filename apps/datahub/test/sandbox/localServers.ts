@@ -5,9 +5,9 @@
  */
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
+import { SandboxAllowHosts } from "@quasar/sandbox/node"
 import { Context, Effect, Layer } from "effect"
 import { WebSocketServer } from "ws"
-import { SandboxAllowHosts } from "../../src/sandbox/egress/allowHosts"
 
 export class LocalServers extends Context.Tag("test/LocalServers")<
   LocalServers,

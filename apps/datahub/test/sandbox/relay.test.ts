@@ -1,19 +1,12 @@
-/**
- * The relay keeps the SDK's promises about requests: a call DataHub cancels (here: past its
- * timeout) aborts the request DataHub was making for it, and a response body larger than the
- * relay's bound fails the call instead of filling DataHub's or the child's memory.
- */
-import { createHash } from "node:crypto"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { type CodeManifest, ProviderName } from "@quasar/domain"
+import { ProviderName } from "@quasar/domain"
+import { MAX_RESPONSE_BYTES, SandboxAllowHosts } from "@quasar/sandbox/node"
 import { TestService } from "@quasar/server/testing"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, Schedule } from "effect"
 import { appLayer } from "../../src/App"
-import { SandboxAllowHosts } from "../../src/sandbox/egress/allowHosts"
-import { MAX_RESPONSE_BYTES } from "../../src/sandbox/egress/relayFetch"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { fetchingJs } from "./fixtures/networkModules"
 import { client, expectHealthy, validate } from "./support"
 
@@ -70,7 +63,9 @@ const app = TestService.layer(
     },
     "pool",
     allowUpstream
-  ).pipe(Layer.provideMerge(Upstream.layer))
+  )
+    .pipe(Layer.provideMerge(MemoryCatalog.layer))
+    .pipe(Layer.provideMerge(Upstream.layer))
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
 let uploads = 0
@@ -79,13 +74,9 @@ const listThrough = (url: string) =>
     const name = `relay-${uploads++}`
     const source = fetchingJs(name)
     const { manifest } = yield* validate(name, source)
-    const sql = yield* SqlClient.SqlClient
-    const sha = createHash("sha256").update(source).digest("hex")
-    yield* sql`INSERT INTO code_registry (name, kind, language, version, sha256, source, size, manifest, status)
-      VALUES (${name}, 'provider', 'javascript', 1, ${sha}, ${source}, ${source.length},
-              ${JSON.stringify(manifest satisfies CodeManifest | null)}::jsonb, 'active')`
-    yield* sql`INSERT INTO provider_settings (name, "values", secrets)
-      VALUES (${name}, ${JSON.stringify({ url })}::jsonb, '{}'::jsonb)`
+    const catalog = yield* MemoryCatalog
+    yield* catalog.putCode({ name, version: 1, status: "active", manifest, source })
+    yield* catalog.putSettings(name, { url })
     const api = yield* client
     return yield* Effect.flip(api.sandbox.listAssets({ path: { name: ProviderName.make(name) } }))
   })

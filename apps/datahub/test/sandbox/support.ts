@@ -6,6 +6,7 @@ import { TestService } from "@quasar/server/testing"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { expect } from "vitest"
 import { appLayer } from "../../src/App"
+import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { allowLocalServers, LocalServers } from "./localServers"
 
 /** Short call timeouts and restart delays, so hostile cases finish quickly. */
@@ -20,13 +21,15 @@ const limits = {
  * The app with short limits; only warnings are logged (each hostile case logs its rejection at
  * info). Sandboxed code reaches no fake: nothing is allowlisted.
  */
-export const testApp = TestService.layer(appLayer(limits)).pipe(
+export const testApp = TestService.layer(appLayer(limits).pipe(Layer.provideMerge(MemoryCatalog.layer))).pipe(
   Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
 )
 
 /** The same app with the fakes of LocalServers running and allowlisted by their host:port. */
 export const testAppWithServers = TestService.layer(
-  appLayer(limits, "pool", allowLocalServers()).pipe(Layer.provideMerge(LocalServers.layer))
+  appLayer(limits, "pool", allowLocalServers())
+    .pipe(Layer.provideMerge(MemoryCatalog.layer))
+    .pipe(Layer.provideMerge(LocalServers.layer))
 ).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Warning)))
 
 /** The client the Registry is: its calls carry the service credential the sandbox routes need. */

@@ -9,7 +9,7 @@ import { expect, layer } from "@effect/vitest"
 import { SchemaState } from "@quasar/server"
 import { ProxiedDatabase, TestService } from "@quasar/server/testing"
 import { Clock, Effect, Layer, Logger, Schedule } from "effect"
-import { DataHubLive } from "../../src/App"
+import { DataHubAlone } from "../../src/testing/DataHubAlone"
 
 /** A fresh database reached through a proxy the test can stall. */
 const { proxied: ProxiedLive, databaseUrl: DatabaseUrlLive } = ProxiedDatabase.layers()
@@ -21,7 +21,7 @@ const health = Effect.flatMap(HttpClient.HttpClient, (http) => http.get("/health
 )
 
 layer(
-  TestService.layer(DataHubLive, DatabaseUrlLive).pipe(
+  TestService.layer(DataHubAlone, DatabaseUrlLive).pipe(
     Layer.provideMerge(ProxiedLive), // the same (memoised) proxy the service connects through
     Layer.provide(Logger.remove(Logger.defaultLogger))
   ),

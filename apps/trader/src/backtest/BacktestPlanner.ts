@@ -2,12 +2,14 @@
  * Turns a backtest request into a job the executor can run, or says why it cannot run (a 4xx:
  * nothing is queued): the strategy's code and manifest from the Registry, its params checked
  * against the manifest, its universe resolved to provider symbols, and the bars of every member
- * loaded from DataHub, with warm-up bars before `from`.
+ * loaded from DataHub, with warm-up bars before `from`. While the bars load, the executor gets
+ * ready to run the code (`warm`).
  */
 import { createHash } from "node:crypto"
 import {
   type BacktestInputs,
   type BacktestRequest,
+  type BarColumnBlocks,
   InvalidRequest,
   type NotFound,
   ProviderName,
@@ -17,10 +19,9 @@ import {
 import { resolveParams, type UniverseMember, universeKey } from "@quasar/providers/sdk"
 import { Context, DateTime, Effect, Layer, Schema } from "effect"
 import { BarsFeed } from "../bars/BarsFeed"
-import type { BarColumns } from "../engine/types"
 import { StrategyCatalog } from "../strategies/StrategyCatalog"
 import { SymbolMappings } from "../strategies/SymbolMappings"
-import type { BacktestJob } from "./BacktestExecutor"
+import { BacktestExecutor, type BacktestJob, BarsHandoff } from "./BacktestExecutor"
 
 export interface PlannedBacktest {
   readonly strategy: string
@@ -37,17 +38,18 @@ export type PlanError = InvalidRequest | NotFound | ServiceUnavailable
 const isProviderName = Schema.is(ProviderName)
 
 /** Bars at or after `from` and before `to` (bars are ascending). */
-const countIn = (columns: BarColumns, from: number, to: number): number => {
+const countIn = (blocks: BarColumnBlocks, from: number, to: number): number => {
   let n = 0
-  for (const t of columns.ts) if (t >= from && t < to) n++
+  for (const { ts } of blocks) for (const t of ts) if (t >= from && t < to) n++
   return n
 }
 
-/** Distinct bar times before `to` across all series (the loaded warm-up bars included). */
-const barTimes = (series: ReadonlyArray<BarColumns>, from: number, to: number): number => {
+/** Distinct bar times from `from` and before `to` across all series (the loaded warm-up bars included). */
+const barTimes = (series: ReadonlyArray<BarColumnBlocks>, from: number, to: number): number => {
   if (series.length === 1) return countIn(series[0]!, from, to)
   const times = new Set<number>()
-  for (const columns of series) for (const t of columns.ts) if (t >= from && t < to) times.add(t)
+  for (const blocks of series)
+    for (const { ts } of blocks) for (const t of ts) if (t >= from && t < to) times.add(t)
   return times.size
 }
 
@@ -55,6 +57,7 @@ const make = Effect.gen(function* () {
   const catalog = yield* StrategyCatalog
   const mappings = yield* SymbolMappings
   const feed = yield* BarsFeed
+  const executor = yield* BacktestExecutor
 
   const plan = (request: BacktestRequest): Effect.Effect<PlannedBacktest, PlanError> =>
     Effect.gen(function* () {
@@ -73,6 +76,8 @@ const make = Effect.gen(function* () {
           message: `the params do not fit strategy ${code.name} version ${code.version}: ${params.problems.join("; ")}`,
           field: "params"
         })
+      const sha256 = createHash("sha256").update(code.source).digest("hex")
+      yield* executor.warm({ source: code.source, language: code.language, codeSha256: sha256 })
       const timeframe = manifest.universe.timeframe
       const warmupFrom = Math.max(0, from - manifest.warmup * Timeframe.durationMs(timeframe))
       const members = yield* Effect.forEach(manifest.universe.symbols, (member: UniverseMember) =>
@@ -94,7 +99,6 @@ const make = Effect.gen(function* () {
           return [universeKey(member), bars] as const
         })
       )
-      const sha256 = createHash("sha256").update(code.source).digest("hex")
       const inputs: BacktestInputs = {
         strategy: request.strategy,
         strategyVersion: manifest.version ?? String(code.version),
@@ -127,7 +131,7 @@ const make = Effect.gen(function* () {
           to,
           initialCash: request.initialCash,
           fill: request.fill,
-          bars: new Map(members)
+          bars: new BarsHandoff(new Map(members))
         }
       }
     }).pipe(

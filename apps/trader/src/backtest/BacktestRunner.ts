@@ -18,7 +18,7 @@ import {
   NotFound,
   ServiceUnavailable
 } from "@quasar/domain"
-import { SchemaState } from "@quasar/server"
+import { orUnavailableOnSql, SchemaState } from "@quasar/server"
 import { Cause, Clock, Context, Deferred, Effect, Fiber, FiberMap, Layer, Option, Schedule } from "effect"
 import type { Progress } from "../engine/runBacktest"
 import { BacktestExecutor } from "./BacktestExecutor"
@@ -185,11 +185,7 @@ const make = (options: RunnerOptions) =>
         yield* Effect.logInfo("backtest queued").pipe(Effect.annotateLogs({ backtest: id }))
         return { id, status: "queued" as const }
       }).pipe(
-        Effect.catchTag("SqlError", (e) =>
-          Effect.fail(
-            new ServiceUnavailable({ message: `Trader's database failed (${e.message}); retry in a moment` })
-          )
-        ),
+        orUnavailableOnSql((e) => `Trader's database failed (${e.message}); retry in a moment`),
         Effect.withSpan("BacktestRunner.submit")
       )
 

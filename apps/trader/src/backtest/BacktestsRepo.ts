@@ -141,21 +141,33 @@ const make = Effect.gen(function* () {
       sql`UPDATE trader.backtests SET status = ${status}, message = ${message}, finished_at = ${at}
           WHERE id = ${id} AND status IN ('queued', 'running')`.pipe(Effect.asVoid),
 
-    /** Ends a run with its result, in one transaction. */
+    /**
+     * Ends a run with its result, in one transaction. Each equity column goes in a statement of
+     * its own: the driver builds a statement's whole message in memory, growing its buffer as it
+     * goes, so one statement of a million-bar result's 28 MB costs Trader several times that at
+     * once (and takes longer to write) where three of 8 MB or so do not.
+     */
     complete: (id: BacktestId, result: BacktestResult, message: string | null, at: Date) => {
       const stored = encodeStored(result)
+      const empty = Buffer.alloc(0)
       return sql
         .withTransaction(
-          Effect.zipRight(
-            sql`UPDATE trader.backtests
+          Effect.all(
+            [
+              sql`UPDATE trader.backtests
                 SET status = ${result.status}, message = ${message}, finished_at = ${at},
                     progress_done = ${result.progress.done}, progress_total = ${result.progress.total},
                     statistics = ${JSON.stringify(stored.statistics)}::jsonb,
                     inputs = ${JSON.stringify(stored.inputs)}::jsonb
                 WHERE id = ${id}`,
-            sql`INSERT INTO trader.backtest_results (backtest_id, result, equity_ts, equity, benchmark)
-                VALUES (${id}, ${JSON.stringify(stored)}::jsonb, ${bytes(result.equity.ts)},
-                        ${bytes(result.equity.equity)}, ${bytes(result.equity.benchmark)})`
+              sql`INSERT INTO trader.backtest_results (backtest_id, result, equity_ts, equity, benchmark)
+                VALUES (${id}, ${JSON.stringify(stored)}::json, ${bytes(result.equity.ts)}, ${empty}, ${empty})`,
+              sql`UPDATE trader.backtest_results SET equity = ${bytes(result.equity.equity)}
+                WHERE backtest_id = ${id}`,
+              sql`UPDATE trader.backtest_results SET benchmark = ${bytes(result.equity.benchmark)}
+                WHERE backtest_id = ${id}`
+            ],
+            { discard: true }
           )
         )
         .pipe(Effect.asVoid)

@@ -3,9 +3,14 @@
  * reads DataHub's tables; a layer of this Tag asks DataHub over HTTP (the JSON bars query, or a
  * columnar endpoint where DataHub serves one).
  */
-import type { InvalidRequest, ProviderName, ServiceUnavailable, Timeframe } from "@quasar/domain"
+import type {
+  BarColumnBlocks,
+  InvalidRequest,
+  ProviderName,
+  ServiceUnavailable,
+  Timeframe
+} from "@quasar/domain"
 import { Context, type Effect } from "effect"
-import type { BarColumns } from "../engine/types"
 
 export interface BarsRange {
   readonly provider: ProviderName
@@ -21,9 +26,9 @@ export class BarsFeed extends Context.Tag("@quasar/trader/BarsFeed")<
   BarsFeed,
   {
     /**
-     * Every stored bar of the range, ascending by open time (no bars: empty columns).
+     * Every stored bar of the range, ascending by open time, in the blocks it arrived in (no bars: none).
      * InvalidRequest: DataHub refused the query; ServiceUnavailable: DataHub cannot be reached.
      */
-    readonly load: (range: BarsRange) => Effect.Effect<BarColumns, InvalidRequest | ServiceUnavailable>
+    readonly load: (range: BarsRange) => Effect.Effect<BarColumnBlocks, InvalidRequest | ServiceUnavailable>
   }
 >() {}

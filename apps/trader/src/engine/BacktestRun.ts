@@ -143,12 +143,24 @@ export class BacktestRun {
     if (exposed) this.exposedBars++
   }
 
-  result(): BacktestResult {
-    const { input } = this
+  /**
+   * The equity curve from traded bar time `from` to the last one recorded, as views over the
+   * run's own arrays (no copy): what a driver hands on while the run goes on.
+   */
+  equitySince(from: number): BacktestResult["equity"] {
     const recorded = Math.max(0, this.done - this.firstTraded)
-    const ts = this.times.subarray(this.firstTraded, this.firstTraded + recorded)
-    const equity = this.equity.subarray(0, recorded)
-    const benchmark = this.benchmark.subarray(0, recorded)
+    const end = Math.max(from, recorded)
+    return {
+      ts: this.times.subarray(this.firstTraded + from, this.firstTraded + end),
+      equity: this.equity.subarray(from, end),
+      benchmark: this.benchmark.subarray(from, end)
+    }
+  }
+
+  /** The outcome so far but its equity curve (see `equitySince`). */
+  outcome(): Omit<BacktestResult, "equity"> {
+    const { input } = this
+    const { ts, equity, benchmark } = this.equitySince(0)
     const barMs = Timeframe.durationMs(input.strategy.universe.timeframe)
     return {
       status: this.state === "running" ? "cancelled" : this.state,
@@ -169,14 +181,21 @@ export class BacktestRun {
       progress: this.progress,
       orders: this.ledger.orders.map((o) => ({ ...o })),
       fills: [...this.ledger.fills],
-      equity: { ts: ts.slice(), equity: equity.slice(), benchmark: benchmark.slice() },
       statistics: {
         ...returnStatistics(equity, ts, input.initialCash, barMs),
-        ...tradeStatistics(this.ledger.tradeResults, this.exposedBars, recorded)
+        ...tradeStatistics(this.ledger.tradeResults, this.exposedBars, ts.length)
       },
       benchmark: returnStatistics(benchmark, ts, input.initialCash, barMs),
       logs: [...this.ctx.logs],
       logsDropped: this.ctx.logsDropped
+    }
+  }
+
+  result(): BacktestResult {
+    const { ts, equity, benchmark } = this.equitySince(0)
+    return {
+      ...this.outcome(),
+      equity: { ts: ts.slice(), equity: equity.slice(), benchmark: benchmark.slice() }
     }
   }
 }

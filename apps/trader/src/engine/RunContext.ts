@@ -8,8 +8,15 @@ import type {
   StrategyOrderInput,
   StrategyPosition
 } from "@quasar/providers/sdk"
-import type { Ledger } from "./Ledger"
 import type { SymbolBook } from "./SymbolBook"
+
+/** Where `ctx` keeps its orders: a backtest's `Ledger`, or a live deployment's account view. */
+export interface OrderBook {
+  readonly cash: number
+  readonly open: ReadonlyArray<StrategyOrder>
+  place(order: StrategyOrderInput, placedAt: number): number
+  cancel(id: number): boolean
+}
 
 const MAX_LOGS = 1_000
 const MAX_LOG_LENGTH = 500
@@ -22,7 +29,7 @@ export class RunContext implements StrategyContext {
 
   constructor(
     readonly params: ParamValues<ParamsSpec>,
-    private readonly ledger: Ledger,
+    private readonly ledger: OrderBook,
     private readonly books: ReadonlyMap<string, SymbolBook>,
     private readonly bookList: ReadonlyArray<SymbolBook>
   ) {}

@@ -1,15 +1,8 @@
-import type { FillSettings, ProviderName } from "@quasar/domain"
+import type { BarColumns, FillSettings, ProviderName } from "@quasar/domain"
 import type { Strategy } from "@quasar/providers/sdk"
 
-/** One symbol's bars as columns, ascending by `ts` (bar open time, UTC epoch ms). */
-export interface BarColumns {
-  readonly ts: Float64Array
-  readonly open: Float64Array
-  readonly high: Float64Array
-  readonly low: Float64Array
-  readonly close: Float64Array
-  readonly volume: Float64Array
-}
+/** One symbol's bars as columns, ascending by `ts`: the domain's, as DataHub sends them. */
+export type { BarColumns } from "@quasar/domain"
 
 /** Everything a run needs; the result records all of it but the bars and the code itself. */
 export interface BacktestInput {

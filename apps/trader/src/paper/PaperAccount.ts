@@ -24,6 +24,7 @@ import type {
   Position
 } from "@quasar/providers/sdk"
 import { feeOf, fillPrice } from "../engine/fillModel"
+import { EPSILON, type Holding, moveHolding, orderOf } from "./holdings"
 
 export interface PaperSettings {
   /** The account's cash currency (`USD`); symbols are `BASE/QUOTE` pairs in it. */
@@ -38,11 +39,6 @@ export interface PaperBar {
   readonly high: number
   readonly low: number
   readonly close: number
-}
-
-interface Holding {
-  readonly quantity: number
-  readonly averagePrice: number
 }
 
 interface Working {
@@ -98,8 +94,6 @@ export const openAccount = (settings: PaperSettings, cash: number): PaperState =
   nextId: 1
 })
 
-/** Quantities within this relative distance of the position count as all of it (float rounding). */
-const EPSILON = 1e-9
 const positive = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x > 0
 
 const requestProblem = (r: OrderRequest): string | undefined => {
@@ -182,19 +176,7 @@ const place = (state: PaperState, request: OrderRequest, at: number): PaperStep 
       )
   }
   const orderId = `P${state.nextId}`
-  const order: BrokerOrder = {
-    orderId,
-    clientOrderId: request.clientOrderId,
-    symbol: request.symbol,
-    side: request.side,
-    type: request.type,
-    quantity: request.quantity,
-    filledQuantity: 0,
-    ...(request.limitPrice !== undefined && { limitPrice: request.limitPrice }),
-    ...(request.stopPrice !== undefined && { stopPrice: request.stopPrice }),
-    status: "open",
-    createdAt: at
-  }
+  const order = orderOf(request, orderId, "open", at)
   return {
     state: {
       ...state,
@@ -259,20 +241,13 @@ const onBar = (state: PaperState, symbol: string, bar: PaperBar): PaperStep => {
         problem = `needs ${cost.toFixed(2)} ${s.quote} but cash is ${cash.toFixed(2)}`
       else {
         cash = Math.max(0, cash - cost)
-        const quantity = held.quantity + order.quantity
-        holdings.set(symbol, {
-          quantity,
-          averagePrice: (held.averagePrice * held.quantity + price * order.quantity) / quantity
-        })
+        moveHolding(holdings, symbol, "buy", order.quantity, price)
       }
     } else if (order.quantity > held.quantity * (1 + EPSILON))
       problem = `sells ${order.quantity} but the position is ${held.quantity}; short selling is not modelled`
     else {
       cash += order.quantity * price - fee
-      const left =
-        held.quantity - order.quantity <= held.quantity * EPSILON ? 0 : held.quantity - order.quantity
-      if (left === 0) holdings.delete(symbol)
-      else holdings.set(symbol, { quantity: left, averagePrice: held.averagePrice })
+      moveHolding(holdings, symbol, "sell", order.quantity, price)
     }
     const done: BrokerOrder =
       problem === undefined

@@ -1,42 +1,38 @@
 /**
  * The production BacktestExecutor: each run gets a fresh sandbox child (`@quasar/sandbox`) that
  * loads the uploaded strategy (bundled with the SDK inlined, nothing else importable) and runs the
- * engine on the bars sent as columns, in chunks the child acknowledges one at a time, so that
- * neither side holds a whole universe serialized in the IPC channel at once. The child has no network at all (nothing is relayed: a
- * strategy's context offers no fetch or connect), a CPU budget, a heap and a memory cap, and a
- * wall-clock limit for the run; interrupting the run kills it.
+ * engine on the bars, which wait for it as files of bar columns in its directory (see
+ * protocol.ts): written with one vectored write of the columns DataHub sent, read back by the
+ * child in one call. The child has no network at all (nothing is relayed: a strategy's context
+ * offers no fetch or connect), a CPU budget, a heap and a memory cap, and a wall-clock limit for
+ * the run; interrupting the run kills it. A child can be started while the run's bars still load
+ * (`warm`, see WarmChildren.ts).
  */
-import { fileURLToPath } from "node:url"
-import { BacktestResult } from "@quasar/domain"
+import { open } from "node:fs/promises"
+import { join } from "node:path"
+import { BacktestResult, type BarColumnBlocks, barColumnsParts, barCount } from "@quasar/domain"
+import { SandboxLimits, type SandboxLimitValues, seconds } from "@quasar/sandbox"
+import { type QuotaOptions, SandboxQuota } from "@quasar/sandbox/node"
+import { Duration, Effect, Either, Fiber, Layer, Option, Queue, Schema } from "effect"
 import {
-  SandboxLimits,
-  type SandboxLimitValues,
-  type SandboxLoadError,
-  type SandboxSetupError,
-  seconds
-} from "@quasar/sandbox"
-import {
-  bundleUpload,
-  detectIsolation,
-  logIsolation,
-  type QuotaOptions,
-  SandboxQuota,
-  SandboxWorkspace,
-  start
-} from "@quasar/sandbox/node"
-import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Queue, Runtime, Schema } from "effect"
-import { BacktestAborted, BacktestExecutor, type BacktestJob } from "../backtest/BacktestExecutor"
+  BacktestAborted,
+  BacktestExecutor,
+  type BacktestJob,
+  type StrategyCode
+} from "../backtest/BacktestExecutor"
 import type { Progress } from "../engine/runBacktest"
-import type { BarColumns } from "../engine/types"
-import { type ChildMessage, decodeChildMessage, type HostMessage } from "./protocol"
+import { makeEquityCurve } from "./equityCurve"
+import type { Equity, Progress as ProgressMessage } from "./protocol"
+import { liveClock, type StartFailure, strategySandbox, strategyWorkspace } from "./strategyChild"
+import { makeWarmChildren } from "./WarmChildren"
 
 export interface SandboxedBacktestOptions {
   /** The longest a run may take once its strategy is loaded; past it the child is killed. */
   readonly timeLimit?: Duration.DurationInput
   /** Bar times between two progress reports. */
   readonly progressEvery?: number
-  /** The most bars of one symbol in one message to the child. */
-  readonly barsPerMessage?: number
+  /** How long a child started ahead of its run (`warm`) waits for it before it is stopped. */
+  readonly warmFor?: Duration.DurationInput
   /** Over Trader's defaults (and the operator's QUASAR_SANDBOX_* settings). */
   readonly limits?: Partial<SandboxLimitValues>
   readonly quota?: QuotaOptions
@@ -46,101 +42,100 @@ export interface SandboxedBacktestOptions {
  * A run holds every bar of its universe: more heap and memory than a provider's child, and as
  * long to load as bundling the engine takes.
  */
-const TRADER_LIMITS: Partial<SandboxLimitValues> = { heapMb: 256, rssMb: 768 }
+const TRADER_LIMITS: Partial<SandboxLimitValues> = { heapMb: 256, rssMb: 768, cpuPercent: 100 }
 const DEFAULT_TIME_LIMIT = Duration.minutes(10)
 const DEFAULT_EVERY = 10_000
-const DEFAULT_BARS_PER_MESSAGE = 100_000
+const DEFAULT_WARM_FOR = Duration.seconds(30)
+/** Children waiting for their runs at most: as many as the run manager runs at a time by default. */
+const MAX_WARM = 2
 
-/** Views, not copies: the channel's serializer copies only each view's range. */
-const chunkOf = (columns: BarColumns, from: number, to: number): BarColumns => ({
-  ts: columns.ts.subarray(from, to),
-  open: columns.open.subarray(from, to),
-  high: columns.high.subarray(from, to),
-  low: columns.low.subarray(from, to),
-  close: columns.close.subarray(from, to),
-  volume: columns.volume.subarray(from, to)
-})
+/** Writes `blocks` to `path` as one answer of bar columns, without copying the columns. */
+const writeBars = (path: string, blocks: BarColumnBlocks) =>
+  Effect.tryPromise({
+    try: async () => {
+      const file = await open(path, "wx", 0o600)
+      try {
+        await file.writev(barColumnsParts(blocks))
+      } finally {
+        await file.close()
+      }
+    },
+    catch: (e) => (e instanceof Error ? e.message : String(e))
+  })
 
-/** The strategy runner, bundled into each child's directory. */
-export const strategyWorkspace = SandboxWorkspace.layer(
-  fileURLToPath(new URL("./strategyRunner.ts", import.meta.url))
-)
+/**
+ * Writes each key's bars into `directory`, one file per key; what the run's message announces.
+ * The bars are taken from the job here: once written, Trader holds none of them while the run goes on.
+ */
+const writeRunBars = (directory: string, bars: ReadonlyMap<string, BarColumnBlocks>) =>
+  Effect.forEach(Array.from(bars), ([key, blocks], i) => {
+    const file = `bars-${i}.qbcs`
+    return Effect.as(writeBars(join(directory, file), blocks), {
+      key,
+      length: barCount(blocks),
+      file
+    })
+  })
+
+/** What a running child reports besides its answer: progress, and its equity curve as it grows. */
+type RunReport = ProgressMessage | Equity
 
 const validResult = Schema.validateEither(BacktestResult)
-const liveClock = Clock.make()
 
 const aborted = (reason: "inputs" | "sandbox", message: string) => new BacktestAborted({ reason, message })
 
-const byLevel = {
-  debug: Effect.logDebug,
-  info: Effect.logInfo,
-  warn: Effect.logWarning,
-  error: Effect.logError
-} as const
-
 const make = (options: SandboxedBacktestOptions) =>
   Effect.gen(function* () {
-    const workspace = yield* SandboxWorkspace
-    const limits = yield* SandboxLimits
-    const quota = yield* SandboxQuota
-    const isolation = yield* detectIsolation
-    yield* logIsolation(isolation)
+    const sandbox = yield* strategySandbox
     const timeLimit = Duration.decode(options.timeLimit ?? DEFAULT_TIME_LIMIT)
     const every = options.progressEvery ?? DEFAULT_EVERY
-    const perMessage = Math.max(1, Math.floor(options.barsPerMessage ?? DEFAULT_BARS_PER_MESSAGE))
 
-    const setupFailed = (e: SandboxSetupError) =>
-      aborted("sandbox", `the sandbox could not start: ${e.message}`)
-    const loadFailed = (e: SandboxLoadError) =>
-      aborted("inputs", `the strategy did not load: ${e.message}. Fix the module and submit the run again.`)
-
-    const launch = (job: BacktestJob, label: string, onProgress: (progress: Progress) => void) =>
-      Effect.gen(function* () {
-        const bundled = yield* bundleUpload(job.source, job.language, "strategy").pipe(
-          Effect.mapError((issues) =>
-            aborted(
-              "inputs",
-              `the strategy does not build: ${issues
-                .map((i) => (i.line === undefined ? i.message : `${i.message} (line ${i.line})`))
-                .join("; ")}. Fix the module and submit the run again.`
-            )
+    const failedToStart = (e: StartFailure) =>
+      e._tag === "Build"
+        ? aborted(
+            "inputs",
+            `the strategy does not build: ${e.message}. Fix the module and submit the run again.`
           )
-        )
-        const directory = yield* workspace.prepare(label, bundled.code).pipe(Effect.mapError(setupFailed))
-        const runtime = yield* Effect.runtime<never>()
-        const runFork = Runtime.runFork(runtime)
-        return yield* start<ChildMessage, HostMessage>({
-          label,
-          owner: { strategy: label },
-          directory,
-          isolation,
+        : e._tag === "Load"
+          ? aborted(
+              "inputs",
+              `the strategy did not load: ${e.message}. Fix the module and submit the run again.`
+            )
+          : aborted("sandbox", `the sandbox could not start: ${e.message}`)
+
+    const labelOf = (code: StrategyCode) => `backtest ${code.codeSha256.slice(0, 12)}`
+
+    const launch = (code: StrategyCode, onRun: (message: RunReport) => void) =>
+      sandbox
+        .startChild({
+          label: labelOf(code),
+          owner: { strategy: labelOf(code) },
+          source: code.source,
+          language: code.language,
           heartbeat: false,
-          decode: decodeChildMessage,
-          onLog: (log, message, fields) =>
-            runFork(byLevel[log.level](message).pipe(Effect.annotateLogs({ sandbox: label, ...fields }))),
-          // Not a relay: the child gets nothing from outside. Progress is the only message of its own.
+          // Not a relay: the child gets nothing from outside. Its own messages are the run's reports.
           relay: () => ({
-            accepts: (message) => message._tag === "Progress",
+            accepts: (message) => message._tag === "Progress" || message._tag === "Equity",
             handle: (message) => {
-              if (message._tag === "Progress") onProgress({ done: message.done, total: message.total })
+              if (message._tag === "Progress" || message._tag === "Equity") onRun(message)
             },
             cost: () => 0,
             close: () => undefined
           })
-        }).pipe(
-          Effect.provideService(SandboxLimits, limits),
-          Effect.provideService(SandboxQuota, quota),
-          Effect.catchTags({
-            SandboxSetupError: (e) => Effect.fail(setupFailed(e)),
-            SandboxLoadError: (e) => Effect.fail(loadFailed(e))
-          })
-        )
-      })
+        })
+        .pipe(Effect.mapError(failedToStart), Effect.withClock(liveClock))
+
+    type Child = Effect.Effect.Success<ReturnType<typeof launch>>
+    const warmChildren = yield* makeWarmChildren<Child, BacktestAborted, RunReport>({
+      max: MAX_WARM,
+      ttl: options.warmFor ?? DEFAULT_WARM_FOR
+    })
+
+    const warm = (code: StrategyCode) => warmChildren.warm(code.codeSha256, (onRun) => launch(code, onRun))
 
     const run = (job: BacktestJob, onProgress: (progress: Progress) => Effect.Effect<void>) =>
       Effect.scoped(
         Effect.gen(function* () {
-          const label = `backtest ${job.codeSha256.slice(0, 12)}`
           // Progress reports are delivered in order, the latest winning when the caller is slow.
           const reports = yield* Queue.sliding<Progress>(1)
           const reporter = yield* Queue.take(reports).pipe(
@@ -148,48 +143,42 @@ const make = (options: SandboxedBacktestOptions) =>
             Effect.forever,
             Effect.forkScoped
           )
-          const child = yield* launch(job, label, (p) => void Queue.unsafeOffer(reports, p))
+          const curve = makeEquityCurve(job.bars.lengths.reduce((n, [, length]) => n + length, 0))
+          const report = (message: RunReport) =>
+            message._tag === "Equity"
+              ? curve.add(message)
+              : void Queue.unsafeOffer(reports, { done: message.done, total: message.total })
+          const warmed = yield* warmChildren.take(job.codeSha256, report)
+          const child = Option.isSome(warmed) ? warmed.value : yield* launch(job, report)
           yield* Effect.annotateCurrentSpan({ strategy: child.loaded.name, version: child.loaded.version })
           const id = child.nextId()
           const stopped = (reason: string) =>
             aborted("sandbox", `the strategy's sandbox stopped: it ${reason}`)
           const killFor = (reason: string) =>
             child.kill(reason).pipe(Effect.zipRight(Effect.fail(stopped(reason))))
-          // Each chunk waits for the child's `Taken`: one chunk at a time is serialized and in flight.
           const transfer = Effect.gen(function* () {
-            child.send({
-              _tag: "Run",
-              id,
-              inputs: {
-                codeSha256: job.codeSha256,
-                params: job.params,
-                provider: job.provider,
-                from: job.from,
-                to: job.to,
-                initialCash: job.initialCash,
-                fill: { feeBps: job.fill.feeBps, slippageBps: job.fill.slippageBps }
-              },
-              lengths: Array.from(job.bars, ([key, columns]) => [key, columns.ts.length] as const),
-              every
-            })
-            for (const [key, columns] of job.bars) {
-              for (let offset = 0; offset < columns.ts.length; offset += perMessage) {
-                const chunkId = child.nextId()
-                const answer = yield* child
-                  .exchange(chunkId, {
-                    _tag: "Bars",
-                    id: chunkId,
-                    key,
-                    offset,
-                    columns: chunkOf(columns, offset, offset + perMessage)
-                  })
-                  .pipe(Effect.mapError(stopped))
-                if (answer._tag === "Refused") return answer
-                if (answer._tag !== "Taken")
-                  return yield* killFor(`sent a malformed message: answered bars with ${answer._tag}`)
-              }
-            }
-            return yield* child.exchange(id, { _tag: "Start", id }).pipe(Effect.mapError(stopped))
+            const bars = yield* Effect.suspend(() => writeRunBars(child.directory, job.bars.take())).pipe(
+              Effect.mapError((e) =>
+                aborted("sandbox", `the run's bars could not be handed to its sandbox: ${e}`)
+              )
+            )
+            return yield* child
+              .exchange(id, {
+                _tag: "Run",
+                id,
+                inputs: {
+                  codeSha256: job.codeSha256,
+                  params: job.params,
+                  provider: job.provider,
+                  from: job.from,
+                  to: job.to,
+                  initialCash: job.initialCash,
+                  fill: { feeBps: job.fill.feeBps, slippageBps: job.fill.slippageBps }
+                },
+                bars,
+                every
+              })
+              .pipe(Effect.mapError(stopped))
           })
           const reply = yield* transfer.pipe(
             Effect.timeoutOption(timeLimit),
@@ -210,7 +199,17 @@ const make = (options: SandboxedBacktestOptions) =>
             yield* child.kill(reason)
             return yield* stopped(reason)
           }
-          const result = validResult(reply.result)
+          const joined = curve.joined()
+          if (Either.isLeft(joined)) {
+            const reason = `${joined.left}`
+            yield* child.kill(reason)
+            return yield* stopped(reason)
+          }
+          const result = validResult(
+            typeof reply.result === "object" && reply.result !== null
+              ? { ...reply.result, equity: joined.right }
+              : reply.result
+          )
           if (Either.isLeft(result)) {
             const reason = "sent a result that is not a backtest result"
             yield* child.kill(reason)
@@ -243,13 +242,13 @@ const make = (options: SandboxedBacktestOptions) =>
         })
       )
 
-    return { run }
+    return { warm, run }
   })
 
 export const SandboxedBacktestExecutor = {
   /** The BacktestExecutor that runs strategies in the sandbox, with its workspace, quota and limits. */
   layer: (options: SandboxedBacktestOptions = {}) =>
-    Layer.effect(BacktestExecutor, make(options)).pipe(
+    Layer.scoped(BacktestExecutor, make(options)).pipe(
       Layer.provide(
         Layer.mergeAll(strategyWorkspace, SandboxQuota.layer(options.quota ?? {})).pipe(
           Layer.provideMerge(SandboxLimits.layer({ ...TRADER_LIMITS, ...options.limits }))

@@ -2,20 +2,32 @@
  * The program inside a strategy's sandbox child: `node <flags> runner.mjs module.mjs`. It takes
  * away what the permission model leaves reachable and waits for Trader's token (startRunner), loads
  * the bundled strategy, checks its default export, says `Loaded` (or `LoadFailed`), then runs the
- * one backtest Trader sends (`Run`, its bars in `Bars` chunks, then `Start`) with the engine,
- * reporting progress between chunks of bar times and the result at the end. Bundled by esbuild at Trader's start (see SandboxWorkspace).
+ * one backtest Trader sends (`Run`, naming the files of its bars beside the module) with the
+ * engine, reporting progress and the equity curve so far between chunks of bar times and the
+ * rest of the result at the end; or, in live mode, one
+ * deployment's strategy bar by bar (liveSession.ts). Bundled by esbuild at Trader's start (see SandboxWorkspace).
  *
  * The child has no network at all: no `--allow-net`, an empty network namespace where Linux
  * allows, and nothing relayed (a strategy's context offers no fetch or connect). The engine runs
  * in the same process as the strategy, so a result is only as trustworthy as the strategy that
  * produced it; the sandbox protects the machine and Trader, not the result from its own strategy.
  */
+import { readFileSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
-import type { FillSettings, ProviderName } from "@quasar/domain"
+import {
+  concatBarColumns,
+  decodeBarColumnBlocks,
+  emptyBarColumns,
+  type FillSettings,
+  type ProviderName
+} from "@quasar/domain"
 import type { Strategy } from "@quasar/providers/sdk"
 import { startRunner } from "@quasar/sandbox/child"
+import { Either } from "effect"
 import { prepareBacktest } from "../engine/prepareBacktest"
 import type { BacktestInput, BarColumns } from "../engine/types"
+import { makeLiveSession } from "./liveSession"
 import type { ChildMessage, HostMessage } from "./protocol"
 
 const { post, token } = await startRunner<ChildMessage>("strategy runner")
@@ -87,64 +99,38 @@ try {
 }
 
 type RunMessage = Extract<HostMessage, { readonly _tag: "Run" }>
-type BarsMessage = Extract<HostMessage, { readonly _tag: "Bars" }>
 
-const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
+/** A file the host wrote beside the module: a plain name, nothing that leads elsewhere. */
+const FILE_NAME = /^[A-Za-z0-9_.-]{1,100}$/
 
-/** A run whose bars are arriving: each key's columns, allocated at the announced length, and how many are in. */
-interface Receiving {
-  readonly message: RunMessage
-  readonly columns: Map<string, BarColumns>
-  readonly received: Map<string, number>
-}
-
-const allocate = (length: number): BarColumns => ({
-  ts: new Float64Array(length),
-  open: new Float64Array(length),
-  high: new Float64Array(length),
-  low: new Float64Array(length),
-  close: new Float64Array(length),
-  volume: new Float64Array(length)
-})
-
-const receive = (message: RunMessage): Receiving | string => {
+/**
+ * Each key's bars, read from the files the run names (see protocol.ts), as views over what was
+ * read; or what is wrong with the announcement or a file.
+ */
+const readBars = (message: RunMessage): Map<string, BarColumns> | string => {
   const columns = new Map<string, BarColumns>()
-  const received = new Map<string, number>()
-  for (const [key, length] of message.lengths) {
+  const directory = dirname(process.argv[2] ?? "")
+  for (const { key, length, file } of message.bars) {
     if (!Number.isSafeInteger(length) || length < 0 || columns.has(key))
       return `the run announces ${JSON.stringify(key)} with ${length} bars`
-    columns.set(key, allocate(length))
-    received.set(key, 0)
+    if (!FILE_NAME.test(file) || file.startsWith("."))
+      return `the bars of ${JSON.stringify(key)} are in ${JSON.stringify(file)}, which is not a file name`
+    let bytes: Uint8Array
+    try {
+      bytes = readFileSync(join(directory, file))
+    } catch (e) {
+      return `the bars of ${JSON.stringify(key)} cannot be read: ${describe(e)}`
+    }
+    const blocks = decodeBarColumnBlocks(bytes)
+    if (Either.isLeft(blocks)) return `the bars of ${JSON.stringify(key)}: ${blocks.left}`
+    const bars = concatBarColumns(blocks.right.length === 0 ? [emptyBarColumns()] : blocks.right)
+    if (bars.ts.length !== length) return `${key} got ${bars.ts.length} of its ${length} bars`
+    columns.set(key, bars)
   }
-  return { message, columns, received }
+  return columns
 }
 
-/** Copies a chunk into its key's columns; what is wrong with it otherwise. */
-const take = (receiving: Receiving, chunk: BarsMessage): string | undefined => {
-  const target = receiving.columns.get(chunk.key)
-  const at = receiving.received.get(chunk.key)
-  if (target === undefined || at === undefined)
-    return `bars came for ${JSON.stringify(chunk.key)}, which the run did not announce`
-  const count = chunk.columns.ts.length
-  if (chunk.offset !== at || at + count > target.ts.length)
-    return `bars ${chunk.offset}… of ${JSON.stringify(chunk.key)} came out of order or past its announced length`
-  for (const name of COLUMNS) {
-    if (chunk.columns[name].length !== count)
-      return `the bars of ${JSON.stringify(chunk.key)} came with columns of different lengths`
-    target[name].set(chunk.columns[name], at)
-  }
-  receiving.received.set(chunk.key, at + count)
-  return undefined
-}
-
-const missing = (receiving: Receiving): Array<string> =>
-  [...receiving.columns].flatMap(([key, columns]) => {
-    const got = receiving.received.get(key) ?? 0
-    return got === columns.ts.length ? [] : [`${key} got ${got} of its ${columns.ts.length} bars`]
-  })
-
-const run = (receiving: Receiving, loaded: Strategy) => {
-  const { message } = receiving
+const run = (message: RunMessage, bars: ReadonlyMap<string, BarColumns>, loaded: Strategy) => {
   const { inputs } = message
   const input: BacktestInput = {
     strategy: loaded,
@@ -155,7 +141,7 @@ const run = (receiving: Receiving, loaded: Strategy) => {
     to: inputs.to,
     initialCash: inputs.initialCash,
     fill: inputs.fill as FillSettings,
-    bars: receiving.columns
+    bars
   }
   let prepared: ReturnType<typeof prepareBacktest>
   try {
@@ -171,47 +157,41 @@ const run = (receiving: Receiving, loaded: Strategy) => {
     return post({ _tag: "Refused", id: message.id, problems: prepared.problems.slice(0, 100) })
   const backtest = prepared.run
   const every = Math.max(1, Math.floor(message.every))
+  // The equity curve goes out as it grows: the host receives it while the next chunk runs.
+  let sent = 0
+  const sendEquity = () => {
+    const curve = backtest.equitySince(sent)
+    if (curve.ts.length === 0) return
+    post({ _tag: "Equity", run: message.id, at: sent, ...curve })
+    sent += curve.ts.length
+  }
   // Chunks of bar times, each in its own macrotask: pings are answered between them.
   const step = () => {
     const over = backtest.advance(every)
+    sendEquity()
     const { done, total } = backtest.progress
     post({ _tag: "Progress", run: message.id, done, total })
     if (!over) return setImmediate(step)
-    post({ _tag: "Finished", id: message.id, result: backtest.result() })
+    post({ _tag: "Finished", id: message.id, result: backtest.outcome() })
   }
   step()
 }
 
-/** The run whose bars are arriving, or why its announcement cannot be taken (the reply to whatever comes next). */
-let receiving: Receiving | string | undefined
 let started = false
+const live = makeLiveSession(post, describe)
 process.on("message", (message: HostMessage) => {
+  // A child runs one backtest or one live session, never both.
+  if (!started && live.handle(strategy, message)) return
   switch (message._tag) {
     case "Ping":
       return post({ _tag: "Pong", id: message.id })
-    case "Run":
-      if (receiving !== undefined || strategy === undefined) return
-      receiving = receive(message)
-      return
-    case "Bars": {
-      if (receiving === undefined || started) return
-      const problem = typeof receiving === "string" ? receiving : take(receiving, message)
-      return problem === undefined
-        ? post({ _tag: "Taken", id: message.id })
-        : post({ _tag: "Refused", id: message.id, problems: [problem.slice(0, 2_000)] })
-    }
-    case "Start": {
-      const current = receiving
-      if (current === undefined || started || strategy === undefined) return
+    case "Run": {
+      if (started || strategy === undefined) return
       started = true
-      const problems = typeof current === "string" ? [current] : missing(current)
-      if (typeof current === "string" || problems.length > 0)
-        return post({
-          _tag: "Refused",
-          id: message.id,
-          problems: problems.map((p) => p.slice(0, 2_000)).slice(0, 100)
-        })
-      return run(current, strategy)
+      const bars = readBars(message)
+      if (typeof bars === "string")
+        return post({ _tag: "Refused", id: message.id, problems: [bars.slice(0, 2_000)] })
+      return run(message, bars, strategy)
     }
   }
 })

@@ -4,6 +4,7 @@
  * an Effect that yields every `every` bar times, where it reports progress and can be
  * interrupted. `pause` runs after each progress report, so a test can hold a run mid-way.
  */
+import { concatBarColumns } from "@quasar/domain"
 import { Effect, Layer } from "effect"
 import { BacktestAborted, BacktestExecutor } from "../backtest/BacktestExecutor"
 import { type Progress, runBacktestEffect } from "../engine/runBacktest"
@@ -16,6 +17,7 @@ export interface InProcessOptions {
 
 export const layer = (modules: ReadonlyArray<StrategyModule>, options: InProcessOptions = {}) =>
   Layer.succeed(BacktestExecutor, {
+    warm: () => Effect.void,
     run: (job, onProgress) =>
       Effect.gen(function* () {
         const module = modules.find((m) => m.sha256 === job.codeSha256)
@@ -35,7 +37,7 @@ export const layer = (modules: ReadonlyArray<StrategyModule>, options: InProcess
             to: job.to,
             initialCash: job.initialCash,
             fill: job.fill,
-            bars: job.bars
+            bars: new Map(Array.from(job.bars.take(), ([key, blocks]) => [key, concatBarColumns(blocks)]))
           },
           {
             ...(options.every === undefined ? {} : { every: options.every }),

@@ -38,6 +38,7 @@ export const layer = (series: ReadonlyMap<string, BarColumns>) =>
   Layer.succeed(BarsFeed, {
     load: (range: BarsRange) => {
       const columns = series.get(seriesKey(range.provider, range.symbol, range.timeframe))
-      return Effect.succeed(columns === undefined ? EMPTY : slice(columns, range.from, range.to))
+      const bars = columns === undefined ? EMPTY : slice(columns, range.from, range.to)
+      return Effect.succeed(bars.ts.length === 0 ? [] : [bars])
     }
   })

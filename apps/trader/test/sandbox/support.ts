@@ -3,7 +3,7 @@ import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
 import { descendants } from "@quasar/sandbox/node"
 import { Duration, Layer, Logger, LogLevel } from "effect"
-import type { BacktestJob } from "../../src/backtest/BacktestExecutor"
+import { type BacktestJob, BarsHandoff } from "../../src/backtest/BacktestExecutor"
 import type { BarColumns } from "../../src/engine/types"
 import { SandboxedBacktestExecutor } from "../../src/sandbox/SandboxedBacktestExecutor"
 import { runInputs } from "../engine/fixtures"
@@ -17,6 +17,10 @@ export const executor = SandboxedBacktestExecutor.layer({
   limits: { heapMb: 64, rssMb: 256, loadTimeout: Duration.seconds(20) }
 }).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
+/** Each series as one block, handed over as the planner hands DataHub's. */
+export const handoff = (bars: Readonly<Record<string, BarColumns>>) =>
+  new BarsHandoff(new Map(Object.entries(bars).map(([key, columns]) => [key, [columns]])))
+
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 export const job = (
@@ -25,6 +29,7 @@ export const job = (
   overrides: Partial<BacktestJob> = {}
 ): BacktestJob => ({
   ...runInputs(bars),
+  bars: handoff(bars),
   source,
   language: "javascript",
   codeSha256: sha256(source),

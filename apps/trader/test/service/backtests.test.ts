@@ -1,5 +1,6 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { expect, layer } from "@effect/vitest"
+import { traderMigrations } from "@quasar/migrations/trader"
 import { TestService } from "@quasar/server/testing"
 import { DateTime, Effect } from "effect"
 import { BacktestRunner } from "../../src/backtest/BacktestRunner"
@@ -160,14 +161,21 @@ layer(defaultTrader(), { timeout: 60_000 })("backtests through the API", (it) =>
       expect(health).toMatchObject({
         service: "trader",
         status: "ok",
-        migrations: { version: 1, pending: 0 }
+        migrations: { version: traderMigrations.length, pending: 0 }
       })
       const spec = yield* HttpClient.get("/openapi.json").pipe(
         Effect.flatMap((r) => r.json),
         Effect.scoped
       )
       expect(Object.keys((spec as { paths: object }).paths)).toEqual(
-        expect.arrayContaining(["/backtests", "/backtests/{id}", "/backtests/{id}/cancel"])
+        expect.arrayContaining([
+          "/backtests",
+          "/backtests/{id}",
+          "/backtests/{id}/cancel",
+          "/deployments",
+          "/deployments/{id}/kill",
+          "/portfolio"
+        ])
       )
       // Accepted, not done: 202 with the run's id.
       const accepted = yield* HttpClientRequest.post("/backtests").pipe(

@@ -11,10 +11,15 @@ import { TestDatabase, TestService } from "@quasar/server/testing"
 import { DateTime, Effect, type Layer } from "effect"
 import { appLayer } from "../../src/App"
 import { defaultRunnerOptions, type RunnerOptions } from "../../src/backtest/BacktestRunner"
+import type { BrokerHost } from "../../src/broker/BrokerHost"
+import * as InProcessStrategySession from "../../src/deploy/InProcessStrategySession"
+import type { LiveBars } from "../../src/deploy/LiveBars"
+import type { StrategySession } from "../../src/deploy/StrategySession"
 import type { BarColumns } from "../../src/engine/types"
 import { SymbolMappings } from "../../src/strategies/SymbolMappings"
 import * as InProcessExecutor from "../../src/testing/InProcessExecutor"
 import * as MemoryBarsFeed from "../../src/testing/MemoryBarsFeed"
+import * as MemoryLiveBars from "../../src/testing/MemoryLiveBars"
 import * as StrategyModules from "../../src/testing/StrategyModules"
 import { scripted, walk } from "../engine/fixtures"
 import { smaCross } from "../engine/smaCross"
@@ -61,6 +66,14 @@ export interface TraderTestOptions {
   readonly executor?: InProcessExecutor.InProcessOptions
   readonly runner?: Partial<RunnerOptions>
   readonly database?: Layer.Layer<DatabaseUrl>
+  /** Default: a feed that never sends a bar. */
+  readonly liveBars?: Layer.Layer<LiveBars>
+  /** Default: the modules' strategy objects, in this process. */
+  readonly sessions?: Layer.Layer<StrategySession>
+  /** Default: every common symbol is the provider's and the broker's own. */
+  readonly mappings?: Layer.Layer<SymbolMappings>
+  /** Default: no broker can be opened. */
+  readonly brokers?: Layer.Layer<BrokerHost>
 }
 
 export const defaultSeries = () => new Map([[MemoryBarsFeed.seriesKey("kraken", "BTC/USD", "1m"), btcBars()]])
@@ -71,9 +84,14 @@ export const traderLayer = (options: TraderTestOptions = {}) => {
     appLayer({
       executor: InProcessExecutor.layer(modules, options.executor ?? { every: 250 }),
       strategies: StrategyModules.catalog([...modules, ...(options.unrunnable ?? [])]),
-      mappings: SymbolMappings.identity,
+      mappings: options.mappings ?? SymbolMappings.identity,
       bars: MemoryBarsFeed.layer(options.series ?? defaultSeries()),
-      runner: { ...defaultRunnerOptions, ...options.runner }
+      runner: { ...defaultRunnerOptions, ...options.runner },
+      sessions:
+        options.sessions ??
+        InProcessStrategySession.layer((code) => modules.find((m) => m.sha256 === code.sha256)?.strategy),
+      liveBars: options.liveBars ?? Effect.runSync(MemoryLiveBars.make).layer,
+      ...(options.brokers === undefined ? {} : { brokers: options.brokers })
     }),
     options.database ?? TestDatabase.layer
   )

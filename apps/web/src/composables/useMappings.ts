@@ -57,7 +57,7 @@ export const useMappings = () => {
   // The derived client puts path parameters into the URL as given: a `/` in a symbol (XBT/USD)
   // would split it into two segments, so the symbol is percent-encoded.
   const remove = (m: AssetMapping) =>
-    registry((c) => c.mappings.remove({ path: { source: m.source, symbol: encodeURIComponent(m.symbol) } }))
+    registry((c) => c.mappings.remove({ path: { source: m.source, symbol: m.symbol } }))
 
   const acceptAll = (chosen: ReadonlyArray<Suggestion>) =>
     registry((c) =>

@@ -25,6 +25,11 @@ export const makeTokenBucket = (limit: RateLimit, now: () => number = monotonicN
   const msPerToken = 1_000 / limit.requestsPerSecond
   let tokens = capacity
   let updatedAt = now()
+  // Waiters in arrival order, served by one timer that re-reads the clock when it fires: a timer
+  // that fires late (a busy event loop) only lengthens the gap, it never lets two waiters out
+  // together on tokens that were promised ahead of time.
+  const waiters: Array<{ readonly resolve: () => void }> = []
+  let timer: ReturnType<typeof setTimeout> | undefined
 
   const refill = () => {
     const t = now()
@@ -32,28 +37,40 @@ export const makeTokenBucket = (limit: RateLimit, now: () => number = monotonicN
     updatedAt = t
   }
 
+  const serve = () => {
+    timer = undefined
+    refill()
+    while (waiters.length > 0 && tokens >= 1) {
+      tokens -= 1
+      waiters.shift()!.resolve()
+    }
+    if (waiters.length > 0) timer = setTimeout(serve, Math.max(1, (1 - tokens) * msPerToken))
+  }
+
   return {
     limit,
     take: (signal) => {
       if (signal?.aborted) return Promise.reject(signal.reason)
       refill()
-      // Reserve the token now (the balance may go negative) so waiters are served in arrival
-      // order and each one's wait is known up front.
-      tokens -= 1
-      if (tokens >= 0) return Promise.resolve()
-      const waitMs = -tokens * msPerToken
+      if (waiters.length === 0 && tokens >= 1) {
+        tokens -= 1
+        return Promise.resolve()
+      }
       return new Promise<void>((resolve, reject) => {
         const onAbort = () => {
-          clearTimeout(timer)
-          // Give the reservation back: the request will not be sent.
-          tokens += 1
+          const at = waiters.indexOf(waiter)
+          if (at >= 0) waiters.splice(at, 1)
           reject(signal?.reason)
         }
-        const timer = setTimeout(() => {
-          signal?.removeEventListener("abort", onAbort)
-          resolve()
-        }, waitMs)
+        const waiter = {
+          resolve: () => {
+            signal?.removeEventListener("abort", onAbort)
+            resolve()
+          }
+        }
+        waiters.push(waiter)
         signal?.addEventListener("abort", onAbort, { once: true })
+        if (timer === undefined) timer = setTimeout(serve, Math.max(1, (1 - tokens) * msPerToken))
       })
     }
   }

@@ -12,7 +12,8 @@ import { sharedTokenBuckets, type TokenBucketRegistry } from "./TokenBucket"
 export type Connector = (url: string, signal: AbortSignal) => Promise<SocketConnection>
 
 export interface ProviderContextOptions<S extends SettingsSpec> {
-  readonly provider: Provider<S>
+  /** A provider or a broker: what the context needs of either. */
+  readonly provider: Pick<Provider<S>, "name" | "settings" | "rateLimit">
   /** Stored values; checked against `provider.settings`, defaults applied. */
   readonly settings: RawSettings
   /** The underlying fetch (default: the global one); tests pass a fake. */
@@ -30,7 +31,7 @@ export interface ProviderContextOptions<S extends SettingsSpec> {
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
-const anySignal = (signals: ReadonlyArray<AbortSignal | null | undefined>): AbortSignal => {
+const firstAbortOf = (signals: ReadonlyArray<AbortSignal | null | undefined>): AbortSignal => {
   const present = signals.filter((s): s is AbortSignal => s != null)
   return present.length === 1 ? present[0]! : AbortSignal.any(present)
 }
@@ -56,10 +57,10 @@ export const makeProviderContext = <S extends SettingsSpec>(
   return Either.right({
     settings: settings.right,
     fetch: async (input, init) => {
-      const cancel = anySignal([signal, init?.signal])
+      const cancel = firstAbortOf([signal, init?.signal])
       await bucket?.take(cancel)
       // The timeout starts once the request may go: waiting for a token is not the API's fault.
-      return doFetch(input, { ...init, signal: anySignal([cancel, AbortSignal.timeout(timeoutMs)]) })
+      return doFetch(input, { ...init, signal: firstAbortOf([cancel, AbortSignal.timeout(timeoutMs)]) })
     },
     connect: (url) => options.connect(url, signal),
     log: options.logger,
@@ -78,7 +79,7 @@ export const withCallSignal = <S extends SettingsSpec>(
 ): ProviderContext<S> => ({
   ...ctx,
   signal: callSignal,
-  fetch: (input, init) => ctx.fetch(input, { ...init, signal: anySignal([callSignal, init?.signal]) }),
+  fetch: (input, init) => ctx.fetch(input, { ...init, signal: firstAbortOf([callSignal, init?.signal]) }),
   connect: async (url) => {
     const socket = await ctx.connect(url)
     if (callSignal.aborted) socket.close(1000, "cancelled")

@@ -7,7 +7,13 @@ export { type Connector, makeProviderContext, type ProviderContextOptions, withC
 export { providerLogger } from "./logger"
 export { type AssetListing, type CallOptions, history, listAssets, live } from "./providerCalls"
 export { classifyProviderError, failFromProvider } from "./providerError"
-export { providerRetrySchedule, type RetryOptions, retryProviderCall, retryProviderStream } from "./retry"
+export {
+  backoffWhile,
+  providerRetrySchedule,
+  type RetryOptions,
+  retryProviderCall,
+  retryProviderStream
+} from "./retry"
 export {
   formatSettingsProblems,
   type RawSettings,
@@ -15,6 +21,7 @@ export {
   type SettingsProblem,
   type SettingValue
 } from "./settings"
+export { makeSocketMessages } from "./socketMessages"
 export {
   makeTokenBucket,
   makeTokenBucketRegistry,

@@ -15,23 +15,41 @@ export interface RetryOptions {
   readonly maxDelay?: Duration.DurationInput
 }
 
+/**
+ * Backoff (each delay of `backoff` capped at `maxDelay`) for as long as the failures are
+ * `retryable`, each delay stretched to what the failure asks (`retryAfterMs`); the output carries
+ * the delay and the failure it answers. Provider calls and broker calls wait alike.
+ */
+export const backoffWhile = <E>(options: {
+  readonly backoff: Schedule.Schedule<Duration.Duration>
+  readonly maxDelay: Duration.DurationInput
+  readonly retryable: (error: E) => boolean
+  readonly retryAfterMs: (error: E) => number | undefined
+}) => {
+  const maxDelay = Duration.decode(options.maxDelay)
+  return options.backoff.pipe(
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, maxDelay)),
+    // The last input rides along in the output so the delay can honour its `retryAfterMs`.
+    Schedule.intersect(Schedule.identity<E>()),
+    Schedule.modifyDelay(([, error], delay) => {
+      const asked = options.retryAfterMs(error)
+      return asked === undefined ? delay : Duration.max(delay, Duration.millis(asked))
+    }),
+    Schedule.whileInput(options.retryable)
+  )
+}
+
 /** The schedule itself, for callers that drive retries on their own (e.g. reconnect loops). */
 export const providerRetrySchedule = (
   options: RetryOptions = {}
 ): Schedule.Schedule<readonly [Duration.Duration, ProviderError], ProviderError> => {
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5)
-  const maxDelay = Duration.decode(options.maxDelay ?? Duration.minutes(1))
-  return Schedule.exponential(options.baseDelay ?? Duration.seconds(1)).pipe(
-    Schedule.jittered,
-    Schedule.modifyDelay((_, delay) => Duration.min(delay, maxDelay)),
-    // The last input rides along in the output so the delay can honour its `retryAfterMs`.
-    Schedule.intersect(Schedule.identity<ProviderError>()),
-    Schedule.modifyDelay(([, error], delay) =>
-      error._tag === "ProviderRetryableError" && error.retryAfterMs !== undefined
-        ? Duration.max(delay, Duration.millis(error.retryAfterMs))
-        : delay
-    ),
-    Schedule.whileInput((error: ProviderError) => error._tag === "ProviderRetryableError"),
+  return backoffWhile<ProviderError>({
+    backoff: Schedule.exponential(options.baseDelay ?? Duration.seconds(1)).pipe(Schedule.jittered),
+    maxDelay: options.maxDelay ?? Duration.minutes(1),
+    retryable: (error) => error._tag === "ProviderRetryableError",
+    retryAfterMs: (error) => (error._tag === "ProviderRetryableError" ? error.retryAfterMs : undefined)
+  }).pipe(
     Schedule.intersect(Schedule.recurs(maxAttempts - 1)),
     // Only continuing steps reach here, so this logs real retries, not the final failure.
     Schedule.modifyDelayEffect(([[, error], retry], delay) =>

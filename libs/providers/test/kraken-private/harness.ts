@@ -67,7 +67,7 @@ export const brokerContext = (
     { now: clock.now, ...(signal === undefined ? {} : { signal }) }
   )
 
-/** A signed private POST as any client would send it; `sign` overrides the API-Sign header. */
+/** A signed private POST as a client would send it; `sign` overrides the API-Sign header. */
 export const rawPost = async (
   fake: FakeKraken,
   method: string,

@@ -147,7 +147,7 @@ const logFrontEvent = (event: SessionFront.FrontEvent) => {
 }
 
 /**
- * Opens PGlite on `dataDir` and serves it on 127.0.0.1:`port` (0: any free port) until the scope
+ * Opens PGlite on `dataDir` and serves it on 127.0.0.1:`port` (0: a free port) until the scope
  * closes; hold `lock` first. Yields the port and the password clients must use.
  */
 export const serve = (dataDir: string, port: number, options: ServeOptions = {}) =>

@@ -12,7 +12,7 @@
  */
 import { createServer, type Server } from "node:http"
 import { Server as NetServer } from "node:net"
-import { Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 
 /** Drained once no request has started for this long and none is in progress. */
 const QUIET_MS = 250
@@ -20,6 +20,7 @@ const QUIET_MS = 250
 const MAX_ACCEPT_MS = 1_000
 /** Never hold shutdown longer than this: the rest of it must fit in runService's deadline too. */
 const MAX_DRAIN_MS = 6_000
+const LOOK_EVERY = Duration.millis(25)
 
 export interface GracefulHttpServer {
   readonly server: Server
@@ -27,7 +28,8 @@ export interface GracefulHttpServer {
   readonly drain: Effect.Effect<void>
 }
 
-export const make = (): GracefulHttpServer => {
+/** `clock`: the time the drain measures quiet by (a test's, or the wall clock's). */
+export const make = (clock: Clock.Clock = Clock.make()): GracefulHttpServer => {
   const server = createServer()
   let inFlight = 0
   let lastStarted = 0
@@ -36,7 +38,7 @@ export const make = (): GracefulHttpServer => {
   // has been torn down.
   server.on("request", (_req, res) => {
     inFlight++
-    lastStarted = Date.now()
+    lastStarted = clock.unsafeCurrentTimeMillis()
     res.once("close", () => {
       inFlight--
     })
@@ -52,13 +54,13 @@ export const make = (): GracefulHttpServer => {
       )
     }
   })
-  const drain = Effect.async<void>((resume) => {
-    if (!server.listening) return resume(Effect.void)
+  const drain = Effect.suspend(() => {
+    if (!server.listening) return Effect.void
     draining = true
-    const started = Date.now()
+    const started = clock.unsafeCurrentTimeMillis()
     const quiet = (now: number) => inFlight === 0 && now - Math.max(started, lastStarted) >= QUIET_MS
-    const timer = setInterval(() => {
-      const now = Date.now()
+    /** One look at the server; true once it is drained (or the drain has taken long enough). */
+    const look = Effect.map(clock.currentTimeMillis, (now) => {
       // Closing the listening socket resets the connections still in its accept queue, requests
       // already sent included: keep accepting until things are quiet (briefly), then stop.
       if (server.listening && (quiet(now) || now - started >= MAX_ACCEPT_MS)) {
@@ -67,12 +69,15 @@ export const make = (): GracefulHttpServer => {
         lastStarted = now
       }
       if ((!server.listening && quiet(now)) || now - started >= MAX_DRAIN_MS) {
-        clearInterval(timer)
         server.closeIdleConnections()
-        resume(Effect.void)
+        return true
       }
-    }, 25)
-    return Effect.sync(() => clearInterval(timer))
+      return false
+    })
+    return Effect.zipRight(clock.sleep(LOOK_EVERY), look).pipe(
+      Effect.repeat({ until: (drained) => drained }),
+      Effect.asVoid
+    )
   })
   return { server, drain }
 }

@@ -21,13 +21,9 @@ export const layers = (options: { readonly startCut?: boolean } = {}) => {
   const proxied = Layer.scoped(
     ProxiedDatabase,
     Effect.gen(function* () {
-      const direct = new URL(yield* TestDatabase.fresh)
-      const proxy = yield* TcpProxy.make(direct.hostname, Number(direct.port || 5432))
-      if (options.startCut) yield* proxy.cut
-      const url = new URL(direct)
-      url.hostname = "127.0.0.1"
-      url.port = String(proxy.port)
-      return { proxy, url: url.toString() }
+      const proxied = yield* TcpProxy.inFrontOf(yield* TestDatabase.fresh)
+      if (options.startCut) yield* proxied.proxy.cut
+      return proxied
     })
   )
   const databaseUrl = Layer.effect(

@@ -81,3 +81,14 @@ export const make = (targetHost: string, targetPort: number) =>
         server.close(() => resume(Effect.void))
       })
   ).pipe(Effect.map(({ proxy }) => proxy))
+
+/** A proxy in front of the database at `databaseUrl`, and the same URL through it. */
+export const inFrontOf = (databaseUrl: string) =>
+  Effect.gen(function* () {
+    const direct = new URL(databaseUrl)
+    const proxy = yield* make(direct.hostname, Number(direct.port || 5432))
+    const url = new URL(direct)
+    url.hostname = "127.0.0.1"
+    url.port = String(proxy.port)
+    return { proxy, url: url.toString() }
+  })

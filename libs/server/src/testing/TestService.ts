@@ -2,15 +2,15 @@
  * Runs a service's app layer for a test: a real HTTP server on a random port, an `HttpClient`
  * pointed at it (for the derived `HttpApiClient`), a fresh database, and a test configuration.
  */
-import { createServer } from "node:http"
 import { type HttpRouter, type HttpServer, HttpServer as HttpServerTag } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import type { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
 import type { SwaggerAssets } from "../ApiDocs"
 import type * as BulkCopy from "../BulkCopy"
 import * as Database from "../Database"
 import type { DatabaseUrl } from "../DatabaseUrl"
+import * as GracefulHttpServer from "../node/GracefulHttpServer"
 import * as SwaggerAssetsLive from "../node/SwaggerAssets"
 import { ServiceConfig, type ServiceConfigValues } from "../ServiceConfig"
 import * as TestDatabase from "./TestDatabase"
@@ -39,6 +39,21 @@ export const testConfig = (overrides: Partial<ServiceConfigValues> = {}): Servic
   ...overrides
 })
 
+/**
+ * The server a test's service runs on: production's, whose fallback answers 503 to a request
+ * that arrives once the app's handler is gone (another service's keep-alive connection would
+ * otherwise wait for an answer, and the server's close with it).
+ */
+const server = (port: number, host?: string) =>
+  NodeHttpServer.layer(() => GracefulHttpServer.make().server, host === undefined ? { port } : { port, host })
+
+/** `NodeHttpServer.layerTest` on that server: an `HttpClient` pointed at it. */
+const serverWithClient = HttpServerTag.layerTestClient.pipe(
+  Layer.provide(NodeHttpClient.layerWithoutAgent),
+  Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: false })),
+  Layer.provideMerge(server(0))
+)
+
 export const layer = <A, E>(
   app: Layer.Layer<
     A,
@@ -55,7 +70,7 @@ export const layer = <A, E>(
   config: ServiceConfigValues = testConfig()
 ) =>
   app.pipe(
-    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provideMerge(serverWithClient),
     Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-test" })),
     Layer.provideMerge(database),
     Layer.provideMerge(ServiceConfig.layer(config)),
@@ -63,8 +78,8 @@ export const layer = <A, E>(
   )
 
 /**
- * Starts `app` as a second service in the same test (its own HTTP server on a random port and
- * its own memo map — HttpApiBuilder's router is a global layer that two services in one memo
+ * Starts `app` as a second service in the same test (its own HTTP server on `config.port`, by
+ * default a random one, and its own memo map — HttpApiBuilder's router is a global layer that two services in one memo
  * map would share) and yields its base URL, e.g. DataHub for a Registry test.
  */
 export const start = <A, E>(
@@ -85,7 +100,7 @@ export const start = <A, E>(
   Effect.gen(function* () {
     const context = yield* Layer.build(
       app.pipe(
-        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provideMerge(server(config.port, "127.0.0.1")),
         Layer.provideMerge(Database.layer({ poolSize: 5, applicationName: "quasar-test" })),
         Layer.provideMerge(database),
         Layer.provideMerge(ServiceConfig.layer(config)),

@@ -1,4 +1,6 @@
+export * as InProcessMigrationDb from "./InProcessMigrationDb"
 export * as ProxiedDatabase from "./ProxiedDatabase"
 export * as TcpProxy from "./TcpProxy"
 export * as TestDatabase from "./TestDatabase"
 export * as TestService from "./TestService"
+export * as TimescalePglite from "./TimescalePglite"

@@ -4,26 +4,16 @@
  */
 import WebSocket from "ws"
 import type { SocketConnection } from "../../sdk/types"
+import { makeSocketMessages } from "../socketMessages"
 
 export const connectWebSocket = (url: string, signal?: AbortSignal): Promise<SocketConnection> =>
   new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { handshakeTimeout: 10_000 })
-    const queue: Array<string> = []
-    let wake: (() => void) | undefined
-    let closeCode: number | undefined
-    const notify = () => {
-      const w = wake
-      wake = undefined
-      w?.()
-    }
+    const incoming = makeSocketMessages()
     socket.on("message", (data, isBinary) => {
-      queue.push(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString())
-      notify()
+      incoming.push(isBinary ? Buffer.from(data as Buffer).toString("utf8") : data.toString())
     })
-    socket.on("close", (code) => {
-      closeCode = code
-      notify()
-    })
+    socket.on("close", (code) => incoming.closed(code))
     const onAbort = () => socket.close(1000, "aborted")
     signal?.addEventListener("abort", onAbort, { once: true })
     socket.once("error", (e) => {
@@ -35,17 +25,7 @@ export const connectWebSocket = (url: string, signal?: AbortSignal): Promise<Soc
     socket.once("open", () => {
       async function* messages(): AsyncGenerator<string> {
         try {
-          while (true) {
-            const next = queue.shift()
-            if (next !== undefined) {
-              yield next
-              continue
-            }
-            if (closeCode !== undefined) return
-            await new Promise<void>((r) => {
-              wake = r
-            })
-          }
+          yield* incoming.read()
         } finally {
           signal?.removeEventListener("abort", onAbort)
         }
@@ -55,7 +35,7 @@ export const connectWebSocket = (url: string, signal?: AbortSignal): Promise<Soc
         messages: messages(),
         close: (code, reason) => socket.close(code ?? 1000, reason),
         get closeCode() {
-          return closeCode
+          return incoming.closeCode
         }
       })
     })

@@ -161,6 +161,17 @@ export class FakeExchange {
     this.faults.drops += n
   }
 
+  /** Takes `amount` of `asset` (Kraken code, e.g. ZUSD) out of the account, as a withdrawal does. */
+  withdraw(key: string, asset: string, amount: number): void {
+    this.keyNamed(key).account.move(asset, -amount)
+  }
+
+  /** Cancels an open order as its owner does on Kraken's site: the API sees it only when it looks. */
+  cancelOnSite(key: string, txid: string): void {
+    const answer = cancelOrder(this.venue, this.keyNamed(key).account, new URLSearchParams({ txid }))
+    if (answer.error.length > 0) throw new Error(`the fake Kraken cannot cancel ${txid}: ${answer.error}`)
+  }
+
   resetFaults(): void {
     this.faults = noFaults()
   }

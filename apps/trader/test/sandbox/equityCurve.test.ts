@@ -1,0 +1,43 @@
+/** The equity curve a child sends in pieces: joined in order, and refused out of order, uneven or too long. */
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import { makeEquityCurve } from "../../src/sandbox/equityCurve"
+
+const piece = (at: number, values: ReadonlyArray<number>, benchmark = values) => ({
+  _tag: "Equity" as const,
+  run: 1,
+  at,
+  ts: Float64Array.from(values, (_, i) => (at + i) * 60_000),
+  equity: Float64Array.from(values),
+  benchmark: Float64Array.from(benchmark)
+})
+
+describe("a run's equity curve from its pieces", () => {
+  it("joins the pieces in order", () => {
+    const curve = makeEquityCurve(5)
+    curve.add(piece(0, [10, 11]))
+    curve.add(piece(2, [12, 13, 14]))
+    expect(Either.getOrThrow(curve.joined())).toEqual({
+      ts: Float64Array.of(0, 60_000, 120_000, 180_000, 240_000),
+      equity: Float64Array.of(10, 11, 12, 13, 14),
+      benchmark: Float64Array.of(10, 11, 12, 13, 14)
+    })
+    expect(Either.getOrThrow(makeEquityCurve(0).joined()).ts).toEqual(new Float64Array(0))
+  })
+
+  it("names a piece out of order, with uneven columns, or past the run's bars", () => {
+    const gap = makeEquityCurve(10)
+    gap.add(piece(0, [1]))
+    gap.add(piece(2, [3]))
+    expect(Either.flip(gap.joined()).pipe(Either.getOrThrow)).toMatch(/from traded bar 2 where 1 was next/)
+    const uneven = makeEquityCurve(10)
+    uneven.add(piece(0, [1, 2], [1]))
+    expect(Either.flip(uneven.joined()).pipe(Either.getOrThrow)).toMatch(/different lengths/)
+    const long = makeEquityCurve(2)
+    long.add(piece(0, [1, 2]))
+    long.add(piece(2, [3]))
+    expect(Either.flip(long.joined()).pipe(Either.getOrThrow)).toMatch(
+      /more equity points than the run's 2 bars/
+    )
+  })
+})

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import { type BarColumns, decodeBarColumnBlocks, encodeBarColumnBlocks } from "../src/BarColumns"
+import { makeBarColumnsDecoder } from "../src/BarColumnsDecoder"
+
+const columns = (n: number, seed: number): BarColumns => ({
+  ts: Float64Array.from({ length: n }, (_, i) => 1_704_067_200_000 + (seed + i) * 60_000),
+  open: Float64Array.from({ length: n }, (_, i) => 100 + i + seed / 3),
+  high: Float64Array.from({ length: n }, (_, i) => 101 + i),
+  low: Float64Array.from({ length: n }, (_, i) => 99 + i),
+  close: Float64Array.from({ length: n }, (_, i) => 100.5 + i * 0.25),
+  volume: Float64Array.from({ length: n }, (_, i) => i % 7)
+})
+
+const answer = encodeBarColumnBlocks([columns(3, 0), columns(1, 3), columns(40, 4)])
+
+/** `bytes` pushed in chunks of `size`, then ended. */
+const inChunks = (bytes: Uint8Array, size: number) => {
+  const decoder = makeBarColumnsDecoder()
+  for (let at = 0; at < bytes.length; at += size) decoder.push(bytes.subarray(at, at + size))
+  return decoder.end()
+}
+
+describe("BarColumns decoded as they arrive", () => {
+  it("gives the blocks the whole answer gives, however it is cut", () => {
+    const whole = Either.getOrThrow(decodeBarColumnBlocks(answer))
+    for (const size of [1, 3, 7, 8, 9, 100, answer.length])
+      expect(Either.getOrThrow(inChunks(answer, size))).toEqual(whole)
+    // Each block's columns lie in one buffer of its own.
+    const blocks = Either.getOrThrow(inChunks(answer, 5))
+    expect(new Set(blocks.map((b) => b.ts.buffer)).size).toBe(3)
+    expect(blocks.every((b) => b.volume.buffer === b.ts.buffer)).toBe(true)
+  })
+
+  it("says what is wrong with an answer that is not complete bar columns", () => {
+    const problem = (bytes: Uint8Array) => Either.flip(inChunks(bytes, 10)).pipe(Either.getOrThrow)
+    expect(problem(answer.subarray(0, answer.length - 8))).toMatch(/ends before its end block/)
+    expect(problem(answer.subarray(0, 40))).toMatch(/block of 3 bars is incomplete/)
+    expect(problem(Uint8Array.from([...answer, 0]))).toMatch(/bytes follow the end block/)
+    expect(problem(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0, 0, 0, 0, 0))).toMatch(/QBCS header/)
+    expect(problem(new Uint8Array(0))).toMatch(/QBCS header/)
+  })
+})
