@@ -29,15 +29,20 @@ export const eventually = async <A>(
   }
 }
 
-/** What the user reads: the rendered text, with line breaks between blocks (unlike `textContent`). */
-// biome-ignore lint/performance/useDomNodeTextContent: a playwright locator, where rendered text is the point
-export const visibleText = (locator: Locator) => locator.innerText({ timeout: 2_000 })
+/**
+ * What the user reads: the rendered text, with line breaks between blocks (unlike `textContent`).
+ * A page that has just been opened may take seconds to render on a busy machine, so a one-off
+ * read waits as long as any other step; polls pass a short wait of their own.
+ */
+export const visibleText = (locator: Locator, timeoutMs = 20_000) =>
+  // biome-ignore lint/performance/useDomNodeTextContent: a playwright locator, where rendered text is the point
+  locator.innerText({ timeout: timeoutMs })
 
 /** The element's visible text once it matches `pattern`. */
 export const textMatching = (locator: Locator, pattern: RegExp, timeoutMs = 20_000) =>
   eventually(
     `text matching ${pattern}`,
-    () => visibleText(locator),
+    () => visibleText(locator, 2_000),
     (t) => pattern.test(t),
     timeoutMs
   )

@@ -13,6 +13,7 @@ import type {
   ProviderBar,
   Timeframe as SdkTimeframe
 } from "../sdk/types"
+import { sameBarValues } from "../sdk/barValues"
 
 export interface Rejected<A> {
   readonly reason: string
@@ -217,11 +218,14 @@ const plainBarEvent = (event: unknown): DecodedEvent | undefined => {
 
 /**
  * Screens the events of one live connection. A bar may be forming "now" but not open in the
- * future; a closed bar is passed on once per symbol and time, and nothing older than it after.
+ * future; nothing older than a symbol's last closed bar is passed on after it. The last closed
+ * bar may come again with other values: a provider that closes bars on a timer (Kraken sends no
+ * closed flag) revises its guess when the exchange's final update arrives late, and that final
+ * version must reach the store. The same values again are a duplicate and dropped.
  */
 export const liveScreen = (request: LiveRequest) => {
   const symbols = new Set(request.symbols)
-  const lastClosed = new Map<string, number>()
+  const lastClosed = new Map<string, ProviderBar>()
   return (event: unknown, nowMs: number): Either.Either<LiveEvent, Rejected<unknown>> => {
     // Bar events (nearly all of a feed) are recognised without a Schema decode; anything else,
     // or anything odd, takes the decode, which names what is wrong.
@@ -238,11 +242,14 @@ export const liveScreen = (request: LiveRequest) => {
     const checked = checkBar(e.bar, request.timeframe, nowMs, true)
     if (Either.isLeft(checked)) return Either.left({ item: e.bar, reason: checked.left })
     const bar = checked.right
-    const last = lastClosed.get(e.symbol) ?? Number.NEGATIVE_INFINITY
-    if (bar.ts < last || (bar.ts === last && !e.closed))
+    const last = lastClosed.get(e.symbol)
+    const lastTs = last?.ts ?? Number.NEGATIVE_INFINITY
+    if (bar.ts < lastTs || (bar.ts === lastTs && !e.closed))
       return Either.left({ item: e.bar, reason: "older than the last closed bar" })
-    if (bar.ts === last) return Either.left({ item: e.bar, reason: "duplicate closed bar" })
-    if (e.closed) lastClosed.set(e.symbol, bar.ts)
+    if (last !== undefined && bar.ts === lastTs && sameBarValues(bar, last))
+      return Either.left({ item: e.bar, reason: "duplicate closed bar" })
+    if (e.closed) lastClosed.set(e.symbol, bar)
     return Either.right({ type: "bar", symbol: e.symbol, bar, closed: e.closed })
   }
 }
+

@@ -10,7 +10,8 @@ import {
   type ProviderBar,
   type ProviderContext,
   RetryableError,
-  type SocketConnection
+  type SocketConnection,
+  sameBarValues
 } from "../sdk"
 import { type Parsed, parseWsFrame, type WsFrame, type WsOhlc } from "./parse"
 import { krakenInterval, wsV2Symbol } from "./symbols"
@@ -44,7 +45,7 @@ export class BarCloser {
   /** Takes a frame's bar; returns the bar it closes, if any, and whether `bar` is now forming. */
   update(symbol: string, bar: ProviderBar, now: number): { closed: Array<ProviderBar>; forming: boolean } {
     const last = this.lastClosed.get(symbol)
-    if (last !== undefined && bar.ts === last.ts && !sameValues(last, bar))
+    if (last !== undefined && bar.ts === last.ts && !sameBarValues(last, bar))
       return { closed: [this.close(symbol, bar, false)], forming: false }
     const current = this.forming.get(symbol)
     if ((last !== undefined && bar.ts <= last.ts) || (current !== undefined && bar.ts < current.ts))
@@ -80,15 +81,6 @@ export class BarCloser {
     return bar
   }
 }
-
-const sameValues = (a: ProviderBar, b: ProviderBar): boolean =>
-  a.open === b.open &&
-  a.high === b.high &&
-  a.low === b.low &&
-  a.close === b.close &&
-  a.volume === b.volume &&
-  a.vwap === b.vwap &&
-  a.trades === b.trades
 
 const TICK = Symbol("tick")
 

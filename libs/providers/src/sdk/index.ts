@@ -1,5 +1,6 @@
 /** The provider, broker and strategy SDK: everything a provider, broker or strategy module imports. */
 export type * from "./broker"
+export * from "./barValues"
 export * from "./defineProvider"
 export * from "./errors"
 export * from "./orderRequest"

@@ -114,6 +114,29 @@ describe("ProviderRunner.live", () => {
     })
   )
 
+  it.effect("passes a revision of the last closed bar (other values), not the same values again", () =>
+    Effect.gen(function* () {
+      // A provider that closes bars on a timer (Kraken) closes one again when the exchange's
+      // final update arrives late: the final values are the ones to store.
+      const guess = bar(NOW - MINUTE)
+      const final = { ...guess, close: guess.close + 1, high: guess.high + 1, volume: guess.volume + 2 }
+      const events: Array<unknown> = [
+        { type: "bar", symbol: "X", bar: guess, closed: true },
+        { type: "bar", symbol: "X", bar: final, closed: true },
+        { type: "bar", symbol: "X", bar: final, closed: true },
+        { type: "bar", symbol: "X", bar: guess, closed: false },
+        { type: "bar", symbol: "X", bar: bar(NOW), closed: false }
+      ]
+      const provider = fakeProvider({
+        live: async function* () {
+          for (const e of events) yield e as LiveEvent
+        }
+      })
+      const out = yield* collect(live(provider, contextFor(provider), { symbols: ["X"], timeframe: "1m" }))
+      expect(out).toEqual([events[0], events[1], events[4]])
+    })
+  )
+
   it.effect("fails fatally for a provider without a live feed", () =>
     Effect.gen(function* () {
       const provider = fakeProvider()
