@@ -140,7 +140,11 @@ describe("the collection scheduler", () => {
             db
           )
           // The subscription has no loop left to ask for anything, however long its clock runs on.
-          expect(yield* Effect.provide(runningLoops, app)).not.toContain(id)
+          // The loop records the state, then ends: it is gone a moment after the state says so.
+          yield* Effect.provide(
+            eventually("the loop has ended", runningLoops, (loops) => !loops.includes(id)),
+            app
+          )
           const stored = Effect.provide(
             Effect.map(seriesState(id), (s) => s.count),
             db
@@ -281,7 +285,11 @@ describe("the collection scheduler", () => {
             db
           )
           expect(failed.lastError).toContain("unknown symbol FATAL")
-          expect(yield* Effect.provide(runningLoops, app)).not.toContain(id)
+          // The loop records the state, then ends: it is gone a moment after the state says so.
+          yield* Effect.provide(
+            eventually("the loop has ended", runningLoops, (loops) => !loops.includes(id)),
+            app
+          )
           yield* nothingHappensFor(clock, ["requests", Effect.sync(() => script.requests.length)])
           expect(script.requests).toHaveLength(1)
           const shown = yield* client.subscriptions.get({ path: { id: SubscriptionId.make(id) } })

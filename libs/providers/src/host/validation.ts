@@ -5,6 +5,7 @@
  */
 import { AssetClass, barProblem, MarketSymbol, RawBar, Timeframe } from "@quasar/domain"
 import { Either, ParseResult, Schema } from "effect"
+import { sameBarValues } from "../sdk/barValues"
 import type {
   AssetInfo,
   HistoryRequest,
@@ -13,7 +14,6 @@ import type {
   ProviderBar,
   Timeframe as SdkTimeframe
 } from "../sdk/types"
-import { sameBarValues } from "../sdk/barValues"
 
 export interface Rejected<A> {
   readonly reason: string
@@ -252,4 +252,3 @@ export const liveScreen = (request: LiveRequest) => {
     return Either.right({ type: "bar", symbol: e.symbol, bar, closed: e.closed })
   }
 }
-

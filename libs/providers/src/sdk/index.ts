@@ -1,6 +1,7 @@
 /** The provider, broker and strategy SDK: everything a provider, broker or strategy module imports. */
-export type * from "./broker"
+
 export * from "./barValues"
+export type * from "./broker"
 export * from "./defineProvider"
 export * from "./errors"
 export * from "./orderRequest"
