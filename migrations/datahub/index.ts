@@ -6,6 +6,7 @@ import { fromPublic } from "../fromPublic"
 import { collection } from "./0002_collection"
 import { timeseries } from "./0003_timeseries"
 import { cluster } from "./0004_cluster"
+import { ownerRelease } from "./0005_owner_release"
 
 export { COMPRESS_AFTER } from "./0003_timeseries"
 
@@ -24,5 +25,6 @@ export const datahubMigrations = [
   }),
   collection,
   timeseries,
-  cluster
+  cluster,
+  ownerRelease
 ]

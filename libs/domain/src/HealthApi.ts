@@ -27,7 +27,21 @@ export type HealthComponent = typeof HealthComponent.Type
 export const ClusterHandoff = Schema.Struct({
   provider: Schema.String,
   kind: Schema.Literal("gained", "lost"),
-  at: Schema.Number
+  at: Schema.Number,
+  /**
+   * Gained only: how long the provider had no owner before this runner took it (ms), from when
+   * its previous owner let it go or, after a crash, sent its last heartbeat. Null when there was
+   * no previous owner or it is not known (yet).
+   */
+  unownedMs: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null })
+})
+
+/** A runner of the cluster, as its shared tables say, and the providers it owns. */
+export const ClusterRunnerReport = Schema.Struct({
+  runner: Schema.String,
+  /** Its last heartbeat (epoch ms); null for a single runner, which keeps none in the database. */
+  lastHeartbeat: Schema.NullOr(Schema.Number),
+  providers: Schema.Array(Schema.String)
 })
 
 /** DataHub's part in the cluster: which runner answers and which providers it collects. */
@@ -42,7 +56,9 @@ export const ClusterReport = Schema.Struct({
     lost: Schema.Int,
     /** The newest few, newest last. */
     recent: Schema.Array(ClusterHandoff)
-  })
+  }),
+  /** Every runner the cluster knows and what it owns (empty when the database does not answer). */
+  runners: Schema.optionalWith(Schema.Array(ClusterRunnerReport), { default: () => [] })
 })
 
 export class HealthReport extends Schema.Class<HealthReport>("HealthReport")({

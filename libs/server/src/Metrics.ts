@@ -49,6 +49,12 @@ export const providerHandoffs = Metric.counter("quasar_cluster_handoffs_total", 
   incremental: true
 })
 
+export const unownedSeconds = Metric.histogram(
+  "quasar_cluster_unowned_seconds",
+  MetricBoundaries.exponential({ start: 0.25, factor: 2, count: 10 }),
+  "How long a provider had no owner before a runner took it over (handoffs and failovers)"
+)
+
 const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")
 
 const labels = (tags: ReadonlyArray<{ key: string; value: string }>, extra?: [string, string]) => {

@@ -5,16 +5,20 @@
  * - Single runner (no `QUASAR_CLUSTER_RUNNER_ADDRESS`, or the embedded database): shard storage in
  *   memory, no message storage, no socket. Every shard is this runner's at once, so `npm start`
  *   and the in-process tests need no set-up and wait for nothing.
- * - Cluster runner: `SqlRunnerStorage` (runners, heartbeats, PostgreSQL advisory locks per shard)
- *   and `SqlMessageStorage` on the service's database, and the runner socket other runners reach.
+ * - Cluster runner: `SqlRunnerStorage` (runners, heartbeats, a lock row per shard) and
+ *   `SqlMessageStorage` on the service's database, and the runner socket other runners reach.
  *   Both storages name their tables without a schema (`cluster_runners`, `cluster_messages`, …);
  *   a prefix of `datahub.cluster` would qualify the tables but not the index names the message
  *   storage creates (PostgreSQL refuses a schema there), so they get a small pool of their own
  *   whose `search_path` is `datahub`: the tables land in `datahub.cluster_*`.
  *
- * A shard belongs to a runner while its heartbeat is fresh (`lockExpiry`) and it holds the
- * shard's advisory lock; locks die with the runner's connection, so after a `kill -9` the shards
- * move once the heartbeat is older than `lockExpiry` (+ ≤ 1 s until the others look again).
+ * A shard belongs to a runner while it refreshes the shard's row in `cluster_locks` within
+ * `lockExpiry`; after a `kill -9` the shards move once the rows are older than that (+ ≤ 1 s until
+ * the others look again). Rows, not PostgreSQL advisory locks: an advisory lock lives as long as
+ * its session, and the server keeps the session of a runner that froze or was cut off by the
+ * network (no FIN reaches it) for as long as TCP takes to notice, hours by default, so its shards
+ * would never move. A runner that cannot refresh its rows stops its singletons (the cluster marks
+ * its lock storage unhealthy) before the rows expire for the others.
  */
 import * as MessageStorage from "@effect/cluster/MessageStorage"
 import { RunnerAddress } from "@effect/cluster/RunnerAddress"
@@ -75,6 +79,7 @@ const clusterRunnerLayer = (address: RunnerAddressValue, config: ClusterConfigVa
           RunnerAddress.make({ host, port: address.port })
         ),
         shardLockExpiration: config.lockExpiry,
+        shardLockDisableAdvisory: true,
         shardLockRefreshInterval: Duration.unsafeDivide(config.lockExpiry, 3),
         refreshAssignmentsInterval: REFRESH_ASSIGNMENTS
       })

@@ -21,7 +21,7 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import * as ShardingTag from "@effect/cluster/Sharding"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ClusterHandoff, ClusterReport } from "@quasar/domain"
+import type { ClusterReport, ClusterRunnerReport } from "@quasar/domain"
 import { DatabaseUrl, Metrics, SchemaState } from "@quasar/server"
 import {
   Cause,
@@ -62,6 +62,14 @@ export interface ProviderOwnershipService {
 
 export const singletonName = (provider: string) => `datahub/provider/${provider}`
 
+/** A handoff as `/health` shows it; `unownedMs` is filled in once the owner is recorded. */
+interface Handoff {
+  readonly provider: string
+  readonly kind: "gained" | "lost"
+  readonly at: number
+  unownedMs: number | null
+}
+
 /** Handoffs kept for `/health`. */
 const RECENT_HANDOFFS = 20
 const RETRY_JOIN = Schedule.spaced("1 second")
@@ -80,7 +88,7 @@ const make = Effect.gen(function* () {
   const lock = yield* Effect.makeSemaphore(1)
   const registered = new Set<string>()
   const counts = { gained: 0, lost: 0 }
-  const recent: Array<typeof ClusterHandoff.Type> = []
+  const recent: Array<Handoff> = []
   const layer = shardingLayer(config, embedded)
   const mode = Option.isNone(config.address) || embedded ? "single" : "cluster"
 
@@ -88,7 +96,8 @@ const make = Effect.gen(function* () {
     Effect.gen(function* () {
       const at = yield* Clock.currentTimeMillis
       counts[kind]++
-      recent.push({ provider, kind, at })
+      const entry: Handoff = { provider, kind, at, unownedMs: null }
+      recent.push(entry)
       if (recent.length > RECENT_HANDOFFS) recent.shift()
       const next = yield* SubscriptionRef.updateAndGet(owned, (set) => {
         const next = new Set(set)
@@ -107,29 +116,96 @@ const make = Effect.gen(function* () {
         yield* Effect.logInfo(kind === "gained" ? "provider owned here" : "provider left this runner").pipe(
           Effect.annotateLogs({ provider, runner: config.runner })
         )
+      return entry
     })
 
-  /** Tells the other runners (and the API) who owns `provider`, in the background. */
-  const recordOwner = (provider: string) =>
+  /**
+   * How long the provider had no owner, read from its previous row in the same statement that
+   * takes it over: since its release or, when the previous runner died holding it, since that
+   * runner's last heartbeat (the cluster's own `cluster_runners`, only there with a cluster).
+   */
+  const sinceCrash =
+    mode === "cluster"
+      ? `WHEN o.runner <> $2 THEN (SELECT extract(epoch FROM now()::timestamp - r.last_heartbeat)
+           FROM datahub.cluster_runners r WHERE r.address = o.runner)`
+      : ""
+  const takeOver = (provider: string) =>
+    sql
+      .unsafe<{ unowned: number | null }>(
+        `WITH previous AS (
+           SELECT CASE WHEN o.released_at IS NOT NULL THEN extract(epoch FROM now() - o.released_at) ${sinceCrash} END AS unowned
+           FROM datahub.provider_owners o WHERE o.provider = $1
+         ), taken AS (
+           INSERT INTO datahub.provider_owners (provider, runner) VALUES ($1, $2)
+           ON CONFLICT (provider) DO UPDATE SET runner = EXCLUDED.runner, since = now(), released_at = NULL
+         )
+         SELECT (SELECT unowned FROM previous)::float8 AS unowned`,
+        [provider, config.runner]
+      )
+      .pipe(Effect.map((rows) => rows[0]?.unowned ?? null))
+
+  /**
+   * Tells the other runners (and the API) who owns `provider`, in the background, and notes how
+   * long it had no owner on the handoff, in the log and in `quasar_cluster_unowned_seconds`.
+   */
+  const recordOwner = (provider: string, entry: Handoff) =>
     schema.ready.pipe(
-      Effect.zipRight(sql`INSERT INTO datahub.provider_owners (provider, runner) VALUES (${provider}, ${config.runner})
-        ON CONFLICT (provider) DO UPDATE SET runner = EXCLUDED.runner, since = now()`),
+      Effect.zipRight(takeOver(provider)),
       Effect.retry(RECORD_RETRY),
+      Effect.tap((unowned) =>
+        unowned === null
+          ? Effect.void
+          : Effect.gen(function* () {
+              entry.unownedMs = Math.max(0, Math.round(unowned * 1000))
+              yield* Metric.update(
+                Metric.tagged(Metrics.unownedSeconds, "provider", provider),
+                Math.max(0, unowned)
+              )
+              yield* Effect.logInfo("provider had no owner before this runner took it").pipe(
+                Effect.annotateLogs({ provider, runner: config.runner, unownedMs: entry.unownedMs })
+              )
+            })
+      ),
       Effect.ignore,
       Effect.forkIn(lifetime)
     )
-  /** Only this runner's own row: the next owner may have written its own already. */
+  /**
+   * Only this runner's own row: the next owner may have written its own already. In the
+   * background: the cluster stops a runner's singletons one after another, and a database that
+   * does not answer (the reason they stop, often) must not hold up the next one.
+   */
   const forgetOwner = (provider: string) =>
-    sql`DELETE FROM datahub.provider_owners WHERE provider = ${provider} AND runner = ${config.runner}`.pipe(
-      Effect.timeout("2 seconds"),
-      Effect.ignore
+    sql`UPDATE datahub.provider_owners SET released_at = now()
+        WHERE provider = ${provider} AND runner = ${config.runner} AND released_at IS NULL`.pipe(
+      Effect.timeout("5 seconds"),
+      Effect.ignore,
+      Effect.forkIn(lifetime),
+      Effect.asVoid
     )
 
   /** The singleton's run: owned from its start until it is interrupted. */
   const ownership = (provider: string) =>
-    Effect.acquireRelease(Effect.zipRight(handoff(provider, "gained"), recordOwner(provider)), () =>
-      Effect.zipRight(handoff(provider, "lost"), forgetOwner(provider))
+    Effect.acquireRelease(
+      Effect.flatMap(handoff(provider, "gained"), (entry) => recordOwner(provider, entry)),
+      () => Effect.zipRight(handoff(provider, "lost"), forgetOwner(provider))
     )
+
+  /** The cluster's runners and what each owns; a single runner answers for itself alone. */
+  const runners: Effect.Effect<ReadonlyArray<typeof ClusterRunnerReport.Type>> =
+    mode === "single"
+      ? Effect.map(SubscriptionRef.get(owned), (set) => [
+          { runner: config.runner, lastHeartbeat: null, providers: [...set].sort() }
+        ])
+      : sql<{ runner: string; lastHeartbeat: number; providers: Array<string> }>`
+          SELECT r.address AS runner,
+            (extract(epoch FROM r.last_heartbeat AT TIME ZONE current_setting('TimeZone')) * 1000)::float8 AS "lastHeartbeat",
+            coalesce(array_agg(o.provider ORDER BY o.provider) FILTER (WHERE o.provider IS NOT NULL), '{}') AS providers
+          FROM datahub.cluster_runners r
+          LEFT JOIN datahub.provider_owners o ON o.runner = r.address AND o.released_at IS NULL
+          GROUP BY r.address, r.last_heartbeat ORDER BY r.address`.pipe(
+          Effect.timeout("2 seconds"),
+          Effect.orElseSucceed(() => [])
+        )
 
   /**
    * Registers the provider's singleton. When its shard is this runner's, the singleton starts at
@@ -202,12 +278,13 @@ const make = Effect.gen(function* () {
     owned: SubscriptionRef.get(owned),
     changes: owned.changes,
     owners: sql<{ provider: string; runner: string }>`
-      SELECT provider, runner FROM datahub.provider_owners ORDER BY provider`,
-    report: Effect.map(SubscriptionRef.get(owned), (set) => ({
+      SELECT provider, runner FROM datahub.provider_owners WHERE released_at IS NULL ORDER BY provider`,
+    report: Effect.map(Effect.all([SubscriptionRef.get(owned), runners]), ([set, all]) => ({
       runner: config.runner,
       mode,
       providers: [...set].sort(),
-      handoffs: { ...counts, recent: [...recent] }
+      handoffs: { ...counts, recent: recent.map((h) => ({ ...h })) },
+      runners: all
     }))
   } satisfies ProviderOwnershipService
 })

@@ -63,7 +63,8 @@ const make = Effect.gen(function* () {
     ${ms("last_bar_at")} AS "lastBarAt", ${ms("next_run_at")} AS "nextRunAt", last_error AS "lastError",
     backfill_progress AS "backfillProgress", ${ms("collected_until")} AS "collectedUntil",
     ${ms("created_at")} AS "createdAt",
-    (SELECT o.runner FROM datahub.provider_owners o WHERE o.provider = provider_subscription.provider) AS runner`
+    (SELECT o.runner FROM datahub.provider_owners o
+     WHERE o.provider = provider_subscription.provider AND o.released_at IS NULL) AS runner`
   const records = (rows: ReadonlyArray<unknown>) => Effect.orDie(decodeRecords(rows))
   const first = (rows: ReadonlyArray<SubscriptionRecord>) => Option.fromNullable(rows[0])
   const traced =

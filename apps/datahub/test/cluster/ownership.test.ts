@@ -121,7 +121,33 @@ describe("provider ownership", () => {
             providers: [...ownedB].sort()
           })
           expect(health.cluster?.handoffs.gained).toBeGreaterThanOrEqual(ownedB.size)
+          // Both runners, with their heartbeats and what each owns, on either runner's /health.
+          expect(health.cluster?.runners.map((r) => ({ runner: r.runner, providers: r.providers }))).toEqual([
+            { runner: "runner-a:1", providers: [...ownedA].sort() },
+            { runner: "runner-b:1", providers: [...ownedB].sort() }
+          ])
+          for (const r of health.cluster?.runners ?? [])
+            expect(Math.abs(Date.now() - (r.lastHeartbeat ?? 0))).toBeLessThan(30_000)
+          // B took its providers from A, which let them go: how long each had no owner is said.
+          const gainedByB = yield* eventually(
+            "B reports how long each provider it took had no owner",
+            Effect.map(clientB.health.health(), (h) =>
+              h.cluster?.handoffs.recent.filter((x) => x.kind === "gained")
+            ),
+            (gained) =>
+              gained !== undefined &&
+              gained.length >= ownedB.size &&
+              gained.every((g) => g.unownedMs !== null)
+          )
+          for (const g of gainedByB ?? []) expect(g.unownedMs).toBeLessThan(15_000)
+          // A owned every provider first, from nobody: nothing to measure there.
+          const healthA = yield* client.health.health()
+          const firstGains = healthA.cluster?.handoffs.recent
+            .filter((x) => x.kind === "gained")
+            .slice(0, PROVIDERS.length)
+          expect(firstGains?.map((g) => g.unownedMs)).toEqual(PROVIDERS.map(() => null))
           const metrics = yield* clientB.health.metrics()
+          expect(metrics).toMatch(/^quasar_cluster_unowned_seconds_count\{provider="\w+"\} 1$/m)
           expect(metrics).toMatch(/^quasar_cluster_providers_owned \d+$/m)
           expect(metrics).toMatch(/^quasar_cluster_handoffs_total\{kind="gained",provider="\w+"\} 1$/m)
           expect(metrics).toMatch(/^effect_cluster_shards /m)
@@ -147,6 +173,7 @@ describe("provider ownership", () => {
             a.app
           )
           expect(tables.map((t) => t.name)).toEqual([
+            "datahub.cluster_locks",
             "datahub.cluster_messages",
             "datahub.cluster_migrations",
             "datahub.cluster_replies",

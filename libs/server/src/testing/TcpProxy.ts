@@ -15,6 +15,11 @@ export interface TcpProxy {
    * firewall that forgot the flow does); new connections work.
    */
   readonly stall: Effect.Effect<void>
+  /**
+   * A network partition: the connections open now stall, and new ones are accepted but never
+   * reach the upstream, until `restore`.
+   */
+  readonly partition: Effect.Effect<void>
 }
 
 export const make = (targetHost: string, targetPort: number) =>
@@ -23,8 +28,27 @@ export const make = (targetHost: string, targetPort: number) =>
       const sockets = new Set<Socket>()
       const pairs = new Set<readonly [Socket, Socket]>()
       let up = true
+      let partitioned = false
+      /** Read and drop: the peer's writes succeed, nothing ever arrives. */
+      const silence = (socket: Socket) => {
+        socket.removeAllListeners("data").on("data", () => undefined)
+      }
+      const stallAll = () => {
+        for (const [client, upstream] of pairs) {
+          client.unpipe(upstream)
+          upstream.unpipe(client)
+          silence(client)
+          silence(upstream)
+        }
+        pairs.clear()
+      }
       const server = createServer((client) => {
         if (!up) return client.destroy()
+        if (partitioned) {
+          sockets.add(client)
+          client.on("error", () => sockets.delete(client)).on("close", () => sockets.delete(client))
+          return silence(client)
+        }
         const upstream = connect({ host: targetHost, port: targetPort })
         const pair = [client, upstream] as const
         sockets.add(client).add(upstream)
@@ -57,16 +81,12 @@ export const make = (targetHost: string, targetPort: number) =>
               }),
               restore: Effect.sync(() => {
                 up = true
+                partitioned = false
               }),
-              stall: Effect.sync(() => {
-                for (const [client, upstream] of pairs) {
-                  client.unpipe(upstream)
-                  upstream.unpipe(client)
-                  // Read and drop: the peers' writes succeed, nothing ever arrives.
-                  client.removeAllListeners("data").on("data", () => undefined)
-                  upstream.removeAllListeners("data").on("data", () => undefined)
-                }
-                pairs.clear()
+              stall: Effect.sync(stallAll),
+              partition: Effect.sync(() => {
+                partitioned = true
+                stallAll()
               })
             }
           })
