@@ -121,12 +121,15 @@ const make = Effect.gen(function* () {
     for (const [id] of yield* Effect.sync(() => [...fibers])) if (!wanted.has(id)) yield* stop(id)
   })
 
-  /** Stops at once the fibers of providers no longer owned here (no database needed for that). */
+  /**
+   * Stops at once, all together, the fibers of providers no longer owned here (no database needed
+   * for that): one by one, each stop would free a permit for a loop still waiting its turn.
+   */
   const release = (owned: ReadonlySet<string>) =>
     Effect.forEach(
       [...providerOf].filter(([, provider]) => !owned.has(provider)),
       ([id]) => stop(id),
-      { discard: true }
+      { discard: true, concurrency: "unbounded" }
     )
 
   const { forever } = Background

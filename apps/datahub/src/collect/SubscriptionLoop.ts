@@ -6,6 +6,7 @@
  */
 import { Clock, Duration, Effect, Either, Option } from "effect"
 import { RegistryCatalog } from "../catalog/RegistryCatalog"
+import { ProviderOwnership } from "../cluster/ProviderOwnership"
 import { isSettingsRefusal } from "../sandbox/settingsNotices"
 import { BarSource } from "./BarSource"
 import { CollectionConfig } from "./CollectionConfig"
@@ -45,6 +46,7 @@ export const subscriptionLoop = (id: number) =>
     const source = yield* BarSource
     const limits = yield* ProviderLimits
     const config = yield* CollectionConfig
+    const ownership = yield* ProviderOwnership
     const state: LoopState = { failures: 0, unavailableSteps: 0, nextGapScan: 0, started: false }
 
     /** What a failed run means for the subscription, and when to look at it again. */
@@ -70,8 +72,21 @@ export const subscriptionLoop = (id: number) =>
         return { _tag: "SleepUntil", at: now + delay } as const
       })
 
-    const run = (plan: RunPlan) =>
-      limits.withPermit(plan.subscription.provider)(collectRange(plan)).pipe(Effect.either)
+    /**
+     * A provider's permits can come free as it leaves this runner: its loops are being stopped
+     * then, and one that was waiting may get a permit before its turn. It starts no run that the
+     * provider's new owner is about to make.
+     */
+    const run = (plan: RunPlan) => {
+      const { provider } = plan.subscription
+      return limits
+        .withPermit(provider)(
+          Effect.flatMap(ownership.owned, (owned) =>
+            owned.has(provider) ? collectRange(plan) : Effect.interrupt
+          )
+        )
+        .pipe(Effect.either)
+    }
 
     /** Re-requests holes in what is stored (only once the backfill is done). */
     const scanGaps = (sub: SubscriptionRecord, now: number, collectedUntil: number) =>

@@ -1,0 +1,312 @@
+/**
+ * A graceful stop hands its shards over before it exits, so a rolling restart of all runners
+ * loses nothing and duplicates nothing. Three runner processes backfill 3 providers × 10 symbols;
+ * while the backfill runs, each runner in turn gets SIGTERM, exits cleanly, and is started again
+ * on the same cluster address and HTTP port. Each stop must leave no lock row and no runner row
+ * behind, and its providers must run elsewhere well within the lock expiry (a runner that died
+ * would hold them until then). In the end every bar is stored once and right, no collection run
+ * failed, and the only ranges asked twice are the runs in flight at a handoff: at most two per
+ * handoff (a provider runs two at a time), none begun by a runner after its provider left it.
+ */
+import { afterEach, expect, it } from "vitest"
+import { useFreshDatabase } from "../support/freshDatabase"
+import { type Exit, get, killLeftovers, servicePair, waitFor200, within } from "../support/processes"
+import {
+  allCurrent,
+  BARS_PER_PROVIDER,
+  expectEveryBarOnceAndTrue,
+  explained,
+  LOCK_EXPIRY_SECONDS,
+  owners,
+  PROVIDERS,
+  type Runner,
+  requests,
+  runnerCount,
+  shardsSettled,
+  singleOwners,
+  spawnRunner,
+  spawnRunners,
+  storedCount,
+  subscribeAll,
+  timeline,
+  until
+} from "./support"
+
+afterEach(killLeftovers)
+
+const db = useFreshDatabase("quasar-rolling-")
+
+/**
+ * Each provider page takes this long, so a provider's backfill (10 symbols × 8 pages, two runs at
+ * a time) lasts ~50 s: long enough to be under way through the restarts, short enough for CI.
+ */
+const PAGE_DELAY_MS = 1_250
+/** A graceful handoff must beat what a crash costs: the lock expiry. */
+const HANDOFF_LIMIT_MS = LOCK_EXPIRY_SECONDS * 1_000
+/** DataHub gives its shutdown 8 s before it exits with 1; a little more for the process to go. */
+const EXIT_LIMIT_MS = 10_000
+/** Runs of one provider at once (CollectionConfig's default): what a handoff can catch in flight. */
+const RUNS_IN_FLIGHT = 2
+
+interface Restart {
+  readonly runner: string
+  /** The providers it owned when it was stopped. */
+  readonly providers: ReadonlyArray<string>
+  /** Their bars stored at the stop. */
+  readonly storedAtStop: number
+  readonly exitMs: number
+  /** From SIGTERM until every provider it owned runs on another runner. */
+  readonly handoffMs: number
+  /** From the new process's start until it owns its providers again. */
+  readonly backMs: number
+}
+
+/** A provider's move from one process to another (processes named `<address>#<generation>`). */
+interface Handoff {
+  readonly provider: string
+  readonly from: string
+  readonly to: string
+  /** Ranges asked again because of it. */
+  repeats: number
+}
+
+/** A runner that gave a provider back to its restarted owner, and when (its own `/health` says). */
+interface Loss {
+  readonly provider: string
+  readonly runner: string
+  readonly at: number
+}
+
+/** The rows a runner keeps in the cluster's tables: its registration and its shard locks. */
+const rowsOf = async (address: string) => {
+  const runners = await db.admin.query("SELECT 1 FROM datahub.cluster_runners WHERE address = $1", [address])
+  const locks = await db.admin.query("SELECT 1 FROM datahub.cluster_locks WHERE address = $1", [address])
+  return { registered: runners.rowCount ?? 0, locks: locks.rowCount ?? 0 }
+}
+
+/** When `runner` last let `provider` go, by its `/health`. */
+const lostAt = async (runner: Runner, provider: string) => {
+  const report = JSON.parse((await get(`${runner.url}/health`)).body) as {
+    cluster?: { handoffs: { recent: Array<{ provider: string; kind: string; at: number }> } }
+  }
+  const at = report.cluster?.handoffs.recent
+    .filter((h) => h.provider === provider && h.kind === "lost")
+    .at(-1)?.at
+  if (at === undefined) throw new Error(`${runner.name} reports no loss of ${provider}`)
+  return at
+}
+
+/** Runs `loss.runner` began of the provider it had lost, before `before` (symbol, ms after the loss). */
+const runsAfter = async (loss: Loss, before: number) =>
+  (
+    await db.admin.query<{ symbol: string; at: number }>(
+      `SELECT symbol, (extract(epoch FROM started_at) * 1000)::float8 AS at FROM datahub.collection_runs
+       WHERE runner = $1 AND provider = $2
+       AND started_at > to_timestamp($3::float8 / 1000) AND started_at < to_timestamp($4::float8 / 1000)
+       ORDER BY started_at`,
+      [loss.runner, loss.provider, loss.at, before]
+    )
+  ).rows.map((r) => `${r.symbol} +${Math.round(r.at - loss.at)} ms`)
+
+/**
+ * Each repeated request blamed on the handoff it comes from. A provider's owners succeed one
+ * another, and the processes that asked for a range are some of them, in that order: a later one
+ * asking again repeats the run the earlier one had in flight when it handed the provider on (the
+ * next owner may not have reached that range before the one after it). A range asked twice by
+ * one process, or by one that never owned its provider, is no handoff's: `unexplained`.
+ */
+const blame = (snapshots: ReadonlyArray<Map<string, string>>, byRange: Map<string, Array<string>>) => {
+  const succession = new Map(
+    PROVIDERS.map((p) => [
+      p,
+      snapshots.map((s) => s.get(p)!).filter((o, i, all) => i === 0 || o !== all[i - 1])
+    ])
+  )
+  const handoffs = new Map<string, Handoff>()
+  for (const [provider, owners] of succession)
+    for (const [i, to] of owners.slice(1).entries())
+      handoffs.set(`${provider} ${owners[i]}`, { provider, from: owners[i]!, to, repeats: 0 })
+  const unexplained: Array<string> = []
+  for (const [range, who] of byRange) {
+    if (who.length < 2) continue
+    const provider = range.split(" ")[0]!
+    const owners = succession.get(provider) ?? []
+    const order = who.map((w) => owners.indexOf(w)).sort((a, b) => a - b)
+    if (order.some((at, k) => at < 0 || order[k - 1] === at)) unexplained.push(`${range}: ${who.join(", ")}`)
+    else for (const at of order.slice(0, -1)) handoffs.get(`${provider} ${owners[at]}`)!.repeats++
+  }
+  return { handoffs: [...handoffs.values()], unexplained }
+}
+
+const sameOwners = (a: Map<string, Array<string>>, b: Map<string, Array<string>>) =>
+  PROVIDERS.every((p) => a.get(p)?.length === 1 && a.get(p)?.[0] === b.get(p)?.[0])
+
+it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfill, loses and repeats no bar", async () => {
+  const { env } = await servicePair(db.url, db.dataDir)
+  const extra = { RUNNER_PAGE_DELAY_MS: String(PAGE_DELAY_MS) }
+  const live: Array<Runner> = await spawnRunners(env, extra)
+  // Every process, the stopped ones too, named apart by generation: the request logs of all of
+  // them are read at the end, and a handoff is between two processes, not two addresses.
+  const processOf = new Map(live.map((r) => [r.name, `${r.name}#1`]))
+  const every: Array<Runner> = live.map((r) => ({ ...r, name: processOf.get(r.name)! }))
+  /** Which process owns each provider in an `owners` answer. */
+  const owning = (m: Map<string, Array<string>>) =>
+    new Map(PROVIDERS.map((p) => [p, processOf.get(m.get(p)?.[0] ?? "") ?? "nobody"]))
+  const { t0, phases, phase } = timeline()
+  await explained(
+    phases,
+    () => every,
+    async () => {
+      await Promise.all(live.map((r) => waitFor200(`${r.url}/health`, 60_000, r.process)))
+      await until(
+        "all three runners joined",
+        () => runnerCount(db),
+        (n) => n === 3,
+        15_000
+      )
+      await shardsSettled(db)
+      phase("settled")
+      const fromBar = await subscribeAll(db)
+      const initial = await singleOwners(live)
+      await until(
+        "every provider's backfill is under way",
+        () => Promise.all(PROVIDERS.map((p) => storedCount(db, p))),
+        (ns) => ns.every((n) => n > 0),
+        30_000
+      )
+      phase("under way")
+
+      // Who owned each provider after each stop and each return: the handoffs, in order.
+      const snapshots = [owning(initial)]
+      const restarts: Array<Restart> = []
+      const losses: Array<Loss> = []
+      const stops: Array<number> = []
+      for (const [i, old] of [...live].entries()) {
+        const others = live.filter((r) => r !== old)
+        const providers = PROVIDERS.filter((p) => initial.get(p)?.[0] === old.name)
+        const stored = await Promise.all(providers.map((p) => storedCount(db, p)))
+        const stoppedAt = Date.now()
+        stops.push(stoppedAt)
+        old.process.child.kill("SIGTERM")
+        const [handedOver, exit] = await Promise.all([
+          until(
+            `${old.name}'s providers ${providers.join(", ")} taken over`,
+            () => owners(others),
+            (m) => providers.every((p) => m.get(p)?.length === 1),
+            15_000
+          ).then((m) => ({ m, ms: Date.now() - stoppedAt })),
+          within(EXIT_LIMIT_MS, `${old.name} exits after SIGTERM`, old.process.exited).then((e: Exit) => ({
+            e,
+            ms: Date.now() - stoppedAt
+          }))
+        ])
+        phase(`stopped ${i + 1} (handoff ${handedOver.ms} ms, exit ${exit.ms} ms)`)
+        expect(
+          exit.e.code === 0 || exit.e.signal === "SIGTERM",
+          `${old.name} exits 0 on SIGTERM, not ${JSON.stringify(exit.e)}`
+        ).toBe(true)
+        // Gone from the cluster's tables at its exit: it let its shards go rather than leave them to expire.
+        expect({ address: old.name, ...(await rowsOf(old.name)) }).toEqual({
+          address: old.name,
+          registered: 0,
+          locks: 0
+        })
+        expect(handedOver.ms, `${old.name}'s handoff`).toBeLessThan(HANDOFF_LIMIT_MS)
+        snapshots.push(owning(handedOver.m))
+
+        const back = spawnRunner(env, old.ports, extra)
+        const startedAt = Date.now()
+        live[i] = back
+        processOf.set(back.name, `${back.name}#2`)
+        every.push({ ...back, name: processOf.get(back.name)! })
+        await waitFor200(`${back.url}/health`, 60_000, back.process)
+        await until(
+          `${back.name} joined again`,
+          async () => (await rowsOf(back.name)).registered,
+          (n) => n === 1,
+          15_000
+        )
+        // The same address takes the same shards: the owners before the stop again.
+        const returned = await until(
+          `${back.name} owns its providers again`,
+          () => owners(live),
+          (m) => sameOwners(m, initial),
+          20_000
+        )
+        snapshots.push(owning(returned))
+        for (const p of providers) {
+          const holder = live.find((r) => r.name === handedOver.m.get(p)?.[0])!
+          losses.push({ provider: p, runner: holder.name, at: await lostAt(holder, p) })
+        }
+        phase(`back ${i + 1}`)
+        restarts.push({
+          runner: old.name,
+          providers,
+          storedAtStop: stored.reduce((a, b) => a + b, 0),
+          exitMs: exit.ms,
+          handoffMs: handedOver.ms,
+          backMs: Date.now() - startedAt
+        })
+      }
+
+      await allCurrent(db, 60_000)
+      phase("current")
+
+      // A run the stop interrupted is recorded as interrupted, never as failed.
+      const { rows: failed } = await db.admin.query(
+        "SELECT provider, symbol, runner, error FROM datahub.collection_runs WHERE status = 'failed'"
+      )
+      // A range is asked again only when a run was in flight at a handoff.
+      const byRange = requests(every)
+      const repeated = [...byRange].filter(([, who]) => who.length > 1)
+      const { handoffs, unexplained } = blame(snapshots, byRange)
+      // A runner that lost a provider begins no run of it afterwards (until it owns it again, at
+      // the earliest after the next stop).
+      const late = await Promise.all(
+        losses.map(async (l) => ({
+          ...l,
+          runs: await runsAfter(l, stops.find((t) => t > l.at) ?? Date.now())
+        }))
+      )
+      phase("checked")
+      console.log(
+        [
+          `rolling restart (lock expiry ${LOCK_EXPIRY_SECONDS} s, page delay ${PAGE_DELAY_MS} ms):`,
+          ...restarts.map(
+            (r) =>
+              `  ${r.runner} owning [${r.providers.join(", ")}] (${r.storedAtStop}/${r.providers.length * BARS_PER_PROVIDER} bars at stop): ` +
+              `${r.providers.length > 0 ? `handed over in ${r.handoffMs} ms` : "nothing to hand over"}, exited in ${r.exitMs} ms, back in ${r.backMs} ms`
+          ),
+          `  ranges asked again: ${repeated.reduce((n, [, who]) => n + who.length - 1, 0)}`,
+          ...handoffs.map((h) => `    ${h.provider} ${h.from} → ${h.to}: ${h.repeats}`),
+          ...repeated.map(([key, who]) => `      ${key}: ${who.join(", ")}`),
+          ...late.map(
+            (l) =>
+              `  runs ${l.runner} began after giving ${l.provider} back (+${((l.at - t0) / 1000).toFixed(1)} s): ${l.runs.length} ${l.runs.join(", ")}`
+          ),
+          `  failed runs: ${failed.length}`,
+          `  wall time ${((Date.now() - t0) / 1000).toFixed(1)} s; ${phases.join(", ")}`
+        ].join("\n")
+      )
+      await expectEveryBarOnceAndTrue(db, fromBar)
+      // At least one stop fell in the middle of its providers' backfill.
+      expect(
+        restarts.some(
+          (r) => r.providers.length > 0 && r.storedAtStop < r.providers.length * BARS_PER_PROVIDER
+        )
+      ).toBe(true)
+      expect(failed, "failed collection runs").toEqual([])
+      expect(unexplained, "ranges asked again with no handoff between").toEqual([])
+      // A provider runs two at a time: no handoff catches more in flight.
+      for (const h of handoffs)
+        expect(
+          h.repeats,
+          `ranges asked again after ${h.provider}'s handoff ${h.from} → ${h.to}`
+        ).toBeLessThanOrEqual(RUNS_IN_FLIGHT)
+      expect(
+        late.filter((l) => l.runs.length > 0),
+        "runs begun by a runner after its provider had left it"
+      ).toEqual([])
+    }
+  )
+}, 180_000)
