@@ -10,6 +10,12 @@ import { BaseSequencer, type TestSpecification } from "vitest/node"
  */
 const TIMING_SENSITIVE = ["apps/datahub/test/live/faults.*.test.ts", "apps/datahub/test/live/feed.test.ts"]
 /**
+ * Three DataHub runner processes each, started with tsx (seconds of compiling apiece) and living
+ * for a minute or more: alongside the rest they load the machine enough to make other files'
+ * start-up waits run out. They run after the main suite, together.
+ */
+const CLUSTER = ["test/cluster/*.test.ts"]
+/**
  * `npm start`'s promise to be up within 60 s: the UI end-to-end file's start-up at the suite's
  * start starves it, and its three services starve the live timers. It runs last, alone.
  */
@@ -57,16 +63,20 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["{apps,libs,migrations,test}/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "apps/web/**/e2e/**", ...TIMING_SENSITIVE, ...STARTUP]
+          exclude: ["**/node_modules/**", "apps/web/**/e2e/**", ...CLUSTER, ...TIMING_SENSITIVE, ...STARTUP]
         }
       },
       {
         extends: true,
-        test: { name: "timing", include: TIMING_SENSITIVE, sequence: { groupOrder: 1 } }
+        test: { name: "cluster", include: CLUSTER, sequence: { groupOrder: 1 } }
       },
       {
         extends: true,
-        test: { name: "startup", include: STARTUP, sequence: { groupOrder: 2 } }
+        test: { name: "timing", include: TIMING_SENSITIVE, sequence: { groupOrder: 2 } }
+      },
+      {
+        extends: true,
+        test: { name: "startup", include: STARTUP, sequence: { groupOrder: 3 } }
       }
     ]
   }

@@ -11,18 +11,17 @@ import { randomBytes } from "node:crypto"
 import { connect } from "node:net"
 import { afterEach, expect, it } from "vitest"
 import { useFreshDatabase } from "../support/freshDatabase"
-import { get, killLeftovers, servicePair, waitFor200 } from "../support/processes"
+import { get, killLeftovers, servicePair } from "../support/processes"
 import {
   allCurrent,
   BARS_PER_PROVIDER,
+  clusterUp,
   expectEveryBarOnceAndTrue,
   explained,
   LOCK_EXPIRY_SECONDS,
   owners,
   PROVIDERS,
   requesters,
-  runnerCount,
-  shardsSettled,
   singleOwners,
   spawnRunners,
   storedCount,
@@ -61,17 +60,7 @@ it("three runners collect each provider once; kill -9 of an owner moves its prov
     phases,
     () => runners,
     async () => {
-      await Promise.all(runners.map((r) => waitFor200(`${r.url}/health`, 60_000, r.process)))
-      phase("answering")
-      await until(
-        "all three runners joined",
-        () => runnerCount(db),
-        (n) => n === 3,
-        15_000
-      )
-      phase("joined")
-      await shardsSettled(db)
-      phase("settled")
+      await clusterUp(db, runners, phase)
 
       // Garbage on a runner's cluster port is refused without a crash.
       await garbageTo(runners[0]!.name)

@@ -14,6 +14,7 @@ import { type Exit, get, killLeftovers, servicePair, waitFor200, within } from "
 import {
   allCurrent,
   BARS_PER_PROVIDER,
+  clusterUp,
   expectEveryBarOnceAndTrue,
   explained,
   LOCK_EXPIRY_SECONDS,
@@ -21,8 +22,6 @@ import {
   PROVIDERS,
   type Runner,
   requests,
-  runnerCount,
-  shardsSettled,
   singleOwners,
   spawnRunner,
   spawnRunners,
@@ -157,15 +156,7 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
     phases,
     () => every,
     async () => {
-      await Promise.all(live.map((r) => waitFor200(`${r.url}/health`, 60_000, r.process)))
-      await until(
-        "all three runners joined",
-        () => runnerCount(db),
-        (n) => n === 3,
-        15_000
-      )
-      await shardsSettled(db)
-      phase("settled")
+      await clusterUp(db, live, phase)
       const fromBar = await subscribeAll(db)
       const initial = await singleOwners(live)
       await until(

@@ -8,7 +8,7 @@
 import { expect } from "vitest"
 import { Script } from "../../apps/datahub/test/collect/scripted"
 import type { FreshDatabase } from "../support/freshDatabase"
-import { freePort, get, type Spawned, spawnTsx } from "../support/processes"
+import { freePort, get, type Spawned, spawnTsx, waitFor200 } from "../support/processes"
 
 export const MINUTE = 60_000
 export const PROVIDERS = ["alpha", "bravo", "charlie"]
@@ -55,6 +55,28 @@ export const until = async <A>(
 }
 
 /**
+ * A runner process of `entry` (a DataHub runner's main) on `ports`, with the cluster's settings;
+ * `extra` adds to its environment. The same ports again make the same runner restarted.
+ */
+export const spawnRunnerOf = (
+  entry: string,
+  env: Record<string, string>,
+  ports: RunnerPorts,
+  extra: Record<string, string> = {}
+): Runner => {
+  const name = `127.0.0.1:${ports.clusterPort}`
+  const process = spawnTsx(entry, {
+    ...env,
+    ...extra,
+    DATAHUB_PORT: String(ports.httpPort),
+    QUASAR_CLUSTER_RUNNER_ADDRESS: name,
+    QUASAR_CLUSTER_LOCK_EXPIRY_SECONDS: String(LOCK_EXPIRY_SECONDS),
+    LOG_LEVEL: "Error"
+  })
+  return { name, url: `http://127.0.0.1:${ports.httpPort}`, ports, process }
+}
+
+/**
  * A runner process on `ports`, collecting the scripted providers; `extra` adds to its environment
  * (e.g. the providers' page delay). The same ports again make the same runner restarted.
  */
@@ -62,27 +84,19 @@ export const spawnRunner = (
   env: Record<string, string>,
   ports: RunnerPorts,
   extra: Record<string, string> = {}
-): Runner => {
-  const name = `127.0.0.1:${ports.clusterPort}`
-  const process = spawnTsx("apps/datahub/test/cluster/runnerProcess.ts", {
-    ...env,
+): Runner =>
+  spawnRunnerOf("apps/datahub/test/cluster/runnerProcess.ts", env, ports, {
     ...extra,
-    DATAHUB_PORT: String(ports.httpPort),
-    QUASAR_CLUSTER_RUNNER_ADDRESS: name,
-    QUASAR_CLUSTER_LOCK_EXPIRY_SECONDS: String(LOCK_EXPIRY_SECONDS),
-    RUNNER_PROVIDERS: PROVIDERS.join(","),
-    LOG_LEVEL: "Error"
+    RUNNER_PROVIDERS: PROVIDERS.join(",")
   })
-  return { name, url: `http://127.0.0.1:${ports.httpPort}`, ports, process }
-}
+
+/** Three runners made by `spawn`, each on ports of its own. */
+export const spawnRunnersWith = (spawn: (ports: RunnerPorts) => Runner) =>
+  Promise.all([0, 1, 2].map(async () => spawn({ httpPort: await freePort(), clusterPort: await freePort() })))
 
 /** Three runners, each on ports of its own. */
 export const spawnRunners = (env: Record<string, string>, extra: Record<string, string> = {}) =>
-  Promise.all(
-    [0, 1, 2].map(async () =>
-      spawnRunner(env, { httpPort: await freePort(), clusterPort: await freePort() }, extra)
-    )
-  )
+  spawnRunnersWith((ports) => spawnRunner(env, ports, extra))
 
 /** The last of each runner's output, for a failure's message. */
 export const logsOf = (runners: ReadonlyArray<Runner>) =>
@@ -127,7 +141,7 @@ export const owners = async (runners: ReadonlyArray<Runner>): Promise<Map<string
 }
 
 /** Waits until every provider has exactly one owner among `runners`. */
-export const singleOwners = (runners: ReadonlyArray<Runner>, ms = 15_000) =>
+export const singleOwners = (runners: ReadonlyArray<Runner>, ms = 30_000) =>
   until(
     "each provider owned by exactly one runner",
     () => owners(runners),
@@ -157,6 +171,28 @@ export const shardsSettled = (db: FreshDatabase) => {
       rows.length === 3 && rows.reduce((n, r) => n + r.n, 0) === SHARDS && steadyMs >= 2_000,
     20_000
   )
+}
+
+/**
+ * Waits until every runner answers, all have joined the cluster and the shard split has settled:
+ * what each test waits for before it subscribes anything.
+ */
+export const clusterUp = async (
+  db: FreshDatabase,
+  runners: ReadonlyArray<Runner>,
+  phase: (name: string) => void
+) => {
+  await Promise.all(runners.map((r) => waitFor200(`${r.url}/health`, 60_000, r.process)))
+  phase("answering")
+  await until(
+    "all runners joined",
+    () => runnerCount(db),
+    (n) => n === runners.length,
+    15_000
+  )
+  phase("joined")
+  await shardsSettled(db)
+  phase("settled")
 }
 
 export const runnerCount = async (db: FreshDatabase) =>

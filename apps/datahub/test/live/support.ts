@@ -5,28 +5,22 @@
  */
 import { SqlClient } from "@effect/sql"
 import { ProviderName } from "@quasar/domain"
-import kraken from "@quasar/providers/kraken"
 import { type FakeKraken, startFakeKraken } from "@quasar/providers/testing"
 import { DatabaseUrl } from "@quasar/server"
 import { TestService } from "@quasar/server/testing"
-import { Duration, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { type Duration, Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { expect } from "vitest"
 import { appLayer } from "../../src/App"
-import { defaultLiveConfig, LiveConfig, type LiveConfigValues } from "../../src/live/LiveConfig"
-import { inProcessBarSource, inProcessLiveSource } from "../../src/testing/InProcessSources"
+import type { LiveConfigValues } from "../../src/live/LiveConfig"
 import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { adminClient, eventually } from "../collect/support"
+import { krakenInProcess } from "./clock"
 
 export { adminClient, eventually, probe } from "../collect/support"
 
-export const MINUTE = 60_000
-export const SPEED = 60
+export { acceleratedNow, SPEED, testLiveConfig } from "./clock"
 
-/** One clock for the fake, the providers and DataHub's bar arithmetic: 60× real time from `t0`. */
-export const acceleratedNow = (t0: number) => {
-  const start = Date.now()
-  return () => t0 + (Date.now() - start) * SPEED
-}
+export const MINUTE = 60_000
 
 /** A fake Kraken on `now`, pushing every 100 ms real (6 s fake), closed when the scope closes. */
 export const fakeKraken = (now: () => number, options: { readonly snapshotBars?: number } = {}) =>
@@ -35,39 +29,17 @@ export const fakeKraken = (now: () => number, options: { readonly snapshotBars?:
     (fake) => Effect.promise(() => fake.close())
   )
 
-/** Short delays: stale after 1.5 s real (suspect after 0.5 s), reconnects from 200 ms, changes after 100 ms. */
-export const testLiveConfig = (overrides: Partial<LiveConfigValues> = {}): LiveConfigValues => ({
-  ...defaultLiveConfig,
-  staleAfter: Duration.millis(1_500),
-  suspectAfter: Duration.millis(500),
-  reconnect: { baseDelay: Duration.millis(200), maxDelay: Duration.seconds(1) },
-  healthyAfter: Duration.seconds(5),
-  fillRetry: { maxAttempts: 3, baseDelay: Duration.millis(100), maxDelay: Duration.seconds(1) },
-  changeDebounce: Duration.millis(100),
-  handoverTimeout: Duration.seconds(3),
-  reconcileEvery: Duration.seconds(2),
-  ...overrides
-})
-
-/**
- * The whole DataHub on `databaseUrl` with Kraken in-process against `fake`. The grace period is
- * 40 s of fake time (2/3 s real), well above the fake's push period, as in the provider's tests.
- */
+/** The whole DataHub on `databaseUrl` with Kraken in-process against `fake` (see `krakenInProcess`). */
 export const liveApp = (
   databaseUrl: string,
   fake: FakeKraken,
   now: () => number,
   overrides: Partial<LiveConfigValues> = {}
 ) => {
-  const settings = { kraken: { restUrl: fake.restUrl, wsUrl: fake.wsUrl, closeGraceMs: 40_000 } }
   return TestService.layer(
     appLayer({}, "external")
       .pipe(Layer.provideMerge(MemoryCatalog.layer))
-      .pipe(
-        Layer.provide(inProcessBarSource([kraken], settings, now)),
-        Layer.provide(inProcessLiveSource([kraken], settings, { now })),
-        Layer.provide(Layer.succeed(LiveConfig, testLiveConfig(overrides)))
-      ),
+      .pipe(Layer.provide(krakenInProcess(fake, now, overrides))),
     Layer.succeed(DatabaseUrl, { url: Redacted.make(databaseUrl), embedded: false })
   ).pipe(Layer.provide(Logger.minimumLogLevel(process.env.LIVE_TEST_LOGS ? LogLevel.Info : LogLevel.Error)))
 }
