@@ -28,8 +28,7 @@ import {
   MINUTE,
   owners,
   type Runner,
-  spawnRunnerOf,
-  spawnRunnersWith,
+  spawnRunnersOf,
   timeline,
   until
 } from "./support"
@@ -94,14 +93,12 @@ it("kill -9 of the runner streaming Kraken loses no bar: another runner reconnec
   // No snapshot on subscribing: only the gap fill can bring back what the outage missed.
   const fake = await startFakeKraken({ now, updateEveryMs: 100, heartbeatEveryMs: 200, snapshotBars: 0 })
   const { env, adminToken } = await servicePair(db.url, db.dataDir)
-  const runners = await spawnRunnersWith((ports) =>
-    spawnRunnerOf("apps/datahub/test/cluster/liveRunnerProcess.ts", env, ports, {
-      FAKE_KRAKEN_REST: fake.restUrl,
-      FAKE_KRAKEN_WS: fake.wsUrl,
-      CLOCK_T0: String(T0),
-      CLOCK_START: String(clockStart)
-    })
-  )
+  const runners = await spawnRunnersOf("apps/datahub/test/cluster/liveRunnerProcess.ts", env, {
+    FAKE_KRAKEN_REST: fake.restUrl,
+    FAKE_KRAKEN_WS: fake.wsUrl,
+    CLOCK_T0: String(T0),
+    CLOCK_START: String(clockStart)
+  })
   const { phases, phase } = timeline()
   try {
     await explained(

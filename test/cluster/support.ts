@@ -98,6 +98,10 @@ export const spawnRunnersWith = (spawn: (ports: RunnerPorts) => Runner) =>
 export const spawnRunners = (env: Record<string, string>, extra: Record<string, string> = {}) =>
   spawnRunnersWith((ports) => spawnRunner(env, ports, extra))
 
+/** Three runners of another entry than the scripted one, each on ports of its own. */
+export const spawnRunnersOf = (entry: string, env: Record<string, string>, extra: Record<string, string>) =>
+  spawnRunnersWith((ports) => spawnRunnerOf(entry, env, ports, extra))
+
 /** The last of each runner's output, for a failure's message. */
 export const logsOf = (runners: ReadonlyArray<Runner>) =>
   runners
@@ -224,6 +228,28 @@ export const subscribeAll = async (db: FreshDatabase) => {
       )
   return fromBar
 }
+
+/** One history subscription: a provider's series collected from `from` (epoch ms) on. */
+export interface Series {
+  readonly provider: string
+  readonly symbol: string
+  readonly timeframe: string
+  readonly from: number
+}
+
+/** History subscriptions of every one of `series`, inserted in one statement. */
+export const subscribeSeries = (db: FreshDatabase, series: ReadonlyArray<Series>) =>
+  db.admin.query(
+    `INSERT INTO datahub.provider_subscription (provider, symbol, timeframe, mode, backfill_from)
+     SELECT p, s, t, 'history', to_timestamp(f / 1000)
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[]) AS x(p, s, t, f)`,
+    [
+      series.map((s) => s.provider),
+      series.map((s) => s.symbol),
+      series.map((s) => s.timeframe),
+      series.map((s) => s.from)
+    ]
+  )
 
 export const allCurrent = (db: FreshDatabase, ms: number) =>
   until(
