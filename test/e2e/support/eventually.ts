@@ -32,7 +32,7 @@ export const eventually = async <A>(
 /**
  * What the user reads: the rendered text, with line breaks between blocks (unlike `textContent`).
  * A page that has just been opened may take seconds to render on a busy machine, so a one-off
- * read waits as long as any other step; polls pass a short wait of their own.
+ * read waits as long as the other steps do; polls pass a short wait of their own.
  */
 export const visibleText = (locator: Locator, timeoutMs = 20_000) =>
   // biome-ignore lint/performance/useDomNodeTextContent: a playwright locator, where rendered text is the point
