@@ -182,7 +182,7 @@ export const shardsSettled = (db: FreshDatabase) => {
     },
     ({ rows, steadyMs }) =>
       rows.length === 3 && rows.reduce((n, r) => n + r.n, 0) === SHARDS && steadyMs >= 2_000,
-    20_000
+    60_000
   )
 }
 
@@ -197,11 +197,13 @@ export const clusterUp = async (
 ) => {
   await Promise.all(runners.map((r) => waitFor200(`${r.url}/health`, 60_000, r.process)))
   phase("answering")
+  // Joining takes a few statements, but twelve runners starting at once on two cores (the
+  // cluster tests run together) can keep one from them for tens of seconds.
   await until(
     "all runners joined",
     () => runnerCount(db),
     (n) => n === runners.length,
-    15_000
+    60_000
   )
   phase("joined")
   await shardsSettled(db)
