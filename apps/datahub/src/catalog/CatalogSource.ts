@@ -22,6 +22,7 @@ export interface CatalogSource {
     after: number | undefined,
     waitMs: number
   ) => Effect.Effect<CatalogChanges, ServiceUnavailable>
+  /** The current version of `name` (active or disabled), else its newest; none when it has no code. */
   readonly current: (name: string) => Effect.Effect<Option.Option<CatalogCode>, ServiceUnavailable>
   readonly version: (
     name: string,

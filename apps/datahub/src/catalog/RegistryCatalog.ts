@@ -14,10 +14,8 @@
 import {
   type AssetClass,
   type CatalogChange,
-  type CatalogCode,
   type CatalogMapping,
   MAX_CATALOG_WAIT_MS,
-  type OpenedSettings,
   ServiceUnavailable
 } from "@quasar/domain"
 import { ServiceConfig } from "@quasar/server"
@@ -29,14 +27,8 @@ import * as CatalogWatch from "./CatalogWatch"
 /** What the watch reports: a change, or "all" when the whole cache was dropped. */
 export type CatalogEvent = CatalogChange | { readonly topic: "all" }
 
-export interface RegistryCatalogService {
-  /** The current version of `name` (active or disabled), else its newest; none when it has no code. */
-  readonly current: (name: string) => Effect.Effect<Option.Option<CatalogCode>, ServiceUnavailable>
-  readonly version: (
-    name: string,
-    version: number
-  ) => Effect.Effect<Option.Option<CatalogCode>, ServiceUnavailable>
-  readonly settings: (name: string) => Effect.Effect<OpenedSettings, ServiceUnavailable>
+/** The source's lookups of code and settings, answered from the cache, and what the cache adds. */
+export interface RegistryCatalogService extends Pick<CatalogSource, "current" | "version" | "settings"> {
   /** Whether the Registry has code or listed assets under `name`. */
   readonly isKnownProvider: (name: string) => Effect.Effect<boolean, ServiceUnavailable>
   readonly assetClass: (

@@ -21,7 +21,7 @@ import type { Sharding } from "@effect/cluster/Sharding"
 import * as ShardingTag from "@effect/cluster/Sharding"
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { ClusterReport, ClusterRunnerReport } from "@quasar/domain"
+import type { ClusterHandoff, ClusterReport, ClusterRunnerReport } from "@quasar/domain"
 import { DatabaseUrl, Metrics, SchemaState } from "@quasar/server"
 import {
   Cause,
@@ -38,7 +38,8 @@ import {
   Schedule,
   Scope,
   Stream,
-  SubscriptionRef
+  SubscriptionRef,
+  type Types
 } from "effect"
 import { ClusterConfig } from "./ClusterConfig"
 import { shardingLayer } from "./ClusterRunner"
@@ -63,12 +64,7 @@ export interface ProviderOwnershipService {
 export const singletonName = (provider: string) => `datahub/provider/${provider}`
 
 /** A handoff as `/health` shows it; `unownedMs` is filled in once the owner is recorded. */
-interface Handoff {
-  readonly provider: string
-  readonly kind: "gained" | "lost"
-  readonly at: number
-  unownedMs: number | null
-}
+type Handoff = Types.Mutable<typeof ClusterHandoff.Type>
 
 /** Handoffs kept for `/health`. */
 const RECENT_HANDOFFS = 20

@@ -97,8 +97,8 @@ export const stepSeriesEvents = (
       // runner that stored it may have died first, and its suspect mark with it.
       const storedUntil = state.lastClosed
       const to = Timeframe.barOpen(config.timeframe, event.now)
-      const after = storedUntil ?? to
-      const from = Math.min(after, state.suspectFrom ?? after)
+      const fromStored = storedUntil ?? to
+      const from = Math.min(fromStored, state.suspectFrom ?? fromStored)
       return { state: { ...state, phase: "filling" }, outputs: [{ _tag: "Fill", storedUntil, from, to }] }
     }
     case "Filled":

@@ -14,19 +14,10 @@ import eodhd from "@quasar/providers/eodhd"
 import kraken from "@quasar/providers/kraken"
 import type { HistoryRequest, Provider } from "@quasar/providers/sdk"
 import { syntheticProvider } from "@quasar/providers/synthetic"
-import { runService } from "@quasar/server/node"
 import { Duration, Layer } from "effect"
-import { appLayer } from "../../src/App"
-import { ClusterConfig } from "../../src/cluster/ClusterConfig"
 import { CollectionConfig, defaultCollectionConfig } from "../../src/collect/CollectionConfig"
 import { inProcessBarSource, inProcessLiveSource } from "../../src/testing/InProcessSources"
-import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
-
-const env = (name: string): string => {
-  const value = process.env[name]
-  if (value === undefined || value === "") throw new Error(`builtinRunnerProcess needs ${name}`)
-  return value
-}
+import { required, runRunner } from "./runnerApp"
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -52,9 +43,9 @@ const unpacedKraken: Provider = { ...kraken, rateLimit: { requestsPerSecond: 50,
 const providers = [unpacedKraken, eodhd, syntheticProvider].map(logged)
 
 const settings = {
-  kraken: { restUrl: env("FAKE_KRAKEN_REST") },
-  eodhd: { baseUrl: env("FAKE_EODHD_URL"), apiToken: env("FAKE_EODHD_TOKEN") },
-  synthetic: { symbols: env("SYNTHETIC_SYMBOLS"), seed: Number(env("SYNTHETIC_SEED")) }
+  kraken: { restUrl: required("FAKE_KRAKEN_REST") },
+  eodhd: { baseUrl: required("FAKE_EODHD_URL"), apiToken: required("FAKE_EODHD_TOKEN") },
+  synthetic: { symbols: required("SYNTHETIC_SYMBOLS"), seed: Number(required("SYNTHETIC_SEED")) }
 }
 
 /** New subscriptions are seen within a second, and a failed run is tried again within seconds. */
@@ -65,12 +56,4 @@ const quickCollection = Layer.succeed(CollectionConfig, {
   failureDelay: { base: Duration.seconds(1), max: Duration.seconds(3) }
 })
 
-const app = appLayer({}, "external").pipe(
-  Layer.provideMerge(MemoryCatalog.layer),
-  Layer.provide(
-    Layer.mergeAll(inProcessBarSource(providers, settings), inProcessLiveSource([]), quickCollection)
-  ),
-  Layer.provide(ClusterConfig.fromEnv)
-)
-
-runService({ name: "datahub", portVariable: "DATAHUB_PORT", defaultPort: 8081, app: () => app })
+runRunner(Layer.mergeAll(inProcessBarSource(providers, settings), inProcessLiveSource([]), quickCollection))

@@ -8,26 +8,10 @@
  * time `CLOCK_T0` at the real epoch ms `CLOCK_START`, so the fake's bars, the provider's and this
  * runner's bar arithmetic agree across processes.
  */
-import { runService } from "@quasar/server/node"
-import { Layer } from "effect"
-import { appLayer } from "../../src/App"
-import { ClusterConfig } from "../../src/cluster/ClusterConfig"
-import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { acceleratedNow, krakenInProcess } from "../live/clock"
-
-const required = (name: string): string => {
-  const value = process.env[name]
-  if (value === undefined || value === "") throw new Error(`liveRunnerProcess needs ${name}`)
-  return value
-}
+import { required, runRunner } from "./runnerApp"
 
 const now = acceleratedNow(Number(required("CLOCK_T0")), Number(required("CLOCK_START")))
 const fake = { restUrl: required("FAKE_KRAKEN_REST"), wsUrl: required("FAKE_KRAKEN_WS") }
 
-const app = appLayer({}, "external").pipe(
-  Layer.provideMerge(MemoryCatalog.layer),
-  Layer.provide(krakenInProcess(fake, now)),
-  Layer.provide(ClusterConfig.fromEnv)
-)
-
-runService({ name: "datahub", portVariable: "DATAHUB_PORT", defaultPort: 8081, app: () => app })
+runRunner(krakenInProcess(fake, now))

@@ -7,14 +7,11 @@
  * Providers: `RUNNER_PROVIDERS` (comma-separated names), each serving `pageBars` bars per page
  * after `RUNNER_PAGE_DELAY_MS`.
  */
-import { runService } from "@quasar/server/node"
 import { Duration, Layer } from "effect"
-import { appLayer } from "../../src/App"
-import { ClusterConfig } from "../../src/cluster/ClusterConfig"
 import { CollectionConfig, defaultCollectionConfig } from "../../src/collect/CollectionConfig"
 import { inProcessBarSource, inProcessLiveSource } from "../../src/testing/InProcessSources"
-import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { Script, scriptedProvider } from "../collect/scripted"
+import { runRunner } from "./runnerApp"
 
 const names = (process.env.RUNNER_PROVIDERS ?? "alpha,bravo").split(",")
 const pageDelayMs = Number(process.env.RUNNER_PAGE_DELAY_MS ?? "50")
@@ -29,11 +26,10 @@ const providers = names.map((name) => {
   return scriptedProvider(name, script)
 })
 
-const app = appLayer({}, "external").pipe(
-  Layer.provideMerge(MemoryCatalog.layer),
-  Layer.provide(inProcessBarSource(providers)),
-  Layer.provide(inProcessLiveSource([])),
-  Layer.provide(
+runRunner(
+  Layer.mergeAll(
+    inProcessBarSource(providers),
+    inProcessLiveSource([]),
     Layer.succeed(CollectionConfig, {
       ...defaultCollectionConfig,
       maxBarsPerRun: 600,
@@ -41,8 +37,5 @@ const app = appLayer({}, "external").pipe(
       retry: { maxAttempts: 4, baseDelay: Duration.millis(100), maxDelay: Duration.seconds(1) },
       failureDelay: { base: Duration.seconds(1), max: Duration.seconds(2) }
     })
-  ),
-  Layer.provide(ClusterConfig.fromEnv)
+  )
 )
-
-runService({ name: "datahub", portVariable: "DATAHUB_PORT", defaultPort: 8081, app: () => app })
