@@ -210,8 +210,15 @@ export const clusterUp = async (
   phase("settled")
 }
 
+/**
+ * Runners registered. A runner answers `/health` before its cluster storage has created
+ * `cluster_runners`, so a table not there yet counts as none.
+ */
 export const runnerCount = async (db: FreshDatabase) =>
-  (await db.admin.query("SELECT address FROM datahub.cluster_runners")).rowCount ?? 0
+  (await db.admin.query<{ t: string | null }>("SELECT to_regclass('datahub.cluster_runners')::text AS t")).rows[0]
+    ?.t
+    ? ((await db.admin.query("SELECT address FROM datahub.cluster_runners")).rowCount ?? 0)
+    : 0
 
 export const storedCount = async (db: FreshDatabase, provider: string) =>
   Number(
