@@ -126,11 +126,10 @@ export const serviceEnv = (databaseUrl: string, ports: ServicePorts): NodeJS.Pro
 export const spawnService = (service: string, env: NodeJS.ProcessEnv) =>
   spawn(
     process.execPath,
-    // BENCH_DATAHUB_NODE_ARGS: extra Node flags for DataHub only (e.g. --cpu-prof when profiling).
+    // BENCH_<SERVICE>_NODE_ARGS: extra Node flags for one service (e.g.
+    // BENCH_TRADER_NODE_ARGS=--cpu-prof when profiling Trader).
     [
-      ...(service === "datahub"
-        ? (process.env.BENCH_DATAHUB_NODE_ARGS ?? "").split(" ").filter(Boolean)
-        : []),
+      ...(process.env[`BENCH_${service.toUpperCase()}_NODE_ARGS`] ?? "").split(" ").filter(Boolean),
       `dist/${service}.mjs`
     ],
     {
