@@ -20,17 +20,25 @@ import {
   LOCK_EXPIRY_SECONDS,
   owners,
   PROVIDERS,
+  type Request,
   type Runner,
-  requests,
   singleOwners,
+  sleep,
   spawnRunner,
   spawnRunners,
   storedCount,
   subscribeAll,
+  timedRequests,
   timeline,
   until
 } from "./support"
 
+/** Owner watches still sampling: a test that fails stops its own here. */
+const watches = new Set<() => Promise<void>>()
+afterEach(async () => {
+  await Promise.all([...watches].map((stop) => stop()))
+  watches.clear()
+})
 afterEach(killLeftovers)
 
 const db = useFreshDatabase("quasar-rolling-")
@@ -105,32 +113,73 @@ const runsAfter = async (loss: Loss, before: number) =>
     )
   ).rows.map((r) => `${r.symbol} +${Math.round(r.at - loss.at)} ms`)
 
+/** A provider's tenure with one process: who, and when a sample first saw it. */
+interface Tenure {
+  readonly process: string
+  readonly seenAt: number
+}
+
 /**
- * Each repeated request blamed on the handoff it comes from. A provider's owners succeed one
- * another, and the processes that asked for a range are some of them, in that order: a later one
- * asking again repeats the run the earlier one had in flight when it handed the provider on (the
- * next owner may not have reached that range before the one after it). A range asked twice by
- * one process, or by one that never owned its provider, is no handoff's: `unexplained`.
+ * Each provider's owners in the order they held it, sampled every 200 ms from the runners' own
+ * `/health` while the test runs: a handoff the restarts do not ask for (a runner on a loaded
+ * machine that missed a lock refresh, a move while one rejoins) is one too, and the runs it caught
+ * in flight are its own, not the next visible handoff's. Runner addresses are named by process
+ * with `processOf` at the time of the sample; a sample where a provider has no single owner (a
+ * handoff under way) says nothing about it.
  */
-const blame = (snapshots: ReadonlyArray<Map<string, string>>, byRange: Map<string, Array<string>>) => {
-  const succession = new Map(
-    PROVIDERS.map((p) => [
-      p,
-      snapshots.map((s) => s.get(p)!).filter((o, i, all) => i === 0 || o !== all[i - 1])
-    ])
-  )
+const watchOwners = (runners: () => ReadonlyArray<Runner>, processOf: ReadonlyMap<string, string>) => {
+  const succession = new Map(PROVIDERS.map((p) => [p, [] as Array<Tenure>]))
+  let watching = true
+  const sampling = (async () => {
+    while (watching) {
+      const seenAt = Date.now()
+      const m = await owners(runners())
+      for (const p of PROVIDERS) {
+        const who = m.get(p)
+        const process = who?.length === 1 ? processOf.get(who[0]!) : undefined
+        const list = succession.get(p)!
+        if (process !== undefined && list.at(-1)?.process !== process) list.push({ process, seenAt })
+      }
+      await sleep(200)
+    }
+  })()
+  const stop = async () => {
+    watching = false
+    await sampling
+  }
+  watches.add(stop)
+  return { succession, stop }
+}
+
+/** How much later than its owner's first request a sample may first see the owner. */
+const SAMPLE_LAG_MS = 2_000
+
+/**
+ * Each repeated request blamed on the handoff it comes from. A request was made in its
+ * process's tenure that began last before it; asking a range again repeats the run the earlier
+ * asker had in flight when its tenure ended, so the handoff out of that tenure is blamed. Each
+ * handoff is its own, even between the same two processes back and forth. A range asked again in
+ * the same tenure, or by a process that never owned its provider, is no handoff's: `unexplained`.
+ */
+const blame = (
+  succession: ReadonlyMap<string, ReadonlyArray<Tenure>>,
+  byRange: Map<string, Array<Request>>
+) => {
   const handoffs = new Map<string, Handoff>()
-  for (const [provider, owners] of succession)
-    for (const [i, to] of owners.slice(1).entries())
-      handoffs.set(`${provider} ${owners[i]}`, { provider, from: owners[i]!, to, repeats: 0 })
+  for (const [provider, tenures] of succession)
+    for (const [i, to] of tenures.slice(1).entries())
+      handoffs.set(`${provider} ${i}`, { provider, from: tenures[i]!.process, to: to.process, repeats: 0 })
   const unexplained: Array<string> = []
-  for (const [range, who] of byRange) {
-    if (who.length < 2) continue
+  for (const [range, asked] of byRange) {
+    if (asked.length < 2) continue
     const provider = range.split(" ")[0]!
-    const owners = succession.get(provider) ?? []
-    const order = who.map((w) => owners.indexOf(w)).sort((a, b) => a - b)
-    if (order.some((at, k) => at < 0 || order[k - 1] === at)) unexplained.push(`${range}: ${who.join(", ")}`)
-    else for (const at of order.slice(0, -1)) handoffs.get(`${provider} ${owners[at]}`)!.repeats++
+    const tenures = succession.get(provider) ?? []
+    const tenureOf = (r: Request) =>
+      tenures.findLastIndex((t) => t.process === r.runner && t.seenAt <= r.at + SAMPLE_LAG_MS)
+    const order = asked.map(tenureOf)
+    const described = `${range}: ${asked.map((r) => `${r.runner} in tenure ${tenureOf(r)}`).join(", ")}`
+    if (order.some((at, k) => at < 0 || (k > 0 && at <= order[k - 1]!))) unexplained.push(described)
+    else for (const at of order.slice(0, -1)) handoffs.get(`${provider} ${at}`)!.repeats++
   }
   return { handoffs: [...handoffs.values()], unexplained }
 }
@@ -146,9 +195,6 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
   // them are read at the end, and a handoff is between two processes, not two addresses.
   const processOf = new Map(live.map((r) => [r.name, `${r.name}#1`]))
   const every: Array<Runner> = live.map((r) => ({ ...r, name: processOf.get(r.name)! }))
-  /** Which process owns each provider in an `owners` answer. */
-  const owning = (m: Map<string, Array<string>>) =>
-    new Map(PROVIDERS.map((p) => [p, processOf.get(m.get(p)?.[0] ?? "") ?? "nobody"]))
   const { t0, phases, phase } = timeline()
   await explained(
     phases,
@@ -165,8 +211,8 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
       )
       phase("under way")
 
-      // Who owned each provider after each stop and each return: the handoffs, in order.
-      const snapshots = [owning(initial)]
+      // Who owned each provider, sampled throughout: the handoffs, in order.
+      const watch = watchOwners(() => live, processOf)
       const restarts: Array<Restart> = []
       const losses: Array<Loss> = []
       const stops: Array<number> = []
@@ -201,7 +247,6 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
         ).toBe(true)
         // Gone from the cluster's tables at its exit: it let its shards go rather than leave them to expire.
         expect({ address: old.name, ...exit.rows }).toEqual({ address: old.name, registered: 0, locks: 0 })
-        snapshots.push(owning(handedOver.m))
 
         const back = spawnRunner(env, old.ports, extra)
         const startedAt = Date.now()
@@ -216,13 +261,12 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
           15_000
         )
         // The same address takes the same shards: the owners before the stop again.
-        const returned = await until(
+        await until(
           `${back.name} owns its providers again`,
           () => owners(live),
           (m) => sameOwners(m, initial),
           20_000
         )
-        snapshots.push(owning(returned))
         for (const p of providers) {
           const holder = live.find((r) => r.name === handedOver.m.get(p)?.[0])!
           losses.push({ provider: p, runner: holder.name, at: await lostAt(holder, p) })
@@ -246,9 +290,10 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
         "SELECT provider, symbol, runner, error FROM datahub.collection_runs WHERE status = 'failed'"
       )
       // A range is asked again only when a run was in flight at a handoff.
-      const byRange = requests(every)
+      await watch.stop()
+      const byRange = timedRequests(every)
       const repeated = [...byRange].filter(([, who]) => who.length > 1)
-      const { handoffs, unexplained } = blame(snapshots, byRange)
+      const { handoffs, unexplained } = blame(watch.succession, byRange)
       // A runner that lost a provider begins no run of it afterwards (until it owns it again, at
       // the earliest after the next stop).
       const late = await Promise.all(
@@ -268,7 +313,17 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
           ),
           `  ranges asked again: ${repeated.reduce((n, [, who]) => n + who.length - 1, 0)}`,
           ...handoffs.map((h) => `    ${h.provider} ${h.from} → ${h.to}: ${h.repeats}`),
-          ...repeated.map(([key, who]) => `      ${key}: ${who.join(", ")}`),
+          ...repeated.map(
+            ([key, asked]) =>
+              `      ${key}: ${asked.map((r) => `${r.runner} +${((r.at - t0) / 1000).toFixed(1)} s`).join(", ")}`
+          ),
+          ...PROVIDERS.map(
+            (p) =>
+              `    ${p} owners: ${watch.succession
+                .get(p)!
+                .map((t) => `${t.process} +${((t.seenAt - t0) / 1000).toFixed(1)} s`)
+                .join(" → ")}`
+          ),
           ...late.map(
             (l) =>
               `  runs ${l.runner} began after giving ${l.provider} back (+${((l.at - t0) / 1000).toFixed(1)} s): ${l.runs.length} ${l.runs.join(", ")}`

@@ -215,8 +215,8 @@ export const clusterUp = async (
  * `cluster_runners`, so a table not there yet counts as none.
  */
 export const runnerCount = async (db: FreshDatabase) =>
-  (await db.admin.query<{ t: string | null }>("SELECT to_regclass('datahub.cluster_runners')::text AS t")).rows[0]
-    ?.t
+  (await db.admin.query<{ t: string | null }>("SELECT to_regclass('datahub.cluster_runners')::text AS t"))
+    .rows[0]?.t
     ? ((await db.admin.query("SELECT address FROM datahub.cluster_runners")).rowCount ?? 0)
     : 0
 
@@ -307,20 +307,31 @@ export const expectEveryBarOnceAndTrue = async (db: FreshDatabase, fromBar: numb
   }
 }
 
+/** One request of a range: the runner that made it and when (0 when its line has no time). */
+export interface Request {
+  readonly runner: string
+  readonly at: number
+}
+
 /**
- * `REQ <provider> <symbol> <from>` lines of each runner: for each range, the runner of every
- * request of it (a runner twice if it asked twice).
+ * `REQ <provider> <symbol> <from>[ @<epoch ms>]` lines of each runner: for each range, every
+ * request of it (a runner twice if it asked twice), in the order they were made.
  */
-export const requests = (runners: ReadonlyArray<Runner>) => {
-  const byRange = new Map<string, Array<string>>()
+export const timedRequests = (runners: ReadonlyArray<Runner>) => {
+  const byRange = new Map<string, Array<Request>>()
   for (const r of runners)
     for (const line of r.process.stdout().split("\n"))
       if (line.startsWith("REQ ")) {
-        const key = line.slice(4)
-        byRange.set(key, [...(byRange.get(key) ?? []), r.name])
+        const [key, at] = line.slice(4).split(" @")
+        byRange.set(key!, [...(byRange.get(key!) ?? []), { runner: r.name, at: Number(at ?? 0) }])
       }
+  for (const list of byRange.values()) list.sort((a, b) => a.at - b.at)
   return byRange
 }
+
+/** For each range, the runner of every request of it, in the order they were made. */
+export const requests = (runners: ReadonlyArray<Runner>) =>
+  new Map([...timedRequests(runners)].map(([key, list]) => [key, list.map((r) => r.runner)]))
 
 /** Which runners requested each range. */
 export const requesters = (runners: ReadonlyArray<Runner>) =>

@@ -2,7 +2,7 @@
  * A DataHub runner process for the multi-runner tests: production's entry point (`runService`,
  * the cluster configured from the environment) with scripted in-process providers instead of the
  * sandboxes and the Registry. Every history request a provider serves is printed as one line,
- * `REQ <provider> <symbol> <from>`, the fakes' request log the test reads per runner.
+ * `REQ <provider> <symbol> <from> @<epoch ms>`, the fakes' request log the test reads per runner.
  *
  * Providers: `RUNNER_PROVIDERS` (comma-separated names), each serving `pageBars` bars per page
  * after `RUNNER_PAGE_DELAY_MS`.
@@ -21,7 +21,7 @@ const providers = names.map((name) => {
   script.pageBars = 200
   script.pageDelayMs = pageDelayMs
   script.onRequest = async (symbol, from) => {
-    process.stdout.write(`REQ ${name} ${symbol} ${from}\n`)
+    process.stdout.write(`REQ ${name} ${symbol} ${from} @${Date.now()}\n`)
   }
   return scriptedProvider(name, script)
 })

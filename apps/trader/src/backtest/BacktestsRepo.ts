@@ -17,8 +17,16 @@ import { Context, Effect, Layer, Option, Schema } from "effect"
 
 const { equity: _equity, ...resultFields } = BacktestResult.fields
 /** The result as stored in `result`: all of it but the equity columns. */
-const StoredResult = Schema.Struct(resultFields)
-const encodeStored = Schema.encodeSync(StoredResult)
+export const StoredResult = Schema.Struct(resultFields)
+
+/**
+ * The stored part of a validated result, as its encoded form. Each of its fields encodes to
+ * itself (numbers, strings, literals, brands: no transformation), so a result that passed
+ * `BacktestResult` needs no second walk through the schema, which costs a tenth of a second per
+ * ten thousand fills; the compiler checks that the type is its encoded form, and a test that
+ * encoding changes nothing.
+ */
+export const storedForm = ({ equity: _, ...stored }: BacktestResult): typeof StoredResult.Encoded => stored
 const decodeDetail = Schema.decodeUnknownSync(BacktestDetail)
 const decodeSummary = Schema.decodeUnknownSync(BacktestSummary)
 /** Inputs that do not decode (a row written before they were resolved) show as null. */
@@ -148,7 +156,7 @@ const make = Effect.gen(function* () {
      * once (and takes longer to write) where three of 8 MB or so do not.
      */
     complete: (id: BacktestId, result: BacktestResult, message: string | null, at: Date) => {
-      const stored = encodeStored(result)
+      const stored = storedForm(result)
       const empty = Buffer.alloc(0)
       return sql
         .withTransaction(

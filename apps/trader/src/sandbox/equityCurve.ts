@@ -1,8 +1,11 @@
 /**
- * A run's equity curve as its child sends it, in `Equity` messages while the run goes on: each
- * piece must start where the last ended and hold columns of one length, and the curve can have
- * no more points than the run has bars (the child shares its process with strategy code, which
- * must not make Trader hold more than that); joined, they are the curve the result carries.
+ * A run's equity curve as its child sends it, in `Equity` messages while the run goes on. The
+ * child shares its process with strategy code, so every piece is checked as it arrives, while the
+ * child runs on: it must start where the last ended, hold columns of one length and no more points
+ * than the run has bars (Trader holds no more than that), times that are epoch milliseconds and
+ * rise, and finite values: what the result's schema promises its readers, checked here once
+ * instead of element by element through the schema after the run. Each piece is copied into
+ * columns sized for the whole run when it arrives, so no piece is kept and nothing is joined.
  */
 import type { BacktestResult } from "@quasar/domain"
 import { Either } from "effect"
@@ -10,18 +13,24 @@ import type { Equity } from "./protocol"
 
 type Curve = BacktestResult["equity"]
 
-const join = (pieces: ReadonlyArray<Float64Array>, length: number): Float64Array<ArrayBuffer> => {
-  const out = new Float64Array(length)
-  let at = 0
-  for (const piece of pieces) {
-    out.set(piece, at)
-    at += piece.length
+/** What is wrong with `piece`'s values, which follow a point at `lastTs`; undefined when nothing. */
+const wrongValues = (piece: Equity, lastTs: number): string | undefined => {
+  let previous = lastTs
+  for (let i = 0; i < piece.ts.length; i++) {
+    const t = piece.ts[i]!
+    if (!Number.isSafeInteger(t) || t < 0) return `sent equity at time ${t}, which is not epoch milliseconds`
+    if (t <= previous) return `sent equity at time ${t}, not after the point before it (${previous})`
+    if (!Number.isFinite(piece.equity[i]!) || !Number.isFinite(piece.benchmark[i]!))
+      return `sent equity that is not a finite number at time ${t}`
+    previous = t
   }
-  return out
+  return undefined
 }
 
 export const makeEquityCurve = (maxPoints: number) => {
-  const pieces: Array<Equity> = []
+  const ts = new Float64Array(maxPoints)
+  const equity = new Float64Array(maxPoints)
+  const benchmark = new Float64Array(maxPoints)
   let length = 0
   let problem: string | undefined
   return {
@@ -32,28 +41,21 @@ export const makeEquityCurve = (maxPoints: number) => {
       else if (piece.equity.length !== n || piece.benchmark.length !== n)
         problem = "sent equity columns of different lengths"
       else if (length + n > maxPoints) problem = `sent more equity points than the run's ${maxPoints} bars`
-      else {
-        pieces.push(piece)
-        length += n
-      }
+      else problem = wrongValues(piece, length === 0 ? -1 : ts[length - 1]!)
+      if (problem !== undefined) return
+      ts.set(piece.ts, length)
+      equity.set(piece.equity, length)
+      benchmark.set(piece.benchmark, length)
+      length += n
     },
     /** The whole curve so far, or what was wrong with a piece. */
     joined: (): Either.Either<Curve, string> =>
       problem !== undefined
         ? Either.left(problem)
         : Either.right({
-            ts: join(
-              pieces.map((p) => p.ts),
-              length
-            ),
-            equity: join(
-              pieces.map((p) => p.equity),
-              length
-            ),
-            benchmark: join(
-              pieces.map((p) => p.benchmark),
-              length
-            )
+            ts: ts.subarray(0, length),
+            equity: equity.subarray(0, length),
+            benchmark: benchmark.subarray(0, length)
           })
   }
 }

@@ -1,4 +1,7 @@
-/** The equity curve a child sends in pieces: joined in order, and refused out of order, uneven or too long. */
+/**
+ * The equity curve a child sends in pieces: joined in order, and refused out of order, uneven, too
+ * long, or with values the result's schema would not encode.
+ */
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import { makeEquityCurve } from "../../src/sandbox/equityCurve"
@@ -39,5 +42,28 @@ describe("a run's equity curve from its pieces", () => {
     expect(Either.flip(long.joined()).pipe(Either.getOrThrow)).toMatch(
       /more equity points than the run's 2 bars/
     )
+  })
+
+  it("names times that are not rising epoch milliseconds and values that are not finite", () => {
+    const refusal = (...pieces: ReadonlyArray<ReturnType<typeof piece>>) => {
+      const curve = makeEquityCurve(10)
+      for (const p of pieces) curve.add(p)
+      return Either.flip(curve.joined()).pipe(Either.getOrThrow)
+    }
+    expect(refusal(piece(0, [1, Number.NaN]))).toMatch(/not a finite number at time 60000/)
+    expect(refusal(piece(0, [1, 2], [1, Number.POSITIVE_INFINITY]))).toMatch(/not a finite number/)
+    expect(refusal({ ...piece(0, [1]), ts: Float64Array.of(-60_000) })).toMatch(/-60000, which is not epoch/)
+    expect(refusal({ ...piece(0, [1]), ts: Float64Array.of(0.5) })).toMatch(/0.5, which is not epoch/)
+    expect(refusal(piece(0, [1, 2]), { ...piece(2, [3]), ts: Float64Array.of(60_000) })).toMatch(
+      /time 60000, not after the point before it \(60000\)/
+    )
+  })
+
+  it("keeps nothing of a piece it refused, and takes no piece after one", () => {
+    const curve = makeEquityCurve(10)
+    curve.add(piece(0, [1, 2]))
+    curve.add(piece(2, [Number.NaN]))
+    curve.add(piece(2, [3]))
+    expect(Either.isLeft(curve.joined())).toBe(true)
   })
 })
