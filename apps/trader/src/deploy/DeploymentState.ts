@@ -241,6 +241,8 @@ const placeOne = (b: EventLog, ts: number, index: number, input: StrategyOrderIn
   const price = input.limitPrice ?? input.stopPrice ?? b.state.account.lastBars.get(input.symbol)?.close
   if (price === undefined)
     return refuse("order", "refused", `no bar of ${input.symbol} yet to price the order`)
+  if (input.quantity === undefined && !(price > 0))
+    return refuse("order", "refused", `cannot convert a notional into units at a price of ${price}`)
   // A notional converts at the reference price; a buy's includes slippage and fee (as in a backtest).
   const quantity =
     input.quantity ??

@@ -90,7 +90,8 @@ export class BacktestRun {
         book.lastClose = close
         if (!traded) continue
         if (ledger.open.length > 0) ledger.fillOrders(book, t, { open, high, low })
-        if (book.benchmarkUnits === 0) book.benchmarkUnits = this.allocation / open
+        // Buy-and-hold buys at the first open above 0 and holds cash until then.
+        if (book.benchmarkUnits === 0 && open > 0) book.benchmarkUnits = this.allocation / open
         bars.push({ symbol: book.key, ts: t, open, high, low, close, volume })
       }
       if (!traded) {

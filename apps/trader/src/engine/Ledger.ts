@@ -97,6 +97,9 @@ export class Ledger {
   }
 
   private settle(order: LedgerOrder, book: SymbolBook, ts: number, price: number): string | undefined {
+    // Stored bars may be priced at 0 or below (a worthless or negative-priced contract); a unit
+    // count or a cost at such a price is no number a result can hold.
+    if (!(price > 0)) return `cannot fill at ${price}: orders fill only at prices above 0`
     const feeBps = this.settings.feeBps
     let quantity = fillQuantity(order, price, feeBps)
     if (order.side === "buy") {

@@ -235,7 +235,9 @@ const onBar = (state: PaperState, symbol: string, bar: PaperBar): PaperStep => {
     const fee = feeOf(order.quantity, price, s.feeBps)
     const closedAt = bar.ts
     let problem: string | undefined
-    if (order.side === "buy") {
+    // A bar priced at 0 or below (see the backtest's Ledger) fills nothing.
+    if (!(price > 0)) problem = `cannot fill at ${price}: orders fill only at prices above 0`
+    else if (order.side === "buy") {
       const cost = order.quantity * price + fee
       if (cost > cash * (1 + EPSILON))
         problem = `needs ${cost.toFixed(2)} ${s.quote} but cash is ${cash.toFixed(2)}`

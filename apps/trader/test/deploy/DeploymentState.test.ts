@@ -81,6 +81,17 @@ describe("DeploymentState", () => {
     expect(Paper.openOrders(state.account)[0]!.quantity).toBeCloseTo(10, 9)
   })
 
+  it("refuses a notional order while the last close is 0 or below: no units to convert it into", () => {
+    const { events, state } = run(fresh(), [
+      barIn(0, 0),
+      decision(0, [{ symbol: "BTC/USD", side: "buy", type: "market", notional: 100 }])
+    ])
+    expect(events.filter((e) => e.type === "order")).toMatchObject([
+      { order: { status: "rejected", reason: "cannot convert a notional into units at a price of 0" } }
+    ])
+    expect(Paper.openOrders(state.account)).toEqual([])
+  })
+
   it("stops and flattens when the day's loss passes the limit, and ends once flat", () => {
     const holding = run(fresh(), [barIn(0, 100), decision(0, [buy(40)]), barIn(1, 100)])
     const breached = run(holding.state, [barIn(2, 85)])

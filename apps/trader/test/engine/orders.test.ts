@@ -161,4 +161,24 @@ describe("orders and fills", () => {
     expect(result.statistics.trades).toBe(1)
     expect(result.statistics.exposure).toBe(0.25)
   })
+
+  it("fills nothing at a price of 0 or below, and the benchmark buys at the first open above 0", () => {
+    const strategy = scripted((ctx) => {
+      if (ctx.time === 0) ctx.order({ symbol: "BTC/USD", side: "buy", notional: 100, type: "market" })
+      if (ctx.time === DAY) ctx.order({ symbol: "BTC/USD", side: "buy", quantity: 1, type: "market" })
+      if (ctx.time === 2 * DAY) ctx.order({ symbol: "BTC/USD", side: "buy", notional: 100, type: "market" })
+    })
+    const result = run(strategy, { "BTC/USD": flatBars([0, 0, -1, 10, 20]) })
+    expect(result.status).toBe("completed")
+    expect(result.orders.map((o) => o.status)).toEqual(["rejected", "rejected", "filled"])
+    expect(result.orders[0]!.reason).toBe("cannot fill at 0: orders fill only at prices above 0")
+    expect(result.orders[1]!.reason).toBe("cannot fill at -1: orders fill only at prices above 0")
+    expect(result.fills).toEqual([
+      { orderId: 3, symbol: "BTC/USD", side: "buy", ts: 3 * DAY, quantity: 10, price: 10, fee: 0 }
+    ])
+    expect(Array.from(result.equity.equity)).toEqual([1_000, 1_000, 1_000, 1_000, 1_100])
+    // Cash until bar 3's open of 10 buys it 100 units.
+    expect(Array.from(result.equity.benchmark)).toEqual([1_000, 1_000, 1_000, 1_000, 2_000])
+    expect([...result.equity.equity, ...result.equity.benchmark].every(Number.isFinite)).toBe(true)
+  })
 })

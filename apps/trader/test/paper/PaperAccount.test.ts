@@ -198,4 +198,19 @@ describe("a paper account", () => {
     }).reply
     expect(tooMuch?.ok === false && tooMuch.refusal.message).toContain("short selling is not modelled")
   })
+
+  it("fills nothing at a price of 0 or below: the order is cancelled with the reason, cash and holdings stay", () => {
+    const { state, events } = run(openAccount(settings, 1_000), [
+      { type: "bar", symbol: "BTC/USD", bar: bar(0, 1, 1, 1, 1) },
+      { type: "place", request: order("zero", { quantity: 5 }), at: MIN },
+      { type: "bar", symbol: "BTC/USD", bar: bar(1, 0, 0, 0, 0) }
+    ])
+    expect(events.filter((e) => e.type === "fill")).toEqual([])
+    expect(state.orders.get("P1")).toMatchObject({
+      status: "canceled",
+      reason: "cannot fill at 0: orders fill only at prices above 0"
+    })
+    expect(state.cash).toBe(1_000)
+    expect(positions(state)).toEqual([])
+  })
 })
