@@ -1,6 +1,6 @@
 /** DataHub: stored bars. */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { DateTime, ParseResult, Schema } from "effect"
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, HttpClientRequest, OpenApi } from "@effect/platform"
+import { DateTime, Effect, ParseResult, Schema } from "effect"
 import { BAR_COLUMNS_CONTENT_TYPE, BarColumnBlocksFromBytes } from "./BarColumns"
 import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
@@ -118,6 +118,24 @@ export const BarColumnsQuery = Schema.Struct({
   to: Schema.optional(InstantParam)
 })
 
+/** `GET /bars/columns`: its own constant, so that `barColumnsRequest` builds its request from it. */
+const BarColumnsEndpoint = HttpApiEndpoint.get("columns", "/bars/columns")
+  .setUrlParams(BarColumnsQuery)
+  .addSuccess(
+    BarColumnBlocksFromBytes.pipe(
+      HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: BAR_COLUMNS_CONTENT_TYPE })
+    )
+  )
+  .addError(InvalidRequest)
+  .addError(NotFound)
+  .addError(ServiceUnavailable)
+  .annotate(
+    OpenApi.Description,
+    "Every stored bar with from <= ts < to of one series, oldest first, as binary float64 columns " +
+      "(ts, open, high, low, close, volume; see the BarColumnsBinary schema), sent while it is read: " +
+      "no page limit. For programs (backtests); people read GET /bars"
+  )
+
 export class BarsGroup extends HttpApiGroup.make("bars")
   .add(
     HttpApiEndpoint.get("query", "/bars")
@@ -148,23 +166,22 @@ export class BarsGroup extends HttpApiGroup.make("bars")
         "The newest bar of a series: the forming one if live, else the last closed"
       )
   )
-  .add(
-    HttpApiEndpoint.get("columns", "/bars/columns")
-      .setUrlParams(BarColumnsQuery)
-      .addSuccess(
-        BarColumnBlocksFromBytes.pipe(
-          HttpApiSchema.withEncoding({ kind: "Uint8Array", contentType: BAR_COLUMNS_CONTENT_TYPE })
-        )
-      )
-      .addError(InvalidRequest)
-      .addError(NotFound)
-      .addError(ServiceUnavailable)
-      .annotate(
-        OpenApi.Description,
-        "Every stored bar with from <= ts < to of one series, oldest first, as binary float64 columns " +
-          "(ts, open, high, low, close, volume; see the BarColumnsBinary schema), sent while it is read: " +
-          "no page limit. For programs (backtests); people read GET /bars"
-      )
-  )
+  .add(BarColumnsEndpoint)
   .middleware(BodyPolicy)
   .annotate(OpenApi.Description, "Stored OHLCV bars") {}
+
+const encodeColumnsQuery = Schema.encode(BarColumnsQuery)
+
+/**
+ * The request the derived client would send for `GET /bars/columns` with `query` (the endpoint's
+ * path, its url params encoded by its own schema), for a caller that reads the answer as it
+ * streams in: the derived client reads a body whole before decoding it, a million bars' 48 MB
+ * and its copies at once.
+ */
+export const barColumnsRequest = (baseUrl: string, query: typeof BarColumnsQuery.Type) =>
+  Effect.map(encodeColumnsQuery(query), (params) =>
+    HttpClientRequest.get(BarColumnsEndpoint.path).pipe(
+      HttpClientRequest.prependUrl(baseUrl),
+      HttpClientRequest.appendUrlParams(params)
+    )
+  )

@@ -4,15 +4,22 @@
  * straight into the buffer its columns live in, which a backtest hands to its sandbox as it is. No
  * per-bar object on either side, and the answer is never held whole besides its blocks (a million
  * bars: 48 MB of columns, where reading the body first held the chunks, their join and a copy,
- * three times that, at once). The endpoint is DataHub's API's (`DataHubApi`, bars.columns); its
- * body is read here as a stream, which the derived client does not offer. A series DataHub does
+ * three times that, at once). The request is the one the derived client would send
+ * (`barColumnsRequest`, built from `DataHubApi`'s endpoint); its body is read here as a stream,
+ * which the derived client does not offer. A series DataHub does
  * not know has no bars; a query it refuses is the caller's InvalidRequest; anything else (DataHub
  * down, an answer cut short or not decodable) is ServiceUnavailable.
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { barCount, InvalidRequest, makeBarColumnsDecoder, ServiceUnavailable } from "@quasar/domain"
+import { FetchHttpClient, HttpClient, HttpClientResponse } from "@effect/platform"
+import {
+  barColumnsRequest,
+  barCount,
+  InvalidRequest,
+  makeBarColumnsDecoder,
+  ServiceUnavailable
+} from "@quasar/domain"
 import { ServiceConfig } from "@quasar/server"
-import { Effect, Either, Layer, Stream } from "effect"
+import { DateTime, Effect, Either, Layer, Stream } from "effect"
 import { BarsFeed, type BarsRange } from "./BarsFeed"
 
 const describe = (range: BarsRange) =>
@@ -33,15 +40,13 @@ export const layer = Layer.effect(
 
     const load = (range: BarsRange) =>
       Effect.gen(function* () {
-        const request = HttpClientRequest.get(`${config.datahubUrl}/bars/columns`).pipe(
-          HttpClientRequest.setUrlParams({
-            provider: range.provider,
-            symbol: range.symbol,
-            timeframe: range.timeframe,
-            from: new Date(range.from).toISOString(),
-            to: new Date(range.to).toISOString()
-          })
-        )
+        const request = yield* barColumnsRequest(config.datahubUrl, {
+          provider: range.provider,
+          symbol: range.symbol,
+          timeframe: range.timeframe,
+          from: DateTime.unsafeMake(range.from),
+          to: DateTime.unsafeMake(range.to)
+        }).pipe(Effect.orDie)
         const response = yield* client.execute(request)
         if (response.status === 404) return []
         if (response.status === 400) {
