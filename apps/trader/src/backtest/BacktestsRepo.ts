@@ -98,11 +98,14 @@ const summaryFields = (r: Row, etaSeconds: number | null) => ({
 const bytes = (column: Float64Array) => Buffer.from(column.buffer, column.byteOffset, column.byteLength)
 
 /** A copy: the driver's buffer need not be 8-byte aligned, which a Float64Array view requires. */
-const column = (stored: Uint8Array): Array<number> => {
+const column = (stored: Uint8Array): Float64Array<ArrayBuffer> => {
   const copy = new Uint8Array(stored.byteLength)
   copy.set(stored)
-  return Array.from(new Float64Array(copy.buffer))
+  return new Float64Array(copy.buffer)
 }
+
+/** What stands for the equity columns while the rest of a stored result is decoded. */
+const NO_EQUITY = { ts: [], equity: [], benchmark: [] }
 
 export interface Live {
   readonly done: number
@@ -217,22 +220,28 @@ const make = Effect.gen(function* () {
         const [stored] = yield* sql<ResultRow>`
           SELECT result, equity_ts, equity, benchmark FROM trader.backtest_results WHERE backtest_id = ${id}`
         const summary = toSummary(row, live)
+        // The equity columns go into the detail as they are stored: this service wrote them after
+        // checking every value (equityCurve.ts), so they skip the walk through the schema, which
+        // would turn each into an array of a million numbers and back.
+        const detail = decodeDetail({
+          ...Schema.encodeSync(BacktestSummary)(summary),
+          inputs: storedInputs(row.inputs),
+          result: stored === undefined ? null : { ...stored.result, equity: NO_EQUITY }
+        })
         return Option.some(
-          decodeDetail({
-            ...Schema.encodeSync(BacktestSummary)(summary),
-            inputs: storedInputs(row.inputs),
-            result:
-              stored === undefined
-                ? null
-                : {
-                    ...stored.result,
-                    equity: {
-                      ts: column(stored.equity_ts),
-                      equity: column(stored.equity),
-                      benchmark: column(stored.benchmark)
-                    }
+          stored === undefined || detail.result === null
+            ? detail
+            : {
+                ...detail,
+                result: {
+                  ...detail.result,
+                  equity: {
+                    ts: column(stored.equity_ts),
+                    equity: column(stored.equity),
+                    benchmark: column(stored.benchmark)
                   }
-          })
+                }
+              }
         )
       }),
 
