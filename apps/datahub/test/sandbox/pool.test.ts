@@ -115,8 +115,8 @@ layer(testAppWithServers, { timeout: 90_000, excludeTestServices: true })("provi
       Effect.gen(function* () {
         const pool = yield* ProviderPool
         const to = Math.floor(Date.now() / MINUTE) * MINUTE
-        // Sixty pages: far more than the child can send while the test finds its pid (three did
-        // not always: a fast child sent them all and ended the call before the kill).
+        // Sixty pages: far more than the child can send while the test finds its pid; a child
+        // with only a few may send them all and end the call before the kill.
         const pull = yield* Stream.toPull(
           pool.history("synthetic", { symbol: "BBB", timeframe: "1m", from: to - 60_000 * MINUTE, to })
         )
