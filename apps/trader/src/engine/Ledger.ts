@@ -1,6 +1,6 @@
 import type { BacktestFill, BacktestOrder, FillSettings } from "@quasar/domain"
 import type { StrategyOrderInput } from "@quasar/providers/sdk"
-import { feeOf, fillPrice, fillQuantity, type PriceBar } from "./fillModel"
+import { feeOf, fillPrice, fillQuantity, type PriceBar, unfillablePrice } from "./fillModel"
 import { orderProblem } from "./orderProblems"
 import type { SymbolBook } from "./SymbolBook"
 
@@ -97,9 +97,8 @@ export class Ledger {
   }
 
   private settle(order: LedgerOrder, book: SymbolBook, ts: number, price: number): string | undefined {
-    // Stored bars may be priced at 0 or below (a worthless or negative-priced contract); a unit
-    // count or a cost at such a price is no number a result can hold.
-    if (!(price > 0)) return `cannot fill at ${price}: orders fill only at prices above 0`
+    const unfillable = unfillablePrice(price)
+    if (unfillable !== undefined) return unfillable
     const feeBps = this.settings.feeBps
     let quantity = fillQuantity(order, price, feeBps)
     if (order.side === "buy") {

@@ -46,6 +46,14 @@ export const fillPrice = (order: PricedOrder, bar: PriceBar, slippageBps: number
 }
 
 /**
+ * Why nothing fills at `price`, or undefined when it can. Stored bars may be priced at 0 or below
+ * (a worthless or negative-priced contract); a unit count or a cost at such a price is no number
+ * a result or an account can hold. The backtest's Ledger and the paper account both ask this.
+ */
+export const unfillablePrice = (price: number): string | undefined =>
+  price > 0 ? undefined : `cannot fill at ${price}: orders fill only at prices above 0`
+
+/**
  * Units an order fills for at `price`: its quantity, or its notional converted. A buy's notional
  * is the most cash it spends, fee included, so that `notional: ctx.cash` can always be paid.
  */

@@ -23,7 +23,7 @@ import type {
   OrderRequest,
   Position
 } from "@quasar/providers/sdk"
-import { feeOf, fillPrice } from "../engine/fillModel"
+import { feeOf, fillPrice, unfillablePrice } from "../engine/fillModel"
 import { EPSILON, type Holding, moveHolding, orderOf } from "./holdings"
 
 export interface PaperSettings {
@@ -234,22 +234,22 @@ const onBar = (state: PaperState, symbol: string, bar: PaperBar): PaperStep => {
     const held = holdings.get(symbol) ?? { quantity: 0, averagePrice: 0 }
     const fee = feeOf(order.quantity, price, s.feeBps)
     const closedAt = bar.ts
-    let problem: string | undefined
-    // A bar priced at 0 or below (see the backtest's Ledger) fills nothing.
-    if (!(price > 0)) problem = `cannot fill at ${price}: orders fill only at prices above 0`
-    else if (order.side === "buy") {
-      const cost = order.quantity * price + fee
-      if (cost > cash * (1 + EPSILON))
-        problem = `needs ${cost.toFixed(2)} ${s.quote} but cash is ${cash.toFixed(2)}`
+    let problem = unfillablePrice(price)
+    if (problem === undefined) {
+      if (order.side === "buy") {
+        const cost = order.quantity * price + fee
+        if (cost > cash * (1 + EPSILON))
+          problem = `needs ${cost.toFixed(2)} ${s.quote} but cash is ${cash.toFixed(2)}`
+        else {
+          cash = Math.max(0, cash - cost)
+          moveHolding(holdings, symbol, "buy", order.quantity, price)
+        }
+      } else if (order.quantity > held.quantity * (1 + EPSILON))
+        problem = `sells ${order.quantity} but the position is ${held.quantity}; short selling is not modelled`
       else {
-        cash = Math.max(0, cash - cost)
-        moveHolding(holdings, symbol, "buy", order.quantity, price)
+        cash += order.quantity * price - fee
+        moveHolding(holdings, symbol, "sell", order.quantity, price)
       }
-    } else if (order.quantity > held.quantity * (1 + EPSILON))
-      problem = `sells ${order.quantity} but the position is ${held.quantity}; short selling is not modelled`
-    else {
-      cash += order.quantity * price - fee
-      moveHolding(holdings, symbol, "sell", order.quantity, price)
     }
     const done: BrokerOrder =
       problem === undefined
