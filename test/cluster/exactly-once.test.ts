@@ -25,15 +25,13 @@ import { afterEach, expect, it } from "vitest"
 import { useFreshDatabase } from "../support/freshDatabase"
 import { killLeftovers, servicePair } from "../support/processes"
 import {
-  clusterUp,
-  explained,
+  inCluster,
   MINUTE,
   owners,
   requests,
   type Series,
   spawnRunnersOf,
   subscribeSeries,
-  timeline,
   until
 } from "./support"
 
@@ -140,137 +138,130 @@ it("three runners collect 300 subscriptions of Kraken, EODHD and synthetic: ever
     SYNTHETIC_SYMBOLS: SYNTHETIC_SYMBOLS.join(","),
     SYNTHETIC_SEED: String(SYNTHETIC_SEED)
   })
-  const { phases, phase } = timeline()
   try {
-    await explained(
-      phases,
-      () => runners,
-      async () => {
-        await clusterUp(db, runners, phase)
+    await inCluster({ db, runners }, async ({ phases, phase }) => {
+      const now = Date.now()
+      const series = [
+        ...seriesOf("kraken", KRAKEN_PAIRS, KRAKEN_BACKFILL, now),
+        ...seriesOf("eodhd", EODHD_SYMBOLS, EODHD_BACKFILL, now),
+        ...seriesOf("synthetic", SYNTHETIC_SYMBOLS, SYNTHETIC_BACKFILL, now)
+      ]
+      expect(series).toHaveLength(300)
+      await subscribeSeries(db, series)
+      phase("subscribed")
 
-        const now = Date.now()
-        const series = [
-          ...seriesOf("kraken", KRAKEN_PAIRS, KRAKEN_BACKFILL, now),
-          ...seriesOf("eodhd", EODHD_SYMBOLS, EODHD_BACKFILL, now),
-          ...seriesOf("synthetic", SYNTHETIC_SYMBOLS, SYNTHETIC_BACKFILL, now)
-        ]
-        expect(series).toHaveLength(300)
-        await subscribeSeries(db, series)
-        phase("subscribed")
+      const ownedBefore = await until(
+        "each provider owned by exactly one runner",
+        () => owners(runners),
+        (m) => PROVIDERS.every((p) => m.get(p)?.length === 1),
+        30_000
+      )
+      phase("owned")
 
-        const ownedBefore = await until(
-          "each provider owned by exactly one runner",
-          () => owners(runners),
-          (m) => PROVIDERS.every((p) => m.get(p)?.length === 1),
-          30_000
-        )
-        phase("owned")
-
-        const states = await until(
-          "every subscription is current",
-          async () =>
-            (
-              await db.admin.query<{ status: string; n: number; error: string | null }>(
-                `SELECT status, count(*)::int AS n, max(last_error) AS error
+      const states = await until(
+        "every subscription is current",
+        async () =>
+          (
+            await db.admin.query<{ status: string; n: number; error: string | null }>(
+              `SELECT status, count(*)::int AS n, max(last_error) AS error
                  FROM datahub.provider_subscription GROUP BY status ORDER BY status`
-              )
-            ).rows,
-          (rows) => rows.length === 1 && rows[0]!.status === "current" && rows[0]!.n === series.length,
-          90_000
-        )
-        expect(states).toEqual([{ status: "current", n: 300, error: null }])
-        phase("current")
-        const ownedAfter = await owners(runners)
-        expect(ownedAfter).toEqual(ownedBefore)
+            )
+          ).rows,
+        (rows) => rows.length === 1 && rows[0]!.status === "current" && rows[0]!.n === series.length,
+        90_000
+      )
+      expect(states).toEqual([{ status: "current", n: 300, error: null }])
+      phase("current")
+      const ownedAfter = await owners(runners)
+      expect(ownedAfter).toEqual(ownedBefore)
 
-        // The request logs: each range asked by one runner only, and only by its provider's owner.
-        const byRange = requests(runners)
-        const sharedRanges = [...byRange].filter(([, who]) => new Set(who).size > 1)
-        expect(sharedRanges).toEqual([])
-        const notByOwner = [...byRange].filter(
-          ([key, who]) => !who.every((r) => ownedBefore.get(key.split(" ")[0]!)?.[0] === r)
-        )
-        expect(notByOwner).toEqual([])
-        // Every subscription was asked for, so the logs above cover all 300.
-        const asked = new Set([...byRange.keys()].map((key) => key.split(" ").slice(0, 3).join(" ")))
-        const neverAsked = series.filter((s) => !asked.has(`${s.provider} ${s.symbol} ${s.timeframe}`))
-        expect(neverAsked).toEqual([])
-        // The collection runs record their runner: one per provider.
-        const { rows: runRunners } = await db.admin.query<{ provider: string; runners: Array<string> }>(
-          `SELECT provider, array_agg(DISTINCT runner ORDER BY runner) AS runners
+      // The request logs: each range asked by one runner only, and only by its provider's owner.
+      const byRange = requests(runners)
+      const sharedRanges = [...byRange].filter(([, who]) => new Set(who).size > 1)
+      expect(sharedRanges).toEqual([])
+      const notByOwner = [...byRange].filter(
+        ([key, who]) => !who.every((r) => ownedBefore.get(key.split(" ")[0]!)?.[0] === r)
+      )
+      expect(notByOwner).toEqual([])
+      // Every subscription was asked for, so the logs above cover all 300.
+      const asked = new Set([...byRange.keys()].map((key) => key.split(" ").slice(0, 3).join(" ")))
+      const neverAsked = series.filter((s) => !asked.has(`${s.provider} ${s.symbol} ${s.timeframe}`))
+      expect(neverAsked).toEqual([])
+      // The collection runs record their runner: one per provider.
+      const { rows: runRunners } = await db.admin.query<{ provider: string; runners: Array<string> }>(
+        `SELECT provider, array_agg(DISTINCT runner ORDER BY runner) AS runners
            FROM datahub.collection_runs GROUP BY provider ORDER BY provider`
-        )
-        expect(runRunners).toEqual(
-          [...PROVIDERS].sort().map((provider) => ({ provider, runners: ownedBefore.get(provider) }))
-        )
-        const { rows: runKinds } = await db.admin.query<{ provider: string; kind: string; n: number }>(
-          `SELECT provider, kind, count(*)::int AS n FROM datahub.collection_runs
+      )
+      expect(runRunners).toEqual(
+        [...PROVIDERS].sort().map((provider) => ({ provider, runners: ownedBefore.get(provider) }))
+      )
+      const { rows: runKinds } = await db.admin.query<{ provider: string; kind: string; n: number }>(
+        `SELECT provider, kind, count(*)::int AS n FROM datahub.collection_runs
            GROUP BY provider, kind ORDER BY provider, kind`
-        )
-        phase("requests checked")
+      )
+      phase("requests checked")
 
-        // What is stored is what the providers serve, from each backfill's start to its progress.
-        const { rows: progress } = await db.admin.query<{
-          provider: string
-          symbol: string
-          timeframe: string
-          from: number
-          until: number
-        }>(
-          `SELECT provider, symbol, timeframe, (extract(epoch FROM backfill_from) * 1000)::float8 AS from,
+      // What is stored is what the providers serve, from each backfill's start to its progress.
+      const { rows: progress } = await db.admin.query<{
+        provider: string
+        symbol: string
+        timeframe: string
+        from: number
+        until: number
+      }>(
+        `SELECT provider, symbol, timeframe, (extract(epoch FROM backfill_from) * 1000)::float8 AS from,
                   (extract(epoch FROM collected_until) * 1000)::float8 AS until
            FROM datahub.provider_subscription ORDER BY provider, symbol, timeframe`
-        )
-        const stored = new Map<string, number>()
-        for (const s of progress) {
-          const { rows } = await db.admin.query<ProviderBar>(
-            `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume
+      )
+      const stored = new Map<string, number>()
+      for (const s of progress) {
+        const { rows } = await db.admin.query<ProviderBar>(
+          `SELECT (extract(epoch FROM ts) * 1000)::float8 AS ts, open, high, low, close, volume
              FROM datahub.historical_data
              WHERE provider = $1 AND symbol = $2 AND timeframe = $3
                AND ts >= to_timestamp($4::float8 / 1000) AND ts < to_timestamp($5::float8 / 1000)
              ORDER BY ts`,
-            [s.provider, s.symbol, s.timeframe, s.from, s.until]
-          )
-          const series = `${s.provider} ${s.symbol} ${s.timeframe}`
-          stored.set(s.provider, (stored.get(s.provider) ?? 0) + rows.length)
-          expect({ series, some: rows.length > 0 }).toEqual({ series, some: true })
-          const tf = timeframeOf(s.timeframe)
-          if (s.provider === "synthetic") {
-            const truth = barsBetween({ seed: SYNTHETIC_SEED }, s.symbol, tf, s.from, s.until)
-            const values = (b: ProviderBar) => [b.ts, b.open, b.high, b.low, b.close, b.volume]
-            expect({ series, bars: rows.map(values) }).toEqual({ series, bars: truth.map(values) })
-          } else {
-            const truth =
-              s.provider === "kraken"
-                ? kraken.closedBars(s.symbol, tf, s.from, s.until)
-                : eodhd.bars(s.symbol, tf, s.from, s.until)
-            expect({ series, bars: rows.map(compared) }).toEqual({ series, bars: truth.map(compared) })
-          }
-        }
-        phase("bars checked")
-
-        const perRunner = runners.map((r) => {
-          const lines = r.process
-            .stdout()
-            .split("\n")
-            .filter((line) => line.startsWith("REQ "))
-          const counts = PROVIDERS.map((p) => `${p} ${lines.filter((l) => l.startsWith(`REQ ${p} `)).length}`)
-          return `${r.name}: ${counts.join(", ")}`
-        })
-        const retries = [...byRange].reduce((n, [, who]) => n + who.length - 1, 0)
-        console.log(
-          [
-            `owners: ${PROVIDERS.map((p) => `${p} ${ownedBefore.get(p)?.[0]}`).join(", ")}`,
-            `requests per runner: ${perRunner.join("; ")}`,
-            `${byRange.size} distinct ranges, ${retries} asked again by the same runner, 0 by two runners`,
-            `stored bars: ${PROVIDERS.map((p) => `${p} ${stored.get(p) ?? 0}`).join(", ")}`,
-            `collection runs: ${runKinds.map((r) => `${r.provider} ${r.kind} ${r.n}`).join(", ")}`,
-            `fake requests: Kraken ${kraken.stats.restRequests}, EODHD ${eodhd.requestCount()}`,
-            `wall time ${((Date.now() - started) / 1000).toFixed(1)} s; ${phases.join(", ")}`
-          ].join("\n")
+          [s.provider, s.symbol, s.timeframe, s.from, s.until]
         )
+        const series = `${s.provider} ${s.symbol} ${s.timeframe}`
+        stored.set(s.provider, (stored.get(s.provider) ?? 0) + rows.length)
+        expect({ series, some: rows.length > 0 }).toEqual({ series, some: true })
+        const tf = timeframeOf(s.timeframe)
+        if (s.provider === "synthetic") {
+          const truth = barsBetween({ seed: SYNTHETIC_SEED }, s.symbol, tf, s.from, s.until)
+          const values = (b: ProviderBar) => [b.ts, b.open, b.high, b.low, b.close, b.volume]
+          expect({ series, bars: rows.map(values) }).toEqual({ series, bars: truth.map(values) })
+        } else {
+          const truth =
+            s.provider === "kraken"
+              ? kraken.closedBars(s.symbol, tf, s.from, s.until)
+              : eodhd.bars(s.symbol, tf, s.from, s.until)
+          expect({ series, bars: rows.map(compared) }).toEqual({ series, bars: truth.map(compared) })
+        }
       }
-    )
+      phase("bars checked")
+
+      const perRunner = runners.map((r) => {
+        const lines = r.process
+          .stdout()
+          .split("\n")
+          .filter((line) => line.startsWith("REQ "))
+        const counts = PROVIDERS.map((p) => `${p} ${lines.filter((l) => l.startsWith(`REQ ${p} `)).length}`)
+        return `${r.name}: ${counts.join(", ")}`
+      })
+      const retries = [...byRange].reduce((n, [, who]) => n + who.length - 1, 0)
+      console.log(
+        [
+          `owners: ${PROVIDERS.map((p) => `${p} ${ownedBefore.get(p)?.[0]}`).join(", ")}`,
+          `requests per runner: ${perRunner.join("; ")}`,
+          `${byRange.size} distinct ranges, ${retries} asked again by the same runner, 0 by two runners`,
+          `stored bars: ${PROVIDERS.map((p) => `${p} ${stored.get(p) ?? 0}`).join(", ")}`,
+          `collection runs: ${runKinds.map((r) => `${r.provider} ${r.kind} ${r.n}`).join(", ")}`,
+          `fake requests: Kraken ${kraken.stats.restRequests}, EODHD ${eodhd.requestCount()}`,
+          `wall time ${((Date.now() - started) / 1000).toFixed(1)} s; ${phases.join(", ")}`
+        ].join("\n")
+      )
+    })
   } finally {
     await kraken.close()
     await eodhd.close()

@@ -21,17 +21,7 @@ import { acceleratedNow } from "../../apps/datahub/test/live/clock"
 import { expectGroundTruth, storedBars } from "../../apps/datahub/test/live/support"
 import { type FreshDatabase, useFreshDatabase } from "../support/freshDatabase"
 import { killLeftovers, servicePair } from "../support/processes"
-import {
-  clusterUp,
-  explained,
-  LOCK_EXPIRY_SECONDS,
-  MINUTE,
-  owners,
-  type Runner,
-  spawnRunnersOf,
-  timeline,
-  until
-} from "./support"
+import { inCluster, LOCK_EXPIRY_SECONDS, MINUTE, owners, type Runner, spawnRunnersOf, until } from "./support"
 
 afterEach(killLeftovers)
 
@@ -99,121 +89,114 @@ it("kill -9 of the runner streaming Kraken loses no bar: another runner reconnec
     CLOCK_T0: String(T0),
     CLOCK_START: String(clockStart)
   })
-  const { phases, phase } = timeline()
   try {
-    await explained(
-      phases,
-      () => runners,
-      async () => {
-        await clusterUp(db, runners, phase)
+    await inCluster({ db, runners }, async ({ phases, phase }) => {
+      for (const symbol of SYMBOLS)
+        await api(adminToken, runners[0]!, "/subscriptions", {
+          provider: "kraken",
+          symbol,
+          timeframes: ["1m"],
+          mode: "live"
+        })
+      const owned = await until(
+        "Kraken has one owner",
+        () => owners(runners),
+        (m) => m.get("kraken")?.length === 1,
+        20_000
+      )
+      phase("owned")
+      const victim = runners.find((r) => r.name === owned.get("kraken")![0])!
+      const survivors = runners.filter((r) => r !== victim)
 
-        for (const symbol of SYMBOLS)
-          await api(adminToken, runners[0]!, "/subscriptions", {
-            provider: "kraken",
-            symbol,
-            timeframes: ["1m"],
-            mode: "live"
+      // A few minutes streamed before the kill, so the check covers bars the victim wrote.
+      await allStoredFrom("streaming started", barOpen(now()), 30_000)
+      await allStoredFrom("streaming", barOpen(now()) + 3 * MINUTE, 20_000)
+      phase("streaming")
+
+      victim.process.child.kill("SIGKILL")
+      const killedAt = Date.now()
+      const killedFake = now()
+      phase("killed")
+      // The takeover comes after the start of the probe before the one that sees it: the fill
+      // the new owner makes on connecting reaches at least that probe's minute.
+      let probeStartedAt = killedFake
+      let previousProbeAt = killedFake
+      const takenOver = await until(
+        "Kraken moves to another runner",
+        () => {
+          previousProbeAt = probeStartedAt
+          probeStartedAt = now()
+          return owners(survivors)
+        },
+        (m) => m.get("kraken")?.length === 1,
+        40_000
+      )
+      const failoverMs = Date.now() - killedAt
+      const heir = survivors.find((r) => r.name === takenOver.get("kraken")![0])!
+      const outage: readonly [number, number] = [barOpen(killedFake), barOpen(previousProbeAt)]
+      phase("moved")
+      expect(heir.name).not.toBe(victim.name)
+
+      // Bars flow again: every series has a bar of a minute after the takeover.
+      await allStoredFrom("flowing again", barOpen(now()) + MINUTE, 30_000)
+      const flowingMs = Date.now() - killedAt
+      phase("flowing")
+      const status = await until(
+        "the heir streams every pair",
+        () => api(adminToken, heir, "/live/status") as Promise<LiveStatus>,
+        (s) =>
+          s.connections.some(
+            (c) =>
+              c.provider === "kraken" &&
+              c.state === "connected" &&
+              SYMBOLS.every((x) => c.symbols.includes(x))
+          ),
+        15_000
+      )
+      expect(status.connections.filter((c) => c.provider === "kraken")).toHaveLength(1)
+
+      // A few more minutes close on the new owner's stream; the check stops two minutes short of
+      // the newest, so a bar history is asked for again (a suspect close) has its final values.
+      const end = barOpen(now()) + 3 * MINUTE
+      await allStoredFrom("after the takeover", end + 2 * MINUTE, 30_000)
+      phase("closed")
+
+      // Bar by bar against the fake, from each series' first streamed bar up to `end`.
+      const checked = await Effect.runPromise(
+        Effect.forEach(SYMBOLS, (symbol) =>
+          Effect.gen(function* () {
+            const stored = yield* storedBars(symbol)
+            const from = stored[0]!.ts
+            const bars = yield* expectGroundTruth(fake, symbol, from, end, [outage])
+            const inOutage = stored.filter((b) => b.ts >= outage[0] && b.ts < outage[1])
+            return {
+              symbol,
+              from,
+              bars,
+              inOutage: inOutage.length,
+              flat: inOutage.filter((b) => b.trades === 0).length
+            }
           })
-        const owned = await until(
-          "Kraken has one owner",
-          () => owners(runners),
-          (m) => m.get("kraken")?.length === 1,
-          20_000
-        )
-        phase("owned")
-        const victim = runners.find((r) => r.name === owned.get("kraken")![0])!
-        const survivors = runners.filter((r) => r !== victim)
-
-        // A few minutes streamed before the kill, so the check covers bars the victim wrote.
-        await allStoredFrom("streaming started", barOpen(now()), 30_000)
-        await allStoredFrom("streaming", barOpen(now()) + 3 * MINUTE, 20_000)
-        phase("streaming")
-
-        victim.process.child.kill("SIGKILL")
-        const killedAt = Date.now()
-        const killedFake = now()
-        phase("killed")
-        // The takeover comes after the start of the probe before the one that sees it: the fill
-        // the new owner makes on connecting reaches at least that probe's minute.
-        let probeStartedAt = killedFake
-        let previousProbeAt = killedFake
-        const takenOver = await until(
-          "Kraken moves to another runner",
-          () => {
-            previousProbeAt = probeStartedAt
-            probeStartedAt = now()
-            return owners(survivors)
-          },
-          (m) => m.get("kraken")?.length === 1,
-          40_000
-        )
-        const failoverMs = Date.now() - killedAt
-        const heir = survivors.find((r) => r.name === takenOver.get("kraken")![0])!
-        const outage: readonly [number, number] = [barOpen(killedFake), barOpen(previousProbeAt)]
-        phase("moved")
-        expect(heir.name).not.toBe(victim.name)
-
-        // Bars flow again: every series has a bar of a minute after the takeover.
-        await allStoredFrom("flowing again", barOpen(now()) + MINUTE, 30_000)
-        const flowingMs = Date.now() - killedAt
-        phase("flowing")
-        const status = await until(
-          "the heir streams every pair",
-          () => api(adminToken, heir, "/live/status") as Promise<LiveStatus>,
-          (s) =>
-            s.connections.some(
-              (c) =>
-                c.provider === "kraken" &&
-                c.state === "connected" &&
-                SYMBOLS.every((x) => c.symbols.includes(x))
-            ),
-          15_000
-        )
-        expect(status.connections.filter((c) => c.provider === "kraken")).toHaveLength(1)
-
-        // A few more minutes close on the new owner's stream; the check stops two minutes short of
-        // the newest, so a bar history is asked for again (a suspect close) has its final values.
-        const end = barOpen(now()) + 3 * MINUTE
-        await allStoredFrom("after the takeover", end + 2 * MINUTE, 30_000)
-        phase("closed")
-
-        // Bar by bar against the fake, from each series' first streamed bar up to `end`.
-        const checked = await Effect.runPromise(
-          Effect.forEach(SYMBOLS, (symbol) =>
-            Effect.gen(function* () {
-              const stored = yield* storedBars(symbol)
-              const from = stored[0]!.ts
-              const bars = yield* expectGroundTruth(fake, symbol, from, end, [outage])
-              const inOutage = stored.filter((b) => b.ts >= outage[0] && b.ts < outage[1])
-              return {
-                symbol,
-                from,
-                bars,
-                inOutage: inOutage.length,
-                flat: inOutage.filter((b) => b.trades === 0).length
-              }
-            })
-          ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url) })))
-        )
-        for (const c of checked) {
-          // Streaming began minutes before the kill, and the outage's minutes are all there.
-          expect(c.from).toBeLessThan(outage[0] - 2 * MINUTE)
-          expect(c.inOutage).toBe((outage[1] - outage[0]) / MINUTE)
-        }
-        phase("checked")
-        console.log(
-          [
-            `Kraken failover: owned by another runner ${failoverMs} ms after kill -9 (lock expiry ${LOCK_EXPIRY_SECONDS} s), bars flowing again after ${flowingMs} ms`,
-            `outage filled: ${new Date(outage[0]).toISOString()} .. ${new Date(outage[1]).toISOString()} (${(outage[1] - outage[0]) / MINUTE} minutes)`,
-            ...checked.map(
-              (c) =>
-                `${c.symbol}: ${c.bars} stored bars checked against the fake from ${new Date(c.from).toISOString()}, ${c.inOutage} in the outage (${c.flat} without trades)`
-            ),
-            phases.join(", ")
-          ].join("\n")
-        )
+        ).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(db.url) })))
+      )
+      for (const c of checked) {
+        // Streaming began minutes before the kill, and the outage's minutes are all there.
+        expect(c.from).toBeLessThan(outage[0] - 2 * MINUTE)
+        expect(c.inOutage).toBe((outage[1] - outage[0]) / MINUTE)
       }
-    )
+      phase("checked")
+      console.log(
+        [
+          `Kraken failover: owned by another runner ${failoverMs} ms after kill -9 (lock expiry ${LOCK_EXPIRY_SECONDS} s), bars flowing again after ${flowingMs} ms`,
+          `outage filled: ${new Date(outage[0]).toISOString()} .. ${new Date(outage[1]).toISOString()} (${(outage[1] - outage[0]) / MINUTE} minutes)`,
+          ...checked.map(
+            (c) =>
+              `${c.symbol}: ${c.bars} stored bars checked against the fake from ${new Date(c.from).toISOString()}, ${c.inOutage} in the outage (${c.flat} without trades)`
+          ),
+          phases.join(", ")
+        ].join("\n")
+      )
+    })
   } finally {
     await fake.close()
   }

@@ -14,9 +14,8 @@ import { type Exit, get, killLeftovers, servicePair, waitFor200, within } from "
 import {
   allCurrent,
   BARS_PER_PROVIDER,
-  clusterUp,
   expectEveryBarOnceAndTrue,
-  explained,
+  inCluster,
   LOCK_EXPIRY_SECONDS,
   owners,
   PROVIDERS,
@@ -29,7 +28,6 @@ import {
   storedCount,
   subscribeAll,
   timedRequests,
-  timeline,
   until
 } from "./support"
 
@@ -195,162 +193,154 @@ it("a rolling restart of all three runners, each stopped with SIGTERM mid-backfi
   // them are read at the end, and a handoff is between two processes, not two addresses.
   const processOf = new Map(live.map((r) => [r.name, `${r.name}#1`]))
   const every: Array<Runner> = live.map((r) => ({ ...r, name: processOf.get(r.name)! }))
-  const { t0, phases, phase } = timeline()
-  await explained(
-    phases,
-    () => every,
-    async () => {
-      await clusterUp(db, live, phase)
-      const fromBar = await subscribeAll(db)
-      const initial = await singleOwners(live)
-      await until(
-        "every provider's backfill is under way",
-        () => Promise.all(PROVIDERS.map((p) => storedCount(db, p))),
-        (ns) => ns.every((n) => n > 0),
-        30_000
-      )
-      phase("under way")
+  await inCluster({ db, runners: live, logged: () => every }, async ({ t0, phases, phase }) => {
+    const fromBar = await subscribeAll(db)
+    const initial = await singleOwners(live)
+    await until(
+      "every provider's backfill is under way",
+      () => Promise.all(PROVIDERS.map((p) => storedCount(db, p))),
+      (ns) => ns.every((n) => n > 0),
+      30_000
+    )
+    phase("under way")
 
-      // Who owned each provider, sampled throughout: the handoffs, in order.
-      const watch = watchOwners(() => live, processOf)
-      const restarts: Array<Restart> = []
-      const losses: Array<Loss> = []
-      const stops: Array<number> = []
-      for (const [i, old] of [...live].entries()) {
-        const others = live.filter((r) => r !== old)
-        const providers = PROVIDERS.filter((p) => initial.get(p)?.[0] === old.name)
-        const stored = await Promise.all(providers.map((p) => storedCount(db, p)))
-        const stoppedAt = Date.now()
-        stops.push(stoppedAt)
-        old.process.child.kill("SIGTERM")
-        const [handedOver, exit] = await Promise.all([
-          until(
-            `${old.name}'s providers ${providers.join(", ")} taken over`,
-            () => owners(others),
-            (m) => providers.every((p) => m.get(p)?.length === 1),
-            30_000
-          ).then((m) => ({ m, ms: Date.now() - stoppedAt })),
-          // Its rows are read as it exits: a runner that let its shards go has none left, while
-          // one that died would keep its lock rows until they expired.
-          within(EXIT_LIMIT_MS, `${old.name} exits after SIGTERM`, old.process.exited).then(
-            async (e: Exit) => ({
-              e,
-              ms: Date.now() - stoppedAt,
-              rows: await rowsOf(old.name)
-            })
-          )
-        ])
-        phase(`stopped ${i + 1} (handoff ${handedOver.ms} ms, exit ${exit.ms} ms)`)
-        expect(
-          exit.e.code === 0 || exit.e.signal === "SIGTERM",
-          `${old.name} exits 0 on SIGTERM, not ${JSON.stringify(exit.e)}`
-        ).toBe(true)
-        // Gone from the cluster's tables at its exit: it let its shards go rather than leave them to expire.
-        expect({ address: old.name, ...exit.rows }).toEqual({ address: old.name, registered: 0, locks: 0 })
-
-        const back = spawnRunner(env, old.ports, extra)
-        const startedAt = Date.now()
-        live[i] = back
-        processOf.set(back.name, `${back.name}#2`)
-        every.push({ ...back, name: processOf.get(back.name)! })
-        await waitFor200(`${back.url}/health`, 60_000, back.process)
-        await until(
-          `${back.name} joined again`,
-          async () => (await rowsOf(back.name)).registered,
-          (n) => n === 1,
-          15_000
+    // Who owned each provider, sampled throughout: the handoffs, in order.
+    const watch = watchOwners(() => live, processOf)
+    const restarts: Array<Restart> = []
+    const losses: Array<Loss> = []
+    const stops: Array<number> = []
+    for (const [i, old] of [...live].entries()) {
+      const others = live.filter((r) => r !== old)
+      const providers = PROVIDERS.filter((p) => initial.get(p)?.[0] === old.name)
+      const stored = await Promise.all(providers.map((p) => storedCount(db, p)))
+      const stoppedAt = Date.now()
+      stops.push(stoppedAt)
+      old.process.child.kill("SIGTERM")
+      const [handedOver, exit] = await Promise.all([
+        until(
+          `${old.name}'s providers ${providers.join(", ")} taken over`,
+          () => owners(others),
+          (m) => providers.every((p) => m.get(p)?.length === 1),
+          30_000
+        ).then((m) => ({ m, ms: Date.now() - stoppedAt })),
+        // Its rows are read as it exits: a runner that let its shards go has none left, while
+        // one that died would keep its lock rows until they expired.
+        within(EXIT_LIMIT_MS, `${old.name} exits after SIGTERM`, old.process.exited).then(
+          async (e: Exit) => ({
+            e,
+            ms: Date.now() - stoppedAt,
+            rows: await rowsOf(old.name)
+          })
         )
-        // The same address takes the same shards: the owners before the stop again.
-        await until(
-          `${back.name} owns its providers again`,
-          () => owners(live),
-          (m) => sameOwners(m, initial),
-          20_000
-        )
-        for (const p of providers) {
-          const holder = live.find((r) => r.name === handedOver.m.get(p)?.[0])!
-          losses.push({ provider: p, runner: holder.name, at: await lostAt(holder, p) })
-        }
-        phase(`back ${i + 1}`)
-        restarts.push({
-          runner: old.name,
-          providers,
-          storedAtStop: stored.reduce((a, b) => a + b, 0),
-          exitMs: exit.ms,
-          handoffMs: handedOver.ms,
-          backMs: Date.now() - startedAt
-        })
-      }
-
-      await allCurrent(db, 60_000)
-      phase("current")
-
-      // A run the stop interrupted is recorded as interrupted, never as failed.
-      const { rows: failed } = await db.admin.query(
-        "SELECT provider, symbol, runner, error FROM datahub.collection_runs WHERE status = 'failed'"
-      )
-      // A range is asked again only when a run was in flight at a handoff.
-      await watch.stop()
-      const byRange = timedRequests(every)
-      const repeated = [...byRange].filter(([, who]) => who.length > 1)
-      const { handoffs, unexplained } = blame(watch.succession, byRange)
-      // A runner that lost a provider begins no run of it afterwards (until it owns it again, at
-      // the earliest after the next stop).
-      const late = await Promise.all(
-        losses.map(async (l) => ({
-          ...l,
-          runs: await runsAfter(l, stops.find((t) => t > l.at) ?? Date.now())
-        }))
-      )
-      phase("checked")
-      console.log(
-        [
-          `rolling restart (lock expiry ${LOCK_EXPIRY_SECONDS} s, page delay ${PAGE_DELAY_MS} ms):`,
-          ...restarts.map(
-            (r) =>
-              `  ${r.runner} owning [${r.providers.join(", ")}] (${r.storedAtStop}/${r.providers.length * BARS_PER_PROVIDER} bars at stop): ` +
-              `${r.providers.length > 0 ? `handed over in ${r.handoffMs} ms` : "nothing to hand over"}, exited in ${r.exitMs} ms, back in ${r.backMs} ms`
-          ),
-          `  ranges asked again: ${repeated.reduce((n, [, who]) => n + who.length - 1, 0)}`,
-          ...handoffs.map((h) => `    ${h.provider} ${h.from} → ${h.to}: ${h.repeats}`),
-          ...repeated.map(
-            ([key, asked]) =>
-              `      ${key}: ${asked.map((r) => `${r.runner} +${((r.at - t0) / 1000).toFixed(1)} s`).join(", ")}`
-          ),
-          ...PROVIDERS.map(
-            (p) =>
-              `    ${p} owners: ${watch.succession
-                .get(p)!
-                .map((t) => `${t.process} +${((t.seenAt - t0) / 1000).toFixed(1)} s`)
-                .join(" → ")}`
-          ),
-          ...late.map(
-            (l) =>
-              `  runs ${l.runner} began after giving ${l.provider} back (+${((l.at - t0) / 1000).toFixed(1)} s): ${l.runs.length} ${l.runs.join(", ")}`
-          ),
-          `  failed runs: ${failed.length}`,
-          `  wall time ${((Date.now() - t0) / 1000).toFixed(1)} s; ${phases.join(", ")}`
-        ].join("\n")
-      )
-      await expectEveryBarOnceAndTrue(db, fromBar)
-      // At least one stop fell in the middle of its providers' backfill.
+      ])
+      phase(`stopped ${i + 1} (handoff ${handedOver.ms} ms, exit ${exit.ms} ms)`)
       expect(
-        restarts.some(
-          (r) => r.providers.length > 0 && r.storedAtStop < r.providers.length * BARS_PER_PROVIDER
-        )
+        exit.e.code === 0 || exit.e.signal === "SIGTERM",
+        `${old.name} exits 0 on SIGTERM, not ${JSON.stringify(exit.e)}`
       ).toBe(true)
-      expect(failed, "failed collection runs").toEqual([])
-      expect(unexplained, "ranges asked again with no handoff between").toEqual([])
-      // A provider runs two at a time: no handoff catches more in flight.
-      for (const h of handoffs)
-        expect(
-          h.repeats,
-          `ranges asked again after ${h.provider}'s handoff ${h.from} → ${h.to}`
-        ).toBeLessThanOrEqual(RUNS_IN_FLIGHT)
-      expect(
-        late.filter((l) => l.runs.length > 0),
-        "runs begun by a runner after its provider had left it"
-      ).toEqual([])
+      // Gone from the cluster's tables at its exit: it let its shards go rather than leave them to expire.
+      expect({ address: old.name, ...exit.rows }).toEqual({ address: old.name, registered: 0, locks: 0 })
+
+      const back = spawnRunner(env, old.ports, extra)
+      const startedAt = Date.now()
+      live[i] = back
+      processOf.set(back.name, `${back.name}#2`)
+      every.push({ ...back, name: processOf.get(back.name)! })
+      await waitFor200(`${back.url}/health`, 60_000, back.process)
+      await until(
+        `${back.name} joined again`,
+        async () => (await rowsOf(back.name)).registered,
+        (n) => n === 1,
+        15_000
+      )
+      // The same address takes the same shards: the owners before the stop again.
+      await until(
+        `${back.name} owns its providers again`,
+        () => owners(live),
+        (m) => sameOwners(m, initial),
+        20_000
+      )
+      for (const p of providers) {
+        const holder = live.find((r) => r.name === handedOver.m.get(p)?.[0])!
+        losses.push({ provider: p, runner: holder.name, at: await lostAt(holder, p) })
+      }
+      phase(`back ${i + 1}`)
+      restarts.push({
+        runner: old.name,
+        providers,
+        storedAtStop: stored.reduce((a, b) => a + b, 0),
+        exitMs: exit.ms,
+        handoffMs: handedOver.ms,
+        backMs: Date.now() - startedAt
+      })
     }
-  )
+
+    await allCurrent(db, 60_000)
+    phase("current")
+
+    // A run the stop interrupted is recorded as interrupted, never as failed.
+    const { rows: failed } = await db.admin.query(
+      "SELECT provider, symbol, runner, error FROM datahub.collection_runs WHERE status = 'failed'"
+    )
+    // A range is asked again only when a run was in flight at a handoff.
+    await watch.stop()
+    const byRange = timedRequests(every)
+    const repeated = [...byRange].filter(([, who]) => who.length > 1)
+    const { handoffs, unexplained } = blame(watch.succession, byRange)
+    // A runner that lost a provider begins no run of it afterwards (until it owns it again, at
+    // the earliest after the next stop).
+    const late = await Promise.all(
+      losses.map(async (l) => ({
+        ...l,
+        runs: await runsAfter(l, stops.find((t) => t > l.at) ?? Date.now())
+      }))
+    )
+    phase("checked")
+    console.log(
+      [
+        `rolling restart (lock expiry ${LOCK_EXPIRY_SECONDS} s, page delay ${PAGE_DELAY_MS} ms):`,
+        ...restarts.map(
+          (r) =>
+            `  ${r.runner} owning [${r.providers.join(", ")}] (${r.storedAtStop}/${r.providers.length * BARS_PER_PROVIDER} bars at stop): ` +
+            `${r.providers.length > 0 ? `handed over in ${r.handoffMs} ms` : "nothing to hand over"}, exited in ${r.exitMs} ms, back in ${r.backMs} ms`
+        ),
+        `  ranges asked again: ${repeated.reduce((n, [, who]) => n + who.length - 1, 0)}`,
+        ...handoffs.map((h) => `    ${h.provider} ${h.from} → ${h.to}: ${h.repeats}`),
+        ...repeated.map(
+          ([key, asked]) =>
+            `      ${key}: ${asked.map((r) => `${r.runner} +${((r.at - t0) / 1000).toFixed(1)} s`).join(", ")}`
+        ),
+        ...PROVIDERS.map(
+          (p) =>
+            `    ${p} owners: ${watch.succession
+              .get(p)!
+              .map((t) => `${t.process} +${((t.seenAt - t0) / 1000).toFixed(1)} s`)
+              .join(" → ")}`
+        ),
+        ...late.map(
+          (l) =>
+            `  runs ${l.runner} began after giving ${l.provider} back (+${((l.at - t0) / 1000).toFixed(1)} s): ${l.runs.length} ${l.runs.join(", ")}`
+        ),
+        `  failed runs: ${failed.length}`,
+        `  wall time ${((Date.now() - t0) / 1000).toFixed(1)} s; ${phases.join(", ")}`
+      ].join("\n")
+    )
+    await expectEveryBarOnceAndTrue(db, fromBar)
+    // At least one stop fell in the middle of its providers' backfill.
+    expect(
+      restarts.some((r) => r.providers.length > 0 && r.storedAtStop < r.providers.length * BARS_PER_PROVIDER)
+    ).toBe(true)
+    expect(failed, "failed collection runs").toEqual([])
+    expect(unexplained, "ranges asked again with no handoff between").toEqual([])
+    // A provider runs two at a time: no handoff catches more in flight.
+    for (const h of handoffs)
+      expect(
+        h.repeats,
+        `ranges asked again after ${h.provider}'s handoff ${h.from} → ${h.to}`
+      ).toBeLessThanOrEqual(RUNS_IN_FLIGHT)
+    expect(
+      late.filter((l) => l.runs.length > 0),
+      "runs begun by a runner after its provider had left it"
+    ).toEqual([])
+  })
 }, 180_000)

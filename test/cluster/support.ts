@@ -110,15 +110,17 @@ export const logsOf = (runners: ReadonlyArray<Runner>) =>
     .join("\n")
 
 /** Named moments of a test, in seconds from its start. */
-export const timeline = () => {
+const timeline = () => {
   const t0 = Date.now()
   const phases: Array<string> = []
   const phase = (name: string) => phases.push(`${name} ${((Date.now() - t0) / 1000).toFixed(1)} s`)
   return { t0, phases, phase }
 }
 
+type Timeline = ReturnType<typeof timeline>
+
 /** Runs `body`; a failure carries the phases reached and the runners' logs. */
-export const explained = async (
+const explained = async (
   phases: ReadonlyArray<string>,
   runners: () => ReadonlyArray<Runner>,
   body: () => Promise<void>
@@ -128,6 +130,26 @@ export const explained = async (
   } catch (e) {
     throw new Error(`${String(e)}${actualOf(e)}\nphases: ${phases.join(", ")}\n${logsOf(runners())}`)
   }
+}
+
+/**
+ * Every cluster test's frame: a timeline of its phases, the runners answering, joined and their
+ * shards settled, then `body`; a failure carries the phases reached and the logs of `logged`
+ * (`runners` unless the test replaces processes as it goes).
+ */
+export const inCluster = (
+  cluster: {
+    readonly db: FreshDatabase
+    readonly runners: ReadonlyArray<Runner>
+    readonly logged?: () => ReadonlyArray<Runner>
+  },
+  body: (steps: Timeline) => Promise<void>
+) => {
+  const steps = timeline()
+  return explained(steps.phases, cluster.logged ?? (() => cluster.runners), async () => {
+    await clusterUp(cluster.db, cluster.runners, steps.phase)
+    await body(steps)
+  })
 }
 
 /** What a failed assertion received (inside an Effect's failure too), which its message shortens to a line. */
@@ -190,7 +212,7 @@ export const shardsSettled = (db: FreshDatabase) => {
  * Waits until every runner answers, all have joined the cluster and the shard split has settled:
  * what each test waits for before it subscribes anything.
  */
-export const clusterUp = async (
+const clusterUp = async (
   db: FreshDatabase,
   runners: ReadonlyArray<Runner>,
   phase: (name: string) => void

@@ -13,9 +13,8 @@ import { TcpProxy, TestDatabase } from "@quasar/server/testing"
 import { Effect, Fiber, Schedule } from "effect"
 import { Script } from "../collect/scripted"
 import { adminClient, eventually } from "../collect/support"
-import { runner, tickingLive } from "./support"
+import { PROVIDERS, runner, tickingLive } from "./support"
 
-const PROVIDERS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 /** Production's default: the failover waits for it, so it bounds this test's length. */
 const LOCK_EXPIRY = "6 seconds"
 

@@ -10,9 +10,8 @@ import { Effect } from "effect"
 import { Script } from "../collect/scripted"
 import { adminClient, eventually } from "../collect/support"
 import { connect } from "../live/liveClient"
-import { runner, tickingLive } from "./support"
+import { PROVIDERS, runner, tickingLive } from "./support"
 
-const PROVIDERS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
 const SYMBOL = "X/USD"
 
 describe("live bars across runners", () => {

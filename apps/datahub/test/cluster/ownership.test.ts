@@ -11,9 +11,7 @@ import { TestDatabase } from "@quasar/server/testing"
 import { DateTime, Effect, Exit, Scope } from "effect"
 import { Script } from "../collect/scripted"
 import { adminClient, eventually, MINUTE } from "../collect/support"
-import { quietLive, runner } from "./support"
-
-const PROVIDERS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
+import { PROVIDERS, quietLive, runner } from "./support"
 
 /** A backfill slow enough to be running for the whole test. */
 const slowScript = () => {

@@ -12,6 +12,9 @@ import { inProcessBarSource, inProcessLiveSource } from "../../src/testing/InPro
 import { type Script, scriptedProvider } from "../collect/scripted"
 import { collectingApp, runningLoops } from "../collect/support"
 
+/** The in-process cluster tests' providers: six, so that each of two runners owns some. */
+export const PROVIDERS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"]
+
 /** A live stream that acknowledges its symbols and then only beats: a connection to look at. */
 export const quietLive = (provider: Provider): Provider => ({
   ...provider,
