@@ -19,6 +19,8 @@
  * peak RSS until the run completed (the target) and with the result read (its sandbox's apart),
  * and the bars path alone (the million bars through the derived DataHub client).
  * Targets: ≥ 500,000 bars/s, ratio ≥ 0.3, Trader's peak RSS ≤ 300 MB during the run.
+ * `BENCH_TRACE_CPU=1` prints where each run's CPU time went (Trader, its sandbox, DataHub,
+ * PostgreSQL, the machine in all): on a machine of few cores, the sum bounds the run's time.
  */
 import { readFileSync } from "node:fs"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
@@ -35,7 +37,15 @@ import { DateTime, Effect } from "effect"
 import Pg from "pg"
 import { copyColumns } from "./copyColumns"
 import { copyIn } from "./copyIn"
-import { ADMIN_TOKEN, rssOf, sandboxRssMb, startServices } from "./services"
+import {
+  ADMIN_TOKEN,
+  cpuSnapshot,
+  cpuSpent,
+  rssOf,
+  sandboxCpuByPid,
+  sandboxRssMb,
+  startServices
+} from "./services"
 import {
   type Columns,
   FEE_BPS,
@@ -56,7 +66,11 @@ const ROUNDS = 5
 const PROVIDER = "bench"
 const SYMBOL = "BENCH/USD"
 const STRATEGY = "sma-cross"
-const POLL_MS = 20
+/**
+ * Between two looks at the run's summary: each look costs Trader and this process CPU that the
+ * run, on a small machine, shares, so looks are few; a run is timed at most this much long.
+ */
+const POLL_MS = 50
 const RSS_LIMIT_MB = 300
 const SERIES_QUERY = `SELECT ts, open, high, low, close, volume FROM datahub.historical_data
   WHERE provider = '${PROVIDER}' AND symbol = '${SYMBOL}' AND timeframe = '1m' ORDER BY ts`
@@ -135,7 +149,8 @@ const submit = (traderUrl: string) =>
 const summary = (traderUrl: string, id: BacktestId) =>
   run(
     Effect.flatMap(HttpApiClient.make(TraderApi, { baseUrl: traderUrl }), (trader) =>
-      Effect.map(trader.backtests.list({ urlParams: { strategy: STRATEGY } }), (runs) =>
+      // The newest run of the strategy: the one running, as this benchmark runs one at a time.
+      Effect.map(trader.backtests.list({ urlParams: { strategy: STRATEGY, limit: 1 } }), (runs) =>
         runs.find((r) => r.id === id)
       )
     )
@@ -205,6 +220,8 @@ await withFreshDatabase("backtest", async (url) => {
     let seconds = Number.POSITIVE_INFINITY
     const runs: Array<{ readonly id: BacktestId; readonly seconds: number }> = []
     for (let round = 0; round < ROUNDS; round++) {
+      const sandboxCpu = new Map<number, number>()
+      const cpuBefore = cpuSnapshot(traderPid, services.datahub.pid ?? 0)
       const started = performance.now()
       const accepted = await submit(trader.url)
       let status = "queued"
@@ -216,6 +233,9 @@ await withFreshDatabase("backtest", async (url) => {
             `${(performance.now() - started).toFixed(0)} ms ${current?.status} ${current?.progress.done} rss ${rssOf(traderPid).rssMb}`
           )
         sandboxPeakMb = Math.max(sandboxPeakMb, sandboxRssMb(traderPid))
+        if (process.env.BENCH_TRACE_CPU)
+          for (const [pid, cpu] of sandboxCpuByPid(traderPid))
+            sandboxCpu.set(pid, Math.max(sandboxCpu.get(pid) ?? 0, cpu))
         status = current?.status ?? "missing"
         if (ENDED.has(status) || status === "missing") break
         if (performance.now() - started > 600_000)
@@ -223,6 +243,10 @@ await withFreshDatabase("backtest", async (url) => {
         await new Promise((r) => setTimeout(r, POLL_MS))
       }
       const runSeconds = (performance.now() - started) / 1000
+      if (process.env.BENCH_TRACE_CPU)
+        note(
+          `${cpuSpent(cpuBefore, cpuSnapshot(traderPid, services.datahub.pid ?? 0))}; sandbox processes seen: ${[...sandboxCpu.values()].map((s) => s.toFixed(2)).join(", ")} s`
+        )
       seconds = Math.min(seconds, runSeconds)
       runs.push({ id: accepted.id, seconds: runSeconds })
     }

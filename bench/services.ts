@@ -4,7 +4,7 @@
  * including its peak RSS, read from /proc — and not a test harness.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import { freePort } from "@quasar/server/node"
 
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef"
@@ -35,6 +35,51 @@ export const cpuSeconds = (pid: number) => {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
+/** CPU seconds a process's waited-for children have used (its finished sandboxes, say). */
+const childCpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+  return (Number(fields[13]) + Number(fields[14])) / 100
+}
+
+/** Busy CPU seconds of the whole machine, every core (Linux /proc/stat). */
+const machineCpuSeconds = () => {
+  const [, ...jiffies] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/)
+  const [user, nice, system, , , irq, softirq] = jiffies.map(Number)
+  return (user! + nice! + system! + irq! + softirq!) / 100
+}
+
+/** CPU seconds of every PostgreSQL process now running (its backends and its own workers). */
+const postgresCpuSeconds = () =>
+  readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .reduce((sum, pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+        return stat.includes("(postgres)") ? sum + cpuSeconds(Number(pid)) : sum
+      } catch {
+        return sum
+      }
+    }, 0)
+
+/**
+ * Where CPU time goes during a run: Trader, its sandboxes (those still running, and those it has
+ * reaped), DataHub, PostgreSQL's processes, and the machine in all.
+ */
+export const cpuSnapshot = (traderPid: number, datahubPid: number) => ({
+  at: performance.now(),
+  machine: machineCpuSeconds(),
+  trader: cpuSeconds(traderPid),
+  sandbox: childCpuSeconds(traderPid) + sandboxCpuSeconds(traderPid),
+  datahub: cpuSeconds(datahubPid),
+  postgres: postgresCpuSeconds()
+})
+
+export const cpuSpent = (before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>) => {
+  const d = (key: "machine" | "trader" | "sandbox" | "datahub" | "postgres") => after[key] - before[key]
+  const rest = d("machine") - d("trader") - d("sandbox") - d("datahub") - d("postgres")
+  return `CPU over ${((after.at - before.at) / 1000).toFixed(2)} s: machine ${d("machine").toFixed(2)} s = Trader ${d("trader").toFixed(2)} + sandbox ${d("sandbox").toFixed(2)} + DataHub ${d("datahub").toFixed(2)} + PostgreSQL ${d("postgres").toFixed(2)} + rest ${rest.toFixed(2)}`
+}
+
 /** The processes `pid` started (Linux /proc): a service's sandbox children. */
 const childrenOf = (pid: number): Array<number> => {
   try {
@@ -51,6 +96,18 @@ const childrenOf = (pid: number): Array<number> => {
 /** Every process below `pid` (a sandbox's node runs below its `unshare`). */
 const descendantsOf = (pid: number): Array<number> =>
   childrenOf(pid).flatMap((child) => [child, ...descendantsOf(child)])
+
+/** Each running sandbox process's CPU seconds so far, by pid: sampled while a run goes on. */
+export const sandboxCpuByPid = (pid: number): Map<number, number> =>
+  new Map(
+    descendantsOf(pid).flatMap((child) => {
+      try {
+        return [[child, cpuSeconds(child)] as const]
+      } catch {
+        return []
+      }
+    })
+  )
 
 /** CPU seconds of a service's sandbox processes. */
 export const sandboxCpuSeconds = (pid: number) =>

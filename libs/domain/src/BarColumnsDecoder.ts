@@ -16,14 +16,25 @@ import {
   decodeBarColumnBlocks
 } from "./BarColumns"
 
-/** A block being filled: its bars' bytes and how many have arrived. */
+/** A block being filled: its bars' bytes (none when they are only checked) and how many have arrived. */
 interface Filling {
   readonly n: number
-  readonly bytes: Uint8Array<ArrayBuffer>
+  readonly size: number
+  readonly bytes: Uint8Array<ArrayBuffer> | undefined
   filled: number
 }
 
-export const makeBarColumnsDecoder = () => {
+export interface BarColumnsDecoderOptions {
+  /**
+   * false: only check the answer's framing and count its bars, keeping no block (for a host that
+   * passes the bytes on as they are and needs to know the answer was whole).
+   */
+  readonly keep?: boolean
+}
+
+export const makeBarColumnsDecoder = (options: BarColumnsDecoderOptions = {}) => {
+  const keep = options.keep ?? true
+  let bars = 0
   const blocks: Array<BarColumns> = []
   /** Bytes of a header or a block head not yet complete. */
   let head = new Uint8Array(0)
@@ -74,20 +85,28 @@ export const makeBarColumnsDecoder = () => {
           if (blockHead === undefined) return
           const n = new DataView(blockHead.buffer).getUint32(0, true)
           if (n === 0) ended = true
-          else block = { n, bytes: new Uint8Array(n * BAR_COLUMNS_BAR_BYTES), filled: 0 }
+          else {
+            const size = n * BAR_COLUMNS_BAR_BYTES
+            block = { n, size, bytes: keep ? new Uint8Array(size) : undefined, filled: 0 }
+          }
           continue
         }
-        const part = chunk.subarray(at, at + block.bytes.length - block.filled)
-        block.bytes.set(part, block.filled)
+        const part = chunk.subarray(at, at + block.size - block.filled)
+        block.bytes?.set(part, block.filled)
         block.filled += part.length
         at += part.length
-        if (block.filled === block.bytes.length) {
-          blocks.push(blockColumnsAt(block.bytes, 0, block.n))
+        if (block.filled === block.size) {
+          if (block.bytes !== undefined) blocks.push(blockColumnsAt(block.bytes, 0, block.n))
+          bars += block.n
           block = undefined
         }
       }
     },
-    /** The blocks of a complete answer, or what is wrong with it. */
+    /** The blocks completed since the last `take` (they are not in `end`'s answer then). */
+    take: (): Array<BarColumns> => blocks.splice(0, blocks.length),
+    /** Bars in the blocks completed so far. */
+    bars: (): number => bars,
+    /** The blocks of a complete answer (but those taken), or what is wrong with it. */
     end: (): Either.Either<BarColumnBlocks, string> => {
       if (problem !== undefined) return Either.left(problem)
       if (!headerDone) return Either.left("not bar columns: the answer does not start with the QBCS header")

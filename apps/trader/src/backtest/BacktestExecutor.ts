@@ -1,35 +1,23 @@
 /**
  * Where a backtest's strategy code runs. Trader's run manager hands over the code, the inputs and
- * the bars as columns, and gets progress and the result back; the production layer runs the code
+ * where the bars come from, and gets progress and the result back; the production layer runs the code
  * in the sandbox (no network at all), the in-process one runs trusted code in tests.
  */
-import { type BacktestResult, type BarColumnBlocks, barCount } from "@quasar/domain"
-import { Context, type Effect, Schema } from "effect"
+import type { BacktestResult, InvalidRequest, ServiceUnavailable } from "@quasar/domain"
+import { Context, type Effect, Schema, type Stream } from "effect"
 import type { Progress } from "../engine/runBacktest"
 import type { BacktestInput } from "../engine/types"
 
 /**
- * A run's bars, per universe key, in the blocks DataHub sent them in. The executor takes them
- * once: from then on the job no longer holds them, so the run's copy (in its sandbox) is the
- * only one left and a million bars' 48 MB are freed while the run goes on.
+ * One universe member of a run and where its bars come from: DataHub's answer in the
+ * `GET /bars/columns` format, read when the run starts and handed on as it arrives, so the run
+ * goes on while its bars load and Trader never holds them.
  */
-export class BarsHandoff {
-  #bars: ReadonlyMap<string, BarColumnBlocks> | undefined
-  /** Bars per key, known after the handoff too (for logs and progress). */
-  readonly lengths: ReadonlyArray<readonly [string, number]>
-
-  constructor(bars: ReadonlyMap<string, BarColumnBlocks>) {
-    this.#bars = bars
-    this.lengths = Array.from(bars, ([key, blocks]) => [key, barCount(blocks)] as const)
-  }
-
-  /** The bars; a second take is a defect (a job runs once). */
-  take(): ReadonlyMap<string, BarColumnBlocks> {
-    const bars = this.#bars
-    if (bars === undefined) throw new Error("a backtest's bars were taken twice: a job runs once")
-    this.#bars = undefined
-    return bars
-  }
+export interface RunSeries {
+  readonly key: string
+  /** Bars the member is expected to bring: progress counts on them until the answer is whole. */
+  readonly expected: number
+  readonly bars: Stream.Stream<Uint8Array, InvalidRequest | ServiceUnavailable>
 }
 
 /** A strategy module as uploaded (TypeScript or JavaScript), its language and its sha256. */
@@ -41,16 +29,17 @@ export interface StrategyCode {
 
 /** A run's inputs with the strategy as code to load (the engine's input has it loaded). */
 export interface BacktestJob extends Omit<BacktestInput, "strategy" | "bars">, StrategyCode {
-  readonly bars: BarsHandoff
+  readonly series: ReadonlyArray<RunSeries>
 }
 
 /**
  * Why a run could not produce a result at all. A strategy that throws mid-run is not this: its
  * result has status `failed` and says where. `inputs`: the job cannot start (the caller's fault);
- * `sandbox`: the code was stopped (time, memory, crash) and the message says which limit.
+ * `sandbox`: the code was stopped (time, memory, crash) and the message says which limit; `bars`:
+ * DataHub stopped serving the run's bars (retrying later may succeed).
  */
 export class BacktestAborted extends Schema.TaggedError<BacktestAborted>()("BacktestAborted", {
-  reason: Schema.Literal("inputs", "sandbox"),
+  reason: Schema.Literal("inputs", "sandbox", "bars"),
   message: Schema.String
 }) {}
 

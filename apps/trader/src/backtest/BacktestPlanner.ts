@@ -1,15 +1,15 @@
 /**
  * Turns a backtest request into a job the executor can run, or says why it cannot run (a 4xx:
  * nothing is queued): the strategy's code and manifest from the Registry, its params checked
- * against the manifest, its universe resolved to provider symbols, and the bars of every member
- * loaded from DataHub, with warm-up bars before `from`. While the bars load, the executor gets
- * ready to run the code (`warm`).
+ * against the manifest, its universe resolved to provider symbols, and every member checked to
+ * have bars in the range (one bar asked of DataHub each). The bars themselves, with warm-up bars
+ * before `from`, are streamed from DataHub when the run starts, and run as they arrive. While the
+ * run is queued, the executor gets ready to run the code (`warm`).
  */
 import { createHash } from "node:crypto"
 import {
   type BacktestInputs,
   type BacktestRequest,
-  type BarColumnBlocks,
   InvalidRequest,
   type NotFound,
   ProviderName,
@@ -17,11 +17,11 @@ import {
   Timeframe
 } from "@quasar/domain"
 import { resolveParams, type UniverseMember, universeKey } from "@quasar/providers/sdk"
-import { Context, DateTime, Effect, Layer, Schema } from "effect"
+import { Context, DateTime, Effect, Layer, Option, Schema } from "effect"
 import { BarsFeed } from "../bars/BarsFeed"
 import { StrategyCatalog } from "../strategies/StrategyCatalog"
 import { SymbolMappings } from "../strategies/SymbolMappings"
-import { BacktestExecutor, type BacktestJob, BarsHandoff } from "./BacktestExecutor"
+import { BacktestExecutor, type BacktestJob, type RunSeries } from "./BacktestExecutor"
 
 export interface PlannedBacktest {
   readonly strategy: string
@@ -29,7 +29,10 @@ export interface PlannedBacktest {
   readonly version: number
   readonly inputs: BacktestInputs
   readonly job: BacktestJob
-  /** Bar times the run will go through, warm-up included: its progress total, as the engine counts. */
+  /**
+   * Bar times the run is expected to go through, warm-up included: its progress total until its
+   * bars are all in (then the engine counts them).
+   */
   readonly total: number
 }
 
@@ -37,21 +40,13 @@ export type PlanError = InvalidRequest | NotFound | ServiceUnavailable
 
 const isProviderName = Schema.is(ProviderName)
 
-/** Bars at or after `from` and before `to` (bars are ascending). */
-const countIn = (blocks: BarColumnBlocks, from: number, to: number): number => {
-  let n = 0
-  for (const { ts } of blocks) for (const t of ts) if (t >= from && t < to) n++
-  return n
-}
-
-/** Distinct bar times from `from` and before `to` across all series (the loaded warm-up bars included). */
-const barTimes = (series: ReadonlyArray<BarColumnBlocks>, from: number, to: number): number => {
-  if (series.length === 1) return countIn(series[0]!, from, to)
-  const times = new Set<number>()
-  for (const blocks of series)
-    for (const { ts } of blocks) for (const t of ts) if (t >= from && t < to) times.add(t)
-  return times.size
-}
+/**
+ * Bar times a member is expected to bring from its first bar `first` until `to`: every one of
+ * them, as a gap-free series has. Progress counts on it until the bars are all in; a series with
+ * gaps (a market's closed hours) brings fewer, and its total drops to them then.
+ */
+const expectedBars = (first: number, to: number, timeframe: Timeframe.Timeframe): number =>
+  Math.max(1, Math.ceil((to - first) / Timeframe.durationMs(timeframe)))
 
 const make = Effect.gen(function* () {
   const catalog = yield* StrategyCatalog
@@ -90,13 +85,22 @@ const make = Effect.gen(function* () {
           const provider = typeof member === "string" ? request.provider : ProviderName.make(member.provider)
           const symbol =
             typeof member === "string" ? yield* mappings.providerSymbol(provider, member) : member.symbol
-          const bars = yield* feed.load({ provider, symbol, timeframe, from: warmupFrom, to })
-          if (countIn(bars, from, to) === 0)
+          const range = { provider, symbol, timeframe, from: warmupFrom, to }
+          // The first bar from the warm-up on, and, when that one only warms up, the first traded one.
+          const first = yield* feed.first(range)
+          const traded =
+            Option.isSome(first) && first.value >= from ? first : yield* feed.first({ ...range, from })
+          if (Option.isNone(first) || Option.isNone(traded))
             return yield* new InvalidRequest({
               message: `no ${timeframe} bars of ${provider} ${symbol} are stored from ${DateTime.formatIso(request.from)} to ${DateTime.formatIso(request.to)}; collect them first (a DataHub subscription with backfillFrom) or choose a range that has bars`,
               field: "from"
             })
-          return [universeKey(member), bars] as const
+          const series: RunSeries = {
+            key: universeKey(member),
+            expected: expectedBars(first.value, to, timeframe),
+            bars: feed.stream(range)
+          }
+          return series
         })
       )
       const inputs: BacktestInputs = {
@@ -106,7 +110,7 @@ const make = Effect.gen(function* () {
         params: params.values,
         provider: request.provider,
         timeframe,
-        universe: members.map(([key]) => key),
+        universe: members.map((series) => series.key),
         from,
         to,
         initialCash: request.initialCash,
@@ -116,11 +120,7 @@ const make = Effect.gen(function* () {
         strategy: request.strategy,
         version: code.version,
         inputs,
-        total: barTimes(
-          members.map(([, bars]) => bars),
-          warmupFrom,
-          to
-        ),
+        total: members.reduce((n, series) => Math.max(n, series.expected), 0),
         job: {
           source: code.source,
           language: code.language,
@@ -131,7 +131,7 @@ const make = Effect.gen(function* () {
           to,
           initialCash: request.initialCash,
           fill: request.fill,
-          bars: new BarsHandoff(new Map(members))
+          series: members
         }
       }
     }).pipe(

@@ -1,7 +1,7 @@
 /**
- * Where a backtest's bars come from: one series of DataHub's stored bars as columns. Trader never
- * reads DataHub's tables; a layer of this Tag asks DataHub over HTTP (the JSON bars query, or a
- * columnar endpoint where DataHub serves one).
+ * Where a backtest's bars come from: one series of DataHub's stored bars as columns, loaded whole
+ * or streamed as they arrive. Trader never reads DataHub's tables; a layer of this Tag asks
+ * DataHub over HTTP.
  */
 import type {
   BarColumnBlocks,
@@ -10,7 +10,7 @@ import type {
   ServiceUnavailable,
   Timeframe
 } from "@quasar/domain"
-import { Context, type Effect } from "effect"
+import { Context, type Effect, type Option, type Stream } from "effect"
 
 export interface BarsRange {
   readonly provider: ProviderName
@@ -30,5 +30,15 @@ export class BarsFeed extends Context.Tag("@quasar/trader/BarsFeed")<
      * InvalidRequest: DataHub refused the query; ServiceUnavailable: DataHub cannot be reached.
      */
     readonly load: (range: BarsRange) => Effect.Effect<BarColumnBlocks, InvalidRequest | ServiceUnavailable>
+    /**
+     * Every stored bar of the range as DataHub's answer brings it, in the `GET /bars/columns`
+     * format (header, blocks, end block), read when the stream runs; it fails rather than end an
+     * answer that is not whole. No bars: an answer of none.
+     */
+    readonly stream: (range: BarsRange) => Stream.Stream<Uint8Array, InvalidRequest | ServiceUnavailable>
+    /** Open time of the first stored bar of the range, if it has any. */
+    readonly first: (
+      range: BarsRange
+    ) => Effect.Effect<Option.Option<number>, InvalidRequest | ServiceUnavailable>
   }
 >() {}

@@ -1,5 +1,6 @@
 import { type BacktestResult, type BacktestStatus, Timeframe } from "@quasar/domain"
 import type { Bar, ParamsSpec, ParamValue, ParamValues } from "@quasar/providers/sdk"
+import { withRoom } from "./growable"
 import { Ledger } from "./Ledger"
 import { RunContext } from "./RunContext"
 import { SymbolBook } from "./SymbolBook"
@@ -8,49 +9,107 @@ import type { BacktestInput, BarColumns } from "./types"
 
 const MAX_MESSAGE = 2_000
 
+const NO_BARS = new Float64Array(0)
+const NO_COLUMNS: BarColumns = {
+  ts: NO_BARS,
+  open: NO_BARS,
+  high: NO_BARS,
+  low: NO_BARS,
+  close: NO_BARS,
+  volume: NO_BARS
+}
+
+/** First index whose time is at or after `t` (binary search: bars are sorted). */
+export const firstAtOrAfter = (ts: Float64Array, t: number): number => {
+  let lo = 0
+  let hi = ts.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (ts[mid]! < t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** What is wrong with `block` as the next bars of `key` after time `after`, if anything. */
+export const blockProblem = (key: string, block: BarColumns, after: number): string | undefined => {
+  const n = block.ts?.length
+  for (const name of COLUMNS)
+    if (!(block[name] instanceof Float64Array) || block[name].length !== n)
+      return `${key}: column ${name} must be a Float64Array of ${n} values, like ts`
+  const ts = block.ts
+  if (n > 0 && !(ts[0]! > after))
+    return `${key}: timestamps must rise strictly (a block starts at or before the bar before it)`
+  for (let i = 1; i < n; i++)
+    if (!(ts[i]! > ts[i - 1]!))
+      return `${key}: timestamps must rise strictly (bar ${i} is not after bar ${i - 1})`
+  return undefined
+}
+
 const describe = (error: unknown): string => {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : `thrown value: ${String(error)}`
   return text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text
 }
 
+/** What a run is set up with: its inputs but the bars, which it takes as they arrive (`append`). */
+export type RunSetup = Omit<BacktestInput, "bars">
+
+/** A universe member and the bars it is expected to bring (room is made for them; more may come). */
+export interface RunMember {
+  readonly key: string
+  readonly expected: number
+}
+
+/** Bars a block may be checked against: each column a Float64Array as long as ts. */
+const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
+
 /**
  * One backtest as a state machine: `advance` runs some bar times and returns, so that a driver can
  * report progress and stop it between bars; `result` is the outcome so far. Nothing in it reads a
  * clock or a random source, so the same inputs give the same result.
+ *
+ * Bars are appended per member as they arrive (`append`, then `finish`), and the run goes as far
+ * as they allow: a bar time runs once every member still loading has a bar at or after it, so
+ * bars of one time across the universe always arrive at `onBar` together, whatever order the
+ * members' blocks come in. A run whose members have all finished and whose bar times are all
+ * done has completed; before that, `waiting` says it needs more bars.
  */
 export class BacktestRun {
   private readonly books: ReadonlyArray<SymbolBook>
+  private readonly bookOf: ReadonlyMap<string, SymbolBook>
   private readonly ledger: Ledger
   private readonly ctx: RunContext
-  private readonly equity: Float64Array
-  private readonly benchmark: Float64Array
+  /** Every distinct bar time known so far, warm-up included, ascending; `timeCount` of them. */
+  private times: Float64Array<ArrayBuffer>
+  private timeCount = 0
+  /** Bar times before `from`: they come first, and equity is recorded from the next one on. */
+  private warmupTimes = 0
+  /** Per book, how many of its bars are merged into `times`. */
+  private readonly merged: Array<number>
+  private equity: Float64Array<ArrayBuffer>
+  private benchmark: Float64Array<ArrayBuffer>
   private readonly allocation: number
+  private readonly expectedTimes: number
   private done = 0
   private exposedBars = 0
   private state: "running" | BacktestStatus = "running"
   private failure: BacktestResult["failure"]
 
   constructor(
-    private readonly input: BacktestInput,
+    private readonly input: RunSetup,
     private readonly params: Readonly<Record<string, ParamValue>>,
-    series: ReadonlyArray<{ readonly key: string; readonly columns: BarColumns; readonly end: number }>,
-    /** Every distinct bar time of the run, warm-up included. */
-    private readonly times: Float64Array,
-    /** Index in `times` of the first traded bar time. */
-    private readonly firstTraded: number,
+    members: ReadonlyArray<RunMember>,
     windowSize: number
   ) {
-    this.books = series.map((s) => new SymbolBook(s.key, s.columns, s.end, windowSize))
-    const universe = new Set(this.books.map((b) => b.key))
-    this.ledger = new Ledger(input.initialCash, input.fill, universe)
-    this.ctx = new RunContext(
-      params as ParamValues<ParamsSpec>,
-      this.ledger,
-      new Map(this.books.map((b) => [b.key, b])),
-      this.books
-    )
-    this.equity = new Float64Array(times.length - firstTraded)
-    this.benchmark = new Float64Array(times.length - firstTraded)
+    this.books = members.map((m) => new SymbolBook(m.key, NO_COLUMNS, windowSize, m.expected))
+    this.bookOf = new Map(this.books.map((b) => [b.key, b]))
+    this.merged = this.books.map(() => 0)
+    this.ledger = new Ledger(input.initialCash, input.fill, new Set(this.bookOf.keys()))
+    this.ctx = new RunContext(params as ParamValues<ParamsSpec>, this.ledger, this.bookOf, this.books)
+    this.expectedTimes = members.reduce((n, m) => Math.max(n, m.expected), 0)
+    this.times = new Float64Array(this.expectedTimes)
+    this.equity = new Float64Array(this.expectedTimes)
+    this.benchmark = new Float64Array(this.expectedTimes)
     this.allocation = input.initialCash / this.books.length
   }
 
@@ -58,21 +117,115 @@ export class BacktestRun {
     return this.state
   }
 
-  /** Bar times done and in all, warm-up included. */
+  /**
+   * Bar times done and in all, warm-up included. Until every member has finished, the total is
+   * the bar times known so far or the expected ones, whichever is more.
+   */
   get progress(): { readonly done: number; readonly total: number } {
-    return { done: this.done, total: this.times.length }
+    return {
+      done: this.done,
+      total: this.sealed ? this.timeCount : Math.max(this.timeCount, this.expectedTimes)
+    }
   }
 
-  /** Runs up to `maxTimes` bar times; true once the run is over (completed or failed). */
+  /** Every member has finished: no bar will be appended any more. */
+  get sealed(): boolean {
+    return this.books.every((b) => b.finished)
+  }
+
+  /** Still running, with every known bar time done: it needs more bars to go on. */
+  get waiting(): boolean {
+    return this.state === "running" && this.done === this.timeCount && !this.sealed
+  }
+
+  /**
+   * Appends the next bars of member `key`, or says what is wrong with them (nothing is appended
+   * then): columns that are not Float64Arrays of one length, times that do not rise strictly from
+   * the member's last bar, a member that is unknown or has finished. Bars at or after `to` are
+   * left out.
+   */
+  append(key: string, block: BarColumns): string | undefined {
+    const book = this.bookOf.get(key)
+    if (book === undefined) return `bars given for ${key}, which is not in the universe`
+    if (book.finished) return `bars given for ${key} after its last`
+    const problem = blockProblem(key, block, book.lastTime)
+    if (problem !== undefined) return problem
+    book.append(block, firstAtOrAfter(block.ts, this.input.to))
+    this.extendTimes()
+    return undefined
+  }
+
+  /** Member `key` has brought all its bars. */
+  finish(key: string): void {
+    const book = this.bookOf.get(key)
+    if (book === undefined || book.finished) return
+    book.finished = true
+    this.extendTimes()
+    this.completeIfOver()
+  }
+
+  /**
+   * Merges into `times` every member's bars up to the earliest newest bar among members still
+   * loading (all of them once every member has finished): later bars of another member may
+   * still fall between them.
+   */
+  private extendTimes(): void {
+    const { books, merged } = this
+    if (books.length === 1) {
+      // One member: every bar it has brought is a bar time of the run, in its order.
+      const book = books[0]!
+      const fresh = book.columns.ts.subarray(merged[0]!, book.end)
+      this.times = withRoom(this.times, this.timeCount, this.timeCount + fresh.length)
+      this.times.set(fresh, this.timeCount)
+      this.timeCount += fresh.length
+      this.warmupTimes += firstAtOrAfter(fresh, this.input.from)
+      merged[0] = book.end
+      return
+    }
+    let horizon = Number.POSITIVE_INFINITY
+    for (const book of books) if (!book.finished) horizon = Math.min(horizon, book.lastTime)
+    for (;;) {
+      let next = Number.POSITIVE_INFINITY
+      for (let b = 0; b < books.length; b++) {
+        const book = books[b]!
+        if (merged[b]! < book.end) next = Math.min(next, book.columns.ts[merged[b]!]!)
+      }
+      if (next > horizon || next === Number.POSITIVE_INFINITY) return
+      for (let b = 0; b < books.length; b++) {
+        const book = books[b]!
+        if (merged[b]! < book.end && book.columns.ts[merged[b]!] === next) merged[b]!++
+      }
+      this.pushTime(next)
+    }
+  }
+
+  private pushTime(t: number): void {
+    this.times = withRoom(this.times, this.timeCount, this.timeCount + 1)
+    this.times[this.timeCount++] = t
+    if (t < this.input.from) this.warmupTimes++
+  }
+
+  private completeIfOver(): void {
+    if (this.state === "running" && this.sealed && this.done === this.timeCount) {
+      this.state = "completed"
+      this.ledger.expireOpen()
+    }
+  }
+
+  /**
+   * Runs up to `maxTimes` of the bar times known so far; true once the run is over (completed or
+   * failed). False with `waiting`: it needs more bars.
+   */
   advance(maxTimes: number): boolean {
     if (this.state !== "running") return true
-    const stop = Math.min(this.times.length, this.done + maxTimes)
-    const { books, ledger, ctx, times, firstTraded } = this
+    const stop = Math.min(this.timeCount, this.done + maxTimes)
+    const { books, ledger, ctx, times } = this
+    const from = this.input.from
     const onBar = this.input.strategy.onBar
     const strategy = this.input.strategy
     for (let i = this.done; i < stop; i++) {
       const t = times[i]!
-      const traded = i >= firstTraded
+      const traded = t >= from
       const bars: Array<Bar> = []
       for (let b = 0; b < books.length; b++) {
         const book = books[b]!
@@ -108,13 +261,10 @@ export class BacktestRun {
         ledger.expireOpen()
         return true
       }
-      this.record(i - firstTraded)
+      this.record(i - this.warmupTimes)
       this.done = i + 1
     }
-    if (this.done === times.length) {
-      this.state = "completed"
-      ledger.expireOpen()
-    }
+    this.completeIfOver()
     return this.state !== "running"
   }
 
@@ -139,6 +289,8 @@ export class BacktestRun {
       }
       benchmark += book.benchmarkUnits === 0 ? this.allocation : book.benchmarkUnits * book.lastClose
     }
+    this.equity = withRoom(this.equity, k, k + 1)
+    this.benchmark = withRoom(this.benchmark, k, k + 1)
     this.equity[k] = equity
     this.benchmark[k] = benchmark
     if (exposed) this.exposedBars++
@@ -149,10 +301,10 @@ export class BacktestRun {
    * run's own arrays (no copy): what a driver hands on while the run goes on.
    */
   equitySince(from: number): BacktestResult["equity"] {
-    const recorded = Math.max(0, this.done - this.firstTraded)
+    const recorded = Math.max(0, this.done - this.warmupTimes)
     const end = Math.max(from, recorded)
     return {
-      ts: this.times.subarray(this.firstTraded + from, this.firstTraded + end),
+      ts: this.times.subarray(this.warmupTimes + from, this.warmupTimes + end),
       equity: this.equity.subarray(from, end),
       benchmark: this.benchmark.subarray(from, end)
     }

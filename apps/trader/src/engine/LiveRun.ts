@@ -44,7 +44,7 @@ export class LiveRun {
   ) {
     const keys = strategy.universe.symbols.map(universeKey)
     // A live book reads no columns: bars arrive one by one through `push`.
-    const bookList = keys.map((key) => new SymbolBook(key, NO_COLUMNS, 0, windowSize))
+    const bookList = keys.map((key) => new SymbolBook(key, NO_COLUMNS, windowSize))
     this.books = new Map(bookList.map((b) => [b.key, b]))
     this.orders = new LiveOrderBook(new Set(keys))
     this.ctx = new RunContext(params, this.orders, this.books, bookList)

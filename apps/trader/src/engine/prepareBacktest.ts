@@ -1,64 +1,31 @@
 import { resolveParams, universeKey } from "@quasar/providers/sdk"
-import { BacktestRun } from "./BacktestRun"
-import type { BacktestInput, BarColumns } from "./types"
+import { BacktestRun, blockProblem, type RunSetup } from "./BacktestRun"
+import type { BacktestInput } from "./types"
 
 export type PreparedBacktest =
   | { readonly ok: true; readonly run: BacktestRun }
   | { readonly ok: false; readonly problems: ReadonlyArray<string> }
 
-const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
 const DEFAULT_WINDOW = 200
 const MAX_WINDOW = 100_000
-
-const columnsProblem = (key: string, columns: BarColumns): string | undefined => {
-  const n = columns.ts.length
-  for (const name of COLUMNS)
-    if (!(columns[name] instanceof Float64Array) || columns[name].length !== n)
-      return `${key}: column ${name} must be a Float64Array of ${n} values, like ts`
-  const ts = columns.ts
-  for (let i = 1; i < n; i++)
-    if (!(ts[i]! > ts[i - 1]!))
-      return `${key}: timestamps must rise strictly (bar ${i} is not after bar ${i - 1})`
-  return undefined
-}
 
 const wholeCount = (x: unknown, max: number): boolean =>
   Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max
 
-/** First index whose time is at or after `t` (binary search: bars are sorted). */
-const firstAtOrAfter = (ts: Float64Array, t: number): number => {
-  let lo = 0
-  let hi = ts.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (ts[mid]! < t) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** The distinct bar times of all symbols before `ends`, ascending. */
-const mergeTimes = (
-  series: ReadonlyArray<{ readonly ts: Float64Array; readonly end: number }>
-): Float64Array => {
-  if (series.length === 1) return series[0]!.ts.subarray(0, series[0]!.end)
-  const all = new Float64Array(series.reduce((n, s) => n + s.end, 0))
-  let at = 0
-  for (const s of series) {
-    all.set(s.ts.subarray(0, s.end), at)
-    at += s.end
-  }
-  all.sort()
-  let distinct = 0
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[distinct - 1]) all[distinct++] = all[i]!
-  return all.subarray(0, distinct)
-}
+export type StartedBacktest =
+  | { readonly ok: true; readonly run: BacktestRun; readonly keys: ReadonlyArray<string> }
+  | { readonly ok: false; readonly problems: ReadonlyArray<string> }
 
 /**
- * Checks a run's inputs and sets it up, or says everything that is wrong with them (for a 400,
- * not a failed run: nothing ran).
+ * Checks a run's inputs but its bars and sets it up to take them as they arrive, or says
+ * everything that is wrong with them (for a 400, not a failed run: nothing ran). `expected`: bars
+ * each member is expected to bring (room is made for them; progress counts on them until every
+ * member has finished).
  */
-export const prepareBacktest = (input: BacktestInput): PreparedBacktest => {
+export const startBacktest = (
+  input: RunSetup,
+  expected: (key: string) => number = () => 0
+): StartedBacktest => {
   const problems: Array<string> = []
   const { strategy } = input
   const params = resolveParams(strategy.params, input.params)
@@ -82,25 +49,38 @@ export const prepareBacktest = (input: BacktestInput): PreparedBacktest => {
   const keys = strategy.universe.symbols.map(universeKey)
   if (keys.length === 0) problems.push("the universe is empty")
   if (new Set(keys).size !== keys.length) problems.push("the universe names a symbol twice")
+  if (problems.length > 0 || !params.ok) return { ok: false, problems }
+  const members = keys.map((key) => {
+    const n = expected(key)
+    return { key, expected: wholeCount(n, MAX_EXPECTED) ? n : 0 }
+  })
+  return { ok: true, run: new BacktestRun(input, params.values, members, windowSize), keys }
+}
+
+/** Room made ahead for one member's bars at most; more still fit, by growing. */
+const MAX_EXPECTED = 50_000_000
+
+/**
+ * Checks a run's inputs and sets it up with all its bars, or says everything that is wrong with
+ * them (for a 400, not a failed run: nothing ran).
+ */
+export const prepareBacktest = (input: BacktestInput): PreparedBacktest => {
+  const started = startBacktest(input, (key) => input.bars.get(key)?.ts?.length ?? 0)
+  const keys = started.ok ? started.keys : input.strategy.universe.symbols.map(universeKey)
+  const problems: Array<string> = started.ok ? [] : [...started.problems]
   for (const key of keys) {
     const columns = input.bars.get(key)
     if (columns === undefined) problems.push(`no bars given for ${key}`)
     else {
-      const problem = columnsProblem(key, columns)
+      const problem = blockProblem(key, columns, Number.NEGATIVE_INFINITY)
       if (problem !== undefined) problems.push(problem)
     }
   }
   for (const key of input.bars.keys())
     if (!keys.includes(key)) problems.push(`bars given for ${key}, which is not in the universe`)
-  if (problems.length > 0 || !params.ok) return { ok: false, problems }
-
-  const series = keys.map((key) => {
-    const columns = input.bars.get(key)!
-    return { key, columns, ts: columns.ts, end: firstAtOrAfter(columns.ts, input.to) }
-  })
-  const times = mergeTimes(series)
-  return {
-    ok: true,
-    run: new BacktestRun(input, params.values, series, times, firstAtOrAfter(times, input.from), windowSize)
-  }
+  if (problems.length > 0 || !started.ok) return { ok: false, problems }
+  const { run } = started
+  for (const key of keys) run.append(key, input.bars.get(key)!)
+  for (const key of keys) run.finish(key)
+  return { ok: true, run }
 }

@@ -8,21 +8,22 @@
  * the run; interrupting the run kills it. A child can be started while the run's bars still load
  * (`warm`, see WarmChildren.ts).
  */
-import { open } from "node:fs/promises"
+import { type FileHandle, open } from "node:fs/promises"
 import { join } from "node:path"
-import { BacktestResult, type BarColumnBlocks, barColumnsParts, barCount } from "@quasar/domain"
+import { BacktestResult, makeBarColumnsDecoder } from "@quasar/domain"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "@quasar/sandbox"
 import { type QuotaOptions, SandboxQuota } from "@quasar/sandbox/node"
-import { Duration, Effect, Either, Fiber, Layer, Option, Queue, Schema } from "effect"
+import { Duration, Effect, Either, Fiber, Layer, Option, Queue, Schema, Stream } from "effect"
 import {
   BacktestAborted,
   BacktestExecutor,
   type BacktestJob,
+  type RunSeries,
   type StrategyCode
 } from "../backtest/BacktestExecutor"
 import type { Progress } from "../engine/runBacktest"
 import { makeEquityCurve } from "./equityCurve"
-import type { Equity, Progress as ProgressMessage } from "./protocol"
+import type { Equity, HostMessage, Progress as ProgressMessage } from "./protocol"
 import { liveClock, type StartFailure, strategySandbox, strategyWorkspace } from "./strategyChild"
 import { makeWarmChildren } from "./WarmChildren"
 
@@ -49,40 +50,89 @@ const DEFAULT_WARM_FOR = Duration.seconds(30)
 /** Children waiting for their runs at most: as many as the run manager runs at a time by default. */
 const MAX_WARM = 2
 
-/** Writes `blocks` to `path` as one answer of bar columns, without copying the columns. */
-const writeBars = (path: string, blocks: BarColumnBlocks) =>
-  Effect.tryPromise({
-    try: async () => {
-      const file = await open(path, "wx", 0o600)
-      try {
-        await file.writev(barColumnsParts(blocks))
-      } finally {
-        await file.close()
+/** Bytes of bars between two `Bars` messages: the child reads, decodes and runs about this much at a time. */
+const NOTICE_BYTES = 1 << 19
+
+const barsFile = (index: number) => `bars-${index}.qbcs`
+
+/** Writes every byte of `parts` at the end of `file`. */
+const appendAll = async (file: FileHandle, parts: ReadonlyArray<Uint8Array>) => {
+  let rest = parts
+  while (rest.length > 0) {
+    let written = (await file.writev(rest as Array<Uint8Array>)).bytesWritten
+    const left: Array<Uint8Array> = []
+    for (const part of rest) {
+      if (written >= part.length) written -= part.length
+      else {
+        left.push(part.subarray(written))
+        written = 0
       }
-    },
-    catch: (e) => (e instanceof Error ? e.message : String(e))
-  })
+    }
+    rest = left
+  }
+}
 
 /**
- * Writes each key's bars into `directory`, one file per key; what the run's message announces.
- * The bars are taken from the job here: once written, Trader holds none of them while the run goes on.
+ * Hands member `index`'s bars to the child as DataHub's answer arrives: appended to its file in
+ * the child's directory, a `Bars` message after each half MiB or so and a final one once the
+ * answer is whole (the feed checks that it is). Trader holds no more of them than that.
  */
-const writeRunBars = (directory: string, bars: ReadonlyMap<string, BarColumnBlocks>) =>
-  Effect.forEach(Array.from(bars), ([key, blocks], i) => {
-    const file = `bars-${i}.qbcs`
-    return Effect.as(writeBars(join(directory, file), blocks), {
-      key,
-      length: barCount(blocks),
-      file
+const feedSeries = (
+  send: (message: HostMessage) => void,
+  directory: string,
+  run: number,
+  index: number,
+  series: RunSeries,
+  /** Bars handed over: called with each block's count before the child can read it. */
+  handed: (bars: number) => void
+) =>
+  Effect.gen(function* () {
+    const counting = makeBarColumnsDecoder({ keep: false })
+    const file = yield* Effect.acquireRelease(
+      Effect.tryPromise(() => open(join(directory, barsFile(index)), "wx", 0o600)),
+      (f) => Effect.promise(() => f.close())
+    )
+    let size = 0
+    let pending: Array<Uint8Array> = []
+    let pendingBytes = 0
+    let counted = 0
+    const flush = (final: boolean) =>
+      Effect.tryPromise(() => appendAll(file, pending)).pipe(
+        Effect.tap(() => {
+          handed(counting.bars() - counted)
+          counted = counting.bars()
+          size += pendingBytes
+          pending = []
+          pendingBytes = 0
+          send({ _tag: "Bars", id: run, index, size, final })
+        })
+      )
+    yield* Stream.runForEach(series.bars, (chunk) => {
+      counting.push(chunk)
+      pending.push(chunk)
+      pendingBytes += chunk.length
+      return pendingBytes >= NOTICE_BYTES ? flush(false) : Effect.void
     })
-  })
+    yield* flush(true)
+  }).pipe(
+    Effect.scoped,
+    Effect.catchTags({
+      UnknownException: (e) =>
+        Effect.fail(aborted("sandbox", `the run's bars could not be handed to its sandbox: ${e.message}`)),
+      InvalidRequest: (e) =>
+        Effect.fail(aborted("bars", `DataHub refused the bars of ${series.key}: ${e.message}`)),
+      ServiceUnavailable: (e) =>
+        Effect.fail(aborted("bars", `DataHub stopped serving the bars of ${series.key}: ${e.message}`))
+    })
+  )
 
 /** What a running child reports besides its answer: progress, and its equity curve as it grows. */
 type RunReport = ProgressMessage | Equity
 
 const validResult = Schema.validateEither(BacktestResult)
 
-const aborted = (reason: "inputs" | "sandbox", message: string) => new BacktestAborted({ reason, message })
+const aborted = (reason: BacktestAborted["reason"], message: string) =>
+  new BacktestAborted({ reason, message })
 
 const make = (options: SandboxedBacktestOptions) =>
   Effect.gen(function* () {
@@ -143,7 +193,11 @@ const make = (options: SandboxedBacktestOptions) =>
             Effect.forever,
             Effect.forkScoped
           )
-          const curve = makeEquityCurve(job.bars.lengths.reduce((n, [, length]) => n + length, 0))
+          let handed = 0
+          const curve = makeEquityCurve(
+            () => handed,
+            job.series.reduce((n, series) => Math.max(n, series.expected), 0)
+          )
           const report = (message: RunReport) =>
             message._tag === "Equity"
               ? curve.add(message)
@@ -157,12 +211,15 @@ const make = (options: SandboxedBacktestOptions) =>
           const killFor = (reason: string) =>
             child.kill(reason).pipe(Effect.zipRight(Effect.fail(stopped(reason))))
           const transfer = Effect.gen(function* () {
-            const bars = yield* Effect.suspend(() => writeRunBars(child.directory, job.bars.take())).pipe(
-              Effect.mapError((e) =>
-                aborted("sandbox", `the run's bars could not be handed to its sandbox: ${e}`)
-              )
-            )
-            return yield* child
+            const feeding = yield* Effect.forEach(
+              job.series,
+              (series, index) =>
+                feedSeries(child.send, child.directory, id, index, series, (bars) => {
+                  handed += bars
+                }),
+              { concurrency: "unbounded", discard: true }
+            ).pipe(Effect.forkScoped)
+            const answer = child
               .exchange(id, {
                 _tag: "Run",
                 id,
@@ -175,10 +232,16 @@ const make = (options: SandboxedBacktestOptions) =>
                   initialCash: job.initialCash,
                   fill: { feeBps: job.fill.feeBps, slippageBps: job.fill.slippageBps }
                 },
-                bars,
+                bars: job.series.map((series, index) => ({
+                  key: series.key,
+                  expected: series.expected,
+                  file: barsFile(index)
+                })),
                 every
               })
               .pipe(Effect.mapError(stopped))
+            // The child answers once every member's bars are in; bars that stop coming end the run.
+            return yield* Effect.raceFirst(answer, Effect.zipRight(Fiber.join(feeding), Effect.never))
           })
           const reply = yield* transfer.pipe(
             Effect.timeoutOption(timeLimit),

@@ -1,11 +1,13 @@
 /**
  * What Trader and a strategy's sandbox child exchange, on top of the messages every sandbox shares
- * (`@quasar/sandbox`: verdict, log, ping, cancel). One child runs one backtest: the host writes
- * each symbol's bars as a file of bar columns (the `GET /bars/columns` format, one block) into
- * the child's directory, the one place its permissions let it read, and sends `Run` with the
- * inputs and the files. Files, not the IPC channel: the channel's structured clone moves tens of
- * MB/s, while a million bars' 48 MB are written and read back from the page cache in a fraction
- * of the time, and neither side ever holds them serialized. The child answers `Run` with
+ * (`@quasar/sandbox`: verdict, log, ping, cancel). One child runs one backtest: the host sends
+ * `Run` with the inputs and, per universe member, a file of the child's directory (the one place
+ * its permissions let it read) that its bars go into as DataHub's answer arrives (the
+ * `GET /bars/columns` format, as DataHub sends it); each `Bars` message says how far a file has
+ * grown, and whether it is whole. The child reads what is new and runs the bar times every
+ * member has brought, so the run goes on while its bars load. Files, not the IPC channel: the
+ * channel's structured clone moves tens of MB/s, while a million bars' 48 MB are written and
+ * read back from the page cache in a fraction of the time. The child answers `Run` with
  * `Progress` now and then, each after an `Equity` message with the equity curve's values since
  * the last (so the curve, most of a result's bytes, crosses the channel while the run goes on,
  * not after it), and finally `Finished` (the result but its equity curve) or `Refused` (inputs
@@ -61,10 +63,14 @@ export interface RunInputs {
   readonly fill: { readonly feeBps: number; readonly slippageBps: number }
 }
 
-/** Where a universe member's bars wait for the child: a file of its directory, in the bar columns format. */
+/**
+ * Where a universe member's bars reach the child: a file of its directory that grows, in the bar
+ * columns format (header, blocks, end block), as DataHub's answer arrives.
+ */
 export interface BarsFile {
   readonly key: string
-  readonly length: number
+  /** Bars the member is expected to bring (room is made for them; progress counts on them). */
+  readonly expected: number
   /** A plain file name (no directory). */
   readonly file: string
 }
@@ -75,10 +81,21 @@ export type HostMessage =
       readonly _tag: "Run"
       readonly id: number
       readonly inputs: RunInputs
-      /** Per universe key, its bar count and the file of its bars in the child's directory. */
+      /** Per universe key, the file its bars arrive in, in the child's directory. */
       readonly bars: ReadonlyArray<BarsFile>
       /** Bar times between two `Progress` messages. */
       readonly every: number
+    }
+  | {
+      readonly _tag: "Bars"
+      /** The run's id. */
+      readonly id: number
+      /** Which of the run's files (its index in `bars`). */
+      readonly index: number
+      /** The file now holds this many bytes. */
+      readonly size: number
+      /** They are all of the member's bars: the file is whole. */
+      readonly final: boolean
     }
   | { readonly _tag: "Live"; readonly id: number; readonly params: Readonly<Record<string, unknown>> }
   | {

@@ -2,8 +2,9 @@
  * The program inside a strategy's sandbox child: `node <flags> runner.mjs module.mjs`. It takes
  * away what the permission model leaves reachable and waits for Trader's token (startRunner), loads
  * the bundled strategy, checks its default export, says `Loaded` (or `LoadFailed`), then runs the
- * one backtest Trader sends (`Run`, naming the files of its bars beside the module) with the
- * engine, reporting progress and the equity curve so far between chunks of bar times and the
+ * one backtest Trader sends (`Run`, naming the files beside the module its bars arrive in, each
+ * `Bars` message saying how far one has grown) with the engine, running the bar times the bars so
+ * far allow, reporting progress and the equity curve so far between chunks of bar times and the
  * rest of the result at the end; or, in live mode, one
  * deployment's strategy bar by bar (liveSession.ts). Bundled by esbuild at Trader's start (see SandboxWorkspace).
  *
@@ -12,21 +13,16 @@
  * in the same process as the strategy, so a result is only as trustworthy as the strategy that
  * produced it; the sandbox protects the machine and Trader, not the result from its own strategy.
  */
-import { readFileSync } from "node:fs"
+import { closeSync, openSync, readSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
-import {
-  concatBarColumns,
-  decodeBarColumnBlocks,
-  emptyBarColumns,
-  type FillSettings,
-  type ProviderName
-} from "@quasar/domain"
+import { type FillSettings, makeBarColumnsDecoder, type ProviderName } from "@quasar/domain"
 import type { Strategy } from "@quasar/providers/sdk"
 import { startRunner } from "@quasar/sandbox/child"
 import { Either } from "effect"
-import { prepareBacktest } from "../engine/prepareBacktest"
-import type { BacktestInput, BarColumns } from "../engine/types"
+import type { BacktestRun } from "../engine/BacktestRun"
+import { startBacktest } from "../engine/prepareBacktest"
+import type { BarColumns } from "../engine/types"
 import { makeLiveSession } from "./liveSession"
 import type { ChildMessage, HostMessage } from "./protocol"
 
@@ -99,53 +95,118 @@ try {
 }
 
 type RunMessage = Extract<HostMessage, { readonly _tag: "Run" }>
+type BarsMessage = Extract<HostMessage, { readonly _tag: "Bars" }>
 
-/** A file the host wrote beside the module: a plain name, nothing that leads elsewhere. */
+/** A file the host writes beside the module: a plain name, nothing that leads elsewhere. */
 const FILE_NAME = /^[A-Za-z0-9_.-]{1,100}$/
 
-/**
- * Each key's bars, read from the files the run names (see protocol.ts), as views over what was
- * read; or what is wrong with the announcement or a file.
- */
-const readBars = (message: RunMessage): Map<string, BarColumns> | string => {
-  const columns = new Map<string, BarColumns>()
-  const directory = dirname(process.argv[2] ?? "")
-  for (const { key, length, file } of message.bars) {
-    if (!Number.isSafeInteger(length) || length < 0 || columns.has(key))
-      return `the run announces ${JSON.stringify(key)} with ${length} bars`
-    if (!FILE_NAME.test(file) || file.startsWith("."))
-      return `the bars of ${JSON.stringify(key)} are in ${JSON.stringify(file)}, which is not a file name`
-    let bytes: Uint8Array
-    try {
-      bytes = readFileSync(join(directory, file))
-    } catch (e) {
-      return `the bars of ${JSON.stringify(key)} cannot be read: ${describe(e)}`
-    }
-    const blocks = decodeBarColumnBlocks(bytes)
-    if (Either.isLeft(blocks)) return `the bars of ${JSON.stringify(key)}: ${blocks.left}`
-    const bars = concatBarColumns(blocks.right.length === 0 ? [emptyBarColumns()] : blocks.right)
-    if (bars.ts.length !== length) return `${key} got ${bars.ts.length} of its ${length} bars`
-    columns.set(key, bars)
-  }
-  return columns
+/** One member's file as it grows: how much of it is read, and its blocks decoded as they complete. */
+interface Arriving {
+  readonly key: string
+  readonly path: string
+  readonly decoder: ReturnType<typeof makeBarColumnsDecoder>
+  read: number
+  whole: boolean
 }
 
-const run = (message: RunMessage, bars: ReadonlyMap<string, BarColumns>, loaded: Strategy) => {
-  const { inputs } = message
-  const input: BacktestInput = {
-    strategy: loaded,
-    codeSha256: inputs.codeSha256,
-    params: inputs.params,
-    provider: inputs.provider as ProviderName,
-    from: inputs.from,
-    to: inputs.to,
-    initialCash: inputs.initialCash,
-    fill: inputs.fill as FillSettings,
-    bars
+/** The run's files, or what is wrong with their announcement. */
+const arrivingFiles = (message: RunMessage): Array<Arriving> | string => {
+  const directory = dirname(process.argv[2] ?? "")
+  const keys = new Set<string>()
+  const files: Array<Arriving> = []
+  for (const { key, file } of message.bars) {
+    if (typeof key !== "string" || keys.has(key)) return `the run announces ${JSON.stringify(key)} twice`
+    if (typeof file !== "string" || !FILE_NAME.test(file) || file.startsWith("."))
+      return `the bars of ${JSON.stringify(key)} are in ${JSON.stringify(file)}, which is not a file name`
+    keys.add(key)
+    files.push({ key, path: join(directory, file), decoder: makeBarColumnsDecoder(), read: 0, whole: false })
   }
-  let prepared: ReturnType<typeof prepareBacktest>
+  return files
+}
+
+/**
+ * The new bytes of `arriving` up to `size`, decoded: the blocks they complete, or what is wrong
+ * with the file.
+ */
+const readMore = (arriving: Arriving, size: number, final: boolean): Array<BarColumns> | string => {
+  const what = `the bars of ${JSON.stringify(arriving.key)}`
+  if (arriving.whole) return `${what} were announced after their last`
+  if (!Number.isSafeInteger(size) || size < arriving.read) return `${what} are announced at ${size} bytes`
+  if (size > arriving.read) {
+    const bytes = new Uint8Array(size - arriving.read)
+    try {
+      const fd = openSync(arriving.path, "r")
+      try {
+        let at = 0
+        while (at < bytes.length) {
+          const n = readSync(fd, bytes, at, bytes.length - at, arriving.read + at)
+          if (n === 0) return `${what} end before the ${size} bytes announced`
+          at += n
+        }
+      } finally {
+        closeSync(fd)
+      }
+    } catch (e) {
+      return `${what} cannot be read: ${describe(e)}`
+    }
+    arriving.read = size
+    arriving.decoder.push(bytes)
+  }
+  const blocks = arriving.decoder.take()
+  if (final) {
+    arriving.whole = true
+    const rest = arriving.decoder.end()
+    if (Either.isLeft(rest)) return `${what}: ${rest.left}`
+    blocks.push(...rest.right)
+  }
+  return blocks
+}
+
+/** The run going on: its bars arrive in `Bars` messages while it runs what they allow. */
+interface Running {
+  readonly id: number
+  readonly backtest: BacktestRun
+  readonly files: ReadonlyArray<Arriving>
+  /** Runs the next chunk of bar times; each chunk schedules the next until the run waits or ends. */
+  step: () => void
+  /** Chunks are scheduled; false while the run waits for bars, and after it answered. */
+  stepping: boolean
+  answered: boolean
+}
+
+let current: Running | undefined
+/** `Bars` messages that came before their run's `Run` (the host's feeds and its `Run` race). */
+const early: Array<BarsMessage> = []
+/** Early `Bars` messages kept at most: a run has a file per universe member and few messages each before it starts. */
+const MAX_EARLY = 10_000
+
+const refuse = (run: Running, problems: ReadonlyArray<string>) => {
+  run.answered = true
+  run.stepping = false
+  post({ _tag: "Refused", id: run.id, problems: problems.map((p) => p.slice(0, 2_000)).slice(0, 100) })
+}
+
+const start = (message: RunMessage, loaded: Strategy) => {
+  const { inputs } = message
+  const files = arrivingFiles(message)
+  if (typeof files === "string")
+    return post({ _tag: "Refused", id: message.id, problems: [files.slice(0, 2_000)] })
+  const expected = new Map(message.bars.map((b) => [b.key, b.expected]))
+  let setup: ReturnType<typeof startBacktest>
   try {
-    prepared = prepareBacktest(input)
+    setup = startBacktest(
+      {
+        strategy: loaded,
+        codeSha256: inputs.codeSha256,
+        params: inputs.params,
+        provider: inputs.provider as ProviderName,
+        from: inputs.from,
+        to: inputs.to,
+        initialCash: inputs.initialCash,
+        fill: inputs.fill as FillSettings
+      },
+      (key) => expected.get(key) ?? 0
+    )
   } catch (e) {
     return post({
       _tag: "Refused",
@@ -153,9 +214,25 @@ const run = (message: RunMessage, bars: ReadonlyMap<string, BarColumns>, loaded:
       problems: [`the strategy cannot be set up: ${describe(e)}`]
     })
   }
-  if (!prepared.ok)
-    return post({ _tag: "Refused", id: message.id, problems: prepared.problems.slice(0, 100) })
-  const backtest = prepared.run
+  if (!setup.ok) return post({ _tag: "Refused", id: message.id, problems: setup.problems.slice(0, 100) })
+  const announced = files.map((f) => f.key)
+  const problems = [
+    ...setup.keys.filter((key) => !announced.includes(key)).map((key) => `no bars given for ${key}`),
+    ...announced
+      .filter((key) => !setup.keys.includes(key))
+      .map((key) => `bars given for ${key}, which is not in the universe`)
+  ]
+  if (problems.length > 0) return post({ _tag: "Refused", id: message.id, problems })
+  const backtest = setup.run
+  const run: Running = {
+    id: message.id,
+    backtest,
+    files,
+    step: () => undefined,
+    stepping: false,
+    answered: false
+  }
+  current = run
   const every = Math.max(1, Math.floor(message.every))
   // The equity curve goes out as it grows: the host receives it while the next chunk runs.
   let sent = 0
@@ -165,16 +242,50 @@ const run = (message: RunMessage, bars: ReadonlyMap<string, BarColumns>, loaded:
     post({ _tag: "Equity", run: message.id, at: sent, ...curve })
     sent += curve.ts.length
   }
-  // Chunks of bar times, each in its own macrotask: pings are answered between them.
+  // Chunks of bar times, each in its own macrotask: pings and bars are taken between them.
   const step = () => {
+    if (run.answered) return
     const over = backtest.advance(every)
     sendEquity()
     const { done, total } = backtest.progress
     post({ _tag: "Progress", run: message.id, done, total })
-    if (!over) return setImmediate(step)
-    post({ _tag: "Finished", id: message.id, result: backtest.outcome() })
+    if (over) {
+      run.answered = true
+      run.stepping = false
+      return post({ _tag: "Finished", id: message.id, result: backtest.outcome() })
+    }
+    if (backtest.waiting) {
+      run.stepping = false
+      return
+    }
+    setImmediate(step)
   }
-  step()
+  run.step = step
+  for (const message of early.splice(0, early.length)) arrive(message)
+}
+
+/** Takes what a `Bars` message announces and lets the run go on as far as it now can. */
+function arrive(message: BarsMessage) {
+  const run = current
+  if (run === undefined) {
+    if (early.length < MAX_EARLY) early.push(message)
+    return
+  }
+  if (run.answered || message.id !== run.id) return
+  const arriving = Number.isSafeInteger(message.index) ? run.files[message.index] : undefined
+  if (arriving === undefined)
+    return refuse(run, [`bars announced for file ${message.index}, which the run has not`])
+  const blocks = readMore(arriving, message.size, message.final === true)
+  if (typeof blocks === "string") return refuse(run, [blocks])
+  for (const block of blocks) {
+    const problem = run.backtest.append(arriving.key, block)
+    if (problem !== undefined) return refuse(run, [problem])
+  }
+  if (arriving.whole) run.backtest.finish(arriving.key)
+  if (!run.stepping) {
+    run.stepping = true
+    run.step()
+  }
 }
 
 let started = false
@@ -188,10 +299,9 @@ process.on("message", (message: HostMessage) => {
     case "Run": {
       if (started || strategy === undefined) return
       started = true
-      const bars = readBars(message)
-      if (typeof bars === "string")
-        return post({ _tag: "Refused", id: message.id, problems: [bars.slice(0, 2_000)] })
-      return run(message, bars, strategy)
+      return start(message, strategy)
     }
+    case "Bars":
+      return arrive(message)
   }
 })

@@ -4,8 +4,8 @@
  * an Effect that yields every `every` bar times, where it reports progress and can be
  * interrupted. `pause` runs after each progress report, so a test can hold a run mid-way.
  */
-import { concatBarColumns } from "@quasar/domain"
-import { Effect, Layer } from "effect"
+import { type BarColumns, concatBarColumns, makeBarColumnsDecoder } from "@quasar/domain"
+import { Effect, Either, Layer, Stream } from "effect"
 import { BacktestAborted, BacktestExecutor } from "../backtest/BacktestExecutor"
 import { type Progress, runBacktestEffect } from "../engine/runBacktest"
 import type { StrategyModule } from "./StrategyModules"
@@ -27,6 +27,24 @@ export const layer = (modules: ReadonlyArray<StrategyModule>, options: InProcess
             message: `no in-process strategy has code sha256 ${job.codeSha256}`
           })
         const pause = options.pause ?? (() => Effect.void)
+        // The bars are read whole before the run: this executor is for tests, where they are few.
+        const bars = new Map<string, BarColumns>()
+        for (const series of job.series) {
+          const decoder = makeBarColumnsDecoder()
+          yield* Stream.runForEach(series.bars, (chunk) => Effect.sync(() => decoder.push(chunk))).pipe(
+            Effect.mapError(
+              (e) =>
+                new BacktestAborted({ reason: "bars", message: `the bars of ${series.key}: ${e.message}` })
+            )
+          )
+          const blocks = decoder.end()
+          if (Either.isLeft(blocks))
+            return yield* new BacktestAborted({
+              reason: "bars",
+              message: `the bars of ${series.key}: ${blocks.left}`
+            })
+          bars.set(series.key, concatBarColumns(blocks.right))
+        }
         return yield* runBacktestEffect(
           {
             strategy: module.strategy,
@@ -37,7 +55,7 @@ export const layer = (modules: ReadonlyArray<StrategyModule>, options: InProcess
             to: job.to,
             initialCash: job.initialCash,
             fill: job.fill,
-            bars: new Map(Array.from(job.bars.take(), ([key, blocks]) => [key, concatBarColumns(blocks)]))
+            bars
           },
           {
             ...(options.every === undefined ? {} : { every: options.every }),

@@ -1,5 +1,6 @@
 /** A `BarsFeed` over columns held in memory, keyed `provider:symbol:timeframe`, for tests. */
-import { Effect, Layer } from "effect"
+import { encodeBarColumns } from "@quasar/domain"
+import { Effect, Layer, Option, Stream } from "effect"
 import { BarsFeed, type BarsRange } from "../bars/BarsFeed"
 import type { BarColumns } from "../engine/types"
 
@@ -34,11 +35,30 @@ const EMPTY = slice(
   0
 )
 
-export const layer = (series: ReadonlyMap<string, BarColumns>) =>
-  Layer.succeed(BarsFeed, {
-    load: (range: BarsRange) => {
-      const columns = series.get(seriesKey(range.provider, range.symbol, range.timeframe))
-      const bars = columns === undefined ? EMPTY : slice(columns, range.from, range.to)
+/** An answer's bytes cut into chunks of about this many, as a socket would bring them. */
+const CHUNK_BYTES = 4_096
+
+export const layer = (series: ReadonlyMap<string, BarColumns>) => {
+  const barsOf = (range: BarsRange) => {
+    const columns = series.get(seriesKey(range.provider, range.symbol, range.timeframe))
+    return columns === undefined ? EMPTY : slice(columns, range.from, range.to)
+  }
+  return Layer.succeed(BarsFeed, {
+    load: (range) => {
+      const bars = barsOf(range)
       return Effect.succeed(bars.ts.length === 0 ? [] : [bars])
+    },
+    stream: (range) => {
+      const bytes = encodeBarColumns(barsOf(range))
+      return Stream.fromIterable(
+        Array.from({ length: Math.ceil(bytes.length / CHUNK_BYTES) }, (_, i) =>
+          bytes.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES)
+        )
+      )
+    },
+    first: (range) => {
+      const bars = barsOf(range)
+      return Effect.succeed(bars.ts.length === 0 ? Option.none() : Option.some(bars.ts[0]!))
     }
   })
+}

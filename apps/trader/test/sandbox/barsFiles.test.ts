@@ -1,21 +1,21 @@
 /**
- * Bars reach the child as files of bar columns: a run over one block, and over the same bars in
- * uneven blocks as DataHub's answer brings them, gives the result the in-process engine gives for
- * the same inputs.
+ * Bars reach the child as files of bar columns that grow as DataHub's answer arrives: a run over
+ * one block, and over the same bars in uneven blocks, cut anywhere and arriving slowly, gives the
+ * result the in-process engine gives for the same inputs; bars that stop coming end the run.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { expect, layer } from "@effect/vitest"
-import { FillSettings } from "@quasar/domain"
-import { Duration, Effect, Layer, Logger, LogLevel } from "effect"
-import { BacktestExecutor, BarsHandoff } from "../../src/backtest/BacktestExecutor"
+import { encodeBarColumnBlocks, encodeBarColumns, FillSettings, ServiceUnavailable } from "@quasar/domain"
+import { Duration, Effect, Layer, Logger, LogLevel, Stream } from "effect"
+import { BacktestExecutor } from "../../src/backtest/BacktestExecutor"
 import { runBacktest } from "../../src/engine/runBacktest"
 import type { BarColumns } from "../../src/engine/types"
 import { SandboxedBacktestExecutor } from "../../src/sandbox/SandboxedBacktestExecutor"
 import { input, walk } from "../engine/fixtures"
 import { smaCross } from "../engine/smaCross"
-import { job, sha256 } from "./support"
+import { chunked, job, runningStrategies, sha256 } from "./support"
 
 const MINUTE = 60_000
 const BARS = 3_001
@@ -76,20 +76,63 @@ layer(executor, { timeout: 90_000, excludeTestServices: true })(
         expect(sandboxed.statistics.trades).toBeGreaterThan(5)
         expect(sandboxed.progress).toEqual({ done: BARS, total: BARS })
 
-        // The same bars in uneven blocks, as DataHub's answer brings them: one bar, long blocks
-        // and short ones. The run is the same; the job no longer holds the bars.
+        // The same bars in uneven blocks (one bar, long blocks and short ones), their bytes cut
+        // anywhere, some arriving only after the run has gone through the ones before: the run is the same.
         const cuts = [0, 1, 701, 751, 1_751, BARS]
-        const blocks = cuts.slice(1).map((end, i) => chunkOf(btc, cuts[i]!, end))
-        const bars = new BarsHandoff(new Map([["BTC/USD", blocks]]))
-        const fromBlocks = yield* Effect.flatMap(BacktestExecutor, (e) =>
-          e.run(
-            job(smaCrossSource, {}, { language: "typescript", params, from, to, fill, bars }),
-            () => Effect.void
+        const answer = encodeBarColumnBlocks(cuts.slice(1).map((end, i) => chunkOf(btc, cuts[i]!, end)))
+        for (const size of [7, 4_096, 100_000]) {
+          const series = [
+            {
+              key: "BTC/USD",
+              expected: BARS,
+              bars: Stream.fromIterable(chunked(answer, size)).pipe(
+                // Real time between chunks: the run goes through what it has and waits for more.
+                Stream.tap(() =>
+                  size === 4_096 ? Effect.promise(() => new Promise((r) => setTimeout(r, 2))) : Effect.void
+                )
+              )
+            }
+          ]
+          const fromBlocks = yield* Effect.flatMap(BacktestExecutor, (e) =>
+            e.run(
+              { ...job(smaCrossSource, {}, { language: "typescript", params, from, to, fill }), series },
+              () => Effect.void
+            )
+          )
+          expect(fromBlocks).toStrictEqual(inProcess.result)
+        }
+        // Each run's directory, its bar files with it, is removed when the run ends.
+        expect(barFilesLeft()).toEqual([])
+      })
+    )
+
+    it.effect("bars that stop coming, or an answer cut short, end the run as DataHub's failure", () =>
+      Effect.gen(function* () {
+        const btc = walk(BARS, 11)
+        const answer = encodeBarColumns(btc)
+        const base = job(
+          smaCrossSource,
+          {},
+          { language: "typescript", params: { fast: 5, slow: 20 }, from: 30 * MINUTE, to: BARS * MINUTE }
+        )
+        const runWith = (bars: Stream.Stream<Uint8Array, ServiceUnavailable>) =>
+          Effect.flatMap(BacktestExecutor, (e) =>
+            e.run({ ...base, series: [{ key: "BTC/USD", expected: BARS, bars }] }, () => Effect.void)
+          ).pipe(Effect.flip)
+        const stopped = yield* runWith(
+          Stream.fromIterable(chunked(answer, 10_000)).pipe(
+            Stream.take(5),
+            Stream.concat(Stream.fail(new ServiceUnavailable({ message: "DataHub went away" })))
           )
         )
-        expect(fromBlocks).toStrictEqual(inProcess.result)
-        expect(() => bars.take()).toThrow(/taken twice/)
-        // Each run's directory, its bar files with it, is removed when the run ends.
+        expect(stopped.reason).toBe("bars")
+        expect(stopped.message).toMatch(/DataHub stopped serving the bars of BTC\/USD: DataHub went away/)
+        // The answer's framing is the feed's to check (ColumnarBarsFeed); the child refuses a
+        // file that ends before its end block all the same.
+        const cut = yield* runWith(Stream.make(answer.subarray(0, answer.length - 8)))
+        expect(cut.reason).toBe("inputs")
+        expect(cut.message).toMatch(/the answer ends before its end block/)
+        expect(runningStrategies()).toEqual([])
         expect(barFilesLeft()).toEqual([])
       })
     )

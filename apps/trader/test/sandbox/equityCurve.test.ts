@@ -17,7 +17,8 @@ const piece = (at: number, values: ReadonlyArray<number>, benchmark = values) =>
 
 describe("a run's equity curve from its pieces", () => {
   it("joins the pieces in order", () => {
-    const curve = makeEquityCurve(5)
+    // Room for two points at first: the columns grow as pieces come.
+    const curve = makeEquityCurve(() => 5, 2)
     curve.add(piece(0, [10, 11]))
     curve.add(piece(2, [12, 13, 14]))
     expect(Either.getOrThrow(curve.joined())).toEqual({
@@ -25,28 +26,32 @@ describe("a run's equity curve from its pieces", () => {
       equity: Float64Array.of(10, 11, 12, 13, 14),
       benchmark: Float64Array.of(10, 11, 12, 13, 14)
     })
-    expect(Either.getOrThrow(makeEquityCurve(0).joined()).ts).toEqual(new Float64Array(0))
+    expect(Either.getOrThrow(makeEquityCurve(() => 0).joined()).ts).toEqual(new Float64Array(0))
   })
 
-  it("names a piece out of order, with uneven columns, or past the run's bars", () => {
-    const gap = makeEquityCurve(10)
+  it("names a piece out of order, with uneven columns, or past the bars handed over so far", () => {
+    const gap = makeEquityCurve(() => 10)
     gap.add(piece(0, [1]))
     gap.add(piece(2, [3]))
     expect(Either.flip(gap.joined()).pipe(Either.getOrThrow)).toMatch(/from traded bar 2 where 1 was next/)
-    const uneven = makeEquityCurve(10)
+    const uneven = makeEquityCurve(() => 10)
     uneven.add(piece(0, [1, 2], [1]))
     expect(Either.flip(uneven.joined()).pipe(Either.getOrThrow)).toMatch(/different lengths/)
-    const long = makeEquityCurve(2)
+    let handed = 2
+    const long = makeEquityCurve(() => handed)
     long.add(piece(0, [1, 2]))
+    handed = 3
     long.add(piece(2, [3]))
+    expect(Either.isRight(long.joined())).toBe(true)
+    long.add(piece(3, [4]))
     expect(Either.flip(long.joined()).pipe(Either.getOrThrow)).toMatch(
-      /more equity points than the run's 2 bars/
+      /more equity points than the 3 bars it was given/
     )
   })
 
   it("names times that are not rising epoch milliseconds and values that are not finite", () => {
     const refusal = (...pieces: ReadonlyArray<ReturnType<typeof piece>>) => {
-      const curve = makeEquityCurve(10)
+      const curve = makeEquityCurve(() => 10)
       for (const p of pieces) curve.add(p)
       return Either.flip(curve.joined()).pipe(Either.getOrThrow)
     }
@@ -60,7 +65,7 @@ describe("a run's equity curve from its pieces", () => {
   })
 
   it("keeps nothing of a piece it refused, and takes no piece after one", () => {
-    const curve = makeEquityCurve(10)
+    const curve = makeEquityCurve(() => 10)
     curve.add(piece(0, [1, 2]))
     curve.add(piece(2, [Number.NaN]))
     curve.add(piece(2, [3]))

@@ -1,9 +1,10 @@
 /** What the sandboxed executor's tests share: the executor with short limits, and jobs from sources. */
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
+import { encodeBarColumns } from "@quasar/domain"
 import { descendants } from "@quasar/sandbox/node"
-import { Duration, Layer, Logger, LogLevel } from "effect"
-import { type BacktestJob, BarsHandoff } from "../../src/backtest/BacktestExecutor"
+import { Duration, Layer, Logger, LogLevel, Stream } from "effect"
+import type { BacktestJob, RunSeries } from "../../src/backtest/BacktestExecutor"
 import type { BarColumns } from "../../src/engine/types"
 import { SandboxedBacktestExecutor } from "../../src/sandbox/SandboxedBacktestExecutor"
 import { runInputs } from "../engine/fixtures"
@@ -17,9 +18,19 @@ export const executor = SandboxedBacktestExecutor.layer({
   limits: { heapMb: 64, rssMb: 256, loadTimeout: Duration.seconds(20) }
 }).pipe(Layer.provide(Logger.minimumLogLevel(LogLevel.Error)))
 
-/** Each series as one block, handed over as the planner hands DataHub's. */
-export const handoff = (bars: Readonly<Record<string, BarColumns>>) =>
-  new BarsHandoff(new Map(Object.entries(bars).map(([key, columns]) => [key, [columns]])))
+/** `bytes` in chunks of `size`, as a socket brings them. */
+export const chunked = (bytes: Uint8Array, size: number): Array<Uint8Array> =>
+  Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size))
+
+/** Each series as DataHub's answer brings it (in chunks of `size` bytes), expected to bring what it has. */
+export const seriesOf = (bars: Readonly<Record<string, BarColumns>>, size = 1_000): Array<RunSeries> =>
+  Object.entries(bars).map(([key, columns]) => ({
+    key,
+    expected: columns.ts.length,
+    bars: Stream.fromIterable(chunked(encodeBarColumns(columns), size))
+  }))
+
+const withoutBars = <A extends { readonly bars: unknown }>({ bars: _, ...rest }: A): Omit<A, "bars"> => rest
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
@@ -28,8 +39,8 @@ export const job = (
   bars: Readonly<Record<string, BarColumns>>,
   overrides: Partial<BacktestJob> = {}
 ): BacktestJob => ({
-  ...runInputs(bars),
-  bars: handoff(bars),
+  ...withoutBars(runInputs(bars)),
+  series: seriesOf(bars),
   source,
   language: "javascript",
   codeSha256: sha256(source),
