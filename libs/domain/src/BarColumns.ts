@@ -175,16 +175,34 @@ export const blockColumnsAt = (bytes: Uint8Array, at: number, n: number): BarCol
   }
 }
 
-/** The blocks `bytes` hold, as views into them, or what is wrong with them. */
-export const decodeBarColumnBlocks = (bytes: Uint8Array): Either.Either<BarColumnBlocks, string> => {
+/** What is wrong with the header `bytes` start with, if anything. */
+export const barColumnsHeaderProblem = (bytes: Uint8Array): string | undefined => {
   if (bytes.length < BAR_COLUMNS_HEADER_BYTES || MAGIC.some((b, i) => bytes[i] !== b))
-    return Either.left("not bar columns: the answer does not start with the QBCS header")
+    return "not bar columns: the answer does not start with the QBCS header"
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const version = view.getUint16(4, true)
   if (version !== BAR_COLUMNS_VERSION)
-    return Either.left(`bar columns version ${version}: this client reads version ${BAR_COLUMNS_VERSION}`)
+    return `bar columns version ${version}: this client reads version ${BAR_COLUMNS_VERSION}`
   if (view.getUint16(6, true) !== COLUMNS)
-    return Either.left(`bar columns with ${view.getUint16(6, true)} columns: version 1 has ${COLUMNS}`)
+    return `bar columns with ${view.getUint16(6, true)} columns: version 1 has ${COLUMNS}`
+  return undefined
+}
+
+/**
+ * `column`'s values, just read as the format's little-endian bytes, in the host's byte order
+ * (nothing to do on a little-endian host).
+ */
+export const fromLittleEndian = (column: Float64Array): void => {
+  if (littleEndianHost) return
+  const view = new DataView(column.buffer, column.byteOffset, column.byteLength)
+  for (let i = 0; i < column.length; i++) column[i] = view.getFloat64(i * 8, true)
+}
+
+/** The blocks `bytes` hold, as views into them, or what is wrong with them. */
+export const decodeBarColumnBlocks = (bytes: Uint8Array): Either.Either<BarColumnBlocks, string> => {
+  const problem = barColumnsHeaderProblem(bytes)
+  if (problem !== undefined) return Either.left(problem)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const blocks: Array<BarColumns> = []
   let at = BAR_COLUMNS_HEADER_BYTES
   for (;;) {

@@ -12,8 +12,8 @@ import {
   BAR_COLUMNS_HEADER_BYTES,
   type BarColumnBlocks,
   type BarColumns,
-  blockColumnsAt,
-  decodeBarColumnBlocks
+  barColumnsHeaderProblem,
+  blockColumnsAt
 } from "./BarColumns"
 
 /** A block being filled: its bars' bytes (none when they are only checked) and how many have arrived. */
@@ -71,11 +71,7 @@ export const makeBarColumnsDecoder = (options: BarColumnsDecoderOptions = {}) =>
           const [header, next] = takeHead(chunk, at, BAR_COLUMNS_HEADER_BYTES)
           at = next
           if (header === undefined) return
-          // The header alone, with an end block, decodes to nothing or says what is wrong with it.
-          const checked = decodeBarColumnBlocks(
-            Uint8Array.from([...header, ...new Uint8Array(BAR_COLUMNS_BLOCK_HEAD_BYTES)])
-          )
-          if (Either.isLeft(checked)) problem = checked.left
+          problem = barColumnsHeaderProblem(header)
           headerDone = true
           continue
         }

@@ -155,6 +155,32 @@ export class BacktestRun {
     return undefined
   }
 
+  /**
+   * Room for the next `n` bars of member `key`, to be filled in place and then kept with
+   * `commit`: bars read straight into the run's columns are never copied. Undefined for a member
+   * that is not in the universe or has finished.
+   */
+  room(key: string, n: number): BarColumns | undefined {
+    const book = this.bookOf.get(key)
+    return book === undefined || book.finished ? undefined : book.room(n)
+  }
+
+  /**
+   * Keeps the `n` bars just written into `room(key, n)`, or says what is wrong with them (none
+   * is kept then), as `append` does.
+   */
+  commit(key: string, n: number): string | undefined {
+    const book = this.bookOf.get(key)
+    if (book === undefined) return `bars given for ${key}, which is not in the universe`
+    if (book.finished) return `bars given for ${key} after its last`
+    const written = book.room(n)
+    const problem = blockProblem(key, written, book.lastTime)
+    if (problem !== undefined) return problem
+    book.end += firstAtOrAfter(written.ts, this.input.to)
+    this.extendTimes()
+    return undefined
+  }
+
   /** Member `key` has brought all its bars. */
   finish(key: string): void {
     const book = this.bookOf.get(key)

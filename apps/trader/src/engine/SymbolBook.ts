@@ -62,6 +62,16 @@ export class SymbolBook implements StrategyPosition {
       this.end = n
       return
     }
+    const room = this.room(n)
+    for (const name of COLUMNS) room[name].set(block[name].subarray(0, n))
+    this.end += n
+  }
+
+  /**
+   * Views of the columns where the next `n` bars go, made room for (at first for the expected
+   * bars, then by doubling): a reader fills them in place, and `end` moves past those it keeps.
+   */
+  room(n: number): BarColumns {
     const need = this.end + n
     if (need > this.columns.ts.length) {
       const size = Math.max(need, 2 * this.columns.ts.length, this.expected)
@@ -75,7 +85,15 @@ export class SymbolBook implements StrategyPosition {
         volume: grown(c.volume, this.end, size)
       }
     }
-    for (const name of COLUMNS) this.columns[name].set(block[name].subarray(0, n), this.end)
-    this.end = need
+    const c = this.columns
+    const at = this.end
+    return {
+      ts: c.ts.subarray(at, need),
+      open: c.open.subarray(at, need),
+      high: c.high.subarray(at, need),
+      low: c.low.subarray(at, need),
+      close: c.close.subarray(at, need),
+      volume: c.volume.subarray(at, need)
+    }
   }
 }

@@ -16,13 +16,20 @@
 import { closeSync, openSync, readSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { pathToFileURL } from "node:url"
-import { type FillSettings, makeBarColumnsDecoder, type ProviderName } from "@quasar/domain"
+import {
+  BAR_COLUMN_NAMES,
+  BAR_COLUMNS_BAR_BYTES,
+  BAR_COLUMNS_BLOCK_HEAD_BYTES,
+  BAR_COLUMNS_HEADER_BYTES,
+  barColumnsHeaderProblem,
+  type FillSettings,
+  fromLittleEndian,
+  type ProviderName
+} from "@quasar/domain"
 import type { Strategy } from "@quasar/providers/sdk"
 import { startRunner } from "@quasar/sandbox/child"
-import { Either } from "effect"
 import type { BacktestRun } from "../engine/BacktestRun"
 import { startBacktest } from "../engine/prepareBacktest"
-import type { BarColumns } from "../engine/types"
 import { makeLiveSession } from "./liveSession"
 import type { ChildMessage, HostMessage } from "./protocol"
 
@@ -100,12 +107,16 @@ type BarsMessage = Extract<HostMessage, { readonly _tag: "Bars" }>
 /** A file the host writes beside the module: a plain name, nothing that leads elsewhere. */
 const FILE_NAME = /^[A-Za-z0-9_.-]{1,100}$/
 
-/** One member's file as it grows: how much of it is read, and its blocks decoded as they complete. */
+/**
+ * One member's file as it grows: how far it is read. Each block's columns are read from the file
+ * straight into the run's own columns (`BacktestRun.room`), so bars are never copied on this side.
+ */
 interface Arriving {
   readonly key: string
   readonly path: string
-  readonly decoder: ReturnType<typeof makeBarColumnsDecoder>
+  /** Bytes read (the header and whole blocks only). */
   read: number
+  /** The end block is read: the member's bars are all in. */
   whole: boolean
 }
 
@@ -119,47 +130,81 @@ const arrivingFiles = (message: RunMessage): Array<Arriving> | string => {
     if (typeof file !== "string" || !FILE_NAME.test(file) || file.startsWith("."))
       return `the bars of ${JSON.stringify(key)} are in ${JSON.stringify(file)}, which is not a file name`
     keys.add(key)
-    files.push({ key, path: join(directory, file), decoder: makeBarColumnsDecoder(), read: 0, whole: false })
+    files.push({ key, path: join(directory, file), read: 0, whole: false })
   }
   return files
 }
 
+/** `into` filled from `fd` at `position`, or false when the file ends first. */
+const readFully = (fd: number, into: Uint8Array, position: number): boolean => {
+  let at = 0
+  while (at < into.length) {
+    const n = readSync(fd, into, at, into.length - at, position + at)
+    if (n === 0) return false
+    at += n
+  }
+  return true
+}
+
 /**
- * The new bytes of `arriving` up to `size`, decoded: the blocks they complete, or what is wrong
- * with the file.
+ * Reads what `arriving`'s file now holds up to `size` bytes into `run`: the header, then each
+ * whole block (a block cut by `size` waits for the next message), then the end block. Returns
+ * what is wrong with the file or its bars, if anything.
  */
-const readMore = (arriving: Arriving, size: number, final: boolean): Array<BarColumns> | string => {
+const readMore = (run: BacktestRun, arriving: Arriving, size: number, final: boolean): string | undefined => {
   const what = `the bars of ${JSON.stringify(arriving.key)}`
-  if (arriving.whole) return `${what} were announced after their last`
+  // The end block may come in before the message that says the file is whole.
+  if (arriving.whole)
+    return size === arriving.read ? undefined : `${what}: bar columns: bytes follow the end block`
   if (!Number.isSafeInteger(size) || size < arriving.read) return `${what} are announced at ${size} bytes`
-  if (size > arriving.read) {
-    const bytes = new Uint8Array(size - arriving.read)
-    try {
-      const fd = openSync(arriving.path, "r")
-      try {
-        let at = 0
-        while (at < bytes.length) {
-          const n = readSync(fd, bytes, at, bytes.length - at, arriving.read + at)
-          if (n === 0) return `${what} end before the ${size} bytes announced`
-          at += n
-        }
-      } finally {
-        closeSync(fd)
-      }
-    } catch (e) {
-      return `${what} cannot be read: ${describe(e)}`
+  let fd: number
+  try {
+    fd = openSync(arriving.path, "r")
+  } catch (e) {
+    return `${what} cannot be read: ${describe(e)}`
+  }
+  try {
+    const head = new Uint8Array(BAR_COLUMNS_HEADER_BYTES)
+    if (arriving.read === 0 && size >= BAR_COLUMNS_HEADER_BYTES) {
+      if (!readFully(fd, head, 0)) return `${what} end before the ${size} bytes announced`
+      const problem = barColumnsHeaderProblem(head)
+      if (problem !== undefined) return `${what}: ${problem}`
+      arriving.read = BAR_COLUMNS_HEADER_BYTES
     }
-    arriving.read = size
-    arriving.decoder.push(bytes)
+    while (arriving.read > 0 && !arriving.whole && arriving.read + BAR_COLUMNS_BLOCK_HEAD_BYTES <= size) {
+      const blockHead = head.subarray(0, BAR_COLUMNS_BLOCK_HEAD_BYTES)
+      if (!readFully(fd, blockHead, arriving.read)) return `${what} end before the ${size} bytes announced`
+      const n = new DataView(blockHead.buffer).getUint32(0, true)
+      if (n === 0) {
+        arriving.read += BAR_COLUMNS_BLOCK_HEAD_BYTES
+        arriving.whole = true
+        break
+      }
+      const bytes = BAR_COLUMNS_BLOCK_HEAD_BYTES + n * BAR_COLUMNS_BAR_BYTES
+      if (arriving.read + bytes > size) break
+      const room = run.room(arriving.key, n)
+      if (room === undefined) return `bars given for ${arriving.key} after its last`
+      let at = arriving.read + BAR_COLUMNS_BLOCK_HEAD_BYTES
+      for (const name of BAR_COLUMN_NAMES) {
+        const column = room[name]
+        if (!readFully(fd, new Uint8Array(column.buffer, column.byteOffset, column.byteLength), at))
+          return `${what} end before the ${size} bytes announced`
+        fromLittleEndian(column)
+        at += column.byteLength
+      }
+      const problem = run.commit(arriving.key, n)
+      if (problem !== undefined) return problem
+      arriving.read += bytes
+    }
+  } finally {
+    closeSync(fd)
   }
-  const blocks = arriving.decoder.take()
-  if (final) {
-    arriving.whole = true
-    const rest = arriving.decoder.end()
-    if (Either.isLeft(rest)) return `${what}: ${rest.left}`
-    blocks.push(...rest.right)
-  }
-  return blocks
+  if (arriving.whole && arriving.read !== size) return `${what}: bar columns: bytes follow the end block`
+  if (final && !arriving.whole)
+    return arriving.read === 0
+      ? `${what}: not bar columns: the answer does not start with the QBCS header`
+      : `${what}: bar columns cut short: the answer ends before its end block`
+  return undefined
 }
 
 /** The run going on: its bars arrive in `Bars` messages while it runs what they allow. */
@@ -275,12 +320,8 @@ function arrive(message: BarsMessage) {
   const arriving = Number.isSafeInteger(message.index) ? run.files[message.index] : undefined
   if (arriving === undefined)
     return refuse(run, [`bars announced for file ${message.index}, which the run has not`])
-  const blocks = readMore(arriving, message.size, message.final === true)
-  if (typeof blocks === "string") return refuse(run, [blocks])
-  for (const block of blocks) {
-    const problem = run.backtest.append(arriving.key, block)
-    if (problem !== undefined) return refuse(run, [problem])
-  }
+  const problem = readMore(run.backtest, arriving, message.size, message.final === true)
+  if (problem !== undefined) return refuse(run, [problem])
   if (arriving.whole) run.backtest.finish(arriving.key)
   if (!run.stepping) {
     run.stepping = true

@@ -213,6 +213,37 @@ describe("a run fed its bars as they arrive", () => {
     expect(run.result().progress).toEqual({ done: 2, total: 2 })
   })
 
+  it("takes bars written in place into the room it makes, as it takes appended ones", () => {
+    const btc = walk(1_000, 5)
+    const given = input(smaCross, { "BTC/USD": btc }, { from: 40 * MINUTE })
+    const whole = batch(given)
+    // Room for 10 bars at first: later blocks grow the columns.
+    const run = started(given, 10)
+    for (const block of blocks(btc, [3, 500, 777])) {
+      const n = block.ts.length
+      const room = run.room("BTC/USD", n)
+      if (room === undefined) throw new Error("no room")
+      for (const name of ["ts", "open", "high", "low", "close", "volume"] as const)
+        room[name].set(block[name])
+      expect(run.commit("BTC/USD", n)).toBeUndefined()
+      run.advance(50)
+    }
+    run.finish("BTC/USD")
+    while (!run.advance(100));
+    expect(run.result()).toStrictEqual(whole)
+    expect(run.room("BTC/USD", 1)).toBeUndefined()
+
+    // Bars written that do not follow are not kept: the room is offered again.
+    const other = started(given)
+    other.room("BTC/USD", 2)!.ts.set([5, 4])
+    expect(other.commit("BTC/USD", 2)).toMatch(/bar 1 is not after bar 0/)
+    const again = other.room("BTC/USD", 2)!
+    again.ts.set([4, 5])
+    expect(other.commit("BTC/USD", 2)).toBeUndefined()
+    expect(other.room("ETH/USD", 1)).toBeUndefined()
+    expect(other.commit("ETH/USD", 1)).toBe("bars given for ETH/USD, which is not in the universe")
+  })
+
   it("leaves out bars at or after `to`", () => {
     const given = input(
       scripted(() => {}),
