@@ -127,47 +127,45 @@ const readColumns = (datahubUrl: string) =>
     })
   )
 
-const submit = (traderUrl: string) =>
-  run(
-    Effect.gen(function* () {
-      const trader = yield* HttpApiClient.make(TraderApi, { baseUrl: traderUrl, ...withAdmin })
-      return yield* trader.backtests.submit({
-        payload: {
-          strategy: STRATEGY,
-          provider: ProviderName.make(PROVIDER),
-          from: DateTime.unsafeMake(START),
-          to: DateTime.unsafeMake(START + BARS * MINUTE),
-          params: {},
-          initialCash: INITIAL_CASH,
-          fill: { feeBps: FEE_BPS, slippageBps: SLIPPAGE_BPS }
-        }
-      })
+/** One client for every call to Trader: making one per poll would cost this process CPU the run shares. */
+const traderClient = (traderUrl: string) =>
+  run(HttpApiClient.make(TraderApi, { baseUrl: traderUrl, ...withAdmin }))
+
+type TraderClient = Awaited<ReturnType<typeof traderClient>>
+
+const submit = (trader: TraderClient) =>
+  Effect.runPromise(
+    trader.backtests.submit({
+      payload: {
+        strategy: STRATEGY,
+        provider: ProviderName.make(PROVIDER),
+        from: DateTime.unsafeMake(START),
+        to: DateTime.unsafeMake(START + BARS * MINUTE),
+        params: {},
+        initialCash: INITIAL_CASH,
+        fill: { feeBps: FEE_BPS, slippageBps: SLIPPAGE_BPS }
+      }
     })
   )
 
 /** The run's summary: its status without its result, cheap to poll. */
-const summary = (traderUrl: string, id: BacktestId) =>
-  run(
-    Effect.flatMap(HttpApiClient.make(TraderApi, { baseUrl: traderUrl }), (trader) =>
-      // The newest run of the strategy: the one running, as this benchmark runs one at a time.
-      Effect.map(trader.backtests.list({ urlParams: { strategy: STRATEGY, limit: 1 } }), (runs) =>
-        runs.find((r) => r.id === id)
-      )
+const summary = (trader: TraderClient, id: BacktestId) =>
+  Effect.runPromise(
+    // The newest run of the strategy: the one running, as this benchmark runs one at a time.
+    Effect.map(trader.backtests.list({ urlParams: { strategy: STRATEGY, limit: 1 } }), (runs) =>
+      runs.find((r) => r.id === id)
     )
   )
 
-const detail = (traderUrl: string, id: BacktestId) =>
-  run(
-    Effect.flatMap(HttpApiClient.make(TraderApi, { baseUrl: traderUrl }), (trader) =>
-      trader.backtests.get({ path: { id } })
-    )
-  )
+const detail = (trader: TraderClient, id: BacktestId) =>
+  Effect.runPromise(trader.backtests.get({ path: { id } }))
 
 const ENDED = new Set(["completed", "failed", "cancelled", "interrupted"])
 
 await withFreshDatabase("backtest", async (url) => {
   const services = await startServices(url, { trader: true })
   const trader = services.trader!
+  const traderApi = await traderClient(trader.url)
   const traderPid = trader.process.pid ?? 0
   const client = new Pg.Client({ connectionString: url })
   await client.connect()
@@ -223,10 +221,10 @@ await withFreshDatabase("backtest", async (url) => {
       const sandboxCpu = new Map<number, number>()
       const cpuBefore = cpuSnapshot(traderPid, services.datahub.pid ?? 0)
       const started = performance.now()
-      const accepted = await submit(trader.url)
+      const accepted = await submit(traderApi)
       let status = "queued"
       for (;;) {
-        const current = await summary(trader.url, accepted.id)
+        const current = await summary(traderApi, accepted.id)
         runPeakMb = Math.max(runPeakMb, rssOf(traderPid).peakMb)
         if (process.env.BENCH_TRACE_RSS)
           note(
@@ -253,7 +251,7 @@ await withFreshDatabase("backtest", async (url) => {
     // Read back after all runs: the read's own peak must not count as a run's.
     for (const [round, { id, seconds: runSeconds }] of runs.entries()) {
       const readStarted = performance.now()
-      const last: BacktestDetail = await detail(trader.url, id)
+      const last: BacktestDetail = await detail(traderApi, id)
       const readSeconds = (performance.now() - readStarted) / 1000
       readPeakMb = Math.max(readPeakMb, rssOf(traderPid).peakMb)
       if (last.status !== "completed" || last.result === null)
