@@ -11,7 +11,7 @@ import type { BacktestInput } from "../engine/types"
 /**
  * One universe member of a run and where its bars come from: DataHub's answer in the
  * `GET /bars/columns` format, read when the run starts and handed on as it arrives, so the run
- * goes on while its bars load and Trader never holds them.
+ * goes on while its bars load and Trader never holds them whole.
  */
 export interface RunSeries {
   readonly key: string

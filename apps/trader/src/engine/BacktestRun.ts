@@ -9,16 +9,6 @@ import type { BacktestInput, BarColumns } from "./types"
 
 const MAX_MESSAGE = 2_000
 
-const NO_BARS = new Float64Array(0)
-const NO_COLUMNS: BarColumns = {
-  ts: NO_BARS,
-  open: NO_BARS,
-  high: NO_BARS,
-  low: NO_BARS,
-  close: NO_BARS,
-  volume: NO_BARS
-}
-
 /** First index whose time is at or after `t` (binary search: bars are sorted). */
 export const firstAtOrAfter = (ts: Float64Array, t: number): number => {
   let lo = 0
@@ -101,7 +91,7 @@ export class BacktestRun {
     members: ReadonlyArray<RunMember>,
     windowSize: number
   ) {
-    this.books = members.map((m) => new SymbolBook(m.key, NO_COLUMNS, windowSize, m.expected))
+    this.books = members.map((m) => new SymbolBook(m.key, windowSize, m.expected))
     this.bookOf = new Map(this.books.map((b) => [b.key, b]))
     this.merged = this.books.map(() => 0)
     this.ledger = new Ledger(input.initialCash, input.fill, new Set(this.bookOf.keys()))

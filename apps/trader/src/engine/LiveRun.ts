@@ -22,15 +22,6 @@ export type PreparedLiveRun =
 
 const DEFAULT_WINDOW = 200
 const MAX_WINDOW = 100_000
-const NO_BARS = new Float64Array(0)
-const NO_COLUMNS = {
-  ts: NO_BARS,
-  open: NO_BARS,
-  high: NO_BARS,
-  low: NO_BARS,
-  close: NO_BARS,
-  volume: NO_BARS
-}
 
 export class LiveRun {
   private readonly books: Map<string, SymbolBook>
@@ -44,7 +35,7 @@ export class LiveRun {
   ) {
     const keys = strategy.universe.symbols.map(universeKey)
     // A live book reads no columns: bars arrive one by one through `push`.
-    const bookList = keys.map((key) => new SymbolBook(key, NO_COLUMNS, windowSize))
+    const bookList = keys.map((key) => new SymbolBook(key, windowSize))
     this.books = new Map(bookList.map((b) => [b.key, b]))
     this.orders = new LiveOrderBook(new Set(keys))
     this.ctx = new RunContext(params, this.orders, this.books, bookList)

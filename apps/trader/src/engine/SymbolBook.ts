@@ -5,6 +5,15 @@ import { SlidingWindow } from "./SlidingWindow"
 import type { BarColumns } from "./types"
 
 const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
+const NO_BARS = new Float64Array(0)
+const NO_COLUMNS: BarColumns = {
+  ts: NO_BARS,
+  open: NO_BARS,
+  high: NO_BARS,
+  low: NO_BARS,
+  close: NO_BARS,
+  volume: NO_BARS
+}
 
 /**
  * Everything the engine keeps about one universe member: its bars so far as columns, where the
@@ -28,9 +37,11 @@ export class SymbolBook implements StrategyPosition {
   /** Units the benchmark bought at this symbol's first traded open; 0 before that bar. */
   benchmarkUnits = 0
 
+  /** The bars so far (none at first; a live book never has any: its bars arrive through its window). */
+  columns: BarColumns = NO_COLUMNS
+
   constructor(
     readonly key: string,
-    public columns: BarColumns,
     windowSize: number,
     /** Bars the member is expected to bring: room for them is made at the first growth. */
     private readonly expected = 0

@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { BacktestResult, makeBarColumnsDecoder } from "@quasar/domain"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "@quasar/sandbox"
 import { type QuotaOptions, SandboxQuota } from "@quasar/sandbox/node"
-import { Duration, Effect, Either, Fiber, Layer, Option, Queue, Schema, Stream } from "effect"
+import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Queue, Schema, Stream } from "effect"
 import {
   BacktestAborted,
   BacktestExecutor,
@@ -50,7 +50,10 @@ const DEFAULT_WARM_FOR = Duration.seconds(30)
 /** Children waiting for their runs at most: as many as the run manager runs at a time by default. */
 const MAX_WARM = 2
 
-/** Bytes of bars between two `Bars` messages: the child reads, decodes and runs about this much at a time. */
+/** Chunks of each member's answer (about 64 KiB each) read ahead while the run's child starts. */
+const PREFETCH_CHUNKS = 256
+
+/** Bytes of bars between two `Bars` messages: the child reads and runs about this much at a time. */
 const NOTICE_BYTES = 1 << 19
 
 const barsFile = (index: number) => `bars-${index}.qbcs`
@@ -75,7 +78,7 @@ const appendAll = async (file: FileHandle, parts: ReadonlyArray<Uint8Array>) => 
 /**
  * Hands member `index`'s bars to the child as DataHub's answer arrives: appended to its file in
  * the child's directory, a `Bars` message after each half MiB or so and a final one once the
- * answer is whole (the feed checks that it is). Trader holds no more of them than that.
+ * answer is whole (the feed checks that it is).
  */
 const feedSeries = (
   send: (message: HostMessage) => void,
@@ -202,8 +205,23 @@ const make = (options: SandboxedBacktestOptions) =>
             message._tag === "Equity"
               ? curve.add(message)
               : void Queue.unsafeOffer(reports, { done: message.done, total: message.total })
+          // DataHub's answers start at once, while the child may still be starting: their first
+          // chunks wait here, a few MB at most (the answers wait for the run beyond that).
+          const series = yield* Effect.forEach(job.series, (member) =>
+            Effect.map(Stream.toQueue(member.bars, { capacity: PREFETCH_CHUNKS }), (queue) => ({
+              ...member,
+              bars: Stream.flattenTake(Stream.fromQueue(queue))
+            }))
+          )
+          const asked = yield* Clock.currentTimeMillis
           const warmed = yield* warmChildren.take(job.codeSha256, report)
           const child = Option.isSome(warmed) ? warmed.value : yield* launch(job, report)
+          yield* Effect.logDebug("the run's strategy child is ready").pipe(
+            Effect.annotateLogs({
+              warmed: Option.isSome(warmed),
+              waitedMs: (yield* Clock.currentTimeMillis) - asked
+            })
+          )
           yield* Effect.annotateCurrentSpan({ strategy: child.loaded.name, version: child.loaded.version })
           const id = child.nextId()
           const stopped = (reason: string) =>
@@ -212,7 +230,7 @@ const make = (options: SandboxedBacktestOptions) =>
             child.kill(reason).pipe(Effect.zipRight(Effect.fail(stopped(reason))))
           const transfer = Effect.gen(function* () {
             const feeding = yield* Effect.forEach(
-              job.series,
+              series,
               (series, index) =>
                 feedSeries(child.send, child.directory, id, index, series, (bars) => {
                   handed += bars
