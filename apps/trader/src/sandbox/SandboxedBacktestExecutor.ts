@@ -1,12 +1,13 @@
 /**
  * The production BacktestExecutor: each run gets a fresh sandbox child (`@quasar/sandbox`) that
  * loads the uploaded strategy (bundled with the SDK inlined, nothing else importable) and runs the
- * engine on the bars, which wait for it as files of bar columns in its directory (see
- * protocol.ts): written with one vectored write of the columns DataHub sent, read back by the
- * child in one call. The child has no network at all (nothing is relayed: a strategy's context
- * offers no fetch or connect), a CPU budget, a heap and a memory cap, and a wall-clock limit for
- * the run; interrupting the run kills it. A child can be started while the run's bars still load
- * (`warm`, see WarmChildren.ts).
+ * engine on the bars as they arrive: DataHub's answer for each universe member is appended, as it
+ * comes, to a file of the child's directory, and a `Bars` message says how far it has grown (see
+ * protocol.ts), so the run goes on while its bars load and Trader holds no more of them than it
+ * reads ahead while the child starts. The child has no network at all (nothing is relayed: a
+ * strategy's context offers no fetch or connect), a CPU budget, a heap and a memory cap, and a
+ * wall-clock limit for the run (its loading included); interrupting the run kills it. A child can
+ * be started while the run waits in the queue (`warm`, see WarmChildren.ts).
  */
 import { type FileHandle, open } from "node:fs/promises"
 import { join } from "node:path"

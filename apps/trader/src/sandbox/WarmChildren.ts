@@ -1,7 +1,7 @@
 /**
- * Strategy children started ahead of their run. A submitted backtest's bars take seconds to load
- * from DataHub (a million bars); meanwhile its strategy's child is bundled, spawned and loads the
- * module (most of a second), so the run finds it ready. A warmed child still serves one run only,
+ * Strategy children started ahead of their run. A submitted backtest's child is bundled, spawned
+ * and loads the module (most of a second) from the moment the run is planned, while the run waits
+ * in the queue and its bars start to load, so the run finds it ready or nearly. A warmed child still serves one run only,
  * the run of the code it loaded; one not taken within `ttl` is stopped. At most `max` wait at a
  * time: a request past that starts nothing, and its run starts its child itself, as without
  * warming. The expiry runs on the real clock, also where a test controls time.
