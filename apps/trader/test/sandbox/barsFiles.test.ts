@@ -1,13 +1,15 @@
 /**
  * Bars reach the child as files of bar columns that grow as DataHub's answer arrives: a run over
  * one block, and over the same bars in uneven blocks, cut anywhere and arriving slowly, gives the
- * result the in-process engine gives for the same inputs; bars that stop coming end the run.
+ * result the in-process engine gives for the same inputs, also for members that arrive apart;
+ * bars that stop coming end the run.
  */
 import { readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { expect, layer } from "@effect/vitest"
 import { encodeBarColumnBlocks, encodeBarColumns, FillSettings, ServiceUnavailable } from "@quasar/domain"
+import { defineStrategy } from "@quasar/providers/sdk"
 import { Duration, Effect, Layer, Logger, LogLevel, Stream } from "effect"
 import { BacktestExecutor } from "../../src/backtest/BacktestExecutor"
 import { runBacktest } from "../../src/engine/runBacktest"
@@ -103,6 +105,89 @@ layer(executor, { timeout: 90_000, excludeTestServices: true })(
         }
         // Each run's directory, its bar files with it, is removed when the run ends.
         expect(barFilesLeft()).toEqual([])
+      })
+    )
+
+    it.effect("members whose bars arrive at different paces still hand bars of one time over together", () =>
+      Effect.gen(function* () {
+        // A pair strategy: it records which symbols each onBar call got, and trades A on B's move.
+        const source = `import { defineStrategy } from "@quasar/providers/sdk"
+export default defineStrategy({
+  name: "pair", version: "1.0.0", params: {},
+  universe: { timeframe: "1m", symbols: ["A", "B"] }, warmup: 0,
+  onBar(ctx, bars) {
+    ctx.log(bars.map((b) => b.symbol).join("+"))
+    const b = bars.find((x) => x.symbol === "B")
+    if (b === undefined) return
+    const held = ctx.position("A").quantity
+    if (b.close > b.open && held === 0) ctx.order({ symbol: "A", side: "buy", notional: ctx.cash / 2, type: "market" })
+    else if (b.close < b.open && held > 0) ctx.order({ symbol: "A", side: "sell", quantity: held, type: "market" })
+  }
+})
+`
+        const n = 400
+        const a = walk(n, 3)
+        // B misses every seventh minute of A's, and has one A lacks: bar times do not line up.
+        const keep = Array.from({ length: n }, (_, i) => i % 7 !== 3)
+        const pick = (c: Float64Array) => c.filter((_, i) => keep[i])
+        const walkB = walk(n, 9)
+        const b = {
+          ts: Float64Array.from([...pick(walkB.ts), n * MINUTE]),
+          open: Float64Array.from([...pick(walkB.open), 100]),
+          high: Float64Array.from([...pick(walkB.high), 101]),
+          low: Float64Array.from([...pick(walkB.low), 99]),
+          close: Float64Array.from([...pick(walkB.close), 100.5]),
+          volume: Float64Array.from([...pick(walkB.volume), 1])
+        }
+        const from = 0
+        const to = (n + 1) * MINUTE
+        const slowly = (bytes: Uint8Array, size: number, ms: number) =>
+          Stream.fromIterable(chunked(bytes, size)).pipe(
+            Stream.tap(() => Effect.promise(() => new Promise((r) => setTimeout(r, ms))))
+          )
+        const run = yield* Effect.flatMap(BacktestExecutor, (e) =>
+          e.run(
+            {
+              ...job(source, {}, { from, to }),
+              series: [
+                // A arrives whole at once; B only later: A's bars wait for B's.
+                { key: "A", expected: n, bars: Stream.make(encodeBarColumns(a)) },
+                { key: "B", expected: n, bars: slowly(encodeBarColumns(b), 2_000, 3) }
+              ]
+            },
+            () => Effect.void
+          )
+        )
+        // The same strategy in this process, handed every bar at once, gives the same result.
+        const pair = defineStrategy({
+          name: "pair",
+          version: "1.0.0",
+          params: {},
+          universe: { timeframe: "1m", symbols: ["A", "B"] },
+          warmup: 0,
+          onBar(ctx, bars) {
+            ctx.log(bars.map((bar) => bar.symbol).join("+"))
+            const moved = bars.find((x) => x.symbol === "B")
+            if (moved === undefined) return
+            const held = ctx.position("A").quantity
+            if (moved.close > moved.open && held === 0)
+              ctx.order({ symbol: "A", side: "buy", notional: ctx.cash / 2, type: "market" })
+            else if (moved.close < moved.open && held > 0)
+              ctx.order({ symbol: "A", side: "sell", quantity: held, type: "market" })
+          }
+        })
+        const inProcess = runBacktest(input(pair, { A: a, B: b }, { from, to, codeSha256: sha256(source) }))
+        if (!inProcess.ok) throw new Error(inProcess.problems.join("; "))
+        expect(run).toStrictEqual(inProcess.result)
+        // Every bar time of either member ran once, with the bars of both where both have one.
+        expect(run.progress).toEqual({ done: n + 1, total: n + 1 })
+        const calls = run.logs.map((l) => l.message)
+        expect(calls.length).toBe(n + 1)
+        expect(calls.filter((c) => c === "A").length).toBe(keep.filter((k) => !k).length)
+        expect(calls.at(-1)).toBe("B")
+        expect(calls.filter((c) => c === "A+B").length).toBe(n - keep.filter((k) => !k).length)
+        expect(run.fills.length).toBeGreaterThan(10)
+        expect(run.status).toBe("completed")
       })
     )
 
