@@ -11,12 +11,15 @@ import {
   ProviderFatalError,
   type ServiceUnavailable
 } from "@quasar/domain"
-import { Context, Effect, Either, Layer, Option } from "effect"
+import { Clock, Context, Effect, Either, Layer, Option } from "effect"
 import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { sdkSettings } from "./manifest"
 import type { CallSettings } from "./protocol"
 import { formatSettingsProblems, resolveSettings } from "./providerHost"
 import { makeSettingsNotices, SETTINGS_REFUSAL } from "./settingsNotices"
+
+/** Least time between two asks of the Registry for one name's refused version. */
+const ASK_AGAIN_MS = 1_000
 
 export interface ActiveVersion {
   readonly name: string
@@ -28,8 +31,10 @@ const make = Effect.gen(function* () {
   const catalog = yield* RegistryCatalog
   const notices = makeSettingsNotices()
 
-  /** The version that runs for `name`, or why none does (404, in words an operator can act on). */
-  const current = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
+  /** When each name's refusal last asked the Registry again. */
+  const askedAgain = new Map<string, number>()
+
+  const lookup = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
     catalog.current(name).pipe(
       Effect.flatMap(
         Option.match({
@@ -67,6 +72,24 @@ const make = Effect.gen(function* () {
               )
             return Effect.succeed({ name, version: row.version, manifest })
           }
+        })
+      )
+    )
+
+  /**
+   * The version that runs for `name`, or why none does (404, in words an operator can act on).
+   * Before it refuses, it asks the Registry again (once a second per name at most): a version
+   * activated a moment ago may not have reached DataHub's catalogue through the change feed yet,
+   * and whoever activated it and then subscribed must not be told it is not active.
+   */
+  const current = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
+    lookup(name).pipe(
+      Effect.catchTag("NotFound", (refused) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          if (now - (askedAgain.get(name) ?? Number.NEGATIVE_INFINITY) < ASK_AGAIN_MS)
+            return Effect.fail(refused)
+          askedAgain.set(name, now)
+          return Effect.zipRight(catalog.refresh(name), lookup(name))
         })
       ),
       Effect.withSpan("ActiveCode.current", { attributes: { name } })
