@@ -10,7 +10,8 @@ import type {
   ServiceUnavailable,
   Timeframe
 } from "@quasar/domain"
-import { Context, type Effect, type Option, type Stream } from "effect"
+import { makeBarColumnsDecoder } from "@quasar/domain"
+import { Context, Effect, type Either, type Option, Stream } from "effect"
 
 export interface BarsRange {
   readonly provider: ProviderName
@@ -36,9 +37,21 @@ export class BarsFeed extends Context.Tag("@quasar/trader/BarsFeed")<
      * answer that is not whole. No bars: an answer of none.
      */
     readonly stream: (range: BarsRange) => Stream.Stream<Uint8Array, InvalidRequest | ServiceUnavailable>
-    /** Open time of the first stored bar of the range, if it has any. */
+    /** Open time of the first stored bar of the range; none when the range holds no bar. */
     readonly first: (
       range: BarsRange
     ) => Effect.Effect<Option.Option<number>, InvalidRequest | ServiceUnavailable>
   }
 >() {}
+
+/** The blocks of an answer in the `GET /bars/columns` format as it streams, or what is wrong with it. */
+export const readBlocks = <E>(
+  bytes: Stream.Stream<Uint8Array, E>
+): Effect.Effect<Either.Either<BarColumnBlocks, string>, E> =>
+  Effect.suspend(() => {
+    const decoder = makeBarColumnsDecoder()
+    return Effect.map(
+      Stream.runForEach(bytes, (chunk) => Effect.sync(() => decoder.push(chunk))),
+      () => decoder.end()
+    )
+  })

@@ -4,7 +4,7 @@
  * to its sandbox as they are, following their framing only to know the answer was whole; a
  * deployment's warm-up decodes them (`load`, `makeBarColumnsDecoder`): each block goes straight
  * into the buffer its columns live in, with no per-bar object on either side. `first` asks the
- * JSON bars query for one bar: whether a range has any, and from when. The columns request is
+ * JSON bars query for one bar: whether a range holds bars, and from when. The columns request is
  * the one the derived client would send (`barColumnsRequest`, built from `DataHubApi`'s
  * endpoint); its body is read here as a stream, which the derived client does not offer. A
  * series DataHub does not know has no bars; a query it refuses is the caller's InvalidRequest; anything else (DataHub
@@ -22,7 +22,7 @@ import {
 import { ServiceConfig } from "@quasar/server"
 import { DateTime, Effect, Either, Layer, Option, Stream } from "effect"
 import { DataHubClient } from "../clients/DataHubClient"
-import { BarsFeed, type BarsRange } from "./BarsFeed"
+import { BarsFeed, type BarsRange, readBlocks } from "./BarsFeed"
 
 const describe = (range: BarsRange) =>
   `${range.provider} ${range.symbol} ${range.timeframe} bars from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()}`
@@ -84,13 +84,13 @@ export const layer = Layer.effect(
       )
 
     const load = (range: BarsRange) =>
-      Effect.gen(function* () {
-        const decoder = makeBarColumnsDecoder()
-        yield* Stream.runForEach(stream(range), (chunk) => Effect.sync(() => decoder.push(chunk)))
-        const blocks = decoder.end()
-        if (Either.isLeft(blocks)) return yield* unavailable(range, blocks.left)
-        return blocks.right
-      }).pipe(
+      readBlocks(stream(range)).pipe(
+        Effect.flatMap(
+          Either.match({
+            onLeft: (problem) => Effect.fail(unavailable(range, problem)),
+            onRight: Effect.succeed
+          })
+        ),
         Effect.tap((blocks) => Effect.annotateCurrentSpan("bars", barCount(blocks))),
         Effect.withSpan("ColumnarBarsFeed.load", {
           attributes: { provider: range.provider, symbol: range.symbol, timeframe: range.timeframe }

@@ -1,4 +1,4 @@
-import { type BacktestResult, type BacktestStatus, Timeframe } from "@quasar/domain"
+import { BAR_COLUMN_NAMES, type BacktestResult, type BacktestStatus, Timeframe } from "@quasar/domain"
 import type { Bar, ParamsSpec, ParamValue, ParamValues } from "@quasar/providers/sdk"
 import { withRoom } from "./growable"
 import { Ledger } from "./Ledger"
@@ -24,7 +24,7 @@ export const firstAtOrAfter = (ts: Float64Array, t: number): number => {
 /** What is wrong with `block` as the next bars of `key` after time `after`, if anything. */
 export const blockProblem = (key: string, block: BarColumns, after: number): string | undefined => {
   const n = block.ts?.length
-  for (const name of COLUMNS)
+  for (const name of BAR_COLUMN_NAMES)
     if (!(block[name] instanceof Float64Array) || block[name].length !== n)
       return `${key}: column ${name} must be a Float64Array of ${n} values, like ts`
   const ts = block.ts
@@ -49,9 +49,6 @@ export interface RunMember {
   readonly key: string
   readonly expected: number
 }
-
-/** Bars a block may be checked against: each column a Float64Array as long as ts. */
-const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
 
 /**
  * One backtest as a state machine: `advance` runs some bar times and returns, so that a driver can
@@ -135,9 +132,8 @@ export class BacktestRun {
    * left out.
    */
   append(key: string, block: BarColumns): string | undefined {
-    const book = this.bookOf.get(key)
-    if (book === undefined) return `bars given for ${key}, which is not in the universe`
-    if (book.finished) return `bars given for ${key} after its last`
+    const book = this.taking(key)
+    if (typeof book === "string") return book
     const problem = blockProblem(key, block, book.lastTime)
     if (problem !== undefined) return problem
     book.append(block, firstAtOrAfter(block.ts, this.input.to))
@@ -151,8 +147,8 @@ export class BacktestRun {
    * that is not in the universe or has finished.
    */
   room(key: string, n: number): BarColumns | undefined {
-    const book = this.bookOf.get(key)
-    return book === undefined || book.finished ? undefined : book.room(n)
+    const book = this.taking(key)
+    return typeof book === "string" ? undefined : book.room(n)
   }
 
   /**
@@ -160,15 +156,21 @@ export class BacktestRun {
    * is kept then), as `append` does.
    */
   commit(key: string, n: number): string | undefined {
-    const book = this.bookOf.get(key)
-    if (book === undefined) return `bars given for ${key}, which is not in the universe`
-    if (book.finished) return `bars given for ${key} after its last`
+    const book = this.taking(key)
+    if (typeof book === "string") return book
     const written = book.room(n)
     const problem = blockProblem(key, written, book.lastTime)
     if (problem !== undefined) return problem
     book.end += firstAtOrAfter(written.ts, this.input.to)
     this.extendTimes()
     return undefined
+  }
+
+  /** The book of member `key` if it still takes bars, else why not. */
+  private taking(key: string): SymbolBook | string {
+    const book = this.bookOf.get(key)
+    if (book === undefined) return `bars given for ${key}, which is not in the universe`
+    return book.finished ? `bars given for ${key} after its last` : book
   }
 
   /** Member `key` has brought all its bars. */

@@ -1,19 +1,22 @@
+import { BAR_COLUMN_NAMES } from "@quasar/domain"
 import type { StrategyPosition } from "@quasar/providers/sdk"
 import { grown } from "./growable"
 import { IndicatorSet } from "./IndicatorSet"
 import { SlidingWindow } from "./SlidingWindow"
 import type { BarColumns } from "./types"
 
-const COLUMNS = ["ts", "open", "high", "low", "close", "volume"] as const
+/** Columns whose each one is `column(name)`. */
+const columnsBy = (column: (name: (typeof BAR_COLUMN_NAMES)[number]) => BarColumns["ts"]): BarColumns => ({
+  ts: column("ts"),
+  open: column("open"),
+  high: column("high"),
+  low: column("low"),
+  close: column("close"),
+  volume: column("volume")
+})
+
 const NO_BARS = new Float64Array(0)
-const NO_COLUMNS: BarColumns = {
-  ts: NO_BARS,
-  open: NO_BARS,
-  high: NO_BARS,
-  low: NO_BARS,
-  close: NO_BARS,
-  volume: NO_BARS
-}
+const NO_COLUMNS = columnsBy(() => NO_BARS)
 
 /**
  * Everything the engine keeps about one universe member: its bars so far as columns, where the
@@ -37,7 +40,7 @@ export class SymbolBook implements StrategyPosition {
   /** Units the benchmark bought at this symbol's first traded open; 0 before that bar. */
   benchmarkUnits = 0
 
-  /** The bars so far (none at first; a live book never has any: its bars arrive through its window). */
+  /** The bars so far (none at first; a live book keeps none: its bars arrive through its window). */
   columns: BarColumns = NO_COLUMNS
 
   constructor(
@@ -62,19 +65,12 @@ export class SymbolBook implements StrategyPosition {
   append(block: BarColumns, n: number): void {
     if (n === 0) return
     if (this.end === 0) {
-      this.columns = {
-        ts: block.ts.subarray(0, n),
-        open: block.open.subarray(0, n),
-        high: block.high.subarray(0, n),
-        low: block.low.subarray(0, n),
-        close: block.close.subarray(0, n),
-        volume: block.volume.subarray(0, n)
-      }
+      this.columns = columnsBy((name) => block[name].subarray(0, n))
       this.end = n
       return
     }
     const room = this.room(n)
-    for (const name of COLUMNS) room[name].set(block[name].subarray(0, n))
+    for (const name of BAR_COLUMN_NAMES) room[name].set(block[name].subarray(0, n))
     this.end += n
   }
 
@@ -86,25 +82,10 @@ export class SymbolBook implements StrategyPosition {
     const need = this.end + n
     if (need > this.columns.ts.length) {
       const size = Math.max(need, 2 * this.columns.ts.length, this.expected)
-      const c = this.columns
-      this.columns = {
-        ts: grown(c.ts, this.end, size),
-        open: grown(c.open, this.end, size),
-        high: grown(c.high, this.end, size),
-        low: grown(c.low, this.end, size),
-        close: grown(c.close, this.end, size),
-        volume: grown(c.volume, this.end, size)
-      }
+      const old = this.columns
+      this.columns = columnsBy((name) => grown(old[name], this.end, size))
     }
-    const c = this.columns
     const at = this.end
-    return {
-      ts: c.ts.subarray(at, need),
-      open: c.open.subarray(at, need),
-      high: c.high.subarray(at, need),
-      low: c.low.subarray(at, need),
-      close: c.close.subarray(at, need),
-      volume: c.volume.subarray(at, need)
-    }
+    return columnsBy((name) => this.columns[name].subarray(at, need))
   }
 }

@@ -4,9 +4,10 @@
  * an Effect that yields every `every` bar times, where it reports progress and can be
  * interrupted. `pause` runs after each progress report, so a test can hold a run mid-way.
  */
-import { type BarColumns, concatBarColumns, makeBarColumnsDecoder } from "@quasar/domain"
-import { Effect, Either, Layer, Stream } from "effect"
+import { type BarColumns, concatBarColumns } from "@quasar/domain"
+import { Effect, Either, Layer } from "effect"
 import { BacktestAborted, BacktestExecutor } from "../backtest/BacktestExecutor"
+import { readBlocks } from "../bars/BarsFeed"
 import { type Progress, runBacktestEffect } from "../engine/runBacktest"
 import type { StrategyModule } from "./StrategyModules"
 
@@ -30,14 +31,12 @@ export const layer = (modules: ReadonlyArray<StrategyModule>, options: InProcess
         // The bars are read whole before the run: this executor is for tests, where they are few.
         const bars = new Map<string, BarColumns>()
         for (const series of job.series) {
-          const decoder = makeBarColumnsDecoder()
-          yield* Stream.runForEach(series.bars, (chunk) => Effect.sync(() => decoder.push(chunk))).pipe(
+          const blocks = yield* readBlocks(series.bars).pipe(
             Effect.mapError(
               (e) =>
                 new BacktestAborted({ reason: "bars", message: `the bars of ${series.key}: ${e.message}` })
             )
           )
-          const blocks = decoder.end()
           if (Either.isLeft(blocks))
             return yield* new BacktestAborted({
               reason: "bars",
