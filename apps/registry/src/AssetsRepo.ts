@@ -73,14 +73,18 @@ const make = Effect.gen(function* () {
 
   const decodeRows = Schema.decodeUnknown(Schema.Array(AssetRow))
 
+  /**
+   * The page and its total from one snapshot: read apart, a listing committed between them gave a
+   * page of nothing with a total of hundreds.
+   */
   const search = (p: SearchParams) =>
-    Effect.all(
-      {
-        items: pageQuery(p).pipe(Effect.flatMap(decodeRows), Effect.map(Arr.map((row) => new Asset(row)))),
-        total: Effect.map(countQuery(p), (rows) => rows[0]?.total ?? 0)
-      },
-      { concurrency: 2 }
-    ).pipe(
+    Effect.all({
+      snapshot: sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`,
+      items: pageQuery(p).pipe(Effect.flatMap(decodeRows), Effect.map(Arr.map((row) => new Asset(row)))),
+      total: Effect.map(countQuery(p), (rows) => rows[0]?.total ?? 0)
+    }).pipe(
+      Effect.map(({ items, total }) => ({ items, total })),
+      sql.withTransaction,
       Effect.orDie,
       Effect.withSpan("AssetsRepo.search", { attributes: { q: p.q, provider: p.provider } })
     )

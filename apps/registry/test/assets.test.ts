@@ -174,6 +174,32 @@ layer(registryLayer, { timeout: 120_000 })("assets", (it) => {
     })
   )
 
+  it.effect("a page and its total agree while listings are being stored", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const client = yield* registryClient()
+      const repo = yield* Effect.provide(AssetsRepo, AssetsRepo.layer)
+      const listing = (n: number): Array<ProviderAsset> =>
+        Array.from({ length: n }, (_, i) => ({
+          symbol: `R${String(i).padStart(4, "0")}/USD`,
+          name: `race ${i}`
+        }))
+      const disagreeing: Array<string> = []
+      for (let round = 0; round < 8; round++) {
+        const name = provider(`race-${round}`)
+        const reads = Effect.gen(function* () {
+          for (let i = 0; i < 20; i++) {
+            const page = yield* client.assets.search({ urlParams: params({ provider: name, limit: 50 }) })
+            if (page.items.length !== Math.min(page.total, 50))
+              disagreeing.push(`${name}: ${page.items.length} items of ${page.total}`)
+          }
+        })
+        yield* Effect.all([repo.storeListing(name, listing(2_000)), reads], { concurrency: 2 })
+      }
+      expect(disagreeing).toEqual([])
+    })
+  )
+
   it.effect("a daily-refresh fiber refreshes each active provider that was never refreshed", () =>
     Effect.gen(function* () {
       yield* ready

@@ -3,13 +3,13 @@
  * spreadsheet, credentials checked by scheme and throttled per client address, bodies held to
  * their documented content types.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import type { MappingInput, ProviderName } from "@quasar/domain"
+import { type MappingInput, type ProviderName, RegistryApi } from "@quasar/domain"
 import { REGISTRY_SCHEMA, registryMigrations } from "@quasar/migrations/registry"
 import { AUTH_THROTTLE, ChangeFeed, DatabaseUrl, SchemaState, SecretBox, ServiceConfig } from "@quasar/server"
-import { TestDatabase, TestService } from "@quasar/server/testing"
+import { TestDatabase, TestService, UndocumentedBodies } from "@quasar/server/testing"
 import { Effect, Layer, Option, Redacted, Schedule, TestServices } from "effect"
 import { RegistryLive } from "../src/App"
 import { ProviderSettings } from "../src/ProviderSettings"
@@ -219,6 +219,19 @@ layer(registryLayer, { timeout: 60_000 })("registry edge", (it) => {
         )
       )
       expect(csv.status).toBe(415)
+    })
+  )
+
+  it.effect("every endpoint taking a body answers 415 at once to an undocumented type, empty or not", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const { address } = yield* HttpServer.HttpServer
+      const { routes, wrong } = yield* UndocumentedBodies.probe(
+        RegistryApi,
+        address._tag === "TcpAddress" ? address.port : 0
+      )
+      expect(routes).toBeGreaterThanOrEqual(5)
+      expect(wrong).toEqual([])
     })
   )
 })

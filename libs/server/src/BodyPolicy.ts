@@ -1,8 +1,8 @@
 /**
  * `BodyPolicy` as the endpoint the router matched describes it (`RouteTable`), checked from the
  * headers alone, after the credential middlewares: a body on an endpoint without a payload or
- * larger than its limit → 413, of unknown length → 411, of an undocumented type → 415. Only then
- * is a JSON body read, and refused (400) when it is not JSON or nests deeper than
+ * larger than its limit → 413, of unknown length → 411, of an undocumented type → 415, empty or
+ * not. Only then is a JSON body read, and refused (400) when it is not JSON or nests deeper than
  * `MAX_JSON_DEPTH` — deep nesting would otherwise overflow the stack of the schema's decoder or
  * of its error formatter.
  */
@@ -82,7 +82,19 @@ export const layer = (routes: RouteTable.RouteTable) =>
       const { headers } = request
       const declared = headers["content-length"]
       const length = declared === undefined ? undefined : Number(declared)
-      if (length === 0 || (length === undefined && headers["transfer-encoding"] === undefined)) return
+      const type = mediaType(headers["content-type"])
+      const unaccepted = () =>
+        new UnsupportedMediaType({
+          accepted: spec.contentTypes,
+          message: `Content-Type ${type === "" ? "(none)" : type} is not accepted here; send ${spec.contentTypes.join(" or ")}`
+        })
+      if (length === 0 || (length === undefined && headers["transfer-encoding"] === undefined)) {
+        // No body, but a type the payload decoder would act on: a multipart parser given nothing
+        // waits for a boundary that never comes, holding the connection for good.
+        if (spec.maxBodyBytes > 0 && type !== "" && !spec.contentTypes.includes(type))
+          return yield* unaccepted()
+        return
+      }
       if (spec.maxBodyBytes === 0)
         return yield* new PayloadTooLarge({
           limitBytes: 0,
@@ -97,12 +109,7 @@ export const layer = (routes: RouteTable.RouteTable) =>
           limitBytes: spec.maxBodyBytes,
           message: `the body is ${length} bytes; ${route.method} ${route.path} accepts at most ${spec.maxBodyBytes}`
         })
-      const type = mediaType(headers["content-type"])
-      if (!spec.contentTypes.includes(type))
-        return yield* new UnsupportedMediaType({
-          accepted: spec.contentTypes,
-          message: `Content-Type ${type === "" ? "(none)" : type} is not accepted here; send ${spec.contentTypes.join(" or ")}`
-        })
+      if (!spec.contentTypes.includes(type)) return yield* unaccepted()
       if (type === "application/json") yield* checkJson(request)
     })
   )

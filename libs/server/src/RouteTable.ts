@@ -22,6 +22,8 @@ export interface RouteSpec {
 export const UNMATCHED = "unmatched"
 
 export interface RouteTable {
+  /** Every endpoint of the API, as the definition describes it. */
+  readonly routes: ReadonlyArray<RouteSpec>
   /** The spec of the endpoint the router matched (method and template as in `RouteContext`). */
   readonly spec: (method: string, template: string) => RouteSpec | undefined
   /** The metrics label of a request: its route's template, or `UNMATCHED`. */
@@ -73,6 +75,7 @@ export const make = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup
     return segments.length === pattern.length
   }
   return {
+    routes: [...specs.values()],
     largestBody: Math.max(DEFAULT_BODY_LIMIT, ...[...specs.values()].map((s) => s.maxBodyBytes)),
     spec: (method, template) => specs.get(`${method} ${template}`),
     label: (method, path) => {

@@ -6,7 +6,8 @@
  */
 import { Agent, request } from "node:http"
 import { expect, layer } from "@effect/vitest"
-import { TestService } from "@quasar/server/testing"
+import { DataHubApi } from "@quasar/domain"
+import { TestService, UndocumentedBodies } from "@quasar/server/testing"
 import { Effect, Layer, Logger } from "effect"
 import { DataHubAlone } from "../../src/testing/DataHubAlone"
 import { announcingHugeBody, port, raw, ready } from "./support"
@@ -146,6 +147,15 @@ layer(TestService.layer(DataHubAlone).pipe(Layer.provide(Logger.remove(Logger.de
       })
       expect(accepted.status).toBe(404)
       expect(JSON.parse(accepted.text)).toMatchObject({ _tag: "NotFound" })
+    })
+  )
+
+  it.effect("every endpoint taking a body answers 415 at once to an undocumented type, empty or not", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const { routes, wrong } = yield* UndocumentedBodies.probe(DataHubApi, yield* port)
+      expect(routes).toBeGreaterThanOrEqual(3)
+      expect(wrong).toEqual([])
     })
   )
 

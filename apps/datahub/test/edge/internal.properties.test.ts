@@ -257,8 +257,14 @@ layer(app, { timeout: 180_000, excludeTestServices: true })("internal routes", (
             fc.asyncProperty(body, async (b) => {
               const headers: Record<string, string> = { authorization: `Bearer ${service}` }
               if (b.type !== undefined) headers["content-type"] = b.type
+              // A request left unanswered is the finding itself, not a test timeout.
               const answer = await run(
-                raw(p, { method: "POST", path: "/internal/sandbox/validate", headers, body: b.body })
+                raw(p, { method: "POST", path: "/internal/sandbox/validate", headers, body: b.body }).pipe(
+                  Effect.timeoutFail({
+                    duration: "30 seconds",
+                    onTimeout: () => new Error(`no answer within 30 s to ${JSON.stringify(b).slice(0, 200)}`)
+                  })
+                )
               )
               if (answer.status !== 200 && (answer.status < 400 || answer.status >= 500))
                 throw new Error(`${JSON.stringify(b).slice(0, 200)} → ${answer.status} ${answer.text}`)

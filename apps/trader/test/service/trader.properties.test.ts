@@ -3,11 +3,11 @@
  * contract's own schemas, near misses and junk. Every answer is 2xx or 4xx (never 5xx), every
  * 4xx carries a JSON error that says what went wrong, and the stored runs stay consistent.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { BacktestRequest, BacktestRunStatus } from "@quasar/domain"
-import { TestService } from "@quasar/server/testing"
+import { BacktestRequest, BacktestRunStatus, TraderApi } from "@quasar/domain"
+import { TestService, UndocumentedBodies } from "@quasar/server/testing"
 import { Arbitrary, Effect, FastCheck as fc, Runtime } from "effect"
 import { MINUTE, ready, T0, traderLayer } from "./support"
 
@@ -156,6 +156,19 @@ layer(traderLayer(), { timeout: 180_000 })("trader properties", (it) => {
       yield* consistent
       const [stored] = yield* sql<{ n: number }>`SELECT count(*) AS n FROM trader.backtests`
       expect(stored?.n).toBeGreaterThan(0)
+    })
+  )
+
+  it.effect("every endpoint taking a body answers 415 at once to an undocumented type, empty or not", () =>
+    Effect.gen(function* () {
+      yield* ready
+      const { address } = yield* HttpServer.HttpServer
+      const { routes, wrong } = yield* UndocumentedBodies.probe(
+        TraderApi,
+        address._tag === "TcpAddress" ? address.port : 0
+      )
+      expect(routes).toBeGreaterThanOrEqual(2)
+      expect(wrong).toEqual([])
     })
   )
 })
