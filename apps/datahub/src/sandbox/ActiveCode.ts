@@ -11,7 +11,7 @@ import {
   ProviderFatalError,
   type ServiceUnavailable
 } from "@quasar/domain"
-import { Clock, Context, Effect, Either, Layer, Option } from "effect"
+import { Clock, Context, Deferred, Effect, Either, Layer, Option } from "effect"
 import { RegistryCatalog } from "../catalog/RegistryCatalog"
 import { sdkSettings } from "./manifest"
 import type { CallSettings } from "./protocol"
@@ -20,6 +20,8 @@ import { makeSettingsNotices, SETTINGS_REFUSAL } from "./settingsNotices"
 
 /** Least time between two asks of the Registry for one name's refused version. */
 const ASK_AGAIN_MS = 1_000
+/** Past this many names asked about, the asks older than a second are forgotten. */
+const FORGET_ASKS_ABOVE = 1_000
 
 export interface ActiveVersion {
   readonly name: string
@@ -31,8 +33,31 @@ const make = Effect.gen(function* () {
   const catalog = yield* RegistryCatalog
   const notices = makeSettingsNotices()
 
-  /** When each name's refusal last asked the Registry again. */
-  const askedAgain = new Map<string, number>()
+  /** Each name's latest ask of the Registry (made, or waiting for its turn), and its end. */
+  const asks = new Map<string, { readonly at: number; readonly done: Deferred.Deferred<void> }>()
+
+  /**
+   * An ask of the Registry for `name` made after `since`: shared by everyone who needs
+   * one, at most one a second per name (a flood of requests naming an inactive provider makes
+   * one call a second); a caller inside that second waits for the next ask instead of being
+   * refused on the cache alone.
+   */
+  const askedSince = (name: string, since: number) =>
+    Effect.gen(function* () {
+      const last = asks.get(name)
+      if (last !== undefined && last.at > since) return yield* Deferred.await(last.done)
+      const now = yield* Clock.currentTimeMillis
+      const at = last === undefined ? now : Math.max(now, last.at + ASK_AGAIN_MS)
+      const done = yield* Deferred.make<void>()
+      // Names come from requests: forget the asks that no longer hold anyone back.
+      if (asks.size >= FORGET_ASKS_ABOVE)
+        for (const [key, ask] of asks) if (ask.at < now - ASK_AGAIN_MS) asks.delete(key)
+      asks.set(name, { at, done })
+      yield* Effect.sleep(at - now).pipe(
+        Effect.zipRight(catalog.refresh(name)),
+        Effect.ensuring(Deferred.succeed(done, undefined))
+      )
+    })
 
   const lookup = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
     catalog.current(name).pipe(
@@ -78,22 +103,16 @@ const make = Effect.gen(function* () {
 
   /**
    * The version that runs for `name`, or why none does (404, in words an operator can act on).
-   * Before it refuses, it asks the Registry again (once a second per name at most): a version
-   * activated a moment ago may not have reached DataHub's catalogue through the change feed yet,
-   * and whoever activated it and then subscribed must not be told it is not active.
+   * Before it refuses, it asks the Registry again (see `askedSince`): a version activated a moment
+   * ago may not have reached DataHub's catalogue through the change feed yet, and whoever
+   * activated it and then subscribed must not be told it is not active.
    */
   const current = (name: string): Effect.Effect<ActiveVersion, NotFound | ServiceUnavailable> =>
-    lookup(name).pipe(
-      Effect.catchTag("NotFound", (refused) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          if (now - (askedAgain.get(name) ?? Number.NEGATIVE_INFINITY) < ASK_AGAIN_MS)
-            return Effect.fail(refused)
-          askedAgain.set(name, now)
-          return Effect.zipRight(catalog.refresh(name), lookup(name))
-        })
-      ),
-      Effect.withSpan("ActiveCode.current", { attributes: { name } })
-    )
+    Effect.flatMap(Clock.currentTimeMillis, (since) =>
+      lookup(name).pipe(
+        Effect.catchTag("NotFound", () => Effect.zipRight(askedSince(name, since), lookup(name)))
+      )
+    ).pipe(Effect.withSpan("ActiveCode.current", { attributes: { name } }))
 
   const source = (
     name: string,
