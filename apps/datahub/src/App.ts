@@ -62,7 +62,7 @@ const SandboxLive = <E, R>(
 /** Collected bars go through the one writer (queue, batches, commit before `write` returns). */
 const BarSinkLive = Layer.effect(
   BarSink,
-  Effect.map(BarWriter, (writer) => ({ write: writer.write }))
+  Effect.map(BarWriter, (writer) => ({ write: writer.write, flush: writer.flush }))
 ).pipe(Layer.provideMerge(BarWriter.layer))
 
 /** The bar and live sources of production: the sandboxes. */

@@ -14,5 +14,10 @@ export class BarSink extends Context.Tag("@quasar/datahub/collect/BarSink")<
   BarSink,
   {
     readonly write: (target: BarTarget, rows: ReadonlyArray<BarRow>) => Effect.Effect<void, BarsRejected>
+    /**
+     * Completes once every row written before it is committed, including rows whose writer was
+     * interrupted while it waited: they are queued, and commit all the same.
+     */
+    readonly flush: Effect.Effect<void>
   }
 >() {}

@@ -34,8 +34,14 @@ export const SUBSCRIPTIONS_CHANNEL = "subscriptions"
 export interface SchedulerService {
   /** Starts or stops the subscription's fiber to match its row (after any change to it). */
   readonly refresh: (id: number) => Effect.Effect<void>
-  /** Stops the subscription's fiber and waits until it has stopped (before deleting it). */
+  /** Stops the subscription's fiber and waits until it has stopped. */
   readonly stop: (id: number) => Effect.Effect<void>
+  /**
+   * Runs `effect` with the subscription's fiber stopped and kept stopped: a re-read that saw the
+   * row before `effect` deleted it starts no loop meanwhile (one did, and backfilled a purged
+   * series again).
+   */
+  readonly whileStopped: <A, E, R>(id: number, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Ids of the subscriptions with a running fiber. */
   readonly running: Effect.Effect<ReadonlyArray<number>>
 }
@@ -62,6 +68,8 @@ const make = Effect.gen(function* () {
   const fibers = yield* FiberMap.make<number>()
   /** The provider of each running fiber's subscription: what stops when ownership leaves. */
   const providerOf = new Map<number, string>()
+  /** Subscriptions whose fiber must not start now (`whileStopped`). */
+  const held = new Set<number>()
   const fork = yield* FiberMap.runtime(fibers)<LoopContext>()
 
   /** A loop that crashes (a defect) is logged and restarted; it never dies silently. */
@@ -87,7 +95,7 @@ const make = Effect.gen(function* () {
     )
   /** Starts the subscription's fiber if this runner owns its provider, else makes sure it is stopped. */
   const start = (id: number, provider: string, owned: ReadonlySet<string>) =>
-    owned.has(provider)
+    owned.has(provider) && !held.has(id)
       ? Effect.sync(() => {
           providerOf.set(id, provider)
           fork(id, timed(supervised(id)), { onlyIfMissing: true })
@@ -174,9 +182,20 @@ const make = Effect.gen(function* () {
     )
   }).pipe(Effect.forkScoped)
 
+  const whileStopped = <A, E, R>(id: number, effect: Effect.Effect<A, E, R>) =>
+    Effect.acquireUseRelease(
+      Effect.zipRight(
+        Effect.sync(() => held.add(id)),
+        stop(id)
+      ),
+      () => effect,
+      () => Effect.sync(() => held.delete(id))
+    )
+
   return {
     refresh,
     stop,
+    whileStopped,
     running: Effect.sync(() => [...fibers].map(([id]) => id))
   } satisfies SchedulerService
 })

@@ -16,6 +16,7 @@ import {
 import { ChangeFeed } from "@quasar/server"
 import { Clock, Context, DateTime, Effect, Layer, Option } from "effect"
 import { RegistryCatalog } from "../catalog/RegistryCatalog"
+import { BarSink } from "./BarSink"
 import { BarSource } from "./BarSource"
 import { GapRepo } from "./GapRepo"
 import * as Plan from "./Plan"
@@ -56,6 +57,7 @@ const make = Effect.gen(function* () {
   const repo = yield* SubscriptionRepo
   const gaps = yield* GapRepo
   const scheduler = yield* Scheduler
+  const sink = yield* BarSink
   const feed = yield* ChangeFeed.ChangeFeed
   const catalog = yield* RegistryCatalog
 
@@ -140,11 +142,17 @@ const make = Effect.gen(function* () {
       Effect.map(toSubscription)
     )
 
-  /** Stops collection here first, so no in-flight page lands after a purge. */
+  /**
+   * Deletes with collection stopped here and kept stopped until the row is gone, and, for a
+   * purge, once the rows its loop queued are committed: no page lands after a purge.
+   */
   const remove = (id: number, purge: boolean) =>
     Effect.gen(function* () {
-      yield* scheduler.stop(id)
-      if (!(yield* repo.remove(id, purge))) return yield* noSubscription(id)
+      const removed = yield* scheduler.whileStopped(
+        id,
+        Effect.zipRight(purge ? sink.flush : Effect.void, repo.remove(id, purge))
+      )
+      if (!removed) return yield* noSubscription(id)
       yield* changed(id)
     })
 

@@ -3,8 +3,10 @@ import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { DataHubApi, ProviderName, SubscriptionId, Timeframe } from "@quasar/domain"
 import { TestDatabase, TestService } from "@quasar/server/testing"
-import { DateTime, Duration, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Fiber, Layer } from "effect"
 import type { CollectionConfigValues } from "../../src/collect/CollectionConfig"
+import { Scheduler } from "../../src/collect/Scheduler"
+import { BarWriter } from "../../src/store/BarWriter"
 import { inProcessBarSource } from "../../src/testing/InProcessSources"
 import { MemoryCatalog } from "../../src/testing/MemoryCatalog"
 import { Script, scriptedProvider } from "./scripted"
@@ -16,6 +18,7 @@ import {
   loopClock,
   MINUTE,
   probe,
+  runningLoops,
   seriesState,
   storedBars
 } from "./support"
@@ -312,6 +315,58 @@ describe("the subscriptions API", () => {
           const coverage = yield* client.subscriptions.coverage({ path: { id } })
           expect(coverage.gaps).toEqual([])
           expect(coverage.count).toBe(script.truth("SHOP.US", "1m", from, done.lastBarAt! + MINUTE).length)
+        })
+      ),
+    60_000
+  )
+
+  it.live(
+    "a purge in the middle of a backfill, with re-reads racing it, leaves no bar and no loop",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const script = new Script()
+          script.pageBars = 60
+          script.pageDelayMs = 15
+          const { app, db, client } = yield* start(script)
+          const from = DateTime.unsafeMake(Timeframe.barOpen("1m", Date.now() - 3 * DAY))
+          const [created] = yield* client.subscriptions.create({
+            payload: {
+              provider: scripted,
+              symbol: "RACE",
+              timeframes: ["1m"],
+              mode: "history",
+              backfillFrom: from
+            }
+          })
+          const id = created!.id
+          yield* Effect.provide(
+            eventually(
+              "some bars stored",
+              storedBars("scripted", "RACE", "1m"),
+              (bars) => bars.length >= 120
+            ),
+            db
+          )
+          // What the change feed and the periodic re-read do, as often as they can: start the
+          // loop again if the row is there and runnable.
+          const rereads = yield* Effect.forkScoped(
+            Effect.provide(
+              Effect.flatMap(Scheduler, (scheduler) =>
+                Effect.forever(Effect.zipRight(scheduler.refresh(id), Effect.sleep("1 millis")))
+              ),
+              app
+            )
+          )
+          yield* client.subscriptions.remove({ path: { id }, urlParams: { purge: true } })
+          yield* Fiber.interrupt(rereads)
+          expect(yield* Effect.provide(runningLoops, app)).not.toContain(id)
+          // Whatever any loop queued is committed by now, and none of it may remain.
+          yield* Effect.provide(
+            Effect.flatMap(BarWriter, (writer) => writer.flush),
+            app
+          )
+          expect(yield* Effect.provide(storedBars("scripted", "RACE", "1m"), db)).toEqual([])
         })
       ),
     60_000
