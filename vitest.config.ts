@@ -2,6 +2,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { defineConfig } from "vitest/config"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
+import { UNIT_FILES } from "./test/unitFiles"
 
 /**
  * Live-stream tests whose fakes close bars on wall-clock timers: on a machine kept busy by the
@@ -61,6 +62,8 @@ export default defineConfig({
     // four files at a time keep two cores busy (vitest's default on two cores is one).
     maxWorkers: 4,
     minWorkers: 1,
+    // The unit files share one thread, beside the four isolated forks (see test/unitFiles.ts).
+    poolOptions: { threads: { isolate: false, maxThreads: 1, minThreads: 1 } },
     sequence: { sequencer: LongestFirst },
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? "WARN" },
     projects: [
@@ -69,8 +72,19 @@ export default defineConfig({
         test: {
           name: "suite",
           include: ["{apps,libs,migrations,test}/**/*.test.ts"],
-          exclude: ["**/node_modules/**", "apps/web/**/e2e/**", ...CLUSTER, ...TIMING_SENSITIVE, ...STARTUP]
+          exclude: [
+            "**/node_modules/**",
+            "apps/web/**/e2e/**",
+            ...UNIT_FILES,
+            ...CLUSTER,
+            ...TIMING_SENSITIVE,
+            ...STARTUP
+          ]
         }
+      },
+      {
+        extends: true,
+        test: { name: "unit", include: UNIT_FILES, pool: "threads" }
       },
       {
         extends: true,
