@@ -5,7 +5,7 @@
  * parser given no boundary waits for one).
  */
 import { request } from "node:http"
-import type { HttpApi, HttpApiGroup } from "@effect/platform"
+import { type HttpApi, type HttpApiGroup, HttpServer } from "@effect/platform"
 import { INTERNAL_PREFIX } from "@quasar/domain"
 import { type Duration, Effect } from "effect"
 import * as RouteTable from "../RouteTable"
@@ -48,15 +48,16 @@ const send = (port: number, method: string, path: string, headers: Record<string
 
 /**
  * Sends every undocumented type, with each of a few bodies, to every endpoint of `api` that
- * takes one (path parameters filled with `1`, the credential its prefix needs): what did not get
- * a 415 within `within`, as `METHOD path type body → status` lines.
+ * takes one, on the server under test (path parameters filled with `1`, the credential its
+ * prefix needs): what did not get a 415 within `within`, as `METHOD path type body → status`.
  */
 export const probe = <Id extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, E, R>(
   api: HttpApi.HttpApi<Id, Groups, E, R>,
-  port: number,
   within: Duration.DurationInput = "10 seconds"
 ) =>
   Effect.gen(function* () {
+    const { address } = yield* HttpServer.HttpServer
+    const port = address._tag === "TcpAddress" ? address.port : 0
     const routes = RouteTable.make(api).routes.filter((r) => r.maxBodyBytes > 0)
     const requests = routes.flatMap((route) => {
       const path = route.template.replace(/:\w+/g, "1")
