@@ -66,30 +66,32 @@ for (const [way, database] of [
   layer(TestService.layer(DataHubAlone, database), { timeout: 120_000, excludeTestServices: true })(
     `GET /bars/columns, read by ${way}`,
     (it) => {
-      it.effect("answers the JSON query's bars as columns, across pages, with awkward doubles", () =>
-        Effect.gen(function* () {
-          yield* ready
-          const n = 2 * COLUMN_PAGE_BARS + 123
-          const rows = bars("COLS", n).map((r, i) =>
-            i % 3 === 0 ? { ...r, open: 0.1 + 0.2, close: -1e-300, volume: 1.7976931348623157e308 } : r
-          )
-          yield* seed("historical", rows)
-          const json = yield* allPages({ ...series, symbol: "COLS", limit: "100000" })
-          const answer = yield* columnsOf({ ...series, symbol: "COLS" })
-          expect(answer.status).toBe(200)
-          expect(answer.contentType).toBe("application/octet-stream")
-          expect(answer.columns.ts.length).toBe(n)
-          expect(answer.columns).toEqual(fromPoints(json.bars))
-          // A range that ends exactly on a page boundary: two full blocks, nothing after.
-          const exact = yield* columnsOf({
-            ...series,
-            symbol: "COLS",
-            from: iso(T0),
-            to: String(T0 + 2 * COLUMN_PAGE_BARS * MINUTE)
-          })
-          expect(exact.columns.ts.length).toBe(2 * COLUMN_PAGE_BARS)
-          expect(exact.columns.ts.at(-1)).toBe(T0 + (2 * COLUMN_PAGE_BARS - 1) * MINUTE)
-        }),
+      it.effect(
+        "answers the JSON query's bars as columns, across pages, with awkward doubles",
+        () =>
+          Effect.gen(function* () {
+            yield* ready
+            const n = 2 * COLUMN_PAGE_BARS + 123
+            const rows = bars("COLS", n).map((r, i) =>
+              i % 3 === 0 ? { ...r, open: 0.1 + 0.2, close: -1e-300, volume: 1.7976931348623157e308 } : r
+            )
+            yield* seed("historical", rows)
+            const json = yield* allPages({ ...series, symbol: "COLS", limit: "100000" })
+            const answer = yield* columnsOf({ ...series, symbol: "COLS" })
+            expect(answer.status).toBe(200)
+            expect(answer.contentType).toBe("application/octet-stream")
+            expect(answer.columns.ts.length).toBe(n)
+            expect(answer.columns).toEqual(fromPoints(json.bars))
+            // A range that ends exactly on a page boundary: two full blocks, nothing after.
+            const exact = yield* columnsOf({
+              ...series,
+              symbol: "COLS",
+              from: iso(T0),
+              to: String(T0 + 2 * COLUMN_PAGE_BARS * MINUTE)
+            })
+            expect(exact.columns.ts.length).toBe(2 * COLUMN_PAGE_BARS)
+            expect(exact.columns.ts.at(-1)).toBe(T0 + (2 * COLUMN_PAGE_BARS - 1) * MINUTE)
+          }),
         // A hundred thousand bars seeded, paged as JSON and compared value by value: 11–14 s
         // alone, past 30 s beside the rest of the suite.
         90_000
