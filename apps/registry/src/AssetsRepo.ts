@@ -78,12 +78,13 @@ const make = Effect.gen(function* () {
    * page of nothing with a total of hundreds.
    */
   const search = (p: SearchParams) =>
-    Effect.all({
-      snapshot: sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`,
-      items: pageQuery(p).pipe(Effect.flatMap(decodeRows), Effect.map(Arr.map((row) => new Asset(row)))),
-      total: Effect.map(countQuery(p), (rows) => rows[0]?.total ?? 0)
-    }).pipe(
-      Effect.map(({ items, total }) => ({ items, total })),
+    Effect.zipRight(
+      sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`,
+      Effect.all({
+        items: pageQuery(p).pipe(Effect.flatMap(decodeRows), Effect.map(Arr.map((row) => new Asset(row)))),
+        total: Effect.map(countQuery(p), (rows) => rows[0]?.total ?? 0)
+      })
+    ).pipe(
       sql.withTransaction,
       Effect.orDie,
       Effect.withSpan("AssetsRepo.search", { attributes: { q: p.q, provider: p.provider } })

@@ -41,7 +41,9 @@ export const jsonDepth = (text: string, limit: number): number => {
   return deepest
 }
 
-const mediaType = (header: string | undefined) => (header ?? "").split(";")[0]?.trim().toLowerCase() ?? ""
+/** The media type of a Content-Type header, without its parameters, as routes document it. */
+export const mediaType = (header: string | undefined) =>
+  (header ?? "").split(";")[0]?.trim().toLowerCase() ?? ""
 
 const checkJson = (request: HttpServerRequest.HttpServerRequest) =>
   Effect.flatMap(

@@ -4,11 +4,12 @@
  * answer 415 at once; a decoder reached anyway can hold the connection for good (a multipart
  * parser given no boundary waits for one).
  */
-import { request } from "node:http"
-import { type HttpApi, type HttpApiGroup, HttpServer } from "@effect/platform"
+import type { HttpApi, HttpApiGroup } from "@effect/platform"
 import { INTERNAL_PREFIX } from "@quasar/domain"
 import { type Duration, Effect } from "effect"
+import { mediaType } from "../BodyPolicy"
 import * as RouteTable from "../RouteTable"
+import { port, raw } from "./RawHttp"
 import { ADMIN_TOKEN, SERVICE_TOKEN } from "./TestService"
 
 const TYPES = [
@@ -24,28 +25,6 @@ const TYPES = [
 
 const BODIES = ["", "--x\r\n", "a=b", "{}"]
 
-/** One request on its own connection: its status, or "no answer" past `within`. */
-const send = (port: number, method: string, path: string, headers: Record<string, string>, body: string) =>
-  Effect.async<number>((resume) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        method,
-        path,
-        agent: false,
-        headers: { ...headers, "content-length": `${body.length}` }
-      },
-      (res) => {
-        res.resume()
-        res.on("end", () => resume(Effect.succeed(res.statusCode ?? 0)))
-      }
-    )
-    req.on("error", () => resume(Effect.succeed(0)))
-    req.end(body)
-    return Effect.sync(() => req.destroy())
-  })
-
 /**
  * Sends every undocumented type, with each of a few bodies, to every endpoint of `api` that
  * takes one, on the server under test (path parameters filled with `1`, the credential its
@@ -56,13 +35,12 @@ export const probe = <Id extends string, Groups extends HttpApiGroup.HttpApiGrou
   within: Duration.DurationInput = "10 seconds"
 ) =>
   Effect.gen(function* () {
-    const { address } = yield* HttpServer.HttpServer
-    const port = address._tag === "TcpAddress" ? address.port : 0
+    const p = yield* port
     const routes = RouteTable.make(api).routes.filter((r) => r.maxBodyBytes > 0)
     const requests = routes.flatMap((route) => {
       const path = route.template.replace(/:\w+/g, "1")
       const token = path.startsWith(`${INTERNAL_PREFIX}/`) ? SERVICE_TOKEN : ADMIN_TOKEN
-      return TYPES.filter((t) => !route.contentTypes.includes(t.split(";")[0] ?? t)).flatMap((type) =>
+      return TYPES.filter((t) => !route.contentTypes.includes(mediaType(t))).flatMap((type) =>
         BODIES.map((body) => ({ method: route.method, path, type, body, token }))
       )
     })
@@ -70,13 +48,16 @@ export const probe = <Id extends string, Groups extends HttpApiGroup.HttpApiGrou
     const statuses = yield* Effect.forEach(
       requests,
       (r) =>
-        send(
-          port,
-          r.method,
-          r.path,
-          { authorization: `Bearer ${r.token}`, "content-type": r.type },
-          r.body
-        ).pipe(Effect.timeoutTo({ duration: within, onTimeout: () => "no answer", onSuccess: String })),
+        raw(p, {
+          method: r.method,
+          path: r.path,
+          headers: { authorization: `Bearer ${r.token}`, "content-type": r.type },
+          body: r.body
+        }).pipe(
+          Effect.map((answer) => String(answer.status)),
+          Effect.catchAll((e) => Effect.succeed(`error: ${e.message}`)),
+          Effect.timeoutTo({ duration: within, onTimeout: () => "no answer", onSuccess: (status) => status })
+        ),
       { concurrency: 32 }
     )
     const wrong = requests.flatMap((r, i) =>

@@ -1,5 +1,6 @@
 export * as InProcessMigrationDb from "./InProcessMigrationDb"
 export * as ProxiedDatabase from "./ProxiedDatabase"
+export * as RawHttp from "./RawHttp"
 export * as TcpProxy from "./TcpProxy"
 export * as TestDatabase from "./TestDatabase"
 export * as TestService from "./TestService"
