@@ -1,7 +1,8 @@
 /** DataHub: stored bars. */
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, HttpClientRequest, OpenApi } from "@effect/platform"
 import { DateTime, Effect, ParseResult, Schema } from "effect"
-import { BAR_COLUMNS_CONTENT_TYPE, BarColumnBlocksFromBytes } from "./BarColumns"
+import { BAR_COLUMNS_CONTENT_TYPE } from "./BarColumns"
+import { BarColumnBlocksFromBytes } from "./BarColumnsSchema"
 import { BodyPolicy } from "./BodyPolicy"
 import { MarketSymbol, ProviderName } from "./Common"
 import { InvalidRequest, NotFound, ServiceUnavailable } from "./Errors"

@@ -4,8 +4,9 @@
  * most exchanges' weekly candles do.
  */
 import { Either, ParseResult, Schema } from "effect"
+import { timeframeMs as durations, timeframes } from "./timeframeLengths"
 
-export const timeframes = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"] as const
+export { timeframes }
 
 export const Timeframe = Schema.Literal(...timeframes).annotations({
   identifier: "Timeframe",
@@ -13,19 +14,8 @@ export const Timeframe = Schema.Literal(...timeframes).annotations({
 })
 export type Timeframe = typeof Timeframe.Type
 
-const MINUTE = 60_000
-const DAY = 1_440 * MINUTE
-
-const durations: Record<Timeframe, number> = {
-  "1m": MINUTE,
-  "5m": 5 * MINUTE,
-  "15m": 15 * MINUTE,
-  "30m": 30 * MINUTE,
-  "1h": 60 * MINUTE,
-  "4h": 240 * MINUTE,
-  "1d": DAY,
-  "1w": 7 * DAY
-}
+const MINUTE = durations["1m"]
+const DAY = durations["1d"]
 
 /** 1970-01-01 was a Thursday; the first Monday 00:00 UTC is four days later. */
 const WEEK_ORIGIN = 4 * DAY

@@ -13,7 +13,7 @@ import {
   decodeBarColumns,
   emptyBarColumns,
   encodeBarColumns
-} from "../src/BarColumns"
+} from "../src/index"
 
 const two: BarColumns = {
   ts: Float64Array.of(1_704_067_200_000, 1_704_067_260_000),

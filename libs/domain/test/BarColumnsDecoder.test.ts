@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
-import { type BarColumns, decodeBarColumnBlocks, encodeBarColumnBlocks } from "../src/BarColumns"
 import { makeBarColumnsDecoder } from "../src/BarColumnsDecoder"
+import { type BarColumns, decodeBarColumnBlocks, encodeBarColumnBlocks } from "../src/index"
 
 const columns = (n: number, seed: number): BarColumns => ({
   ts: Float64Array.from({ length: n }, (_, i) => 1_704_067_200_000 + (seed + i) * 60_000),

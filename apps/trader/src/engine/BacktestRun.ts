@@ -1,4 +1,4 @@
-import { BAR_COLUMN_NAMES, type BacktestResult, type BacktestStatus, Timeframe } from "@quasar/domain"
+import { BAR_COLUMN_NAMES, type BacktestResult, type BacktestStatus, timeframeMs } from "@quasar/domain"
 import type { Bar, ParamsSpec, ParamValue, ParamValues } from "@quasar/providers/sdk"
 import { withRoom } from "./growable"
 import { Ledger } from "./Ledger"
@@ -332,7 +332,7 @@ export class BacktestRun {
   outcome(): Omit<BacktestResult, "equity"> {
     const { input } = this
     const { ts, equity, benchmark } = this.equitySince(0)
-    const barMs = Timeframe.durationMs(input.strategy.universe.timeframe)
+    const barMs = timeframeMs[input.strategy.universe.timeframe]
     return {
       status: this.state === "running" ? "cancelled" : this.state,
       inputs: {

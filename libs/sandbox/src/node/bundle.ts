@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 import type { CodeLanguage, ValidationIssue } from "@quasar/domain"
 import { SDK_SPECIFIER, sdkDirectory } from "@quasar/providers"
 import { Effect } from "effect"
-import type { Message, Plugin } from "esbuild"
+import type { Message, OnResolveArgs, Plugin } from "esbuild"
 import { SandboxSetupError } from "../errors"
 import { nestingProblem } from "../nesting"
 import { BundlerDied, build } from "./esbuildService"
@@ -168,15 +168,17 @@ const bundle = (
 }
 
 /**
- * `@quasar/domain` declares no `sideEffects`, so esbuild would keep all of it (and Effect's
- * Schema, ~1 MB) for the one error class that `host/context.ts` imports and the runner never
- * uses. Marking it side-effect free lets tree-shaking drop it: the runner stays a few KB.
+ * `@quasar/domain` declares no `sideEffects`, so esbuild would keep every one of its files (and
+ * Effect with them, ~1 MB to load in each child) for the few constants and format helpers a
+ * runner takes from it. Marking the package's files side-effect free, the index and each file
+ * one imports from another, lets tree-shaking keep only the files whose exports are used: the
+ * runner's are the Effect-free ones (BarColumns.ts, timeframeLengths.ts).
  */
 const domainTreeShaken: Plugin = {
   name: "domain-tree-shaken",
   setup(b) {
-    b.onResolve({ filter: /^@quasar\/domain$/ }, async (args) => {
-      if (args.pluginData === "inner") return undefined
+    const domainDirectories = new Set<string>()
+    const sideEffectFree = async (args: OnResolveArgs) => {
       const resolved = await b.resolve(args.path, {
         resolveDir: args.resolveDir,
         kind: args.kind,
@@ -184,7 +186,18 @@ const domainTreeShaken: Plugin = {
         pluginData: "inner"
       })
       return { ...resolved, sideEffects: false }
+    }
+    b.onResolve({ filter: /^@quasar\/domain$/ }, async (args) => {
+      if (args.pluginData === "inner") return undefined
+      const resolved = await sideEffectFree(args)
+      if (resolved.path) domainDirectories.add(dirname(resolved.path))
+      return resolved
     })
+    b.onResolve({ filter: /^\./ }, (args) =>
+      args.pluginData === "inner" || !domainDirectories.has(dirname(args.importer))
+        ? undefined
+        : sideEffectFree(args)
+    )
   }
 }
 
