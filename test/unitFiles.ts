@@ -55,6 +55,7 @@ export const UNIT_FILES = [
   "libs/domain/test/Deployment.test.ts",
   "libs/domain/test/StrategyManifest.test.ts",
   "libs/domain/test/Timeframe.test.ts",
+  "libs/domain/test/schemaGuard.test.ts",
   "libs/domain/test/settingValue.test.ts",
   "libs/providers/test/eodhd/contract.test.ts",
   "libs/providers/test/eodhd/definition.test.ts",

@@ -11,7 +11,7 @@
  */
 import { type FileHandle, open } from "node:fs/promises"
 import { join } from "node:path"
-import { BacktestResult, makeBarColumnsDecoder } from "@quasar/domain"
+import { BacktestResult, makeBarColumnsDecoder, schemaGuard } from "@quasar/domain"
 import { SandboxLimits, type SandboxLimitValues, seconds } from "@quasar/sandbox"
 import { type QuotaOptions, SandboxQuota } from "@quasar/sandbox/node"
 import { Clock, Duration, Effect, Either, Fiber, Layer, Option, Queue, Schema, Stream } from "effect"
@@ -133,7 +133,14 @@ const feedSeries = (
 /** What a running child reports besides its answer: progress, and its equity curve as it grows. */
 type RunReport = ProgressMessage | Equity
 
-const validResult = Schema.validateEither(BacktestResult)
+/**
+ * A result from the child is almost always valid and holds thousands of orders and fills: the
+ * compiled guard takes it as it is, and only one it refuses goes through the schema, for its
+ * output (unknown properties dropped) or for what is wrong with it.
+ */
+const isResult = schemaGuard(BacktestResult)
+const validSchemaResult = Schema.validateEither(BacktestResult)
+const validResult = (u: unknown) => (isResult(u) ? Either.right(u) : validSchemaResult(u))
 
 const aborted = (reason: BacktestAborted["reason"], message: string) =>
   new BacktestAborted({ reason, message })
