@@ -84,5 +84,6 @@ export const UNIT_FILES = [
   "libs/sandbox/test/egress/relaySocket.test.ts",
   "libs/sandbox/test/packedBars.golden.test.ts",
   "libs/server/test/authThrottle.test.ts",
+  "libs/server/test/copyOutStream.test.ts",
   "libs/server/test/secretBox.test.ts"
 ]

@@ -4,7 +4,7 @@
  * rows in multi-row batches and skips the executor, so it stores several times more rows per
  * second of database CPU than any INSERT; it is one statement, so a failure (a duplicate key,
  * 23505) stores nothing. Out: reading many rows in PostgreSQL's binary format, which the server
- * writes with no per-row protocol message parsing on this side and the caller decodes in place.
+ * writes with no per-row object on this side (copyOutStream.ts) and the caller decodes in place.
  *
  * Not offered on the embedded database (PGlite has no COPY over its socket): callers check
  * `available` and use an INSERT or a SELECT instead.
@@ -12,7 +12,8 @@
 import { SqlError } from "@effect/sql"
 import { Context, Effect, Layer, Stream } from "effect"
 import Pg from "pg"
-import { from as copyFrom, to as copyTo } from "pg-copy-streams"
+import { from as copyFrom } from "pg-copy-streams"
+import { copyOutStream } from "./copyOutStream"
 
 export interface BulkCopyService {
   readonly available: boolean
@@ -104,7 +105,7 @@ const copyThrough = (pool: Pg.Pool, statement: string, data: Uint8Array) =>
 const copyOutThrough = (pool: Pg.Pool, statement: string): Stream.Stream<Uint8Array, SqlError.SqlError> =>
   Stream.acquireRelease(checkOut(pool), (checkout, exit) => checkIn(checkout, exit._tag === "Failure")).pipe(
     Stream.flatMap(({ client, errors }) => {
-      const stream = client.query(copyTo(statement))
+      const stream = client.query(copyOutStream(statement))
       // The connection's death fails the read in progress; a failed COPY errors the stream itself.
       errors.onError = (e) => stream.destroy(e)
       return Stream.fromAsyncIterable<Uint8Array, SqlError.SqlError>(stream, failure)

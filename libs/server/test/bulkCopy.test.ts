@@ -1,6 +1,7 @@
 /**
- * `BulkCopy.copyOut` on a real server: the whole output arrives, in order; a consumer that stops
- * early or a statement that fails leaves the pool usable; values go in quoted by `literal`.
+ * `BulkCopy.copyOut` on a real server: the whole output arrives, in order, notices among it or
+ * not; a consumer that stops early or a statement that fails, at once or after many rows, leaves
+ * the pool usable; values go in quoted by `literal`.
  */
 
 import { SqlClient } from "@effect/sql"
@@ -49,6 +50,31 @@ layer(DatabaseLive, { timeout: 60_000 })("BulkCopy.copyOut", (it) => {
       expect(row?.one).toBe(1)
       const again = yield* Stream.runCollect(bulk.copyOut(series))
       expect(text(again).split("\n").length).toBe(ROWS + 1)
+    })
+  )
+
+  it.effect("passes on every row around notices, and fails with the error that cuts a COPY short", () =>
+    Effect.gen(function* () {
+      const bulk = yield* BulkCopy.BulkCopy
+      const sql = yield* SqlClient.SqlClient
+      // A notice every 50,000 rows: NoticeResponse messages among the CopyData.
+      yield* sql.unsafe(`CREATE OR REPLACE FUNCTION bulk_noisy(g int) RETURNS int AS $$
+        BEGIN IF g % 50000 = 0 THEN RAISE NOTICE 'row %', g; END IF; RETURN g; END $$ LANGUAGE plpgsql`)
+      const noisy = yield* Stream.runCollect(
+        bulk.copyOut(`COPY (SELECT bulk_noisy(g) FROM generate_series(1, ${ROWS}) AS g) TO STDOUT`)
+      )
+      const lines = text(noisy).split("\n")
+      expect(lines.length).toBe(ROWS + 1)
+      expect(lines.slice(0, ROWS).every((line, i) => line === String(i + 1))).toBe(true)
+      // The error comes after 150,000 rows have been sent.
+      const cut = yield* Effect.flip(
+        Stream.runDrain(
+          bulk.copyOut(`COPY (SELECT 1 / (g - 150000) FROM generate_series(1, ${ROWS}) AS g) TO STDOUT`)
+        )
+      )
+      expect(cut.message).toMatch(/division by zero/)
+      const [row] = yield* sql<{ one: number }>`SELECT 1 AS one`
+      expect(row?.one).toBe(1)
     })
   )
 
