@@ -1,5 +1,5 @@
 /** Everything Trader runs, given an HTTP server, a database and its configuration. */
-import { HttpApiBuilder, Socket } from "@effect/platform"
+import { HttpApiBuilder, type HttpClient, Socket } from "@effect/platform"
 import { TraderApi } from "@quasar/domain"
 import { TRADER_SCHEMA, traderMigrations } from "@quasar/migrations/trader"
 import { type DatabaseUrl, Health, HttpService, SchemaState, type ServiceConfig } from "@quasar/server"
@@ -44,7 +44,7 @@ export interface TraderParts<E, R> {
   /** Default: the Registry's mappings. */
   readonly mappings?: Layer.Layer<SymbolMappings, never, Clients>
   /** Default: DataHub's bars as binary columns (`GET /bars/columns`). */
-  readonly bars?: Layer.Layer<BarsFeed, never, Clients>
+  readonly bars?: Layer.Layer<BarsFeed, never, Clients | ServiceConfig>
   readonly runner?: RunnerOptions
   /** Where deployments' strategies run: the sandbox in production, in-process in tests. Default: nowhere (starting fails). */
   readonly sessions?: Layer.Layer<StrategySession, E>
@@ -101,11 +101,18 @@ export const appLayer = <E, R>(parts: TraderParts<E, R>) =>
 
 /**
  * Trader as it runs in production: strategy code in the sandbox, with no network at all; the
- * live feed over the given WebSocket constructor (main.ts gives Node's).
+ * live feed over the given WebSocket constructor and a backtest's bars over the given HTTP client
+ * (main.ts gives Node's; fetch when none is given).
  */
-export const traderLive = (webSocket: Layer.Layer<Socket.WebSocketConstructor>) =>
+export const traderLive = (
+  webSocket: Layer.Layer<Socket.WebSocketConstructor>,
+  httpClient?: Layer.Layer<HttpClient.HttpClient>
+) =>
   appLayer({
     executor: SandboxedBacktestExecutor.layer(),
+    ...(httpClient === undefined
+      ? {}
+      : { bars: ColumnarBarsFeed.layerWithClient.pipe(Layer.provide(httpClient)) }),
     sessions: SandboxedStrategySession.layer(),
     brokers: SandboxedBrokerHost.live(),
     liveBars: WebSocketLiveBars.layer.pipe(Layer.provide(webSocket))

@@ -1,4 +1,4 @@
-import { NodeSocket } from "@effect/platform-node"
+import { NodeHttpClient, NodeSocket } from "@effect/platform-node"
 import { runService } from "@quasar/server/node"
 import { traderLive } from "./App"
 
@@ -6,5 +6,5 @@ runService({
   name: "trader",
   portVariable: "TRADER_PORT",
   defaultPort: 8082,
-  app: () => traderLive(NodeSocket.layerWebSocketConstructor)
+  app: () => traderLive(NodeSocket.layerWebSocketConstructor, NodeHttpClient.layerUndici)
 })
