@@ -75,6 +75,9 @@ const nodeFlags = (directory: string, limits: SandboxLimitValues) => [
   // The young generation is outside the old-space cap; kept small so the heap stays near it.
   `--max-semi-space-size=${Math.max(1, Math.round(limits.heapMb / 12))}`,
   "--disable-warning=ExperimentalWarning",
+  // Fewer full collections below the cap, as the services run (runService.ts): a backtest's
+  // child streams its bars and equity through a heap that keeps little.
+  "--heap-growing-percent=100",
   // Stack traces point into the upload (bundle.ts inlines the map), so a throw names its line.
   "--enable-source-maps",
   join(directory, RUNNER_FILE),
