@@ -126,18 +126,29 @@ const make = Effect.gen(function* () {
   /**
    * Which of `opens` the series does not hold: what a run asks after its write committed, so that
    * it counts the rows the database has, not the rows it sent (a trigger, a rule or a lost
-   * statement can make a committed write store fewer rows than it carried).
+   * statement can make a committed write store fewer rows than it carried). The stored rows are
+   * looked at only within the range of `opens`: where the planner has no statistics for the
+   * series (a table just filled), it otherwise hashed the whole series for every check, which
+   * grew with the series and held a backfill of a million bars to a tenth of COPY's rate.
    */
-  const unstored = (s: Series, opens: ReadonlyArray<number>) =>
-    opens.length === 0
-      ? Effect.succeed<ReadonlyArray<number>>([])
-      : sql<{ ts: number }>`
+  const unstored = (s: Series, opens: ReadonlyArray<number>) => {
+    if (opens.length === 0) return Effect.succeed<ReadonlyArray<number>>([])
+    let first = opens[0]!
+    let last = first
+    for (const open of opens) {
+      if (open < first) first = open
+      if (open > last) last = open
+    }
+    return sql<{ ts: number }>`
       SELECT x AS ts FROM unnest(${opens}::float8[]) AS u(x)
-      WHERE NOT EXISTS (SELECT 1 FROM datahub.historical_data WHERE ${where(s)} AND ts = to_timestamp(x / 1000))
+      WHERE NOT EXISTS (SELECT 1 FROM datahub.historical_data WHERE ${where(s)}
+        AND ts >= to_timestamp(${first}::float8 / 1000) AND ts <= to_timestamp(${last}::float8 / 1000)
+        AND ts = to_timestamp(x / 1000))
       ORDER BY x`.pipe(
-          Effect.map((rows) => rows.map((r) => r.ts)),
-          Effect.withSpan("GapRepo.unstored", { attributes: { ...s, bars: opens.length } })
-        )
+      Effect.map((rows) => rows.map((r) => r.ts)),
+      Effect.withSpan("GapRepo.unstored", { attributes: { ...s, bars: opens.length } })
+    )
+  }
 
   return { holes, unconfirmedMs, recordEmpty, coverage, unstored }
 })
