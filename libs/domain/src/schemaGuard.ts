@@ -4,23 +4,34 @@
  * thousand orders and fills). `Schema.is` walks such a value through the parser, which builds an
  * Either and a copy of every object on the way; this walks it with plain checks and allocates
  * nothing, calling each refinement's own filter and falling back to `Schema.is` for the parts it
- * does not compile (declarations, template literals, recursion…).
+ * does not compile (declarations, template literals, recursion, parse options…).
  *
- * It is stricter than `Schema.is`: an object with a property its schema does not name is refused
- * (the parser would drop it from its output; here the value itself is kept). So `true` means the
- * value is the schema's type as it stands; on `false`, decode or validate through the schema for
- * its output or its error.
+ * It is for plain data, as JSON or a structured clone (Node's IPC channel) gives: objects whose
+ * prototype is Object's (or null), arrays whose prototype is Array's, own enumerable data
+ * properties. It refuses other objects (a Map, a Date, a class instance), and an object with a
+ * property its schema does not name (the parser would drop it from its output; here the value
+ * itself is kept). An array's non-index properties are not looked at: JSON drops them. So `true`
+ * means the value is the schema's type as it stands; on `false`, decode or validate through the
+ * schema for its output or its error.
  */
 import { Option, ParseResult, Schema, SchemaAST } from "effect"
 
 type Guard = (u: unknown) => boolean
 
-const isRecord = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
+const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+  if (typeof u !== "object" || u === null) return false
+  const prototype = Object.getPrototypeOf(u)
+  return prototype === Object.prototype || prototype === null
+}
+
+const isPlainArray = (u: unknown): u is ReadonlyArray<unknown> =>
+  Array.isArray(u) && Object.getPrototypeOf(u) === Array.prototype
 
 const fallback = (ast: SchemaAST.AST): Guard => ParseResult.is(Schema.make(ast), { exact: true })
 
 const compile = (ast: SchemaAST.AST): Guard => {
+  // Parse options (excess properties as errors, say) change what the parser takes: its call.
+  if (Option.isSome(SchemaAST.getParseOptionsAnnotation(ast))) return fallback(ast)
   switch (ast._tag) {
     case "StringKeyword":
       return (u) => typeof u === "string"
@@ -53,7 +64,7 @@ const compile = (ast: SchemaAST.AST): Guard => {
       if (ast.elements.length > 0 || ast.rest.length !== 1) return fallback(ast)
       const item = compile(ast.rest[0]!.type)
       return (u) => {
-        if (!Array.isArray(u)) return false
+        if (!isPlainArray(u)) return false
         for (let i = 0; i < u.length; i++) if (!item(u[i])) return false
         return true
       }
@@ -69,7 +80,7 @@ const compile = (ast: SchemaAST.AST): Guard => {
       const names = new Set(known.map((p) => p.name))
       const values = ast.indexSignatures.map((s) => compile(s.type))
       return (u) => {
-        if (!isRecord(u)) return false
+        if (!isPlainObject(u)) return false
         for (const p of known) {
           if (!Object.hasOwn(u, p.name)) {
             if (p.optional) continue

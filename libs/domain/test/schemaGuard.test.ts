@@ -110,4 +110,27 @@ describe("schemaGuard", () => {
     expect(guard({ ...fill, quantity: Number.NaN })).toBe(false)
     expect(guard({ ...fill, ts: 1.5 })).toBe(false)
   })
+
+  it("takes plain data only: a Map, a Date or a class instance goes to the parser", () => {
+    const guard = schemaGuard(Sample.fields.params)
+    expect(guard({ a: 1, b: true })).toBe(true)
+    expect(guard(Object.assign(Object.create(null), { a: 1 }))).toBe(true)
+    expect(guard(new Map([["a", 1]]))).toBe(false)
+    expect(guard(new Date(0))).toBe(false)
+    class Params {
+      a = 1
+    }
+    expect(guard(new Params())).toBe(false)
+    expect(schemaGuard(Sample.fields.tags)(new (class extends Array<string> {})())).toBe(false)
+  })
+
+  it("leaves a schema with parse options to the parser", () => {
+    const Strict = Schema.Struct({ a: Schema.Number }).annotations({
+      parseOptions: { onExcessProperty: "error" }
+    })
+    const guard = schemaGuard(Strict)
+    const withSymbol = { a: 1, [Symbol("extra")]: 1 }
+    expect(guard(withSymbol)).toBe(Schema.is(Strict)(withSymbol))
+    expect(guard({ a: 1 })).toBe(true)
+  })
 })
