@@ -71,12 +71,12 @@ const compile = (ast: SchemaAST.AST): Guard => {
     }
     case "TypeLiteral": {
       if (ast.indexSignatures.some((s) => s.parameter._tag !== "StringKeyword")) return fallback(ast)
-      const properties = ast.propertySignatures.map((p) => {
-        if (typeof p.name !== "string") return undefined
-        return { name: p.name, optional: p.isOptional, check: compile(p.type) }
-      })
-      if (properties.some((p) => p === undefined)) return fallback(ast)
-      const known = properties.filter((p) => p !== undefined)
+      if (ast.propertySignatures.some((p) => typeof p.name !== "string")) return fallback(ast)
+      const known = ast.propertySignatures.map((p) => ({
+        name: p.name as string,
+        optional: p.isOptional,
+        check: compile(p.type)
+      }))
       const names = new Set(known.map((p) => p.name))
       const values = ast.indexSignatures.map((s) => compile(s.type))
       return (u) => {
